@@ -1,0 +1,38 @@
+package io.capstan.web;
+
+import io.undertow.server.HttpHandler;
+import java.util.Objects;
+
+/**
+ * One HTTP route, declared before the web layer starts and never changed afterwards.
+ *
+ * @param method       HTTP method, upper case ("GET", "POST", ...)
+ * @param path         an Undertow path template, e.g. {@code /v1/cluster/members/{id}}
+ * @param owner        gate of the component serving the route; closed means 503
+ * @param maxBodyBytes request bodies larger than this are refused with 413 before they
+ *                     are read; 0 means the web layer's configured default
+ * @param handler      the Undertow handler; it runs on an I/O thread and must dispatch
+ *                     before blocking
+ */
+public record Route(String method, String path, Gate owner, long maxBodyBytes, HttpHandler handler) {
+    public Route {
+        Objects.requireNonNull(method, "method");
+        Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(owner, "owner");
+        Objects.requireNonNull(handler, "handler");
+        if (!path.startsWith("/")) {
+            throw new IllegalArgumentException("route path must start with '/': " + path);
+        }
+        if (maxBodyBytes < 0) {
+            throw new IllegalArgumentException("maxBodyBytes must be >= 0: " + maxBodyBytes);
+        }
+    }
+
+    public static Route get(String path, Gate owner, HttpHandler handler) {
+        return new Route("GET", path, owner, 0, handler);
+    }
+
+    public static Route post(String path, Gate owner, HttpHandler handler) {
+        return new Route("POST", path, owner, 0, handler);
+    }
+}
