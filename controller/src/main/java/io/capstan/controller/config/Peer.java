@@ -1,0 +1,24 @@
+package io.capstan.controller.config;
+
+import java.util.Objects;
+
+/**
+ * One cluster member as the others reach it: its id and its web port, which also carries
+ * Raft peer messages.
+ *
+ * @param id   member id, {@code [a-z0-9-]+}
+ * @param host host name or IP address (IPv6 without brackets)
+ * @param port web port of that member
+ */
+public record Peer(String id, String host, int port) {
+
+    public Peer {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(host, "host");
+    }
+
+    /** {@code host:port}, with an IPv6 host in brackets, as a URL authority needs it. */
+    public String address() {
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
+}

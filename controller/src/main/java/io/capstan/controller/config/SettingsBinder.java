@@ -1,0 +1,299 @@
+package io.capstan.controller.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigValue;
+import io.capstan.web.WebSettings;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * Binds one resolved config into {@link Settings}, in four passes that all report into one
+ * {@link ConfigReader}: {@code checkValid} against the reference (shapes), unknown keys under
+ * {@code capstan.}, typed reads of every key, then rules that span keys (peers, ports, the
+ * cluster secret). Records are built only when no pass found a problem.
+ *
+ * <p>Stateless; each call owns its reader.
+ */
+final class SettingsBinder {
+    private static final String ROOT = "capstan";
+    private static final String NODE_HOST = "capstan.node.host";
+    private static final String PORT = "must be a port number 0..65535";
+    private static final String PATH = "must be a file system path, e.g. ./data/n1";
+    private static final String UUID_FORM = "must be a UUID, e.g. 58158864-8ad7-4ab9-8926-1570374bf016";
+    private static final Pattern CANONICAL_UUID =
+            Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+    // A typo this close to a known key gets a suggestion.
+    private static final int SUGGESTION_DISTANCE = 3;
+
+    private SettingsBinder() {
+    }
+
+    /**
+     * @param config    the merged, resolved configuration
+     * @param reference every module's reference.conf, resolved: the set of known keys and their shapes
+     * @throws SettingsException listing every problem found
+     */
+    static Settings bind(Config config, Config reference) {
+        ConfigReader r = new ConfigReader(config);
+        checkShapes(config, reference, r);
+        checkUnknownKeys(config, reference, r);
+
+        Optional<String> nodeId = r.string("capstan.node.id", NodeIds::isValid, NodeIds.ALLOWED);
+        Optional<Path> dataDir = path(r, "capstan.node.data-dir");
+        Optional<String> nodeHost = host(r, NODE_HOST);
+
+        Optional<String> webHost = inheritedHost(config, r, "capstan.web.host", nodeHost);
+        Optional<Integer> webPort = r.integer("capstan.web.port", 0, 65535, PORT);
+        Optional<Integer> ioThreads = r.integer("capstan.web.io-threads", 1, 1024, "must be an integer 1..1024");
+        Optional<Integer> workerThreads = r.integer("capstan.web.worker-threads", 1, 65536, "must be an integer 1..65536");
+        Optional<Long> maxBody = r.bytes("capstan.web.max-body-bytes", 1, Long.MAX_VALUE, "must be a positive size, e.g. 2MiB");
+        Optional<Long> maxHeader = r.bytes("capstan.web.max-header-bytes", 1, Integer.MAX_VALUE,
+                "must be a positive size below 2GiB, e.g. 64KiB");
+        Optional<Duration> parseTimeout = r.duration("capstan.web.request-parse-timeout", false);
+        Optional<Duration> idleTimeout = r.duration("capstan.web.idle-timeout", false);
+        Optional<Integer> maxConcurrent = r.integer("capstan.web.max-concurrent-requests", 1, 1_000_000,
+                "must be an integer 1..1000000");
+        Optional<Integer> maxQueued = r.integer("capstan.web.max-queued-requests", 1, 1_000_000,
+                "must be an integer 1..1000000");
+        Optional<Duration> drainTimeout = r.duration("capstan.web.drain-timeout", true);
+
+        Optional<String> apiHost = inheritedHost(config, r, "capstan.api.host", nodeHost);
+        Optional<Integer> apiPort = r.integer("capstan.api.port", 0, 65535, PORT);
+
+        Optional<Duration> startTimeout = r.duration("capstan.lifecycle.start-timeout", false);
+        Optional<Duration> stopTimeout = r.duration("capstan.lifecycle.stop-timeout", false);
+
+        Optional<List<Peer>> listedPeers = peers(r);
+        Optional<RaftSettings.Transport> transport = r.string("capstan.raft.transport",
+                t -> t.equals("web") || t.equals("grpc"), "must be one of: web, grpc")
+                .map(t -> RaftSettings.Transport.valueOf(t.toUpperCase(Locale.ROOT)));
+        Optional<UUID> groupId = r.string("capstan.raft.group-id", t -> CANONICAL_UUID.matcher(t).matches(), UUID_FORM)
+                .map(UUID::fromString);
+        Optional<Optional<Path>> secretFile = optionalPath(r, "capstan.raft.secret-file");
+        Optional<Integer> grpcPort = r.integer("capstan.raft.grpc-port", 0, 65535, PORT);
+
+        // Cross-key rules, each run only when the keys it reads bound.
+        Optional<List<Peer>> peers = Optional.empty();
+        if (listedPeers.isPresent() && nodeId.isPresent() && nodeHost.isPresent() && webPort.isPresent()) {
+            peers = Optional.of(listedPeers.get().isEmpty()
+                    ? List.of(new Peer(nodeId.get(), nodeHost.get(), webPort.get()))
+                    : listedPeers.get());
+            checkMembership(config, r, nodeId.get(), listedPeers.get());
+        }
+        checkPortClash(config, r, webPort, apiPort, transport, grpcPort);
+        if (peers.isPresent() && webHost.isPresent() && secretFile.isPresent() && secretFile.get().isEmpty()) {
+            checkSecretOptional(config, r, peers.get(), webHost.get());
+        }
+
+        if (!r.problems().isEmpty()) {
+            throw new SettingsException(r.problems());
+        }
+        WebSettings web;
+        try {
+            web = new WebSettings(webHost.orElseThrow(), webPort.orElseThrow(), ioThreads.orElseThrow(),
+                    workerThreads.orElseThrow(), maxBody.orElseThrow(), Math.toIntExact(maxHeader.orElseThrow()),
+                    parseTimeout.orElseThrow(), idleTimeout.orElseThrow(), maxConcurrent.orElseThrow(),
+                    maxQueued.orElseThrow(), drainTimeout.orElseThrow());
+        } catch (IllegalArgumentException e) {
+            // The web layer may hold rules of its own; report them like ours.
+            throw new SettingsException(List.of(new Problem("capstan.web", Optional.empty(), e.getMessage())));
+        }
+        return new Settings(
+                new NodeSettings(nodeId.orElseThrow(), dataDir.orElseThrow(), nodeHost.orElseThrow()),
+                web,
+                new ApiSettings(apiHost.orElseThrow(), apiPort.orElseThrow()),
+                new LifecycleSettings(startTimeout.orElseThrow(), stopTimeout.orElseThrow()),
+                new RaftSettings(peers.orElseThrow(), transport.orElseThrow(), groupId.orElseThrow(),
+                        secretFile.orElseThrow(), grpcPort.orElseThrow()));
+    }
+
+    /** checkValid finds values of the wrong shape (a string where a list or block belongs). */
+    private static void checkShapes(Config config, Config reference, ConfigReader r) {
+        try {
+            config.checkValid(reference, ROOT);
+        } catch (ConfigException.ValidationFailed e) {
+            for (ConfigException.ValidationProblem p : e.problems()) {
+                Optional<ConfigValue> actual = config.hasPath(p.path()) ? Optional.of(config.getValue(p.path())) : Optional.empty();
+                // checkValid walks the reference, so every path it reports exists there.
+                r.problem(p.path(), actual, "must be " + shape(reference.getValue(p.path())));
+            }
+        }
+    }
+
+    private static String shape(ConfigValue v) {
+        return switch (v.valueType()) {
+            case OBJECT -> "a block of settings { " + String.join(", ", new TreeSet<>(((ConfigObject) v).keySet())) + " }";
+            case LIST -> "a list [ ... ]";
+            case NUMBER -> "a number";
+            case BOOLEAN -> "true or false";
+            default -> "a string";
+        };
+    }
+
+    /** A key no module declares is most likely a typo, which would otherwise be ignored in silence. */
+    private static void checkUnknownKeys(Config config, Config reference, ConfigReader r) {
+        List<String> known = reference.entrySet().stream().map(Map.Entry::getKey).sorted().toList();
+        Map<String, ConfigValue> values = new HashMap<>();
+        config.entrySet().forEach(e -> values.put(e.getKey(), e.getValue()));
+        values.keySet().stream()
+                .filter(key -> key.startsWith(ROOT + "."))
+                .filter(key -> !reference.hasPathOrNull(key) && !r.isReported(key))
+                .sorted()
+                .forEach(key -> r.problem(key, Optional.of(values.get(key)), "unknown key" + suggestion(key, known)));
+    }
+
+    private static String suggestion(String key, List<String> known) {
+        return known.stream()
+                .filter(k -> distance(key, k) <= SUGGESTION_DISTANCE)
+                .min(Comparator.comparingInt(k -> distance(key, k)))
+                .map(k -> "; did you mean " + k + "?")
+                .orElse("; no module declares it");
+    }
+
+    /** Levenshtein distance, two rows at a time. */
+    private static int distance(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+            }
+            int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[b.length()];
+    }
+
+    private static Optional<String> host(ConfigReader r, String path) {
+        return r.string(path, Hosts::isValid, Hosts.ALLOWED);
+    }
+
+    private static Optional<Path> path(ConfigReader r, String key) {
+        return r.string(key, t -> !t.isBlank() && isPath(t), PATH).map(Path::of);
+    }
+
+    /**
+     * A host that defaults to the node's. When it still holds the node's bad value, the node
+     * host's problem already says everything; repeating it per listener would only add noise.
+     */
+    private static Optional<String> inheritedHost(Config config, ConfigReader r, String path, Optional<String> nodeHost) {
+        if (nodeHost.isEmpty() && config.hasPath(path) && config.hasPath(NODE_HOST)
+                && config.getValue(path).origin().equals(config.getValue(NODE_HOST).origin())) {
+            return Optional.empty();
+        }
+        return host(r, path);
+    }
+
+    /** Like {@link #path} but "" binds to an empty Optional: nothing configured. */
+    private static Optional<Optional<Path>> optionalPath(ConfigReader r, String key) {
+        return r.string(key, t -> t.isEmpty() || isPath(t), "must be \"\" (none) or a file system path, e.g. /etc/capstan/secret")
+                .map(t -> t.isEmpty() ? Optional.empty() : Optional.of(Path.of(t)));
+    }
+
+    private static boolean isPath(String text) {
+        try {
+            Path.of(text);
+            return true;
+        } catch (InvalidPathException e) {
+            return false;
+        }
+    }
+
+    /** Each listed entry parsed on its own; empty when the list (or any entry) is bad. */
+    private static Optional<List<Peer>> peers(ConfigReader r) {
+        return r.stringList("capstan.raft.peers", "must be a list of id=host:port strings, e.g. [\"n1=10.0.0.1:7480\"]")
+                .flatMap(elements -> {
+                    List<Peer> peers = new ArrayList<>();
+                    for (ConfigReader.ElementText element : elements) {
+                        try {
+                            peers.add(PeerParser.parse(element.text()));
+                        } catch (IllegalArgumentException e) {
+                            r.problem(element.key(), Optional.of(element.value()), e.getMessage());
+                        }
+                    }
+                    return peers.size() == elements.size() ? Optional.of(peers) : Optional.empty();
+                });
+    }
+
+    /** Ids and addresses unique; this node among the peers whenever peers are listed. */
+    private static void checkMembership(Config config, ConfigReader r, String nodeId, List<Peer> listed) {
+        if (listed.isEmpty()) {
+            return;
+        }
+        Optional<ConfigValue> list = Optional.of(config.getValue("capstan.raft.peers"));
+        Map<String, Long> byId = listed.stream()
+                .collect(Collectors.groupingBy(Peer::id, LinkedHashMap::new, Collectors.counting()));
+        byId.forEach((id, count) -> {
+            if (count > 1) {
+                r.problem("capstan.raft.peers", list, "peer id " + id + " is listed " + count + " times; peer ids must be unique");
+            }
+        });
+        Map<String, List<String>> byAddress = listed.stream()
+                .collect(Collectors.groupingBy(Peer::address, LinkedHashMap::new, Collectors.mapping(Peer::id, Collectors.toList())));
+        byAddress.forEach((address, ids) -> {
+            if (ids.size() > 1) {
+                r.problem("capstan.raft.peers", list, "address " + address + " is listed for " + String.join(", ", ids)
+                        + "; each member needs an address of its own");
+            }
+        });
+        if (byId.keySet().stream().noneMatch(nodeId::equals)) {
+            r.problem("capstan.node.id", Optional.of(config.getValue("capstan.node.id")),
+                    "must be one of the peer ids in capstan.raft.peers: " + String.join(", ", byId.keySet()));
+        }
+    }
+
+    /** Two listeners of this node on one port would fail at start; say so before anything starts. */
+    private static void checkPortClash(Config config, ConfigReader r, Optional<Integer> webPort, Optional<Integer> apiPort,
+                                       Optional<RaftSettings.Transport> transport, Optional<Integer> grpcPort) {
+        if (webPort.isEmpty() || apiPort.isEmpty()) {
+            return;
+        }
+        int web = webPort.get();
+        int api = apiPort.get();
+        if (api != 0 && api == web) {
+            r.problem("capstan.api.port", Optional.of(config.getValue("capstan.api.port")),
+                    "must differ from capstan.web.port (" + web + ")");
+        }
+        if (transport.orElse(null) == RaftSettings.Transport.GRPC && grpcPort.isPresent() && grpcPort.get() != 0
+                && (grpcPort.get() == web || grpcPort.get() == api)) {
+            r.problem("capstan.raft.grpc-port", Optional.of(config.getValue("capstan.raft.grpc-port")),
+                    "must differ from capstan.web.port (" + web + ") and capstan.api.port (" + api + ")");
+        }
+    }
+
+    /**
+     * Without a secret anything that reaches the web port could inject Raft messages, so it may
+     * be left out only when nothing else can reach it: this node alone, bound and advertised on
+     * loopback.
+     */
+    private static void checkSecretOptional(Config config, ConfigReader r, List<Peer> peers, String webHost) {
+        boolean alone = peers.size() == 1;
+        boolean loopback = Hosts.isLoopback(webHost) && peers.stream().allMatch(p -> Hosts.isLoopback(p.host()));
+        if (!alone || !loopback) {
+            r.problem("capstan.raft.secret-file", Optional.of(config.getValue("capstan.raft.secret-file")),
+                    "must name the cluster secret file; only a single-node cluster on loopback may run without one"
+                            + " (here: " + peers.size() + " peer(s), capstan.web.host = " + webHost + ")");
+        }
+    }
+}

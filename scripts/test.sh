@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs Capstan's whole test suite on a fresh machine: installs what the tests need,
+# builds every module and runs its unit, cluster and process tests, then drives the
+# launcher the way the README tells a user to.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+scripts/install-test-deps.sh
+mvn -B -ntp verify
+scripts/smoke-test.sh
