@@ -9,10 +9,13 @@ import java.util.Objects;
  * @param method       HTTP method, upper case ("GET", "POST", ...)
  * @param path         an Undertow path template, e.g. {@code /v1/cluster/members/{id}}
  * @param owner        gate of the component serving the route; closed means 503
- * @param maxBodyBytes request bodies larger than this are refused with 413 before they
- *                     are read; 0 means the web layer's configured default
- * @param handler      the Undertow handler; it runs on an I/O thread and must dispatch
- *                     before blocking
+ * @param maxBodyBytes request bodies larger than this are refused with 413: before they are
+ *                     read when they declare a length, else when reading passes the limit;
+ *                     0 means the web layer's configured default
+ * @param handler      the Undertow handler; it usually runs on an I/O thread and must
+ *                     dispatch before blocking (a request that waited for a concurrency slot
+ *                     starts on a worker thread). Path parameters are in
+ *                     {@code exchange.getPathParameters()}.
  */
 public record Route(String method, String path, Gate owner, long maxBodyBytes, HttpHandler handler) {
     public Route {
@@ -20,6 +23,9 @@ public record Route(String method, String path, Gate owner, long maxBodyBytes, H
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(owner, "owner");
         Objects.requireNonNull(handler, "handler");
+        if (!method.matches("[A-Z]+")) {
+            throw new IllegalArgumentException("route method must be an upper-case HTTP method: " + method);
+        }
         if (!path.startsWith("/")) {
             throw new IllegalArgumentException("route path must start with '/': " + path);
         }

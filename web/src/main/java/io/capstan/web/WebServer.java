@@ -1,32 +1,193 @@
 package io.capstan.web;
 
+import io.undertow.Undertow;
+import io.undertow.UndertowOptions;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.handlers.GracefulShutdownHandler;
+import io.undertow.server.handlers.RequestLimit;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Undertow web layer: admin HTTP, health, and whatever routes other modules declare
- * (Raft peer endpoints, etcd's JSON gateway). Routes are fixed at construction.
+ * (Raft peer endpoints, etcd's JSON gateway), on one cleartext listener that speaks HTTP/1.1
+ * and HTTP/2 (h2c by upgrade or prior knowledge).
+ *
+ * <p>Routes are fixed at construction, with the built-in {@code GET /health/live} and
+ * {@code GET /health/ready}; nothing changes the router afterwards. Every request passes, in
+ * order: request context (id, MDC, JSON error bodies), the drain gate, the router (404/405),
+ * the route's gate (503), the body limit (413), the shared concurrency limit (503 when every
+ * slot and queue place is taken; health routes are exempt so probes answer under load), and
+ * the route's handler.
+ *
+ * <p>Lifecycle: {@code NEW → STARTING → RUNNING → STOPPING → STOPPED}, or
+ * {@code STARTING → FAILED} when the listener cannot bind; {@code stop()} before {@code start()}
+ * goes straight to {@code STOPPED}. Transitions happen under one lock, so {@link #start()} and
+ * {@link #stop()} may be called from any threads; the current state is readable without it.
  */
 public final class WebServer {
 
+    private static final Logger LOG = LoggerFactory.getLogger(WebServer.class);
+
+    /** How long the worker pool may take to exit once draining is over. */
+    private static final Duration WORKER_EXIT_GRACE = Duration.ofSeconds(1);
+
+    enum State { NEW, STARTING, RUNNING, STOPPING, STOPPED, FAILED }
+
+    private final WebSettings settings;
+    private final Undertow undertow;
+    private final GracefulShutdownHandler drain;
+    private final Object lock = new Object();
+
+    // Written only under lock; volatile so that request threads and address() read them without it.
+    private volatile State state = State.NEW;
+    private volatile InetSocketAddress address;
+
+    /**
+     * Builds the server and installs every route; nothing is bound until {@link #start()}.
+     *
+     * @param readiness asked on an I/O thread for each {@code /health/ready} probe: cheap, non-blocking
+     * @throws IllegalArgumentException if two routes share a method and path template (the
+     *                                  built-in health routes included)
+     */
     public WebServer(WebSettings settings, List<Route> routes, Supplier<Readiness> readiness) {
-        throw new UnsupportedOperationException("not built yet");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        Objects.requireNonNull(readiness, "readiness");
+        Gate web = Gate.open("web");
+        List<Route> builtIn = List.of(
+                Route.get(LivenessHandler.PATH, web, new LivenessHandler()),
+                Route.get(ReadinessHandler.PATH, web, new ReadinessHandler(readiness)));
+        RequestLimit limit = new RequestLimit(settings.maxConcurrentRequests(), settings.maxQueuedRequests());
+        limit.setFailureHandler(new ContextualHandler(exchange -> JsonResponses.sendRetryLater(exchange,
+                JsonResponses.OVERLOADED, "too many requests in flight", Map.of())));
+        List<Route> admitted = new ArrayList<>();
+        builtIn.forEach(route -> admitted.add(admitting(route, settings, null)));
+        routes.forEach(route -> admitted.add(admitting(route, settings, limit)));
+        Router router = new Router(admitted);
+        this.drain = new GracefulShutdownHandler(router);
+        HttpHandler root = new RequestEntry(drain, new JsonErrorPages(() -> state == State.STOPPING));
+
+        int idleMillis = WebSettings.millis("idle-timeout", settings.idleTimeout(), false);
+        this.undertow = Undertow.builder()
+                .addHttpListener(settings.port(), settings.host())
+                .setIoThreads(settings.ioThreads())
+                .setWorkerThreads(settings.workerThreads())
+                .setServerOption(UndertowOptions.ENABLE_HTTP2, true)
+                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, settings.maxBodyBytes())
+                .setServerOption(UndertowOptions.MAX_HEADER_SIZE, settings.maxHeaderBytes())
+                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT,
+                        WebSettings.millis("request-parse-timeout", settings.requestParseTimeout(), false))
+                .setServerOption(UndertowOptions.IDLE_TIMEOUT, idleMillis)
+                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, idleMillis)
+                .setServerOption(UndertowOptions.SHUTDOWN_TIMEOUT, (int) WORKER_EXIT_GRACE.toMillis())
+                .setHandler(root)
+                .build();
     }
 
-    /** Binds the listener; completes once it is bound and every route is installed. */
+    /**
+     * Binds the listener. Every route was installed by the constructor, so once the listener is
+     * bound the server is fully ready: the returned future is already complete when this
+     * returns, with the bound address, or failed with an {@link IllegalStateException} naming
+     * {@code host:port} and the cause (e.g. the port is taken).
+     *
+     * @throws IllegalStateException if called more than once or after {@link #stop()}
+     */
     public CompletableFuture<InetSocketAddress> start() {
-        throw new UnsupportedOperationException("not built yet");
+        synchronized (lock) {
+            if (state != State.NEW) {
+                throw new IllegalStateException("web server cannot start: it is " + state);
+            }
+            state = State.STARTING;
+            String target = hostPort(settings.host(), settings.port());
+            try {
+                undertow.start();
+            } catch (RuntimeException e) {
+                state = State.FAILED;
+                Throwable cause = e.getCause() != null ? e.getCause() : e;
+                LOG.error("web layer cannot listen on {}: {}", target, cause.toString());
+                return CompletableFuture.failedFuture(new IllegalStateException(
+                        "web layer cannot listen on " + target + ": " + cause.getMessage(), cause));
+            }
+            InetSocketAddress bound = (InetSocketAddress) undertow.getListenerInfo().get(0).getAddress();
+            address = bound;
+            state = State.RUNNING;
+            LOG.info("web layer listening on {} (HTTP/1.1, h2c)", hostPort(bound.getHostString(), bound.getPort()));
+            return CompletableFuture.completedFuture(bound);
+        }
     }
 
-    /** Stops accepting, drains in-flight requests up to the drain timeout, closes. Idempotent. */
+    /**
+     * Stops the server: from now on new requests get 503 {@code shutting_down}; requests in
+     * flight may finish for up to the drain timeout; then the listener and every connection
+     * close, after which connections are refused. Returns when all of that is done. Idempotent;
+     * concurrent callers all return once the server has stopped.
+     */
     public void stop() {
-        throw new UnsupportedOperationException("not built yet");
+        synchronized (lock) {
+            switch (state) {
+                case NEW -> {
+                    state = State.STOPPED;
+                    return;
+                }
+                case STOPPED, FAILED -> {
+                    return;
+                }
+                default -> state = State.STOPPING;
+            }
+            LOG.info("web layer draining for up to {}", settings.drainTimeout());
+            drain.shutdown();
+            try {
+                if (!drain.awaitShutdown(settings.drainTimeout().toMillis())) {
+                    LOG.warn("requests still in flight after the drain timeout of {}; closing their connections",
+                            settings.drainTimeout());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                LOG.warn("interrupted while draining; closing now");
+            }
+            try {
+                undertow.stop();
+            } catch (RuntimeException e) {
+                LOG.warn("web layer did not stop cleanly", e);
+            } finally {
+                state = State.STOPPED;
+            }
+            LOG.info("web layer stopped");
+        }
     }
 
-    /** The bound address; only valid after {@link #start()} completed. */
+    /**
+     * The bound address (with the actual port when the settings asked for port 0).
+     *
+     * @throws IllegalStateException before {@link #start()} bound the listener
+     */
     public InetSocketAddress address() {
-        throw new UnsupportedOperationException("not built yet");
+        InetSocketAddress bound = address;
+        if (bound == null) {
+            throw new IllegalStateException("web server has no address: it is " + state);
+        }
+        return bound;
+    }
+
+    /** {@code route} with its handler behind the route's admission checks. */
+    private static Route admitting(Route route, WebSettings settings, RequestLimit limit) {
+        return new Route(route.method(), route.path(), route.owner(), route.maxBodyBytes(),
+                new RouteHandler(route, settings.maxBodyBytes(), limit));
+    }
+
+    State state() {
+        return state;
+    }
+
+    private static String hostPort(String host, int port) {
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
 }

@@ -1,20 +1,28 @@
 package io.capstan.web;
 
 import java.time.Duration;
+import java.util.Objects;
 
 /**
- * Immutable settings of the web layer, bound from {@code capstan.web.*}.
+ * Immutable settings of the web layer, bound from {@code capstan.web.*}. Each component's
+ * configuration key is its name in kebab-case ({@code maxBodyBytes} is
+ * {@code capstan.web.max-body-bytes}); {@code reference.conf} in this module holds the defaults.
+ *
+ * <p>The constructor rejects values the web layer cannot honour with an
+ * {@link IllegalArgumentException} whose message starts with the offending key.
  *
  * @param host                  address to bind
  * @param port                  port to bind; 0 picks an ephemeral port (tests)
  * @param ioThreads             Undertow I/O threads
  * @param workerThreads         Undertow worker threads (blocking handlers)
  * @param maxBodyBytes          default request body limit; larger bodies get 413
- * @param maxHeaderBytes        limit on the request header block
+ * @param maxHeaderBytes        limit on the request header block (Undertow caps it at 20000
+ *                              bytes for HTTP/2 unless {@code io.undertow.http2-max-header-size} is set)
  * @param requestParseTimeout   time allowed to receive a whole request head (slowloris)
  * @param idleTimeout           an idle connection is closed after this
  * @param maxConcurrentRequests requests served at once
- * @param maxQueuedRequests     requests waiting for a slot; beyond this 503 + Retry-After
+ * @param maxQueuedRequests     requests waiting for a slot; beyond this 503 + Retry-After.
+ *                              At least 1: Undertow's request queue cannot be empty.
  * @param drainTimeout          on stop, how long in-flight requests may finish
  */
 public record WebSettings(
@@ -29,4 +37,55 @@ public record WebSettings(
         int maxConcurrentRequests,
         int maxQueuedRequests,
         Duration drainTimeout) {
+
+    public WebSettings {
+        Objects.requireNonNull(host, "host");
+        if (host.isBlank()) {
+            throw new IllegalArgumentException("host must not be blank");
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be 0..65535, was " + port);
+        }
+        atLeastOne("io-threads", ioThreads);
+        atLeastOne("worker-threads", workerThreads);
+        atLeastOne("max-body-bytes", maxBodyBytes);
+        atLeastOne("max-header-bytes", maxHeaderBytes);
+        millis("request-parse-timeout", requestParseTimeout, false);
+        millis("idle-timeout", idleTimeout, false);
+        atLeastOne("max-concurrent-requests", maxConcurrentRequests);
+        atLeastOne("max-queued-requests", maxQueuedRequests);
+        millis("drain-timeout", drainTimeout, true);
+    }
+
+    /** The defaults of {@code reference.conf}, for callers that do not read configuration (tests). */
+    public static WebSettings defaults() {
+        return new WebSettings("127.0.0.1", 7480, 2, 32, 2L * 1024 * 1024, 16 * 1024,
+                Duration.ofSeconds(10), Duration.ofMinutes(5), 256, 1024, Duration.ofSeconds(10));
+    }
+
+    /** These settings with another port; 0 picks an ephemeral one. */
+    public WebSettings withPort(int newPort) {
+        return new WebSettings(host, newPort, ioThreads, workerThreads, maxBodyBytes, maxHeaderBytes,
+                requestParseTimeout, idleTimeout, maxConcurrentRequests, maxQueuedRequests, drainTimeout);
+    }
+
+    /** A duration as whole milliseconds, the unit Undertow's options take. */
+    static int millis(String key, Duration value, boolean zeroAllowed) {
+        Objects.requireNonNull(value, key);
+        if (value.isNegative() || (!zeroAllowed && value.isZero())) {
+            throw new IllegalArgumentException(key + " must be " + (zeroAllowed ? "zero or positive" : "positive")
+                    + ", was " + value);
+        }
+        if (value.compareTo(Duration.ofMillis(Integer.MAX_VALUE)) > 0) {
+            throw new IllegalArgumentException(key + " must be at most " + Duration.ofMillis(Integer.MAX_VALUE)
+                    + ", was " + value);
+        }
+        return (int) value.toMillis();
+    }
+
+    private static void atLeastOne(String key, long value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(key + " must be at least 1, was " + value);
+        }
+    }
 }

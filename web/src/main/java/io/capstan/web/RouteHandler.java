@@ -1,0 +1,71 @@
+package io.capstan.web;
+
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.handlers.RequestLimit;
+import io.undertow.util.Headers;
+import java.util.Map;
+
+/**
+ * Admission for one route, in order: the owner's gate (503 + Retry-After while closed), the
+ * declared body size (413 before any byte of the body is read), the body limit for bodies
+ * without a length (a {@link BodyLimitConduit} fails the read that passes it), then a slot of
+ * the shared concurrency limit, then the route's handler. Immutable.
+ */
+final class RouteHandler implements HttpHandler {
+
+    private final Gate gate;
+    private final long maxBodyBytes;
+    private final RequestLimit limit;
+    private final HttpHandler handler;
+
+    /**
+     * @param limit the shared concurrency limit, or null for routes that must answer even when
+     *              the server is saturated (health probes)
+     */
+    RouteHandler(Route route, long defaultMaxBodyBytes, RequestLimit limit) {
+        this.gate = route.owner();
+        this.maxBodyBytes = route.maxBodyBytes() > 0 ? route.maxBodyBytes() : defaultMaxBodyBytes;
+        this.limit = limit;
+        this.handler = new ContextualHandler(route.handler());
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange exchange) throws Exception {
+        if (!gate.isOpen()) {
+            JsonResponses.sendRetryLater(exchange, JsonResponses.UNAVAILABLE, gate.name() + " is not ready",
+                    Map.of("component", gate.name()));
+            return;
+        }
+        String declared = exchange.getRequestHeaders().getFirst(Headers.CONTENT_LENGTH);
+        if (declared != null) {
+            if (declaredLength(declared) > maxBodyBytes) {
+                // The body stays unread, so the connection cannot carry another request.
+                exchange.setPersistent(false);
+                JsonResponses.sendError(exchange, 413, JsonResponses.PAYLOAD_TOO_LARGE,
+                        "request body of " + declared + " bytes exceeds the limit of " + maxBodyBytes + " bytes");
+                return;
+            }
+            // Replaces the server-wide default, which may be below this route's own limit.
+            exchange.setMaxEntitySize(maxBodyBytes);
+        } else {
+            // 0 turns Undertow's check off: it would drop the connection without an answer.
+            exchange.setMaxEntitySize(0);
+            exchange.addRequestWrapper((factory, ex) -> new BodyLimitConduit(factory.create(), ex, maxBodyBytes));
+        }
+        if (limit == null) {
+            handler.handleRequest(exchange);
+        } else {
+            limit.handleRequest(exchange, handler);
+        }
+    }
+
+    // Undertow has validated the header by now; a length beyond long is still too large.
+    private static long declaredLength(String header) {
+        try {
+            return Long.parseLong(header.trim());
+        } catch (NumberFormatException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+}

@@ -1,0 +1,36 @@
+/**
+ * Capstan's web layer: one Undertow listener (HTTP/1.1 and h2c) that serves the admin API,
+ * health probes, Raft peer messages and etcd's JSON gateway through routes declared before
+ * it starts.
+ *
+ * <h2>Public surface</h2>
+ * {@link io.capstan.web.WebServer} (the component), {@link io.capstan.web.WebSettings},
+ * {@link io.capstan.web.Route} and {@link io.capstan.web.Gate} (what to serve and whether its
+ * owner is ready), {@link io.capstan.web.Readiness}, and the helpers handlers use:
+ * {@link io.capstan.web.RequestContext}, {@link io.capstan.web.JsonResponses},
+ * {@link io.capstan.web.RequestBodies}. Everything else is package-private.
+ *
+ * <h2>Threading model</h2>
+ * <ul>
+ *   <li><b>I/O threads</b> ({@code io-threads}) accept connections, parse requests and run
+ *       every handler first. Handlers must not block there: they either answer at once,
+ *       read the body with {@link io.capstan.web.RequestBodies} (non-blocking), or call
+ *       {@code exchange.dispatch(...)} to continue on a worker thread.</li>
+ *   <li><b>Worker threads</b> ({@code worker-threads}) run dispatched handlers, and
+ *       requests that waited in the concurrency queue (they resume on a worker, so a
+ *       handler checks {@code exchange.isInIoThread()} rather than assuming it).</li>
+ *   <li>An exchange is owned by one thread at a time, handed over by Undertow's dispatch;
+ *       the web layer adds no locks to the request path.</li>
+ *   <li>Shared state is immutable: settings, routes and the router are fixed before the
+ *       listener binds; each request's {@link io.capstan.web.RequestContext} is created once
+ *       and never changes. The only shared mutable state is Undertow's own: the
+ *       concurrency limit's counter and queue, and the drain counter.</li>
+ *   <li>The request id is in the SLF4J MDC ({@code requestId}) whenever the web layer runs
+ *       a request's code, on whichever thread, and removed afterwards; code that continues a
+ *       request on threads of its own restores it with the context's {@code run},
+ *       {@code wrap} or {@code executor}.</li>
+ *   <li>{@code WebServer.start()} and {@code stop()} may be called from any thread; their
+ *       state transitions are serialised by one lock.</li>
+ * </ul>
+ */
+package io.capstan.web;
