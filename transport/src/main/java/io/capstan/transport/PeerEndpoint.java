@@ -1,0 +1,50 @@
+package io.capstan.transport;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.util.PeerProxyMap;
+
+/**
+ * Where a peer's web layer listens: the base URI every operation path is resolved against.
+ * The connection itself belongs to the member's shared HTTP client, so closing an endpoint
+ * (which Ratis does when it resets a "proxy") has nothing to release. Immutable.
+ *
+ * <p>Every RPC of a member goes to its one web port, so a peer's client and admin addresses,
+ * which Ratis lets differ, are not used.
+ *
+ * @param id   the peer
+ * @param base {@code http://host:port}
+ */
+record PeerEndpoint(RaftPeerId id, URI base) implements Closeable {
+
+    static PeerEndpoint of(RaftPeer peer) throws IOException {
+        String address = peer.getAddress();
+        if (address == null || address.isBlank()) {
+            throw new IOException("peer " + peer.getId() + " has no address");
+        }
+        try {
+            URI base = new URI("http://" + address);
+            if (base.getHost() == null || base.getPort() < 1) {
+                throw new URISyntaxException(address, "expected host:port");
+            }
+            return new PeerEndpoint(peer.getId(), base);
+        } catch (URISyntaxException e) {
+            throw new IOException("peer " + peer.getId() + " has a bad address '" + address
+                    + "': expected host:port", e);
+        }
+    }
+
+    /** The endpoints of the peers Ratis adds, created on first use. */
+    static PeerProxyMap<PeerEndpoint> newMap(String name) {
+        return new PeerProxyMap<>(name, PeerEndpoint::of);
+    }
+
+    @Override
+    public void close() {
+        // Nothing to release: see the class comment.
+    }
+}
