@@ -1,43 +1,92 @@
 package io.capstan.controller;
 
+import io.capstan.controller.config.ClusterSettings;
 import io.capstan.controller.config.Settings;
+import io.capstan.controller.lifecycle.Component;
 import io.capstan.controller.lifecycle.ComponentState;
 import io.capstan.controller.lifecycle.Lifecycle;
+import io.capstan.raft.GrpcTransportBinding;
+import io.capstan.raft.NodeStatus;
+import io.capstan.raft.RaftNode;
+import io.capstan.raft.TransportBinding;
+import io.capstan.transport.PeerTransport;
+import io.capstan.web.Gate;
 import io.capstan.web.Readiness;
 import io.capstan.web.Route;
 import io.capstan.web.WebServer;
 import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.UnaryOperator;
 
 /**
- * The daemon's wiring: builds every component from the bound settings, declares the routes
+ * The daemon's wiring: builds every component from the bound settings, declares every route
  * before the web layer starts, and arranges the components in the lifecycle graph
- * (see DESIGN.md, Lifecycle). Start and stop are the lifecycle's.
+ * (DESIGN.md, Lifecycle):
+ *
+ * <pre>
+ * web ─► transport ─► raft        (capstan.raft.transport = web)
+ * web ─► raft                     (capstan.raft.transport = grpc: Ratis's own port)
+ * </pre>
+ *
+ * <p>Raft's peer messages travel through the web layer, so Raft starts only once the web
+ * layer's listener is bound, and stops before it. Peer routes are gated by the transport
+ * component: until it runs they answer 503, and the transport itself answers 503 until Ratis
+ * has bound its server.
  *
  * <p>Thread safety: everything here is fixed at construction; the lifecycle owns the states.
  */
 final class Daemon {
     static final String WEB = "web";
+    static final String TRANSPORT = "transport";
+    static final String RAFT = "raft";
 
     private final WebServer web;
+    private final RaftNode raft;
     private final Lifecycle lifecycle;
 
-    private Daemon(Settings settings) {
-        List<Route> routes = List.of();
+    private Daemon(Settings settings, UnaryOperator<Component> decorate) {
+        List<Route> routes = new ArrayList<>();
+        Lifecycle.Builder graph = Lifecycle.builder()
+                .defaultTimeouts(settings.lifecycle().startTimeout(), settings.lifecycle().stopTimeout());
+
+        TransportBinding binding;
+        String raftDependency;
+        if (settings.cluster().transport() == ClusterSettings.Transport.WEB) {
+            // The address is asked for only once Ratis runs, after the web layer bound its port.
+            PeerTransport peers = PeerTransport.create(settings.transport(), this::webAddress);
+            routes.addAll(peers.routes(gate(TRANSPORT)));
+            binding = (self, properties, parameters) -> peers.configure(properties, parameters);
+            graph.add(decorate.apply(new ComponentAdapter(TRANSPORT, Set.of(WEB),
+                    () -> CompletableFuture.completedFuture(null), peers::close)));
+            raftDependency = TRANSPORT;
+        } else {
+            binding = new GrpcTransportBinding();
+            raftDependency = WEB;
+        }
+        this.raft = new RaftNode(settings.raft(), binding, Clock.systemUTC());
+        graph.add(decorate.apply(
+                new ComponentAdapter(RAFT, Set.of(raftDependency), raft::start, () -> raft.stop().join())));
+
         // /health/ready is only probed once the listener is bound, after the constructor returned.
         this.web = new WebServer(settings.web(), routes, this::readiness);
-        this.lifecycle = Lifecycle.builder()
-                .defaultTimeouts(settings.lifecycle().startTimeout(), settings.lifecycle().stopTimeout())
-                .add(new ComponentAdapter(WEB, Set.of(), web::start, web::stop))
-                .build();
+        graph.add(decorate.apply(new ComponentAdapter(WEB, Set.of(), web::start, web::stop)));
+        this.lifecycle = graph.build();
     }
 
     static Daemon create(Settings settings) {
-        return new Daemon(settings);
+        return new Daemon(settings, UnaryOperator.identity());
+    }
+
+    /** As {@link #create(Settings)}, with each component passed through {@code decorate} (tests). */
+    static Daemon create(Settings settings, UnaryOperator<Component> decorate) {
+        return new Daemon(settings, decorate);
     }
 
     CompletableFuture<Void> start() {
@@ -52,14 +101,55 @@ final class Daemon {
         return web.address();
     }
 
-    /** Ready when every component is RUNNING; the body lists each component's state. */
+    RaftNode raft() {
+        return raft;
+    }
+
+    Map<String, ComponentState> states() {
+        return lifecycle.states();
+    }
+
+    /** Open while the named component is RUNNING. */
+    private Gate gate(String component) {
+        return new Gate() {
+            @Override
+            public String name() {
+                return component;
+            }
+
+            @Override
+            public boolean isOpen() {
+                return lifecycle.states().get(component) == ComponentState.RUNNING;
+            }
+        };
+    }
+
+    /** etcd's and Raft's words: Ratis calls a non-voting member a listener, operators say learner. */
+    private static String roleName(NodeStatus.Role role) {
+        return role == NodeStatus.Role.LISTENER ? "learner" : role.name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * Ready (serving) when every component is RUNNING and this member knows a leader and has
+     * applied what it knows to be committed; the body lists each component's state and the
+     * Raft details.
+     */
     private Readiness readiness() {
-        Map<String, ComponentState> states = lifecycle.states();
         Map<String, Object> components = new LinkedHashMap<>();
-        states.forEach((name, state) -> components.put(name, state.name()));
-        boolean ready = lifecycle.isRunning();
-        return new Readiness(ready, Map.of(
-                "status", ready ? "ready" : "not_ready",
-                "components", components));
+        lifecycle.states().forEach((name, state) -> components.put(name, state.name()));
+        NodeStatus status = raft.status();
+        Map<String, Object> raftDetails = new LinkedHashMap<>();
+        raftDetails.put("role", roleName(status.role()));
+        raftDetails.put("term", status.term());
+        raftDetails.put("leader", status.leaderId().orElse(null));
+        raftDetails.put("commitIndex", status.commitIndex());
+        raftDetails.put("appliedIndex", status.appliedIndex());
+        boolean ready = lifecycle.isRunning() && status.serving();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", ready ? "ready" : "not_ready");
+        body.put("node", status.nodeId());
+        body.put("components", components);
+        body.put("raft", raftDetails);
+        return new Readiness(ready, body);
     }
 }

@@ -77,6 +77,8 @@ class ServeProcessTest {
                 assertEquals(1, capstan.awaitExit(START));
                 String err = capstan.stderr();
                 assertTrue(err.contains("'web'") && err.contains(Integer.toString(port)), err);
+                assertFalse(Files.exists(dir.resolve("data").resolve("raft")),
+                        "Raft must never start when the web layer failed");
             }
         }
     }

@@ -15,7 +15,7 @@ final class RatisConfig {
 
   static RaftProperties properties(RaftSettings settings) {
     RaftProperties p = new RaftProperties();
-    RaftServerConfigKeys.setStorageDir(p, List.of(settings.dataDir().resolve("raft").toFile()));
+    RaftServerConfigKeys.setStorageDir(p, List.of(settings.dataDir().toFile()));
 
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, millis(settings.electionTimeoutMin().toMillis()));
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, millis(settings.electionTimeoutMax().toMillis()));

@@ -44,6 +44,11 @@ final class ConfigReader {
         problems.add(new Problem(key, value.map(ConfigReader::render), allowed + value.map(ConfigReader::where).orElse("")));
     }
 
+    /** The value at {@code path} as it stands, for a problem about a key that already bound. */
+    Optional<ConfigValue> valueAt(String path) {
+        return config.hasPath(path) ? Optional.of(config.getValue(path)) : Optional.empty();
+    }
+
     boolean isReported(String path) {
         for (String key : reported) {
             if (path.equals(key) || path.startsWith(key + ".") || path.startsWith(key + "[")) {
@@ -81,13 +86,18 @@ final class ConfigReader {
 
     /** A whole number in {@code min..max}; fractions are refused rather than truncated. */
     Optional<Integer> integer(String path, int min, int max, String allowed) {
+        return whole(path, min, max, allowed).map(Long::intValue);
+    }
+
+    /** Like {@link #integer} for counts that may exceed an int. */
+    Optional<Long> whole(String path, long min, long max, String allowed) {
         return value(path, allowed).flatMap(v -> {
             Optional<Long> n = wholeNumber(v);
             if (n.isEmpty() || n.get() < min || n.get() > max) {
                 problem(path, Optional.of(v), allowed);
                 return Optional.empty();
             }
-            return Optional.of(n.get().intValue());
+            return n;
         });
     }
 

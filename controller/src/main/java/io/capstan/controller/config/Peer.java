@@ -3,12 +3,13 @@ package io.capstan.controller.config;
 import java.util.Objects;
 
 /**
- * One cluster member as the others reach it: its id and its web port, which also carries
- * Raft peer messages.
+ * One cluster member as the others reach it over Raft: its id and its Raft address, which is
+ * its web address with {@code capstan.raft.transport = web} and the address of its gRPC
+ * transport with {@code grpc}.
  *
  * @param id   member id, {@code [a-z0-9-]+}
  * @param host host name or IP address (IPv6 without brackets)
- * @param port web port of that member
+ * @param port that member's web port or gRPC transport port, by transport
  */
 public record Peer(String id, String host, int port) {
 

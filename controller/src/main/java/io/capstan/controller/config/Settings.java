@@ -1,30 +1,40 @@
 package io.capstan.controller.config;
 
+import io.capstan.raft.RaftSettings;
+import io.capstan.transport.TransportSettings;
 import io.capstan.web.WebSettings;
 import java.util.Objects;
 
 /**
  * The daemon's whole configuration: one immutable tree bound and validated at startup by
  * {@link SettingsLoader}, before any component starts. Safe to share between threads.
+ * {@link #toString()} never shows the cluster secret.
  *
  * @param node      identity and data directory of this member
  * @param web       the web layer ({@code capstan.web.*}, declared by the web module)
  * @param api       the etcd v3 gRPC API
  * @param lifecycle bounds on starting and stopping components
- * @param raft      cluster membership and peer transport
+ * @param cluster   cluster membership and peer transport, as configured
+ * @param raft      what the raft module runs with: this node's id, the members as Raft
+ *                  peers, the group id, {@code <data-dir>/raft} and the Raft tuning keys
+ * @param transport the web peer transport: the cluster secret and {@code capstan.transport.*}
  */
 public record Settings(
         NodeSettings node,
         WebSettings web,
         ApiSettings api,
         LifecycleSettings lifecycle,
-        RaftSettings raft) {
+        ClusterSettings cluster,
+        RaftSettings raft,
+        TransportSettings transport) {
 
     public Settings {
         Objects.requireNonNull(node, "node");
         Objects.requireNonNull(web, "web");
         Objects.requireNonNull(api, "api");
         Objects.requireNonNull(lifecycle, "lifecycle");
+        Objects.requireNonNull(cluster, "cluster");
         Objects.requireNonNull(raft, "raft");
+        Objects.requireNonNull(transport, "transport");
     }
 }

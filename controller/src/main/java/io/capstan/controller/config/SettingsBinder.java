@@ -4,28 +4,33 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigValue;
+import io.capstan.raft.RaftSettings;
+import io.capstan.transport.TransportSettings;
 import io.capstan.web.WebSettings;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 /**
  * Binds one resolved config into {@link Settings}, in four passes that all report into one
  * {@link ConfigReader}: {@code checkValid} against the reference (shapes), unknown keys under
- * {@code capstan.}, typed reads of every key, then rules that span keys (peers, ports, the
- * cluster secret). Records are built only when no pass found a problem.
+ * {@code capstan.}, typed reads of every key (and of the cluster secret file), then rules that
+ * span keys (peers, ports, the cluster secret, timeouts). Records are built only when no pass
+ * found a problem; a refusal by a module's own record is reported as a problem too.
  *
  * <p>Stateless; each call owns its reader.
  */
@@ -39,6 +44,8 @@ final class SettingsBinder {
             Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
     // A typo this close to a known key gets a suggestion.
     private static final int SUGGESTION_DISTANCE = 3;
+    /** Below the node's data directory, the raft module's own. */
+    private static final String RAFT_DIR = "raft";
 
     private SettingsBinder() {
     }
@@ -46,9 +53,10 @@ final class SettingsBinder {
     /**
      * @param config    the merged, resolved configuration
      * @param reference every module's reference.conf, resolved: the set of known keys and their shapes
+     * @param random    source of the cluster secret when no secret file is configured
      * @throws SettingsException listing every problem found
      */
-    static Settings bind(Config config, Config reference) {
+    static Settings bind(Config config, Config reference, SecureRandom random) {
         ConfigReader r = new ConfigReader(config);
         checkShapes(config, reference, r);
         checkUnknownKeys(config, reference, r);
@@ -78,48 +86,73 @@ final class SettingsBinder {
         Optional<Duration> startTimeout = r.duration("capstan.lifecycle.start-timeout", false);
         Optional<Duration> stopTimeout = r.duration("capstan.lifecycle.stop-timeout", false);
 
-        Optional<List<Peer>> listedPeers = peers(r);
-        Optional<RaftSettings.Transport> transport = r.string("capstan.raft.transport",
+        Optional<List<Peer>> listedPeers = Membership.listed(r);
+        Optional<ClusterSettings.Transport> transport = r.string("capstan.raft.transport",
                 t -> t.equals("web") || t.equals("grpc"), "must be one of: web, grpc")
-                .map(t -> RaftSettings.Transport.valueOf(t.toUpperCase(Locale.ROOT)));
+                .map(t -> ClusterSettings.Transport.valueOf(t.toUpperCase(Locale.ROOT)));
         Optional<UUID> groupId = r.string("capstan.raft.group-id", t -> CANONICAL_UUID.matcher(t).matches(), UUID_FORM)
                 .map(UUID::fromString);
-        Optional<Optional<Path>> secretFile = optionalPath(r, "capstan.raft.secret-file");
+        Optional<Optional<Path>> secretFile = optionalPath(r, ClusterSecret.KEY);
         Optional<Integer> grpcPort = r.integer("capstan.raft.grpc-port", 0, 65535, PORT);
+        Optional<RaftTuning> raftTuning = RaftTuning.read(r);
+        Optional<TransportTuning> transportTuning = TransportTuning.read(r, raftTuning.map(RaftTuning::requestTimeout));
+        Optional<byte[]> secret = secretFile.flatMap(file -> file.flatMap(f -> ClusterSecret.read(r, f)));
 
         // Cross-key rules, each run only when the keys it reads bound.
-        Optional<List<Peer>> peers = Optional.empty();
-        if (listedPeers.isPresent() && nodeId.isPresent() && nodeHost.isPresent() && webPort.isPresent()) {
-            peers = Optional.of(listedPeers.get().isEmpty()
-                    ? List.of(new Peer(nodeId.get(), nodeHost.get(), webPort.get()))
-                    : listedPeers.get());
-            checkMembership(config, r, nodeId.get(), listedPeers.get());
-        }
+        Optional<List<Peer>> members = members(config, r, nodeId, nodeHost, listedPeers, transport, webPort, grpcPort);
         checkPortClash(config, r, webPort, apiPort, transport, grpcPort);
-        if (peers.isPresent() && webHost.isPresent() && secretFile.isPresent() && secretFile.get().isEmpty()) {
-            checkSecretOptional(config, r, peers.get(), webHost.get());
+        if (members.isPresent() && webHost.isPresent() && secretFile.isPresent() && secretFile.get().isEmpty()) {
+            checkSecretOptional(r, members.get(), webHost.get());
         }
 
         if (!r.problems().isEmpty()) {
+            secret.ifPresent(s -> Arrays.fill(s, (byte) 0));
             throw new SettingsException(r.problems());
         }
-        WebSettings web;
-        try {
-            web = new WebSettings(webHost.orElseThrow(), webPort.orElseThrow(), ioThreads.orElseThrow(),
-                    workerThreads.orElseThrow(), maxBody.orElseThrow(), Math.toIntExact(maxHeader.orElseThrow()),
-                    parseTimeout.orElseThrow(), idleTimeout.orElseThrow(), maxConcurrent.orElseThrow(),
-                    maxQueued.orElseThrow(), drainTimeout.orElseThrow());
-        } catch (IllegalArgumentException e) {
-            // The web layer may hold rules of its own; report them like ours.
-            throw new SettingsException(List.of(new Problem("capstan.web", Optional.empty(), e.getMessage())));
+        List<Problem> refused = new ArrayList<>();
+        Optional<WebSettings> web = build(refused,
+                () -> new WebSettings(webHost.orElseThrow(), webPort.orElseThrow(), ioThreads.orElseThrow(),
+                        workerThreads.orElseThrow(), maxBody.orElseThrow(), Math.toIntExact(maxHeader.orElseThrow()),
+                        parseTimeout.orElseThrow(), idleTimeout.orElseThrow(), maxConcurrent.orElseThrow(),
+                        maxQueued.orElseThrow(), drainTimeout.orElseThrow()),
+                e -> Rejections.problem("capstan.web", Map.of(), e));
+        Optional<RaftSettings> raft = build(refused,
+                () -> raftTuning.orElseThrow().settings(nodeId.orElseThrow(), members.orElseThrow(), groupId.orElseThrow(),
+                        dataDir.orElseThrow().resolve(RAFT_DIR)),
+                e -> Rejections.problem("capstan.raft", RaftTuning.KEYS_BY_NAME, e));
+        // Only a node alone on loopback gets here without a file (checkSecretOptional).
+        byte[] secretBytes = secret.orElseGet(() -> ClusterSecret.ephemeral(random));
+        Optional<TransportSettings> transportSettings = build(refused,
+                () -> transportTuning.orElseThrow().settings(secretBytes),
+                e -> Rejections.problem("capstan.transport", TransportTuning.KEYS_BY_NAME, e));
+        // TransportSettings keeps a copy of its own.
+        Arrays.fill(secretBytes, (byte) 0);
+        if (!refused.isEmpty()) {
+            throw new SettingsException(refused);
         }
         return new Settings(
                 new NodeSettings(nodeId.orElseThrow(), dataDir.orElseThrow(), nodeHost.orElseThrow()),
-                web,
+                web.orElseThrow(),
                 new ApiSettings(apiHost.orElseThrow(), apiPort.orElseThrow()),
                 new LifecycleSettings(startTimeout.orElseThrow(), stopTimeout.orElseThrow()),
-                new RaftSettings(peers.orElseThrow(), transport.orElseThrow(), groupId.orElseThrow(),
-                        secretFile.orElseThrow(), grpcPort.orElseThrow()));
+                new ClusterSettings(members.orElseThrow(), transport.orElseThrow(), groupId.orElseThrow(),
+                        secretFile.orElseThrow(), grpcPort.orElseThrow()),
+                raft.orElseThrow(),
+                transportSettings.orElseThrow());
+    }
+
+    /**
+     * A module's settings record; a module may hold rules of its own, and a refusal is reported
+     * like any other problem instead of escaping as an unexplained exception.
+     */
+    private static <T> Optional<T> build(List<Problem> refused, Supplier<T> record,
+                                         Function<IllegalArgumentException, Problem> report) {
+        try {
+            return Optional.of(record.get());
+        } catch (IllegalArgumentException e) {
+            refused.add(report.apply(e));
+            return Optional.empty();
+        }
     }
 
     /** checkValid finds values of the wrong shape (a string where a list or block belongs). */
@@ -220,52 +253,25 @@ final class SettingsBinder {
         }
     }
 
-    /** Each listed entry parsed on its own; empty when the list (or any entry) is bad. */
-    private static Optional<List<Peer>> peers(ConfigReader r) {
-        return r.stringList("capstan.raft.peers", "must be a list of id=host:port strings, e.g. [\"n1=10.0.0.1:7480\"]")
-                .flatMap(elements -> {
-                    List<Peer> peers = new ArrayList<>();
-                    for (ConfigReader.ElementText element : elements) {
-                        try {
-                            peers.add(PeerParser.parse(element.text()));
-                        } catch (IllegalArgumentException e) {
-                            r.problem(element.key(), Optional.of(element.value()), e.getMessage());
-                        }
-                    }
-                    return peers.size() == elements.size() ? Optional.of(peers) : Optional.empty();
-                });
-    }
-
-    /** Ids and addresses unique; this node among the peers whenever peers are listed. */
-    private static void checkMembership(Config config, ConfigReader r, String nodeId, List<Peer> listed) {
-        if (listed.isEmpty()) {
-            return;
+    /** Membership rules, and every member when the keys they read bound (see {@link Membership}). */
+    private static Optional<List<Peer>> members(Config config, ConfigReader r, Optional<String> nodeId,
+                                                Optional<String> nodeHost, Optional<List<Peer>> listed,
+                                                Optional<ClusterSettings.Transport> transport,
+                                                Optional<Integer> webPort, Optional<Integer> grpcPort) {
+        if (listed.isEmpty() || nodeId.isEmpty()) {
+            return Optional.empty();
         }
-        Optional<ConfigValue> list = Optional.of(config.getValue("capstan.raft.peers"));
-        Map<String, Long> byId = listed.stream()
-                .collect(Collectors.groupingBy(Peer::id, LinkedHashMap::new, Collectors.counting()));
-        byId.forEach((id, count) -> {
-            if (count > 1) {
-                r.problem("capstan.raft.peers", list, "peer id " + id + " is listed " + count + " times; peer ids must be unique");
-            }
-        });
-        Map<String, List<String>> byAddress = listed.stream()
-                .collect(Collectors.groupingBy(Peer::address, LinkedHashMap::new, Collectors.mapping(Peer::id, Collectors.toList())));
-        byAddress.forEach((address, ids) -> {
-            if (ids.size() > 1) {
-                r.problem("capstan.raft.peers", list, "address " + address + " is listed for " + String.join(", ", ids)
-                        + "; each member needs an address of its own");
-            }
-        });
-        if (byId.keySet().stream().noneMatch(nodeId::equals)) {
-            r.problem("capstan.node.id", Optional.of(config.getValue("capstan.node.id")),
-                    "must be one of the peer ids in capstan.raft.peers: " + String.join(", ", byId.keySet()));
+        boolean consistent = Membership.checkListed(r, nodeId.get(), listed.get());
+        if (!consistent || nodeHost.isEmpty() || transport.isEmpty() || webPort.isEmpty() || grpcPort.isEmpty()) {
+            return Optional.empty();
         }
+        int ownPort = transport.get() == ClusterSettings.Transport.WEB ? webPort.get() : grpcPort.get();
+        return Membership.members(config, r, nodeId.get(), nodeHost.get(), listed.get(), transport.get(), ownPort);
     }
 
     /** Two listeners of this node on one port would fail at start; say so before anything starts. */
     private static void checkPortClash(Config config, ConfigReader r, Optional<Integer> webPort, Optional<Integer> apiPort,
-                                       Optional<RaftSettings.Transport> transport, Optional<Integer> grpcPort) {
+                                       Optional<ClusterSettings.Transport> transport, Optional<Integer> grpcPort) {
         if (webPort.isEmpty() || apiPort.isEmpty()) {
             return;
         }
@@ -275,7 +281,7 @@ final class SettingsBinder {
             r.problem("capstan.api.port", Optional.of(config.getValue("capstan.api.port")),
                     "must differ from capstan.web.port (" + web + ")");
         }
-        if (transport.orElse(null) == RaftSettings.Transport.GRPC && grpcPort.isPresent() && grpcPort.get() != 0
+        if (transport.orElse(null) == ClusterSettings.Transport.GRPC && grpcPort.isPresent() && grpcPort.get() != 0
                 && (grpcPort.get() == web || grpcPort.get() == api)) {
             r.problem("capstan.raft.grpc-port", Optional.of(config.getValue("capstan.raft.grpc-port")),
                     "must differ from capstan.web.port (" + web + ") and capstan.api.port (" + api + ")");
@@ -287,11 +293,11 @@ final class SettingsBinder {
      * be left out only when nothing else can reach it: this node alone, bound and advertised on
      * loopback.
      */
-    private static void checkSecretOptional(Config config, ConfigReader r, List<Peer> peers, String webHost) {
+    private static void checkSecretOptional(ConfigReader r, List<Peer> peers, String webHost) {
         boolean alone = peers.size() == 1;
         boolean loopback = Hosts.isLoopback(webHost) && peers.stream().allMatch(p -> Hosts.isLoopback(p.host()));
         if (!alone || !loopback) {
-            r.problem("capstan.raft.secret-file", Optional.of(config.getValue("capstan.raft.secret-file")),
+            r.problem(ClusterSecret.KEY, r.valueAt(ClusterSecret.KEY),
                     "must name the cluster secret file; only a single-node cluster on loopback may run without one"
                             + " (here: " + peers.size() + " peer(s), capstan.web.host = " + webHost + ")");
         }

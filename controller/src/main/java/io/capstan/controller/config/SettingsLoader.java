@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigResolveOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -32,8 +33,13 @@ import java.util.Optional;
  * {@code data-dir = "./data/"${capstan.node.id}} follows an overridden id; {@code ${?VAR}}
  * reads the given environment, never the process's. JVM system properties are not consulted.
  *
- * <p>Stateless and thread-safe; {@link #load} touches the file system only to read the file,
- * and logs nothing: it runs before the node id that every log line carries is known.
+ * <p>The cluster secret is read from {@code capstan.raft.secret-file} here too, so a missing or
+ * bad secret stops the daemon before anything starts. A node that may run without one (alone,
+ * on loopback) gets 32 random bytes instead, which nothing else knows.
+ *
+ * <p>Stateless and thread-safe; {@link #load} touches the file system only to read the file
+ * and the secret file, and logs nothing: it runs before the node id that every log line
+ * carries is known.
  */
 public final class SettingsLoader {
     private static final Config WEB_HOST_DEFAULT = ConfigFactory.parseString(
@@ -51,7 +57,8 @@ public final class SettingsLoader {
      * @return the bound settings
      * @throws SettingsException listing every problem found: a file that cannot be read or
      *                           parsed (then alone, since nothing after it can be trusted),
-     *                           otherwise every bad, missing or unknown key at once
+     *                           otherwise every bad, missing or unknown key, and an unreadable
+     *                           or badly sized secret file, at once
      */
     public static Settings load(Optional<Path> configFile, Map<String, String> env) {
         Config file = configFile.map(SettingsLoader::parseFile).orElse(ConfigFactory.empty());
@@ -67,7 +74,7 @@ public final class SettingsLoader {
         } catch (ConfigException e) {
             throw new SettingsException(List.of(new Problem("substitution", Optional.empty(), e.getMessage())));
         }
-        return SettingsBinder.bind(resolved, reference.resolve(options));
+        return SettingsBinder.bind(resolved, reference.resolve(options), new SecureRandom());
     }
 
     private static Config parseFile(Path path) {

@@ -26,6 +26,16 @@ final class ConfigFiles {
         }
     }
 
+    /** A cluster secret file as an operator would write it: 32 random bytes, base64, newline. */
+    static Path secretFile(Path dir) {
+        return write(dir, "cluster.secret", "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=\n");
+    }
+
+    /** A config layer naming {@code secret} as the cluster secret file. */
+    static String secretLine(Path secret) {
+        return "capstan.raft.secret-file = \"" + secret + "\"\n";
+    }
+
     static Settings load(Path file, Map<String, String> env) {
         return SettingsLoader.load(Optional.of(file), env);
     }

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,17 +20,22 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class PeersTest {
-    private static final String SECRET = "/etc/capstan/secret";
-
     @TempDir
     Path dir;
 
+    private String secret;
+
+    @BeforeEach
+    void writeSecret() {
+        secret = ConfigFiles.secretFile(dir).toString();
+    }
+
     private static Map<String, String> clusterEnv(String peers) {
-        return Map.of("CAPSTAN_NODE_ID", "n1", "CAPSTAN_PEERS", peers);
+        return Map.of("CAPSTAN_NODE_ID", "n1", "CAPSTAN_WEB_PORT", "7481", "CAPSTAN_PEERS", peers);
     }
 
     private Optional<Path> withSecret() {
-        return Optional.of(write(dir, "secret.conf", "capstan.raft.secret-file = \"" + SECRET + "\"\n"));
+        return Optional.of(write(dir, "secret.conf", ConfigFiles.secretLine(Path.of(secret))));
     }
 
     @Test
@@ -42,7 +48,7 @@ class PeersTest {
                         new Peer("n2", "localhost", 7482),
                         new Peer("n3", "::1", 7483),
                         new Peer("n4", "node-4.example.com", 80)),
-                s.raft().peers());
+                s.cluster().peers());
     }
 
     @Test
@@ -50,11 +56,11 @@ class PeersTest {
         Path file = write(dir, "cluster.conf", """
                 capstan.raft.peers = ["n1=127.0.0.1:7481", "n2=127.0.0.1:7482", "n3=127.0.0.1:7483"]
                 capstan.raft.secret-file = "%s"
-                """.formatted(SECRET));
+                """.formatted(secret));
 
         Settings s = SettingsLoader.load(Optional.of(file), clusterEnv("n1=127.0.0.1:7481"));
 
-        assertEquals(List.of(new Peer("n1", "127.0.0.1", 7481)), s.raft().peers());
+        assertEquals(List.of(new Peer("n1", "127.0.0.1", 7481)), s.cluster().peers());
     }
 
     @ParameterizedTest
@@ -99,7 +105,7 @@ class PeersTest {
                   { id = n2 },
                   "n3=127.0.0.1"
                 ]
-                """.formatted(SECRET));
+                """.formatted(secret));
 
         List<Problem> problems = problems(Optional.of(file), Map.of());
 
@@ -123,7 +129,7 @@ class PeersTest {
         Path file = write(dir, "dup.conf", """
                 capstan.raft.peers = ["n1=127.0.0.1:7481", "n1=127.0.0.1:7482", "n2=127.0.0.1:7481"]
                 capstan.raft.secret-file = "%s"
-                """.formatted(SECRET));
+                """.formatted(secret));
 
         List<Problem> problems = problems(Optional.of(file), Map.of());
 
@@ -136,8 +142,8 @@ class PeersTest {
 
     @Test
     void secretFileMayBeOmittedOnlyByALoneNodeOnLoopback() {
-        assertEquals(Optional.empty(), SettingsLoader.load(Optional.empty(), Map.of("CAPSTAN_HOST", "localhost")).raft().secretFile());
-        assertEquals(Optional.empty(), SettingsLoader.load(Optional.empty(), Map.of("CAPSTAN_HOST", "::1")).raft().secretFile());
+        assertEquals(Optional.empty(), SettingsLoader.load(Optional.empty(), Map.of("CAPSTAN_HOST", "localhost")).cluster().secretFile());
+        assertEquals(Optional.empty(), SettingsLoader.load(Optional.empty(), Map.of("CAPSTAN_HOST", "::1")).cluster().secretFile());
 
         assertProblem(problems(Optional.empty(), clusterEnv("n1=127.0.0.1:7481,n2=127.0.0.1:7482")),
                 "capstan.raft.secret-file", "\"\"", "must name the cluster secret file", "2 peer(s)");

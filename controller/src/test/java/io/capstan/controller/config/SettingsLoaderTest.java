@@ -1,10 +1,13 @@
 package io.capstan.controller.config;
 
 import static io.capstan.controller.config.ConfigFiles.load;
+import static io.capstan.controller.config.ConfigFiles.secretFile;
+import static io.capstan.controller.config.ConfigFiles.secretLine;
 import static io.capstan.controller.config.ConfigFiles.write;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.capstan.raft.RaftSettings;
 import io.capstan.web.WebSettings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,11 +34,17 @@ class SettingsLoaderTest {
         assertEquals(WebSettings.defaults(), s.web(), "every capstan.web key binds to its own component");
         assertEquals(new ApiSettings("127.0.0.1", 2379), s.api());
         assertEquals(new LifecycleSettings(Duration.ofSeconds(60), Duration.ofSeconds(30)), s.lifecycle());
-        assertEquals(List.of(new Peer("n1", "127.0.0.1", s.web().port())), s.raft().peers());
-        assertEquals(RaftSettings.Transport.WEB, s.raft().transport());
-        assertEquals(UUID.fromString("58158864-8ad7-4ab9-8926-1570374bf016"), s.raft().groupId());
-        assertEquals(Optional.empty(), s.raft().secretFile());
-        assertEquals(7490, s.raft().grpcPort());
+        assertEquals(List.of(new Peer("n1", "127.0.0.1", s.web().port())), s.cluster().peers());
+        assertEquals(ClusterSettings.Transport.WEB, s.cluster().transport());
+        assertEquals(UUID.fromString("58158864-8ad7-4ab9-8926-1570374bf016"), s.cluster().groupId());
+        assertEquals(Optional.empty(), s.cluster().secretFile());
+        assertEquals(7490, s.cluster().grpcPort());
+        assertEquals(RaftSettings.builder("n1", List.of(new io.capstan.raft.Peer("n1", "127.0.0.1:7480")),
+                        s.cluster().groupId(), Path.of("./data/n1/raft")).build(), s.raft(),
+                "the raft module's reference.conf and its builder agree on every default");
+        assertEquals(Duration.ofSeconds(5), s.transport().requestTimeout());
+        assertEquals(64L << 20, s.transport().maxMessageBytes());
+        assertEquals(Duration.ofSeconds(3), s.transport().connectTimeout());
     }
 
     @Test
@@ -47,14 +56,14 @@ class SettingsLoaderTest {
                   api.port = 12379
                   lifecycle.start-timeout = 2m
                   raft {
-                    peers = ["alpha-1=10.0.0.5:9000", "alpha-2=10.0.0.6:9000", "alpha-3=[fd00::7]:9000"]
+                    peers = ["alpha-1=10.0.0.5:9001", "alpha-2=10.0.0.6:9001", "alpha-3=[fd00::7]:9001"]
                     transport = grpc
                     group-id = "0b7e4c36-53a4-4b8e-9a0e-3c5b1f0e2a11"
-                    secret-file = "/etc/capstan/secret"
+                    secret-file = "%s"
                     grpc-port = 9001
                   }
                 }
-                """);
+                """.formatted(secretFile(dir)));
 
         Settings s = load(file, Map.of());
 
@@ -67,15 +76,23 @@ class SettingsLoaderTest {
         assertEquals(Duration.ofMinutes(2), s.lifecycle().startTimeout());
         assertEquals(Duration.ofSeconds(30), s.lifecycle().stopTimeout(), "unset keys keep their defaults");
         assertEquals(List.of(
-                        new Peer("alpha-1", "10.0.0.5", 9000),
-                        new Peer("alpha-2", "10.0.0.6", 9000),
-                        new Peer("alpha-3", "fd00::7", 9000)),
-                s.raft().peers());
-        assertEquals("[fd00::7]:9000", s.raft().peers().get(2).address());
-        assertEquals(RaftSettings.Transport.GRPC, s.raft().transport());
+                        new Peer("alpha-1", "10.0.0.5", 9001),
+                        new Peer("alpha-2", "10.0.0.6", 9001),
+                        new Peer("alpha-3", "fd00::7", 9001)),
+                s.cluster().peers());
+        assertEquals("[fd00::7]:9001", s.cluster().peers().get(2).address());
+        assertEquals(ClusterSettings.Transport.GRPC, s.cluster().transport());
+        assertEquals(UUID.fromString("0b7e4c36-53a4-4b8e-9a0e-3c5b1f0e2a11"), s.cluster().groupId());
+        assertEquals(Optional.of(secretFile(dir)), s.cluster().secretFile());
+        assertEquals(9001, s.cluster().grpcPort());
+        assertEquals(List.of(
+                        new io.capstan.raft.Peer("alpha-1", "10.0.0.5:9001"),
+                        new io.capstan.raft.Peer("alpha-2", "10.0.0.6:9001"),
+                        new io.capstan.raft.Peer("alpha-3", "[fd00::7]:9001")),
+                s.raft().peers(), "Raft gets the members as they are reached over its transport");
+        assertEquals("alpha-1", s.raft().nodeId());
         assertEquals(UUID.fromString("0b7e4c36-53a4-4b8e-9a0e-3c5b1f0e2a11"), s.raft().groupId());
-        assertEquals(Optional.of(Path.of("/etc/capstan/secret")), s.raft().secretFile());
-        assertEquals(9001, s.raft().grpcPort());
+        assertEquals(Path.of("/var/lib/capstan/raft"), s.raft().dataDir());
     }
 
     @Test
@@ -84,14 +101,13 @@ class SettingsLoaderTest {
                 capstan.node.host = "10.0.0.5"
                 capstan.web.host = "0.0.0.0"
                 capstan.api.host = "::"
-                capstan.raft.secret-file = "/etc/capstan/secret"
-                """);
+                """ + secretLine(secretFile(dir)));
 
         Settings s = load(file, Map.of());
 
         assertEquals("0.0.0.0", s.web().host());
         assertEquals("::", s.api().host());
-        assertEquals(List.of(new Peer("n1", "10.0.0.5", s.web().port())), s.raft().peers(),
+        assertEquals(List.of(new Peer("n1", "10.0.0.5", s.web().port())), s.cluster().peers(),
                 "the lone peer is advertised at the node's host, not the wildcard bind address");
     }
 
@@ -103,9 +119,8 @@ class SettingsLoaderTest {
                   web.port = 7481
                   api.port = 23791
                   raft.peers = ["n1=127.0.0.1:7481"]
-                  raft.secret-file = "/etc/capstan/secret"
                 }
-                """);
+                """ + secretLine(secretFile(dir)));
         Map<String, String> env = Map.of(
                 "CAPSTAN_NODE_ID", "n2",
                 "CAPSTAN_DATA_DIR", "/srv/capstan/n2",
@@ -124,15 +139,18 @@ class SettingsLoaderTest {
                         new Peer("n1", "10.1.2.2", 7481),
                         new Peer("n2", "10.1.2.3", 7482),
                         new Peer("n3", "10.1.2.4", 7483)),
-                s.raft().peers());
+                s.cluster().peers());
     }
 
     @Test
     void environmentOverridesReferenceWithoutAFile() {
-        Settings s = SettingsLoader.load(Optional.empty(), Map.of("CAPSTAN_WEB_PORT", "0", "CAPSTAN_API_PORT", "0"));
+        Settings s = SettingsLoader.load(Optional.empty(),
+                Map.of("CAPSTAN_WEB_PORT", "0", "CAPSTAN_API_PORT", "0", "CAPSTAN_PEERS", "n1=127.0.0.1:7481"));
 
         assertEquals(0, s.web().port());
         assertEquals(0, s.api().port());
+        assertEquals(List.of(new Peer("n1", "127.0.0.1", 7481)), s.cluster().peers(),
+                "an ephemeral web port is not compared with this node's peer entry");
     }
 
     @Test
@@ -144,7 +162,7 @@ class SettingsLoaderTest {
                 "PATH", "/usr/bin"));
 
         assertEquals("n1", s.node().id());
-        assertEquals(1, s.raft().peers().size());
+        assertEquals(1, s.cluster().peers().size());
     }
 
     @Test
@@ -152,7 +170,7 @@ class SettingsLoaderTest {
         Settings s = SettingsLoader.load(Optional.empty(), Map.of("CAPSTAN_NODE_ID", "n7"));
 
         assertEquals(Path.of("./data/n7"), s.node().dataDir());
-        assertEquals(List.of(new Peer("n7", "127.0.0.1", s.web().port())), s.raft().peers());
+        assertEquals(List.of(new Peer("n7", "127.0.0.1", s.web().port())), s.cluster().peers());
     }
 
     @Test
@@ -195,7 +213,7 @@ class SettingsLoaderTest {
     void settingsAreImmutable() {
         Settings s = SettingsLoader.load(Optional.empty(), Map.of());
 
-        assertTrue(isUnmodifiable(s.raft().peers()));
+        assertTrue(isUnmodifiable(s.cluster().peers()));
     }
 
     private static boolean isUnmodifiable(List<Peer> peers) {

@@ -184,10 +184,11 @@ class SettingsProblemsTest {
                 capstan.api.port = 0
                 capstan.raft.transport = grpc
                 capstan.raft.grpc-port = 0
+                capstan.raft.peers = ["n1=127.0.0.1:7491"]
                 """), Map.of());
 
         assertEquals(0, s.web().port());
         assertEquals(0, s.api().port());
-        assertEquals(0, s.raft().grpcPort());
+        assertEquals(0, s.cluster().grpcPort());
     }
 }

@@ -1,0 +1,123 @@
+package io.capstan.controller;
+
+import io.capstan.controller.config.SettingsLoader;
+import io.capstan.controller.lifecycle.Component;
+import io.capstan.raft.NodeStatus;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BiFunction;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+/**
+ * Daemons of one cluster in this JVM, each with its own real web port on 127.0.0.1, its own
+ * data directory and the real peer transport, configured the way an operator configures
+ * them: a HOCON file per member, bound by {@link SettingsLoader}.
+ */
+final class DaemonCluster implements AutoCloseable {
+    private final List<Daemon> members;
+
+    private DaemonCluster(List<Daemon> members) {
+        this.members = members;
+    }
+
+    /**
+     * Builds (without starting) {@code size} members n1..nN over {@code transport} ("web" or
+     * "grpc"); {@code decorate} may wrap member i's components (0-based), e.g. to delay one.
+     */
+    static DaemonCluster create(Path dir, int size, String transport,
+                                BiFunction<Integer, Component, Component> decorate) throws Exception {
+        int[] webPorts = freePorts(size);
+        int[] apiPorts = freePorts(size);
+        int[] grpcPorts = freePorts(size);
+        Path secret = dir.resolve("cluster.secret");
+        byte[] random = new byte[32];
+        new java.security.SecureRandom().nextBytes(random);
+        Files.writeString(secret, Base64.getEncoder().encodeToString(random));
+        boolean web = transport.equals("web");
+        String peers = IntStream.range(0, size)
+                .mapToObj(i -> "\"n" + (i + 1) + "=127.0.0.1:" + (web ? webPorts[i] : grpcPorts[i]) + "\"")
+                .collect(Collectors.joining(", "));
+        List<Daemon> members = new ArrayList<>();
+        for (int i = 0; i < size; i++) {
+            int index = i;
+            Path conf = dir.resolve("n" + (i + 1) + ".conf");
+            Files.writeString(conf, String.join("\n",
+                    "capstan.node { id = \"n" + (i + 1) + "\", data-dir = \"" + dir.resolve("n" + (i + 1)) + "\" }",
+                    "capstan.web.port = " + webPorts[i],
+                    "capstan.api.port = " + apiPorts[i],
+                    "capstan.raft {",
+                    "  transport = " + transport,
+                    "  peers = [" + peers + "]",
+                    "  secret-file = \"" + secret + "\"",
+                    "  grpc-port = " + grpcPorts[i],
+                    "  election-timeout-min = 300ms",
+                    "  election-timeout-max = 600ms",
+                    "}"), StandardCharsets.UTF_8);
+            members.add(Daemon.create(SettingsLoader.load(Optional.of(conf), Map.of()),
+                    component -> decorate.apply(index, component)));
+        }
+        return new DaemonCluster(members);
+    }
+
+    static DaemonCluster start(Path dir, int size, String transport) throws Exception {
+        DaemonCluster cluster = create(dir, size, transport, (i, c) -> c);
+        CompletableFuture.allOf(cluster.members.stream().map(Daemon::start).toArray(CompletableFuture[]::new))
+                .get();
+        return cluster;
+    }
+
+    private static int[] freePorts(int n) throws Exception {
+        int[] ports = new int[n];
+        for (int i = 0; i < n; i++) {
+            ports[i] = DaemonProcess.freePort();
+        }
+        return ports;
+    }
+
+    Daemon member(int i) {
+        return members.get(i);
+    }
+
+    List<Daemon> members() {
+        return members;
+    }
+
+    /** The member that is leader, once one of {@code candidates} says so. */
+    Daemon awaitLeader(List<Daemon> candidates, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (Daemon d : candidates) {
+                if (d.raft().status().role() == NodeStatus.Role.LEADER) {
+                    return d;
+                }
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no leader among " + candidates.size() + " members within " + timeout);
+    }
+
+    static void awaitTrue(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout + " waiting for: " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    @Override
+    public void close() {
+        CompletableFuture.allOf(members.stream().map(Daemon::stop).toArray(CompletableFuture[]::new)).join();
+    }
+}
