@@ -1,5 +1,6 @@
 package io.capstan.controller;
 
+import io.capstan.controller.config.Settings;
 import io.capstan.controller.config.SettingsLoader;
 import io.capstan.controller.lifecycle.Component;
 import io.capstan.raft.NodeStatus;
@@ -24,10 +25,13 @@ import java.util.stream.IntStream;
  * them: a HOCON file per member, bound by {@link SettingsLoader}.
  */
 final class DaemonCluster implements AutoCloseable {
+    /** Replaced on restart; touched only by the test thread. */
     private final List<Daemon> members;
+    private final List<Settings> settings;
 
-    private DaemonCluster(List<Daemon> members) {
+    private DaemonCluster(List<Daemon> members, List<Settings> settings) {
         this.members = members;
+        this.settings = settings;
     }
 
     /**
@@ -35,6 +39,12 @@ final class DaemonCluster implements AutoCloseable {
      * "grpc"); {@code decorate} may wrap member i's components (0-based), e.g. to delay one.
      */
     static DaemonCluster create(Path dir, int size, String transport,
+                                BiFunction<Integer, Component, Component> decorate) throws Exception {
+        return create(dir, size, transport, "", decorate);
+    }
+
+    /** As above, with {@code extraConfig} (HOCON) appended to every member's file. */
+    static DaemonCluster create(Path dir, int size, String transport, String extraConfig,
                                 BiFunction<Integer, Component, Component> decorate) throws Exception {
         int[] webPorts = freePorts(size);
         int[] apiPorts = freePorts(size);
@@ -48,6 +58,7 @@ final class DaemonCluster implements AutoCloseable {
                 .mapToObj(i -> "\"n" + (i + 1) + "=127.0.0.1:" + (web ? webPorts[i] : grpcPorts[i]) + "\"")
                 .collect(Collectors.joining(", "));
         List<Daemon> members = new ArrayList<>();
+        List<Settings> settings = new ArrayList<>();
         for (int i = 0; i < size; i++) {
             int index = i;
             Path conf = dir.resolve("n" + (i + 1) + ".conf");
@@ -62,15 +73,17 @@ final class DaemonCluster implements AutoCloseable {
                     "  grpc-port = " + grpcPorts[i],
                     "  election-timeout-min = 300ms",
                     "  election-timeout-max = 600ms",
-                    "}"), StandardCharsets.UTF_8);
-            members.add(Daemon.create(SettingsLoader.load(Optional.of(conf), Map.of()),
-                    component -> decorate.apply(index, component)));
+                    "}",
+                    extraConfig), StandardCharsets.UTF_8);
+            Settings bound = SettingsLoader.load(Optional.of(conf), Map.of());
+            settings.add(bound);
+            members.add(Daemon.create(bound, component -> decorate.apply(index, component)));
         }
-        return new DaemonCluster(members);
+        return new DaemonCluster(members, settings);
     }
 
-    static DaemonCluster start(Path dir, int size, String transport) throws Exception {
-        DaemonCluster cluster = create(dir, size, transport, (i, c) -> c);
+    static DaemonCluster start(Path dir, int size, String transport, String extraConfig) throws Exception {
+        DaemonCluster cluster = create(dir, size, transport, extraConfig, (i, c) -> c);
         CompletableFuture.allOf(cluster.members.stream().map(Daemon::start).toArray(CompletableFuture[]::new))
                 .get();
         return cluster;
@@ -82,6 +95,19 @@ final class DaemonCluster implements AutoCloseable {
             ports[i] = DaemonProcess.freePort();
         }
         return ports;
+    }
+
+    /** Stops member i (as SIGTERM would), keeping its data directory. */
+    void stop(int i) {
+        members.get(i).stop().join();
+    }
+
+    /** Starts member i again from its configuration and data directory, as a restarted process does. */
+    Daemon restart(int i) throws Exception {
+        Daemon again = Daemon.create(settings.get(i));
+        members.set(i, again);
+        again.start().get();
+        return again;
     }
 
     Daemon member(int i) {
