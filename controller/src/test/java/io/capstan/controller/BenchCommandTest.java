@@ -1,0 +1,97 @@
+package io.capstan.controller;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class BenchCommandTest {
+    private static final Pattern ROW = Pattern.compile(
+            "(?m)^(web|grpc)\\s+(\\d+)\\s+(\\d+\\.\\d)\\s+(\\d+\\.\\d\\d)\\s+(\\d+\\.\\d\\d)\\s+(\\d+)$");
+
+    @TempDir
+    Path dir;
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    /** Runs {@code capstan args...} as {@link Main#run} does, capturing its output. */
+    private int capstan(String... args) {
+        return new CommandLine(new CapstanCommand())
+                .setExitCodeExceptionMapper(ExitCodes::forException)
+                .setOut(new PrintWriter(out, true))
+                .setErr(new PrintWriter(err, true))
+                .execute(args);
+    }
+
+    @Test
+    void measuresEveryTransportAndWriterCountAndLeavesNoData() throws Exception {
+        int exit = capstan("bench", "--transports", "web,grpc", "--writers", "1,4", "--seconds", "1",
+                "--warmup-seconds", "0", "--value-bytes", "64", "--dir", dir.toString());
+
+        assertEquals(ExitCodes.OK, exit, out + "\n" + err);
+        String table = out.toString();
+        assertTrue(table.contains("64-byte puts, 3-member clusters"), table);
+        assertTrue(table.contains("machine: " + Runtime.getRuntime().availableProcessors() + " cores"), table);
+        Matcher row = ROW.matcher(table);
+        List<String> runs = new java.util.ArrayList<>();
+        while (row.find()) {
+            runs.add(row.group(1) + "/" + row.group(2));
+            assertTrue(Double.parseDouble(row.group(3)) > 0, "writes/s of " + row.group());
+            assertTrue(Double.parseDouble(row.group(4)) > 0, "p50 of " + row.group());
+            assertTrue(Double.parseDouble(row.group(5)) >= Double.parseDouble(row.group(4)), "p99 >= p50: " + row.group());
+            assertEquals("0", row.group(6), "errors of " + row.group());
+        }
+        assertEquals(List.of("web/1", "web/4", "grpc/1", "grpc/4"), runs, table);
+        try (Stream<Path> left = Files.list(dir)) {
+            assertEquals(List.of(), left.toList(), "each cluster's data is deleted after its runs");
+        }
+    }
+
+    @Test
+    void aClusterThatCannotFormEndsWithExitCodeOneAfterTryingEveryTransport() {
+        // A directory nothing can be created in, even by root.
+        Path proc = Path.of("/proc");
+        assumeTrue(Files.isDirectory(proc.resolve("self")), "needs Linux /proc");
+
+        int exit = capstan("bench", "--transports", "grpc,web", "--dir", proc.toString());
+
+        assertEquals(ExitCodes.FAILED, exit, out + "\n" + err);
+        assertTrue(out.toString().contains("FAILED: cannot create a data directory under /proc"), out.toString());
+        assertEquals(2, out.toString().lines().filter(l -> l.startsWith("FAILED: ")).count(), out.toString());
+        assertTrue(!ROW.matcher(out.toString()).find(), "no run without a cluster: " + out);
+    }
+
+    @Test
+    void badOptionsExitWithTwoAndNameTheProblem() {
+        assertUsage("--writers: 0 is out of range; each count must be 1..1024", "--writers", "0");
+        assertUsage("--writers: [1, 16, 1] lists a count twice", "--writers", "1,16,1");
+        assertUsage("--transports: unknown transport 'tcp'; allowed: web, grpc", "--transports", "web,tcp");
+        assertUsage("--seconds: 0 is out of range; must be 1..3600", "--seconds", "0");
+        assertUsage("--warmup-seconds: -1 is out of range; must be 0..600", "--warmup-seconds", "-1");
+        assertUsage("--value-bytes: 2000000 is out of range; must be 1..1048576", "--value-bytes", "2000000");
+        assertUsage("is not an existing directory", "--dir", dir.resolve("missing").toString());
+        assertUsage("'--writers'", "--writers", "many");
+    }
+
+    private void assertUsage(String message, String... options) {
+        err.getBuffer().setLength(0);
+        String[] args = Stream.concat(Stream.of("bench"), Stream.of(options)).toArray(String[]::new);
+        assertEquals(ExitCodes.USAGE, capstan(args), String.join(" ", args));
+        assertTrue(err.toString().contains(message), "for " + String.join(" ", args) + ": " + err);
+    }
+}
