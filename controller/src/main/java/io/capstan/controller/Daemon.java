@@ -5,7 +5,11 @@ import io.capstan.controller.config.Settings;
 import io.capstan.controller.lifecycle.Component;
 import io.capstan.controller.lifecycle.ComponentState;
 import io.capstan.controller.lifecycle.Lifecycle;
+import io.capstan.controller.etcd.ApiLimits;
+import io.capstan.controller.etcd.ApiServer;
+import io.capstan.controller.etcd.EtcdApi;
 import io.capstan.raft.GrpcTransportBinding;
+import io.capstan.raft.Limits;
 import io.capstan.raft.NodeStatus;
 import io.capstan.raft.RaftNode;
 import io.capstan.raft.TransportBinding;
@@ -23,6 +27,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 
 /**
@@ -31,9 +39,12 @@ import java.util.function.UnaryOperator;
  * (DESIGN.md, Lifecycle):
  *
  * <pre>
- * web ─► transport ─► raft        (capstan.raft.transport = web)
- * web ─► raft                     (capstan.raft.transport = grpc: Ratis's own port)
+ * web ─► transport ─► raft ─► api     (capstan.raft.transport = web)
+ * web ─► raft ─► api                  (capstan.raft.transport = grpc: Ratis's own port)
  * </pre>
+ *
+ * <p>{@code api} is the etcd v3 gRPC server on the api port; etcd's JSON gateway routes on
+ * the web port are gated by it.
  *
  * <p>Raft's peer messages travel through the web layer, so Raft starts only once the web
  * layer's listener is bound, and stops before it. Peer routes are gated by the transport
@@ -46,6 +57,9 @@ final class Daemon {
     static final String WEB = "web";
     static final String TRANSPORT = "transport";
     static final String RAFT = "raft";
+    static final String API = "api";
+    /** Threads that run etcd API calls and gateway requests; Ratis futures complete onto them. */
+    private static final int API_THREADS = Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
 
     private final WebServer web;
     private final RaftNode raft;
@@ -74,10 +88,31 @@ final class Daemon {
         graph.add(decorate.apply(
                 new ComponentAdapter(RAFT, Set.of(raftDependency), raft::start, () -> raft.stop().join())));
 
+        Limits limits = settings.raft().limits();
+        ApiLimits apiLimits = new ApiLimits(limits.maxRequestBytes(), limits.maxTxnOps());
+        ExecutorService apiThreads = Executors.newFixedThreadPool(API_THREADS, apiThreadFactory());
+        EtcdApi etcd = new EtcdApi(raft, settings.raft(), apiLimits, apiThreads);
+        routes.addAll(etcd.gatewayRoutes(gate(API)));
+        ApiServer api = new ApiServer(settings.api().host(), settings.api().port(), apiLimits, etcd.services(),
+                apiThreads, settings.lifecycle().stopTimeout().dividedBy(4));
+        graph.add(decorate.apply(new ComponentAdapter(API, Set.of(RAFT), api::start, () -> {
+            api.stop();
+            apiThreads.shutdown();
+        })));
+
         // /health/ready is only probed once the listener is bound, after the constructor returned.
         this.web = new WebServer(settings.web(), routes, this::readiness);
         graph.add(decorate.apply(new ComponentAdapter(WEB, Set.of(), web::start, web::stop)));
         this.lifecycle = graph.build();
+    }
+
+    private static ThreadFactory apiThreadFactory() {
+        AtomicInteger count = new AtomicInteger();
+        return task -> {
+            Thread t = new Thread(task, "capstan-api-" + count.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     static Daemon create(Settings settings) {

@@ -84,6 +84,16 @@ final class DaemonProcess implements AutoCloseable {
         return false;
     }
 
+    /** Sends SIGKILL: no shutdown hook, no flush, nothing runs. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
     /** Sends SIGTERM (what systemd and Process.destroy send on Linux). */
     void terminate() {
         process.destroy();

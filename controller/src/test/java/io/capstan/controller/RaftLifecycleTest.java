@@ -88,7 +88,7 @@ class RaftLifecycleTest {
     }
 
     @Test
-    void stopRunsRaftBeforeTransportBeforeWeb() throws Exception {
+    void stopRunsApiThenRaftThenTransportThenWeb() throws Exception {
         List<String> stopped = new CopyOnWriteArrayList<>();
         DaemonCluster cluster = DaemonCluster.create(dir, 1, "web", (i, c) -> new Component() {
             @Override public String name() { return c.name(); }
@@ -112,6 +112,6 @@ class RaftLifecycleTest {
         assertTrue(ready.body().contains("\"raft\":\"RUNNING\""), ready.body());
 
         cluster.close();
-        assertEquals(List.of(Daemon.RAFT, Daemon.TRANSPORT, Daemon.WEB), stopped);
+        assertEquals(List.of(Daemon.API, Daemon.RAFT, Daemon.TRANSPORT, Daemon.WEB), stopped);
     }
 }

@@ -1,0 +1,166 @@
+package io.capstan.controller.etcd;
+
+import io.capstan.raft.InvalidCommandException;
+import io.capstan.raft.KeyspaceException;
+import io.capstan.raft.NodeStatus;
+import io.grpc.Status.Code;
+import java.io.IOException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place where failures become etcd's errors (gRPC code and message, as etcd's
+ * {@code api/v3rpc/rpctypes} defines them) and where those become the JSON gateway's HTTP status
+ * (as grpc-gateway maps gRPC codes). Stateless.
+ *
+ * <p>Refusals of the Raft layer map by their typed reason: {@link InvalidCommandException} (never
+ * proposed) and {@link KeyspaceException} (refused by the keyspace). Rules Capstan adds to etcd's
+ * (key and value size) answer as etcd answers a request over its size limit; a malformed field
+ * etcd has no word for is {@code INVALID_ARGUMENT} with the field named. A Ratis failure or a
+ * timeout is {@code UNAVAILABLE}: {@code server stopped} when this member is not running,
+ * {@code no leader} when it knows none, else {@code request timed out} (a write that timed out may
+ * still commit, as in etcd). Ratis's own "closed" errors name a connection to a peer, not this
+ * member, so they count as the cluster's failure too.
+ */
+final class EtcdErrors {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EtcdErrors.class);
+
+    static final EtcdError EMPTY_KEY = error(Code.INVALID_ARGUMENT, "etcdserver: key is not provided");
+    static final EtcdError KEY_NOT_FOUND = error(Code.INVALID_ARGUMENT, "etcdserver: key not found");
+    static final EtcdError VALUE_PROVIDED = error(Code.INVALID_ARGUMENT, "etcdserver: value is provided");
+    static final EtcdError LEASE_PROVIDED = error(Code.INVALID_ARGUMENT, "etcdserver: lease is provided");
+    static final EtcdError TOO_MANY_OPS = error(Code.INVALID_ARGUMENT, "etcdserver: too many operations in txn request");
+    static final EtcdError DUPLICATE_KEY = error(Code.INVALID_ARGUMENT, "etcdserver: duplicate key given in txn request");
+    static final EtcdError COMPACTED = error(Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision has been compacted");
+    static final EtcdError FUTURE_REVISION =
+            error(Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision is a future revision");
+    static final EtcdError LEASE_NOT_FOUND = error(Code.NOT_FOUND, "etcdserver: requested lease not found");
+    static final EtcdError LEASE_EXISTS = error(Code.FAILED_PRECONDITION, "etcdserver: lease already exists");
+    static final EtcdError LEASE_TTL_TOO_LARGE = error(Code.OUT_OF_RANGE, "etcdserver: too large lease TTL");
+    static final EtcdError REQUEST_TOO_LARGE = error(Code.INVALID_ARGUMENT, "etcdserver: request is too large");
+    static final EtcdError TOO_MANY_REQUESTS = error(Code.RESOURCE_EXHAUSTED, "etcdserver: too many requests");
+    static final EtcdError NO_LEADER = error(Code.UNAVAILABLE, "etcdserver: no leader");
+    static final EtcdError STOPPED = error(Code.UNAVAILABLE, "etcdserver: server stopped");
+    static final EtcdError TIMEOUT = error(Code.UNAVAILABLE, "etcdserver: request timed out");
+
+    private EtcdErrors() {
+    }
+
+    /** A field etcd has no error of its own for, named in the message. */
+    static EtcdError invalid(String problem) {
+        return error(Code.INVALID_ARGUMENT, "etcdserver: " + problem);
+    }
+
+    /** A gateway request body that does not parse as the call's request message (grpc-gateway's code). */
+    static EtcdError badJson(String problem) {
+        return error(Code.INVALID_ARGUMENT, problem);
+    }
+
+    /**
+     * What etcd would answer for a failure of a call to the Raft node.
+     *
+     * @param status the member's state now, which tells "no leader" from "timed out"
+     */
+    static EtcdException fromRaft(Throwable failure, NodeStatus status) {
+        Throwable cause = unwrap(failure);
+        if (cause instanceof EtcdException etcd) {
+            return etcd;
+        }
+        if (cause instanceof InvalidCommandException invalid) {
+            return invalidCommand(invalid).toException();
+        }
+        if (cause instanceof KeyspaceException refused) {
+            return keyspace(refused).toException();
+        }
+        if (cause instanceof ResourceUnavailableException) {
+            return TOO_MANY_REQUESTS.toException();
+        }
+        if (status.role() == NodeStatus.Role.STOPPED) {
+            return STOPPED.toException();
+        }
+        if (cause instanceof IOException || cause instanceof TimeoutException) {
+            LOG.debug("[{}] raft call failed: {}", status.nodeId(), cause.toString());
+            return (status.leaderId().isEmpty() ? NO_LEADER : TIMEOUT).toException();
+        }
+        return unexpected(cause).toException();
+    }
+
+    /** The etcd error a failed future of this package carries; anything else is a bug, logged. */
+    static EtcdError of(Throwable failure) {
+        Throwable cause = unwrap(failure);
+        if (cause instanceof EtcdException etcd) {
+            return etcd.error();
+        }
+        return unexpected(cause);
+    }
+
+    /**
+     * The HTTP status grpc-gateway (etcd's JSON gateway) answers for a gRPC code. FAILED_PRECONDITION
+     * is 400, not 412, as there.
+     */
+    static int httpStatus(Code code) {
+        return switch (code) {
+            case OK -> 200;
+            case CANCELLED -> 408;
+            case INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE -> 400;
+            case UNAUTHENTICATED -> 401;
+            case PERMISSION_DENIED -> 403;
+            case NOT_FOUND -> 404;
+            case ALREADY_EXISTS, ABORTED -> 409;
+            case RESOURCE_EXHAUSTED -> 429;
+            case UNIMPLEMENTED -> 501;
+            case UNAVAILABLE -> 503;
+            case DEADLINE_EXCEEDED -> 504;
+            case UNKNOWN, INTERNAL, DATA_LOSS -> 500;
+        };
+    }
+
+    private static EtcdError invalidCommand(InvalidCommandException e) {
+        return switch (e.reason()) {
+            case EMPTY_KEY -> EMPTY_KEY;
+            case KEY_TOO_LARGE, VALUE_TOO_LARGE, REQUEST_TOO_LARGE -> REQUEST_TOO_LARGE;
+            case TOO_MANY_OPS -> TOO_MANY_OPS;
+            case DUPLICATE_KEY -> DUPLICATE_KEY;
+            case VALUE_PROVIDED -> VALUE_PROVIDED;
+            case LEASE_PROVIDED -> LEASE_PROVIDED;
+            case TTL_TOO_LARGE -> LEASE_TTL_TOO_LARGE;
+            case MALFORMED -> invalid(e.getMessage());
+        };
+    }
+
+    private static EtcdError keyspace(KeyspaceException e) {
+        return switch (e.code()) {
+            case COMPACTED -> COMPACTED;
+            case FUTURE_REVISION -> FUTURE_REVISION;
+            case LEASE_NOT_FOUND -> LEASE_NOT_FOUND;
+            case LEASE_EXISTS -> LEASE_EXISTS;
+            case KEY_NOT_FOUND -> KEY_NOT_FOUND;
+            case INVALID -> invalid(e.getMessage());
+            case CODE_UNSPECIFIED, UNRECOGNIZED -> unexpected(e);
+        };
+    }
+
+    // etcd answers an error it has no mapping for with UNKNOWN and the error's text.
+    private static EtcdError unexpected(Throwable cause) {
+        LOG.warn("etcd API call failed unexpectedly", cause);
+        return error(Code.UNKNOWN, "etcdserver: " + cause);
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        Throwable cause = failure;
+        while ((cause instanceof CompletionException || cause instanceof ExecutionException)
+                && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause;
+    }
+
+    private static EtcdError error(Code code, String message) {
+        return new EtcdError(code, message);
+    }
+}

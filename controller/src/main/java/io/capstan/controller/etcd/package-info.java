@@ -1,0 +1,26 @@
+/**
+ * etcd's v3 API over Capstan's Raft node: the KV, Lease and Maintenance.Status gRPC services and
+ * etcd's JSON gateway paths, so that etcd clients work unchanged.
+ *
+ * <h2>Public surface</h2>
+ * {@link io.capstan.controller.etcd.EtcdApi} (services and gateway routes of one member),
+ * {@link io.capstan.controller.etcd.ApiServer} (the gRPC listener) and
+ * {@link io.capstan.controller.etcd.ApiLimits}. Everything else is package-private.
+ *
+ * <h2>How a call flows</h2>
+ * A gRPC service ({@code KvService}, {@code LeaseService}, {@code MaintenanceService}) or a gateway
+ * path ({@code GatewayHandler}) hands the request to the one implementation of its call
+ * ({@code KvOperations}, {@code LeaseOperations}, {@code StatusOperation}). That checks it as etcd
+ * does ({@code RequestChecks}), converts it to the Raft module's message ({@code Wire}: field
+ * numbers agree, unknown fields are dropped), proposes or queries it ({@code RaftCalls}), and
+ * builds etcd's response with a full header. Failures are translated in one place,
+ * {@code EtcdErrors}, into etcd's gRPC codes and messages, and from there into the gateway's HTTP
+ * status.
+ *
+ * <h2>Threads</h2>
+ * All shared state is immutable. gRPC calls and gateway requests run on one injected executor;
+ * Raft futures are completed on it too, never on Ratis threads. The only mutable state is a
+ * keep-alive stream's, owned by its {@code KeepAliveStream} under that object's lock, and the
+ * {@code ApiServer}'s lifecycle state, changed under its lock.
+ */
+package io.capstan.controller.etcd;
