@@ -39,15 +39,21 @@ import java.util.Map;
  * {@link Failure}; a transaction whose compares fail runs its failure branch and reports
  * {@code succeeded = false}. Apply never throws on a command that passed {@link CommandValidator}.
  *
+ * <p>Each revision published is then handed, with its changes (one per key written, with the
+ * version it replaced), to {@link AppliedChanges}: puts, deletes, and the deletes of lease
+ * revocation and expiry alike, so watches see them all.
+ *
  * <p>Threading: the apply thread only.
  */
 final class Applier {
   private final MvccStore store;
   private final LeaseEvents events;
+  private final AppliedChanges changes;
 
-  Applier(MvccStore store, LeaseEvents events) {
+  Applier(MvccStore store, LeaseEvents events, AppliedChanges changes) {
     this.store = store;
     this.events = events;
+    this.changes = changes;
   }
 
   CommandResult apply(Command command, long logIndex) {
@@ -174,11 +180,12 @@ final class Applier {
   private final class Write {
     private final long base = store.revision();
     private final long next = base + 1;
-    private boolean changed;
+    private final List<Change> written = new ArrayList<>();
 
     CommandResult.Builder finish() {
-      if (changed) {
+      if (!written.isEmpty()) {
         store.publish(next);
+        changes.applied(next, written);
       }
       return current();
     }
@@ -307,8 +314,9 @@ final class Applier {
           attached.attach(key);
         }
       }
-      store.writeVersion(key, new KeyRevision(next, created, version, value, lease));
-      changed = true;
+      KeyRevision stored = new KeyRevision(next, created, version, value, lease);
+      store.writeVersion(key, stored);
+      written.add(new Change(key, stored, prior));
       PutResponse.Builder response = PutResponse.newBuilder();
       if (put.getPrevKv() && prior != null) {
         response.setPrevKv(prior.toKeyValue(key, false));
@@ -346,8 +354,9 @@ final class Applier {
       if (prior.lease() != 0) {
         detach(key, prior.lease());
       }
-      store.writeVersion(key, KeyRevision.tombstone(next));
-      changed = true;
+      KeyRevision tombstone = KeyRevision.tombstone(next);
+      store.writeVersion(key, tombstone);
+      written.add(new Change(key, tombstone, prior));
     }
 
     private void detach(ByteString key, long leaseId) {

@@ -75,6 +75,15 @@ final class CommandValidator {
     }
   }
 
+  /** @throws InvalidCommandException when the watched key or range end is too large */
+  void validate(WatchSpec watch) {
+    if (watch.key().size() > limits.maxKeyBytes()) {
+      throw new InvalidCommandException(Reason.KEY_TOO_LARGE, "watch key is " + watch.key().size()
+          + " bytes, limit " + limits.maxKeyBytes());
+    }
+    rangeEnd("watch range_end", watch.rangeEnd());
+  }
+
   /** @throws InvalidCommandException naming the first problem found */
   void validate(Query query) {
     if (query.getSerializedSize() > limits.maxRequestBytes()) {

@@ -3,6 +3,7 @@ package io.capstan.raft;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.BiConsumer;
 
 /**
  * The versions of one key, newest first, as an immutable linked list.
@@ -37,6 +38,22 @@ final class KeyHistory {
       }
     }
     return null;
+  }
+
+  /**
+   * Visits, newest first, each version written at a revision in {@code from..to}, with the version
+   * before it ({@code prior}: null when compaction dropped it or the key had none).
+   */
+  void forEachBetween(long from, long to, BiConsumer<KeyRevision, KeyRevision> visitor) {
+    for (KeyHistory h = this; h != null; h = h.older) {
+      long revision = h.head.modRevision();
+      if (revision < from) {
+        return;
+      }
+      if (revision <= to) {
+        visitor.accept(h.head, h.older == null ? null : h.older.head);
+      }
+    }
   }
 
   /**

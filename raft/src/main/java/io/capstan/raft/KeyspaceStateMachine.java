@@ -61,6 +61,8 @@ import org.slf4j.LoggerFactory;
  * {@link #reinitialize} on its single state-machine updater thread, the apply thread that owns
  * all writes. {@link #query} runs on RPC threads and reads without locks (see {@link MvccStore}).
  * The current store is swapped whole, through a volatile field, when a snapshot is installed.
+ * After each revision it publishes, and after each store swap, the apply thread hands the news to
+ * {@link AppliedChanges} (the watch hub) without waiting.
  *
  * <p><b>Lifecycle</b> (Ratis's {@link LifeCycle}): NEW, then STARTING and RUNNING in
  * {@link #initialize}; PAUSING and PAUSED in {@link #pause} before Ratis installs a snapshot from
@@ -78,6 +80,7 @@ final class KeyspaceStateMachine extends BaseStateMachine {
   private final String nodeId;
   private final CommandValidator validator;
   private final LeaseExpiry leaseExpiry;
+  private final AppliedChanges changes;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   private volatile MvccStore store = new MvccStore();
   private volatile Applier applier;
@@ -85,15 +88,18 @@ final class KeyspaceStateMachine extends BaseStateMachine {
   /**
    * @param proposer submits a command to the log (used by lease expiry)
    * @param leaseExecutor the one thread that owns lease countdowns
+   * @param changes told of every published revision and of every store installed (the watch hub)
    */
   KeyspaceStateMachine(String nodeId, CommandValidator validator,
       ScheduledExecutorService leaseExecutor, Clock clock, Duration leaseCheckInterval,
-      Function<Command, CompletableFuture<?>> proposer) {
+      Function<Command, CompletableFuture<?>> proposer, AppliedChanges changes) {
     this.nodeId = nodeId;
     this.validator = validator;
     this.leaseExpiry = new LeaseExpiry(nodeId, leaseExecutor, clock, leaseCheckInterval,
         this::leaseTable, proposer);
-    this.applier = new Applier(store, leaseExpiry);
+    this.changes = changes;
+    this.applier = new Applier(store, leaseExpiry, changes);
+    changes.storeInstalled(store);
   }
 
   LeaseExpiry leaseExpiry() {
@@ -287,7 +293,8 @@ final class KeyspaceStateMachine extends BaseStateMachine {
       throw new IOException("cannot load snapshot " + file + ": " + e.getMessage(), e);
     }
     store = loaded;
-    applier = new Applier(loaded, leaseExpiry);
+    applier = new Applier(loaded, leaseExpiry, changes);
+    changes.storeInstalled(loaded);
     setLastAppliedTermIndex(snapshot.getTermIndex());
     LOG.info("[{}] loaded snapshot {} (revision {}, {} keys)", nodeId, snapshot.getTermIndex(),
         loaded.revision(), loaded.keyCount());

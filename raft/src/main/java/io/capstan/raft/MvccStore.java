@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
@@ -14,6 +15,7 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -37,7 +39,7 @@ final class MvccStore {
   /** As a range end, "\0" means "every key from the start key on". */
   static final ByteString FROM_KEY = ByteString.copyFrom(new byte[] {0});
 
-  private static final int STABLE_READ_ATTEMPTS = 1_000;
+  private static final Duration STABLE_READ_LIMIT = Duration.ofSeconds(5);
 
   private final ConcurrentSkipListMap<ByteString, KeyHistory> index =
       new ConcurrentSkipListMap<>(KEY_ORDER);
@@ -128,6 +130,22 @@ final class MvccStore {
     return index.subMap(key, true, end, false);
   }
 
+  /**
+   * Visits, in key order, every key in the range (etcd's convention, as in {@link #scan}) with its
+   * whole history, tombstones included. A history may hold versions newer than the published
+   * revision; the caller filters by revision.
+   */
+  void scanHistories(ByteString key, ByteString end, BiConsumer<ByteString, KeyHistory> visitor) {
+    if (end.isEmpty()) {
+      KeyHistory history = index.get(key);
+      if (history != null) {
+        visitor.accept(key, history);
+      }
+      return;
+    }
+    slice(key, end).forEach(visitor);
+  }
+
   static boolean inRange(ByteString candidate, ByteString key, ByteString end) {
     if (end.isEmpty()) {
       return candidate.equals(key);
@@ -147,9 +165,14 @@ final class MvccStore {
     return List.copyOf(leases.keySet());
   }
 
-  /** Runs {@code read} until it completes without a command being applied meanwhile. */
+  /**
+   * Runs {@code read} until it completes without a command being applied meanwhile. Between
+   * attempts it yields, so a writer that was descheduled inside a command gets to finish it; it
+   * gives up only when the store kept changing for {@link #STABLE_READ_LIMIT}.
+   */
   <T> T readStable(Supplier<T> read) {
-    for (int attempt = 0; attempt < STABLE_READ_ATTEMPTS; attempt++) {
+    long deadline = System.nanoTime() + STABLE_READ_LIMIT.toNanos();
+    do {
       long before = writeSequence.get();
       if ((before & 1) == 0) {
         T result = read.get();
@@ -157,10 +180,10 @@ final class MvccStore {
           return result;
         }
       }
-      Thread.onSpinWait();
-    }
-    throw new IllegalStateException("the store kept changing during "
-        + STABLE_READ_ATTEMPTS + " attempts to read it whole");
+      Thread.yield();
+    } while (System.nanoTime() - deadline < 0);
+    throw new IllegalStateException("the store kept changing for " + STABLE_READ_LIMIT
+        + " while reading it whole");
   }
 
   /**
@@ -261,7 +284,7 @@ final class MvccStore {
   // ---- snapshots: the apply thread, or a store no other thread sees yet ----
 
   /** Visits every key with its whole history, in key order. */
-  void forEachHistory(java.util.function.BiConsumer<ByteString, KeyHistory> visitor) {
+  void forEachHistory(BiConsumer<ByteString, KeyHistory> visitor) {
     index.forEach(visitor);
   }
 

@@ -10,12 +10,15 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.ratis.client.RaftClient;
@@ -50,7 +53,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Threads</b>: public methods are safe from any thread. Start and stop each run on a thread
  * of their own; lease countdowns live on one scheduler thread owned by this node; Ratis runs the
- * state machine's apply thread.
+ * state machine's apply thread; the watch hub has one thread of its own and delivers to listeners
+ * on a pool of delivery threads (see {@link #watch}).
  *
  * <p><b>Writes</b> ({@link #propose}) are validated here, then replicated and applied; the future
  * completes once a quorum has the entry durably and the leader applied it. <b>Reads</b>
@@ -58,6 +62,9 @@ import org.slf4j.LoggerFactory;
  * Failures arrive as the future's exception: {@link InvalidCommandException} (refused before
  * proposing), {@link KeyspaceException} (refused by the state, e.g. compacted revision), or a Ratis
  * exception or a {@link java.util.concurrent.TimeoutException} (no leader in time, node stopped).
+ *
+ * <p><b>Watches</b> ({@link #watch}) are fed by this member's own apply thread, whichever member
+ * leads; stopping the node ends them with {@link WatchCanceled.Cause#STOPPED}.
  */
 public final class RaftNode {
   private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
@@ -76,10 +83,13 @@ public final class RaftNode {
   private final CompletableFuture<Void> started = new CompletableFuture<>();
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private final ScheduledExecutorService leaseExecutor;
+  private final ExecutorService watchDelivery;
 
   private volatile RaftServer server;
   private volatile RaftClient client;
   private volatile KeyspaceStateMachine stateMachine;
+  private volatile WatchHub watchHub;
+  private volatile WatchDriver watchDriver;
 
   /**
    * @param clock the leader's lease countdowns read it (never the apply path)
@@ -96,6 +106,14 @@ public final class RaftNode {
     this.group = RaftGroup.valueOf(RaftGroupId.valueOf(settings.groupId()), peers);
     this.leaseExecutor = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "capstan-lease-" + settings.nodeId());
+      t.setDaemon(true);
+      return t;
+    });
+    AtomicInteger deliveryThreads = new AtomicInteger();
+    // Grows with the listeners busy at once, at most one per watch (so at most max-watches).
+    this.watchDelivery = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "capstan-watch-delivery-" + settings.nodeId() + "-"
+          + deliveryThreads.incrementAndGet());
       t.setDaemon(true);
       return t;
     });
@@ -137,9 +155,14 @@ public final class RaftNode {
     RaftProperties properties = RatisConfig.properties(settings);
     Parameters parameters = new Parameters();
     transport.configure(settings.self(), properties, parameters);
+    WatchHub hub = new WatchHub(nodeId(), settings.watch(), clock, watchDelivery);
     KeyspaceStateMachine machine = new KeyspaceStateMachine(nodeId(), validator, leaseExecutor,
-        clock, settings.leaseCheckInterval(), this::submit);
+        clock, settings.leaseCheckInterval(), this::submit, hub);
     stateMachine = machine;
+    watchHub = hub;
+    WatchDriver driver = new WatchDriver(hub);
+    watchDriver = driver;
+    driver.start();
     server = RaftServer.newBuilder()
         .setServerId(selfId)
         .setGroup(group)
@@ -200,6 +223,12 @@ public final class RaftNode {
         LOG.warn("[{}] closing raft server: {}", nodeId(), e.toString());
       }
     }
+    WatchDriver driver = watchDriver;
+    if (driver != null) {
+      driver.stop("member " + nodeId() + " is stopping", settings.requestTimeout());
+    }
+    // Lets queued deliveries finish, so every listener hears that its watch ended.
+    watchDelivery.shutdown();
   }
 
   /**
@@ -264,6 +293,27 @@ public final class RaftNode {
       }
       return result;
     });
+  }
+
+  /**
+   * Watches this member's keyspace with etcd's Watch semantics: {@code listener} receives every
+   * matching change from the spec's start revision on, revision by revision, exactly once and in
+   * order (history first when the start revision is already applied, then live changes, with no
+   * gap between them), progress notifications, and finally how the watch ended. The events are
+   * this member's own applied revisions, so a write made through any member shows up here once
+   * this member applied it, and an event's revision is readable here when it is reported.
+   *
+   * @throws InvalidCommandException when the key or range end breaks the limits
+   * @throws IllegalStateException when the node is not running
+   */
+  public Watch watch(WatchSpec spec, WatchListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    validator.validate(spec);
+    WatchHub hub = watchHub;
+    if (state.get() != State.RUNNING || hub == null) {
+      throw new IllegalStateException("node " + nodeId() + " is " + state.get() + ", not RUNNING");
+    }
+    return hub.watch(spec, listener);
   }
 
   /** Takes a snapshot of this member's state now; completes with its log index. */

@@ -27,6 +27,7 @@ import java.util.UUID;
  * @param logSegmentBytes size at which a log segment is closed (only closed segments are purged)
  * @param leaseCheckInterval how often the leader looks for expired leases
  * @param limits bounds on commands
+ * @param watch bounds of the watch hub
  */
 public record RaftSettings(
     String nodeId,
@@ -41,7 +42,8 @@ public record RaftSettings(
     long logEntriesKeptAfterSnapshot,
     long logSegmentBytes,
     Duration leaseCheckInterval,
-    Limits limits) {
+    Limits limits,
+    WatchSettings watch) {
 
   public RaftSettings {
     Objects.requireNonNull(nodeId, "nodeId");
@@ -49,6 +51,7 @@ public record RaftSettings(
     Objects.requireNonNull(groupId, "groupId");
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(limits, "limits");
+    Objects.requireNonNull(watch, "watch");
     if (peers.isEmpty()) {
       throw new IllegalArgumentException("peers must list at least this member");
     }
@@ -118,6 +121,7 @@ public record RaftSettings(
     private long logSegmentBytes = 32L << 20;
     private Duration leaseCheckInterval = Duration.ofMillis(500);
     private Limits limits = Limits.DEFAULT;
+    private WatchSettings watch = WatchSettings.DEFAULT;
 
     private Builder(String nodeId, List<Peer> peers, UUID groupId, Path dataDir) {
       this.nodeId = nodeId;
@@ -167,10 +171,15 @@ public record RaftSettings(
       return this;
     }
 
+    public Builder watch(WatchSettings watch) {
+      this.watch = watch;
+      return this;
+    }
+
     public RaftSettings build() {
       return new RaftSettings(nodeId, peers, groupId, dataDir, electionTimeoutMin,
           electionTimeoutMax, requestTimeout, snapshotThreshold, snapshotsRetained,
-          logEntriesKeptAfterSnapshot, logSegmentBytes, leaseCheckInterval, limits);
+          logEntriesKeptAfterSnapshot, logSegmentBytes, leaseCheckInterval, limits, watch);
     }
   }
 }

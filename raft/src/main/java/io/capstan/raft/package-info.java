@@ -1,10 +1,13 @@
 /**
  * Capstan's replicated state: a Ratis state machine holding an MVCC keyspace with etcd's
- * semantics, leases, and snapshots.
+ * semantics, leases, snapshots, and a watch hub.
  *
  * <p>Public surface: {@link io.capstan.raft.RaftNode} (one member: start, stop, propose, query,
- * status, snapshot, state digest), its {@link io.capstan.raft.RaftSettings} with
- * {@link io.capstan.raft.Peer} and {@link io.capstan.raft.Limits}, the transport seam
+ * status, snapshot, state digest, watch), its {@link io.capstan.raft.RaftSettings} with
+ * {@link io.capstan.raft.Peer}, {@link io.capstan.raft.Limits} and
+ * {@link io.capstan.raft.WatchSettings}, the watch API ({@link io.capstan.raft.WatchSpec},
+ * {@link io.capstan.raft.WatchListener}, {@link io.capstan.raft.Watch},
+ * {@link io.capstan.raft.WatchEvent}, {@link io.capstan.raft.WatchCanceled}), the transport seam
  * {@link io.capstan.raft.TransportBinding} with {@link io.capstan.raft.GrpcTransportBinding}, the
  * typed errors {@link io.capstan.raft.InvalidCommandException} and
  * {@link io.capstan.raft.KeyspaceException}, and the protobuf messages in
@@ -24,6 +27,25 @@
  *   <li>{@code LeaseTimeToLive} is answered by the leader (whose countdowns are the truth); a
  *       serializable query on a follower reports the granted TTL as the time left.</li>
  *   <li>A batch of expired leases is revoked in one revision.</li>
+ * </ul>
+ *
+ * <p>Watches, and who owns what ({@code WatchHub} has the details):
+ * <ul>
+ *   <li>The apply thread, after publishing a revision, hands its changes to a bounded lock-free
+ *       queue ({@code Handoff}) and unparks the hub thread: O(1), no per-watch work, never a
+ *       wait. When the queue is full it drops the revision and flags it; the hub then re-reads
+ *       what it missed from the store's history, which is what replays use anyway.</li>
+ *   <li>The hub thread ({@code WatchDriver}) owns the registry of watches and the revision it has
+ *       dispatched. A watch is either catching up (reading history, a window per pass) or synced
+ *       (fed live revisions); both happen on that one thread, so the switch from history to live
+ *       events has no gap and no duplicate.</li>
+ *   <li>Each watch has its own bounded outbox, drained by one task at a time on a pool of
+ *       delivery threads; a listener that blocks only fills its own outbox, and an overflowing
+ *       one is canceled with the revision to resume from. Listeners are never called by the apply
+ *       thread or the hub thread.</li>
+ *   <li>Events come from this member's own apply, so they survive leader changes, and a revision
+ *       is reported only once it is readable here. Within one revision, events are in key order
+ *       (etcd orders them by operation; a transaction never writes a key twice).</li>
  * </ul>
  */
 package io.capstan.raft;

@@ -32,7 +32,7 @@ class ConcurrentReadStressTest {
   @Test
   void readersNeverSeeHalfATransaction() throws Exception {
     MvccStore store = new MvccStore();
-    Applier applier = new Applier(store, LeaseEvents.NONE);
+    Applier applier = new Applier(store, LeaseEvents.NONE, AppliedChanges.NONE);
     AtomicBoolean done = new AtomicBoolean();
     ExecutorService pool = Executors.newFixedThreadPool(READERS);
     List<CompletableFuture<Long>> readers = new ArrayList<>();

@@ -14,7 +14,7 @@ import java.util.List;
 final class Keyspace implements LeaseEvents {
   final MvccStore store = new MvccStore();
   final List<String> events = new ArrayList<>();
-  private final Applier applier = new Applier(store, this);
+  private final Applier applier = new Applier(store, this, AppliedChanges.NONE);
   private final CommandValidator validator = new CommandValidator(Limits.DEFAULT);
   private long logIndex;
 

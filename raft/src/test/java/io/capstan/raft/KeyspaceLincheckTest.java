@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Timeout;
 @Param(name = "value", gen = IntGen.class, conf = "1:4")
 public class KeyspaceLincheckTest {
   private final MvccStore store = new MvccStore();
-  private final Applier applier = new Applier(store, LeaseEvents.NONE);
+  private final Applier applier = new Applier(store, LeaseEvents.NONE, AppliedChanges.NONE);
   private long logIndex;
 
   @Operation(nonParallelGroup = "apply")

@@ -57,7 +57,7 @@ class SnapshotCodecTest {
   void restoredStoreKeepsApplyingLikeTheOriginal() throws IOException {
     Keyspace original = populated();
     MvccStore restored = SnapshotCodec.read(new ByteArrayInputStream(encode(original.store)));
-    Applier applier = new Applier(restored, LeaseEvents.NONE);
+    Applier applier = new Applier(restored, LeaseEvents.NONE, AppliedChanges.NONE);
     original.apply(Ops.revoke(9));
     applier.apply(Ops.revoke(9), 100);
     assertEquals(original.store.digestNow(), restored.digestNow());
