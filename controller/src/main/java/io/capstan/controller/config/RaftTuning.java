@@ -2,6 +2,7 @@ package io.capstan.controller.config;
 
 import io.capstan.raft.Limits;
 import io.capstan.raft.RaftSettings;
+import io.capstan.raft.WatchSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -28,12 +29,15 @@ record RaftTuning(
         int maxValueBytes,
         int maxRequestBytes,
         int maxTxnOps,
-        long maxLeaseTtlSeconds) {
+        long maxLeaseTtlSeconds,
+        WatchSettings watch) {
 
     static final String ELECTION_TIMEOUT_MIN = "capstan.raft.election-timeout-min";
     static final String ELECTION_TIMEOUT_MAX = "capstan.raft.election-timeout-max";
     static final String REQUEST_TIMEOUT = "capstan.raft.request-timeout";
     private static final String LIMITS = "capstan.raft.limits.";
+    private static final String WATCH = "capstan.raft.watch.";
+    private static final String COUNT = "must be a positive whole number";
     /** etcd's own ceiling on a lease TTL. */
     private static final long MAX_LEASE_TTL_SECONDS = 9_000_000_000L;
     private static final String SIZE = "must be a positive size below 2GiB, e.g. 1536KiB";
@@ -57,7 +61,12 @@ record RaftTuning(
             Map.entry("maxValueBytes", LIMITS + "max-value-bytes"),
             Map.entry("maxRequestBytes", LIMITS + "max-request-bytes"),
             Map.entry("maxTxnOps", LIMITS + "max-txn-ops"),
-            Map.entry("maxLeaseTtlSeconds", LIMITS + "max-lease-ttl-seconds"));
+            Map.entry("maxLeaseTtlSeconds", LIMITS + "max-lease-ttl-seconds"),
+            Map.entry("bufferEvents", WATCH + "buffer-events"),
+            Map.entry("handoffRevisions", WATCH + "handoff-revisions"),
+            Map.entry("catchUpRevisions", WATCH + "catch-up-revisions"),
+            Map.entry("maxWatches", WATCH + "max-watches"),
+            Map.entry("progressInterval", WATCH + "progress-interval"));
 
     /** Reads every tuning key; empty when any of them is bad (each reported to {@code r}). */
     static Optional<RaftTuning> read(ConfigReader r) {
@@ -81,6 +90,12 @@ record RaftTuning(
         Optional<Long> maxLeaseTtl = r.whole(LIMITS + "max-lease-ttl-seconds", 1, MAX_LEASE_TTL_SECONDS,
                 "must be a whole number of seconds 1.." + MAX_LEASE_TTL_SECONDS + " (etcd's maximum)");
 
+        Optional<Integer> bufferEvents = r.integer(WATCH + "buffer-events", 1, Integer.MAX_VALUE, COUNT);
+        Optional<Integer> handoffRevisions = r.integer(WATCH + "handoff-revisions", 1, Integer.MAX_VALUE, COUNT);
+        Optional<Integer> catchUpRevisions = r.integer(WATCH + "catch-up-revisions", 1, Integer.MAX_VALUE, COUNT);
+        Optional<Integer> maxWatches = r.integer(WATCH + "max-watches", 1, Integer.MAX_VALUE, COUNT);
+        Optional<Duration> progressInterval = r.duration(WATCH + "progress-interval", false);
+
         if (electionMin.isPresent() && electionMax.isPresent()
                 && electionMax.get().compareTo(electionMin.get()) <= 0) {
             r.problem(ELECTION_TIMEOUT_MAX, r.valueAt(ELECTION_TIMEOUT_MAX),
@@ -90,13 +105,16 @@ record RaftTuning(
         }
         if (Stream.of(electionMin, electionMax, requestTimeout, snapshotThreshold, snapshotsRetained,
                 keptAfterSnapshot, segmentBytes, leaseCheckInterval, maxKeyBytes, maxValueBytes, maxRequestBytes,
-                maxTxnOps, maxLeaseTtl).anyMatch(Optional::isEmpty)) {
+                maxTxnOps, maxLeaseTtl, bufferEvents, handoffRevisions, catchUpRevisions, maxWatches,
+                progressInterval).anyMatch(Optional::isEmpty)) {
             return Optional.empty();
         }
         return Optional.of(new RaftTuning(electionMin.get(), electionMax.get(), requestTimeout.get(),
                 snapshotThreshold.get(), snapshotsRetained.get(), keptAfterSnapshot.get(), segmentBytes.get(),
                 leaseCheckInterval.get(), Math.toIntExact(maxKeyBytes.get()), Math.toIntExact(maxValueBytes.get()),
-                Math.toIntExact(maxRequestBytes.get()), maxTxnOps.get(), maxLeaseTtl.get()));
+                Math.toIntExact(maxRequestBytes.get()), maxTxnOps.get(), maxLeaseTtl.get(),
+                new WatchSettings(bufferEvents.get(), handoffRevisions.get(), catchUpRevisions.get(),
+                        maxWatches.get(), progressInterval.get())));
     }
 
     /**
@@ -118,6 +136,7 @@ record RaftTuning(
                 .logSegmentBytes(logSegmentBytes)
                 .leaseCheckInterval(leaseCheckInterval)
                 .limits(new Limits(maxKeyBytes, maxValueBytes, maxRequestBytes, maxTxnOps, maxLeaseTtlSeconds))
+                .watch(watch)
                 .build();
     }
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.capstan.raft.Limits;
 import io.capstan.raft.RaftSettings;
+import io.capstan.raft.WatchSettings;
 import io.capstan.transport.TransportSettings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,6 +54,13 @@ class RaftAndTransportKeysTest {
                     max-txn-ops = 64
                     max-lease-ttl-seconds = 86400
                   }
+                  watch {
+                    buffer-events = 500
+                    handoff-revisions = 64
+                    catch-up-revisions = 10
+                    max-watches = 20
+                    progress-interval = 1m
+                  }
                 }
                 capstan.transport {
                   request-timeout = 9s
@@ -73,6 +81,7 @@ class RaftAndTransportKeysTest {
         assertEquals(4, raft.snapshotsRetained());
         assertEquals(0, raft.logEntriesKeptAfterSnapshot());
         assertEquals(8L << 20, raft.logSegmentBytes());
+        assertEquals(new WatchSettings(500, 64, 10, 20, Duration.ofMinutes(1)), raft.watch());
         assertEquals(Duration.ofMillis(250), raft.leaseCheckInterval());
         assertEquals(new Limits(4096, 512 * 1024, 2 << 20, 64, 86_400), raft.limits());
 
@@ -114,6 +123,8 @@ class RaftAndTransportKeysTest {
             capstan.raft.limits.max-txn-ops              | 0           | 0             | must be a positive whole number of operations
             capstan.raft.limits.max-lease-ttl-seconds    | 9000000001  | 9000000001    | must be a whole number of seconds 1..9000000000
             capstan.raft.limits                          | 5           | 5             | must be a block of settings { max-key-bytes,
+            capstan.raft.watch.buffer-events             | 0           | 0             | must be a positive whole number
+            capstan.raft.watch.progress-interval         | 0s          | "0s"          | must be a positive duration
             capstan.transport.request-timeout            | 0s          | "0s"          | must be a positive duration
             capstan.transport.max-message-bytes          | 1MiB        | "1MiB"        | must be a size from 2MiB to 1GiB
             capstan.transport.max-message-bytes          | 2GiB        | "2GiB"        | must be a size from 2MiB to 1GiB
