@@ -7,22 +7,21 @@ import java.util.List;
  * apply thread and must return at once: an O(1) handoff, never a wait, never per-watch work.
  */
 interface AppliedChanges {
-  AppliedChanges NONE = new AppliedChanges() {
-    @Override
-    public void applied(long revision, List<Change> changes) {
-    }
+    AppliedChanges NONE =
+            new AppliedChanges() {
+                @Override
+                public void applied(long revision, List<Change> changes) {}
 
-    @Override
-    public void storeInstalled(MvccStore store) {
-    }
-  };
+                @Override
+                public void storeInstalled(MvccStore store) {}
+            };
 
-  /**
-   * Revision {@code revision} was published (it is readable) with these changes, at most one per
-   * key. The list passes to the callee; the apply thread never touches it again.
-   */
-  void applied(long revision, List<Change> changes);
+    /**
+     * Revision {@code revision} was published (it is readable) with these changes, at most one per
+     * key. The list passes to the callee; the apply thread never touches it again.
+     */
+    void applied(long revision, List<Change> changes);
 
-  /** The apply thread now writes {@code store} (at start, or after installing a snapshot). */
-  void storeInstalled(MvccStore store);
+    /** The apply thread now writes {@code store} (at start, or after installing a snapshot). */
+    void storeInstalled(MvccStore store);
 }

@@ -1,6 +1,7 @@
 package io.capstan.raft;
 
 import com.google.protobuf.ByteString;
+
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.CommandResult;
 import io.capstan.raft.proto.CompactionRequest;
@@ -21,6 +22,7 @@ import io.capstan.raft.proto.RequestOp;
 import io.capstan.raft.proto.ResponseOp;
 import io.capstan.raft.proto.TxnRequest;
 import io.capstan.raft.proto.TxnResponse;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -46,324 +48,352 @@ import java.util.Map;
  * <p>Threading: the apply thread only.
  */
 final class Applier {
-  private final MvccStore store;
-  private final LeaseEvents events;
-  private final AppliedChanges changes;
+    private final MvccStore store;
+    private final LeaseEvents events;
+    private final AppliedChanges changes;
 
-  Applier(MvccStore store, LeaseEvents events, AppliedChanges changes) {
-    this.store = store;
-    this.events = events;
-    this.changes = changes;
-  }
+    Applier(MvccStore store, LeaseEvents events, AppliedChanges changes) {
+        this.store = store;
+        this.events = events;
+        this.changes = changes;
+    }
 
-  CommandResult apply(Command command, long logIndex) {
-    store.beginCommand();
-    try {
-      return switch (command.getCommandCase()) {
-        case PUT -> {
-          Write write = new Write();
-          write.checkPut(command.getPut());
-          PutResponse response = write.put(command.getPut());
-          yield write.finish().setPut(response).build();
+    CommandResult apply(Command command, long logIndex) {
+        store.beginCommand();
+        try {
+            return switch (command.getCommandCase()) {
+                case PUT -> {
+                    Write write = new Write();
+                    write.checkPut(command.getPut());
+                    PutResponse response = write.put(command.getPut());
+                    yield write.finish().setPut(response).build();
+                }
+                case DELETE_RANGE -> {
+                    Write write = new Write();
+                    DeleteRangeResponse response = write.deleteRange(command.getDeleteRange());
+                    yield write.finish().setDeleteRange(response).build();
+                }
+                case TXN -> {
+                    Write write = new Write();
+                    Path path = write.plan(command.getTxn());
+                    write.check(command.getTxn(), path);
+                    TxnResponse response = write.txn(command.getTxn(), path);
+                    yield write.finish().setTxn(response).build();
+                }
+                case COMPACTION -> compact(command.getCompaction());
+                case LEASE_GRANT -> grant(command.getLeaseGrant(), logIndex);
+                case LEASE_REVOKE -> {
+                    long id = command.getLeaseRevoke().getId();
+                    Lease lease = requireLease(id);
+                    Write write = new Write();
+                    write.revoke(lease);
+                    yield write.finish()
+                            .setLeaseRevoke(LeaseRevokeResponse.getDefaultInstance())
+                            .build();
+                }
+                case LEASE_KEEP_ALIVE -> {
+                    Lease lease = requireLease(command.getLeaseKeepAlive().getId());
+                    events.renewed(lease.id(), lease.ttlSeconds());
+                    yield current()
+                            .setLeaseKeepAlive(
+                                    LeaseKeepAliveResponse.newBuilder()
+                                            .setId(lease.id())
+                                            .setTtl(lease.ttlSeconds()))
+                            .build();
+                }
+                case LEASE_EXPIRE -> {
+                    Write write = new Write();
+                    LeaseExpireResponse.Builder response = LeaseExpireResponse.newBuilder();
+                    for (long id : command.getLeaseExpire().getIdsList()) {
+                        Lease lease = store.lease(id);
+                        if (lease != null) {
+                            write.revoke(lease);
+                            response.addExpired(id);
+                        }
+                    }
+                    yield write.finish().setLeaseExpire(response).build();
+                }
+                case COMMAND_NOT_SET ->
+                        throw KeyspaceException.of(Failure.Code.INVALID, "command is empty");
+            };
+        } catch (KeyspaceException refused) {
+            return current().setFailure(refused.toFailure()).build();
+        } finally {
+            store.endCommand();
         }
-        case DELETE_RANGE -> {
-          Write write = new Write();
-          DeleteRangeResponse response = write.deleteRange(command.getDeleteRange());
-          yield write.finish().setDeleteRange(response).build();
+    }
+
+    private CommandResult.Builder current() {
+        return CommandResult.newBuilder().setRevision(store.revision());
+    }
+
+    private Lease requireLease(long id) {
+        Lease lease = store.lease(id);
+        if (lease == null) {
+            throw KeyspaceException.of(Failure.Code.LEASE_NOT_FOUND, "lease " + id + " not found");
         }
-        case TXN -> {
-          Write write = new Write();
-          Path path = write.plan(command.getTxn());
-          write.check(command.getTxn(), path);
-          TxnResponse response = write.txn(command.getTxn(), path);
-          yield write.finish().setTxn(response).build();
+        return lease;
+    }
+
+    private CommandResult compact(CompactionRequest request) {
+        long target = request.getRevision();
+        long current = store.revision();
+        if (target > current) {
+            throw KeyspaceException.futureRevision(target, current);
         }
-        case COMPACTION -> compact(command.getCompaction());
-        case LEASE_GRANT -> grant(command.getLeaseGrant(), logIndex);
-        case LEASE_REVOKE -> {
-          long id = command.getLeaseRevoke().getId();
-          Lease lease = requireLease(id);
-          Write write = new Write();
-          write.revoke(lease);
-          yield write.finish().setLeaseRevoke(LeaseRevokeResponse.getDefaultInstance()).build();
+        if (target <= store.compactRevision()) {
+            throw KeyspaceException.compacted(target, store.compactRevision());
         }
-        case LEASE_KEEP_ALIVE -> {
-          Lease lease = requireLease(command.getLeaseKeepAlive().getId());
-          events.renewed(lease.id(), lease.ttlSeconds());
-          yield current().setLeaseKeepAlive(LeaseKeepAliveResponse.newBuilder()
-              .setId(lease.id()).setTtl(lease.ttlSeconds())).build();
+        store.compact(target);
+        return current().setCompaction(CompactionResponse.getDefaultInstance()).build();
+    }
+
+    private CommandResult grant(LeaseGrantRequest request, long logIndex) {
+        long id = request.getId();
+        if (id != 0 && store.lease(id) != null) {
+            throw KeyspaceException.of(
+                    Failure.Code.LEASE_EXISTS, "lease " + id + " already exists");
         }
-        case LEASE_EXPIRE -> {
-          Write write = new Write();
-          LeaseExpireResponse.Builder response = LeaseExpireResponse.newBuilder();
-          for (long id : command.getLeaseExpire().getIdsList()) {
-            Lease lease = store.lease(id);
-            if (lease != null) {
-              write.revoke(lease);
-              response.addExpired(id);
+        if (id == 0) {
+            id = pickLeaseId(logIndex);
+        }
+        store.addLease(new Lease(id, request.getTtl()));
+        events.granted(id, request.getTtl());
+        return current()
+                .setLeaseGrant(LeaseGrantResponse.newBuilder().setId(id).setTtl(request.getTtl()))
+                .build();
+    }
+
+    /**
+     * A lease id derived from the entry's log index, which every replica knows: the index itself
+     * when free, else a deterministic scramble of it until a free positive id comes up.
+     */
+    private long pickLeaseId(long logIndex) {
+        long candidate = logIndex;
+        while (candidate <= 0 || store.lease(candidate) != null) {
+            candidate = scramble(candidate) & Long.MAX_VALUE;
+        }
+        return candidate;
+    }
+
+    private static long scramble(long x) {
+        long z = x + 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /** Which branch each transaction takes, decided up front against the revision before it. */
+    private record Path(boolean succeeded, List<Path> nested) {}
+
+    /** One command's writes: all at revision {@code next}, published together by {@link #finish}. */
+    private final class Write {
+        private final long base = store.revision();
+        private final long next = base + 1;
+        private final List<Change> written = new ArrayList<>();
+
+        CommandResult.Builder finish() {
+            if (!written.isEmpty()) {
+                store.publish(next);
+                changes.applied(next, written);
             }
-          }
-          yield write.finish().setLeaseExpire(response).build();
+            return current();
         }
-        case COMMAND_NOT_SET -> throw KeyspaceException.of(Failure.Code.INVALID, "command is empty");
-      };
-    } catch (KeyspaceException refused) {
-      return current().setFailure(refused.toFailure()).build();
-    } finally {
-      store.endCommand();
-    }
-  }
 
-  private CommandResult.Builder current() {
-    return CommandResult.newBuilder().setRevision(store.revision());
-  }
-
-  private Lease requireLease(long id) {
-    Lease lease = store.lease(id);
-    if (lease == null) {
-      throw KeyspaceException.of(Failure.Code.LEASE_NOT_FOUND, "lease " + id + " not found");
-    }
-    return lease;
-  }
-
-  private CommandResult compact(CompactionRequest request) {
-    long target = request.getRevision();
-    long current = store.revision();
-    if (target > current) {
-      throw KeyspaceException.futureRevision(target, current);
-    }
-    if (target <= store.compactRevision()) {
-      throw KeyspaceException.compacted(target, store.compactRevision());
-    }
-    store.compact(target);
-    return current().setCompaction(CompactionResponse.getDefaultInstance()).build();
-  }
-
-  private CommandResult grant(LeaseGrantRequest request, long logIndex) {
-    long id = request.getId();
-    if (id != 0 && store.lease(id) != null) {
-      throw KeyspaceException.of(Failure.Code.LEASE_EXISTS, "lease " + id + " already exists");
-    }
-    if (id == 0) {
-      id = pickLeaseId(logIndex);
-    }
-    store.addLease(new Lease(id, request.getTtl()));
-    events.granted(id, request.getTtl());
-    return current().setLeaseGrant(LeaseGrantResponse.newBuilder()
-        .setId(id).setTtl(request.getTtl())).build();
-  }
-
-  /**
-   * A lease id derived from the entry's log index, which every replica knows: the index itself
-   * when free, else a deterministic scramble of it until a free positive id comes up.
-   */
-  private long pickLeaseId(long logIndex) {
-    long candidate = logIndex;
-    while (candidate <= 0 || store.lease(candidate) != null) {
-      candidate = scramble(candidate) & Long.MAX_VALUE;
-    }
-    return candidate;
-  }
-
-  private static long scramble(long x) {
-    long z = x + 0x9E3779B97F4A7C15L;
-    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-    return z ^ (z >>> 31);
-  }
-
-  /** Which branch each transaction takes, decided up front against the revision before it. */
-  private record Path(boolean succeeded, List<Path> nested) {
-  }
-
-  /** One command's writes: all at revision {@code next}, published together by {@link #finish}. */
-  private final class Write {
-    private final long base = store.revision();
-    private final long next = base + 1;
-    private final List<Change> written = new ArrayList<>();
-
-    CommandResult.Builder finish() {
-      if (!written.isEmpty()) {
-        store.publish(next);
-        changes.applied(next, written);
-      }
-      return current();
-    }
-
-    Path plan(TxnRequest txn) {
-      boolean succeeded = true;
-      for (Compare compare : txn.getCompareList()) {
-        if (!holds(compare)) {
-          succeeded = false;
-          break;
+        Path plan(TxnRequest txn) {
+            boolean succeeded = true;
+            for (Compare compare : txn.getCompareList()) {
+                if (!holds(compare)) {
+                    succeeded = false;
+                    break;
+                }
+            }
+            List<Path> nested = new ArrayList<>();
+            for (RequestOp op : branch(txn, succeeded)) {
+                if (op.hasRequestTxn()) {
+                    nested.add(plan(op.getRequestTxn()));
+                }
+            }
+            return new Path(succeeded, nested);
         }
-      }
-      List<Path> nested = new ArrayList<>();
-      for (RequestOp op : branch(txn, succeeded)) {
-        if (op.hasRequestTxn()) {
-          nested.add(plan(op.getRequestTxn()));
+
+        void check(TxnRequest txn, Path path) {
+            int nested = 0;
+            for (RequestOp op : branch(txn, path.succeeded())) {
+                switch (op.getRequestCase()) {
+                    case REQUEST_PUT -> checkPut(op.getRequestPut());
+                    case REQUEST_RANGE -> checkRange(op.getRequestRange());
+                    case REQUEST_TXN -> check(op.getRequestTxn(), path.nested().get(nested++));
+                    default -> {}
+                }
+            }
         }
-      }
-      return new Path(succeeded, nested);
-    }
 
-    void check(TxnRequest txn, Path path) {
-      int nested = 0;
-      for (RequestOp op : branch(txn, path.succeeded())) {
-        switch (op.getRequestCase()) {
-          case REQUEST_PUT -> checkPut(op.getRequestPut());
-          case REQUEST_RANGE -> checkRange(op.getRequestRange());
-          case REQUEST_TXN -> check(op.getRequestTxn(), path.nested().get(nested++));
-          default -> { }
+        TxnResponse txn(TxnRequest txn, Path path) {
+            TxnResponse.Builder response = TxnResponse.newBuilder().setSucceeded(path.succeeded());
+            int nested = 0;
+            for (RequestOp op : branch(txn, path.succeeded())) {
+                ResponseOp.Builder result = ResponseOp.newBuilder();
+                switch (op.getRequestCase()) {
+                    case REQUEST_PUT -> result.setResponsePut(put(op.getRequestPut()));
+                    case REQUEST_DELETE_RANGE ->
+                            result.setResponseDeleteRange(deleteRange(op.getRequestDeleteRange()));
+                    case REQUEST_RANGE -> {
+                        RangeRequest range = op.getRequestRange();
+                        // Revision 0 reads this transaction's own earlier writes, as etcd does.
+                        long at = range.getRevision() > 0 ? range.getRevision() : next;
+                        result.setResponseRange(RangeReader.read(store, range, at));
+                    }
+                    case REQUEST_TXN ->
+                            result.setResponseTxn(
+                                    txn(op.getRequestTxn(), path.nested().get(nested++)));
+                    case REQUEST_NOT_SET -> {}
+                }
+                response.addResponses(result);
+            }
+            return response.build();
         }
-      }
-    }
 
-    TxnResponse txn(TxnRequest txn, Path path) {
-      TxnResponse.Builder response = TxnResponse.newBuilder().setSucceeded(path.succeeded());
-      int nested = 0;
-      for (RequestOp op : branch(txn, path.succeeded())) {
-        ResponseOp.Builder result = ResponseOp.newBuilder();
-        switch (op.getRequestCase()) {
-          case REQUEST_PUT -> result.setResponsePut(put(op.getRequestPut()));
-          case REQUEST_DELETE_RANGE -> result.setResponseDeleteRange(deleteRange(op.getRequestDeleteRange()));
-          case REQUEST_RANGE -> {
-            RangeRequest range = op.getRequestRange();
-            // Revision 0 reads this transaction's own earlier writes, as etcd does.
-            long at = range.getRevision() > 0 ? range.getRevision() : next;
-            result.setResponseRange(RangeReader.read(store, range, at));
-          }
-          case REQUEST_TXN -> result.setResponseTxn(txn(op.getRequestTxn(), path.nested().get(nested++)));
-          case REQUEST_NOT_SET -> { }
+        private List<RequestOp> branch(TxnRequest txn, boolean succeeded) {
+            return succeeded ? txn.getSuccessList() : txn.getFailureList();
         }
-        response.addResponses(result);
-      }
-      return response.build();
-    }
 
-    private List<RequestOp> branch(TxnRequest txn, boolean succeeded) {
-      return succeeded ? txn.getSuccessList() : txn.getFailureList();
-    }
-
-    /** etcd: a missing key fails a VALUE compare and compares as all zeros for the others. */
-    private boolean holds(Compare compare) {
-      List<KeyRevision> found = new ArrayList<>();
-      store.scan(compare.getKey(), compare.getRangeEnd(), base, (key, version) -> found.add(version));
-      if (found.isEmpty()) {
-        return compare.getTarget() != Compare.CompareTarget.VALUE
-            && matches(compare, new KeyRevision(0, 0, 0, ByteString.EMPTY, 0));
-      }
-      for (KeyRevision version : found) {
-        if (!matches(compare, version)) {
-          return false;
+        /** etcd: a missing key fails a VALUE compare and compares as all zeros for the others. */
+        private boolean holds(Compare compare) {
+            List<KeyRevision> found = new ArrayList<>();
+            store.scan(
+                    compare.getKey(),
+                    compare.getRangeEnd(),
+                    base,
+                    (key, version) -> found.add(version));
+            if (found.isEmpty()) {
+                return compare.getTarget() != Compare.CompareTarget.VALUE
+                        && matches(compare, new KeyRevision(0, 0, 0, ByteString.EMPTY, 0));
+            }
+            for (KeyRevision version : found) {
+                if (!matches(compare, version)) {
+                    return false;
+                }
+            }
+            return true;
         }
-      }
-      return true;
-    }
 
-    private boolean matches(Compare compare, KeyRevision version) {
-      int order = switch (compare.getTarget()) {
-        case VERSION -> Long.compare(version.version(), compare.getVersion());
-        case CREATE -> Long.compare(version.createRevision(), compare.getCreateRevision());
-        case MOD -> Long.compare(version.modRevision(), compare.getModRevision());
-        case VALUE -> MvccStore.KEY_ORDER.compare(version.value(), compare.getValue());
-        case LEASE -> Long.compare(version.lease(), compare.getLease());
-        case UNRECOGNIZED -> throw KeyspaceException.of(Failure.Code.INVALID, "unknown compare target");
-      };
-      return switch (compare.getResult()) {
-        case EQUAL -> order == 0;
-        case NOT_EQUAL -> order != 0;
-        case GREATER -> order > 0;
-        case LESS -> order < 0;
-        case UNRECOGNIZED -> throw KeyspaceException.of(Failure.Code.INVALID, "unknown compare result");
-      };
-    }
-
-    void checkPut(PutRequest put) {
-      if ((put.getIgnoreValue() || put.getIgnoreLease()) && store.get(put.getKey(), base) == null) {
-        throw KeyspaceException.of(Failure.Code.KEY_NOT_FOUND,
-            "key " + CommandValidator.printable(put.getKey()) + " not found");
-      }
-      if (put.getLease() != 0) {
-        requireLease(put.getLease());
-      }
-    }
-
-    private void checkRange(RangeRequest range) {
-      if (range.getRevision() > base) {
-        throw KeyspaceException.futureRevision(range.getRevision(), base);
-      }
-      if (range.getRevision() > 0) {
-        store.checkReadable(range.getRevision());
-      }
-    }
-
-    PutResponse put(PutRequest put) {
-      ByteString key = put.getKey();
-      KeyRevision prior = store.get(key, next);
-      ByteString value = put.getIgnoreValue() && prior != null ? prior.value() : put.getValue();
-      long lease = put.getIgnoreLease() && prior != null ? prior.lease() : put.getLease();
-      long created = prior == null ? next : prior.createRevision();
-      long version = prior == null ? 1 : prior.version() + 1;
-      if (prior != null && prior.lease() != 0 && prior.lease() != lease) {
-        detach(key, prior.lease());
-      }
-      if (lease != 0) {
-        Lease attached = store.lease(lease);
-        if (attached != null) {
-          attached.attach(key);
+        private boolean matches(Compare compare, KeyRevision version) {
+            int order =
+                    switch (compare.getTarget()) {
+                        case VERSION -> Long.compare(version.version(), compare.getVersion());
+                        case CREATE ->
+                                Long.compare(version.createRevision(), compare.getCreateRevision());
+                        case MOD -> Long.compare(version.modRevision(), compare.getModRevision());
+                        case VALUE ->
+                                MvccStore.KEY_ORDER.compare(version.value(), compare.getValue());
+                        case LEASE -> Long.compare(version.lease(), compare.getLease());
+                        case UNRECOGNIZED ->
+                                throw KeyspaceException.of(
+                                        Failure.Code.INVALID, "unknown compare target");
+                    };
+            return switch (compare.getResult()) {
+                case EQUAL -> order == 0;
+                case NOT_EQUAL -> order != 0;
+                case GREATER -> order > 0;
+                case LESS -> order < 0;
+                case UNRECOGNIZED ->
+                        throw KeyspaceException.of(Failure.Code.INVALID, "unknown compare result");
+            };
         }
-      }
-      KeyRevision stored = new KeyRevision(next, created, version, value, lease);
-      store.writeVersion(key, stored);
-      written.add(new Change(key, stored, prior));
-      PutResponse.Builder response = PutResponse.newBuilder();
-      if (put.getPrevKv() && prior != null) {
-        response.setPrevKv(prior.toKeyValue(key, false));
-      }
-      return response.build();
-    }
 
-    DeleteRangeResponse deleteRange(DeleteRangeRequest delete) {
-      List<Map.Entry<ByteString, KeyRevision>> doomed = new ArrayList<>();
-      store.scan(delete.getKey(), delete.getRangeEnd(), next,
-          (key, version) -> doomed.add(Map.entry(key, version)));
-      DeleteRangeResponse.Builder response = DeleteRangeResponse.newBuilder().setDeleted(doomed.size());
-      for (Map.Entry<ByteString, KeyRevision> e : doomed) {
-        delete(e.getKey(), e.getValue());
-        if (delete.getPrevKv()) {
-          response.addPrevKvs(e.getValue().toKeyValue(e.getKey(), false));
+        void checkPut(PutRequest put) {
+            if ((put.getIgnoreValue() || put.getIgnoreLease())
+                    && store.get(put.getKey(), base) == null) {
+                throw KeyspaceException.of(
+                        Failure.Code.KEY_NOT_FOUND,
+                        "key " + CommandValidator.printable(put.getKey()) + " not found");
+            }
+            if (put.getLease() != 0) {
+                requireLease(put.getLease());
+            }
         }
-      }
-      return response.build();
-    }
 
-    /** Deletes the lease's keys at this revision and forgets the lease. */
-    void revoke(Lease lease) {
-      for (ByteString key : lease.keys()) {
-        KeyRevision prior = store.get(key, next);
-        if (prior != null) {
-          delete(key, prior);
+        private void checkRange(RangeRequest range) {
+            if (range.getRevision() > base) {
+                throw KeyspaceException.futureRevision(range.getRevision(), base);
+            }
+            if (range.getRevision() > 0) {
+                store.checkReadable(range.getRevision());
+            }
         }
-      }
-      store.removeLease(lease.id());
-      events.revoked(lease.id());
-    }
 
-    private void delete(ByteString key, KeyRevision prior) {
-      if (prior.lease() != 0) {
-        detach(key, prior.lease());
-      }
-      KeyRevision tombstone = KeyRevision.tombstone(next);
-      store.writeVersion(key, tombstone);
-      written.add(new Change(key, tombstone, prior));
-    }
+        PutResponse put(PutRequest put) {
+            ByteString key = put.getKey();
+            KeyRevision prior = store.get(key, next);
+            ByteString value =
+                    put.getIgnoreValue() && prior != null ? prior.value() : put.getValue();
+            long lease = put.getIgnoreLease() && prior != null ? prior.lease() : put.getLease();
+            long created = prior == null ? next : prior.createRevision();
+            long version = prior == null ? 1 : prior.version() + 1;
+            if (prior != null && prior.lease() != 0 && prior.lease() != lease) {
+                detach(key, prior.lease());
+            }
+            if (lease != 0) {
+                Lease attached = store.lease(lease);
+                if (attached != null) {
+                    attached.attach(key);
+                }
+            }
+            KeyRevision stored = new KeyRevision(next, created, version, value, lease);
+            store.writeVersion(key, stored);
+            written.add(new Change(key, stored, prior));
+            PutResponse.Builder response = PutResponse.newBuilder();
+            if (put.getPrevKv() && prior != null) {
+                response.setPrevKv(prior.toKeyValue(key, false));
+            }
+            return response.build();
+        }
 
-    private void detach(ByteString key, long leaseId) {
-      Lease lease = store.lease(leaseId);
-      if (lease != null) {
-        lease.detach(key);
-      }
+        DeleteRangeResponse deleteRange(DeleteRangeRequest delete) {
+            List<Map.Entry<ByteString, KeyRevision>> doomed = new ArrayList<>();
+            store.scan(
+                    delete.getKey(),
+                    delete.getRangeEnd(),
+                    next,
+                    (key, version) -> doomed.add(Map.entry(key, version)));
+            DeleteRangeResponse.Builder response =
+                    DeleteRangeResponse.newBuilder().setDeleted(doomed.size());
+            for (Map.Entry<ByteString, KeyRevision> e : doomed) {
+                delete(e.getKey(), e.getValue());
+                if (delete.getPrevKv()) {
+                    response.addPrevKvs(e.getValue().toKeyValue(e.getKey(), false));
+                }
+            }
+            return response.build();
+        }
+
+        /** Deletes the lease's keys at this revision and forgets the lease. */
+        void revoke(Lease lease) {
+            for (ByteString key : lease.keys()) {
+                KeyRevision prior = store.get(key, next);
+                if (prior != null) {
+                    delete(key, prior);
+                }
+            }
+            store.removeLease(lease.id());
+            events.revoked(lease.id());
+        }
+
+        private void delete(ByteString key, KeyRevision prior) {
+            if (prior.lease() != 0) {
+                detach(key, prior.lease());
+            }
+            KeyRevision tombstone = KeyRevision.tombstone(next);
+            store.writeVersion(key, tombstone);
+            written.add(new Change(key, tombstone, prior));
+        }
+
+        private void detach(ByteString key, long leaseId) {
+            Lease lease = store.lease(leaseId);
+            if (lease != null) {
+                lease.detach(key);
+            }
+        }
     }
-  }
 }

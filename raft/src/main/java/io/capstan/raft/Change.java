@@ -12,22 +12,24 @@ import com.google.protobuf.ByteString;
  */
 record Change(ByteString key, KeyRevision version, KeyRevision prior) {
 
-  Change {
-    if (prior != null && prior.isTombstone()) {
-      prior = null;
+    Change {
+        if (prior != null && prior.isTombstone()) {
+            prior = null;
+        }
     }
-  }
 
-  long revision() {
-    return version.modRevision();
-  }
+    long revision() {
+        return version.modRevision();
+    }
 
-  WatchEvent.Type type() {
-    return version.isTombstone() ? WatchEvent.Type.DELETE : WatchEvent.Type.PUT;
-  }
+    WatchEvent.Type type() {
+        return version.isTombstone() ? WatchEvent.Type.DELETE : WatchEvent.Type.PUT;
+    }
 
-  WatchEvent toEvent(boolean withPrior) {
-    return new WatchEvent(type(), version.toKeyValue(key, false),
-        withPrior && prior != null ? prior.toKeyValue(key, false) : null);
-  }
+    WatchEvent toEvent(boolean withPrior) {
+        return new WatchEvent(
+                type(),
+                version.toKeyValue(key, false),
+                withPrior && prior != null ? prior.toKeyValue(key, false) : null);
+    }
 }

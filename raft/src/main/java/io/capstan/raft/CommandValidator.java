@@ -1,6 +1,7 @@
 package io.capstan.raft;
 
 import com.google.protobuf.ByteString;
+
 import io.capstan.raft.InvalidCommandException.Reason;
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.Compare;
@@ -10,6 +11,7 @@ import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.RangeRequest;
 import io.capstan.raft.proto.RequestOp;
 import io.capstan.raft.proto.TxnRequest;
+
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -21,293 +23,338 @@ import java.util.Set;
  * thread-safe: it looks at the request alone, never at the store.
  */
 final class CommandValidator {
-  /** Nested transactions deeper than this are refused (etcd bounds them only by size). */
-  static final int MAX_TXN_DEPTH = 16;
-  /** Most leases one expiry command may revoke. */
-  static final int MAX_EXPIRE_IDS = 1_000;
+    /** Nested transactions deeper than this are refused (etcd bounds them only by size). */
+    static final int MAX_TXN_DEPTH = 16;
 
-  private final Limits limits;
+    /** Most leases one expiry command may revoke. */
+    static final int MAX_EXPIRE_IDS = 1_000;
 
-  CommandValidator(Limits limits) {
-    this.limits = limits;
-  }
+    private final Limits limits;
 
-  /** @throws InvalidCommandException naming the first problem found */
-  void validate(Command command) {
-    if (command.getSerializedSize() > limits.maxRequestBytes()) {
-      throw new InvalidCommandException(Reason.REQUEST_TOO_LARGE, "request is too large: "
-          + command.getSerializedSize() + " bytes, limit " + limits.maxRequestBytes());
+    CommandValidator(Limits limits) {
+        this.limits = limits;
     }
-    switch (command.getCommandCase()) {
-      case PUT -> put(command.getPut());
-      case DELETE_RANGE -> deleteRange(command.getDeleteRange());
-      case TXN -> txn(command.getTxn(), 1);
-      case COMPACTION -> {
-        if (command.getCompaction().getRevision() <= 0) {
-          throw malformed("compaction.revision must be positive, got "
-              + command.getCompaction().getRevision());
+
+    /** @throws InvalidCommandException naming the first problem found */
+    void validate(Command command) {
+        if (command.getSerializedSize() > limits.maxRequestBytes()) {
+            throw new InvalidCommandException(
+                    Reason.REQUEST_TOO_LARGE,
+                    "request is too large: "
+                            + command.getSerializedSize()
+                            + " bytes, limit "
+                            + limits.maxRequestBytes());
         }
-      }
-      case LEASE_GRANT -> {
-        long ttl = command.getLeaseGrant().getTtl();
-        if (ttl <= 0) {
-          throw malformed("lease_grant.ttl must be positive, got " + ttl);
+        switch (command.getCommandCase()) {
+            case PUT -> put(command.getPut());
+            case DELETE_RANGE -> deleteRange(command.getDeleteRange());
+            case TXN -> txn(command.getTxn(), 1);
+            case COMPACTION -> {
+                if (command.getCompaction().getRevision() <= 0) {
+                    throw malformed(
+                            "compaction.revision must be positive, got "
+                                    + command.getCompaction().getRevision());
+                }
+            }
+            case LEASE_GRANT -> {
+                long ttl = command.getLeaseGrant().getTtl();
+                if (ttl <= 0) {
+                    throw malformed("lease_grant.ttl must be positive, got " + ttl);
+                }
+                if (ttl > limits.maxLeaseTtlSeconds()) {
+                    throw new InvalidCommandException(
+                            Reason.TTL_TOO_LARGE,
+                            "lease_grant.ttl "
+                                    + ttl
+                                    + " exceeds the limit of "
+                                    + limits.maxLeaseTtlSeconds()
+                                    + " seconds");
+                }
+                if (command.getLeaseGrant().getId() < 0) {
+                    throw malformed(
+                            "lease_grant.id must not be negative, got "
+                                    + command.getLeaseGrant().getId());
+                }
+            }
+            case LEASE_REVOKE -> leaseId("lease_revoke.id", command.getLeaseRevoke().getId());
+            case LEASE_KEEP_ALIVE ->
+                    leaseId("lease_keep_alive.id", command.getLeaseKeepAlive().getId());
+            case LEASE_EXPIRE -> {
+                List<Long> ids = command.getLeaseExpire().getIdsList();
+                if (ids.isEmpty() || ids.size() > MAX_EXPIRE_IDS) {
+                    throw malformed(
+                            "lease_expire.ids must hold 1 to "
+                                    + MAX_EXPIRE_IDS
+                                    + " ids, got "
+                                    + ids.size());
+                }
+                ids.forEach(id -> leaseId("lease_expire.ids", id));
+            }
+            case COMMAND_NOT_SET -> throw malformed("command is empty");
         }
-        if (ttl > limits.maxLeaseTtlSeconds()) {
-          throw new InvalidCommandException(Reason.TTL_TOO_LARGE, "lease_grant.ttl " + ttl
-              + " exceeds the limit of " + limits.maxLeaseTtlSeconds() + " seconds");
+    }
+
+    /** @throws InvalidCommandException when the watched key or range end is too large */
+    void validate(WatchSpec watch) {
+        if (watch.key().size() > limits.maxKeyBytes()) {
+            throw new InvalidCommandException(
+                    Reason.KEY_TOO_LARGE,
+                    "watch key is " + watch.key().size() + " bytes, limit " + limits.maxKeyBytes());
         }
-        if (command.getLeaseGrant().getId() < 0) {
-          throw malformed("lease_grant.id must not be negative, got " + command.getLeaseGrant().getId());
+        rangeEnd("watch range_end", watch.rangeEnd());
+    }
+
+    /** @throws InvalidCommandException naming the first problem found */
+    void validate(Query query) {
+        if (query.getSerializedSize() > limits.maxRequestBytes()) {
+            throw new InvalidCommandException(
+                    Reason.REQUEST_TOO_LARGE,
+                    "request is too large: "
+                            + query.getSerializedSize()
+                            + " bytes, limit "
+                            + limits.maxRequestBytes());
         }
-      }
-      case LEASE_REVOKE -> leaseId("lease_revoke.id", command.getLeaseRevoke().getId());
-      case LEASE_KEEP_ALIVE -> leaseId("lease_keep_alive.id", command.getLeaseKeepAlive().getId());
-      case LEASE_EXPIRE -> {
-        List<Long> ids = command.getLeaseExpire().getIdsList();
-        if (ids.isEmpty() || ids.size() > MAX_EXPIRE_IDS) {
-          throw malformed("lease_expire.ids must hold 1 to " + MAX_EXPIRE_IDS + " ids, got "
-              + ids.size());
+        switch (query.getQueryCase()) {
+            case RANGE -> range(query.getRange());
+            case LEASE_TIME_TO_LIVE ->
+                    leaseId("lease_time_to_live.id", query.getLeaseTimeToLive().getId());
+            case LEASE_LEASES -> {}
+            case QUERY_NOT_SET -> throw malformed("query is empty");
         }
-        ids.forEach(id -> leaseId("lease_expire.ids", id));
-      }
-      case COMMAND_NOT_SET -> throw malformed("command is empty");
     }
-  }
 
-  /** @throws InvalidCommandException when the watched key or range end is too large */
-  void validate(WatchSpec watch) {
-    if (watch.key().size() > limits.maxKeyBytes()) {
-      throw new InvalidCommandException(Reason.KEY_TOO_LARGE, "watch key is " + watch.key().size()
-          + " bytes, limit " + limits.maxKeyBytes());
-    }
-    rangeEnd("watch range_end", watch.rangeEnd());
-  }
-
-  /** @throws InvalidCommandException naming the first problem found */
-  void validate(Query query) {
-    if (query.getSerializedSize() > limits.maxRequestBytes()) {
-      throw new InvalidCommandException(Reason.REQUEST_TOO_LARGE, "request is too large: "
-          + query.getSerializedSize() + " bytes, limit " + limits.maxRequestBytes());
-    }
-    switch (query.getQueryCase()) {
-      case RANGE -> range(query.getRange());
-      case LEASE_TIME_TO_LIVE -> leaseId("lease_time_to_live.id", query.getLeaseTimeToLive().getId());
-      case LEASE_LEASES -> { }
-      case QUERY_NOT_SET -> throw malformed("query is empty");
-    }
-  }
-
-  private void put(PutRequest put) {
-    key("put.key", put.getKey());
-    if (put.getValue().size() > limits.maxValueBytes()) {
-      throw new InvalidCommandException(Reason.VALUE_TOO_LARGE, "put.value is "
-          + put.getValue().size() + " bytes, limit " + limits.maxValueBytes());
-    }
-    if (put.getIgnoreValue() && !put.getValue().isEmpty()) {
-      throw new InvalidCommandException(Reason.VALUE_PROVIDED,
-          "put.value must be empty when ignore_value is set");
-    }
-    if (put.getIgnoreLease() && put.getLease() != 0) {
-      throw new InvalidCommandException(Reason.LEASE_PROVIDED,
-          "put.lease must be 0 when ignore_lease is set");
-    }
-    if (put.getLease() < 0) {
-      throw malformed("put.lease must not be negative, got " + put.getLease());
-    }
-  }
-
-  private void deleteRange(DeleteRangeRequest delete) {
-    key("delete_range.key", delete.getKey());
-    rangeEnd("delete_range.range_end", delete.getRangeEnd());
-  }
-
-  private void range(RangeRequest range) {
-    key("range.key", range.getKey());
-    rangeEnd("range.range_end", range.getRangeEnd());
-    nonNegative("range.limit", range.getLimit());
-    nonNegative("range.revision", range.getRevision());
-    nonNegative("range.min_mod_revision", range.getMinModRevision());
-    nonNegative("range.max_mod_revision", range.getMaxModRevision());
-    nonNegative("range.min_create_revision", range.getMinCreateRevision());
-    nonNegative("range.max_create_revision", range.getMaxCreateRevision());
-    if (range.getSortOrder() == RangeRequest.SortOrder.UNRECOGNIZED) {
-      throw malformed("range.sort_order has an unknown value " + range.getSortOrderValue());
-    }
-    if (range.getSortTarget() == RangeRequest.SortTarget.UNRECOGNIZED) {
-      throw malformed("range.sort_target has an unknown value " + range.getSortTargetValue());
-    }
-  }
-
-  private void txn(TxnRequest txn, int depth) {
-    if (depth > MAX_TXN_DEPTH) {
-      throw malformed("transactions nest deeper than " + MAX_TXN_DEPTH + " levels");
-    }
-    opCount("txn.compare", txn.getCompareCount());
-    opCount("txn.success", txn.getSuccessCount());
-    opCount("txn.failure", txn.getFailureCount());
-    for (Compare compare : txn.getCompareList()) {
-      compare(compare);
-    }
-    for (RequestOp op : txn.getSuccessList()) {
-      op(op, depth);
-    }
-    for (RequestOp op : txn.getFailureList()) {
-      op(op, depth);
-    }
-    writes(txn.getSuccessList());
-    writes(txn.getFailureList());
-  }
-
-  private void op(RequestOp op, int depth) {
-    switch (op.getRequestCase()) {
-      case REQUEST_RANGE -> range(op.getRequestRange());
-      case REQUEST_PUT -> put(op.getRequestPut());
-      case REQUEST_DELETE_RANGE -> deleteRange(op.getRequestDeleteRange());
-      case REQUEST_TXN -> txn(op.getRequestTxn(), depth + 1);
-      case REQUEST_NOT_SET -> throw malformed("txn operation is empty");
-    }
-  }
-
-  private void compare(Compare compare) {
-    key("compare.key", compare.getKey());
-    rangeEnd("compare.range_end", compare.getRangeEnd());
-    if (compare.getResult() == Compare.CompareResult.UNRECOGNIZED) {
-      throw malformed("compare.result has an unknown value " + compare.getResultValue());
-    }
-    Compare.TargetUnionCase expected = switch (compare.getTarget()) {
-      case VERSION -> Compare.TargetUnionCase.VERSION;
-      case CREATE -> Compare.TargetUnionCase.CREATE_REVISION;
-      case MOD -> Compare.TargetUnionCase.MOD_REVISION;
-      case VALUE -> Compare.TargetUnionCase.VALUE;
-      case LEASE -> Compare.TargetUnionCase.LEASE;
-      case UNRECOGNIZED -> throw malformed("compare.target has an unknown value "
-          + compare.getTargetValue());
-    };
-    Compare.TargetUnionCase given = compare.getTargetUnionCase();
-    if (given != Compare.TargetUnionCase.TARGETUNION_NOT_SET && given != expected) {
-      throw malformed("compare.target is " + compare.getTarget() + " but the compared field is "
-          + given);
-    }
-  }
-
-  /**
-   * etcd's rule: within one branch a key is put at most once, and never both put and deleted.
-   * A nested transaction contributes the writes of both its branches, each checked on its own.
-   */
-  private WriteSet writes(List<RequestOp> ops) {
-    WriteSet set = new WriteSet();
-    for (RequestOp op : ops) {
-      switch (op.getRequestCase()) {
-        case REQUEST_PUT -> set.put(op.getRequestPut().getKey());
-        case REQUEST_DELETE_RANGE -> set.delete(op.getRequestDeleteRange().getKey(),
-            op.getRequestDeleteRange().getRangeEnd());
-        case REQUEST_TXN -> {
-          WriteSet success = writes(op.getRequestTxn().getSuccessList());
-          WriteSet failure = writes(op.getRequestTxn().getFailureList());
-          set.merge(success.union(failure));
+    private void put(PutRequest put) {
+        key("put.key", put.getKey());
+        if (put.getValue().size() > limits.maxValueBytes()) {
+            throw new InvalidCommandException(
+                    Reason.VALUE_TOO_LARGE,
+                    "put.value is "
+                            + put.getValue().size()
+                            + " bytes, limit "
+                            + limits.maxValueBytes());
         }
-        default -> { }
-      }
-    }
-    return set;
-  }
-
-  private static final class WriteSet {
-    private final Set<ByteString> puts = new HashSet<>();
-    private final List<ByteString[]> deletes = new ArrayList<>();
-
-    void put(ByteString key) {
-      if (!puts.add(key)) {
-        throw duplicate(key);
-      }
-      for (ByteString[] range : deletes) {
-        if (MvccStore.inRange(key, range[0], range[1])) {
-          throw duplicate(key);
+        if (put.getIgnoreValue() && !put.getValue().isEmpty()) {
+            throw new InvalidCommandException(
+                    Reason.VALUE_PROVIDED, "put.value must be empty when ignore_value is set");
         }
-      }
-    }
-
-    void delete(ByteString key, ByteString end) {
-      for (ByteString put : puts) {
-        if (MvccStore.inRange(put, key, end)) {
-          throw duplicate(put);
+        if (put.getIgnoreLease() && put.getLease() != 0) {
+            throw new InvalidCommandException(
+                    Reason.LEASE_PROVIDED, "put.lease must be 0 when ignore_lease is set");
         }
-      }
-      deletes.add(new ByteString[] {key, end});
+        if (put.getLease() < 0) {
+            throw malformed("put.lease must not be negative, got " + put.getLease());
+        }
     }
 
-    void merge(WriteSet other) {
-      for (ByteString[] range : other.deletes) {
-        delete(range[0], range[1]);
-      }
-      for (ByteString key : other.puts) {
-        put(key);
-      }
+    private void deleteRange(DeleteRangeRequest delete) {
+        key("delete_range.key", delete.getKey());
+        rangeEnd("delete_range.range_end", delete.getRangeEnd());
     }
 
-    /** Both branches of one transaction: only one of them runs, so they may overlap. */
-    WriteSet union(WriteSet other) {
-      WriteSet both = new WriteSet();
-      both.puts.addAll(puts);
-      both.puts.addAll(other.puts);
-      both.deletes.addAll(deletes);
-      both.deletes.addAll(other.deletes);
-      return both;
+    private void range(RangeRequest range) {
+        key("range.key", range.getKey());
+        rangeEnd("range.range_end", range.getRangeEnd());
+        nonNegative("range.limit", range.getLimit());
+        nonNegative("range.revision", range.getRevision());
+        nonNegative("range.min_mod_revision", range.getMinModRevision());
+        nonNegative("range.max_mod_revision", range.getMaxModRevision());
+        nonNegative("range.min_create_revision", range.getMinCreateRevision());
+        nonNegative("range.max_create_revision", range.getMaxCreateRevision());
+        if (range.getSortOrder() == RangeRequest.SortOrder.UNRECOGNIZED) {
+            throw malformed("range.sort_order has an unknown value " + range.getSortOrderValue());
+        }
+        if (range.getSortTarget() == RangeRequest.SortTarget.UNRECOGNIZED) {
+            throw malformed("range.sort_target has an unknown value " + range.getSortTargetValue());
+        }
     }
 
-    private static InvalidCommandException duplicate(ByteString key) {
-      return new InvalidCommandException(Reason.DUPLICATE_KEY,
-          "key " + printable(key) + " is written more than once in one transaction branch");
+    private void txn(TxnRequest txn, int depth) {
+        if (depth > MAX_TXN_DEPTH) {
+            throw malformed("transactions nest deeper than " + MAX_TXN_DEPTH + " levels");
+        }
+        opCount("txn.compare", txn.getCompareCount());
+        opCount("txn.success", txn.getSuccessCount());
+        opCount("txn.failure", txn.getFailureCount());
+        for (Compare compare : txn.getCompareList()) {
+            compare(compare);
+        }
+        for (RequestOp op : txn.getSuccessList()) {
+            op(op, depth);
+        }
+        for (RequestOp op : txn.getFailureList()) {
+            op(op, depth);
+        }
+        writes(txn.getSuccessList());
+        writes(txn.getFailureList());
     }
-  }
 
-  private void key(String field, ByteString key) {
-    if (key.isEmpty()) {
-      throw new InvalidCommandException(Reason.EMPTY_KEY, field + " is not provided");
+    private void op(RequestOp op, int depth) {
+        switch (op.getRequestCase()) {
+            case REQUEST_RANGE -> range(op.getRequestRange());
+            case REQUEST_PUT -> put(op.getRequestPut());
+            case REQUEST_DELETE_RANGE -> deleteRange(op.getRequestDeleteRange());
+            case REQUEST_TXN -> txn(op.getRequestTxn(), depth + 1);
+            case REQUEST_NOT_SET -> throw malformed("txn operation is empty");
+        }
     }
-    if (key.size() > limits.maxKeyBytes()) {
-      throw new InvalidCommandException(Reason.KEY_TOO_LARGE, field + " is " + key.size()
-          + " bytes, limit " + limits.maxKeyBytes());
+
+    private void compare(Compare compare) {
+        key("compare.key", compare.getKey());
+        rangeEnd("compare.range_end", compare.getRangeEnd());
+        if (compare.getResult() == Compare.CompareResult.UNRECOGNIZED) {
+            throw malformed("compare.result has an unknown value " + compare.getResultValue());
+        }
+        Compare.TargetUnionCase expected =
+                switch (compare.getTarget()) {
+                    case VERSION -> Compare.TargetUnionCase.VERSION;
+                    case CREATE -> Compare.TargetUnionCase.CREATE_REVISION;
+                    case MOD -> Compare.TargetUnionCase.MOD_REVISION;
+                    case VALUE -> Compare.TargetUnionCase.VALUE;
+                    case LEASE -> Compare.TargetUnionCase.LEASE;
+                    case UNRECOGNIZED ->
+                            throw malformed(
+                                    "compare.target has an unknown value "
+                                            + compare.getTargetValue());
+                };
+        Compare.TargetUnionCase given = compare.getTargetUnionCase();
+        if (given != Compare.TargetUnionCase.TARGETUNION_NOT_SET && given != expected) {
+            throw malformed(
+                    "compare.target is "
+                            + compare.getTarget()
+                            + " but the compared field is "
+                            + given);
+        }
     }
-  }
 
-  private void rangeEnd(String field, ByteString end) {
-    if (end.size() > limits.maxKeyBytes()) {
-      throw new InvalidCommandException(Reason.KEY_TOO_LARGE, field + " is " + end.size()
-          + " bytes, limit " + limits.maxKeyBytes());
+    /**
+     * etcd's rule: within one branch a key is put at most once, and never both put and deleted.
+     * A nested transaction contributes the writes of both its branches, each checked on its own.
+     */
+    private WriteSet writes(List<RequestOp> ops) {
+        WriteSet set = new WriteSet();
+        for (RequestOp op : ops) {
+            switch (op.getRequestCase()) {
+                case REQUEST_PUT -> set.put(op.getRequestPut().getKey());
+                case REQUEST_DELETE_RANGE ->
+                        set.delete(
+                                op.getRequestDeleteRange().getKey(),
+                                op.getRequestDeleteRange().getRangeEnd());
+                case REQUEST_TXN -> {
+                    WriteSet success = writes(op.getRequestTxn().getSuccessList());
+                    WriteSet failure = writes(op.getRequestTxn().getFailureList());
+                    set.merge(success.union(failure));
+                }
+                default -> {}
+            }
+        }
+        return set;
     }
-  }
 
-  private void opCount(String field, int count) {
-    if (count > limits.maxTxnOps()) {
-      throw new InvalidCommandException(Reason.TOO_MANY_OPS, field + " has " + count
-          + " operations, limit " + limits.maxTxnOps());
+    private static final class WriteSet {
+        private final Set<ByteString> puts = new HashSet<>();
+        private final List<ByteString[]> deletes = new ArrayList<>();
+
+        void put(ByteString key) {
+            if (!puts.add(key)) {
+                throw duplicate(key);
+            }
+            for (ByteString[] range : deletes) {
+                if (MvccStore.inRange(key, range[0], range[1])) {
+                    throw duplicate(key);
+                }
+            }
+        }
+
+        void delete(ByteString key, ByteString end) {
+            for (ByteString put : puts) {
+                if (MvccStore.inRange(put, key, end)) {
+                    throw duplicate(put);
+                }
+            }
+            deletes.add(new ByteString[] {key, end});
+        }
+
+        void merge(WriteSet other) {
+            for (ByteString[] range : other.deletes) {
+                delete(range[0], range[1]);
+            }
+            for (ByteString key : other.puts) {
+                put(key);
+            }
+        }
+
+        /** Both branches of one transaction: only one of them runs, so they may overlap. */
+        WriteSet union(WriteSet other) {
+            WriteSet both = new WriteSet();
+            both.puts.addAll(puts);
+            both.puts.addAll(other.puts);
+            both.deletes.addAll(deletes);
+            both.deletes.addAll(other.deletes);
+            return both;
+        }
+
+        private static InvalidCommandException duplicate(ByteString key) {
+            return new InvalidCommandException(
+                    Reason.DUPLICATE_KEY,
+                    "key "
+                            + printable(key)
+                            + " is written more than once in one transaction branch");
+        }
     }
-  }
 
-  private static void leaseId(String field, long id) {
-    if (id <= 0) {
-      throw malformed(field + " must be positive, got " + id);
+    private void key(String field, ByteString key) {
+        if (key.isEmpty()) {
+            throw new InvalidCommandException(Reason.EMPTY_KEY, field + " is not provided");
+        }
+        if (key.size() > limits.maxKeyBytes()) {
+            throw new InvalidCommandException(
+                    Reason.KEY_TOO_LARGE,
+                    field + " is " + key.size() + " bytes, limit " + limits.maxKeyBytes());
+        }
     }
-  }
 
-  private static void nonNegative(String field, long value) {
-    if (value < 0) {
-      throw malformed(field + " must not be negative, got " + value);
+    private void rangeEnd(String field, ByteString end) {
+        if (end.size() > limits.maxKeyBytes()) {
+            throw new InvalidCommandException(
+                    Reason.KEY_TOO_LARGE,
+                    field + " is " + end.size() + " bytes, limit " + limits.maxKeyBytes());
+        }
     }
-  }
 
-  private static InvalidCommandException malformed(String message) {
-    return new InvalidCommandException(Reason.MALFORMED, message);
-  }
+    private void opCount(String field, int count) {
+        if (count > limits.maxTxnOps()) {
+            throw new InvalidCommandException(
+                    Reason.TOO_MANY_OPS,
+                    field + " has " + count + " operations, limit " + limits.maxTxnOps());
+        }
+    }
 
-  /** A key for an error message: UTF-8 when it is printable, else hex; cut at 64 bytes. */
-  static String printable(ByteString key) {
-    ByteString shown = key.size() > 64 ? key.substring(0, 64) : key;
-    String text = shown.toStringUtf8();
-    boolean printable = shown.isValidUtf8() && text.chars().allMatch(c -> c >= 0x20 && c != 0x7f);
-    String body = printable ? "\"" + text + "\"" : "0x" + java.util.HexFormat.of().formatHex(shown.toByteArray());
-    return key.size() > 64 ? body + "..." : body;
-  }
+    private static void leaseId(String field, long id) {
+        if (id <= 0) {
+            throw malformed(field + " must be positive, got " + id);
+        }
+    }
+
+    private static void nonNegative(String field, long value) {
+        if (value < 0) {
+            throw malformed(field + " must not be negative, got " + value);
+        }
+    }
+
+    private static InvalidCommandException malformed(String message) {
+        return new InvalidCommandException(Reason.MALFORMED, message);
+    }
+
+    /** A key for an error message: UTF-8 when it is printable, else hex; cut at 64 bytes. */
+    static String printable(ByteString key) {
+        ByteString shown = key.size() > 64 ? key.substring(0, 64) : key;
+        String text = shown.toStringUtf8();
+        boolean printable =
+                shown.isValidUtf8() && text.chars().allMatch(c -> c >= 0x20 && c != 0x7f);
+        String body =
+                printable
+                        ? "\"" + text + "\""
+                        : "0x" + java.util.HexFormat.of().formatHex(shown.toByteArray());
+        return key.size() > 64 ? body + "..." : body;
+    }
 }

@@ -12,10 +12,10 @@ import org.apache.ratis.rpc.SupportedRpcType;
  */
 public final class GrpcTransportBinding implements TransportBinding {
 
-  @Override
-  public void configure(Peer self, RaftProperties properties, Parameters parameters) {
-    RaftConfigKeys.Rpc.setType(properties, SupportedRpcType.GRPC);
-    GrpcConfigKeys.Server.setHost(properties, self.host());
-    GrpcConfigKeys.Server.setPort(properties, self.port());
-  }
+    @Override
+    public void configure(Peer self, RaftProperties properties, Parameters parameters) {
+        RaftConfigKeys.Rpc.setType(properties, SupportedRpcType.GRPC);
+        GrpcConfigKeys.Server.setHost(properties, self.host());
+        GrpcConfigKeys.Server.setPort(properties, self.port());
+    }
 }

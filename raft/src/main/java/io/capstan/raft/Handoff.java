@@ -12,41 +12,42 @@ import java.util.concurrent.atomic.AtomicInteger;
  * consumer to recover what it missed from the store, which still holds it.
  */
 final class Handoff {
-  /** One published revision and its changes. */
-  record Applied(long revision, List<Change> changes) {
-  }
+    /** One published revision and its changes. */
+    record Applied(long revision, List<Change> changes) {}
 
-  private final ConcurrentLinkedQueue<Applied> queue = new ConcurrentLinkedQueue<>();
-  /** Only the producer raises it, so it never exceeds the capacity. */
-  private final AtomicInteger size = new AtomicInteger();
-  private final AtomicBoolean overflowed = new AtomicBoolean();
-  private final int capacity;
+    private final ConcurrentLinkedQueue<Applied> queue = new ConcurrentLinkedQueue<>();
 
-  Handoff(int capacity) {
-    this.capacity = capacity;
-  }
+    /** Only the producer raises it, so it never exceeds the capacity. */
+    private final AtomicInteger size = new AtomicInteger();
 
-  /** Producer: enqueues {@code applied}, or drops it and flags the overflow when full. */
-  void offer(Applied applied) {
-    if (size.get() >= capacity) {
-      overflowed.set(true);
-      return;
+    private final AtomicBoolean overflowed = new AtomicBoolean();
+    private final int capacity;
+
+    Handoff(int capacity) {
+        this.capacity = capacity;
     }
-    size.incrementAndGet();
-    queue.offer(applied);
-  }
 
-  /** Consumer: the oldest revision waiting, or null. */
-  Applied poll() {
-    Applied applied = queue.poll();
-    if (applied != null) {
-      size.decrementAndGet();
+    /** Producer: enqueues {@code applied}, or drops it and flags the overflow when full. */
+    void offer(Applied applied) {
+        if (size.get() >= capacity) {
+            overflowed.set(true);
+            return;
+        }
+        size.incrementAndGet();
+        queue.offer(applied);
     }
-    return applied;
-  }
 
-  /** Consumer: whether revisions were dropped since the last call; clears the flag. */
-  boolean takeOverflow() {
-    return overflowed.getAndSet(false);
-  }
+    /** Consumer: the oldest revision waiting, or null. */
+    Applied poll() {
+        Applied applied = queue.poll();
+        if (applied != null) {
+            size.decrementAndGet();
+        }
+        return applied;
+    }
+
+    /** Consumer: whether revisions were dropped since the last call; clears the flag. */
+    boolean takeOverflow() {
+        return overflowed.getAndSet(false);
+    }
 }

@@ -6,30 +6,30 @@ package io.capstan.raft;
  * message names the field and the problem.
  */
 public final class InvalidCommandException extends IllegalArgumentException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  /** What was wrong. */
-  public enum Reason {
-    EMPTY_KEY,
-    KEY_TOO_LARGE,
-    VALUE_TOO_LARGE,
-    REQUEST_TOO_LARGE,
-    TOO_MANY_OPS,
-    DUPLICATE_KEY,
-    VALUE_PROVIDED,
-    LEASE_PROVIDED,
-    TTL_TOO_LARGE,
-    MALFORMED
-  }
+    /** What was wrong. */
+    public enum Reason {
+        EMPTY_KEY,
+        KEY_TOO_LARGE,
+        VALUE_TOO_LARGE,
+        REQUEST_TOO_LARGE,
+        TOO_MANY_OPS,
+        DUPLICATE_KEY,
+        VALUE_PROVIDED,
+        LEASE_PROVIDED,
+        TTL_TOO_LARGE,
+        MALFORMED
+    }
 
-  private final Reason reason;
+    private final Reason reason;
 
-  public InvalidCommandException(Reason reason, String message) {
-    super(message);
-    this.reason = reason;
-  }
+    public InvalidCommandException(Reason reason, String message) {
+        super(message);
+        this.reason = reason;
+    }
 
-  public Reason reason() {
-    return reason;
-  }
+    public Reason reason() {
+        return reason;
+    }
 }

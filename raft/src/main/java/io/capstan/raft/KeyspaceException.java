@@ -8,49 +8,55 @@ import io.capstan.raft.proto.Failure;
  * Nothing was changed. {@link #compactRevision()} tells a client where readable history starts.
  */
 public final class KeyspaceException extends RuntimeException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  private final Failure.Code code;
-  private final long compactRevision;
+    private final Failure.Code code;
+    private final long compactRevision;
 
-  public KeyspaceException(Failure failure) {
-    super(failure.getMessage());
-    this.code = failure.getCode();
-    this.compactRevision = failure.getCompactRevision();
-  }
+    public KeyspaceException(Failure failure) {
+        super(failure.getMessage());
+        this.code = failure.getCode();
+        this.compactRevision = failure.getCompactRevision();
+    }
 
-  public Failure.Code code() {
-    return code;
-  }
+    public Failure.Code code() {
+        return code;
+    }
 
-  /** With {@link Failure.Code#COMPACTED}: the oldest revision still readable; otherwise 0. */
-  public long compactRevision() {
-    return compactRevision;
-  }
+    /** With {@link Failure.Code#COMPACTED}: the oldest revision still readable; otherwise 0. */
+    public long compactRevision() {
+        return compactRevision;
+    }
 
-  Failure toFailure() {
-    return Failure.newBuilder()
-        .setCode(code)
-        .setMessage(getMessage())
-        .setCompactRevision(compactRevision)
-        .build();
-  }
+    Failure toFailure() {
+        return Failure.newBuilder()
+                .setCode(code)
+                .setMessage(getMessage())
+                .setCompactRevision(compactRevision)
+                .build();
+    }
 
-  static KeyspaceException compacted(long requested, long compactRevision) {
-    return new KeyspaceException(Failure.newBuilder()
-        .setCode(Failure.Code.COMPACTED)
-        .setMessage("required revision " + requested + " has been compacted; oldest readable is "
-            + compactRevision)
-        .setCompactRevision(compactRevision)
-        .build());
-  }
+    static KeyspaceException compacted(long requested, long compactRevision) {
+        return new KeyspaceException(
+                Failure.newBuilder()
+                        .setCode(Failure.Code.COMPACTED)
+                        .setMessage(
+                                "required revision "
+                                        + requested
+                                        + " has been compacted; oldest readable is "
+                                        + compactRevision)
+                        .setCompactRevision(compactRevision)
+                        .build());
+    }
 
-  static KeyspaceException futureRevision(long requested, long current) {
-    return of(Failure.Code.FUTURE_REVISION,
-        "required revision " + requested + " is a future revision; current is " + current);
-  }
+    static KeyspaceException futureRevision(long requested, long current) {
+        return of(
+                Failure.Code.FUTURE_REVISION,
+                "required revision " + requested + " is a future revision; current is " + current);
+    }
 
-  static KeyspaceException of(Failure.Code code, String message) {
-    return new KeyspaceException(Failure.newBuilder().setCode(code).setMessage(message).build());
-  }
+    static KeyspaceException of(Failure.Code code, String message) {
+        return new KeyspaceException(
+                Failure.newBuilder().setCode(code).setMessage(message).build());
+    }
 }

@@ -1,6 +1,7 @@
 package io.capstan.raft;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.CommandResult;
 import io.capstan.raft.proto.Failure;
@@ -10,26 +11,7 @@ import io.capstan.raft.proto.LeaseTimeToLiveResponse;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.QueryResult;
 import io.capstan.raft.proto.RangeRequest;
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
-import java.io.File;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.time.Clock;
-import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.function.Function;
+
 import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
@@ -53,6 +35,27 @@ import org.apache.ratis.util.MD5FileUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Function;
+
 /**
  * The Ratis state machine: log entries are encoded {@link Command}s applied to a
  * {@link MvccStore}; read-only requests are encoded {@link Query}s answered from it.
@@ -74,260 +77,319 @@ import org.slf4j.LoggerFactory;
  * Ratis deletes old ones (retention setting) and purges the log they cover.
  */
 final class KeyspaceStateMachine extends BaseStateMachine {
-  private static final Logger LOG = LoggerFactory.getLogger(KeyspaceStateMachine.class);
-  private static final String TEMP_SUFFIX = ".tmp";
+    private static final Logger LOG = LoggerFactory.getLogger(KeyspaceStateMachine.class);
+    private static final String TEMP_SUFFIX = ".tmp";
 
-  private final String nodeId;
-  private final CommandValidator validator;
-  private final LeaseExpiry leaseExpiry;
-  private final AppliedChanges changes;
-  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
-  private volatile MvccStore store = new MvccStore();
-  private volatile Applier applier;
+    private final String nodeId;
+    private final CommandValidator validator;
+    private final LeaseExpiry leaseExpiry;
+    private final AppliedChanges changes;
+    private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+    private volatile MvccStore store = new MvccStore();
+    private volatile Applier applier;
 
-  /**
-   * @param proposer submits a command to the log (used by lease expiry)
-   * @param leaseExecutor the one thread that owns lease countdowns
-   * @param changes told of every published revision and of every store installed (the watch hub)
-   */
-  KeyspaceStateMachine(String nodeId, CommandValidator validator,
-      ScheduledExecutorService leaseExecutor, Clock clock, Duration leaseCheckInterval,
-      Function<Command, CompletableFuture<?>> proposer, AppliedChanges changes) {
-    this.nodeId = nodeId;
-    this.validator = validator;
-    this.leaseExpiry = new LeaseExpiry(nodeId, leaseExecutor, clock, leaseCheckInterval,
-        this::leaseTable, proposer);
-    this.changes = changes;
-    this.applier = new Applier(store, leaseExpiry, changes);
-    changes.storeInstalled(store);
-  }
-
-  LeaseExpiry leaseExpiry() {
-    return leaseExpiry;
-  }
-
-  @Override
-  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage)
-      throws IOException {
-    getLifeCycle().startAndTransition(() -> {
-      super.initialize(server, groupId, raftStorage);
-      storage.init(raftStorage);
-      deleteTemporaryFiles();
-      load(storage.loadLatestSnapshot());
-    });
-  }
-
-  @Override
-  public void pause() {
-    getLifeCycle().transition(LifeCycle.State.PAUSING);
-    getLifeCycle().transition(LifeCycle.State.PAUSED);
-  }
-
-  @Override
-  public void reinitialize() throws IOException {
-    load(storage.loadLatestSnapshot());
-    if (getLifeCycleState() == LifeCycle.State.PAUSED) {
-      getLifeCycle().transition(LifeCycle.State.STARTING);
-      getLifeCycle().transition(LifeCycle.State.RUNNING);
+    /**
+     * @param proposer submits a command to the log (used by lease expiry)
+     * @param leaseExecutor the one thread that owns lease countdowns
+     * @param changes told of every published revision and of every store installed (the watch hub)
+     */
+    KeyspaceStateMachine(
+            String nodeId,
+            CommandValidator validator,
+            ScheduledExecutorService leaseExecutor,
+            Clock clock,
+            Duration leaseCheckInterval,
+            Function<Command, CompletableFuture<?>> proposer,
+            AppliedChanges changes) {
+        this.nodeId = nodeId;
+        this.validator = validator;
+        this.leaseExpiry =
+                new LeaseExpiry(
+                        nodeId,
+                        leaseExecutor,
+                        clock,
+                        leaseCheckInterval,
+                        this::leaseTable,
+                        proposer);
+        this.changes = changes;
+        this.applier = new Applier(store, leaseExpiry, changes);
+        changes.storeInstalled(store);
     }
-  }
 
-  @Override
-  public SimpleStateMachineStorage getStateMachineStorage() {
-    return storage;
-  }
-
-  /** Refuses a malformed command on the leader before it is appended to the log. */
-  @Override
-  public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
-    TransactionContext transaction = super.startTransaction(request);
-    try {
-      validator.validate(Command.parseFrom(request.getMessage().getContent().asReadOnlyByteBuffer()));
-    } catch (InvalidProtocolBufferException e) {
-      transaction.setException(new InvalidCommandException(InvalidCommandException.Reason.MALFORMED,
-          "command does not decode: " + e.getMessage()));
-    } catch (InvalidCommandException e) {
-      transaction.setException(e);
+    LeaseExpiry leaseExpiry() {
+        return leaseExpiry;
     }
-    return transaction;
-  }
 
-  @Override
-  public CompletableFuture<Message> applyTransaction(TransactionContext transaction) {
-    LogEntryProto entry = transaction.getLogEntry();
-    ByteString data = entry.getStateMachineLogEntry().getLogData();
-    CommandResult result;
-    try {
-      result = applier.apply(Command.parseFrom(data.asReadOnlyByteBuffer()), entry.getIndex());
-    } catch (InvalidProtocolBufferException e) {
-      // Validation keeps this out of the log; should it happen, every replica answers alike.
-      result = CommandResult.newBuilder()
-          .setRevision(store.revision())
-          .setFailure(Failure.newBuilder().setCode(Failure.Code.INVALID)
-              .setMessage("log entry " + entry.getIndex() + " does not decode as a command"))
-          .build();
+    @Override
+    public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage)
+            throws IOException {
+        getLifeCycle()
+                .startAndTransition(
+                        () -> {
+                            super.initialize(server, groupId, raftStorage);
+                            storage.init(raftStorage);
+                            deleteTemporaryFiles();
+                            load(storage.loadLatestSnapshot());
+                        });
     }
-    updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
-    return CompletableFuture.completedFuture(toMessage(result.toByteArray()));
-  }
 
-  @Override
-  public CompletableFuture<Message> query(Message request) {
-    Query query;
-    try {
-      query = Query.parseFrom(request.getContent().asReadOnlyByteBuffer());
-    } catch (InvalidProtocolBufferException e) {
-      return CompletableFuture.completedFuture(toMessage(failure(Failure.Code.INVALID,
-          "query does not decode: " + e.getMessage()).toByteArray()));
+    @Override
+    public void pause() {
+        getLifeCycle().transition(LifeCycle.State.PAUSING);
+        getLifeCycle().transition(LifeCycle.State.PAUSED);
     }
-    return answer(query).thenApply(result -> toMessage(result.toByteArray()));
-  }
 
-  /** Answers {@code query} from this replica's applied state, whatever its role. */
-  CompletableFuture<QueryResult> answer(Query query) {
-    MvccStore current = store;
-    try {
-      validator.validate(query);
-      return switch (query.getQueryCase()) {
-        case RANGE -> {
-          RangeRequest range = query.getRange();
-          long at = current.readableRevision(range.getRevision());
-          QueryResult.Builder result = QueryResult.newBuilder()
-              .setRange(RangeReader.read(current, range, at));
-          current.checkReadable(at);
-          yield CompletableFuture.completedFuture(result.setRevision(current.revision()).build());
+    @Override
+    public void reinitialize() throws IOException {
+        load(storage.loadLatestSnapshot());
+        if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+            getLifeCycle().transition(LifeCycle.State.STARTING);
+            getLifeCycle().transition(LifeCycle.State.RUNNING);
         }
-        case LEASE_TIME_TO_LIVE -> timeToLive(current, query.getLeaseTimeToLive());
-        case LEASE_LEASES -> CompletableFuture.completedFuture(QueryResult.newBuilder()
-            .setRevision(current.revision())
-            .setLeaseLeases(LeaseLeasesResponse.newBuilder().addAllIds(current.leaseIds()))
-            .build());
-        case QUERY_NOT_SET -> CompletableFuture.completedFuture(
-            failure(Failure.Code.INVALID, "query is empty"));
-      };
-    } catch (KeyspaceException e) {
-      return CompletableFuture.completedFuture(QueryResult.newBuilder()
-          .setRevision(current.revision()).setFailure(e.toFailure()).build());
-    } catch (InvalidCommandException e) {
-      return CompletableFuture.completedFuture(failure(Failure.Code.INVALID, e.getMessage()));
     }
-  }
 
-  /**
-   * The leader keeps the countdowns, so only its answer has the true time left; elsewhere the
-   * granted TTL stands in for it (an upper bound).
-   */
-  private CompletableFuture<QueryResult> timeToLive(MvccStore current, LeaseTimeToLiveRequest request) {
-    Lease lease = current.lease(request.getId());
-    long revision = current.revision();
-    if (lease == null) {
-      return CompletableFuture.completedFuture(QueryResult.newBuilder().setRevision(revision)
-          .setLeaseTimeToLive(LeaseTimeToLiveResponse.newBuilder().setId(request.getId()).setTtl(-1))
-          .build());
+    @Override
+    public SimpleStateMachineStorage getStateMachineStorage() {
+        return storage;
     }
-    return leaseExpiry.remainingSeconds(lease.id()).thenApply(left -> {
-      LeaseTimeToLiveResponse.Builder response = LeaseTimeToLiveResponse.newBuilder()
-          .setId(lease.id())
-          .setGrantedTtl(lease.ttlSeconds())
-          .setTtl(left >= 0 ? left : lease.ttlSeconds());
-      if (request.getKeys()) {
-        response.addAllKeys(lease.keys());
-      }
-      return QueryResult.newBuilder().setRevision(revision).setLeaseTimeToLive(response).build();
-    });
-  }
 
-  private static QueryResult failure(Failure.Code code, String message) {
-    return QueryResult.newBuilder()
-        .setFailure(Failure.newBuilder().setCode(code).setMessage(message))
-        .build();
-  }
+    /** Refuses a malformed command on the leader before it is appended to the log. */
+    @Override
+    public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+        TransactionContext transaction = super.startTransaction(request);
+        try {
+            validator.validate(
+                    Command.parseFrom(request.getMessage().getContent().asReadOnlyByteBuffer()));
+        } catch (InvalidProtocolBufferException e) {
+            transaction.setException(
+                    new InvalidCommandException(
+                            InvalidCommandException.Reason.MALFORMED,
+                            "command does not decode: " + e.getMessage()));
+        } catch (InvalidCommandException e) {
+            transaction.setException(e);
+        }
+        return transaction;
+    }
 
-  /** Whole-state fingerprint; exact when taken between two applied commands (it retries until so). */
-  StateDigest digest() {
-    MvccStore current = store;
-    return current.readStable(() -> new StateDigest(current.revision(), current.digestNow()));
-  }
+    @Override
+    public CompletableFuture<Message> applyTransaction(TransactionContext transaction) {
+        LogEntryProto entry = transaction.getLogEntry();
+        ByteString data = entry.getStateMachineLogEntry().getLogData();
+        CommandResult result;
+        try {
+            result =
+                    applier.apply(Command.parseFrom(data.asReadOnlyByteBuffer()), entry.getIndex());
+        } catch (InvalidProtocolBufferException e) {
+            // Validation keeps this out of the log; should it happen, every replica answers alike.
+            result =
+                    CommandResult.newBuilder()
+                            .setRevision(store.revision())
+                            .setFailure(
+                                    Failure.newBuilder()
+                                            .setCode(Failure.Code.INVALID)
+                                            .setMessage(
+                                                    "log entry "
+                                                            + entry.getIndex()
+                                                            + " does not decode as a command"))
+                            .build();
+        }
+        updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+        return CompletableFuture.completedFuture(toMessage(result.toByteArray()));
+    }
 
-  @Override
-  public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
-    leaseExpiry.leaderChanged(groupMemberId.getPeerId().equals(newLeaderId));
-  }
+    @Override
+    public CompletableFuture<Message> query(Message request) {
+        Query query;
+        try {
+            query = Query.parseFrom(request.getContent().asReadOnlyByteBuffer());
+        } catch (InvalidProtocolBufferException e) {
+            return CompletableFuture.completedFuture(
+                    toMessage(
+                            failure(
+                                            Failure.Code.INVALID,
+                                            "query does not decode: " + e.getMessage())
+                                    .toByteArray()));
+        }
+        return answer(query).thenApply(result -> toMessage(result.toByteArray()));
+    }
 
-  @Override
-  public long takeSnapshot() throws IOException {
-    TermIndex last = getLastAppliedTermIndex();
-    if (last.getIndex() < 0) {
-      return RaftLog.INVALID_LOG_INDEX;
+    /** Answers {@code query} from this replica's applied state, whatever its role. */
+    CompletableFuture<QueryResult> answer(Query query) {
+        MvccStore current = store;
+        try {
+            validator.validate(query);
+            return switch (query.getQueryCase()) {
+                case RANGE -> {
+                    RangeRequest range = query.getRange();
+                    long at = current.readableRevision(range.getRevision());
+                    QueryResult.Builder result =
+                            QueryResult.newBuilder().setRange(RangeReader.read(current, range, at));
+                    current.checkReadable(at);
+                    yield CompletableFuture.completedFuture(
+                            result.setRevision(current.revision()).build());
+                }
+                case LEASE_TIME_TO_LIVE -> timeToLive(current, query.getLeaseTimeToLive());
+                case LEASE_LEASES ->
+                        CompletableFuture.completedFuture(
+                                QueryResult.newBuilder()
+                                        .setRevision(current.revision())
+                                        .setLeaseLeases(
+                                                LeaseLeasesResponse.newBuilder()
+                                                        .addAllIds(current.leaseIds()))
+                                        .build());
+                case QUERY_NOT_SET ->
+                        CompletableFuture.completedFuture(
+                                failure(Failure.Code.INVALID, "query is empty"));
+            };
+        } catch (KeyspaceException e) {
+            return CompletableFuture.completedFuture(
+                    QueryResult.newBuilder()
+                            .setRevision(current.revision())
+                            .setFailure(e.toFailure())
+                            .build());
+        } catch (InvalidCommandException e) {
+            return CompletableFuture.completedFuture(failure(Failure.Code.INVALID, e.getMessage()));
+        }
     }
-    File target = storage.getSnapshotFile(last.getTerm(), last.getIndex());
-    Path temp = target.toPath().resolveSibling(target.getName() + TEMP_SUFFIX);
-    try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-      OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
-      SnapshotCodec.write(store, out);
-      out.flush();
-      channel.force(true);
-    }
-    Files.move(temp, target.toPath(), StandardCopyOption.ATOMIC_MOVE);
-    syncDirectory(target.toPath().getParent());
-    MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(target);
-    storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target.toPath(), md5), last));
-    LOG.info("[{}] snapshot at {} (revision {})", nodeId, last, store.revision());
-    return last.getIndex();
-  }
 
-  private void load(SingleFileSnapshotInfo snapshot) throws IOException {
-    if (snapshot == null) {
-      return;
+    /**
+     * The leader keeps the countdowns, so only its answer has the true time left; elsewhere the
+     * granted TTL stands in for it (an upper bound).
+     */
+    private CompletableFuture<QueryResult> timeToLive(
+            MvccStore current, LeaseTimeToLiveRequest request) {
+        Lease lease = current.lease(request.getId());
+        long revision = current.revision();
+        if (lease == null) {
+            return CompletableFuture.completedFuture(
+                    QueryResult.newBuilder()
+                            .setRevision(revision)
+                            .setLeaseTimeToLive(
+                                    LeaseTimeToLiveResponse.newBuilder()
+                                            .setId(request.getId())
+                                            .setTtl(-1))
+                            .build());
+        }
+        return leaseExpiry
+                .remainingSeconds(lease.id())
+                .thenApply(
+                        left -> {
+                            LeaseTimeToLiveResponse.Builder response =
+                                    LeaseTimeToLiveResponse.newBuilder()
+                                            .setId(lease.id())
+                                            .setGrantedTtl(lease.ttlSeconds())
+                                            .setTtl(left >= 0 ? left : lease.ttlSeconds());
+                            if (request.getKeys()) {
+                                response.addAllKeys(lease.keys());
+                            }
+                            return QueryResult.newBuilder()
+                                    .setRevision(revision)
+                                    .setLeaseTimeToLive(response)
+                                    .build();
+                        });
     }
-    Path file = snapshot.getFile().getPath();
-    MD5Hash md5 = snapshot.getFile().getFileDigest();
-    if (md5 != null) {
-      MD5FileUtil.verifySavedMD5(file.toFile(), md5);
-    }
-    MvccStore loaded;
-    try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
-      loaded = SnapshotCodec.read(in);
-    } catch (IOException e) {
-      throw new IOException("cannot load snapshot " + file + ": " + e.getMessage(), e);
-    }
-    store = loaded;
-    applier = new Applier(loaded, leaseExpiry, changes);
-    changes.storeInstalled(loaded);
-    setLastAppliedTermIndex(snapshot.getTermIndex());
-    LOG.info("[{}] loaded snapshot {} (revision {}, {} keys)", nodeId, snapshot.getTermIndex(),
-        loaded.revision(), loaded.keyCount());
-  }
 
-  private Map<Long, Long> leaseTable() {
-    MvccStore current = store;
-    Map<Long, Long> table = new LinkedHashMap<>();
-    for (Lease lease : current.leases()) {
-      table.put(lease.id(), lease.ttlSeconds());
+    private static QueryResult failure(Failure.Code code, String message) {
+        return QueryResult.newBuilder()
+                .setFailure(Failure.newBuilder().setCode(code).setMessage(message))
+                .build();
     }
-    return table;
-  }
 
-  private void deleteTemporaryFiles() throws IOException {
-    File dir = storage.getSnapshotFile(0, 0).getParentFile();
-    if (dir == null || !dir.isDirectory()) {
-      return;
+    /** Whole-state fingerprint; exact when taken between two applied commands (it retries until so). */
+    StateDigest digest() {
+        MvccStore current = store;
+        return current.readStable(() -> new StateDigest(current.revision(), current.digestNow()));
     }
-    try (DirectoryStream<Path> temps = Files.newDirectoryStream(dir.toPath(), "snapshot.*" + TEMP_SUFFIX)) {
-      for (Path temp : temps) {
-        Files.deleteIfExists(temp);
-      }
-    }
-  }
 
-  private static void syncDirectory(Path dir) throws IOException {
-    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-      channel.force(true);
+    @Override
+    public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
+        leaseExpiry.leaderChanged(groupMemberId.getPeerId().equals(newLeaderId));
     }
-  }
 
-  private static Message toMessage(byte[] bytes) {
-    return Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes));
-  }
+    @Override
+    public long takeSnapshot() throws IOException {
+        TermIndex last = getLastAppliedTermIndex();
+        if (last.getIndex() < 0) {
+            return RaftLog.INVALID_LOG_INDEX;
+        }
+        File target = storage.getSnapshotFile(last.getTerm(), last.getIndex());
+        Path temp = target.toPath().resolveSibling(target.getName() + TEMP_SUFFIX);
+        try (FileChannel channel =
+                FileChannel.open(
+                        temp,
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.TRUNCATE_EXISTING,
+                        StandardOpenOption.WRITE)) {
+            OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
+            SnapshotCodec.write(store, out);
+            out.flush();
+            channel.force(true);
+        }
+        Files.move(temp, target.toPath(), StandardCopyOption.ATOMIC_MOVE);
+        syncDirectory(target.toPath().getParent());
+        MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(target);
+        storage.updateLatestSnapshot(
+                new SingleFileSnapshotInfo(new FileInfo(target.toPath(), md5), last));
+        LOG.info("[{}] snapshot at {} (revision {})", nodeId, last, store.revision());
+        return last.getIndex();
+    }
+
+    private void load(SingleFileSnapshotInfo snapshot) throws IOException {
+        if (snapshot == null) {
+            return;
+        }
+        Path file = snapshot.getFile().getPath();
+        MD5Hash md5 = snapshot.getFile().getFileDigest();
+        if (md5 != null) {
+            MD5FileUtil.verifySavedMD5(file.toFile(), md5);
+        }
+        MvccStore loaded;
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+            loaded = SnapshotCodec.read(in);
+        } catch (IOException e) {
+            throw new IOException("cannot load snapshot " + file + ": " + e.getMessage(), e);
+        }
+        store = loaded;
+        applier = new Applier(loaded, leaseExpiry, changes);
+        changes.storeInstalled(loaded);
+        setLastAppliedTermIndex(snapshot.getTermIndex());
+        LOG.info(
+                "[{}] loaded snapshot {} (revision {}, {} keys)",
+                nodeId,
+                snapshot.getTermIndex(),
+                loaded.revision(),
+                loaded.keyCount());
+    }
+
+    private Map<Long, Long> leaseTable() {
+        MvccStore current = store;
+        Map<Long, Long> table = new LinkedHashMap<>();
+        for (Lease lease : current.leases()) {
+            table.put(lease.id(), lease.ttlSeconds());
+        }
+        return table;
+    }
+
+    private void deleteTemporaryFiles() throws IOException {
+        File dir = storage.getSnapshotFile(0, 0).getParentFile();
+        if (dir == null || !dir.isDirectory()) {
+            return;
+        }
+        try (DirectoryStream<Path> temps =
+                Files.newDirectoryStream(dir.toPath(), "snapshot.*" + TEMP_SUFFIX)) {
+            for (Path temp : temps) {
+                Files.deleteIfExists(temp);
+            }
+        }
+    }
+
+    private static void syncDirectory(Path dir) throws IOException {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        }
+    }
+
+    private static Message toMessage(byte[] bytes) {
+        return Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes));
+    }
 }

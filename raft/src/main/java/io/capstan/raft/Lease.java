@@ -1,6 +1,7 @@
 package io.capstan.raft;
 
 import com.google.protobuf.ByteString;
+
 import java.util.List;
 import java.util.NavigableSet;
 import java.util.concurrent.ConcurrentSkipListSet;
@@ -13,33 +14,33 @@ import java.util.concurrent.ConcurrentSkipListSet;
  * and detach whole but not necessarily the set as of one revision.
  */
 final class Lease {
-  private final long id;
-  private final long ttlSeconds;
-  private final NavigableSet<ByteString> keys = new ConcurrentSkipListSet<>(MvccStore.KEY_ORDER);
+    private final long id;
+    private final long ttlSeconds;
+    private final NavigableSet<ByteString> keys = new ConcurrentSkipListSet<>(MvccStore.KEY_ORDER);
 
-  Lease(long id, long ttlSeconds) {
-    this.id = id;
-    this.ttlSeconds = ttlSeconds;
-  }
+    Lease(long id, long ttlSeconds) {
+        this.id = id;
+        this.ttlSeconds = ttlSeconds;
+    }
 
-  long id() {
-    return id;
-  }
+    long id() {
+        return id;
+    }
 
-  long ttlSeconds() {
-    return ttlSeconds;
-  }
+    long ttlSeconds() {
+        return ttlSeconds;
+    }
 
-  /** A copy of the attached keys, in key order. */
-  List<ByteString> keys() {
-    return List.copyOf(keys);
-  }
+    /** A copy of the attached keys, in key order. */
+    List<ByteString> keys() {
+        return List.copyOf(keys);
+    }
 
-  void attach(ByteString key) {
-    keys.add(key);
-  }
+    void attach(ByteString key) {
+        keys.add(key);
+    }
 
-  void detach(ByteString key) {
-    keys.remove(key);
-  }
+    void detach(ByteString key) {
+        keys.remove(key);
+    }
 }

@@ -6,23 +6,21 @@ package io.capstan.raft;
  * never block); they must not change replicated state.
  */
 interface LeaseEvents {
-  LeaseEvents NONE = new LeaseEvents() {
-    @Override
-    public void granted(long id, long ttlSeconds) {
-    }
+    LeaseEvents NONE =
+            new LeaseEvents() {
+                @Override
+                public void granted(long id, long ttlSeconds) {}
 
-    @Override
-    public void renewed(long id, long ttlSeconds) {
-    }
+                @Override
+                public void renewed(long id, long ttlSeconds) {}
 
-    @Override
-    public void revoked(long id) {
-    }
-  };
+                @Override
+                public void revoked(long id) {}
+            };
 
-  void granted(long id, long ttlSeconds);
+    void granted(long id, long ttlSeconds);
 
-  void renewed(long id, long ttlSeconds);
+    void renewed(long id, long ttlSeconds);
 
-  void revoked(long id);
+    void revoked(long id);
 }

@@ -12,13 +12,24 @@ import java.util.Optional;
  * @param commitIndex highest log index known committed
  * @param appliedIndex highest log index applied to the state machine
  */
-public record NodeStatus(String nodeId, Role role, long term, Optional<String> leaderId,
-    long commitIndex, long appliedIndex) {
+public record NodeStatus(
+        String nodeId,
+        Role role,
+        long term,
+        Optional<String> leaderId,
+        long commitIndex,
+        long appliedIndex) {
 
-  public enum Role { LEADER, CANDIDATE, FOLLOWER, LISTENER, STOPPED }
+    public enum Role {
+        LEADER,
+        CANDIDATE,
+        FOLLOWER,
+        LISTENER,
+        STOPPED
+    }
 
-  /** Serving: it knows a leader and has applied everything it knows to be committed. */
-  public boolean serving() {
-    return role != Role.STOPPED && leaderId.isPresent() && appliedIndex >= commitIndex;
-  }
+    /** Serving: it knows a leader and has applied everything it knows to be committed. */
+    public boolean serving() {
+        return role != Role.STOPPED && leaderId.isPresent() && appliedIndex >= commitIndex;
+    }
 }

@@ -1,52 +1,55 @@
 package io.capstan.raft;
 
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
 /** The one place where {@link RaftSettings} become Ratis properties (transport aside). */
 final class RatisConfig {
-  private RatisConfig() {
-  }
+    private RatisConfig() {}
 
-  static RaftProperties properties(RaftSettings settings) {
-    RaftProperties p = new RaftProperties();
-    RaftServerConfigKeys.setStorageDir(p, List.of(settings.dataDir().toFile()));
+    static RaftProperties properties(RaftSettings settings) {
+        RaftProperties p = new RaftProperties();
+        RaftServerConfigKeys.setStorageDir(p, List.of(settings.dataDir().toFile()));
 
-    RaftServerConfigKeys.Rpc.setTimeoutMin(p, millis(settings.electionTimeoutMin().toMillis()));
-    RaftServerConfigKeys.Rpc.setTimeoutMax(p, millis(settings.electionTimeoutMax().toMillis()));
-    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, millis(settings.electionTimeoutMin().toMillis()));
-    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, millis(settings.electionTimeoutMax().toMillis()));
-    RaftServerConfigKeys.Rpc.setRequestTimeout(p, millis(settings.requestTimeout().toMillis()));
-    RaftClientConfigKeys.Rpc.setRequestTimeout(p, millis(settings.requestTimeout().toMillis()));
+        RaftServerConfigKeys.Rpc.setTimeoutMin(p, millis(settings.electionTimeoutMin().toMillis()));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(p, millis(settings.electionTimeoutMax().toMillis()));
+        RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(
+                p, millis(settings.electionTimeoutMin().toMillis()));
+        RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(
+                p, millis(settings.electionTimeoutMax().toMillis()));
+        RaftServerConfigKeys.Rpc.setRequestTimeout(p, millis(settings.requestTimeout().toMillis()));
+        RaftClientConfigKeys.Rpc.setRequestTimeout(p, millis(settings.requestTimeout().toMillis()));
 
-    // The default answers reads from the leader's state without ReadIndex: not linearizable.
-    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
-    RaftServerConfigKeys.Read.setTimeout(p, millis(settings.requestTimeout().toMillis()));
+        // The default answers reads from the leader's state without ReadIndex: not linearizable.
+        RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+        RaftServerConfigKeys.Read.setTimeout(p, millis(settings.requestTimeout().toMillis()));
 
-    // Acknowledge only what is on disk: flush each append before replying.
-    RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, false);
-    RaftServerConfigKeys.Log.setAsyncFlushEnabled(p, false);
-    SizeInBytes segment = SizeInBytes.valueOf(settings.logSegmentBytes());
-    RaftServerConfigKeys.Log.setSegmentSizeMax(p, segment);
-    RaftServerConfigKeys.Log.setPreallocatedSize(p,
-        SizeInBytes.valueOf(Math.min(settings.logSegmentBytes(), 4L << 20)));
-    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
-    RaftServerConfigKeys.Log.setPurgePreservationLogNum(p, settings.logEntriesKeptAfterSnapshot());
-    RaftServerConfigKeys.Log.setPurgeGap(p, 1);
-    RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
+        // Acknowledge only what is on disk: flush each append before replying.
+        RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, false);
+        RaftServerConfigKeys.Log.setAsyncFlushEnabled(p, false);
+        SizeInBytes segment = SizeInBytes.valueOf(settings.logSegmentBytes());
+        RaftServerConfigKeys.Log.setSegmentSizeMax(p, segment);
+        RaftServerConfigKeys.Log.setPreallocatedSize(
+                p, SizeInBytes.valueOf(Math.min(settings.logSegmentBytes(), 4L << 20)));
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+        RaftServerConfigKeys.Log.setPurgePreservationLogNum(
+                p, settings.logEntriesKeptAfterSnapshot());
+        RaftServerConfigKeys.Log.setPurgeGap(p, 1);
+        RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
 
-    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
-    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, settings.snapshotThreshold());
-    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, settings.snapshotsRetained());
-    return p;
-  }
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, settings.snapshotThreshold());
+        RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, settings.snapshotsRetained());
+        return p;
+    }
 
-  private static TimeDuration millis(long millis) {
-    return TimeDuration.valueOf(millis, TimeUnit.MILLISECONDS);
-  }
+    private static TimeDuration millis(long millis) {
+        return TimeDuration.valueOf(millis, TimeUnit.MILLISECONDS);
+    }
 }

@@ -4,6 +4,7 @@ import io.capstan.raft.proto.SnapshotEntry;
 import io.capstan.raft.proto.SnapshotHeader;
 import io.capstan.raft.proto.SnapshotKey;
 import io.capstan.raft.proto.SnapshotLease;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -16,92 +17,107 @@ import java.util.List;
  * large keyspace never needs one huge message. Stateless.
  */
 final class SnapshotCodec {
-  static final int FORMAT = 1;
+    static final int FORMAT = 1;
 
-  private SnapshotCodec() {
-  }
+    private SnapshotCodec() {}
 
-  /** Call on the apply thread (or on a store no other thread writes). */
-  static void write(MvccStore store, OutputStream out) throws IOException {
-    SnapshotHeader.newBuilder()
-        .setFormat(FORMAT)
-        .setRevision(store.revision())
-        .setCompactRevision(store.compactRevision())
-        .setKeyCount(store.keyCount())
-        .setLeaseCount(store.leaseCount())
-        .build()
-        .writeDelimitedTo(out);
-    for (Lease lease : store.leases()) {
-      SnapshotLease.newBuilder().setId(lease.id()).setTtl(lease.ttlSeconds()).build()
-          .writeDelimitedTo(out);
+    /** Call on the apply thread (or on a store no other thread writes). */
+    static void write(MvccStore store, OutputStream out) throws IOException {
+        SnapshotHeader.newBuilder()
+                .setFormat(FORMAT)
+                .setRevision(store.revision())
+                .setCompactRevision(store.compactRevision())
+                .setKeyCount(store.keyCount())
+                .setLeaseCount(store.leaseCount())
+                .build()
+                .writeDelimitedTo(out);
+        for (Lease lease : store.leases()) {
+            SnapshotLease.newBuilder()
+                    .setId(lease.id())
+                    .setTtl(lease.ttlSeconds())
+                    .build()
+                    .writeDelimitedTo(out);
+        }
+        IOException[] failure = {null};
+        store.forEachHistory(
+                (key, history) -> {
+                    if (failure[0] != null) {
+                        return;
+                    }
+                    SnapshotKey.Builder record = SnapshotKey.newBuilder().setKey(key);
+                    for (KeyRevision v : history.oldestFirst()) {
+                        record.addEntries(
+                                SnapshotEntry.newBuilder()
+                                        .setModRevision(v.modRevision())
+                                        .setCreateRevision(v.createRevision())
+                                        .setVersion(v.version())
+                                        .setValue(v.value())
+                                        .setLease(v.lease()));
+                    }
+                    try {
+                        record.build().writeDelimitedTo(out);
+                    } catch (IOException e) {
+                        failure[0] = e;
+                    }
+                });
+        if (failure[0] != null) {
+            throw failure[0];
+        }
     }
-    IOException[] failure = {null};
-    store.forEachHistory((key, history) -> {
-      if (failure[0] != null) {
-        return;
-      }
-      SnapshotKey.Builder record = SnapshotKey.newBuilder().setKey(key);
-      for (KeyRevision v : history.oldestFirst()) {
-        record.addEntries(SnapshotEntry.newBuilder()
-            .setModRevision(v.modRevision())
-            .setCreateRevision(v.createRevision())
-            .setVersion(v.version())
-            .setValue(v.value())
-            .setLease(v.lease()));
-      }
-      try {
-        record.build().writeDelimitedTo(out);
-      } catch (IOException e) {
-        failure[0] = e;
-      }
-    });
-    if (failure[0] != null) {
-      throw failure[0];
-    }
-  }
 
-  /**
-   * Reads a store written by {@link #write}.
-   *
-   * @throws IOException when the stream is truncated, of another format, or inconsistent
-   */
-  static MvccStore read(InputStream in) throws IOException {
-    SnapshotHeader header = SnapshotHeader.parseDelimitedFrom(in);
-    if (header == null) {
-      throw new IOException("snapshot is empty");
+    /**
+     * Reads a store written by {@link #write}.
+     *
+     * @throws IOException when the stream is truncated, of another format, or inconsistent
+     */
+    static MvccStore read(InputStream in) throws IOException {
+        SnapshotHeader header = SnapshotHeader.parseDelimitedFrom(in);
+        if (header == null) {
+            throw new IOException("snapshot is empty");
+        }
+        if (header.getFormat() != FORMAT) {
+            throw new IOException("snapshot format " + header.getFormat() + " is not " + FORMAT);
+        }
+        MvccStore store = new MvccStore();
+        for (long i = 0; i < header.getLeaseCount(); i++) {
+            SnapshotLease lease = SnapshotLease.parseDelimitedFrom(in);
+            if (lease == null) {
+                throw new IOException(
+                        "snapshot ends after " + i + " of " + header.getLeaseCount() + " leases");
+            }
+            store.addLease(new Lease(lease.getId(), lease.getTtl()));
+        }
+        for (long i = 0; i < header.getKeyCount(); i++) {
+            SnapshotKey key = SnapshotKey.parseDelimitedFrom(in);
+            if (key == null) {
+                throw new IOException(
+                        "snapshot ends after " + i + " of " + header.getKeyCount() + " keys");
+            }
+            List<KeyRevision> versions = new ArrayList<>(key.getEntriesCount());
+            for (SnapshotEntry e : key.getEntriesList()) {
+                versions.add(
+                        new KeyRevision(
+                                e.getModRevision(),
+                                e.getCreateRevision(),
+                                e.getVersion(),
+                                e.getValue(),
+                                e.getLease()));
+            }
+            try {
+                store.restoreHistory(key.getKey(), KeyHistory.fromOldestFirst(versions));
+            } catch (IllegalArgumentException e) {
+                throw new IOException(
+                        "snapshot key "
+                                + CommandValidator.printable(key.getKey())
+                                + " has a bad history: "
+                                + e.getMessage(),
+                        e);
+            }
+        }
+        if (in.read() != -1) {
+            throw new IOException("snapshot has data after its last record");
+        }
+        store.restoreRevisions(header.getRevision(), header.getCompactRevision());
+        return store;
     }
-    if (header.getFormat() != FORMAT) {
-      throw new IOException("snapshot format " + header.getFormat() + " is not " + FORMAT);
-    }
-    MvccStore store = new MvccStore();
-    for (long i = 0; i < header.getLeaseCount(); i++) {
-      SnapshotLease lease = SnapshotLease.parseDelimitedFrom(in);
-      if (lease == null) {
-        throw new IOException("snapshot ends after " + i + " of " + header.getLeaseCount() + " leases");
-      }
-      store.addLease(new Lease(lease.getId(), lease.getTtl()));
-    }
-    for (long i = 0; i < header.getKeyCount(); i++) {
-      SnapshotKey key = SnapshotKey.parseDelimitedFrom(in);
-      if (key == null) {
-        throw new IOException("snapshot ends after " + i + " of " + header.getKeyCount() + " keys");
-      }
-      List<KeyRevision> versions = new ArrayList<>(key.getEntriesCount());
-      for (SnapshotEntry e : key.getEntriesList()) {
-        versions.add(new KeyRevision(e.getModRevision(), e.getCreateRevision(), e.getVersion(),
-            e.getValue(), e.getLease()));
-      }
-      try {
-        store.restoreHistory(key.getKey(), KeyHistory.fromOldestFirst(versions));
-      } catch (IllegalArgumentException e) {
-        throw new IOException("snapshot key " + CommandValidator.printable(key.getKey())
-            + " has a bad history: " + e.getMessage(), e);
-      }
-    }
-    if (in.read() != -1) {
-      throw new IOException("snapshot has data after its last record");
-    }
-    store.restoreRevisions(header.getRevision(), header.getCompactRevision());
-    return store;
-  }
 }

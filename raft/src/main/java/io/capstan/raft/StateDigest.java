@@ -6,5 +6,4 @@ package io.capstan.raft;
  * @param revision the keyspace revision
  * @param sha256 hex SHA-256 over revision, compact revision, every key's history and every lease
  */
-public record StateDigest(long revision, String sha256) {
-}
+public record StateDigest(long revision, String sha256) {}

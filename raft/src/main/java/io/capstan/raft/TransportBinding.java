@@ -12,10 +12,10 @@ import org.apache.ratis.conf.RaftProperties;
  */
 public interface TransportBinding {
 
-  /**
-   * @param self the member being configured; it must listen at {@code self.address()}
-   * @param properties Ratis properties, already holding every non-transport setting
-   * @param parameters Ratis parameters, for objects that properties cannot carry
-   */
-  void configure(Peer self, RaftProperties properties, Parameters parameters);
+    /**
+     * @param self the member being configured; it must listen at {@code self.address()}
+     * @param properties Ratis properties, already holding every non-transport setting
+     * @param parameters Ratis parameters, for objects that properties cannot carry
+     */
+    void configure(Peer self, RaftProperties properties, Parameters parameters);
 }

@@ -8,25 +8,25 @@ package io.capstan.raft;
  */
 public interface Watch {
 
-  /** Unique among this member's watches. */
-  long id();
+    /** Unique among this member's watches. */
+    long id();
 
-  /** The member's revision when the watch was created (what etcd reports when it is created). */
-  long createdRevision();
+    /** The member's revision when the watch was created (what etcd reports when it is created). */
+    long createdRevision();
 
-  /** The first revision this watch reports: the requested one, or {@code createdRevision() + 1}. */
-  long startRevision();
+    /** The first revision this watch reports: the requested one, or {@code createdRevision() + 1}. */
+    long startRevision();
 
-  /**
-   * Ends the watch. Reports already on their way to the listener are dropped (one already being
-   * delivered finishes), and the listener then gets {@link WatchCanceled.Cause#CANCELED}.
-   * Idempotent; a no-op after the watch ended.
-   */
-  void cancel();
+    /**
+     * Ends the watch. Reports already on their way to the listener are dropped (one already being
+     * delivered finishes), and the listener then gets {@link WatchCanceled.Cause#CANCELED}.
+     * Idempotent; a no-op after the watch ended.
+     */
+    void cancel();
 
-  /**
-   * Asks for one {@link WatchListener#onProgress} call, sent as soon as the watch has caught up
-   * with the member's latest revision.
-   */
-  void requestProgress();
+    /**
+     * Asks for one {@link WatchListener#onProgress} call, sent as soon as the watch has caught up
+     * with the member's latest revision.
+     */
+    void requestProgress();
 }

@@ -15,23 +15,23 @@ import java.util.Objects;
  */
 public record WatchCanceled(Cause cause, String reason, long compactRevision, long resumeRevision) {
 
-  public enum Cause {
-    /** The client canceled it ({@link Watch#cancel()}). */
-    CANCELED,
-    /** Its start revision, or the revision it was catching up from, was compacted away. */
-    COMPACTED,
-    /** Its listener fell further behind than the buffer allows. */
-    TOO_SLOW,
-    /** Its listener threw. */
-    LISTENER_FAILED,
-    /** The member already serves as many watches as its limit allows. */
-    TOO_MANY_WATCHES,
-    /** The member is stopping. */
-    STOPPED
-  }
+    public enum Cause {
+        /** The client canceled it ({@link Watch#cancel()}). */
+        CANCELED,
+        /** Its start revision, or the revision it was catching up from, was compacted away. */
+        COMPACTED,
+        /** Its listener fell further behind than the buffer allows. */
+        TOO_SLOW,
+        /** Its listener threw. */
+        LISTENER_FAILED,
+        /** The member already serves as many watches as its limit allows. */
+        TOO_MANY_WATCHES,
+        /** The member is stopping. */
+        STOPPED
+    }
 
-  public WatchCanceled {
-    Objects.requireNonNull(cause, "cause");
-    Objects.requireNonNull(reason, "reason");
-  }
+    public WatchCanceled {
+        Objects.requireNonNull(cause, "cause");
+        Objects.requireNonNull(reason, "reason");
+    }
 }

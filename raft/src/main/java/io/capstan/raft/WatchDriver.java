@@ -1,9 +1,10 @@
 package io.capstan.raft;
 
-import java.time.Duration;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The hub thread: a daemon thread that runs {@link WatchHub#runOnce} passes and parks between
@@ -15,52 +16,52 @@ import org.slf4j.LoggerFactory;
  * the hub on the calling thread, since no hub thread ever ran).
  */
 final class WatchDriver {
-  private static final Logger LOG = LoggerFactory.getLogger(WatchDriver.class);
+    private static final Logger LOG = LoggerFactory.getLogger(WatchDriver.class);
 
-  private final WatchHub hub;
-  private final Thread thread;
-  private final AtomicBoolean started = new AtomicBoolean();
+    private final WatchHub hub;
+    private final Thread thread;
+    private final AtomicBoolean started = new AtomicBoolean();
 
-  WatchDriver(WatchHub hub) {
-    this.hub = hub;
-    this.thread = new Thread(this::loop, "capstan-watch-" + hub.nodeId());
-    thread.setDaemon(true);
-  }
-
-  void start() {
-    if (started.compareAndSet(false, true)) {
-      hub.bindOwner(thread);
-      thread.start();
+    WatchDriver(WatchHub hub) {
+        this.hub = hub;
+        this.thread = new Thread(this::loop, "capstan-watch-" + hub.nodeId());
+        thread.setDaemon(true);
     }
-  }
 
-  /** Ends every watch with {@code reason} and waits up to {@code timeout} for the thread to end. */
-  void stop(String reason, Duration timeout) {
-    if (started.compareAndSet(false, true)) {
-      hub.closeNow(reason);
-      return;
-    }
-    hub.requestClose(reason);
-    try {
-      thread.join(timeout.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    if (thread.isAlive()) {
-      LOG.warn("[{}] watch hub thread did not end within {}", hub.nodeId(), timeout);
-    }
-  }
-
-  private void loop() {
-    try {
-      while (!hub.isClosed()) {
-        if (!hub.runOnce() && !hub.isClosed()) {
-          hub.park();
+    void start() {
+        if (started.compareAndSet(false, true)) {
+            hub.bindOwner(thread);
+            thread.start();
         }
-      }
-    } catch (RuntimeException | Error e) {
-      LOG.error("[{}] watch hub failed; ending every watch", hub.nodeId(), e);
-      hub.closeNow("watch hub failed: " + e);
     }
-  }
+
+    /** Ends every watch with {@code reason} and waits up to {@code timeout} for the thread to end. */
+    void stop(String reason, Duration timeout) {
+        if (started.compareAndSet(false, true)) {
+            hub.closeNow(reason);
+            return;
+        }
+        hub.requestClose(reason);
+        try {
+            thread.join(timeout.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            LOG.warn("[{}] watch hub thread did not end within {}", hub.nodeId(), timeout);
+        }
+    }
+
+    private void loop() {
+        try {
+            while (!hub.isClosed()) {
+                if (!hub.runOnce() && !hub.isClosed()) {
+                    hub.park();
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            LOG.error("[{}] watch hub failed; ending every watch", hub.nodeId(), e);
+            hub.closeNow("watch hub failed: " + e);
+        }
+    }
 }

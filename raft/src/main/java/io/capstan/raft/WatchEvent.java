@@ -1,6 +1,7 @@
 package io.capstan.raft;
 
 import io.capstan.raft.proto.KeyValue;
+
 import java.util.Objects;
 
 /**
@@ -14,18 +15,18 @@ import java.util.Objects;
  */
 public record WatchEvent(Type type, KeyValue kv, KeyValue prevKv) {
 
-  public enum Type {
-    PUT,
-    DELETE
-  }
+    public enum Type {
+        PUT,
+        DELETE
+    }
 
-  public WatchEvent {
-    Objects.requireNonNull(type, "type");
-    Objects.requireNonNull(kv, "kv");
-  }
+    public WatchEvent {
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(kv, "kv");
+    }
 
-  /** The revision of this change. */
-  public long revision() {
-    return kv.getModRevision();
-  }
+    /** The revision of this change. */
+    public long revision() {
+        return kv.getModRevision();
+    }
 }

@@ -1,6 +1,10 @@
 package io.capstan.raft;
 
 import com.google.protobuf.ByteString;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,8 +25,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One member's watches, with etcd's Watch semantics, fed by that member's own apply thread (so a
@@ -66,543 +68,604 @@ import org.slf4j.LoggerFactory;
  * watch is never canceled for this: the hub just reads on once its listener made room.
  */
 final class WatchHub implements AppliedChanges {
-  private static final Logger LOG = LoggerFactory.getLogger(WatchHub.class);
-  /** Catching-up watches served per pass, so live revisions keep flowing between passes. */
-  private static final int CATCH_UP_WATCHES_PER_PASS = 64;
-  private static final Comparator<Change> KEY_ORDER =
-      Comparator.comparing(Change::key, MvccStore.KEY_ORDER);
+    private static final Logger LOG = LoggerFactory.getLogger(WatchHub.class);
 
-  private sealed interface Request permits Register, Cancel, AskProgress, ListenerFailed, Close {
-  }
+    /** Catching-up watches served per pass, so live revisions keep flowing between passes. */
+    private static final int CATCH_UP_WATCHES_PER_PASS = 64;
 
-  private record Register(Watcher watcher) implements Request {
-  }
+    private static final Comparator<Change> KEY_ORDER =
+            Comparator.comparing(Change::key, MvccStore.KEY_ORDER);
 
-  private record Cancel(Watcher watcher) implements Request {
-  }
+    private sealed interface Request permits Register, Cancel, AskProgress, ListenerFailed, Close {}
 
-  private record AskProgress(Watcher watcher) implements Request {
-  }
+    private record Register(Watcher watcher) implements Request {}
 
-  private record ListenerFailed(Watcher watcher, RuntimeException error) implements Request {
-  }
+    private record Cancel(Watcher watcher) implements Request {}
 
-  private record Close(String reason) implements Request {
-  }
+    private record AskProgress(Watcher watcher) implements Request {}
 
-  private final String nodeId;
-  private final WatchSettings settings;
-  private final Clock clock;
-  private final Executor delivery;
-  private final Handoff handoff;
-  private final ConcurrentLinkedQueue<Request> inbox = new ConcurrentLinkedQueue<>();
-  private final AtomicBoolean storeChanged = new AtomicBoolean();
-  private final AtomicInteger active = new AtomicInteger();
-  private final AtomicLong ids = new AtomicLong();
-  private volatile MvccStore latest;
-  private volatile Thread owner;
-  private volatile boolean closed;
+    private record ListenerFailed(Watcher watcher, RuntimeException error) implements Request {}
 
-  // ---- hub thread only ----
-  private MvccStore current;
-  private long dispatched;
-  private final Map<Long, Watcher> watchers = new HashMap<>();
-  private final Map<ByteString, Set<Watcher>> syncedByKey = new HashMap<>();
-  private final Set<Watcher> syncedRanges = new LinkedHashSet<>();
-  private final ArrayDeque<Watcher> catchingUp = new ArrayDeque<>();
-  private Instant nextProgressTick;
+    private record Close(String reason) implements Request {}
 
-  /**
-   * @param clock times progress notifications
-   * @param delivery runs listener calls; a listener that blocks holds one of its threads
-   */
-  WatchHub(String nodeId, WatchSettings settings, Clock clock, Executor delivery) {
-    this.nodeId = nodeId;
-    this.settings = settings;
-    this.clock = clock;
-    this.delivery = delivery;
-    this.handoff = new Handoff(settings.handoffRevisions());
-    this.nextProgressTick = clock.instant().plus(settings.progressInterval());
-  }
+    private final String nodeId;
+    private final WatchSettings settings;
+    private final Clock clock;
+    private final Executor delivery;
+    private final Handoff handoff;
+    private final ConcurrentLinkedQueue<Request> inbox = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean storeChanged = new AtomicBoolean();
+    private final AtomicInteger active = new AtomicInteger();
+    private final AtomicLong ids = new AtomicLong();
+    private volatile MvccStore latest;
+    private volatile Thread owner;
+    private volatile boolean closed;
 
-  String nodeId() {
-    return nodeId;
-  }
+    // ---- hub thread only ----
+    private MvccStore current;
+    private long dispatched;
+    private final Map<Long, Watcher> watchers = new HashMap<>();
+    private final Map<ByteString, Set<Watcher>> syncedByKey = new HashMap<>();
+    private final Set<Watcher> syncedRanges = new LinkedHashSet<>();
+    private final ArrayDeque<Watcher> catchingUp = new ArrayDeque<>();
+    private Instant nextProgressTick;
 
-  // ---- apply thread ----
-
-  @Override
-  public void applied(long revision, List<Change> changes) {
-    handoff.offer(new Handoff.Applied(revision, changes));
-    wake();
-  }
-
-  @Override
-  public void storeInstalled(MvccStore store) {
-    latest = store;
-    storeChanged.set(true);
-    wake();
-  }
-
-  // ---- any thread ----
-
-  /**
-   * Creates a watch; what it reports goes to {@code listener}. A watch beyond
-   * {@link WatchSettings#maxWatches()} is returned already canceled.
-   *
-   * @throws IllegalStateException before the apply thread installed a store
-   */
-  Watch watch(WatchSpec spec, WatchListener listener) {
-    MvccStore store = latest;
-    if (store == null) {
-      throw new IllegalStateException("member " + nodeId + " has no keyspace to watch yet");
+    /**
+     * @param clock times progress notifications
+     * @param delivery runs listener calls; a listener that blocks holds one of its threads
+     */
+    WatchHub(String nodeId, WatchSettings settings, Clock clock, Executor delivery) {
+        this.nodeId = nodeId;
+        this.settings = settings;
+        this.clock = clock;
+        this.delivery = delivery;
+        this.handoff = new Handoff(settings.handoffRevisions());
+        this.nextProgressTick = clock.instant().plus(settings.progressInterval());
     }
-    Watcher watcher = new Watcher(this, ids.incrementAndGet(), spec, listener, store.revision(),
-        delivery, settings.bufferEvents());
-    if (active.incrementAndGet() > settings.maxWatches()) {
-      active.decrementAndGet();
-      watcher.outbox.offer(new Outbox.End(new WatchCanceled(WatchCanceled.Cause.TOO_MANY_WATCHES,
-          "member " + nodeId + " already serves " + settings.maxWatches()
-              + " watches, its limit (capstan.raft.watch.max-watches)", 0, 0)));
-      return watcher;
+
+    String nodeId() {
+        return nodeId;
     }
-    submit(new Register(watcher));
-    return watcher;
-  }
 
-  void cancel(Watcher watcher) {
-    submit(new Cancel(watcher));
-  }
+    // ---- apply thread ----
 
-  void requestProgress(Watcher watcher) {
-    submit(new AskProgress(watcher));
-  }
-
-  void listenerFailed(Watcher watcher, RuntimeException error) {
-    submit(new ListenerFailed(watcher, error));
-  }
-
-  /** Asks the hub thread to end every watch with {@link WatchCanceled.Cause#STOPPED} and stop. */
-  void requestClose(String reason) {
-    submit(new Close(reason));
-  }
-
-  boolean isClosed() {
-    return closed;
-  }
-
-  /** Wakes the hub thread if it is parked; a no-op when no thread owns the hub. */
-  void wake() {
-    Thread thread = owner;
-    if (thread != null) {
-      LockSupport.unpark(thread);
+    @Override
+    public void applied(long revision, List<Change> changes) {
+        handoff.offer(new Handoff.Applied(revision, changes));
+        wake();
     }
-  }
 
-  private void submit(Request request) {
-    inbox.add(request);
-    if (closed) {
-      stopLateRegistrations();
-    } else {
-      wake();
+    @Override
+    public void storeInstalled(MvccStore store) {
+        latest = store;
+        storeChanged.set(true);
+        wake();
     }
-  }
 
-  /**
-   * A watch registered after the hub closed never reaches the registry: whichever thread sees
-   * its request first (the hub thread closing, or the thread that posted it) ends it.
-   */
-  private void stopLateRegistrations() {
-    Request request;
-    while ((request = inbox.poll()) != null) {
-      if (request instanceof Register register) {
-        Watcher watcher = register.watcher();
-        active.decrementAndGet();
-        watcher.outbox.offer(new Outbox.End(stopped("member " + nodeId + " is stopping",
-            watcher.startRevision())));
-      }
-    }
-  }
+    // ---- any thread ----
 
-  // ---- hub thread ----
+    /**
+     * Creates a watch; what it reports goes to {@code listener}. A watch beyond
+     * {@link WatchSettings#maxWatches()} is returned already canceled.
+     *
+     * @throws IllegalStateException before the apply thread installed a store
+     */
+    Watch watch(WatchSpec spec, WatchListener listener) {
+        MvccStore store = latest;
+        if (store == null) {
+            throw new IllegalStateException("member " + nodeId + " has no keyspace to watch yet");
+        }
+        Watcher watcher =
+                new Watcher(
+                        this,
+                        ids.incrementAndGet(),
+                        spec,
+                        listener,
+                        store.revision(),
+                        delivery,
+                        settings.bufferEvents());
+        if (active.incrementAndGet() > settings.maxWatches()) {
+            active.decrementAndGet();
+            watcher.outbox.offer(
+                    new Outbox.End(
+                            new WatchCanceled(
+                                    WatchCanceled.Cause.TOO_MANY_WATCHES,
+                                    "member "
+                                            + nodeId
+                                            + " already serves "
+                                            + settings.maxWatches()
+                                            + " watches, its limit (capstan.raft.watch.max-watches)",
+                                    0,
+                                    0)));
+            return watcher;
+        }
+        submit(new Register(watcher));
+        return watcher;
+    }
 
-  /** Makes {@code thread} the hub thread, the one {@link #wake} unparks. Call before it starts. */
-  void bindOwner(Thread thread) {
-    owner = thread;
-  }
+    void cancel(Watcher watcher) {
+        submit(new Cancel(watcher));
+    }
 
-  /** Parks the hub thread until woken or the next progress tick is due. */
-  void park() {
-    long nanos = Duration.between(clock.instant(), nextProgressTick).toNanos();
-    if (nanos > 0) {
-      LockSupport.parkNanos(this, nanos);
+    void requestProgress(Watcher watcher) {
+        submit(new AskProgress(watcher));
     }
-  }
 
-  /**
-   * One pass: adopts a new store, dispatches handed-off revisions, serves requests, reads a window
-   * of history for catching-up watches, sends due progress notifications.
-   *
-   * @return whether more work is ready at once (the driver then skips parking)
-   */
-  boolean runOnce() {
-    if (closed) {
-      return false;
+    void listenerFailed(Watcher watcher, RuntimeException error) {
+        submit(new ListenerFailed(watcher, error));
     }
-    boolean newStore = storeChanged.getAndSet(false);
-    if (newStore) {
-      current = latest;
-    }
-    if (current == null) {
-      return false;
-    }
-    boolean moreHandedOff = drainHandoff();
-    boolean overflowed = handoff.takeOverflow();
-    if (overflowed || newStore) {
-      resync();
-    }
-    Request request;
-    while (!closed && (request = inbox.poll()) != null) {
-      handle(request);
-    }
-    if (closed) {
-      return false;
-    }
-    boolean moreHistory = catchUp();
-    tickProgress(clock.instant());
-    return moreHandedOff || moreHistory;
-  }
 
-  /** Ends every watch with {@code reason}; the calling thread must be the hub thread, or none runs. */
-  void closeNow(String reason) {
-    if (closed) {
-      return;
+    /** Asks the hub thread to end every watch with {@link WatchCanceled.Cause#STOPPED} and stop. */
+    void requestClose(String reason) {
+        submit(new Close(reason));
     }
-    closed = true;
-    for (Watcher watcher : List.copyOf(watchers.values())) {
-      long resume = nextUndelivered(watcher);
-      end(watcher, stopped(reason, resume));
-    }
-    stopLateRegistrations();
-    LOG.info("[{}] watch hub closed: {}", nodeId, reason);
-  }
 
-  private void handle(Request request) {
-    if (request instanceof Register register) {
-      register(register.watcher());
-    } else if (request instanceof Cancel cancel) {
-      if (isRegistered(cancel.watcher())) {
-        end(cancel.watcher(), new WatchCanceled(WatchCanceled.Cause.CANCELED,
-            "watch canceled by the client", 0, 0));
-      }
-    } else if (request instanceof AskProgress ask) {
-      Watcher watcher = ask.watcher();
-      if (isRegistered(watcher)) {
-        if (watcher.synced) {
-          offerProgress(watcher);
+    boolean isClosed() {
+        return closed;
+    }
+
+    /** Wakes the hub thread if it is parked; a no-op when no thread owns the hub. */
+    void wake() {
+        Thread thread = owner;
+        if (thread != null) {
+            LockSupport.unpark(thread);
+        }
+    }
+
+    private void submit(Request request) {
+        inbox.add(request);
+        if (closed) {
+            stopLateRegistrations();
         } else {
-          watcher.progressWanted = true;
+            wake();
         }
-      }
-    } else if (request instanceof ListenerFailed failed) {
-      if (isRegistered(failed.watcher())) {
-        end(failed.watcher(), new WatchCanceled(WatchCanceled.Cause.LISTENER_FAILED,
-            "watch listener failed: " + failed.error(), 0, 0));
-      }
-    } else if (request instanceof Close close) {
-      closeNow(close.reason());
     }
-  }
 
-  private boolean isRegistered(Watcher watcher) {
-    return watchers.get(watcher.id()) == watcher;
-  }
-
-  private void register(Watcher watcher) {
-    watchers.put(watcher.id(), watcher);
-    long compact = current.compactRevision();
-    if (watcher.startRevision() < compact) {
-      end(watcher, compacted(watcher.startRevision(), compact));
-    } else if (watcher.startRevision() <= dispatched) {
-      catchingUp.add(watcher);
-    } else {
-      addSynced(watcher);
-    }
-  }
-
-  /** Dispatches handed-off revisions, a handoff's worth at most; true when it stopped at that. */
-  private boolean drainHandoff() {
-    for (int i = 0; i < settings.handoffRevisions(); i++) {
-      Handoff.Applied applied = handoff.poll();
-      if (applied == null) {
-        return false;
-      }
-      long revision = applied.revision();
-      if (revision <= dispatched) {
-        continue;
-      }
-      if (revision > dispatched + 1) {
-        // Revisions were dropped on the way: every synced watch reads them from history.
-        unsyncAll();
-      } else {
-        dispatch(applied);
-      }
-      dispatched = revision;
-    }
-    return true;
-  }
-
-  /** After an overflow or a new store: whatever the store holds beyond the handoff comes from history. */
-  private void resync() {
-    long revision = current.revision();
-    if (revision > dispatched) {
-      unsyncAll();
-      dispatched = revision;
-    }
-  }
-
-  private void unsyncAll() {
-    List<Watcher> synced = new ArrayList<>(syncedRanges);
-    syncedByKey.values().forEach(synced::addAll);
-    syncedRanges.clear();
-    syncedByKey.clear();
-    for (Watcher watcher : synced) {
-      watcher.synced = false;
-      watcher.next = Math.max(watcher.startRevision(), dispatched + 1);
-      catchingUp.add(watcher);
-    }
-  }
-
-  private void addSynced(Watcher watcher) {
-    watcher.synced = true;
-    if (watcher.singleKey()) {
-      syncedByKey.computeIfAbsent(watcher.spec.key(), k -> new LinkedHashSet<>()).add(watcher);
-    } else {
-      syncedRanges.add(watcher);
-    }
-    if (watcher.progressWanted) {
-      watcher.progressWanted = false;
-      offerProgress(watcher);
-    }
-  }
-
-  private void removeSynced(Watcher watcher) {
-    if (watcher.singleKey()) {
-      Set<Watcher> same = syncedByKey.get(watcher.spec.key());
-      if (same != null) {
-        same.remove(watcher);
-        if (same.isEmpty()) {
-          syncedByKey.remove(watcher.spec.key());
+    /**
+     * A watch registered after the hub closed never reaches the registry: whichever thread sees
+     * its request first (the hub thread closing, or the thread that posted it) ends it.
+     */
+    private void stopLateRegistrations() {
+        Request request;
+        while ((request = inbox.poll()) != null) {
+            if (request instanceof Register register) {
+                Watcher watcher = register.watcher();
+                active.decrementAndGet();
+                watcher.outbox.offer(
+                        new Outbox.End(
+                                stopped(
+                                        "member " + nodeId + " is stopping",
+                                        watcher.startRevision())));
+            }
         }
-      }
-    } else {
-      syncedRanges.remove(watcher);
     }
-    watcher.synced = false;
-  }
 
-  /** Offers revision {@code applied} to every synced watch it concerns. */
-  private void dispatch(Handoff.Applied applied) {
-    if (syncedByKey.isEmpty() && syncedRanges.isEmpty()) {
-      return;
+    // ---- hub thread ----
+
+    /** Makes {@code thread} the hub thread, the one {@link #wake} unparks. Call before it starts. */
+    void bindOwner(Thread thread) {
+        owner = thread;
     }
-    List<Change> changes = new ArrayList<>(applied.changes());
-    changes.sort(KEY_ORDER);
-    Map<Watcher, List<WatchEvent>> batches = new LinkedHashMap<>();
-    for (Change change : changes) {
-      Converted converted = new Converted(change);
-      for (Watcher watcher : syncedByKey.getOrDefault(change.key(), Set.of())) {
-        collect(batches, watcher, converted, applied.revision());
-      }
-      for (Watcher watcher : syncedRanges) {
-        if (watcher.spec.covers(change.key())) {
-          collect(batches, watcher, converted, applied.revision());
+
+    /** Parks the hub thread until woken or the next progress tick is due. */
+    void park() {
+        long nanos = Duration.between(clock.instant(), nextProgressTick).toNanos();
+        if (nanos > 0) {
+            LockSupport.parkNanos(this, nanos);
         }
-      }
-    }
-    batches.forEach((watcher, events) -> offerLive(watcher, applied.revision(), events));
-  }
-
-  private static void collect(Map<Watcher, List<WatchEvent>> batches, Watcher watcher,
-      Converted converted, long revision) {
-    if (revision >= watcher.startRevision() && watcher.spec.reports(converted.change.type())) {
-      batches.computeIfAbsent(watcher, w -> new ArrayList<>())
-          .add(converted.event(watcher.spec.prevKv()));
-    }
-  }
-
-  /** One change's events, built once however many watches report it. */
-  private static final class Converted {
-    private final Change change;
-    private WatchEvent withPrior;
-    private WatchEvent withoutPrior;
-
-    Converted(Change change) {
-      this.change = change;
     }
 
-    WatchEvent event(boolean prior) {
-      if (prior) {
-        if (withPrior == null) {
-          withPrior = change.toEvent(true);
+    /**
+     * One pass: adopts a new store, dispatches handed-off revisions, serves requests, reads a window
+     * of history for catching-up watches, sends due progress notifications.
+     *
+     * @return whether more work is ready at once (the driver then skips parking)
+     */
+    boolean runOnce() {
+        if (closed) {
+            return false;
         }
-        return withPrior;
-      }
-      if (withoutPrior == null) {
-        withoutPrior = change.toEvent(false);
-      }
-      return withoutPrior;
-    }
-  }
-
-  private void offerLive(Watcher watcher, long revision, List<WatchEvent> events) {
-    if (overflows(watcher, events.size(), revision)) {
-      return;
-    }
-    watcher.outbox.offer(new Outbox.Events(revision, List.copyOf(events)));
-    watcher.quiet = false;
-  }
-
-  private void offerProgress(Watcher watcher) {
-    // Nothing below the start revision is due, and nothing up to dispatched is left to offer.
-    watcher.outbox.offerProgress(Math.max(dispatched,
-        Math.min(watcher.createdRevision(), watcher.startRevision() - 1)));
-  }
-
-  /** Ends {@code watcher} as too slow when {@code events} more would overflow its buffer. */
-  private boolean overflows(Watcher watcher, int events, long resume) {
-    int pending = watcher.outbox.pending();
-    if (pending == 0 || pending + events <= settings.bufferEvents()) {
-      return false;
-    }
-    end(watcher, new WatchCanceled(WatchCanceled.Cause.TOO_SLOW,
-        "watcher too slow: " + pending + " events not yet taken by its listener (limit "
-            + settings.bufferEvents() + "); every event before revision " + resume
-            + " was delivered, resume from revision " + resume, 0, resume));
-    return true;
-  }
-
-  /** Serves catching-up watches, at most {@link #CATCH_UP_WATCHES_PER_PASS} that can progress. */
-  private boolean catchUp() {
-    int waiting = catchingUp.size();
-    int budget = CATCH_UP_WATCHES_PER_PASS;
-    boolean progressed = false;
-    for (int i = 0; i < waiting && budget > 0; i++) {
-      Watcher watcher = catchingUp.poll();
-      if (catchUpOne(watcher)) {
-        progressed = true;
-        budget--;
-      }
-      if (!watcher.ended && !watcher.synced) {
-        catchingUp.add(watcher);
-      }
-    }
-    return progressed && !catchingUp.isEmpty();
-  }
-
-  /** Reads one window of history for {@code watcher}; false when it could not progress. */
-  private boolean catchUpOne(Watcher watcher) {
-    if (!hasRoom(watcher)) {
-      return false;
-    }
-    long from = watcher.next;
-    long to = Math.min(dispatched,
-        Math.min(current.revision(), from + settings.catchUpRevisions() - 1));
-    if (to < from) {
-      return false;
-    }
-    SortedMap<Long, List<Change>> history = readHistory(watcher.spec, from, to);
-    long compact = current.compactRevision();
-    if (from < compact) {
-      end(watcher, compacted(from, compact));
-      return true;
-    }
-    watcher.next = to + 1;
-    for (Map.Entry<Long, List<Change>> revision : history.entrySet()) {
-      if (watcher.outbox.pending() >= settings.bufferEvents()) {
-        watcher.next = revision.getKey();
-        break;
-      }
-      List<WatchEvent> events = new ArrayList<>();
-      for (Change change : revision.getValue()) {
-        if (watcher.spec.reports(change.type())) {
-          events.add(change.toEvent(watcher.spec.prevKv()));
+        boolean newStore = storeChanged.getAndSet(false);
+        if (newStore) {
+            current = latest;
         }
-      }
-      if (!events.isEmpty()) {
-        watcher.outbox.offer(new Outbox.Events(revision.getKey(), List.copyOf(events)));
+        if (current == null) {
+            return false;
+        }
+        boolean moreHandedOff = drainHandoff();
+        boolean overflowed = handoff.takeOverflow();
+        if (overflowed || newStore) {
+            resync();
+        }
+        Request request;
+        while (!closed && (request = inbox.poll()) != null) {
+            handle(request);
+        }
+        if (closed) {
+            return false;
+        }
+        boolean moreHistory = catchUp();
+        tickProgress(clock.instant());
+        return moreHandedOff || moreHistory;
+    }
+
+    /** Ends every watch with {@code reason}; the calling thread must be the hub thread, or none runs. */
+    void closeNow(String reason) {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Watcher watcher : List.copyOf(watchers.values())) {
+            long resume = nextUndelivered(watcher);
+            end(watcher, stopped(reason, resume));
+        }
+        stopLateRegistrations();
+        LOG.info("[{}] watch hub closed: {}", nodeId, reason);
+    }
+
+    private void handle(Request request) {
+        if (request instanceof Register register) {
+            register(register.watcher());
+        } else if (request instanceof Cancel cancel) {
+            if (isRegistered(cancel.watcher())) {
+                end(
+                        cancel.watcher(),
+                        new WatchCanceled(
+                                WatchCanceled.Cause.CANCELED,
+                                "watch canceled by the client",
+                                0,
+                                0));
+            }
+        } else if (request instanceof AskProgress ask) {
+            Watcher watcher = ask.watcher();
+            if (isRegistered(watcher)) {
+                if (watcher.synced) {
+                    offerProgress(watcher);
+                } else {
+                    watcher.progressWanted = true;
+                }
+            }
+        } else if (request instanceof ListenerFailed failed) {
+            if (isRegistered(failed.watcher())) {
+                end(
+                        failed.watcher(),
+                        new WatchCanceled(
+                                WatchCanceled.Cause.LISTENER_FAILED,
+                                "watch listener failed: " + failed.error(),
+                                0,
+                                0));
+            }
+        } else if (request instanceof Close close) {
+            closeNow(close.reason());
+        }
+    }
+
+    private boolean isRegistered(Watcher watcher) {
+        return watchers.get(watcher.id()) == watcher;
+    }
+
+    private void register(Watcher watcher) {
+        watchers.put(watcher.id(), watcher);
+        long compact = current.compactRevision();
+        if (watcher.startRevision() < compact) {
+            end(watcher, compacted(watcher.startRevision(), compact));
+        } else if (watcher.startRevision() <= dispatched) {
+            catchingUp.add(watcher);
+        } else {
+            addSynced(watcher);
+        }
+    }
+
+    /** Dispatches handed-off revisions, a handoff's worth at most; true when it stopped at that. */
+    private boolean drainHandoff() {
+        for (int i = 0; i < settings.handoffRevisions(); i++) {
+            Handoff.Applied applied = handoff.poll();
+            if (applied == null) {
+                return false;
+            }
+            long revision = applied.revision();
+            if (revision <= dispatched) {
+                continue;
+            }
+            if (revision > dispatched + 1) {
+                // Revisions were dropped on the way: every synced watch reads them from history.
+                unsyncAll();
+            } else {
+                dispatch(applied);
+            }
+            dispatched = revision;
+        }
+        return true;
+    }
+
+    /** After an overflow or a new store: whatever the store holds beyond the handoff comes from history. */
+    private void resync() {
+        long revision = current.revision();
+        if (revision > dispatched) {
+            unsyncAll();
+            dispatched = revision;
+        }
+    }
+
+    private void unsyncAll() {
+        List<Watcher> synced = new ArrayList<>(syncedRanges);
+        syncedByKey.values().forEach(synced::addAll);
+        syncedRanges.clear();
+        syncedByKey.clear();
+        for (Watcher watcher : synced) {
+            watcher.synced = false;
+            watcher.next = Math.max(watcher.startRevision(), dispatched + 1);
+            catchingUp.add(watcher);
+        }
+    }
+
+    private void addSynced(Watcher watcher) {
+        watcher.synced = true;
+        if (watcher.singleKey()) {
+            syncedByKey
+                    .computeIfAbsent(watcher.spec.key(), k -> new LinkedHashSet<>())
+                    .add(watcher);
+        } else {
+            syncedRanges.add(watcher);
+        }
+        if (watcher.progressWanted) {
+            watcher.progressWanted = false;
+            offerProgress(watcher);
+        }
+    }
+
+    private void removeSynced(Watcher watcher) {
+        if (watcher.singleKey()) {
+            Set<Watcher> same = syncedByKey.get(watcher.spec.key());
+            if (same != null) {
+                same.remove(watcher);
+                if (same.isEmpty()) {
+                    syncedByKey.remove(watcher.spec.key());
+                }
+            }
+        } else {
+            syncedRanges.remove(watcher);
+        }
+        watcher.synced = false;
+    }
+
+    /** Offers revision {@code applied} to every synced watch it concerns. */
+    private void dispatch(Handoff.Applied applied) {
+        if (syncedByKey.isEmpty() && syncedRanges.isEmpty()) {
+            return;
+        }
+        List<Change> changes = new ArrayList<>(applied.changes());
+        changes.sort(KEY_ORDER);
+        Map<Watcher, List<WatchEvent>> batches = new LinkedHashMap<>();
+        for (Change change : changes) {
+            Converted converted = new Converted(change);
+            for (Watcher watcher : syncedByKey.getOrDefault(change.key(), Set.of())) {
+                collect(batches, watcher, converted, applied.revision());
+            }
+            for (Watcher watcher : syncedRanges) {
+                if (watcher.spec.covers(change.key())) {
+                    collect(batches, watcher, converted, applied.revision());
+                }
+            }
+        }
+        batches.forEach((watcher, events) -> offerLive(watcher, applied.revision(), events));
+    }
+
+    private static void collect(
+            Map<Watcher, List<WatchEvent>> batches,
+            Watcher watcher,
+            Converted converted,
+            long revision) {
+        if (revision >= watcher.startRevision() && watcher.spec.reports(converted.change.type())) {
+            batches.computeIfAbsent(watcher, w -> new ArrayList<>())
+                    .add(converted.event(watcher.spec.prevKv()));
+        }
+    }
+
+    /** One change's events, built once however many watches report it. */
+    private static final class Converted {
+        private final Change change;
+        private WatchEvent withPrior;
+        private WatchEvent withoutPrior;
+
+        Converted(Change change) {
+            this.change = change;
+        }
+
+        WatchEvent event(boolean prior) {
+            if (prior) {
+                if (withPrior == null) {
+                    withPrior = change.toEvent(true);
+                }
+                return withPrior;
+            }
+            if (withoutPrior == null) {
+                withoutPrior = change.toEvent(false);
+            }
+            return withoutPrior;
+        }
+    }
+
+    private void offerLive(Watcher watcher, long revision, List<WatchEvent> events) {
+        if (overflows(watcher, events.size(), revision)) {
+            return;
+        }
+        watcher.outbox.offer(new Outbox.Events(revision, List.copyOf(events)));
         watcher.quiet = false;
-      }
     }
-    if (watcher.next > dispatched) {
-      addSynced(watcher);
-    }
-    return true;
-  }
 
-  private boolean hasRoom(Watcher watcher) {
-    if (watcher.outbox.pending() < settings.bufferEvents()) {
-      return true;
+    private void offerProgress(Watcher watcher) {
+        // Nothing below the start revision is due, and nothing up to dispatched is left to offer.
+        watcher.outbox.offerProgress(
+                Math.max(
+                        dispatched,
+                        Math.min(watcher.createdRevision(), watcher.startRevision() - 1)));
     }
-    watcher.outbox.wakeWhenRoom();
-    return watcher.outbox.pending() < settings.bufferEvents();
-  }
 
-  /** The changes in {@code spec}'s range at revisions {@code from..to}, by revision, keys in order. */
-  private SortedMap<Long, List<Change>> readHistory(WatchSpec spec, long from, long to) {
-    SortedMap<Long, List<Change>> byRevision = new TreeMap<>();
-    current.scanHistories(spec.key(), spec.rangeEnd(), (key, history) ->
-        history.forEachBetween(from, to, (version, prior) ->
-            byRevision.computeIfAbsent(version.modRevision(), r -> new ArrayList<>())
-                .add(new Change(key, version, prior))));
-    return byRevision;
-  }
-
-  private void tickProgress(Instant now) {
-    if (now.isBefore(nextProgressTick)) {
-      return;
+    /** Ends {@code watcher} as too slow when {@code events} more would overflow its buffer. */
+    private boolean overflows(Watcher watcher, int events, long resume) {
+        int pending = watcher.outbox.pending();
+        if (pending == 0 || pending + events <= settings.bufferEvents()) {
+            return false;
+        }
+        end(
+                watcher,
+                new WatchCanceled(
+                        WatchCanceled.Cause.TOO_SLOW,
+                        "watcher too slow: "
+                                + pending
+                                + " events not yet taken by its listener (limit "
+                                + settings.bufferEvents()
+                                + "); every event before revision "
+                                + resume
+                                + " was delivered, resume from revision "
+                                + resume,
+                        0,
+                        resume));
+        return true;
     }
-    nextProgressTick = now.plus(settings.progressInterval());
-    for (Watcher watcher : List.copyOf(watchers.values())) {
-      if (watcher.synced && watcher.spec.progressNotify() && watcher.quiet) {
-        offerProgress(watcher);
-      }
-      watcher.quiet = true;
-    }
-  }
 
-  /** The first revision {@code watcher} has not been given yet. */
-  private long nextUndelivered(Watcher watcher) {
-    return watcher.synced ? Math.max(watcher.startRevision(), dispatched + 1) : watcher.next;
-  }
-
-  private void end(Watcher watcher, WatchCanceled canceled) {
-    if (watcher.ended) {
-      return;
+    /** Serves catching-up watches, at most {@link #CATCH_UP_WATCHES_PER_PASS} that can progress. */
+    private boolean catchUp() {
+        int waiting = catchingUp.size();
+        int budget = CATCH_UP_WATCHES_PER_PASS;
+        boolean progressed = false;
+        for (int i = 0; i < waiting && budget > 0; i++) {
+            Watcher watcher = catchingUp.poll();
+            if (catchUpOne(watcher)) {
+                progressed = true;
+                budget--;
+            }
+            if (!watcher.ended && !watcher.synced) {
+                catchingUp.add(watcher);
+            }
+        }
+        return progressed && !catchingUp.isEmpty();
     }
-    watcher.ended = true;
-    watchers.remove(watcher.id());
-    if (watcher.synced) {
-      removeSynced(watcher);
-    } else {
-      catchingUp.remove(watcher);
-    }
-    active.decrementAndGet();
-    watcher.outbox.offer(new Outbox.End(canceled));
-    if (canceled.cause() == WatchCanceled.Cause.CANCELED) {
-      LOG.debug("[{}] {} canceled by its client", nodeId, watcher);
-    } else {
-      LOG.info("[{}] {} ended: {}", nodeId, watcher, canceled.reason());
-    }
-  }
 
-  private static WatchCanceled compacted(long revision, long compact) {
-    return new WatchCanceled(WatchCanceled.Cause.COMPACTED, "required revision " + revision
-        + " has been compacted; compact revision is " + compact, compact, 0);
-  }
+    /** Reads one window of history for {@code watcher}; false when it could not progress. */
+    private boolean catchUpOne(Watcher watcher) {
+        if (!hasRoom(watcher)) {
+            return false;
+        }
+        long from = watcher.next;
+        long to =
+                Math.min(
+                        dispatched,
+                        Math.min(current.revision(), from + settings.catchUpRevisions() - 1));
+        if (to < from) {
+            return false;
+        }
+        SortedMap<Long, List<Change>> history = readHistory(watcher.spec, from, to);
+        long compact = current.compactRevision();
+        if (from < compact) {
+            end(watcher, compacted(from, compact));
+            return true;
+        }
+        watcher.next = to + 1;
+        for (Map.Entry<Long, List<Change>> revision : history.entrySet()) {
+            if (watcher.outbox.pending() >= settings.bufferEvents()) {
+                watcher.next = revision.getKey();
+                break;
+            }
+            List<WatchEvent> events = new ArrayList<>();
+            for (Change change : revision.getValue()) {
+                if (watcher.spec.reports(change.type())) {
+                    events.add(change.toEvent(watcher.spec.prevKv()));
+                }
+            }
+            if (!events.isEmpty()) {
+                watcher.outbox.offer(new Outbox.Events(revision.getKey(), List.copyOf(events)));
+                watcher.quiet = false;
+            }
+        }
+        if (watcher.next > dispatched) {
+            addSynced(watcher);
+        }
+        return true;
+    }
 
-  private static WatchCanceled stopped(String reason, long resume) {
-    return new WatchCanceled(WatchCanceled.Cause.STOPPED,
-        reason + "; resume from revision " + resume, 0, resume);
-  }
+    private boolean hasRoom(Watcher watcher) {
+        if (watcher.outbox.pending() < settings.bufferEvents()) {
+            return true;
+        }
+        watcher.outbox.wakeWhenRoom();
+        return watcher.outbox.pending() < settings.bufferEvents();
+    }
+
+    /** The changes in {@code spec}'s range at revisions {@code from..to}, by revision, keys in order. */
+    private SortedMap<Long, List<Change>> readHistory(WatchSpec spec, long from, long to) {
+        SortedMap<Long, List<Change>> byRevision = new TreeMap<>();
+        current.scanHistories(
+                spec.key(),
+                spec.rangeEnd(),
+                (key, history) ->
+                        history.forEachBetween(
+                                from,
+                                to,
+                                (version, prior) ->
+                                        byRevision
+                                                .computeIfAbsent(
+                                                        version.modRevision(),
+                                                        r -> new ArrayList<>())
+                                                .add(new Change(key, version, prior))));
+        return byRevision;
+    }
+
+    private void tickProgress(Instant now) {
+        if (now.isBefore(nextProgressTick)) {
+            return;
+        }
+        nextProgressTick = now.plus(settings.progressInterval());
+        for (Watcher watcher : List.copyOf(watchers.values())) {
+            if (watcher.synced && watcher.spec.progressNotify() && watcher.quiet) {
+                offerProgress(watcher);
+            }
+            watcher.quiet = true;
+        }
+    }
+
+    /** The first revision {@code watcher} has not been given yet. */
+    private long nextUndelivered(Watcher watcher) {
+        return watcher.synced ? Math.max(watcher.startRevision(), dispatched + 1) : watcher.next;
+    }
+
+    private void end(Watcher watcher, WatchCanceled canceled) {
+        if (watcher.ended) {
+            return;
+        }
+        watcher.ended = true;
+        watchers.remove(watcher.id());
+        if (watcher.synced) {
+            removeSynced(watcher);
+        } else {
+            catchingUp.remove(watcher);
+        }
+        active.decrementAndGet();
+        watcher.outbox.offer(new Outbox.End(canceled));
+        if (canceled.cause() == WatchCanceled.Cause.CANCELED) {
+            LOG.debug("[{}] {} canceled by its client", nodeId, watcher);
+        } else {
+            LOG.info("[{}] {} ended: {}", nodeId, watcher, canceled.reason());
+        }
+    }
+
+    private static WatchCanceled compacted(long revision, long compact) {
+        return new WatchCanceled(
+                WatchCanceled.Cause.COMPACTED,
+                "required revision "
+                        + revision
+                        + " has been compacted; compact revision is "
+                        + compact,
+                compact,
+                0);
+    }
+
+    private static WatchCanceled stopped(String reason, long resume) {
+        return new WatchCanceled(
+                WatchCanceled.Cause.STOPPED,
+                reason + "; resume from revision " + resume,
+                0,
+                resume);
+    }
 }

@@ -20,15 +20,15 @@ import java.util.List;
  */
 public interface WatchListener {
 
-  /**
-   * The changes of one revision that match the watch, ordered by key (in etcd, by the order of
-   * operations in the transaction; revision order across calls is the same). Never empty.
-   */
-  void onEvents(long revision, List<WatchEvent> events);
+    /**
+     * The changes of one revision that match the watch, ordered by key (in etcd, by the order of
+     * operations in the transaction; revision order across calls is the same). Never empty.
+     */
+    void onEvents(long revision, List<WatchEvent> events);
 
-  /** Every event of this watch up to {@code revision} has been reported. */
-  void onProgress(long revision);
+    /** Every event of this watch up to {@code revision} has been reported. */
+    void onProgress(long revision);
 
-  /** The watch ended; nothing follows. */
-  void onCanceled(WatchCanceled canceled);
+    /** The watch ended; nothing follows. */
+    void onCanceled(WatchCanceled canceled);
 }

@@ -19,26 +19,32 @@ import java.time.Duration;
  * @param progressInterval how often a watch that asked for progress notifications gets one
  *     when it reported nothing in the interval (etcd: 10 minutes)
  */
-public record WatchSettings(int bufferEvents, int handoffRevisions, int catchUpRevisions,
-    int maxWatches, Duration progressInterval) {
+public record WatchSettings(
+        int bufferEvents,
+        int handoffRevisions,
+        int catchUpRevisions,
+        int maxWatches,
+        Duration progressInterval) {
 
-  public static final WatchSettings DEFAULT =
-      new WatchSettings(10_000, 16_384, 1_000, 10_000, Duration.ofMinutes(10));
+    public static final WatchSettings DEFAULT =
+            new WatchSettings(10_000, 16_384, 1_000, 10_000, Duration.ofMinutes(10));
 
-  public WatchSettings {
-    positive("bufferEvents", bufferEvents);
-    positive("handoffRevisions", handoffRevisions);
-    positive("catchUpRevisions", catchUpRevisions);
-    positive("maxWatches", maxWatches);
-    if (progressInterval == null || progressInterval.isZero() || progressInterval.isNegative()) {
-      throw new IllegalArgumentException("progressInterval must be a positive duration, got "
-          + progressInterval);
+    public WatchSettings {
+        positive("bufferEvents", bufferEvents);
+        positive("handoffRevisions", handoffRevisions);
+        positive("catchUpRevisions", catchUpRevisions);
+        positive("maxWatches", maxWatches);
+        if (progressInterval == null
+                || progressInterval.isZero()
+                || progressInterval.isNegative()) {
+            throw new IllegalArgumentException(
+                    "progressInterval must be a positive duration, got " + progressInterval);
+        }
     }
-  }
 
-  private static void positive(String name, int value) {
-    if (value <= 0) {
-      throw new IllegalArgumentException(name + " must be positive, got " + value);
+    private static void positive(String name, int value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(name + " must be positive, got " + value);
+        }
     }
-  }
 }

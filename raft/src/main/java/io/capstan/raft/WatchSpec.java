@@ -1,6 +1,7 @@
 package io.capstan.raft;
 
 import com.google.protobuf.ByteString;
+
 import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
@@ -19,39 +20,45 @@ import java.util.Set;
  * @param progressNotify receive a progress notification every progress interval in which the
  *     watch reported nothing
  */
-public record WatchSpec(ByteString key, ByteString rangeEnd, long startRevision, boolean prevKv,
-    Set<Filter> filters, boolean progressNotify) {
+public record WatchSpec(
+        ByteString key,
+        ByteString rangeEnd,
+        long startRevision,
+        boolean prevKv,
+        Set<Filter> filters,
+        boolean progressNotify) {
 
-  /** etcd's watch filters: each one drops one event type. */
-  public enum Filter {
-    NOPUT,
-    NODELETE
-  }
-
-  /** @throws InvalidCommandException when {@code startRevision} is negative */
-  public WatchSpec {
-    Objects.requireNonNull(key, "key");
-    Objects.requireNonNull(rangeEnd, "rangeEnd");
-    filters = Set.copyOf(Objects.requireNonNull(filters, "filters"));
-    if (startRevision < 0) {
-      throw new InvalidCommandException(InvalidCommandException.Reason.MALFORMED,
-          "watch start_revision must not be negative, got " + startRevision);
+    /** etcd's watch filters: each one drops one event type. */
+    public enum Filter {
+        NOPUT,
+        NODELETE
     }
-  }
 
-  /** Every event on {@code key} alone from now on, without previous versions or filters. */
-  public static WatchSpec ofKey(ByteString key) {
-    return new WatchSpec(key, ByteString.EMPTY, 0, false, EnumSet.noneOf(Filter.class), false);
-  }
+    /** @throws InvalidCommandException when {@code startRevision} is negative */
+    public WatchSpec {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(rangeEnd, "rangeEnd");
+        filters = Set.copyOf(Objects.requireNonNull(filters, "filters"));
+        if (startRevision < 0) {
+            throw new InvalidCommandException(
+                    InvalidCommandException.Reason.MALFORMED,
+                    "watch start_revision must not be negative, got " + startRevision);
+        }
+    }
 
-  boolean covers(ByteString candidate) {
-    return MvccStore.inRange(candidate, key, rangeEnd);
-  }
+    /** Every event on {@code key} alone from now on, without previous versions or filters. */
+    public static WatchSpec ofKey(ByteString key) {
+        return new WatchSpec(key, ByteString.EMPTY, 0, false, EnumSet.noneOf(Filter.class), false);
+    }
 
-  boolean reports(WatchEvent.Type type) {
-    return switch (type) {
-      case PUT -> !filters.contains(Filter.NOPUT);
-      case DELETE -> !filters.contains(Filter.NODELETE);
-    };
-  }
+    boolean covers(ByteString candidate) {
+        return MvccStore.inRange(candidate, key, rangeEnd);
+    }
+
+    boolean reports(WatchEvent.Type type) {
+        return switch (type) {
+            case PUT -> !filters.contains(Filter.NOPUT);
+            case DELETE -> !filters.contains(Filter.NODELETE);
+        };
+    }
 }

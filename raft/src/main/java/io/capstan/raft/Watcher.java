@@ -18,70 +18,85 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link WatchHub}'s {@code end}.
  */
 final class Watcher implements Watch {
-  private final WatchHub hub;
-  private final long id;
-  private final long createdRevision;
-  private final long startRevision;
-  private final AtomicBoolean cancelRequested = new AtomicBoolean();
-  final WatchSpec spec;
-  final Outbox outbox;
+    private final WatchHub hub;
+    private final long id;
+    private final long createdRevision;
+    private final long startRevision;
+    private final AtomicBoolean cancelRequested = new AtomicBoolean();
+    final WatchSpec spec;
+    final Outbox outbox;
 
-  // ---- hub thread only ----
-  /** While catching up: the next revision to read from history. */
-  long next;
-  boolean synced;
-  boolean ended;
-  /** No events were offered since the last progress tick. */
-  boolean quiet = true;
-  /** A progress report was asked for while catching up; sent once synced. */
-  boolean progressWanted;
+    // ---- hub thread only ----
+    /** While catching up: the next revision to read from history. */
+    long next;
 
-  Watcher(WatchHub hub, long id, WatchSpec spec, WatchListener listener, long createdRevision,
-      Executor delivery, int bufferEvents) {
-    this.hub = hub;
-    this.id = id;
-    this.spec = spec;
-    this.createdRevision = createdRevision;
-    this.startRevision = spec.startRevision() == 0 ? createdRevision + 1 : spec.startRevision();
-    this.next = startRevision;
-    this.outbox = new Outbox(hub.nodeId() + " watch " + id, listener, delivery,
-        bufferEvents / 2, hub::wake, e -> hub.listenerFailed(this, e));
-  }
+    boolean synced;
+    boolean ended;
 
-  @Override
-  public long id() {
-    return id;
-  }
+    /** No events were offered since the last progress tick. */
+    boolean quiet = true;
 
-  @Override
-  public long createdRevision() {
-    return createdRevision;
-  }
+    /** A progress report was asked for while catching up; sent once synced. */
+    boolean progressWanted;
 
-  @Override
-  public long startRevision() {
-    return startRevision;
-  }
-
-  @Override
-  public void cancel() {
-    if (cancelRequested.compareAndSet(false, true)) {
-      outbox.discard();
-      hub.cancel(this);
+    Watcher(
+            WatchHub hub,
+            long id,
+            WatchSpec spec,
+            WatchListener listener,
+            long createdRevision,
+            Executor delivery,
+            int bufferEvents) {
+        this.hub = hub;
+        this.id = id;
+        this.spec = spec;
+        this.createdRevision = createdRevision;
+        this.startRevision = spec.startRevision() == 0 ? createdRevision + 1 : spec.startRevision();
+        this.next = startRevision;
+        this.outbox =
+                new Outbox(
+                        hub.nodeId() + " watch " + id,
+                        listener,
+                        delivery,
+                        bufferEvents / 2,
+                        hub::wake,
+                        e -> hub.listenerFailed(this, e));
     }
-  }
 
-  @Override
-  public void requestProgress() {
-    hub.requestProgress(this);
-  }
+    @Override
+    public long id() {
+        return id;
+    }
 
-  boolean singleKey() {
-    return spec.rangeEnd().isEmpty();
-  }
+    @Override
+    public long createdRevision() {
+        return createdRevision;
+    }
 
-  @Override
-  public String toString() {
-    return "watch " + id + " from revision " + startRevision;
-  }
+    @Override
+    public long startRevision() {
+        return startRevision;
+    }
+
+    @Override
+    public void cancel() {
+        if (cancelRequested.compareAndSet(false, true)) {
+            outbox.discard();
+            hub.cancel(this);
+        }
+    }
+
+    @Override
+    public void requestProgress() {
+        hub.requestProgress(this);
+    }
+
+    boolean singleKey() {
+        return spec.rangeEnd().isEmpty();
+    }
+
+    @Override
+    public String toString() {
+        return "watch " + id + " from revision " + startRevision;
+    }
 }

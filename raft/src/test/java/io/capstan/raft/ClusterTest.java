@@ -2,6 +2,7 @@ package io.capstan.raft;
 
 import static io.capstan.raft.Ops.put;
 import static io.capstan.raft.Ops.putReq;
+
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -14,6 +15,11 @@ import io.capstan.raft.proto.Failure;
 import io.capstan.raft.proto.LeaseTimeToLiveRequest;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.QueryResult;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,167 +27,212 @@ import java.time.Duration;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** A real 3-member group over Ratis gRPC on loopback: replication, failover, reads, catch-up. */
 @ExtendWith(RaftClusterExtension.class)
 @Timeout(value = 90, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ClusterTest {
 
-  @Test
-  void writesThroughAFollowerReplicateToEveryMember(RaftCluster cluster) {
-    int follower = cluster.anyFollower();
-    CommandResult result = cluster.propose(follower, put("greeting", "hello"));
-    assertEquals(1, result.getRevision());
-    for (int i = 0; i < cluster.size(); i++) {
-      int member = i;
-      await().atMost(RaftCluster.WAIT).until(() ->
-          cluster.get(member, "greeting", ReadConsistency.SERIALIZABLE).isPresent());
+    @Test
+    void writesThroughAFollowerReplicateToEveryMember(RaftCluster cluster) {
+        int follower = cluster.anyFollower();
+        CommandResult result = cluster.propose(follower, put("greeting", "hello"));
+        assertEquals(1, result.getRevision());
+        for (int i = 0; i < cluster.size(); i++) {
+            int member = i;
+            await().atMost(RaftCluster.WAIT)
+                    .until(
+                            () ->
+                                    cluster.get(member, "greeting", ReadConsistency.SERIALIZABLE)
+                                            .isPresent());
+        }
+        cluster.awaitConverged();
     }
-    cluster.awaitConverged();
-  }
 
-  @Test
-  void linearizableReadAfterWriteOnAnyMember(RaftCluster cluster) {
-    cluster.awaitLeader();
-    for (int writer = 0; writer < cluster.size(); writer++) {
-      for (int reader = 0; reader < cluster.size(); reader++) {
-        String value = "w" + writer + "r" + reader;
-        cluster.propose(writer, put("k", value));
-        assertEquals(value, cluster.get(reader, "k", ReadConsistency.LINEARIZABLE).orElseThrow()
-            .getValue().toStringUtf8(), "member " + reader + " read a stale value");
-      }
+    @Test
+    void linearizableReadAfterWriteOnAnyMember(RaftCluster cluster) {
+        cluster.awaitLeader();
+        for (int writer = 0; writer < cluster.size(); writer++) {
+            for (int reader = 0; reader < cluster.size(); reader++) {
+                String value = "w" + writer + "r" + reader;
+                cluster.propose(writer, put("k", value));
+                assertEquals(
+                        value,
+                        cluster.get(reader, "k", ReadConsistency.LINEARIZABLE)
+                                .orElseThrow()
+                                .getValue()
+                                .toStringUtf8(),
+                        "member " + reader + " read a stale value");
+            }
+        }
     }
-  }
 
-  @Test
-  void refusedCommandsChangeNothing(RaftCluster cluster) {
-    cluster.awaitLeader();
-    cluster.propose(0, put("a", "1"));
-    cluster.propose(0, put("a", "2"));
-    cluster.propose(0, Ops.compact(2));
-    long applied = cluster.awaitConverged().revision();
+    @Test
+    void refusedCommandsChangeNothing(RaftCluster cluster) {
+        cluster.awaitLeader();
+        cluster.propose(0, put("a", "1"));
+        cluster.propose(0, put("a", "2"));
+        cluster.propose(0, Ops.compact(2));
+        long applied = cluster.awaitConverged().revision();
 
-    CompletionException invalid = assertThrows(CompletionException.class,
-        () -> cluster.propose(1, put("", "v")));
-    assertInstanceOf(InvalidCommandException.class, invalid.getCause());
+        CompletionException invalid =
+                assertThrows(CompletionException.class, () -> cluster.propose(1, put("", "v")));
+        assertInstanceOf(InvalidCommandException.class, invalid.getCause());
 
-    CompletionException compacted = assertThrows(CompletionException.class, () ->
-        cluster.query(2, Ops.range(Ops.rangeReq("a", "").toBuilder().setRevision(1).build()),
-            ReadConsistency.LINEARIZABLE));
-    KeyspaceException refusal = assertInstanceOf(KeyspaceException.class, compacted.getCause());
-    assertEquals(Failure.Code.COMPACTED, refusal.code());
-    assertEquals(2, refusal.compactRevision());
+        CompletionException compacted =
+                assertThrows(
+                        CompletionException.class,
+                        () ->
+                                cluster.query(
+                                        2,
+                                        Ops.range(
+                                                Ops.rangeReq("a", "").toBuilder()
+                                                        .setRevision(1)
+                                                        .build()),
+                                        ReadConsistency.LINEARIZABLE));
+        KeyspaceException refusal = assertInstanceOf(KeyspaceException.class, compacted.getCause());
+        assertEquals(Failure.Code.COMPACTED, refusal.code());
+        assertEquals(2, refusal.compactRevision());
 
-    CompletionException noLease = assertThrows(CompletionException.class,
-        () -> cluster.propose(1, put(putReq("b", "v").toBuilder().setLease(77).build())));
-    assertInstanceOf(KeyspaceException.class, noLease.getCause());
-    assertEquals(applied, cluster.awaitConverged().revision());
-  }
-
-  @Test
-  void leaderFailoverKeepsServingAndTheOldLeaderCatchesUp(RaftCluster cluster) {
-    int oldLeader = cluster.awaitLeader();
-    cluster.propose(oldLeader, put("before", "1"));
-    cluster.stop(oldLeader);
-
-    int newLeader = cluster.awaitLeader();
-    assertNotEquals(oldLeader, newLeader);
-    int other = cluster.running().stream().filter(i -> i != newLeader).findFirst().orElseThrow();
-    cluster.propose(other, put("after", "2"));
-    assertTrue(cluster.get(newLeader, "before", ReadConsistency.LINEARIZABLE).isPresent());
-
-    cluster.start(oldLeader);
-    cluster.awaitConverged();
-    assertEquals("2", cluster.get(oldLeader, "after", ReadConsistency.SERIALIZABLE).orElseThrow()
-        .getValue().toStringUtf8());
-  }
-
-  @Test
-  void restartedFollowerCatchesUpFromTheLog(RaftCluster cluster) {
-    int follower = cluster.anyFollower();
-    cluster.stop(follower);
-    int leader = cluster.awaitLeader();
-    for (int i = 0; i < 20; i++) {
-      cluster.propose(leader, put("k" + i, "v" + i));
+        CompletionException noLease =
+                assertThrows(
+                        CompletionException.class,
+                        () ->
+                                cluster.propose(
+                                        1, put(putReq("b", "v").toBuilder().setLease(77).build())));
+        assertInstanceOf(KeyspaceException.class, noLease.getCause());
+        assertEquals(applied, cluster.awaitConverged().revision());
     }
-    cluster.start(follower);
-    StateDigest digest = cluster.awaitConverged();
-    assertEquals(20, digest.revision());
-  }
 
-  @Test
-  @RaftClusterExtension.SnapshotTuning
-  void restartedFollowerCatchesUpFromASnapshot(RaftCluster cluster) throws IOException {
-    int follower = cluster.anyFollower();
-    cluster.stop(follower);
-    int leader = cluster.awaitLeader();
-    String value = "x".repeat(512);
-    for (int i = 0; i < 60; i++) {
-      cluster.propose(leader, put("k" + (i % 10), value + i));
-    }
-    // Snapshot the two live members; with small segments and nothing kept, the log behind it
-    // is purged, so the stopped follower can only catch up by installing a snapshot.
-    for (int member : cluster.running()) {
-      long index = cluster.node(member).takeSnapshot().join();
-      assertTrue(index > 0);
-    }
-    assertTrue(snapshotFiles(cluster.dataDir(leader)) > 0);
+    @Test
+    void leaderFailoverKeepsServingAndTheOldLeaderCatchesUp(RaftCluster cluster) {
+        int oldLeader = cluster.awaitLeader();
+        cluster.propose(oldLeader, put("before", "1"));
+        cluster.stop(oldLeader);
 
-    cluster.start(follower);
-    StateDigest digest = cluster.awaitConverged();
-    assertEquals(60, digest.revision());
-    assertTrue(snapshotFiles(cluster.dataDir(follower)) > 0, "the follower installed no snapshot");
-    assertEquals(value + 59, cluster.get(follower, "k9", ReadConsistency.SERIALIZABLE).orElseThrow()
-        .getValue().toStringUtf8());
+        int newLeader = cluster.awaitLeader();
+        assertNotEquals(oldLeader, newLeader);
+        int other =
+                cluster.running().stream().filter(i -> i != newLeader).findFirst().orElseThrow();
+        cluster.propose(other, put("after", "2"));
+        assertTrue(cluster.get(newLeader, "before", ReadConsistency.LINEARIZABLE).isPresent());
 
-    // Everyone restarts from its own snapshot and log.
-    for (int member = 0; member < cluster.size(); member++) {
-      cluster.stop(member);
+        cluster.start(oldLeader);
+        cluster.awaitConverged();
+        assertEquals(
+                "2",
+                cluster.get(oldLeader, "after", ReadConsistency.SERIALIZABLE)
+                        .orElseThrow()
+                        .getValue()
+                        .toStringUtf8());
     }
-    for (int member = 0; member < cluster.size(); member++) {
-      cluster.start(member);
-    }
-    cluster.awaitLeader();
-    assertEquals(digest, cluster.awaitConverged());
-  }
 
-  private static long snapshotFiles(Path dataDir) throws IOException {
-    try (Stream<Path> files = Files.walk(dataDir)) {
-      return files.filter(p -> p.getFileName().toString().matches("snapshot\\.\\d+_\\d+")).count();
+    @Test
+    void restartedFollowerCatchesUpFromTheLog(RaftCluster cluster) {
+        int follower = cluster.anyFollower();
+        cluster.stop(follower);
+        int leader = cluster.awaitLeader();
+        for (int i = 0; i < 20; i++) {
+            cluster.propose(leader, put("k" + i, "v" + i));
+        }
+        cluster.start(follower);
+        StateDigest digest = cluster.awaitConverged();
+        assertEquals(20, digest.revision());
     }
-  }
 
-  @Test
-  void expiredLeaseDeletesItsKeysOnEveryMember(RaftCluster cluster) {
-    int leader = cluster.awaitLeader();
-    long lease = cluster.propose(leader, Ops.grant(0, 1)).getLeaseGrant().getId();
-    long kept = cluster.propose(leader, Ops.grant(0, 1)).getLeaseGrant().getId();
-    cluster.propose(leader, put(putReq("ephemeral", "v").toBuilder().setLease(lease).build()));
-    cluster.propose(leader, put(putReq("renewed", "v").toBuilder().setLease(kept).build()));
-    cluster.propose(leader, put("durable", "v"));
+    @Test
+    @RaftClusterExtension.SnapshotTuning
+    void restartedFollowerCatchesUpFromASnapshot(RaftCluster cluster) throws IOException {
+        int follower = cluster.anyFollower();
+        cluster.stop(follower);
+        int leader = cluster.awaitLeader();
+        String value = "x".repeat(512);
+        for (int i = 0; i < 60; i++) {
+            cluster.propose(leader, put("k" + (i % 10), value + i));
+        }
+        // Snapshot the two live members; with small segments and nothing kept, the log behind it
+        // is purged, so the stopped follower can only catch up by installing a snapshot.
+        for (int member : cluster.running()) {
+            long index = cluster.node(member).takeSnapshot().join();
+            assertTrue(index > 0);
+        }
+        assertTrue(snapshotFiles(cluster.dataDir(leader)) > 0);
 
-    // Keep one lease alive through a follower while the other runs out.
-    int follower = cluster.anyFollower();
-    await().atMost(RaftCluster.WAIT).pollInterval(Duration.ofMillis(200)).until(() -> {
-      cluster.propose(follower, Ops.keepAlive(kept));
-      return cluster.get(follower, "ephemeral", ReadConsistency.LINEARIZABLE).isEmpty();
-    });
-    cluster.propose(follower, Ops.keepAlive(kept));
-    for (int member = 0; member < cluster.size(); member++) {
-      assertTrue(cluster.get(member, "renewed", ReadConsistency.LINEARIZABLE).isPresent());
-      assertTrue(cluster.get(member, "durable", ReadConsistency.LINEARIZABLE).isPresent());
+        cluster.start(follower);
+        StateDigest digest = cluster.awaitConverged();
+        assertEquals(60, digest.revision());
+        assertTrue(
+                snapshotFiles(cluster.dataDir(follower)) > 0, "the follower installed no snapshot");
+        assertEquals(
+                value + 59,
+                cluster.get(follower, "k9", ReadConsistency.SERIALIZABLE)
+                        .orElseThrow()
+                        .getValue()
+                        .toStringUtf8());
+
+        // Everyone restarts from its own snapshot and log.
+        for (int member = 0; member < cluster.size(); member++) {
+            cluster.stop(member);
+        }
+        for (int member = 0; member < cluster.size(); member++) {
+            cluster.start(member);
+        }
+        cluster.awaitLeader();
+        assertEquals(digest, cluster.awaitConverged());
     }
-    QueryResult ttl = cluster.query(follower, Query.newBuilder().setLeaseTimeToLive(
-        LeaseTimeToLiveRequest.newBuilder().setId(lease)).build(), ReadConsistency.LINEARIZABLE);
-    assertEquals(-1, ttl.getLeaseTimeToLive().getTtl());
-    QueryResult alive = cluster.query(follower, Query.newBuilder().setLeaseTimeToLive(
-        LeaseTimeToLiveRequest.newBuilder().setId(kept).setKeys(true)).build(),
-        ReadConsistency.LINEARIZABLE);
-    assertEquals(1, alive.getLeaseTimeToLive().getGrantedTtl());
-    assertEquals(1, alive.getLeaseTimeToLive().getKeysCount());
-    cluster.awaitConverged();
-  }
+
+    private static long snapshotFiles(Path dataDir) throws IOException {
+        try (Stream<Path> files = Files.walk(dataDir)) {
+            return files.filter(p -> p.getFileName().toString().matches("snapshot\\.\\d+_\\d+"))
+                    .count();
+        }
+    }
+
+    @Test
+    void expiredLeaseDeletesItsKeysOnEveryMember(RaftCluster cluster) {
+        int leader = cluster.awaitLeader();
+        long lease = cluster.propose(leader, Ops.grant(0, 1)).getLeaseGrant().getId();
+        long kept = cluster.propose(leader, Ops.grant(0, 1)).getLeaseGrant().getId();
+        cluster.propose(leader, put(putReq("ephemeral", "v").toBuilder().setLease(lease).build()));
+        cluster.propose(leader, put(putReq("renewed", "v").toBuilder().setLease(kept).build()));
+        cluster.propose(leader, put("durable", "v"));
+
+        // Keep one lease alive through a follower while the other runs out.
+        int follower = cluster.anyFollower();
+        await().atMost(RaftCluster.WAIT)
+                .pollInterval(Duration.ofMillis(200))
+                .until(
+                        () -> {
+                            cluster.propose(follower, Ops.keepAlive(kept));
+                            return cluster.get(follower, "ephemeral", ReadConsistency.LINEARIZABLE)
+                                    .isEmpty();
+                        });
+        cluster.propose(follower, Ops.keepAlive(kept));
+        for (int member = 0; member < cluster.size(); member++) {
+            assertTrue(cluster.get(member, "renewed", ReadConsistency.LINEARIZABLE).isPresent());
+            assertTrue(cluster.get(member, "durable", ReadConsistency.LINEARIZABLE).isPresent());
+        }
+        QueryResult ttl =
+                cluster.query(
+                        follower,
+                        Query.newBuilder()
+                                .setLeaseTimeToLive(
+                                        LeaseTimeToLiveRequest.newBuilder().setId(lease))
+                                .build(),
+                        ReadConsistency.LINEARIZABLE);
+        assertEquals(-1, ttl.getLeaseTimeToLive().getTtl());
+        QueryResult alive =
+                cluster.query(
+                        follower,
+                        Query.newBuilder()
+                                .setLeaseTimeToLive(
+                                        LeaseTimeToLiveRequest.newBuilder()
+                                                .setId(kept)
+                                                .setKeys(true))
+                                .build(),
+                        ReadConsistency.LINEARIZABLE);
+        assertEquals(1, alive.getLeaseTimeToLive().getGrantedTtl());
+        assertEquals(1, alive.getLeaseTimeToLive().getKeysCount());
+        cluster.awaitConverged();
+    }
 }

@@ -1,5 +1,10 @@
 package io.capstan.raft;
 
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolutionException;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.annotation.ElementType;
@@ -12,10 +17,6 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.extension.ExtensionContext;
-import org.junit.jupiter.api.extension.ParameterContext;
-import org.junit.jupiter.api.extension.ParameterResolutionException;
-import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
  * Supplies a started 3-member {@link RaftCluster} to any test method parameter of that type:
@@ -24,65 +25,73 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * {@link SnapshotTuning} gets settings that make snapshots and log purging happen quickly.
  */
 final class RaftClusterExtension implements ParameterResolver {
-  private static final ExtensionContext.Namespace NAMESPACE =
-      ExtensionContext.Namespace.create(RaftClusterExtension.class);
+    private static final ExtensionContext.Namespace NAMESPACE =
+            ExtensionContext.Namespace.create(RaftClusterExtension.class);
 
-  /** Small log segments, nothing kept behind a snapshot: lagging members need a snapshot. */
-  @Retention(RetentionPolicy.RUNTIME)
-  @Target(ElementType.METHOD)
-  @interface SnapshotTuning {
-  }
+    /** Small log segments, nothing kept behind a snapshot: lagging members need a snapshot. */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target(ElementType.METHOD)
+    @interface SnapshotTuning {}
 
-  @Override
-  public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
-    return parameter.getParameter().getType() == RaftCluster.class;
-  }
-
-  @Override
-  public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
-    boolean snapshots = context.getRequiredTestMethod().isAnnotationPresent(SnapshotTuning.class);
-    UnaryOperator<RaftSettings.Builder> tune = snapshots
-        ? b -> b.logSegmentBytes(4096).logEntriesKeptAfterSnapshot(0).snapshotThreshold(1_000_000)
-        : UnaryOperator.identity();
-    try {
-      Path root = Files.createTempDirectory("capstan-raft-");
-      RaftCluster cluster = new RaftCluster(root, 3, new GrpcTransportBinding(), tune);
-      context.getStore(NAMESPACE).put("cluster", new Resource(cluster, root));
-      cluster.startAll();
-      return cluster;
-    } catch (IOException e) {
-      throw new ParameterResolutionException("cannot create the cluster's directory", e);
-    }
-  }
-
-  /** Closed by JUnit when the test's extension context closes. */
-  private record Resource(RaftCluster cluster, Path root) implements AutoCloseable {
     @Override
-    public void close() throws IOException {
-      try {
-        cluster.close();
-      } finally {
-        deleteTree(root);
-      }
+    public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+        return parameter.getParameter().getType() == RaftCluster.class;
     }
-  }
 
-  private static void deleteTree(Path root) throws IOException {
-    Files.walkFileTree(root, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        Files.delete(file);
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-        if (e != null) {
-          throw new UncheckedIOException(e);
+    @Override
+    public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+        boolean snapshots =
+                context.getRequiredTestMethod().isAnnotationPresent(SnapshotTuning.class);
+        UnaryOperator<RaftSettings.Builder> tune =
+                snapshots
+                        ? b ->
+                                b.logSegmentBytes(4096)
+                                        .logEntriesKeptAfterSnapshot(0)
+                                        .snapshotThreshold(1_000_000)
+                        : UnaryOperator.identity();
+        try {
+            Path root = Files.createTempDirectory("capstan-raft-");
+            RaftCluster cluster = new RaftCluster(root, 3, new GrpcTransportBinding(), tune);
+            context.getStore(NAMESPACE).put("cluster", new Resource(cluster, root));
+            cluster.startAll();
+            return cluster;
+        } catch (IOException e) {
+            throw new ParameterResolutionException("cannot create the cluster's directory", e);
         }
-        Files.delete(dir);
-        return FileVisitResult.CONTINUE;
-      }
-    });
-  }
+    }
+
+    /** Closed by JUnit when the test's extension context closes. */
+    private record Resource(RaftCluster cluster, Path root) implements AutoCloseable {
+        @Override
+        public void close() throws IOException {
+            try {
+                cluster.close();
+            } finally {
+                deleteTree(root);
+            }
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        Files.walkFileTree(
+                root,
+                new SimpleFileVisitor<>() {
+                    @Override
+                    public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+                            throws IOException {
+                        Files.delete(file);
+                        return FileVisitResult.CONTINUE;
+                    }
+
+                    @Override
+                    public FileVisitResult postVisitDirectory(Path dir, IOException e)
+                            throws IOException {
+                        if (e != null) {
+                            throw new UncheckedIOException(e);
+                        }
+                        Files.delete(dir);
+                        return FileVisitResult.CONTINUE;
+                    }
+                });
+    }
 }

@@ -3,10 +3,14 @@ package io.capstan.raft;
 import static io.capstan.raft.Ops.put;
 import static io.capstan.raft.Ops.putReq;
 import static io.capstan.raft.Ops.rangeReq;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -14,71 +18,83 @@ import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class SnapshotCodecTest {
 
-  private static Keyspace populated() {
-    Keyspace ks = new Keyspace();
-    ks.apply(Ops.grant(9, 60));
-    ks.apply(put("a", "1"));
-    ks.apply(put("a", "2"));
-    ks.apply(put(putReq("leased", "x").toBuilder().setLease(9).build()));
-    ks.apply(put("dead", "x"));
-    ks.apply(Ops.delete("dead"));
-    ks.apply(Ops.compact(2));
-    ks.apply(put("b", "3"));
-    return ks;
-  }
+    private static Keyspace populated() {
+        Keyspace ks = new Keyspace();
+        ks.apply(Ops.grant(9, 60));
+        ks.apply(put("a", "1"));
+        ks.apply(put("a", "2"));
+        ks.apply(put(putReq("leased", "x").toBuilder().setLease(9).build()));
+        ks.apply(put("dead", "x"));
+        ks.apply(Ops.delete("dead"));
+        ks.apply(Ops.compact(2));
+        ks.apply(put("b", "3"));
+        return ks;
+    }
 
-  private static byte[] encode(MvccStore store) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    SnapshotCodec.write(store, out);
-    return out.toByteArray();
-  }
+    private static byte[] encode(MvccStore store) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        SnapshotCodec.write(store, out);
+        return out.toByteArray();
+    }
 
-  @Test
-  void roundTripKeepsHistoryLeasesAndDigest() throws IOException {
-    Keyspace ks = populated();
-    MvccStore restored = SnapshotCodec.read(new ByteArrayInputStream(encode(ks.store)));
+    @Test
+    void roundTripKeepsHistoryLeasesAndDigest() throws IOException {
+        Keyspace ks = populated();
+        MvccStore restored = SnapshotCodec.read(new ByteArrayInputStream(encode(ks.store)));
 
-    assertEquals(ks.store.digestNow(), restored.digestNow());
-    assertEquals(ks.store.revision(), restored.revision());
-    assertEquals(2, restored.compactRevision());
-    assertEquals(List.of(Ops.bytes("leased")), restored.lease(9).keys());
-    assertEquals("2", RangeReader.read(restored, rangeReq("a", ""), 2).getKvs(0).getValue().toStringUtf8());
-    assertEquals(0, RangeReader.read(restored, rangeReq("dead", ""), restored.revision()).getKvsCount());
-    assertEquals(1, RangeReader.read(restored, rangeReq("dead", ""), 4).getKvsCount());
-  }
+        assertEquals(ks.store.digestNow(), restored.digestNow());
+        assertEquals(ks.store.revision(), restored.revision());
+        assertEquals(2, restored.compactRevision());
+        assertEquals(List.of(Ops.bytes("leased")), restored.lease(9).keys());
+        assertEquals(
+                "2",
+                RangeReader.read(restored, rangeReq("a", ""), 2)
+                        .getKvs(0)
+                        .getValue()
+                        .toStringUtf8());
+        assertEquals(
+                0,
+                RangeReader.read(restored, rangeReq("dead", ""), restored.revision())
+                        .getKvsCount());
+        assertEquals(1, RangeReader.read(restored, rangeReq("dead", ""), 4).getKvsCount());
+    }
 
-  @Test
-  void restoredStoreKeepsApplyingLikeTheOriginal() throws IOException {
-    Keyspace original = populated();
-    MvccStore restored = SnapshotCodec.read(new ByteArrayInputStream(encode(original.store)));
-    Applier applier = new Applier(restored, LeaseEvents.NONE, AppliedChanges.NONE);
-    original.apply(Ops.revoke(9));
-    applier.apply(Ops.revoke(9), 100);
-    assertEquals(original.store.digestNow(), restored.digestNow());
-  }
+    @Test
+    void restoredStoreKeepsApplyingLikeTheOriginal() throws IOException {
+        Keyspace original = populated();
+        MvccStore restored = SnapshotCodec.read(new ByteArrayInputStream(encode(original.store)));
+        Applier applier = new Applier(restored, LeaseEvents.NONE, AppliedChanges.NONE);
+        original.apply(Ops.revoke(9));
+        applier.apply(Ops.revoke(9), 100);
+        assertEquals(original.store.digestNow(), restored.digestNow());
+    }
 
-  @Test
-  void digestDiffersWhenStateDiffers() {
-    Keyspace one = populated();
-    Keyspace two = populated();
-    two.apply(put("a", "other"));
-    assertNotEquals(one.store.digestNow(), two.store.digestNow());
-  }
+    @Test
+    void digestDiffersWhenStateDiffers() {
+        Keyspace one = populated();
+        Keyspace two = populated();
+        two.apply(put("a", "other"));
+        assertNotEquals(one.store.digestNow(), two.store.digestNow());
+    }
 
-  @Test
-  void truncatedOrTrailingDataIsAnError() throws IOException {
-    byte[] whole = encode(populated().store);
-    IOException truncated = assertThrows(IOException.class,
-        () -> SnapshotCodec.read(new ByteArrayInputStream(Arrays.copyOf(whole, whole.length - 3))));
-    assertTrue(truncated.getMessage() != null);
-    byte[] longer = Arrays.copyOf(whole, whole.length + 1);
-    assertThrows(IOException.class, () -> SnapshotCodec.read(new ByteArrayInputStream(longer)));
-    assertThrows(IOException.class, () -> SnapshotCodec.read(new ByteArrayInputStream(new byte[0])));
-  }
+    @Test
+    void truncatedOrTrailingDataIsAnError() throws IOException {
+        byte[] whole = encode(populated().store);
+        IOException truncated =
+                assertThrows(
+                        IOException.class,
+                        () ->
+                                SnapshotCodec.read(
+                                        new ByteArrayInputStream(
+                                                Arrays.copyOf(whole, whole.length - 3))));
+        assertTrue(truncated.getMessage() != null);
+        byte[] longer = Arrays.copyOf(whole, whole.length + 1);
+        assertThrows(IOException.class, () -> SnapshotCodec.read(new ByteArrayInputStream(longer)));
+        assertThrows(
+                IOException.class, () -> SnapshotCodec.read(new ByteArrayInputStream(new byte[0])));
+    }
 }
