@@ -36,6 +36,7 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         Settings settings = SettingsLoader.load(Optional.ofNullable(config), System.getenv());
         NodeLogging.setNodeId(settings.node().id());
+        NodeLogging.routeJavaUtilLogging();
 
         // Installed before anything starts, so a signal during start still stops cleanly.
         CompletableFuture<String> stopSignal = StopSignals.install();
