@@ -28,8 +28,15 @@ public record NodeStatus(
         STOPPED
     }
 
-    /** Serving: it knows a leader and has applied everything it knows to be committed. */
+    /**
+     * Serving: it knows a leader and has applied everything it knows to be committed. A new
+     * leader's first entry (index 0 in a fresh group) must be applied too, so a member that has
+     * applied nothing yet is never reported serving in the instant before it learns the commit.
+     */
     public boolean serving() {
-        return role != Role.STOPPED && leaderId.isPresent() && appliedIndex >= commitIndex;
+        return role != Role.STOPPED
+                && leaderId.isPresent()
+                && appliedIndex >= 0
+                && appliedIndex >= commitIndex;
     }
 }
