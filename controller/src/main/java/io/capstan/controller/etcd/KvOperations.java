@@ -74,7 +74,10 @@ final class KvOperations {
         });
     }
 
-    /** Responses of the operations inside carry no header of their own; the transaction's has it all. */
+    /**
+     * The transaction's header is complete; the responses of the operations inside carry only the
+     * revision each saw, as etcd's do (see {@link TxnHeaders}).
+     */
     CompletableFuture<TxnResponse> txn(TxnRequest request) {
         return RaftCalls.guarded(() -> {
             checks.txn(request);
@@ -82,7 +85,7 @@ final class KvOperations {
                     .setTxn(Wire.toRaft(request, io.capstan.raft.proto.TxnRequest.parser()))
                     .build();
             return raft.propose(command).thenApply(result ->
-                    Wire.toEtcd(result.getTxn(), TxnResponse.newBuilder())
+                    TxnHeaders.fill(Wire.toEtcd(result.getTxn(), TxnResponse.newBuilder()), result.getRevision())
                             .setHeader(raft.header(result.getRevision()))
                             .build());
         });

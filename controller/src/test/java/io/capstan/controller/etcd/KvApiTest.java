@@ -209,6 +209,37 @@ class KvApiTest {
 
     @ParameterizedTest
     @EnumSource(Role.class)
+    void txnOperationsCarryTheRevisionEachSaw(Role role, EtcdCluster cluster) throws Exception {
+        KV kv = cluster.jetcd(cluster.member(role)).getKVClient();
+        String prefix = "kv/txn-headers/" + role + "/";
+        get(kv.put(bytes(prefix + "a"), bytes("1")));
+
+        TxnResponse txn = get(kv.txn()
+                .Then(Op.get(bytes(prefix + "a"), GetOption.DEFAULT),
+                        Op.delete(bytes(prefix + "missing"), DeleteOption.DEFAULT),
+                        Op.put(bytes(prefix + "b"), bytes("2"), PutOption.DEFAULT),
+                        Op.get(bytes(prefix + "b"), GetOption.DEFAULT),
+                        Op.txn(new Cmp[] {}, new Op[] {Op.put(bytes(prefix + "c"), bytes("3"), PutOption.DEFAULT)},
+                                new Op[] {}))
+                .commit());
+
+        long revision = txn.getHeader().getRevision();
+        assertEquals(List.of(revision - 1, revision), txn.getGetResponses().stream()
+                .map(response -> response.getHeader().getRevision()).toList(), "a range sees the writes before it");
+        assertEquals(revision - 1, txn.getDeleteResponses().get(0).getHeader().getRevision(),
+                "a delete of nothing before any write sees the revision before the transaction");
+        assertEquals(revision, txn.getPutResponses().get(0).getHeader().getRevision());
+        TxnResponse nested = txn.getTxnResponses().get(0);
+        assertEquals(0, nested.getHeader().getRevision(), "a nested transaction's header is empty, as in etcd");
+        assertEquals(revision, nested.getPutResponses().get(0).getHeader().getRevision());
+
+        TxnResponse readOnly = get(kv.txn().Then(Op.get(bytes(prefix + "a"), GetOption.DEFAULT)).commit());
+        assertEquals(readOnly.getHeader().getRevision(), readOnly.getGetResponses().get(0).getHeader().getRevision());
+        assertTrue(readOnly.getHeader().getRevision() >= revision);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Role.class)
     void putOptionsAndTheLeaseCompareJetcdCannotSend(Role role, EtcdCluster cluster) {
         int member = cluster.member(role);
         KVGrpc.KVBlockingStub kv = KVGrpc.newBlockingStub(cluster.channel(member))

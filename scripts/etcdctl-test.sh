@@ -1,0 +1,440 @@
+#!/usr/bin/env bash
+# etcd compatibility, checked with etcd's own CLI: etcdctl (v3 API, Debian's etcd-client 3.4)
+# drives a fresh local 3-node cluster (scripts/local-cluster.sh: web ports 7481-7483, etcd API
+# ports 23791-23793) twice, once through all three endpoints and once through a single
+# follower, and compares every output with what etcd prints. One line per check, then
+# `etcdctl: N passed, M failed`; the exit status is 1 when a check failed.
+#
+# Installs etcd-client when etcdctl is missing (apt-get; through sudo unless root). Every
+# etcdctl call is bounded by --command-timeout and `timeout`; the cluster runs in a temporary
+# directory that is stopped and removed on exit.
+#
+# Outputs are compared exactly, with three exceptions that vary by nature: the member id in a
+# header (any member may answer a call through several endpoints; through one endpoint it must
+# be that member's), the Raft term (an election may happen during the run), and the figures of
+# `endpoint status` (database size, Raft indexes) and `endpoint health` (latency), checked as
+# patterns.
+#
+# Pending, not run, until their services are served (they answer UNIMPLEMENTED today):
+#   etcdctl watch KEY [--prefix] [--rev N]           Watch
+#   etcdctl member list, endpoint status --cluster    Cluster.MemberList
+#   etcdctl snapshot save FILE                        Maintenance.Snapshot
+#   etcdctl move-leader ID                            Maintenance.MoveLeader
+#   etcdctl check perf                                Watch, Maintenance
+#   etcdctl alarm list, defrag, endpoint hashkv       Maintenance.Alarm, Defragment, HashKV
+#   etcdctl lock NAME, elect NAME                     Watch (etcdctl's concurrency recipes)
+set -uo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export ETCDCTL_API=3
+all_endpoints="127.0.0.1:23791,127.0.0.1:23792,127.0.0.1:23793"
+
+if ! command -v etcdctl >/dev/null; then
+  sudo=()
+  [[ $EUID -ne 0 ]] && sudo=(sudo)
+  echo "etcdctl: not installed; installing etcd-client" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get install -y etcd-client >/dev/null \
+    || { "${sudo[@]}" apt-get update >/dev/null && "${sudo[@]}" apt-get install -y etcd-client >/dev/null; } \
+    || { echo "etcdctl: cannot install etcd-client" >&2; exit 1; }
+fi
+echo "etcdctl: $(etcdctl version | head -n 1)"
+
+for n in 1 2 3; do
+  if curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:748$n/health/live"; then
+    echo "etcdctl: port 748$n already serves a Capstan member; stop that cluster first" >&2
+    exit 1
+  fi
+done
+
+work="$(mktemp -d)"
+cleanup() {
+  timeout 90 "$root/scripts/local-cluster.sh" stop "$work/cluster" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+if ! timeout 300 "$root/scripts/local-cluster.sh" start "$work/cluster" >"$work/start.log" 2>&1; then
+  cat "$work/start.log" >&2
+  echo "etcdctl: the local cluster did not start" >&2
+  exit 1
+fi
+serving=0
+for _ in $(seq 1 120); do
+  serving=0
+  for n in 1 2 3; do
+    curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:748$n/health/ready" && serving=$((serving + 1))
+  done
+  [[ $serving -eq 3 ]] && break
+  sleep 0.5
+done
+if [[ $serving -ne 3 ]]; then
+  echo "etcdctl: the local cluster never had 3 serving members" >&2
+  tail -n 20 "$work"/cluster/n*.log >&2
+  exit 1
+fi
+
+passed=0
+failed=0
+endpoints="$all_endpoints"
+# Member ids (decimal) that may answer through $endpoints; headers show them as "member_id":M.
+answering=()
+
+ctl() {
+  timeout 20 etcdctl --endpoints="$endpoints" --dial-timeout=5s --command-timeout=10s "$@"
+}
+
+# Runs a command; OUT is its stdout then its stderr without the client's retry log lines
+# (etcdctl 3.4 prints endpoint health on stderr), RC its exit status.
+run() {
+  OUT=$("$@" 2>"$work/stderr")
+  RC=$?
+  local err
+  err=$(grep -v '^{"level"' "$work/stderr")
+  if [[ -n "$err" ]]; then
+    OUT="${OUT:+$OUT$'\n'}$err"
+  fi
+  return 0
+}
+
+# Replaces the ids of the members allowed to answer, and the Raft term, with M and T.
+normalise() {
+  local text="$1" id
+  for id in "${answering[@]}"; do
+    text="${text//\"member_id\":$id,/\"member_id\":M,}"
+  done
+  sed -E 's/"raft_term":[0-9]+/"raft_term":T/g' <<<"$text"
+}
+
+record() {
+  local name="$1" ok="$2" want="$3"
+  if [[ "$ok" == yes ]]; then
+    passed=$((passed + 1))
+    echo "ok    $name"
+  else
+    failed=$((failed + 1))
+    echo "FAIL  $name"
+    echo "      want (exit $4): ${want//$'\n'/$'\n'      }"
+    echo "      got  (exit $RC): ${OUT//$'\n'/$'\n'      }"
+  fi
+}
+
+# expect NAME EXIT WANT COMMAND...: the output must equal WANT (after normalise).
+expect() {
+  local name="$1" want_rc="$2" want="$3"
+  shift 3
+  run "$@"
+  OUT=$(normalise "$OUT")
+  local ok=no
+  [[ "$RC" == "$want_rc" && "$OUT" == "$want" ]] && ok=yes
+  record "$name" "$ok" "$want" "$want_rc"
+}
+
+# expect_match NAME EXIT REGEX COMMAND...: for outputs with figures that vary by nature.
+expect_match() {
+  local name="$1" want_rc="$2" pattern="$3"
+  shift 3
+  run "$@"
+  local ok=no
+  [[ "$RC" == "$want_rc" && "$OUT" =~ ^${pattern}$ ]] && ok=yes
+  record "$name" "$ok" "/$pattern/" "$want_rc"
+}
+
+b64() { printf '%s' "$1" | base64 -w0; }
+
+# field NAME: one value from `endpoint status -w fields` output in OUT.
+field() { sed -n -E "s/^\"$1\" : \"?([^\"]*)\"?$/\\1/p" <<<"$OUT" | head -n 1; }
+
+cluster_id=""
+declare -A member_of leader_of
+for port in 23791 23792 23793; do
+  endpoints="127.0.0.1:$port"
+  run ctl endpoint status -w fields
+  member_of[$port]=$(field MemberID)
+  leader_of[$port]=$(field Leader)
+  cluster_id=$(field ClusterID)
+done
+leader_port=""
+follower_port=""
+for port in 23791 23792 23793; do
+  if [[ "${member_of[$port]}" == "${leader_of[$port]}" ]]; then
+    leader_port=$port
+  elif [[ -z "$follower_port" ]]; then
+    follower_port=$port
+  fi
+done
+if [[ -z "$leader_port" || -z "$follower_port" || -z "$cluster_id" ]]; then
+  echo "etcdctl: cannot tell the leader from the followers; endpoint status said: $OUT" >&2
+  exit 1
+fi
+echo "etcdctl: leader 127.0.0.1:$leader_port, follower used alone 127.0.0.1:$follower_port"
+
+header() { echo "{\"cluster_id\":$cluster_id,\"member_id\":M,\"revision\":$1,\"raft_term\":T}"; }
+
+# etcd numbers an empty store's revision 1, so its first write has revision 2.
+endpoints="$all_endpoints"
+answering=("${member_of[@]}")
+expect "empty store is at revision 1" 0 "{\"header\":$(header 1)}" ctl get probe -w json
+
+# suite NAME: every check, on keys under NAME/, through $endpoints.
+suite() {
+  local p="$1" t="[$1]"
+  run ctl get "$p/" --prefix -w json
+  local rev
+  if [[ $RC -ne 0 || "$OUT" != '{"header":'* ]]; then
+    record "$t current revision" no "a header" 0
+    return
+  fi
+  # JSON leaves a revision of 0 out.
+  rev=$(sed -n -E 's/.*"revision":([0-9]+).*/\1/p' <<<"$OUT" | head -n 1)
+  rev=${rev:-0}
+
+  # put and get
+  expect "$t put" 0 "OK" ctl put "$p/a" one
+  local a1=$((rev + 1))
+  expect "$t put -w json" 0 "{\"header\":$(header $((rev + 2)))}" ctl put "$p/b" two -w json
+  expect "$t put --prev-kv" 0 "OK
+$p/b
+two" ctl put "$p/b" two --prev-kv
+  local b=$((rev + 3))
+  expect "$t put c" 0 "OK" ctl put "$p/c" three
+  rev=$((rev + 4))
+  expect "$t get" 0 "$p/a
+one" ctl get "$p/a"
+  expect "$t get -w json" 0 "{\"header\":$(header $rev),\"kvs\":[{\"key\":\"$(b64 "$p/a")\",\"create_revision\":$a1,\"mod_revision\":$a1,\"version\":1,\"value\":\"$(b64 one)\"}],\"count\":1}" \
+    ctl get "$p/a" -w json
+  expect "$t get missing key" 0 "" ctl get "$p/none"
+  expect "$t get --prefix" 0 "$p/a
+one
+$p/b
+two
+$p/c
+three" ctl get "$p/" --prefix
+  expect "$t get --prefix --limit" 0 "$p/a
+one
+$p/b
+two" ctl get "$p/" --prefix --limit 2
+  expect "$t get --limit -w json (more, count)" 0 "{\"header\":$(header $rev),\"kvs\":[{\"key\":\"$(b64 "$p/a")\",\"create_revision\":$a1,\"mod_revision\":$a1,\"version\":1,\"value\":\"$(b64 one)\"}],\"more\":true,\"count\":3}" \
+    ctl get "$p/" --prefix --limit 1 -w json
+  expect "$t get range [a, c)" 0 "$p/a
+one
+$p/b
+two" ctl get "$p/a" "$p/c"
+  expect "$t get --from-key" 0 "$p/b
+two
+$p/c
+three" ctl get "$p/b" --from-key --limit 2
+  expect "$t put a again" 0 "OK" ctl put "$p/a" uno
+  rev=$((rev + 1))
+  local a2=$rev
+  expect "$t get --rev (before the rewrite)" 0 "$p/a
+one" ctl get "$p/a" --rev "$a1"
+  expect "$t get --rev (after)" 0 "$p/a
+uno" ctl get "$p/a" --rev "$a2"
+  expect "$t get --rev (future)" 1 "Error: etcdserver: mvcc: required revision is a future revision" \
+    ctl get "$p/a" --rev $((rev + 1000))
+  expect "$t get --sort-by=MODIFY --order=ASCEND" 0 "$p/b
+two
+$p/c
+three
+$p/a
+uno" ctl get "$p/" --prefix --sort-by=MODIFY --order=ASCEND
+  expect "$t get --sort-by=CREATE --order=DESCEND" 0 "$p/c
+three
+$p/b
+two
+$p/a
+uno" ctl get "$p/" --prefix --sort-by=CREATE --order=DESCEND
+  expect "$t get --sort-by=KEY --order=DESCEND" 0 "$p/c
+three
+$p/b
+two
+$p/a
+uno" ctl get "$p/" --prefix --sort-by=KEY --order=DESCEND
+  expect "$t get --sort-by=VALUE" 0 "$p/c
+three
+$p/b
+two
+$p/a
+uno" ctl get "$p/" --prefix --sort-by=VALUE
+  expect "$t get --sort-by=VERSION --limit 1" 0 "$p/c
+three" ctl get "$p/" --prefix --sort-by=VERSION --limit 1
+  expect "$t get --keys-only" 0 "$p/a
+
+$p/b
+
+$p/c" ctl get "$p/" --prefix --keys-only
+  expect "$t get --print-value-only" 0 "uno
+two
+three" ctl get "$p/" --prefix --print-value-only
+  expect "$t get -w json (version 2, lease 0 left out)" 0 "{\"header\":$(header $rev),\"kvs\":[{\"key\":\"$(b64 "$p/a")\",\"create_revision\":$a1,\"mod_revision\":$a2,\"version\":2,\"value\":\"$(b64 uno)\"}],\"count\":1}" \
+    ctl get "$p/a" -w json
+  expect "$t get empty key" 1 "Error: etcdserver: key is not provided" ctl get ""
+
+  # del
+  expect "$t del" 0 "1" ctl del "$p/c"
+  rev=$((rev + 1))
+  expect "$t del (nothing there)" 0 "0" ctl del "$p/c"
+  expect "$t del -w json (revision unchanged)" 0 "{\"header\":$(header $rev)}" ctl del "$p/c" -w json
+  expect "$t put d/1" 0 "OK" ctl put "$p/d/1" x
+  expect "$t put d/2" 0 "OK" ctl put "$p/d/2" y
+  expect "$t del --prefix --prev-kv" 0 "2
+$p/d/1
+x
+$p/d/2
+y" ctl del "$p/d/" --prefix --prev-kv
+  rev=$((rev + 3))
+  expect "$t get after del --prefix" 0 "" ctl get "$p/d/" --prefix
+
+  # txn, interactive, from stdin
+  expect "$t txn -i (compares hold)" 0 "compares:
+success requests (get, put, del):
+failure requests (get, put, del):
+SUCCESS
+
+OK
+
+$p/a
+uno" ctl txn -i <<EOF
+value("$p/a") = "uno"
+mod("$p/b") = "$b"
+create("$p/none") = "0"
+version("$p/a") > "1"
+
+put $p/t yes
+get $p/a
+
+put $p/t no
+
+EOF
+  rev=$((rev + 1))
+  expect "$t txn -i (a compare fails)" 0 "compares:
+success requests (get, put, del):
+failure requests (get, put, del):
+FAILURE
+
+$p/t
+yes
+
+1
+$p/t
+yes" ctl txn -i <<EOF
+value("$p/a") = "uno"
+mod("$p/b") < "$b"
+
+put $p/t again
+
+get $p/t
+del $p/t --prev-kv
+
+EOF
+  rev=$((rev + 1))
+  # Each response inside a transaction has a header with the revision it saw, as in etcd.
+  expect "$t txn -w json (headers inside)" 0 "{\"header\":$(header $((rev + 1))),\"succeeded\":true,\"responses\":[{\"Response\":{\"ResponseRange\":{\"header\":{\"revision\":$rev},\"kvs\":[{\"key\":\"$(b64 "$p/b")\",\"create_revision\":$((a1 + 1)),\"mod_revision\":$b,\"version\":2,\"value\":\"$(b64 two)\"}],\"count\":1}}},{\"Response\":{\"ResponsePut\":{\"header\":{\"revision\":$((rev + 1))}}}},{\"Response\":{\"ResponseDeleteRange\":{\"header\":{\"revision\":$((rev + 1))}}}}]}" \
+    ctl txn -w json <<EOF
+
+get $p/b
+put $p/u v
+del $p/none
+
+
+EOF
+  rev=$((rev + 1))
+  expect "$t txn (duplicate key)" 1 "Error: etcdserver: duplicate key given in txn request" ctl txn <<EOF
+
+put $p/u 1
+put $p/u 2
+
+
+EOF
+  expect "$t txn (malformed compare)" 3 "Error: malformed comparison: bogus" ctl txn <<EOF
+bogus
+
+
+
+EOF
+
+  # leases
+  run ctl lease grant 60
+  local id=""
+  if [[ $RC -eq 0 && "$OUT" =~ ^lease\ ([0-9a-f]{16})\ granted\ with\ TTL\(60s\)$ ]]; then
+    id="${BASH_REMATCH[1]}"
+  fi
+  record "$t lease grant" "$([[ -n "$id" ]] && echo yes || echo no)" "lease <16 hex digits> granted with TTL(60s)" 0
+  [[ -z "$id" ]] && id=0000000000000000
+  expect "$t put --lease" 0 "OK" ctl put "$p/leased" v --lease="$id"
+  rev=$((rev + 1))
+  expect_match "$t lease timetolive --keys" 0 \
+    "lease $id granted with TTL\(60s\), remaining\((5[0-9]|60)s\), attached keys\(\[$p/leased\]\)" \
+    ctl lease timetolive "$id" --keys
+  expect "$t lease keep-alive --once" 0 "lease $id keepalived with TTL(60)" ctl lease keep-alive --once "$id"
+  expect_match "$t lease keep-alive (stream, first answer)" 124 "lease $id keepalived with TTL\(60\)(
+lease $id keepalived with TTL\(60\))*" \
+    timeout 3 etcdctl --endpoints="$endpoints" --dial-timeout=2s lease keep-alive "$id"
+  expect "$t lease list" 0 "found 1 leases
+$id" ctl lease list
+  expect "$t lease revoke" 0 "lease $id revoked" ctl lease revoke "$id"
+  rev=$((rev + 1))
+  expect "$t key of a revoked lease is gone" 0 "" ctl get "$p/leased"
+  expect "$t lease timetolive (revoked)" 0 "lease $id already expired" ctl lease timetolive "$id"
+  expect "$t lease revoke (revoked)" 1 "Error: failed to revoke lease (etcdserver: requested lease not found)" \
+    ctl lease revoke "$id"
+  expect "$t lease keep-alive --once (revoked)" 2 "Error: etcdserver: requested lease not found" \
+    ctl lease keep-alive --once "$id"
+  expect "$t put --lease (no such lease)" 1 "Error: etcdserver: requested lease not found" \
+    ctl put "$p/x" v --lease=7fffffffffff0001
+  expect "$t lease list (none left)" 0 "found 0 leases" ctl lease list
+  expect "$t lease grant (TTL too large)" 1 "Error: failed to grant lease (etcdserver: too large lease TTL)" \
+    ctl lease grant 9000000001
+
+  # compaction
+  expect "$t compaction" 0 "compacted revision $rev" ctl compaction "$rev"
+  expect "$t get --rev below the compaction" 1 "Error: etcdserver: mvcc: required revision has been compacted" \
+    ctl get "$p/a" --rev "$a1"
+  expect "$t compaction (again)" 1 "Error: etcdserver: mvcc: required revision has been compacted" \
+    ctl compaction "$rev"
+  expect "$t compaction (future)" 1 "Error: etcdserver: mvcc: required revision is a future revision" \
+    ctl compaction $((rev + 1000))
+  expect "$t get at the compaction revision" 0 "$p/a
+uno" ctl get "$p/a" --rev "$rev"
+  expect "$t txn get --rev below the compaction" 1 "Error: etcdserver: mvcc: required revision has been compacted" \
+    ctl txn <<EOF
+
+get $p/a --rev=$a1
+
+
+EOF
+}
+
+# status_line PORT IS_LEADER: etcdctl's simple status line; size and indexes vary.
+status_line() {
+  printf '127\\.0\\.0\\.1:%s, %x, 3\\.5\\.0, [0-9.]+ [kMG]?B, %s, false, [0-9]+, [0-9]+, [0-9]+, ' \
+    "$1" "${member_of[$1]}" "$2"
+}
+is_leader() { [[ "$1" == "$leader_port" ]] && echo true || echo false; }
+# Endpoints answer in any order.
+health_sorted() {
+  ctl endpoint health 2>&1 | grep -v '^{"level"' | sort
+  return "${PIPESTATUS[0]}"
+}
+health_line() { printf '127\\.0\\.0\\.1:%s is healthy: successfully committed proposal: took = [0-9.]+(µs|ms|s)' "$1"; }
+
+suite all
+for port in 23791 23792 23793; do
+  endpoints="127.0.0.1:$port"
+  expect_match "[all] endpoint status 127.0.0.1:$port" 0 "$(status_line "$port" "$(is_leader "$port")")" \
+    ctl endpoint status
+done
+endpoints="$all_endpoints"
+expect_match "[all] endpoint health" 0 "$(health_line 23791)
+$(health_line 23792)
+$(health_line 23793)" health_sorted
+
+endpoints="127.0.0.1:$follower_port"
+answering=("${member_of[$follower_port]}")
+suite follower
+expect_match "[follower] endpoint status" 0 "$(status_line "$follower_port" false)" ctl endpoint status
+expect_match "[follower] endpoint health" 0 "$(health_line "$follower_port")" ctl endpoint health
+
+echo "etcdctl: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
