@@ -32,8 +32,9 @@ import java.util.function.Function;
  * fail alike.
  *
  * <p>Served so far: KV (Range, Put, DeleteRange, Txn, Compact), Lease (Grant, Revoke, KeepAlive,
- * TimeToLive, Leases) and Maintenance.Status; the other Maintenance methods answer UNIMPLEMENTED.
- * Watch, Cluster and the rest of Maintenance join {@link #services()} and the gateway here.
+ * TimeToLive, Leases), Watch (with {@code /v3/watch} streaming JSON lines) and Maintenance.Status;
+ * the other Maintenance methods answer UNIMPLEMENTED. Cluster and the rest of Maintenance join
+ * {@link #services()} and the gateway here.
  *
  * <p>Every answer's header carries etcd's cluster and member ids, derived from the Raft group id
  * and this member's id (see {@code ClusterIdentity}), the keyspace revision and the Raft term.
@@ -49,6 +50,7 @@ public final class EtcdApi {
     private final KvOperations kv;
     private final LeaseOperations leases;
     private final StatusOperation status;
+    private final WatchGateway watchGateway;
     private final List<BindableService> services;
 
     /**
@@ -70,7 +72,9 @@ public final class EtcdApi {
         this.kv = new KvOperations(calls, new RequestChecks(limits));
         this.leases = new LeaseOperations(calls, LeaseOperations.minTtlSeconds(raft.electionTimeoutMax()));
         this.status = new StatusOperation(calls, raft.dataDir(), executor);
-        this.services = List.of(new KvService(kv), new LeaseService(leases), new MaintenanceService(status));
+        this.watchGateway = new WatchGateway(node::watch, calls, executor);
+        this.services = List.of(new KvService(kv), new LeaseService(leases), new MaintenanceService(status),
+                new WatchService(node::watch, calls));
     }
 
     /** The gRPC services, the same instances on every call. */
@@ -103,6 +107,7 @@ public final class EtcdApi {
         routes.add(route(owner, "/v3/lease/leases", list));
         routes.add(route(owner, "/v3/kv/lease/leases", list));
         routes.add(route(owner, "/v3/maintenance/status", unary(StatusRequest.getDefaultInstance(), status::status)));
+        routes.add(route(owner, "/v3/watch", watchGateway));
         return List.copyOf(routes);
     }
 

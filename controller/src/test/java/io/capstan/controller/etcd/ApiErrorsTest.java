@@ -18,14 +18,8 @@ import io.capstan.etcd.api.PutRequest;
 import io.capstan.etcd.api.RangeRequest;
 import io.capstan.etcd.api.RequestOp;
 import io.capstan.etcd.api.TxnRequest;
-import io.capstan.etcd.api.WatchGrpc;
-import io.capstan.etcd.api.WatchRequest;
-import io.capstan.etcd.api.WatchResponse;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.StreamObserver;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -151,26 +145,6 @@ class ApiErrorsTest {
                 MaintenanceGrpc.newBlockingStub(cluster.channel(member)).withDeadlineAfter(30, TimeUnit.SECONDS)
                         .alarm(AlarmRequest.getDefaultInstance()));
         assertEquals(Status.Code.UNIMPLEMENTED, alarm.getStatus().getCode());
-
-        CompletableFuture<Void> watch = new CompletableFuture<>();
-        StreamObserver<WatchRequest> requests = WatchGrpc.newStub(cluster.channel(member)).watch(new StreamObserver<>() {
-            @Override
-            public void onNext(WatchResponse response) {
-            }
-
-            @Override
-            public void onError(Throwable error) {
-                watch.completeExceptionally(error);
-            }
-
-            @Override
-            public void onCompleted() {
-                watch.complete(null);
-            }
-        });
-        requests.onNext(WatchRequest.getDefaultInstance());
-        ExecutionException failed = assertThrows(ExecutionException.class, () -> watch.get(30, TimeUnit.SECONDS));
-        assertEquals(Status.Code.UNIMPLEMENTED, Status.fromThrowable(failed.getCause()).getCode());
     }
 
     private static KVGrpc.KVBlockingStub kv(EtcdCluster cluster, Role role) {

@@ -1,0 +1,435 @@
+package io.capstan.controller.etcd;
+
+import com.google.protobuf.ByteString;
+import io.capstan.etcd.api.WatchCreateRequest;
+import io.capstan.etcd.api.WatchResponse;
+import io.capstan.etcd.api.mvcc.Event;
+import io.capstan.etcd.api.mvcc.KeyValue;
+import io.capstan.raft.InvalidCommandException;
+import io.capstan.raft.Watch;
+import io.capstan.raft.WatchCanceled;
+import io.capstan.raft.WatchEvent;
+import io.capstan.raft.WatchListener;
+import io.capstan.raft.WatchSpec;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One etcd watch stream, whatever carries it (a gRPC call or a gateway response): the watches its
+ * client created, keyed by etcd's per-stream watch id, and the responses it owes, as etcd's
+ * {@code v3rpc/watch.go} words them.
+ *
+ * <p><b>Protocol.</b> A create is answered {@code created=true} with the watch id and the member's
+ * revision before any event of that watch; a watch id above 0 is the client's choice, 0 asks for
+ * the lowest free one (from 0 up, as etcd); a duplicate or a refused request is answered
+ * {@code created=true, canceled=true} with the reason (watch id -1 for a duplicate, as etcd).
+ * Events come one revision per response, its header carrying that revision. A cancel of a live
+ * watch is answered {@code canceled=true}; of an unknown id, not at all. A watch whose start is
+ * compacted is canceled with {@code compact_revision}; one too slow for its client, with the
+ * reason naming the revision to resume from. A progress request is answered, once every watch of
+ * the stream has caught up, by one response with watch id -1 and the lowest revision up to which
+ * every watch reported everything (the member's revision when the stream has no watch).
+ *
+ * <p><b>Flow control.</b> Events and progress notifications wait, on the Raft member's watch
+ * delivery thread that carries them, until the transport is ready; that thread may block (the
+ * watch hub's contract), and the hub then buffers that watch's events up to its bound and cancels
+ * it as too slow. A client that does not read therefore holds one delivery thread per watch until
+ * it reads, cancels or goes away, and never more memory than the hub allows. Control responses
+ * (created, canceled, progress) are small and never wait: their number is bounded by the requests
+ * the transport lets in, which it stops reading while it is not ready.
+ *
+ * <p><b>Threads and states.</b> Every field below the lock, and every call of the
+ * {@link Outbound}, is guarded by {@code lock}: requests arrive on the transport's threads,
+ * listener calls on delivery threads. The stream is open until {@link #close()} (the transport is
+ * gone), after which every watch is canceled and nothing more is sent. A watch entry is
+ * <em>pending</em> while {@link #create} registers it (a cancellation the hub reports reentrantly
+ * then is kept and sent after the created response), <em>live</em> once announced, and
+ * <em>ended</em> once its cancellation was reported.
+ */
+final class WatchStream {
+
+    /** The watch id of a response that answers a progress request for every watch (etcd's InvalidWatchID). */
+    static final long ALL_WATCHES = -1;
+
+    static final String DUPLICATE_ID = "mvcc: duplicate watch ID provided on the WatchStream";
+
+    /** Where a stream's responses go; called under the stream's lock only. */
+    interface Outbound {
+        /** The transport takes a response now without buffering past its own bound. */
+        boolean isReady();
+
+        void send(WatchResponse response);
+    }
+
+    /** Creates watches on the member (the Raft node's {@code watch}). */
+    interface Watches {
+        Watch watch(WatchSpec spec, WatchListener listener);
+    }
+
+    private static final ByteString LOWEST_KEY = ByteString.copyFrom(new byte[] {0});
+
+    private final Watches watches;
+    private final RaftCalls raft;
+    private final Outbound out;
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Signalled when the transport becomes ready, a watch is canceled, or the stream closes. */
+    private final Condition writable = lock.newCondition();
+
+    // ---- guarded by lock ----
+    private final Map<Long, Entry> entries = new HashMap<>();
+    private long nextId;
+    private boolean closed;
+    /** The watches a progress request still waits for, or null when none is under way. */
+    private Set<Entry> progressWaiting;
+    private long progressRevision;
+    /** Progress requests that arrived while one was under way; each gets its own round. */
+    private int progressQueued;
+
+    WatchStream(Watches watches, RaftCalls raft, Outbound out) {
+        this.watches = watches;
+        this.raft = raft;
+        this.out = out;
+    }
+
+    /** Creates one watch and answers it. Never blocks on the client. */
+    void create(WatchCreateRequest request) {
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            long id = request.getWatchId();
+            if (id < 0) {
+                refuse(id, "etcdserver: watch_id must not be negative, got " + id);
+                return;
+            }
+            if (id == 0) {
+                while (entries.containsKey(nextId)) {
+                    nextId++;
+                }
+                id = nextId++;
+            } else if (entries.containsKey(id)) {
+                refuse(ALL_WATCHES, DUPLICATE_ID);
+                return;
+            }
+            Entry entry = new Entry(id, request.getProgressNotify());
+            Watch watch;
+            try {
+                watch = watches.watch(spec(request), entry);
+            } catch (InvalidCommandException | IllegalStateException e) {
+                refuse(id, EtcdErrors.fromRaft(e, raft.status()).getMessage());
+                return;
+            }
+            entry.watch = watch;
+            entry.lastRevision = watch.createdRevision();
+            entries.put(id, entry);
+            out.send(WatchResponse.newBuilder()
+                    .setHeader(raft.header(watch.createdRevision()))
+                    .setWatchId(id)
+                    .setCreated(true)
+                    .build());
+            entry.announced = true;
+            if (entry.early != null) {
+                ended(entry, entry.early);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Cancels the watch {@code id}; its canceled response follows once the member confirms. */
+    void cancel(long id) {
+        lock.lock();
+        try {
+            Entry entry = entries.remove(id);
+            if (entry != null) {
+                entry.cancelRequested = true;
+                entry.watch.cancel();
+                writable.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Asks for one progress response covering every watch of the stream. */
+    void requestProgress() {
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            if (progressWaiting != null) {
+                progressQueued++;
+                return;
+            }
+            startProgressRound();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The transport can take responses again. */
+    void ready() {
+        lock.lock();
+        try {
+            writable.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The transport is gone: cancels every watch; nothing more is sent. Idempotent. */
+    void close() {
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            for (Entry entry : entries.values()) {
+                entry.cancelRequested = true;
+                entry.watch.cancel();
+            }
+            entries.clear();
+            progressWaiting = null;
+            writable.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static WatchSpec spec(WatchCreateRequest request) {
+        // As etcd: an empty key means the lowest key, so an empty key with range end "\0" is every key.
+        ByteString key = request.getKey().isEmpty() ? LOWEST_KEY : request.getKey();
+        Set<WatchSpec.Filter> filters = EnumSet.noneOf(WatchSpec.Filter.class);
+        for (WatchCreateRequest.FilterType filter : request.getFiltersList()) {
+            switch (filter) {
+                case NOPUT -> filters.add(WatchSpec.Filter.NOPUT);
+                case NODELETE -> filters.add(WatchSpec.Filter.NODELETE);
+                // An unknown filter filters nothing, as in etcd.
+                case UNRECOGNIZED -> { }
+            }
+        }
+        return new WatchSpec(key, request.getRangeEnd(), request.getStartRevision(), request.getPrevKv(),
+                filters, request.getProgressNotify());
+    }
+
+    /** Answers a create that made no watch; the member's revision is read first, for the header. */
+    private void refuse(long id, String reason) {
+        raft.currentRevision().handle((revision, error) -> revision == null ? 0L : revision)
+                .thenAccept(revision -> sendControl(WatchResponse.newBuilder()
+                        .setHeader(raft.header(revision))
+                        .setWatchId(id)
+                        .setCreated(true)
+                        .setCanceled(true)
+                        .setCancelReason(reason)
+                        .build()));
+    }
+
+    private void startProgressRound() {
+        if (entries.isEmpty()) {
+            progressWaiting = new HashSet<>();
+            progressRevision = Long.MAX_VALUE;
+            raft.currentRevision().whenComplete((revision, error) -> progressAnswered(revision));
+            return;
+        }
+        progressWaiting = new HashSet<>(entries.values());
+        progressRevision = Long.MAX_VALUE;
+        for (Entry entry : progressWaiting) {
+            entry.progressAsked = true;
+            entry.watch.requestProgress();
+        }
+    }
+
+    /**
+     * The member's revision, for a progress request made while the stream has no watch; null when
+     * the member could not say (it is stopping), which drops the request.
+     */
+    private void progressAnswered(Long revision) {
+        lock.lock();
+        try {
+            if (progressWaiting == null || !progressWaiting.isEmpty()) {
+                return;
+            }
+            if (revision == null) {
+                progressWaiting = null;
+                progressQueued = 0;
+                return;
+            }
+            progressRevision = revision;
+            finishProgressRound();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@code entry} reported everything up to {@code revision}, or ended (revision -1). */
+    private void progressReported(Entry entry, long revision) {
+        entry.progressAsked = false;
+        if (progressWaiting == null || !progressWaiting.remove(entry)) {
+            return;
+        }
+        if (revision >= 0) {
+            progressRevision = Math.min(progressRevision, revision);
+        }
+        if (progressWaiting.isEmpty()) {
+            finishProgressRound();
+        }
+    }
+
+    private void finishProgressRound() {
+        if (progressRevision != Long.MAX_VALUE) {
+            out.send(WatchResponse.newBuilder()
+                    .setHeader(raft.header(progressRevision))
+                    .setWatchId(ALL_WATCHES)
+                    .build());
+            progressWaiting = null;
+        } else {
+            // Every watch ended during the round: ask the member instead.
+            progressWaiting = null;
+            startProgressRound();
+            return;
+        }
+        if (progressQueued > 0) {
+            progressQueued--;
+            startProgressRound();
+        }
+    }
+
+    private void ended(Entry entry, WatchCanceled canceled) {
+        entries.remove(entry.id, entry);
+        progressReported(entry, -1);
+        if (closed) {
+            return;
+        }
+        WatchResponse.Builder response = WatchResponse.newBuilder()
+                .setHeader(raft.header(entry.lastRevision))
+                .setWatchId(entry.id)
+                .setCanceled(true);
+        switch (canceled.cause()) {
+            case CANCELED -> { }
+            case COMPACTED -> response.setCompactRevision(canceled.compactRevision())
+                    .setCancelReason(EtcdErrors.COMPACTED.message());
+            default -> response.setCancelReason(canceled.reason());
+        }
+        out.send(response.build());
+    }
+
+    private void sendControl(WatchResponse response) {
+        lock.lock();
+        try {
+            if (!closed) {
+                out.send(response);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Waits, holding a delivery thread, until the transport is ready; false when the response is
+     * no longer wanted (the watch or the stream ended, or the delivery thread is interrupted).
+     */
+    private boolean awaitWritable(Entry entry) {
+        while (!closed && !entry.cancelRequested && !out.isReady()) {
+            try {
+                writable.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return !closed && !entry.cancelRequested;
+    }
+
+    private static Event event(WatchEvent change) {
+        Event.Builder event = Event.newBuilder()
+                .setType(change.type() == WatchEvent.Type.PUT ? Event.EventType.PUT : Event.EventType.DELETE)
+                .setKv(Wire.toEtcd(change.kv(), KeyValue.newBuilder()));
+        if (change.prevKv() != null) {
+            event.setPrevKv(Wire.toEtcd(change.prevKv(), KeyValue.newBuilder()));
+        }
+        return event.build();
+    }
+
+    /** One watch of this stream and its listener; its mutable fields are guarded by the stream's lock. */
+    private final class Entry implements WatchListener {
+        final long id;
+        final boolean progressNotify;
+        Watch watch;
+        boolean announced;
+        boolean cancelRequested;
+        boolean progressAsked;
+        /** The newest revision reported to the client for this watch. */
+        long lastRevision;
+        /** A cancellation reported before the created response went out. */
+        WatchCanceled early;
+
+        Entry(long id, boolean progressNotify) {
+            this.id = id;
+            this.progressNotify = progressNotify;
+        }
+
+        @Override
+        public void onEvents(long revision, List<WatchEvent> changes) {
+            List<Event> events = new ArrayList<>(changes.size());
+            for (WatchEvent change : changes) {
+                events.add(event(change));
+            }
+            lock.lock();
+            try {
+                if (!awaitWritable(this)) {
+                    return;
+                }
+                lastRevision = revision;
+                out.send(WatchResponse.newBuilder()
+                        .setHeader(raft.header(revision))
+                        .setWatchId(id)
+                        .addAllEvents(events)
+                        .build());
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void onProgress(long revision) {
+            lock.lock();
+            try {
+                if (progressAsked) {
+                    progressReported(this, revision);
+                    return;
+                }
+                if (!progressNotify || !awaitWritable(this)) {
+                    return;
+                }
+                lastRevision = Math.max(lastRevision, revision);
+                out.send(WatchResponse.newBuilder().setHeader(raft.header(revision)).setWatchId(id).build());
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void onCanceled(WatchCanceled canceled) {
+            lock.lock();
+            try {
+                if (announced) {
+                    ended(this, canceled);
+                } else {
+                    early = canceled;
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+}
