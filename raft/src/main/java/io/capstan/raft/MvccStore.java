@@ -41,12 +41,18 @@ final class MvccStore {
     /** As a range end, "\0" means "every key from the start key on". */
     static final ByteString FROM_KEY = ByteString.copyFrom(new byte[] {0});
 
+    /**
+     * The revision of a store nothing was ever written to. As in etcd it is 1, so the first write
+     * gets revision 2 and a read at revision 1 sees the empty keyspace.
+     */
+    static final long EMPTY_REVISION = 1;
+
     private static final Duration STABLE_READ_LIMIT = Duration.ofSeconds(5);
 
     private final ConcurrentSkipListMap<ByteString, KeyHistory> index =
             new ConcurrentSkipListMap<>(KEY_ORDER);
     private final ConcurrentSkipListMap<Long, Lease> leases = new ConcurrentSkipListMap<>();
-    private volatile long revision;
+    private volatile long revision = EMPTY_REVISION;
     private volatile long compactRevision;
 
     /** Odd while the writer is inside a command. */
@@ -60,12 +66,12 @@ final class MvccStore {
 
     // ---- reads: any thread ----
 
-    /** The latest published revision; 0 for an empty store. */
+    /** The latest published revision; {@link #EMPTY_REVISION} for a store never written to. */
     long revision() {
         return revision;
     }
 
-    /** Reads below this revision fail with COMPACTED. */
+    /** Reads below this revision fail with COMPACTED; 0 until the first compaction. */
     long compactRevision() {
         return compactRevision;
     }

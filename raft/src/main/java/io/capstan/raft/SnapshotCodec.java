@@ -78,6 +78,22 @@ final class SnapshotCodec {
         if (header.getFormat() != FORMAT) {
             throw new IOException("snapshot format " + header.getFormat() + " is not " + FORMAT);
         }
+        if (header.getRevision() < MvccStore.EMPTY_REVISION) {
+            throw new IOException(
+                    "snapshot revision "
+                            + header.getRevision()
+                            + " is below "
+                            + MvccStore.EMPTY_REVISION
+                            + ", the revision of an empty store");
+        }
+        if (header.getCompactRevision() < 0
+                || header.getCompactRevision() > header.getRevision()) {
+            throw new IOException(
+                    "snapshot compact revision "
+                            + header.getCompactRevision()
+                            + " is outside 0.."
+                            + header.getRevision());
+        }
         MvccStore store = new MvccStore();
         for (long i = 0; i < header.getLeaseCount(); i++) {
             SnapshotLease lease = SnapshotLease.parseDelimitedFrom(in);

@@ -37,7 +37,7 @@ class ClusterTest {
     void writesThroughAFollowerReplicateToEveryMember(RaftCluster cluster) {
         int follower = cluster.anyFollower();
         CommandResult result = cluster.propose(follower, put("greeting", "hello"));
-        assertEquals(1, result.getRevision());
+        assertEquals(2, result.getRevision());
         for (int i = 0; i < cluster.size(); i++) {
             int member = i;
             await().atMost(RaftCluster.WAIT)
@@ -72,7 +72,7 @@ class ClusterTest {
         cluster.awaitLeader();
         cluster.propose(0, put("a", "1"));
         cluster.propose(0, put("a", "2"));
-        cluster.propose(0, Ops.compact(2));
+        cluster.propose(0, Ops.compact(3));
         long applied = cluster.awaitConverged().revision();
 
         CompletionException invalid =
@@ -87,12 +87,12 @@ class ClusterTest {
                                         2,
                                         Ops.range(
                                                 Ops.rangeReq("a", "").toBuilder()
-                                                        .setRevision(1)
+                                                        .setRevision(2)
                                                         .build()),
                                         ReadConsistency.LINEARIZABLE));
         KeyspaceException refusal = assertInstanceOf(KeyspaceException.class, compacted.getCause());
         assertEquals(Failure.Code.COMPACTED, refusal.code());
-        assertEquals(2, refusal.compactRevision());
+        assertEquals(3, refusal.compactRevision());
 
         CompletionException noLease =
                 assertThrows(
@@ -137,7 +137,7 @@ class ClusterTest {
         }
         cluster.start(follower);
         StateDigest digest = cluster.awaitConverged();
-        assertEquals(20, digest.revision());
+        assertEquals(21, digest.revision());
     }
 
     @Test
@@ -160,7 +160,7 @@ class ClusterTest {
 
         cluster.start(follower);
         StateDigest digest = cluster.awaitConverged();
-        assertEquals(60, digest.revision());
+        assertEquals(61, digest.revision());
         assertTrue(
                 snapshotFiles(cluster.dataDir(follower)) > 0, "the follower installed no snapshot");
         assertEquals(

@@ -53,19 +53,51 @@ class KeyspaceTest {
     }
 
     @Test
+    void anEmptyStoreIsAtRevisionOneAndTheFirstWriteGetsTwo() {
+        assertEquals(1, ks.store.revision());
+        assertEquals(0, ks.store.compactRevision());
+        assertEquals(0, ks.range(rangeReq("a", "z").toBuilder().setRevision(1).build()).getCount());
+        KeyspaceException future =
+                assertThrows(
+                        KeyspaceException.class,
+                        () -> ks.range(rangeReq("a", "").toBuilder().setRevision(2).build()));
+        assertEquals(Failure.Code.FUTURE_REVISION, future.code());
+
+        assertEquals(2, ks.apply(put("a", "1")).getRevision());
+        assertEquals(null, getAt("a", 1));
+        assertEquals("1", getAt("a", 2).getValue().toStringUtf8());
+        assertEquals("1", getAt("a", 0).getValue().toStringUtf8());
+    }
+
+    @Test
+    void compactionOfAFreshStoreFollowsEtcdsRules() {
+        assertEquals(
+                Failure.Code.FUTURE_REVISION, ks.apply(Ops.compact(2)).getFailure().getCode());
+        CommandResult atCurrent = ks.apply(Ops.compact(1));
+        assertTrue(atCurrent.hasCompaction());
+        assertEquals(1, atCurrent.getRevision());
+        assertEquals(1, ks.store.compactRevision());
+        assertEquals(null, getAt("a", 1));
+
+        Failure again = ks.apply(Ops.compact(1)).getFailure();
+        assertEquals(Failure.Code.COMPACTED, again.getCode());
+        assertEquals(1, again.getCompactRevision());
+    }
+
+    @Test
     void eachWriteBumpsTheRevisionByOneAndTracksVersions() {
-        assertEquals(0, ks.store.revision());
-        assertEquals(1, ks.apply(put("a", "1")).getRevision());
-        assertEquals(2, ks.apply(put("a", "2")).getRevision());
-        assertEquals(3, ks.apply(put("b", "x")).getRevision());
+        assertEquals(1, ks.store.revision());
+        assertEquals(2, ks.apply(put("a", "1")).getRevision());
+        assertEquals(3, ks.apply(put("a", "2")).getRevision());
+        assertEquals(4, ks.apply(put("b", "x")).getRevision());
 
         KeyValue a = get("a");
         assertEquals("2", a.getValue().toStringUtf8());
-        assertEquals(1, a.getCreateRevision());
-        assertEquals(2, a.getModRevision());
+        assertEquals(2, a.getCreateRevision());
+        assertEquals(3, a.getModRevision());
         assertEquals(2, a.getVersion());
         KeyValue b = get("b");
-        assertEquals(3, b.getCreateRevision());
+        assertEquals(4, b.getCreateRevision());
         assertEquals(1, b.getVersion());
     }
 
@@ -74,14 +106,14 @@ class KeyspaceTest {
         ks.apply(put("a", "1"));
         ks.apply(put("a", "2"));
         CommandResult deleted = ks.apply(Ops.delete("a"));
-        assertEquals(3, deleted.getRevision());
+        assertEquals(4, deleted.getRevision());
         assertEquals(1, deleted.getDeleteRange().getDeleted());
         assertEquals(null, get("a"));
-        assertEquals("2", getAt("a", 2).getValue().toStringUtf8());
+        assertEquals("2", getAt("a", 3).getValue().toStringUtf8());
 
         ks.apply(put("a", "3"));
         KeyValue again = get("a");
-        assertEquals(4, again.getCreateRevision());
+        assertEquals(5, again.getCreateRevision());
         assertEquals(1, again.getVersion());
     }
 
@@ -90,12 +122,12 @@ class KeyspaceTest {
         ks.apply(put("a", "1"));
         CommandResult missing = ks.apply(Ops.delete("nope"));
         assertEquals(0, missing.getDeleteRange().getDeleted());
-        assertEquals(1, missing.getRevision());
+        assertEquals(2, missing.getRevision());
 
         CommandResult readOnly =
                 ks.apply(txn(List.of(), List.of(op(rangeReq("a", ""))), List.of()));
-        assertEquals(1, readOnly.getRevision());
-        assertEquals(1, ks.store.revision());
+        assertEquals(2, readOnly.getRevision());
+        assertEquals(2, ks.store.revision());
     }
 
     @Test
@@ -125,14 +157,14 @@ class KeyspaceTest {
                                         .setIgnoreValue(true)
                                         .build()));
         assertEquals(Failure.Code.KEY_NOT_FOUND, missing.getFailure().getCode());
-        assertEquals(2, missing.getRevision());
+        assertEquals(3, missing.getRevision());
     }
 
     @Test
     void putWithUnknownLeaseIsRefusedWithoutChangingAnything() {
         CommandResult result = ks.apply(put(putReq("a", "v").toBuilder().setLease(99).build()));
         assertEquals(Failure.Code.LEASE_NOT_FOUND, result.getFailure().getCode());
-        assertEquals(0, ks.store.revision());
+        assertEquals(1, ks.store.revision());
         assertEquals(null, get("a"));
     }
 
@@ -194,10 +226,10 @@ class KeyspaceTest {
 
     @Test
     void sortsByEachTargetAndFiltersByRevisions() {
-        ks.apply(put("a", "3")); // rev 1
-        ks.apply(put("b", "1")); // rev 2
-        ks.apply(put("c", "2")); // rev 3
-        ks.apply(put("a", "4")); // rev 4: a has version 2
+        ks.apply(put("a", "3")); // rev 2
+        ks.apply(put("b", "1")); // rev 3
+        ks.apply(put("c", "2")); // rev 4
+        ks.apply(put("a", "4")); // rev 5: a has version 2
 
         RangeRequest all = rangeReq("a", "z");
         assertEquals(
@@ -240,16 +272,16 @@ class KeyspaceTest {
                         .get(0));
 
         assertEquals(
-                List.of("a", "c"), keys(ks.range(all.toBuilder().setMinModRevision(3).build())));
+                List.of("a", "c"), keys(ks.range(all.toBuilder().setMinModRevision(4).build())));
         assertEquals(
                 List.of("b"),
                 keys(
                         ks.range(
                                 all.toBuilder()
-                                        .setMinCreateRevision(2)
-                                        .setMaxCreateRevision(2)
+                                        .setMinCreateRevision(3)
+                                        .setMaxCreateRevision(3)
                                         .build())));
-        RangeResponse filtered = ks.range(all.toBuilder().setMaxModRevision(2).build());
+        RangeResponse filtered = ks.range(all.toBuilder().setMaxModRevision(3).build());
         assertEquals(List.of("b"), keys(filtered));
         assertEquals(3, filtered.getCount());
     }
@@ -261,11 +293,11 @@ class KeyspaceTest {
         ks.apply(Ops.delete("a"));
         assertEquals(
                 List.of("a", "b"),
-                keys(ks.range(rangeReq("a", "z").toBuilder().setRevision(2).build())));
+                keys(ks.range(rangeReq("a", "z").toBuilder().setRevision(3).build())));
         assertEquals(List.of("b"), keys(ks.range(rangeReq("a", "z"))));
         assertEquals(
                 List.of("a"),
-                keys(ks.range(rangeReq("a", "z").toBuilder().setRevision(1).build())));
+                keys(ks.range(rangeReq("a", "z").toBuilder().setRevision(2).build())));
     }
 
     @Test
@@ -276,20 +308,20 @@ class KeyspaceTest {
         KeyspaceException future =
                 assertThrows(
                         KeyspaceException.class,
-                        () -> ks.range(rangeReq("a", "").toBuilder().setRevision(4).build()));
+                        () -> ks.range(rangeReq("a", "").toBuilder().setRevision(5).build()));
         assertEquals(Failure.Code.FUTURE_REVISION, future.code());
 
-        assertEquals(3, ks.apply(Ops.compact(2)).getRevision());
-        KeyspaceException compacted = assertThrows(KeyspaceException.class, () -> getAt("a", 1));
+        assertEquals(4, ks.apply(Ops.compact(3)).getRevision());
+        KeyspaceException compacted = assertThrows(KeyspaceException.class, () -> getAt("a", 2));
         assertEquals(Failure.Code.COMPACTED, compacted.code());
-        assertEquals(2, compacted.compactRevision());
-        assertEquals("2", getAt("a", 2).getValue().toStringUtf8());
+        assertEquals(3, compacted.compactRevision());
+        assertEquals("2", getAt("a", 3).getValue().toStringUtf8());
         assertEquals("3", get("a").getValue().toStringUtf8());
 
+        assertEquals(Failure.Code.COMPACTED, ks.apply(Ops.compact(3)).getFailure().getCode());
         assertEquals(Failure.Code.COMPACTED, ks.apply(Ops.compact(2)).getFailure().getCode());
-        assertEquals(Failure.Code.COMPACTED, ks.apply(Ops.compact(1)).getFailure().getCode());
-        assertEquals(Failure.Code.FUTURE_REVISION, ks.apply(Ops.compact(9)).getFailure().getCode());
-        assertTrue(ks.apply(Ops.compact(3)).hasCompaction());
+        assertEquals(Failure.Code.FUTURE_REVISION, ks.apply(Ops.compact(10)).getFailure().getCode());
+        assertTrue(ks.apply(Ops.compact(4)).hasCompaction());
     }
 
     @Test
@@ -297,14 +329,14 @@ class KeyspaceTest {
         ks.apply(put("a", "1"));
         ks.apply(put("gone", "x"));
         ks.apply(put("a", "2"));
-        ks.apply(Ops.delete("gone")); // rev 4
-        ks.apply(put("a", "3")); // rev 5
-        ks.apply(Ops.compact(4));
+        ks.apply(Ops.delete("gone")); // rev 5
+        ks.apply(put("a", "3")); // rev 6
+        ks.apply(Ops.compact(5));
         assertEquals(1, ks.store.keyCount());
-        assertEquals("2", getAt("a", 4).getValue().toStringUtf8());
+        assertEquals("2", getAt("a", 5).getValue().toStringUtf8());
         KeyValue a = get("a");
         assertEquals(3, a.getVersion());
-        assertEquals(1, a.getCreateRevision());
+        assertEquals(2, a.getCreateRevision());
     }
 
     @Test
@@ -319,16 +351,16 @@ class KeyspaceTest {
                                         op(putReq("b", "2")),
                                         op(deleteReq("x", ""))),
                                 List.of()));
-        assertEquals(2, result.getRevision());
-        assertEquals(2, get("a").getModRevision());
-        assertEquals(2, get("b").getModRevision());
+        assertEquals(3, result.getRevision());
+        assertEquals(3, get("a").getModRevision());
+        assertEquals(3, get("b").getModRevision());
         assertEquals(null, get("x"));
     }
 
     @Test
     void txnComparesChooseTheBranch() {
-        ks.apply(put("k", "v1")); // rev 1, version 1
-        ks.apply(put("k", "v2")); // rev 2, version 2
+        ks.apply(put("k", "v1")); // rev 2, version 1
+        ks.apply(put("k", "v2")); // rev 3, version 2
 
         assertTrue(
                 succeeded(
@@ -358,13 +390,13 @@ class KeyspaceTest {
                 succeeded(
                         compare("k", CompareResult.LESS)
                                 .setTarget(CompareTarget.MOD)
-                                .setModRevision(3)
+                                .setModRevision(4)
                                 .build()));
         assertTrue(
                 succeeded(
                         compare("k", CompareResult.EQUAL)
                                 .setTarget(CompareTarget.CREATE)
-                                .setCreateRevision(1)
+                                .setCreateRevision(2)
                                 .build()));
         assertTrue(
                 succeeded(
@@ -435,7 +467,7 @@ class KeyspaceTest {
                 "owner-1",
                 txn.getResponses(0).getResponseRange().getKvs(0).getValue().toStringUtf8());
         assertEquals("owner-1", get("lock").getValue().toStringUtf8());
-        assertEquals(1, result.getRevision());
+        assertEquals(2, result.getRevision());
     }
 
     @Test
@@ -463,8 +495,8 @@ class KeyspaceTest {
         assertEquals(2, txn.getResponses(1).getResponseRange().getKvsCount());
         assertTrue(txn.getResponses(2).getResponseTxn().getSucceeded());
         assertEquals("nested", get("c").getValue().toStringUtf8());
-        assertEquals(2, get("c").getModRevision());
-        assertEquals(2, result.getRevision());
+        assertEquals(3, get("c").getModRevision());
+        assertEquals(3, result.getRevision());
     }
 
     @Test
@@ -483,7 +515,7 @@ class KeyspaceTest {
         ks.apply(put("d", "1"));
         // The refused txn left no half-written revision behind for the next write to publish.
         assertEquals(null, get("b"));
-        assertEquals(2, ks.store.revision());
+        assertEquals(3, ks.store.revision());
 
         CommandResult future =
                 ks.apply(
@@ -516,7 +548,7 @@ class KeyspaceTest {
                 result.getDeleteRange().getPrevKvsList().stream()
                         .map(kv -> kv.getValue().toStringUtf8())
                         .toList());
-        assertEquals(4, result.getRevision());
+        assertEquals(5, result.getRevision());
         assertEquals(1, ks.range(rangeReq("a", "z")).getKvsCount());
     }
 
@@ -525,17 +557,17 @@ class KeyspaceTest {
         CommandResult granted = ks.apply(Ops.grant(0, 30));
         long id = granted.getLeaseGrant().getId();
         assertTrue(id > 0);
-        assertEquals(0, granted.getRevision());
+        assertEquals(1, granted.getRevision());
         ks.apply(put(putReq("s/1", "x").toBuilder().setLease(id).build()));
         ks.apply(put(putReq("s/2", "y").toBuilder().setLease(id).build()));
         ks.apply(put("other", "z"));
         assertEquals(List.of(bytes("s/1"), bytes("s/2")), ks.store.lease(id).keys());
 
         CommandResult revoked = ks.apply(Ops.revoke(id));
-        assertEquals(4, revoked.getRevision());
+        assertEquals(5, revoked.getRevision());
         assertEquals(List.of("other"), keys(ks.range(rangeReq("a", "z"))));
-        assertEquals("x", getAt("s/1", 3).getValue().toStringUtf8());
-        assertEquals(null, getAt("s/1", 4));
+        assertEquals("x", getAt("s/1", 4).getValue().toStringUtf8());
+        assertEquals(null, getAt("s/1", 5));
         assertEquals(null, ks.store.lease(id));
         assertEquals(List.of("granted " + id + " 30", "revoked " + id), ks.events);
 
@@ -549,7 +581,7 @@ class KeyspaceTest {
         ks.apply(Ops.grant(5, 10));
         assertEquals(Failure.Code.LEASE_EXISTS, ks.apply(Ops.grant(5, 10)).getFailure().getCode());
         assertEquals(10, ks.apply(Ops.keepAlive(5)).getLeaseKeepAlive().getTtl());
-        assertEquals(0, ks.apply(Ops.revoke(5)).getRevision());
+        assertEquals(1, ks.apply(Ops.revoke(5)).getRevision());
         assertEquals(List.of("granted 5 10", "renewed 5 10", "revoked 5"), ks.events);
     }
 
@@ -575,7 +607,7 @@ class KeyspaceTest {
         ks.apply(put(putReq("b", "v").toBuilder().setLease(2).build()));
         CommandResult expired = ks.apply(Ops.expire(1L, 2L, 3L));
         assertEquals(List.of(1L, 2L), expired.getLeaseExpire().getExpiredList());
-        assertEquals(3, expired.getRevision());
+        assertEquals(4, expired.getRevision());
         assertEquals(0, ks.range(rangeReq("a", "z")).getKvsCount());
     }
 

@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.capstan.raft.proto.SnapshotHeader;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -30,7 +32,7 @@ class SnapshotCodecTest {
         ks.apply(put(putReq("leased", "x").toBuilder().setLease(9).build()));
         ks.apply(put("dead", "x"));
         ks.apply(Ops.delete("dead"));
-        ks.apply(Ops.compact(2));
+        ks.apply(Ops.compact(3));
         ks.apply(put("b", "3"));
         return ks;
     }
@@ -48,11 +50,11 @@ class SnapshotCodecTest {
 
         assertEquals(ks.store.digestNow(), restored.digestNow());
         assertEquals(ks.store.revision(), restored.revision());
-        assertEquals(2, restored.compactRevision());
+        assertEquals(3, restored.compactRevision());
         assertEquals(List.of(Ops.bytes("leased")), restored.lease(9).keys());
         assertEquals(
                 "2",
-                RangeReader.read(restored, rangeReq("a", ""), 2)
+                RangeReader.read(restored, rangeReq("a", ""), 3)
                         .getKvs(0)
                         .getValue()
                         .toStringUtf8());
@@ -60,7 +62,7 @@ class SnapshotCodecTest {
                 0,
                 RangeReader.read(restored, rangeReq("dead", ""), restored.revision())
                         .getKvsCount());
-        assertEquals(1, RangeReader.read(restored, rangeReq("dead", ""), 4).getKvsCount());
+        assertEquals(1, RangeReader.read(restored, rangeReq("dead", ""), 5).getKvsCount());
     }
 
     @Test
@@ -79,6 +81,40 @@ class SnapshotCodecTest {
         Keyspace two = populated();
         two.apply(put("a", "other"));
         assertNotEquals(one.store.digestNow(), two.store.digestNow());
+    }
+
+    @Test
+    void anEmptyStoreRestoresAtRevisionOne() throws IOException {
+        MvccStore restored = SnapshotCodec.read(new ByteArrayInputStream(encode(new MvccStore())));
+        assertEquals(1, restored.revision());
+        assertEquals(0, restored.compactRevision());
+        assertEquals(new MvccStore().digestNow(), restored.digestNow());
+    }
+
+    @Test
+    void headerRevisionsOutsideTheirBoundsAreAnError() throws IOException {
+        IOException belowEmpty =
+                assertThrows(
+                        IOException.class,
+                        () -> SnapshotCodec.read(new ByteArrayInputStream(header(0, 0))));
+        assertTrue(belowEmpty.getMessage().contains("snapshot revision 0"));
+        IOException compactAhead =
+                assertThrows(
+                        IOException.class,
+                        () -> SnapshotCodec.read(new ByteArrayInputStream(header(4, 5))));
+        assertTrue(compactAhead.getMessage().contains("compact revision 5"));
+        assertEquals(4, SnapshotCodec.read(new ByteArrayInputStream(header(4, 4))).revision());
+    }
+
+    private static byte[] header(long revision, long compactRevision) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        SnapshotHeader.newBuilder()
+                .setFormat(SnapshotCodec.FORMAT)
+                .setRevision(revision)
+                .setCompactRevision(compactRevision)
+                .build()
+                .writeDelimitedTo(out);
+        return out.toByteArray();
     }
 
     @Test

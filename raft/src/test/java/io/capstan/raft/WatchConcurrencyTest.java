@@ -153,11 +153,13 @@ class WatchConcurrencyTest {
         long seed = System.nanoTime();
         Random random = new Random(seed);
         WatchedKeyspace ks = keyspace(1_000_000, 16_384, 64);
-        int revisions = 5_000;
+        int writes = 5_000;
+        // Write i (value "v" + i) is at revision i + 1: the empty store is at revision 1.
+        long last = MvccStore.EMPTY_REVISION + writes;
         CompletableFuture<Void> writer =
                 CompletableFuture.runAsync(
                         () -> {
-                            for (int i = 1; i <= revisions; i++) {
+                            for (int i = 1; i <= writes; i++) {
                                 ks.apply(put("k", "v" + i));
                             }
                         },
@@ -167,7 +169,7 @@ class WatchConcurrencyTest {
         for (int i = 1; i <= 20; i++) {
             awaitRevision(ks, i * 200L, writer);
             long current = ks.store().revision();
-            long start = i % 4 == 0 ? 0 : 1 + random.nextInt((int) Math.max(1, current));
+            long start = i % 4 == 0 ? 0 : 2 + random.nextInt((int) Math.max(1, current - 1));
             RecordingListener listener = new RecordingListener();
             watches.add(
                     ks.watch(
@@ -187,17 +189,17 @@ class WatchConcurrencyTest {
             long start = watches.get(i).startRevision();
             RecordingListener listener = listeners.get(i);
             String which = "seed " + seed + ", watch from " + start;
-            await().atMost(WAIT).until(() -> listener.eventCount() >= revisions - start + 1);
+            await().atMost(WAIT).until(() -> listener.eventCount() >= last - start + 1);
             assertEquals(
-                    LongStream.rangeClosed(start, revisions).boxed().toList(),
+                    LongStream.rangeClosed(start, last).boxed().toList(),
                     listener.revisions(),
                     which);
             for (WatchEvent event : listener.events()) {
                 long revision = event.revision();
-                assertEquals("v" + revision, event.kv().getValue().toStringUtf8(), which);
-                if (i % 2 == 1 && revision > 1) {
+                assertEquals("v" + (revision - 1), event.kv().getValue().toStringUtf8(), which);
+                if (i % 2 == 1 && revision > 2) {
                     assertEquals(
-                            "v" + (revision - 1), event.prevKv().getValue().toStringUtf8(), which);
+                            "v" + (revision - 2), event.prevKv().getValue().toStringUtf8(), which);
                 }
             }
             assertEquals(List.of(), listener.violations(), which);
@@ -207,6 +209,7 @@ class WatchConcurrencyTest {
     @Test
     void aStuckListenerNeverBlocksTheApplyPathNorOtherWatches() throws Exception {
         int buffer = 100;
+        long first = MvccStore.EMPTY_REVISION + 1;
         WatchedKeyspace ks = keyspace(buffer, 16_384, 1_000);
         CountDownLatch stuck = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
@@ -214,7 +217,7 @@ class WatchConcurrencyTest {
                 new RecordingListener() {
                     @Override
                     void received(long revision, List<WatchEvent> batch) {
-                        if (revision == 1) {
+                        if (revision == first) {
                             stuck.countDown();
                             try {
                                 release.await();
@@ -227,22 +230,23 @@ class WatchConcurrencyTest {
         RecordingListener fast = new RecordingListener();
         WatchSpec all = WatchHubTest.everything(0);
         List<Watch> both = List.of(ks.watch(all, slow), ks.watch(all, fast));
-        // A progress report means the watch is registered and synced: revision 1 will be live.
+        // A progress report means the watch is registered and synced: the first write will be live.
         both.forEach(Watch::requestProgress);
         await().atMost(WAIT).until(() -> !slow.progress().isEmpty() && !fast.progress().isEmpty());
-        int revisions = 1_000;
+        int writes = 1_000;
+        long last = first + writes - 1;
         try {
             ks.apply(put("k", "v1"));
             assertTrue(
                     stuck.await(WAIT.toSeconds(), TimeUnit.SECONDS),
-                    "the slow listener got revision 1");
+                    "the slow listener got the first write");
 
             // The writer lets the fast watch catch up every 50 revisions (its own choice: the hub
             // never makes it wait), so only the stuck one overflows its buffer.
             CompletableFuture<Void> writer =
                     CompletableFuture.runAsync(
                             () -> {
-                                for (int i = 2; i <= revisions; i++) {
+                                for (int i = 2; i <= writes; i++) {
                                     ks.apply(put("k", "v" + i));
                                     if (i % 50 == 0) {
                                         long written = i;
@@ -254,27 +258,27 @@ class WatchConcurrencyTest {
                             applyThread);
             writer.get(WAIT.toSeconds(), TimeUnit.SECONDS);
             assertEquals(1, release.getCount(), "the writer finished while the listener was stuck");
-            await().atMost(WAIT).until(() -> fast.eventCount() == revisions);
-            assertEquals(LongStream.rangeClosed(1, revisions).boxed().toList(), fast.revisions());
-            assertEquals(List.of(1L), slow.revisions());
+            await().atMost(WAIT).until(() -> fast.eventCount() == writes);
+            assertEquals(LongStream.rangeClosed(first, last).boxed().toList(), fast.revisions());
+            assertEquals(List.of(first), slow.revisions());
         } finally {
             release.countDown();
         }
 
-        // Revision 1 is still counted while its delivery is stuck, so revisions 1..100 filled the
-        // buffer.
+        // The first write is still counted while its delivery is stuck, so it and the 99 after it
+        // filled the buffer.
         WatchCanceled canceled = slow.canceled.get(WAIT.toSeconds(), TimeUnit.SECONDS);
         assertEquals(WatchCanceled.Cause.TOO_SLOW, canceled.cause());
         long resume = canceled.resumeRevision();
-        assertEquals(buffer + 1, resume);
-        assertEquals(LongStream.range(1, resume).boxed().toList(), slow.revisions());
+        assertEquals(first + buffer, resume);
+        assertEquals(LongStream.range(first, resume).boxed().toList(), slow.revisions());
         assertEquals(List.of(), slow.violations());
 
         RecordingListener resumed = new RecordingListener();
         ks.watch(WatchHubTest.everything(resume), resumed);
-        await().atMost(WAIT).until(() -> resumed.eventCount() == revisions - resume + 1);
+        await().atMost(WAIT).until(() -> resumed.eventCount() == last - resume + 1);
         assertEquals(
-                LongStream.rangeClosed(resume, revisions).boxed().toList(), resumed.revisions());
+                LongStream.rangeClosed(resume, last).boxed().toList(), resumed.revisions());
         assertFalse(fast.canceled.isDone());
     }
 

@@ -89,8 +89,8 @@ class WatchHubTest {
         WatchedKeyspace ks = keyspace(DEFAULTS, INLINE);
         RecordingListener listener = new RecordingListener();
         Watch watch = ks.watch(spec("a/", "a0", 0), listener);
-        assertEquals(0, watch.createdRevision());
-        assertEquals(1, watch.startRevision());
+        assertEquals(1, watch.createdRevision());
+        assertEquals(2, watch.startRevision());
         ks.pump();
 
         ks.apply(put("a/1", "v1"));
@@ -105,7 +105,7 @@ class WatchHubTest {
         ks.pump();
         ks.pump();
 
-        assertEquals(List.of(1L, 3L, 4L, 5L), listener.revisions());
+        assertEquals(List.of(2L, 4L, 5L, 6L), listener.revisions());
         List<WatchEvent> events = listener.events();
         assertEquals(
                 List.of(Type.PUT, Type.PUT, Type.DELETE, Type.PUT, Type.PUT),
@@ -114,8 +114,8 @@ class WatchHubTest {
                 KeyValue.newBuilder()
                         .setKey(bytes("a/1"))
                         .setValue(bytes("v1"))
-                        .setCreateRevision(1)
-                        .setModRevision(1)
+                        .setCreateRevision(2)
+                        .setModRevision(2)
                         .setVersion(1)
                         .build(),
                 events.get(0).kv());
@@ -123,13 +123,13 @@ class WatchHubTest {
                 KeyValue.newBuilder()
                         .setKey(bytes("a/1"))
                         .setValue(bytes("v2"))
-                        .setCreateRevision(1)
-                        .setModRevision(3)
+                        .setCreateRevision(2)
+                        .setModRevision(4)
                         .setVersion(2)
                         .build(),
                 events.get(1).kv());
         assertEquals(
-                KeyValue.newBuilder().setKey(bytes("a/1")).setModRevision(4).build(),
+                KeyValue.newBuilder().setKey(bytes("a/1")).setModRevision(5).build(),
                 events.get(2).kv(),
                 "a delete reports the key and the delete's revision only");
         assertEquals(List.of("a/1", "a/1", "a/1", "a/2", "a/3"), keys(listener));
@@ -154,16 +154,16 @@ class WatchHubTest {
         assertEquals(4, events.size());
         assertNull(events.get(0).prevKv());
         assertEquals("v1", events.get(1).prevKv().getValue().toStringUtf8());
-        assertEquals(1, events.get(1).prevKv().getModRevision());
+        assertEquals(2, events.get(1).prevKv().getModRevision());
         assertEquals(Type.DELETE, events.get(2).type());
         assertEquals("v2", events.get(2).prevKv().getValue().toStringUtf8());
-        assertNull(events.get(3).prevKv(), "the key did not exist before revision 4");
-        assertEquals(4, events.get(3).kv().getCreateRevision());
+        assertNull(events.get(3).prevKv(), "the key did not exist before revision 5");
+        assertEquals(5, events.get(3).kv().getCreateRevision());
 
         RecordingListener replayed = new RecordingListener();
-        ks.watch(withPrevKv(spec("k", "", 1)), replayed);
+        ks.watch(withPrevKv(spec("k", "", 2)), replayed);
         RecordingListener bare = new RecordingListener();
-        ks.watch(spec("k", "", 1), bare);
+        ks.watch(spec("k", "", 2), bare);
         ks.pump();
         assertEquals(events, replayed.events());
         assertEquals(live.revisions(), replayed.revisions());
@@ -189,9 +189,9 @@ class WatchHubTest {
         ks.apply(put("k", "2"));
         ks.pump();
 
-        assertEquals(List.of(2L), noPut.revisions());
+        assertEquals(List.of(3L), noPut.revisions());
         assertEquals(Type.DELETE, noPut.events().get(0).type());
-        assertEquals(List.of(1L, 3L), noDelete.revisions());
+        assertEquals(List.of(2L, 4L), noDelete.revisions());
         assertTrue(noDelete.events().stream().allMatch(e -> e.type() == Type.PUT));
     }
 
@@ -232,12 +232,12 @@ class WatchHubTest {
             ks.apply(put("k", "v" + i));
         }
         RecordingListener listener = new RecordingListener();
-        Watch watch = ks.watch(spec("k", "", 2), listener);
-        assertEquals(5, watch.createdRevision());
+        Watch watch = ks.watch(spec("k", "", 3), listener);
+        assertEquals(6, watch.createdRevision());
         ks.apply(put("k", "v6"));
         ks.apply(put("k", "v7"));
         assertTrue(ks.hub.runOnce(), "the replay needs more passes");
-        assertEquals(List.of(2L, 3L), listener.revisions());
+        assertEquals(List.of(3L, 4L), listener.revisions());
         ks.apply(put("k", "v8"));
         assertTrue(ks.hub.runOnce());
         ks.apply(put("k", "v9"));
@@ -245,19 +245,19 @@ class WatchHubTest {
         ks.apply(put("k", "v10"));
         ks.pump();
 
-        assertEquals(range(2, 10), listener.revisions());
+        assertEquals(range(3, 11), listener.revisions());
         assertEquals(
                 List.of("v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10"), values(listener));
 
         RecordingListener future = new RecordingListener();
-        Watch later = ks.watch(spec("k", "", 13), future);
-        assertEquals(13, later.startRevision());
+        Watch later = ks.watch(spec("k", "", 14), future);
+        assertEquals(14, later.startRevision());
         ks.pump();
         for (int i = 11; i <= 14; i++) {
             ks.apply(put("k", "v" + i));
         }
         ks.pump();
-        assertEquals(List.of(13L, 14L), future.revisions());
+        assertEquals(List.of(14L, 15L), future.revisions());
         assertEquals(List.of(), listener.violations());
     }
 
@@ -267,19 +267,19 @@ class WatchHubTest {
         for (int i = 1; i <= 5; i++) {
             ks.apply(put("k", "v" + i));
         }
-        ks.apply(Ops.compact(3));
+        ks.apply(Ops.compact(4));
         RecordingListener tooOld = new RecordingListener();
         RecordingListener atCompaction = new RecordingListener();
-        ks.watch(spec("k", "", 2), tooOld);
-        ks.watch(spec("k", "", 3), atCompaction);
+        ks.watch(spec("k", "", 3), tooOld);
+        ks.watch(spec("k", "", 4), atCompaction);
         ks.pump();
 
         WatchCanceled canceled = tooOld.cancellation();
         assertEquals(Cause.COMPACTED, canceled.cause());
-        assertEquals(3, canceled.compactRevision());
+        assertEquals(4, canceled.compactRevision());
         assertTrue(canceled.reason().contains("compacted"), canceled.reason());
         assertEquals(List.of(), tooOld.revisions());
-        assertEquals(List.of(3L, 4L, 5L), atCompaction.revisions());
+        assertEquals(List.of(4L, 5L, 6L), atCompaction.revisions());
         assertFalse(atCompaction.canceled.isDone());
     }
 
@@ -291,16 +291,16 @@ class WatchHubTest {
             ks.apply(put("k", "v" + i));
         }
         RecordingListener listener = new RecordingListener();
-        ks.watch(spec("k", "", 1), listener);
-        ks.pump(); // replays 1 and 2, then the buffer is full
-        ks.apply(Ops.compact(8));
+        ks.watch(spec("k", "", 2), listener);
+        ks.pump(); // replays 2 and 3, then the buffer is full
+        ks.apply(Ops.compact(9));
         delivery.runAll();
         ks.pump();
         delivery.runAll();
 
-        assertEquals(List.of(1L, 2L), listener.revisions());
+        assertEquals(List.of(2L, 3L), listener.revisions());
         assertEquals(Cause.COMPACTED, listener.cancellation().cause());
-        assertEquals(8, listener.cancellation().compactRevision());
+        assertEquals(9, listener.cancellation().compactRevision());
     }
 
     @Test
@@ -319,19 +319,19 @@ class WatchHubTest {
         ks.pump();
         delivery.runAll();
 
-        assertEquals(List.of(1L, 2L, 3L), slow.revisions(), "what was buffered is still delivered");
+        assertEquals(List.of(2L, 3L, 4L), slow.revisions(), "what was buffered is still delivered");
         WatchCanceled canceled = slow.cancellation();
         assertEquals(Cause.TOO_SLOW, canceled.cause());
-        assertEquals(4, canceled.resumeRevision());
-        assertTrue(canceled.reason().contains("resume from revision 4"), canceled.reason());
-        assertEquals(List.of(5L), other.revisions());
+        assertEquals(5, canceled.resumeRevision());
+        assertTrue(canceled.reason().contains("resume from revision 5"), canceled.reason());
+        assertEquals(List.of(6L), other.revisions());
         assertFalse(other.canceled.isDone());
 
         RecordingListener resumed = new RecordingListener();
         ks.watch(everything(canceled.resumeRevision()), resumed);
         ks.pump();
         delivery.runAll();
-        assertEquals(List.of(4L, 5L), resumed.revisions());
+        assertEquals(List.of(5L, 6L), resumed.revisions());
         assertEquals(List.of(), slow.violations());
     }
 
@@ -351,10 +351,10 @@ class WatchHubTest {
         ks.pump();
         delivery.runAll();
 
-        assertEquals(List.of(1L), listener.revisions());
+        assertEquals(List.of(2L), listener.revisions());
         assertEquals(5, listener.eventCount());
         assertEquals(Cause.TOO_SLOW, listener.cancellation().cause());
-        assertEquals(2, listener.cancellation().resumeRevision());
+        assertEquals(3, listener.cancellation().resumeRevision());
     }
 
     @Test
@@ -371,8 +371,8 @@ class WatchHubTest {
         ks.apply(put("k9", "after"));
         ks.pump();
 
-        assertEquals(ks.expectedEvents(spec, 1), listener.events());
-        assertEquals(ks.expectedRevisions(spec, 1), listener.revisions());
+        assertEquals(ks.expectedEvents(spec, 2), listener.events());
+        assertEquals(ks.expectedRevisions(spec, 2), listener.revisions());
         assertEquals(List.of(), listener.violations());
     }
 
@@ -398,7 +398,7 @@ class WatchHubTest {
         ks.apply(put("k1", "v7"));
         ks.pump();
 
-        assertEquals(range(1, 7), listener.revisions());
+        assertEquals(range(2, 8), listener.revisions());
         List<WatchEvent> events = listener.events();
         for (int i = 1; i <= 7; i++) {
             WatchEvent event = events.get(i - 1);
@@ -406,7 +406,7 @@ class WatchHubTest {
             assertEquals("v" + i, event.kv().getValue().toStringUtf8());
             if (i >= 3) {
                 assertEquals(
-                        "v" + (i - 2), event.prevKv().getValue().toStringUtf8(), "revision " + i);
+                        "v" + (i - 2), event.prevKv().getValue().toStringUtf8(), "revision " + (i + 1));
             }
         }
     }
@@ -429,14 +429,14 @@ class WatchHubTest {
         ks.apply(Ops.txn(List.of(), List.of(op(Ops.deleteReq("c", ""))), List.of()));
         ks.pump();
 
-        assertEquals(List.of(4L, 5L, 6L, 7L), listener.revisions());
+        assertEquals(List.of(5L, 6L, 7L, 8L), listener.revisions());
         List<WatchEvent> events = listener.events();
         assertEquals(
                 List.of(Type.DELETE, Type.DELETE, Type.PUT, Type.DELETE, Type.DELETE),
                 events.stream().map(WatchEvent::type).toList());
         assertEquals(List.of("a", "b", "d", "d", "c"), keys(listener));
         assertEquals("va", events.get(0).prevKv().getValue().toStringUtf8());
-        assertEquals(4, events.get(1).kv().getModRevision(), "one revocation, one revision");
+        assertEquals(5, events.get(1).kv().getModRevision(), "one revocation, one revision");
         assertEquals("vd", events.get(3).prevKv().getValue().toStringUtf8());
         assertEquals("vc", events.get(4).prevKv().getValue().toStringUtf8());
     }
@@ -456,17 +456,17 @@ class WatchHubTest {
 
         clock.advance(Duration.ofSeconds(61));
         ks.pump();
-        assertEquals(List.of(1L), quiet.progress());
+        assertEquals(List.of(2L), quiet.progress());
         assertEquals(List.of(), busy.progress(), "it reported an event in this interval");
         clock.advance(Duration.ofSeconds(61));
         ks.pump();
-        assertEquals(List.of(1L, 1L), quiet.progress());
-        assertEquals(List.of(1L), busy.progress());
+        assertEquals(List.of(2L, 2L), quiet.progress());
+        assertEquals(List.of(2L), busy.progress());
         assertEquals(List.of(), silent.progress(), "it did not ask for progress notifications");
 
         asked.requestProgress();
         ks.pump();
-        assertEquals(List.of(1L), silent.progress());
+        assertEquals(List.of(2L), silent.progress());
     }
 
     @Test
@@ -477,7 +477,7 @@ class WatchHubTest {
             ks.apply(put("k", "v" + i));
         }
         RecordingListener listener = new RecordingListener();
-        Watch watch = ks.watch(spec("k", "", 1), listener);
+        Watch watch = ks.watch(spec("k", "", 2), listener);
         ks.pump();
         watch.requestProgress();
         watch.requestProgress();
@@ -487,8 +487,8 @@ class WatchHubTest {
         ks.pump();
         delivery.runAll();
 
-        assertEquals(range(1, 4), listener.revisions());
-        assertEquals(List.of(4L), listener.progress(), "once, at the revision caught up to");
+        assertEquals(range(2, 5), listener.revisions());
+        assertEquals(List.of(5L), listener.progress(), "once, at the revision caught up to");
         assertEquals(List.of(), listener.violations());
     }
 
@@ -532,7 +532,7 @@ class WatchHubTest {
         ks.pump();
         ks.apply(put("k", "v"));
         ks.pump();
-        assertEquals(List.of(1L), admitted.revisions());
+        assertEquals(List.of(2L), admitted.revisions());
         assertFalse(admitted.canceled.isDone());
     }
 
@@ -555,10 +555,10 @@ class WatchHubTest {
         ks.apply(put("a", "2"));
         ks.pump();
 
-        assertEquals(List.of(1L), failing.revisions());
+        assertEquals(List.of(2L), failing.revisions());
         assertEquals(Cause.LISTENER_FAILED, failing.cancellation().cause());
         assertTrue(failing.cancellation().reason().contains("client gone"));
-        assertEquals(List.of(1L, 2L), healthy.revisions());
+        assertEquals(List.of(2L, 3L), healthy.revisions());
     }
 
     @Test
@@ -572,14 +572,14 @@ class WatchHubTest {
         ks.pump();
         ks.hub.closeNow("member stopping");
 
-        assertEquals(List.of(1L, 2L), synced.revisions());
+        assertEquals(List.of(2L, 3L), synced.revisions());
         assertEquals(Cause.STOPPED, synced.cancellation().cause());
-        assertEquals(3, synced.cancellation().resumeRevision());
+        assertEquals(4, synced.cancellation().resumeRevision());
 
         RecordingListener late = new RecordingListener();
-        ks.watch(spec("a", "", 2), late);
+        ks.watch(spec("a", "", 3), late);
         assertEquals(Cause.STOPPED, late.cancellation().cause());
-        assertEquals(2, late.cancellation().resumeRevision());
+        assertEquals(3, late.cancellation().resumeRevision());
     }
 
     @Test
