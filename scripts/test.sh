@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Capstan's whole test suite on a fresh machine: installs what the tests need,
-# builds every module and runs its unit, cluster and process tests, then drives the
-# launcher the way the README tells a user to.
+# builds every module and runs its unit, cluster and process tests, drives the launcher
+# the way the README tells a user to, then checks etcd compatibility with etcd's own etcdctl.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -9,3 +9,4 @@ cd "$root"
 scripts/install-test-deps.sh
 mvn -B -ntp verify
 scripts/smoke-test.sh
+scripts/etcdctl-test.sh
