@@ -9,20 +9,23 @@
 # etcdctl call is bounded by --command-timeout and `timeout`; the cluster runs in a temporary
 # directory that is stopped and removed on exit.
 #
-# Outputs are compared exactly, with three exceptions that vary by nature: the member id in a
+# Outputs are compared exactly, with exceptions that vary by nature: the member id in a
 # header (any member may answer a call through several endpoints; through one endpoint it must
-# be that member's), the Raft term (an election may happen during the run), and the figures of
+# be that member's), the Raft term (an election may happen during the run), the figures of
 # `endpoint status` (database size, Raft indexes) and `endpoint health` (latency), checked as
-# patterns.
+# patterns, the hash of `endpoint hashkv` (checked equal on every member), and the figures of
+# `check perf`, which depend on the machine: it must finish with its summary and no request
+# error, and its lines are printed.
+#
+# The maintenance checks run last, through all three endpoints: watch (--rev, --prev-kv,
+# --prefix over a transaction), alarm list, defrag, endpoint hashkv, snapshot save (through the
+# follower), move-leader (to that follower, which then leads) and check perf --load=s (60 s).
+#
+# Then membership: member list, endpoint status --cluster, member add of a fourth member that
+# is then started and joins, member remove.
 #
 # Pending, not run, until their services are served (they answer UNIMPLEMENTED today):
-#   etcdctl watch KEY [--prefix] [--rev N]           Watch
-#   etcdctl member list, endpoint status --cluster    Cluster.MemberList
-#   etcdctl snapshot save FILE                        Maintenance.Snapshot
-#   etcdctl move-leader ID                            Maintenance.MoveLeader
-#   etcdctl check perf                                Watch, Maintenance
-#   etcdctl alarm list, defrag, endpoint hashkv       Maintenance.Alarm, Defragment, HashKV
-#   etcdctl lock NAME, elect NAME                     Watch (etcdctl's concurrency recipes)
+#   etcdctl lock NAME, elect NAME                     Lock, Election
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -48,7 +51,11 @@ for n in 1 2 3; do
 done
 
 work="$(mktemp -d)"
+n4_pid=""
 cleanup() {
+  if [[ -n "$n4_pid" ]]; then
+    kill "$n4_pid" 2>/dev/null && timeout 30 tail --pid="$n4_pid" -f /dev/null
+  fi
   timeout 90 "$root/scripts/local-cluster.sh" stop "$work/cluster" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -435,6 +442,167 @@ answering=("${member_of[$follower_port]}")
 suite follower
 expect_match "[follower] endpoint status" 0 "$(status_line "$follower_port" false)" ctl endpoint status
 expect_match "[follower] endpoint health" 0 "$(health_line "$follower_port")" ctl endpoint health
+
+# revision_of KEY: the mod revision of KEY through $endpoints, or empty.
+revision_of() { ctl get "$1" -w json | sed -n -E 's/.*"mod_revision":([0-9]+).*/\1/p'; }
+
+# Maintenance and watch, through every endpoint; the leader moves at the end.
+endpoints="$all_endpoints"
+answering=("${member_of[@]}")
+p="maintenance"
+run ctl put "$p/k" v1
+from=$(revision_of "$p/k")
+# The watch replays from --rev, so the writes below may race its start.
+timeout 8 etcdctl --endpoints="$endpoints" --dial-timeout=5s watch "$p/k" --rev "${from:-1}" --prev-kv \
+  >"$work/watch.out" 2>"$work/watch.err" &
+watch_pid=$!
+run ctl put "$p/k" v2
+run ctl del "$p/k"
+run ctl put "$p/k" v3
+wait "$watch_pid"
+RC=$?
+OUT=$(cat "$work/watch.out"; grep -v '^{"level"' "$work/watch.err")
+want="PUT
+$p/k
+v1
+PUT
+$p/k
+v1
+$p/k
+v2
+DELETE
+$p/k
+v2
+$p/k
+
+PUT
+$p/k
+v3"
+record "[maintenance] watch --rev --prev-kv (in the background, 4 events)" \
+  "$([[ $RC -eq 124 && "$OUT" == "$want" ]] && echo yes || echo no)" "$want" 124
+
+# A transaction's events come in the order of its operations, as etcd emits them.
+run ctl put "$p/t/c" 0
+run ctl put "$p/t/d" 0
+run ctl txn <<TXN
+
+put $p/t/z 1
+del $p/t/c $p/t/y
+put $p/t/b 2
+
+
+TXN
+txn_rev=$(revision_of "$p/t/z")
+expect "[maintenance] watch --prefix over a transaction (operation order)" 124 "PUT
+$p/t/z
+1
+DELETE
+$p/t/c
+
+DELETE
+$p/t/d
+
+PUT
+$p/t/b
+2" timeout 3 etcdctl --endpoints="$endpoints" --dial-timeout=2s watch "$p/t/" --prefix --rev "${txn_rev:-1}"
+
+expect "[maintenance] alarm list (none)" 0 "" ctl alarm list
+expect "[maintenance] defrag" 0 "Finished defragmenting etcd member[127.0.0.1:23791]
+Finished defragmenting etcd member[127.0.0.1:23792]
+Finished defragmenting etcd member[127.0.0.1:23793]" ctl defrag
+
+# Every member hashes the history up to one revision alike; a follower may apply it a moment later.
+hash_rev=$(revision_of "$p/k")
+for _ in $(seq 1 20); do
+  run ctl endpoint hashkv --rev="${hash_rev:-1}"
+  [[ $RC -eq 0 ]] && break
+  sleep 0.5
+done
+hashes=$(sed -n -E 's/^127\.0\.0\.1:2379[1-3], ([0-9]+)$/\1/p' <<<"$OUT" | sort -u)
+record "[maintenance] endpoint hashkv --rev (3 members, one hash)" \
+  "$([[ $RC -eq 0 && $(wc -l <<<"$OUT") -eq 3 && $(wc -l <<<"$hashes") -eq 1 && -n "$hashes" ]] && echo yes || echo no)" \
+  "127.0.0.1:2379N, H (the same H three times)" 0
+
+endpoints="127.0.0.1:$follower_port"
+expect "[maintenance] snapshot save (through the follower)" 0 "Snapshot saved at $work/snapshot.db" \
+  ctl snapshot save "$work/snapshot.db"
+size=$(stat -c %s "$work/snapshot.db" 2>/dev/null || echo 0)
+OUT="$size bytes"
+RC=0
+# etcd's layout: whole 512-byte blocks of data, then its 32-byte SHA-256.
+record "[maintenance] snapshot file: non-empty, 512-byte blocks + sha256" \
+  "$([[ $size -gt 32 && $((size % 512)) -eq 32 ]] && echo yes || echo no)" "N * 512 + 32 bytes" 0
+
+endpoints="$all_endpoints"
+leader_hex=$(printf %x "${member_of[$leader_port]}")
+target_hex=$(printf %x "${member_of[$follower_port]}")
+expect "[maintenance] move-leader (to the follower)" 0 "Leadership transferred from $leader_hex to $target_hex" \
+  ctl move-leader "$target_hex"
+endpoints="127.0.0.1:$follower_port"
+expect_match "[maintenance] endpoint status: the follower now leads" 0 "$(status_line "$follower_port" true)" \
+  ctl endpoint status
+
+# Membership, as etcd does it: list, add a fourth member, start it (it joins by itself), see it
+# listed as started with its client URL, remove it. The list is compared sorted: etcd orders it by id.
+endpoints="$all_endpoints"
+member_line() { printf '%x, started, n%s, http://127.0.0.1:748%s, http://127.0.0.1:2379%s, false' "$1" "$2" "$2" "$2"; }
+three_members=$(for n in 1 2 3; do member_line "${member_of[2379$n]}" "$n"; echo; done | sort)
+members_sorted() {
+  ctl member list 2>&1 | grep -v '^{"level"' | sort
+  return "${PIPESTATUS[0]}"
+}
+expect "[cluster] member list" 0 "$three_members" members_sorted
+# --cluster dials the client URLs the members published, and names each endpoint by its URL.
+expect_match "[cluster] endpoint status --cluster (three members from the list)" 0 \
+  "http://$(status_line 23791 '(true|false)')
+http://$(status_line 23792 '(true|false)')
+http://$(status_line 23793 '(true|false)')" \
+  bash -c "ETCDCTL_API=3 timeout 20 etcdctl --endpoints=$all_endpoints --command-timeout=10s endpoint status --cluster 2>&1 | grep -v '^{\"level\"' | sort"
+cluster_hex=$(printf %16x "$cluster_id")
+run ctl member add n4 --peer-urls=http://127.0.0.1:7484
+n4_hex=""
+if [[ $RC -eq 0 && "$OUT" =~ ^Member\ ([\ 0-9a-f]{16})\ added\ to\ cluster\ $cluster_hex ]]; then
+  n4_hex="${BASH_REMATCH[1]// /}"
+fi
+added_pattern="Member [ 0-9a-f]{16} added to cluster $cluster_hex
+
+ETCD_NAME=\"n4\"
+ETCD_INITIAL_CLUSTER=\"(n[1-4]=http://127\.0\.0\.1:748[1-4],){3}n[1-4]=http://127\.0\.0\.1:748[1-4]\"
+ETCD_INITIAL_ADVERTISE_PEER_URLS=\"http://127\.0\.0\.1:7484\"
+ETCD_INITIAL_CLUSTER_STATE=\"existing\""
+record "[cluster] member add n4" \
+  "$([[ -n "$n4_hex" && "$OUT" =~ ^${added_pattern}$ && "$OUT" == *n4=http://127.0.0.1:7484* ]] && echo yes || echo no)" \
+  "$added_pattern" 0
+CAPSTAN_NODE_ID=n4 CAPSTAN_WEB_PORT=7484 CAPSTAN_API_PORT=23794 CAPSTAN_DATA_DIR="$work/cluster/n4" \
+  CAPSTAN_INITIAL_CLUSTER_STATE=existing \
+  CAPSTAN_PEERS="n1=127.0.0.1:7481,n2=127.0.0.1:7482,n3=127.0.0.1:7483,n4=127.0.0.1:7484" \
+  nohup "$root/scripts/capstan" serve --config "$work/cluster/n1.conf" >"$work/n4.log" 2>&1 &
+n4_pid=$!
+four_members=$( (echo "$three_members"; member_line "0x$n4_hex" 4) | sort)
+for _ in $(seq 1 60); do
+  run members_sorted
+  [[ "$OUT" == "$four_members" ]] && break
+  sleep 1
+done
+expect "[cluster] member list (n4 joined and published its client URL)" 0 "$four_members" members_sorted
+expect "[cluster] member remove n4" 0 "Member $n4_hex removed from cluster $(printf %x "$cluster_id")" \
+  ctl member remove "$n4_hex"
+expect "[cluster] member list (n4 gone)" 0 "$three_members" members_sorted
+expect "[cluster] member remove (unknown id)" 1 "Error: etcdserver: member not found" ctl member remove 1234
+kill "$n4_pid" 2>/dev/null && timeout 30 tail --pid="$n4_pid" -f /dev/null
+n4_pid=""
+
+# Writes for 60 s; its throughput and latency verdicts depend on the machine, so they are printed.
+endpoints="$all_endpoints"
+run timeout 150 etcdctl --endpoints="$endpoints" --dial-timeout=5s check perf --load=s
+# Its progress bar may still be drawing while it prints the summary, so the summary's pieces are
+# picked out wherever they stand.
+perf=$(tr '\r' '\n' <<<"$OUT" | grep -oE '(PASS|FAIL)(: [A-Za-z :]+[0-9.]+( writes/s|s))?|Slowest request took too long: [0-9.]+s|Stddev too high: [0-9.]+s|FAIL: too many errors|FAIL: ERROR.*')
+echo "etcdctl: check perf --load=s (exit $RC) printed:"
+sed 's/^/      /' <<<"$perf"
+record "[maintenance] check perf --load=s finishes with its summary, no request error" \
+  "$([[ "$perf" == *"writes/s"* && "$perf" != *"too many errors"* && "$(tail -n 1 <<<"$perf")" =~ ^(PASS|FAIL)$ ]] && echo yes || echo no)" \
+  "a summary with writes/s, no 'FAIL: too many errors'" 0
 
 echo "etcdctl: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

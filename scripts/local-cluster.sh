@@ -7,7 +7,9 @@
 #
 # Member nN uses web port 748N and etcd API port 2379N. DIR (default ./data/local) holds
 # each member's generated config (nN.conf), data dir (nN/), log (nN.log) and pid file
-# (nN.pid), and the cluster secret the members authenticate each other with.
+# (nN.pid), the cluster secret the members authenticate each other with, and the admin token
+# (admin.token, mode 600) every member's /v1/* and /metrics require:
+#   scripts/capstan cluster status --endpoints http://127.0.0.1:7481 --token-file DIR/admin.token
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,6 +41,7 @@ capstan {
     secret-file = "$dir/cluster.secret"
     grpc-port = 749$n
   }
+  admin.token-file = "$dir/admin.token"
 }
 CONF
 }
@@ -48,6 +51,10 @@ start() {
   if [[ ! -f "$dir/cluster.secret" ]]; then
     (umask 077 && head -c 32 /dev/urandom | base64 >"$dir/cluster.secret")
   fi
+  if [[ ! -f "$dir/admin.token" ]]; then
+    (umask 077 && head -c 32 /dev/urandom | base64 >"$dir/admin.token")
+  fi
+  chmod 600 "$dir/admin.token"
   # Build once here rather than racing three launchers to build the same jar.
   "$root/scripts/capstan" version >/dev/null
   for n in "${members[@]}"; do

@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
         description = "Raft-replicated control-plane daemon speaking the etcd v3 API.",
-        subcommands = {ServeCommand.class, VersionCommand.class, BenchCommand.class})
+        subcommands = {ServeCommand.class, VersionCommand.class, BenchCommand.class, ClusterCommand.class,
+                SnapshotCommand.class, HealthCommand.class, RecoverCommand.class})
 final class CapstanCommand implements Runnable {
 
     @picocli.CommandLine.Spec

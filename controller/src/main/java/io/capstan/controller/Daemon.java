@@ -1,5 +1,6 @@
 package io.capstan.controller;
 
+import io.capstan.controller.admin.AdminApi;
 import io.capstan.controller.config.ClusterSettings;
 import io.capstan.controller.config.Settings;
 import io.capstan.controller.lifecycle.Component;
@@ -8,6 +9,8 @@ import io.capstan.controller.lifecycle.Lifecycle;
 import io.capstan.controller.etcd.ApiLimits;
 import io.capstan.controller.etcd.ApiServer;
 import io.capstan.controller.etcd.EtcdApi;
+import io.capstan.controller.telemetry.GrpcRequestIds;
+import io.capstan.controller.telemetry.Metrics;
 import io.capstan.raft.GrpcTransportBinding;
 import io.capstan.raft.Limits;
 import io.capstan.raft.NodeStatus;
@@ -21,9 +24,7 @@ import io.capstan.web.WebServer;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -44,7 +45,10 @@ import java.util.function.UnaryOperator;
  * </pre>
  *
  * <p>{@code api} is the etcd v3 gRPC server on the api port; etcd's JSON gateway routes on
- * the web port are gated by it.
+ * the web port are gated by it. {@code GET /metrics} is served once the web layer runs; the
+ * {@link Metrics} behind it also observe every web request and gRPC call. The admin API
+ * ({@code /v1/...}, see {@link AdminApi}) is gated by {@code raft}; with an admin token
+ * configured, it and {@code /metrics} need the token.
  *
  * <p>Raft's peer messages travel through the web layer, so Raft starts only once the web
  * layer's listener is bound, and stops before it. Peer routes are gated by the transport
@@ -63,6 +67,7 @@ final class Daemon {
 
     private final WebServer web;
     private final RaftNode raft;
+    private final AdminApi admin;
     private final Lifecycle lifecycle;
 
     private Daemon(Settings settings, UnaryOperator<Component> decorate) {
@@ -85,25 +90,45 @@ final class Daemon {
             raftDependency = WEB;
         }
         this.raft = new RaftNode(settings.raft(), binding, Clock.systemUTC());
-        graph.add(decorate.apply(
-                new ComponentAdapter(RAFT, Set.of(raftDependency), raft::start, () -> raft.stop().join())));
+        this.admin = new AdminApi(raft, settings.admin(), settings.cluster().groupId(),
+                settings.cluster().transport() == ClusterSettings.Transport.WEB, Clock.systemUTC());
+        routes.addAll(admin.routes(gate(RAFT)));
+        // The admin API samples this member's leader while Raft runs.
+        graph.add(decorate.apply(new ComponentAdapter(RAFT, Set.of(raftDependency),
+                () -> raft.start().thenRun(admin::start), () -> {
+                    admin.stop();
+                    raft.stop().join();
+                })));
+        Metrics metrics = new Metrics(raft, Clock.systemUTC());
+        routes.add(metrics.route(gate(WEB)));
 
         Limits limits = settings.raft().limits();
-        ApiLimits apiLimits = new ApiLimits(limits.maxRequestBytes(), limits.maxTxnOps());
+        ApiLimits apiLimits = new ApiLimits(limits.maxRequestBytes(), limits.maxTxnOps(),
+                settings.api().maxWatchesPerStream());
         ExecutorService apiThreads = Executors.newFixedThreadPool(API_THREADS, apiThreadFactory());
         EtcdApi etcd = new EtcdApi(raft, settings.raft(), apiLimits, apiThreads);
         routes.addAll(etcd.gatewayRoutes(gate(API)));
         ApiServer api = new ApiServer(settings.api().host(), settings.api().port(), apiLimits, etcd.services(),
-                apiThreads, settings.lifecycle().stopTimeout().dividedBy(4));
-        graph.add(decorate.apply(new ComponentAdapter(API, Set.of(RAFT), api::start, () -> {
+                List.of(metrics.grpcCalls(), new GrpcRequestIds()), apiThreads,
+                settings.lifecycle().stopTimeout().dividedBy(4));
+        String advertisedHost = settings.node().host();
+        // Publishing waits for a leader, which the api component must not: readiness is not quorum.
+        graph.add(decorate.apply(new ComponentAdapter(API, Set.of(RAFT), () -> api.start().thenAccept(bound ->
+                raft.publish(List.of("http://" + hostForUrl(advertisedHost) + ":" + bound.getPort()))), () -> {
             api.stop();
             apiThreads.shutdown();
         })));
 
+        // The admin token guards /v1/* and /metrics, whoever declared them.
+        routes.replaceAll(admin::guarded);
         // /health/ready is only probed once the listener is bound, after the constructor returned.
-        this.web = new WebServer(settings.web(), routes, this::readiness);
+        this.web = new WebServer(settings.web(), routes, this::readiness, metrics.httpRequests());
         graph.add(decorate.apply(new ComponentAdapter(WEB, Set.of(), web::start, web::stop)));
         this.lifecycle = graph.build();
+    }
+
+    private static String hostForUrl(String host) {
+        return host.contains(":") ? "[" + host + "]" : host;
     }
 
     private static ThreadFactory apiThreadFactory() {
@@ -144,6 +169,19 @@ final class Daemon {
         return lifecycle.states();
     }
 
+    /** Whether every component is RUNNING and no stop has begun. */
+    boolean isRunning() {
+        return lifecycle.isRunning();
+    }
+
+    /** The Raft role, leader and term on one line, e.g. {@code raft follower, leader n1, term 3}. */
+    String raftSummary() {
+        NodeStatus status = raft.status();
+        return "raft " + AdminApi.roleName(status.role()) + ", "
+                + status.leaderId().map(leader -> "leader " + leader).orElse("no leader")
+                + ", term " + status.term();
+    }
+
     /** Open while the named component is RUNNING. */
     private Gate gate(String component) {
         return new Gate() {
@@ -159,32 +197,12 @@ final class Daemon {
         };
     }
 
-    /** etcd's and Raft's words: Ratis calls a non-voting member a listener, operators say learner. */
-    private static String roleName(NodeStatus.Role role) {
-        return role == NodeStatus.Role.LISTENER ? "learner" : role.name().toLowerCase(Locale.ROOT);
-    }
-
     /**
-     * Ready (serving) when every component is RUNNING and this member knows a leader and has
-     * applied what it knows to be committed; the body lists each component's state and the
-     * Raft details.
+     * Ready (serving) when every component is RUNNING and this member knows a leader (or lost it
+     * no longer than {@code capstan.raft.max-leaderless} ago) and has applied what it knows to be
+     * committed; the body lists each component's state, the Raft details and each check.
      */
     private Readiness readiness() {
-        Map<String, Object> components = new LinkedHashMap<>();
-        lifecycle.states().forEach((name, state) -> components.put(name, state.name()));
-        NodeStatus status = raft.status();
-        Map<String, Object> raftDetails = new LinkedHashMap<>();
-        raftDetails.put("role", roleName(status.role()));
-        raftDetails.put("term", status.term());
-        raftDetails.put("leader", status.leaderId().orElse(null));
-        raftDetails.put("commitIndex", status.commitIndex());
-        raftDetails.put("appliedIndex", status.appliedIndex());
-        boolean ready = lifecycle.isRunning() && status.serving();
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("status", ready ? "ready" : "not_ready");
-        body.put("node", status.nodeId());
-        body.put("components", components);
-        body.put("raft", raftDetails);
-        return new Readiness(ready, body);
+        return admin.readiness(lifecycle.states(), lifecycle.isRunning());
     }
 }

@@ -19,12 +19,16 @@ public final class Main {
 
     /** Runs the command line and returns the process exit code, without exiting. */
     static int run(String... args) {
-        CommandLine cli = new CommandLine(new CapstanCommand())
+        return commandLine().execute(args);
+    }
+
+    /** The command line {@link #run} executes, with its exit codes and error reporting. */
+    static CommandLine commandLine() {
+        return new CommandLine(new CapstanCommand())
                 .setExitCodeExceptionMapper(ExitCodes::forException)
                 .setExecutionExceptionHandler((ex, cmd, parsed) -> {
                     cmd.getErr().println("capstan: " + ex.getMessage());
                     return ExitCodes.forException(ex);
                 });
-        return cli.execute(args);
     }
 }

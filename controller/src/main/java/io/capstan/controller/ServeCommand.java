@@ -2,6 +2,8 @@ package io.capstan.controller;
 
 import io.capstan.controller.config.Settings;
 import io.capstan.controller.config.SettingsLoader;
+import io.capstan.controller.systemd.SystemdNotifier;
+import io.capstan.controller.systemd.WebHealthProbe;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -20,6 +22,10 @@ import picocli.CommandLine.Spec;
  *
  * <p>Bad configuration ends the process with exit code 2 before any component starts; a
  * component that fails to start ends it with 1 after everything started was stopped.
+ *
+ * <p>Under systemd ({@code NOTIFY_SOCKET} set) it sends {@code READY=1} once every component
+ * runs, status lines and watchdog pings while it serves, and {@code STOPPING=1} when the stop
+ * begins (see {@link SystemdNotifier}).
  */
 @Command(name = "serve", description = "Run the daemon until SIGTERM or SIGINT.")
 final class ServeCommand implements Callable<Integer> {
@@ -36,12 +42,20 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         Settings settings = SettingsLoader.load(Optional.ofNullable(config), System.getenv());
         NodeLogging.setNodeId(settings.node().id());
+        NodeLogging.useFormat(settings.log().format());
         NodeLogging.routeJavaUtilLogging();
 
         // Installed before anything starts, so a signal during start still stops cleanly.
         CompletableFuture<String> stopSignal = StopSignals.install();
         Daemon daemon = Daemon.create(settings);
+        try (SystemdNotifier systemd = SystemdNotifier.fromEnvironment(System.getenv(),
+                new WebHealthProbe(daemon::isRunning, daemon::webAddress), daemon::raftSummary)) {
+            return serve(daemon, stopSignal, systemd);
+        }
+    }
 
+    private int serve(Daemon daemon, CompletableFuture<String> stopSignal, SystemdNotifier systemd)
+            throws InterruptedException {
         CompletableFuture<Void> started = daemon.start();
         try {
             CompletableFuture.anyOf(started, stopSignal).get();
@@ -54,9 +68,12 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (started.isDone()) {
             log.info("capstan {} started: web {}", Version.current(), daemon.webAddress());
+            // Every component runs; a Raft quorum is not awaited (a cold cluster's first member).
+            systemd.ready();
         }
         String signal = stopSignal.join();
         log.info("received SIG{}, stopping", signal);
+        systemd.stopping();
         awaitStop(daemon);
         log.info("stopped");
         return ExitCodes.OK;

@@ -114,6 +114,11 @@ final class DaemonCluster implements AutoCloseable {
         return members.get(i);
     }
 
+    /** Member i's etcd API port, as its configuration fixed it. */
+    int apiPort(int i) {
+        return settings.get(i).api().port();
+    }
+
     List<Daemon> members() {
         return members;
     }

@@ -15,6 +15,8 @@ import io.capstan.raft.proto.LeaseGrantRequest;
 import io.capstan.raft.proto.LeaseGrantResponse;
 import io.capstan.raft.proto.LeaseKeepAliveResponse;
 import io.capstan.raft.proto.LeaseRevokeResponse;
+import io.capstan.raft.proto.MemberDeleteResponse;
+import io.capstan.raft.proto.MemberPutResponse;
 import io.capstan.raft.proto.PutRequest;
 import io.capstan.raft.proto.PutResponse;
 import io.capstan.raft.proto.RangeRequest;
@@ -34,7 +36,8 @@ import java.util.Map;
  *
  * <p>Revisions: a command that writes at least one key publishes exactly one new revision, however
  * many keys it writes; a command that writes nothing (a delete that matched no key, a read-only
- * transaction, a revoke of a lease without keys, a compaction) leaves it unchanged.
+ * transaction, a revoke of a lease without keys, a compaction, a member record) leaves it
+ * unchanged.
  *
  * <p>Refusals (a compacted or future revision, a missing lease, a missing key for
  * {@code ignore_value}) are all detected before the first write and returned as a
@@ -113,6 +116,16 @@ final class Applier {
                     }
                     yield write.finish().setLeaseExpire(response).build();
                 }
+                case MEMBER_PUT -> {
+                    store.putMember(command.getMemberPut().getMember());
+                    yield current().setMemberPut(MemberPutResponse.getDefaultInstance()).build();
+                }
+                case MEMBER_DELETE -> {
+                    boolean deleted = store.removeMember(command.getMemberDelete().getId());
+                    yield current()
+                            .setMemberDelete(MemberDeleteResponse.newBuilder().setDeleted(deleted))
+                            .build();
+                }
                 case COMMAND_NOT_SET ->
                         throw KeyspaceException.of(Failure.Code.INVALID, "command is empty");
             };
@@ -135,14 +148,19 @@ final class Applier {
         return lease;
     }
 
+    /**
+     * etcd's rules, in its order: a revision at or below the compact revision is compacted (so is
+     * any negative one; 0 is accepted once on a store never compacted), above the latest a future
+     * one.
+     */
     private CommandResult compact(CompactionRequest request) {
         long target = request.getRevision();
         long current = store.revision();
-        if (target > current) {
-            throw KeyspaceException.futureRevision(target, current);
-        }
         if (target <= store.compactRevision()) {
             throw KeyspaceException.compacted(target, store.compactRevision());
+        }
+        if (target > current) {
+            throw KeyspaceException.futureRevision(target, current);
         }
         store.compact(target);
         return current().setCompaction(CompactionResponse.getDefaultInstance()).build();
@@ -268,7 +286,7 @@ final class Applier {
                     (key, version) -> found.add(version));
             if (found.isEmpty()) {
                 return compare.getTarget() != Compare.CompareTarget.VALUE
-                        && matches(compare, new KeyRevision(0, 0, 0, ByteString.EMPTY, 0));
+                        && matches(compare, new KeyRevision(0, 0, 0, ByteString.EMPTY, 0, 0));
             }
             for (KeyRevision version : found) {
                 if (!matches(compare, version)) {
@@ -314,11 +332,15 @@ final class Applier {
             }
         }
 
+        /**
+         * etcd's check of a read inside a transaction: any revision but 0 below the compact
+         * revision is compacted, a negative one included (it then reads the latest, as 0 does).
+         */
         private void checkRange(RangeRequest range) {
             if (range.getRevision() > base) {
                 throw KeyspaceException.futureRevision(range.getRevision(), base);
             }
-            if (range.getRevision() > 0) {
+            if (range.getRevision() != 0) {
                 store.checkReadable(range.getRevision());
             }
         }
@@ -340,7 +362,8 @@ final class Applier {
                     attached.attach(key);
                 }
             }
-            KeyRevision stored = new KeyRevision(next, created, version, value, lease);
+            KeyRevision stored =
+                    new KeyRevision(next, created, version, value, lease, written.size());
             store.writeVersion(key, stored);
             written.add(new Change(key, stored, prior));
             PutResponse.Builder response = PutResponse.newBuilder();
@@ -384,7 +407,7 @@ final class Applier {
             if (prior.lease() != 0) {
                 detach(key, prior.lease());
             }
-            KeyRevision tombstone = KeyRevision.tombstone(next);
+            KeyRevision tombstone = KeyRevision.tombstone(next, written.size());
             store.writeVersion(key, tombstone);
             written.add(new Change(key, tombstone, prior));
         }

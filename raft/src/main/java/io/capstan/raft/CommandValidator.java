@@ -6,6 +6,7 @@ import io.capstan.raft.InvalidCommandException.Reason;
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.Compare;
 import io.capstan.raft.proto.DeleteRangeRequest;
+import io.capstan.raft.proto.MemberRecord;
 import io.capstan.raft.proto.PutRequest;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.RangeRequest;
@@ -29,6 +30,8 @@ final class CommandValidator {
     /** Most leases one expiry command may revoke. */
     static final int MAX_EXPIRE_IDS = 1_000;
 
+    static final int MAX_MEMBER_URLS = 8;
+
     private final Limits limits;
 
     CommandValidator(Limits limits) {
@@ -49,13 +52,8 @@ final class CommandValidator {
             case PUT -> put(command.getPut());
             case DELETE_RANGE -> deleteRange(command.getDeleteRange());
             case TXN -> txn(command.getTxn(), 1);
-            case COMPACTION -> {
-                if (command.getCompaction().getRevision() <= 0) {
-                    throw malformed(
-                            "compaction.revision must be positive, got "
-                                    + command.getCompaction().getRevision());
-                }
-            }
+            // Any revision: the keyspace answers a compacted or future one as etcd does.
+            case COMPACTION -> {}
             case LEASE_GRANT -> {
                 long ttl = command.getLeaseGrant().getTtl();
                 if (ttl <= 0) {
@@ -90,7 +88,34 @@ final class CommandValidator {
                 }
                 ids.forEach(id -> leaseId("lease_expire.ids", id));
             }
+            case MEMBER_PUT -> member(command.getMemberPut().getMember());
+            case MEMBER_DELETE -> {
+                if (command.getMemberDelete().getId() == 0) {
+                    throw malformed("member_delete.id must not be 0");
+                }
+            }
             case COMMAND_NOT_SET -> throw malformed("command is empty");
+        }
+    }
+
+    private static void member(MemberRecord member) {
+        if (member.getId() == 0) {
+            throw malformed("member.id must not be 0");
+        }
+        if (!member.getName().isEmpty() && !Peer.isValidId(member.getName())) {
+            throw malformed("member.name must be 1-64 of [A-Za-z0-9._-], got " + member.getName());
+        }
+        if (member.getPeerUrlsCount() < 1 || member.getPeerUrlsCount() > MAX_MEMBER_URLS) {
+            throw malformed("member.peer_urls must hold 1 to " + MAX_MEMBER_URLS + " URLs");
+        }
+        if (member.getClientUrlsCount() > MAX_MEMBER_URLS) {
+            throw malformed("member.client_urls holds more than " + MAX_MEMBER_URLS + " URLs");
+        }
+        try {
+            member.getPeerUrlsList().forEach(MemberUrls::address);
+            member.getClientUrlsList().forEach(MemberUrls::address);
+        } catch (IllegalArgumentException e) {
+            throw malformed("member: " + e.getMessage());
         }
     }
 
@@ -118,7 +143,7 @@ final class CommandValidator {
             case RANGE -> range(query.getRange());
             case LEASE_TIME_TO_LIVE ->
                     leaseId("lease_time_to_live.id", query.getLeaseTimeToLive().getId());
-            case LEASE_LEASES -> {}
+            case LEASE_LEASES, MEMBER_LIST -> {}
             case QUERY_NOT_SET -> throw malformed("query is empty");
         }
     }
@@ -154,12 +179,8 @@ final class CommandValidator {
     private void range(RangeRequest range) {
         key("range.key", range.getKey());
         rangeEnd("range.range_end", range.getRangeEnd());
-        nonNegative("range.limit", range.getLimit());
-        nonNegative("range.revision", range.getRevision());
-        nonNegative("range.min_mod_revision", range.getMinModRevision());
-        nonNegative("range.max_mod_revision", range.getMaxModRevision());
-        nonNegative("range.min_create_revision", range.getMinCreateRevision());
-        nonNegative("range.max_create_revision", range.getMaxCreateRevision());
+        // Negative numbers are etcd's to interpret: a limit means none, a revision the latest,
+        // a filter bound compares as it is.
         if (range.getSortOrder() == RangeRequest.SortOrder.UNRECOGNIZED) {
             throw malformed("range.sort_order has an unknown value " + range.getSortOrderValue());
         }
@@ -332,12 +353,6 @@ final class CommandValidator {
     private static void leaseId(String field, long id) {
         if (id <= 0) {
             throw malformed(field + " must be positive, got " + id);
-        }
-    }
-
-    private static void nonNegative(String field, long value) {
-        if (value < 0) {
-            throw malformed(field + " must not be negative, got " + value);
         }
     }
 

@@ -46,6 +46,11 @@ final class Handoff {
         return applied;
     }
 
+    /** Any thread: revisions waiting for the consumer. */
+    int size() {
+        return size.get();
+    }
+
     /** Consumer: whether revisions were dropped since the last call; clears the flag. */
     boolean takeOverflow() {
         return overflowed.getAndSet(false);

@@ -9,12 +9,21 @@ import io.capstan.raft.proto.KeyValue;
  *
  * <p>A tombstone (written by a delete) has {@code version == 0}; at revisions from its
  * {@code modRevision} on, the key does not exist. Immutable.
+ *
+ * @param subRevision the change's position among the changes of its revision, from 0, as etcd's
+ *     sub-revision: watches report the changes of one revision in this order, and HashKV hashes
+ *     them in it
  */
 record KeyRevision(
-        long modRevision, long createRevision, long version, ByteString value, long lease) {
+        long modRevision,
+        long createRevision,
+        long version,
+        ByteString value,
+        long lease,
+        long subRevision) {
 
-    static KeyRevision tombstone(long modRevision) {
-        return new KeyRevision(modRevision, 0, 0, ByteString.EMPTY, 0);
+    static KeyRevision tombstone(long modRevision, long subRevision) {
+        return new KeyRevision(modRevision, 0, 0, ByteString.EMPTY, 0, subRevision);
     }
 
     boolean isTombstone() {

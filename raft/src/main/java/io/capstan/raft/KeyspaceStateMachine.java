@@ -8,6 +8,8 @@ import io.capstan.raft.proto.Failure;
 import io.capstan.raft.proto.LeaseLeasesResponse;
 import io.capstan.raft.proto.LeaseTimeToLiveRequest;
 import io.capstan.raft.proto.LeaseTimeToLiveResponse;
+import io.capstan.raft.proto.MemberListResponse;
+import io.capstan.raft.proto.MemberRecord;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.QueryResult;
 import io.capstan.raft.proto.RangeRequest;
@@ -51,9 +53,11 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
@@ -65,7 +69,8 @@ import java.util.function.Function;
  * all writes. {@link #query} runs on RPC threads and reads without locks (see {@link MvccStore}).
  * The current store is swapped whole, through a volatile field, when a snapshot is installed.
  * After each revision it publishes, and after each store swap, the apply thread hands the news to
- * {@link AppliedChanges} (the watch hub) without waiting.
+ * {@link AppliedChanges} (the watch hub) without waiting. For metrics it times each command into
+ * lock-free histograms ({@link ApplyTimings}) and counts leader changes in an atomic.
  *
  * <p><b>Lifecycle</b> (Ratis's {@link LifeCycle}): NEW, then STARTING and RUNNING in
  * {@link #initialize}; PAUSING and PAUSED in {@link #pause} before Ratis installs a snapshot from
@@ -85,8 +90,15 @@ final class KeyspaceStateMachine extends BaseStateMachine {
     private final LeaseExpiry leaseExpiry;
     private final AppliedChanges changes;
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+    /** Written by the apply thread only. */
+    private final ApplyTimings applyTimings = new ApplyTimings();
+    /** Incremented by Ratis's thread that reports a new leader. */
+    private final AtomicLong leaderChanges = new AtomicLong();
     private volatile MvccStore store = new MvccStore();
     private volatile Applier applier;
+
+    /** The state to start from when there is no snapshot yet (see {@link Backup}). */
+    private final Path seed;
 
     /**
      * @param proposer submits a command to the log (used by lease expiry)
@@ -100,8 +112,10 @@ final class KeyspaceStateMachine extends BaseStateMachine {
             Clock clock,
             Duration leaseCheckInterval,
             Function<Command, CompletableFuture<?>> proposer,
-            AppliedChanges changes) {
+            AppliedChanges changes,
+            Path seed) {
         this.nodeId = nodeId;
+        this.seed = seed;
         this.validator = validator;
         this.leaseExpiry =
                 new LeaseExpiry(
@@ -120,6 +134,26 @@ final class KeyspaceStateMachine extends BaseStateMachine {
         return leaseExpiry;
     }
 
+    /** The store readers see now; any thread. */
+    MvccStore store() {
+        return store;
+    }
+
+    /** Apply latency by kind of command; any thread. */
+    List<MemberStats.Latency> applyLatency() {
+        return applyTimings.read();
+    }
+
+    /** How often Ratis reported a new leader (never a lost one); any thread. */
+    long leaderChanges() {
+        return leaderChanges.get();
+    }
+
+    /** This replica's member records, as applied so far; any thread. */
+    List<MemberRecord> members() {
+        return store.members();
+    }
+
     @Override
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage)
             throws IOException {
@@ -129,7 +163,18 @@ final class KeyspaceStateMachine extends BaseStateMachine {
                             super.initialize(server, groupId, raftStorage);
                             storage.init(raftStorage);
                             deleteTemporaryFiles();
-                            load(storage.loadLatestSnapshot());
+                            SingleFileSnapshotInfo latest = storage.loadLatestSnapshot();
+                            if (latest == null && Files.exists(seed)) {
+                                install(Backup.readSeed(seed));
+                                LOG.info(
+                                        "[{}] started from the restored backup {} (revision {},"
+                                                + " {} keys)",
+                                        nodeId,
+                                        seed,
+                                        store.revision(),
+                                        store.keyCount());
+                            }
+                            load(latest);
                         });
     }
 
@@ -175,10 +220,13 @@ final class KeyspaceStateMachine extends BaseStateMachine {
     public CompletableFuture<Message> applyTransaction(TransactionContext transaction) {
         LogEntryProto entry = transaction.getLogEntry();
         ByteString data = entry.getStateMachineLogEntry().getLogData();
+        long started = System.nanoTime();
+        Command.CommandCase kind = Command.CommandCase.COMMAND_NOT_SET;
         CommandResult result;
         try {
-            result =
-                    applier.apply(Command.parseFrom(data.asReadOnlyByteBuffer()), entry.getIndex());
+            Command command = Command.parseFrom(data.asReadOnlyByteBuffer());
+            kind = command.getCommandCase();
+            result = applier.apply(command, entry.getIndex());
         } catch (InvalidProtocolBufferException e) {
             // Validation keeps this out of the log; should it happen, every replica answers alike.
             result =
@@ -193,6 +241,7 @@ final class KeyspaceStateMachine extends BaseStateMachine {
                                                             + " does not decode as a command"))
                             .build();
         }
+        applyTimings.record(kind, System.nanoTime() - started);
         updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
         return CompletableFuture.completedFuture(toMessage(result.toByteArray()));
     }
@@ -236,6 +285,14 @@ final class KeyspaceStateMachine extends BaseStateMachine {
                                         .setLeaseLeases(
                                                 LeaseLeasesResponse.newBuilder()
                                                         .addAllIds(current.leaseIds()))
+                                        .build());
+                case MEMBER_LIST ->
+                        CompletableFuture.completedFuture(
+                                QueryResult.newBuilder()
+                                        .setRevision(current.revision())
+                                        .setMemberList(
+                                                MemberListResponse.newBuilder()
+                                                        .addAllMembers(current.members()))
                                         .build());
                 case QUERY_NOT_SET ->
                         CompletableFuture.completedFuture(
@@ -301,8 +358,14 @@ final class KeyspaceStateMachine extends BaseStateMachine {
         return current.readStable(() -> new StateDigest(current.revision(), current.digestNow()));
     }
 
+    /** etcd's HashKV of this replica's applied history; see {@link MvccStore#hashKv}. Any thread. */
+    KvHash hashKv(long revision) {
+        return store.hashKv(revision);
+    }
+
     @Override
     public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
+        leaderChanges.incrementAndGet();
         leaseExpiry.leaderChanged(groupMemberId.getPeerId().equals(newLeaderId));
     }
 
@@ -349,9 +412,7 @@ final class KeyspaceStateMachine extends BaseStateMachine {
         } catch (IOException e) {
             throw new IOException("cannot load snapshot " + file + ": " + e.getMessage(), e);
         }
-        store = loaded;
-        applier = new Applier(loaded, leaseExpiry, changes);
-        changes.storeInstalled(loaded);
+        install(loaded);
         setLastAppliedTermIndex(snapshot.getTermIndex());
         LOG.info(
                 "[{}] loaded snapshot {} (revision {}, {} keys)",
@@ -359,6 +420,12 @@ final class KeyspaceStateMachine extends BaseStateMachine {
                 snapshot.getTermIndex(),
                 loaded.revision(),
                 loaded.keyCount());
+    }
+
+    private void install(MvccStore loaded) {
+        store = loaded;
+        applier = new Applier(loaded, leaseExpiry, changes);
+        changes.storeInstalled(loaded);
     }
 
     private Map<Long, Long> leaseTable() {

@@ -2,13 +2,19 @@ package io.capstan.raft;
 
 import com.google.protobuf.ByteString;
 
+import io.capstan.raft.proto.KeyValue;
+import io.capstan.raft.proto.MemberRecord;
+
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
@@ -18,6 +24,7 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
+import java.util.zip.CRC32C;
 
 /**
  * The MVCC keyspace and the lease table of one replica.
@@ -31,8 +38,9 @@ import java.util.function.Supplier;
  * trims histories, and a reader re-checks it after reading ({@link #checkReadable}), so a read
  * that raced a compaction fails with COMPACTED rather than return a partial answer.
  *
- * <p>Lease state is not versioned: granting, revoking and attaching are visible to readers as
- * soon as the writer makes them. {@link #readStable} gives a reader a view of the whole store
+ * <p>Lease state and member records are not versioned: granting, revoking, attaching and
+ * recording a member are visible to readers as soon as the writer makes them (member records
+ * are immutable messages, replaced whole). {@link #readStable} gives a reader a view of the whole store
  * between two commands (a sequence lock the writer never waits on).
  */
 final class MvccStore {
@@ -47,16 +55,28 @@ final class MvccStore {
      */
     static final long EMPTY_REVISION = 1;
 
+    /**
+     * The compact revision of a store never compacted. As in etcd it is -1, so a first compaction
+     * at revision 0 succeeds (and changes nothing) and a second one is refused as compacted.
+     */
+    static final long NOT_COMPACTED = -1;
+
     private static final Duration STABLE_READ_LIMIT = Duration.ofSeconds(5);
 
     private final ConcurrentSkipListMap<ByteString, KeyHistory> index =
             new ConcurrentSkipListMap<>(KEY_ORDER);
     private final ConcurrentSkipListMap<Long, Lease> leases = new ConcurrentSkipListMap<>();
+    private final ConcurrentSkipListMap<Long, MemberRecord> members =
+            new ConcurrentSkipListMap<>(Long::compareUnsigned);
     private volatile long revision = EMPTY_REVISION;
-    private volatile long compactRevision;
+    private volatile long compactRevision = NOT_COMPACTED;
 
     /** Odd while the writer is inside a command. */
     private final AtomicLong writeSequence = new AtomicLong();
+
+    // Live keys and their key + value bytes (metrics): the writer writes them, anyone reads.
+    private volatile long liveKeys;
+    private volatile long liveBytes;
 
     /** Visits one live key; returns false to stop the scan. */
     @FunctionalInterface
@@ -71,7 +91,7 @@ final class MvccStore {
         return revision;
     }
 
-    /** Reads below this revision fail with COMPACTED; 0 until the first compaction. */
+    /** Reads below this revision fail with COMPACTED; {@link #NOT_COMPACTED} until the first compaction. */
     long compactRevision() {
         return compactRevision;
     }
@@ -174,6 +194,15 @@ final class MvccStore {
         return List.copyOf(leases.keySet());
     }
 
+    /** Member records by id (ids compare as unsigned, as etcd prints them). */
+    List<MemberRecord> members() {
+        return List.copyOf(members.values());
+    }
+
+    MemberRecord member(long id) {
+        return members.get(id);
+    }
+
     /**
      * Runs {@code read} until it completes without a command being applied meanwhile. Between
      * attempts it yields, so a writer that was descheduled inside a command gets to finish it; it
@@ -196,7 +225,8 @@ final class MvccStore {
     }
 
     /**
-     * A SHA-256 over revision, compact revision, every key's history and every lease, in a fixed
+     * A SHA-256 over revision, compact revision, every key's history, every lease and every
+     * member record, in a fixed
      * order: two replicas that applied the same commands from the same start have the same digest.
      * Run it inside {@link #readStable} for an exact answer while commands are being applied.
      */
@@ -219,6 +249,7 @@ final class MvccStore {
                     out.writeLong(v.createRevision());
                     out.writeLong(v.version());
                     out.writeLong(v.lease());
+                    out.writeLong(v.subRevision());
                     out.writeInt(v.value().size());
                     v.value().writeTo(out);
                 }
@@ -230,12 +261,109 @@ final class MvccStore {
                 out.writeLong(lease.id());
                 out.writeLong(lease.ttlSeconds());
             }
+            for (MemberRecord member : members.values()) {
+                byte[] record = member.toByteArray();
+                out.writeInt(record.length);
+                out.write(record);
+            }
             out.flush();
             sha.update(buffer.toByteArray());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return HexFormat.of().formatHex(sha.digest());
+    }
+
+    /**
+     * etcd's HashKV of this store: a CRC-32C (Castagnoli) over the history up to {@code requested}
+     * (0: the latest revision), computed as etcd computes it over its backend, so a store holding
+     * the same history hashes to the same value as an etcd member: the bucket name {@code "key"},
+     * then each version in (revision, sub-revision) order as etcd's backend key (8-byte big-endian
+     * revision, {@code '_'}, 8-byte sub-revision, a {@code 't'} after a tombstone's) followed by the
+     * encoded {@code mvccpb.KeyValue} (a tombstone's holds only its key). Of the versions at or below
+     * the compact revision it counts only those a compaction at {@code requested} would keep (each
+     * key's live version then, unless no key is live), and never a tombstone at exactly the compact
+     * revision, as etcd does, so members that compacted and members that did not agree.
+     *
+     * <p>Reads without locks, like every read: versions above the revision are ignored, and it
+     * starts over should a compaction change history meanwhile.
+     *
+     * @throws KeyspaceException COMPACTED when {@code requested} is below the compact revision,
+     *     FUTURE_REVISION when above the latest (etcd's rules; a negative revision hashes nothing)
+     */
+    KvHash hashKv(long requested) {
+        while (true) {
+            long compact = compactRevision;
+            long current = revision;
+            if (requested > 0 && requested < compact) {
+                throw KeyspaceException.compacted(requested, compact);
+            }
+            if (requested > current) {
+                throw KeyspaceException.futureRevision(requested, current);
+            }
+            long at = requested == 0 ? current : requested;
+            int hash = crcOfHistory(at, compact);
+            if (compactRevision == compact) {
+                return new KvHash(hash, at, compact, current);
+            }
+        }
+    }
+
+    private record Hashed(ByteString key, KeyRevision version, boolean kept) {}
+
+    private int crcOfHistory(long at, long compact) {
+        List<Hashed> versions = new ArrayList<>();
+        boolean anyKept = false;
+        for (Map.Entry<ByteString, KeyHistory> e : index.entrySet()) {
+            KeyRevision live = e.getValue().at(at);
+            if (live != null && live.isTombstone()) {
+                live = null;
+            }
+            anyKept |= live != null;
+            for (KeyRevision v : e.getValue().oldestFirst()) {
+                if (v.modRevision() <= at) {
+                    versions.add(new Hashed(e.getKey(), v, v == live));
+                }
+            }
+        }
+        versions.sort(
+                Comparator.comparingLong((Hashed h) -> h.version().modRevision())
+                        .thenComparingLong(h -> h.version().subRevision()));
+        CRC32C crc = new CRC32C();
+        crc.update("key".getBytes(StandardCharsets.US_ASCII));
+        ByteBuffer revisionKey = ByteBuffer.allocate(18);
+        for (Hashed h : versions) {
+            KeyRevision v = h.version();
+            boolean tombstone = v.isTombstone();
+            if (v.modRevision() <= compact
+                    && ((tombstone && v.modRevision() == compact) || (anyKept && !h.kept()))) {
+                continue;
+            }
+            revisionKey.clear();
+            revisionKey.putLong(v.modRevision()).put((byte) '_').putLong(v.subRevision());
+            if (tombstone) {
+                revisionKey.put((byte) 't');
+            }
+            crc.update(revisionKey.array(), 0, revisionKey.position());
+            KeyValue kv =
+                    tombstone
+                            ? KeyValue.newBuilder().setKey(h.key()).build()
+                            : v.toKeyValue(h.key(), false);
+            crc.update(kv.toByteArray());
+        }
+        return (int) crc.getValue();
+    }
+
+    // ---- metrics: any thread, a moment's value (may be mid-command); leaseCount() is one too ----
+
+    /** Keys that exist at the latest revision (tombstoned keys excluded). */
+    long liveKeyCount() {
+        return liveKeys;
+    }
+
+    /** Bytes of the keys counted by {@link #liveKeyCount()} and of their latest values. */
+    long liveBytes() {
+        return liveBytes;
     }
 
     // ---- writes: the apply thread only ----
@@ -254,6 +382,23 @@ final class MvccStore {
     void writeVersion(ByteString key, KeyRevision version) {
         KeyHistory history = index.get(key);
         index.put(key, history == null ? KeyHistory.of(version) : history.push(version));
+        countLive(key, history == null ? null : history.latest(), version);
+    }
+
+    /** Moves the live counts from {@code before} (null: none) to {@code after}, the key's latest. */
+    private void countLive(ByteString key, KeyRevision before, KeyRevision after) {
+        long keys = liveKeys;
+        long bytes = liveBytes;
+        if (before != null && !before.isTombstone()) {
+            keys--;
+            bytes -= key.size() + before.value().size();
+        }
+        if (!after.isTombstone()) {
+            keys++;
+            bytes += key.size() + after.value().size();
+        }
+        liveKeys = keys;
+        liveBytes = bytes;
     }
 
     /** Write: makes {@code newRevision} and everything written at it visible to readers. */
@@ -290,6 +435,16 @@ final class MvccStore {
         leases.remove(id);
     }
 
+    /** Write: records a member, replacing the record with its id. */
+    void putMember(MemberRecord member) {
+        members.put(member.getId(), member);
+    }
+
+    /** Write: forgets a member's record; false when there was none. */
+    boolean removeMember(long id) {
+        return members.remove(id) != null;
+    }
+
     // ---- snapshots: the apply thread, or a store no other thread sees yet ----
 
     /** Visits every key with its whole history, in key order. */
@@ -309,10 +464,15 @@ final class MvccStore {
         return leases.size();
     }
 
+    int memberCount() {
+        return members.size();
+    }
+
     /** Restores a history read from a snapshot; the key's attached lease is re-linked. */
     void restoreHistory(ByteString key, KeyHistory history) {
-        index.put(key, history);
+        KeyHistory replaced = index.put(key, history);
         KeyRevision latest = history.latest();
+        countLive(key, replaced == null ? null : replaced.latest(), latest);
         if (!latest.isTombstone() && latest.lease() != 0) {
             Lease lease = leases.get(latest.lease());
             if (lease != null) {

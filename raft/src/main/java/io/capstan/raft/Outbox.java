@@ -9,6 +9,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 
 /**
@@ -62,6 +63,7 @@ final class Outbox {
     private final int roomAt;
     private final Runnable wakeHub;
     private final Consumer<RuntimeException> listenerFailed;
+    private final LongAdder backlog;
     private final ConcurrentLinkedQueue<Item> items = new ConcurrentLinkedQueue<>();
     private final AtomicInteger pending = new AtomicInteger();
     private final AtomicInteger work = new AtomicInteger();
@@ -74,6 +76,7 @@ final class Outbox {
      * @param roomAt when {@link #wakeWhenRoom()} was asked, the hub is woken once {@link #pending()}
      *     falls to this
      * @param listenerFailed called on the drain thread when the listener threw
+     * @param backlog moves with {@link #pending()}, shared by every outbox of one hub (metrics)
      */
     Outbox(
             String name,
@@ -81,13 +84,15 @@ final class Outbox {
             Executor executor,
             int roomAt,
             Runnable wakeHub,
-            Consumer<RuntimeException> listenerFailed) {
+            Consumer<RuntimeException> listenerFailed,
+            LongAdder backlog) {
         this.name = name;
         this.listener = listener;
         this.executor = executor;
         this.roomAt = roomAt;
         this.wakeHub = wakeHub;
         this.listenerFailed = listenerFailed;
+        this.backlog = backlog;
     }
 
     int pending() {
@@ -96,6 +101,7 @@ final class Outbox {
 
     void offer(Item item) {
         pending.addAndGet(item.weight());
+        backlog.add(item.weight());
         items.add(item);
         if (work.getAndIncrement() == 0) {
             try {
@@ -141,6 +147,7 @@ final class Outbox {
                 }
                 deliver(item);
                 int left = pending.addAndGet(-item.weight());
+                backlog.add(-item.weight());
                 if (left <= roomAt && wakeWhenRoom.compareAndSet(true, false)) {
                     wakeHub.run();
                 }

@@ -12,7 +12,7 @@ public record Peer(String id, String address) {
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     public Peer {
-        if (id == null || !ID.matcher(id).matches()) {
+        if (!isValidId(id)) {
             throw new IllegalArgumentException("peer id must be 1-64 of [A-Za-z0-9._-], got " + id);
         }
         if (address == null) {
@@ -33,6 +33,11 @@ public record Peer(String id, String address) {
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("peer " + id + " port must be 1-65535, got " + port);
         }
+    }
+
+    /** Whether {@code id} can name a member: 1-64 of [A-Za-z0-9._-]. */
+    public static boolean isValidId(String id) {
+        return id != null && ID.matcher(id).matches();
     }
 
     public String host() {

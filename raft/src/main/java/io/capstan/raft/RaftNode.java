@@ -1,15 +1,20 @@
 package io.capstan.raft;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.CommandResult;
+import io.capstan.raft.proto.MemberRecord;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.QueryResult;
+import io.capstan.raft.proto.RangeRequest;
+import io.capstan.raft.proto.TxnRequest;
 
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -18,9 +23,12 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.SnapshotManagementRequest;
+import org.apache.ratis.protocol.TransferLeadershipRequest;
 import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.SnapshotInfo;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
@@ -29,6 +37,8 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.Objects;
@@ -42,6 +52,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 
 /**
  * One member of the Capstan Raft group: a Ratis server running the keyspace state machine, and a
@@ -57,7 +69,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p><b>Threads</b>: public methods are safe from any thread. Start and stop each run on a thread
  * of their own; lease countdowns live on one scheduler thread owned by this node; Ratis runs the
  * state machine's apply thread; the watch hub has one thread of its own and delivers to listeners
- * on a pool of delivery threads (see {@link #watch}).
+ * on a pool of delivery threads (see {@link #watch}); one membership thread joins, publishes this
+ * member and runs every configuration change (see {@link Membership}).
  *
  * <p><b>Writes</b> ({@link #propose}) are validated here, then replicated and applied; the future
  * completes once a quorum has the entry durably and the leader applied it. <b>Reads</b>
@@ -71,6 +84,18 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class RaftNode {
     private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
+
+    /** A command that changes nothing: a transaction without compares or operations. */
+    private static final Command NOTHING =
+            Command.newBuilder().setTxn(TxnRequest.getDefaultInstance()).build();
+
+    /** A read of one key no range covers alone: through ReadIndex, it waits for the commit index. */
+    private static final Query CATCH_UP =
+            Query.newBuilder()
+                    .setRange(
+                            RangeRequest.newBuilder()
+                                    .setKey(ByteString.copyFrom(new byte[] {0})))
+                    .build();
 
     private enum State {
         NEW,
@@ -86,7 +111,10 @@ public final class RaftNode {
     private final Clock clock;
     private final CommandValidator validator;
     private final RaftPeerId selfId;
+    /** The group the server starts with; the client's, {@link #peersGroup}, always lists peers. */
     private final RaftGroup group;
+
+    private final RaftGroup peersGroup;
     private final ClientId adminClientId = ClientId.randomId();
     private final AtomicLong adminCallId = new AtomicLong();
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
@@ -94,6 +122,12 @@ public final class RaftNode {
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final ScheduledExecutorService leaseExecutor;
     private final ExecutorService watchDelivery;
+    private final ScheduledExecutorService membershipExecutor;
+    private final Membership membership;
+    /** Proposals made and failed (see {@link MemberStats}); any thread adds. */
+    private final LongAdder proposals = new LongAdder();
+
+    private final LongAdder failedProposals = new LongAdder();
 
     private volatile RaftServer server;
     private volatile RaftClient client;
@@ -119,7 +153,11 @@ public final class RaftNode {
                                                 .setAddress(p.address())
                                                 .build())
                         .toList();
-        this.group = RaftGroup.valueOf(RaftGroupId.valueOf(settings.groupId()), peers);
+        RaftGroupId groupId = RaftGroupId.valueOf(settings.groupId());
+        this.peersGroup = RaftGroup.valueOf(groupId, peers);
+        // A member joining a running cluster starts with an empty group, outside the configuration
+        // (Ratis keeps it initializing, with no elections) until the leader adds it; see Membership.
+        this.group = settings.joinExisting() ? RaftGroup.valueOf(groupId) : peersGroup;
         this.leaseExecutor =
                 Executors.newSingleThreadScheduledExecutor(
                         r -> {
@@ -127,6 +165,14 @@ public final class RaftNode {
                             t.setDaemon(true);
                             return t;
                         });
+        this.membershipExecutor =
+                Executors.newSingleThreadScheduledExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "capstan-members-" + settings.nodeId());
+                            t.setDaemon(true);
+                            return t;
+                        });
+        this.membership = new Membership(settings, membershipExecutor, new MembershipAccess());
         AtomicInteger deliveryThreads = new AtomicInteger();
         // Grows with the listeners busy at once, at most one per watch (so at most max-watches).
         this.watchDelivery =
@@ -161,6 +207,10 @@ public final class RaftNode {
                             try {
                                 doStart();
                                 state.set(State.RUNNING);
+                                // Joining needs a running node: it stops when the node stops.
+                                if (settings.joinExisting()) {
+                                    membership.join();
+                                }
                                 LOG.info(
                                         "[{}] raft member started in group {}",
                                         nodeId(),
@@ -202,7 +252,8 @@ public final class RaftNode {
                         clock,
                         settings.leaseCheckInterval(),
                         this::submit,
-                        hub);
+                        hub,
+                        Backup.seedFile(settings.dataDir()));
         stateMachine = machine;
         watchHub = hub;
         WatchDriver driver = new WatchDriver(hub);
@@ -224,7 +275,7 @@ public final class RaftNode {
                 RaftClient.newBuilder()
                         .setProperties(properties)
                         .setParameters(parameters)
-                        .setRaftGroup(group)
+                        .setRaftGroup(peersGroup)
                         .setClientId(ClientId.randomId())
                         .setRetryPolicy(
                                 RetryPolicies.retryUpToMaximumCountWithFixedSleep(
@@ -259,6 +310,7 @@ public final class RaftNode {
 
     private void closeQuietly() {
         leaseExecutor.shutdownNow();
+        membershipExecutor.shutdownNow();
         RaftClient c = client;
         if (c != null) {
             try {
@@ -303,6 +355,7 @@ public final class RaftNode {
         if (c == null) {
             return notRunning();
         }
+        proposals.increment();
         return bounded(c.async().send(toMessage(command.toByteArray())))
                 .thenApply(
                         reply -> {
@@ -312,6 +365,17 @@ public final class RaftNode {
                                         new KeyspaceException(result.getFailure()));
                             }
                             return result;
+                        })
+                .whenComplete(
+                        (result, error) -> {
+                            // A state's refusal was applied like any command.
+                            Throwable cause =
+                                    error instanceof CompletionException && error.getCause() != null
+                                            ? error.getCause()
+                                            : error;
+                            if (cause != null && !(cause instanceof KeyspaceException)) {
+                                failedProposals.increment();
+                            }
                         });
     }
 
@@ -399,6 +463,101 @@ public final class RaftNode {
                         });
     }
 
+    /**
+     * Takes a snapshot of this member's state now (as {@link #takeSnapshot}, which reuses the
+     * latest one when nothing was applied since) and opens it for export; the caller reads it and
+     * closes it. Should Raft delete the file before it is opened (newer snapshots were taken
+     * meanwhile), it takes another, three times at most. Ratis takes none while nothing was
+     * applied past its latest snapshot, so a member with no snapshot and no command applied yet (a
+     * new cluster) first has an empty transaction committed (it changes nothing, not even the
+     * revision) and applied here, which needs a leader.
+     */
+    public CompletableFuture<SnapshotExport> exportSnapshot() {
+        return exportSnapshot(3);
+    }
+
+    private CompletableFuture<SnapshotExport> exportSnapshot(int attempts) {
+        return takeSnapshot()
+                .thenCompose(
+                        index -> {
+                            SnapshotInfo latest = stateMachine.getLatestSnapshot();
+                            if ((latest == null || latest.getFiles().isEmpty()) && attempts > 1) {
+                                return propose(NOTHING)
+                                        .thenCompose(
+                                                committed ->
+                                                        query(CATCH_UP, ReadConsistency.LINEARIZABLE))
+                                        .thenCompose(applied -> exportSnapshot(attempts - 1));
+                            }
+                            if (latest == null || latest.getFiles().isEmpty()) {
+                                return CompletableFuture.failedFuture(
+                                        new IllegalStateException(
+                                                "member " + nodeId() + " has no snapshot"));
+                            }
+                            try {
+                                return CompletableFuture.completedFuture(
+                                        SnapshotExport.open(
+                                                latest.getFiles().get(0).getPath(),
+                                                latest.getIndex()));
+                            } catch (NoSuchFileException e) {
+                                return attempts > 1
+                                        ? exportSnapshot(attempts - 1)
+                                        : CompletableFuture.failedFuture(e);
+                            } catch (IOException e) {
+                                return CompletableFuture.failedFuture(e);
+                            }
+                        });
+    }
+
+    /**
+     * Hands leadership to the member {@code nodeId}, which only the leader can do. Completes once
+     * that member leads (at once when it is this one); fails with Ratis's {@code
+     * NotLeaderException} when this member does not lead, or its {@code
+     * TransferLeadershipException} when {@code nodeId} is not a voting member or did not take over
+     * within the request timeout.
+     */
+    public CompletableFuture<Void> transferLeadership(String nodeId) {
+        RaftServer s = server;
+        if (runningClient() == null || s == null) {
+            return notRunning();
+        }
+        TransferLeadershipRequest request =
+                new TransferLeadershipRequest(
+                        adminClientId,
+                        selfId,
+                        group.getGroupId(),
+                        adminCallId.incrementAndGet(),
+                        RaftPeerId.valueOf(nodeId),
+                        settings.requestTimeout().toMillis());
+        try {
+            return s.transferLeadershipAsync(request)
+                    .thenApply(
+                            reply -> {
+                                if (!reply.isSuccess()) {
+                                    throw new CompletionException(reply.getException());
+                                }
+                                return null;
+                            });
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
+     * etcd's HashKV of this member's applied history up to {@code revision} (0: the latest), equal
+     * on every member that applied that revision; see {@link KvHash}. CPU work on the calling
+     * thread.
+     *
+     * @throws KeyspaceException COMPACTED or FUTURE_REVISION, as etcd refuses the revision
+     * @throws IllegalStateException before the node started
+     */
+    public KvHash hashKv(long revision) {
+        KeyspaceStateMachine machine = stateMachine;
+        if (machine == null) {
+            throw new IllegalStateException("node " + nodeId() + " has not started");
+        }
+        return machine.hashKv(revision);
+    }
+
     /** A fingerprint of this member's applied state; see {@link StateDigest}. */
     public StateDigest stateDigest() {
         KeyspaceStateMachine machine = stateMachine;
@@ -406,6 +565,166 @@ public final class RaftNode {
             throw new IllegalStateException("node " + nodeId() + " has not started");
         }
         return machine.digest();
+    }
+
+    /**
+     * Every member of the cluster: this member's Raft configuration joined with the replicated
+     * member records (read through ReadIndex, or from this member's state when serializable), and
+     * the members added but not started yet; by id.
+     */
+    public CompletableFuture<List<Member>> members(ReadConsistency consistency) {
+        if (runningClient() == null) {
+            return notRunning();
+        }
+        if (consistency == ReadConsistency.SERIALIZABLE) {
+            return CompletableFuture.supplyAsync(membership::localView, Runnable::run);
+        }
+        return membership.members();
+    }
+
+    /**
+     * Adds a member to be started later with {@code joinExisting}; it joins by itself then.
+     *
+     * @throws MembershipException (as the future's failure) when a peer URL is bad or taken
+     */
+    public CompletableFuture<Member> addMember(List<String> peerUrls, boolean learner) {
+        return runningClient() == null ? notRunning() : guarded(() -> membership.add(peerUrls, learner));
+    }
+
+    /** Removes member {@code id} from the cluster; completes with the members left. */
+    public CompletableFuture<List<Member>> removeMember(long id) {
+        return runningClient() == null ? notRunning() : membership.remove(id);
+    }
+
+    /** Makes learner {@code id} a voter once it has caught up; completes with it promoted. */
+    public CompletableFuture<Member> promoteMember(long id) {
+        return runningClient() == null ? notRunning() : membership.promote(id);
+    }
+
+    /** Changes the peer URLs of a member not started yet (see {@link Membership}). */
+    public CompletableFuture<List<Member>> updateMember(long id, List<String> peerUrls) {
+        return runningClient() == null ? notRunning() : guarded(() -> membership.update(id, peerUrls));
+    }
+
+    /**
+     * Publishes this member's record, with the URLs it serves clients at, for the others to list;
+     * completes once it is in the replicated state (retrying until then, after joining if it
+     * joins).
+     *
+     * @throws IllegalArgumentException when a URL is not http(s)://host:port
+     */
+    public CompletableFuture<Void> publish(List<String> clientUrls) {
+        clientUrls.forEach(MemberUrls::address);
+        return runningClient() == null ? notRunning() : membership.publish(List.copyOf(clientUrls));
+    }
+
+    /** This member's id, as the cluster knows it (see {@link Member#id()}). */
+    public long memberId() {
+        return memberIdOf(nodeId());
+    }
+
+    /** The id of the member named {@code name}, from this member's applied state. */
+    public long memberIdOf(String name) {
+        return stateMachine == null || server == null
+                ? Member.initialId(settings.groupId(), name)
+                : membership.memberIdOf(name);
+    }
+
+    /** The name of started member {@code id}, from this member's applied state. */
+    public Optional<String> memberName(long id) {
+        if (stateMachine == null || server == null) {
+            return Optional.empty();
+        }
+        return membership.localView().stream()
+                .filter(m -> m.id() == id && m.started())
+                .map(Member::name)
+                .findFirst();
+    }
+
+    private static <T> CompletableFuture<T> guarded(Supplier<CompletableFuture<T>> call) {
+        try {
+            return call.get();
+        } catch (MembershipException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** What {@link Membership} may use of this node. */
+    private final class MembershipAccess implements Membership.Node {
+        @Override
+        public boolean running() {
+            return state.get() == State.RUNNING;
+        }
+
+        @Override
+        public RaftClient client() {
+            return client;
+        }
+
+        @Override
+        public RaftConfiguration configuration() throws IOException {
+            return server.getDivision(group.getGroupId()).getRaftConf();
+        }
+
+        @Override
+        public List<MemberRecord> localRecords() {
+            return stateMachine.members();
+        }
+
+        @Override
+        public CompletableFuture<CommandResult> propose(Command command) {
+            return RaftNode.this.propose(command);
+        }
+
+        @Override
+        public CompletableFuture<QueryResult> linearizable(Query query) {
+            return query(query, ReadConsistency.LINEARIZABLE);
+        }
+    }
+
+    /**
+     * This member's counters and gauges for metrics, read without locks; zeros (and no snapshot)
+     * before it started. Looks at the latest snapshot file on disk, so call it off I/O threads.
+     */
+    public MemberStats stats() {
+        KeyspaceStateMachine machine = stateMachine;
+        WatchHub hub = watchHub;
+        if (machine == null || hub == null) {
+            return MemberStats.notStarted(proposals.sum(), failedProposals.sum());
+        }
+        MvccStore store = machine.store();
+        return new MemberStats(
+                proposals.sum(),
+                failedProposals.sum(),
+                machine.leaderChanges(),
+                store.revision(),
+                store.compactRevision(),
+                store.liveKeyCount(),
+                store.liveBytes(),
+                store.leaseCount(),
+                hub.watchCount(),
+                hub.pendingEvents(),
+                hub.pendingRevisions(),
+                latestSnapshot(machine),
+                machine.applyLatency());
+    }
+
+    private static Optional<MemberStats.SnapshotFile> latestSnapshot(KeyspaceStateMachine machine) {
+        SnapshotInfo latest = machine.getLatestSnapshot();
+        if (latest == null || latest.getFiles().isEmpty()) {
+            return Optional.empty();
+        }
+        Path file = latest.getFiles().get(0).getPath();
+        try {
+            return Optional.of(
+                    new MemberStats.SnapshotFile(
+                            latest.getIndex(),
+                            Files.size(file),
+                            Files.getLastModifiedTime(file).toInstant()));
+        } catch (IOException e) {
+            // Replaced by a newer one meanwhile: the next read finds that.
+            return Optional.empty();
+        }
     }
 
     public NodeStatus status() {
@@ -423,6 +742,12 @@ public final class RaftNode {
                         case LISTENER -> NodeStatus.Role.LISTENER;
                         default -> NodeStatus.Role.STOPPED;
                     };
+            // A member that joined as a listener keeps Ratis's follower role until it restarts;
+            // the configuration says what it is.
+            if (role == NodeStatus.Role.FOLLOWER
+                    && division.getRaftConf().getPeer(selfId, RaftPeerRole.LISTENER) != null) {
+                role = NodeStatus.Role.LISTENER;
+            }
             return new NodeStatus(
                     nodeId(),
                     role,

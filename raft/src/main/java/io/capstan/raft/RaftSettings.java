@@ -28,6 +28,9 @@ import java.util.UUID;
  * @param leaseCheckInterval how often the leader looks for expired leases
  * @param limits bounds on commands
  * @param watch bounds of the watch hub
+ * @param joinExisting whether a member starting on an empty data directory joins a running cluster
+ *     (it must have been added first) rather than form one with {@code peers} (etcd's
+ *     {@code initial-cluster-state = existing})
  */
 public record RaftSettings(
         String nodeId,
@@ -43,7 +46,8 @@ public record RaftSettings(
         long logSegmentBytes,
         Duration leaseCheckInterval,
         Limits limits,
-        WatchSettings watch) {
+        WatchSettings watch,
+        boolean joinExisting) {
 
     public RaftSettings {
         Objects.requireNonNull(nodeId, "nodeId");
@@ -52,6 +56,10 @@ public record RaftSettings(
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(watch, "watch");
+        if (joinExisting && peers.size() < 2) {
+            throw new IllegalArgumentException(
+                    "joinExisting needs peers to list at least one other member to join through");
+        }
         if (peers.isEmpty()) {
             throw new IllegalArgumentException("peers must list at least this member");
         }
@@ -131,6 +139,7 @@ public record RaftSettings(
         private Duration leaseCheckInterval = Duration.ofMillis(500);
         private Limits limits = Limits.DEFAULT;
         private WatchSettings watch = WatchSettings.DEFAULT;
+        private boolean joinExisting;
 
         private Builder(String nodeId, List<Peer> peers, UUID groupId, Path dataDir) {
             this.nodeId = nodeId;
@@ -185,6 +194,11 @@ public record RaftSettings(
             return this;
         }
 
+        public Builder joinExisting(boolean join) {
+            this.joinExisting = join;
+            return this;
+        }
+
         public RaftSettings build() {
             return new RaftSettings(
                     nodeId,
@@ -200,7 +214,8 @@ public record RaftSettings(
                     logSegmentBytes,
                     leaseCheckInterval,
                     limits,
-                    watch);
+                    watch,
+                    joinExisting);
         }
     }
 }

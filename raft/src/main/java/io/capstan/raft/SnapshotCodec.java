@@ -1,5 +1,6 @@
 package io.capstan.raft;
 
+import io.capstan.raft.proto.MemberRecord;
 import io.capstan.raft.proto.SnapshotEntry;
 import io.capstan.raft.proto.SnapshotHeader;
 import io.capstan.raft.proto.SnapshotKey;
@@ -29,6 +30,7 @@ final class SnapshotCodec {
                 .setCompactRevision(store.compactRevision())
                 .setKeyCount(store.keyCount())
                 .setLeaseCount(store.leaseCount())
+                .setMemberCount(store.memberCount())
                 .build()
                 .writeDelimitedTo(out);
         for (Lease lease : store.leases()) {
@@ -52,7 +54,8 @@ final class SnapshotCodec {
                                         .setCreateRevision(v.createRevision())
                                         .setVersion(v.version())
                                         .setValue(v.value())
-                                        .setLease(v.lease()));
+                                        .setLease(v.lease())
+                                        .setSubRevision(v.subRevision()));
                     }
                     try {
                         record.build().writeDelimitedTo(out);
@@ -63,6 +66,9 @@ final class SnapshotCodec {
         if (failure[0] != null) {
             throw failure[0];
         }
+        for (MemberRecord member : store.members()) {
+            member.writeDelimitedTo(out);
+        }
     }
 
     /**
@@ -71,6 +77,16 @@ final class SnapshotCodec {
      * @throws IOException when the stream is truncated, of another format, or inconsistent
      */
     static MvccStore read(InputStream in) throws IOException {
+        return read(in, false);
+    }
+
+    /**
+     * Reads a store written by {@link #write}; with {@code padded}, followed by fewer than {@value
+     * SnapshotExport#BLOCK} zero bytes, as a {@link SnapshotExport} ends.
+     *
+     * @throws IOException when the stream is truncated, of another format, or inconsistent
+     */
+    static MvccStore read(InputStream in, boolean padded) throws IOException {
         SnapshotHeader header = SnapshotHeader.parseDelimitedFrom(in);
         if (header == null) {
             throw new IOException("snapshot is empty");
@@ -86,12 +102,14 @@ final class SnapshotCodec {
                             + MvccStore.EMPTY_REVISION
                             + ", the revision of an empty store");
         }
-        if (header.getCompactRevision() < 0
+        if (header.getCompactRevision() < MvccStore.NOT_COMPACTED
                 || header.getCompactRevision() > header.getRevision()) {
             throw new IOException(
                     "snapshot compact revision "
                             + header.getCompactRevision()
-                            + " is outside 0.."
+                            + " is outside "
+                            + MvccStore.NOT_COMPACTED
+                            + ".."
                             + header.getRevision());
         }
         MvccStore store = new MvccStore();
@@ -117,7 +135,8 @@ final class SnapshotCodec {
                                 e.getCreateRevision(),
                                 e.getVersion(),
                                 e.getValue(),
-                                e.getLease()));
+                                e.getLease(),
+                                e.getSubRevision()));
             }
             try {
                 store.restoreHistory(key.getKey(), KeyHistory.fromOldestFirst(versions));
@@ -130,8 +149,19 @@ final class SnapshotCodec {
                         e);
             }
         }
-        if (in.read() != -1) {
-            throw new IOException("snapshot has data after its last record");
+        for (long i = 0; i < header.getMemberCount(); i++) {
+            MemberRecord member = MemberRecord.parseDelimitedFrom(in);
+            if (member == null) {
+                throw new IOException(
+                        "snapshot ends after " + i + " of " + header.getMemberCount() + " members");
+            }
+            store.putMember(member);
+        }
+        int padding = 0;
+        for (int b = in.read(); b != -1; b = in.read()) {
+            if (!padded || b != 0 || ++padding >= SnapshotExport.BLOCK) {
+                throw new IOException("snapshot has data after its last record");
+            }
         }
         store.restoreRevisions(header.getRevision(), header.getCompactRevision());
         return store;

@@ -24,6 +24,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -73,8 +74,9 @@ final class WatchHub implements AppliedChanges {
     /** Catching-up watches served per pass, so live revisions keep flowing between passes. */
     private static final int CATCH_UP_WATCHES_PER_PASS = 64;
 
-    private static final Comparator<Change> KEY_ORDER =
-            Comparator.comparing(Change::key, MvccStore.KEY_ORDER);
+    /** etcd reports the changes of one revision in the order they were made (sub-revision order). */
+    private static final Comparator<Change> CHANGE_ORDER =
+            Comparator.comparingLong(change -> change.version().subRevision());
 
     private sealed interface Request permits Register, Cancel, AskProgress, ListenerFailed, Close {}
 
@@ -96,6 +98,8 @@ final class WatchHub implements AppliedChanges {
     private final ConcurrentLinkedQueue<Request> inbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean storeChanged = new AtomicBoolean();
     private final AtomicInteger active = new AtomicInteger();
+    /** Events in every watch's outbox not yet handed to its listener; see {@link Outbox}. */
+    private final LongAdder backlog = new LongAdder();
     private final AtomicLong ids = new AtomicLong();
     private volatile MvccStore latest;
     private volatile Thread owner;
@@ -125,6 +129,27 @@ final class WatchHub implements AppliedChanges {
 
     String nodeId() {
         return nodeId;
+    }
+
+    // ---- metrics: any thread, lock-free ----
+
+    /** Watches open now (registered or about to be, and not ended). */
+    int watchCount() {
+        return active.get();
+    }
+
+    /** Events offered to listeners and not delivered yet, over every watch. */
+    long pendingEvents() {
+        return backlog.sum();
+    }
+
+    /** Revisions the apply thread handed over that this hub has not taken yet. */
+    int pendingRevisions() {
+        return handoff.size();
+    }
+
+    LongAdder backlog() {
+        return backlog;
     }
 
     // ---- apply thread ----
@@ -434,10 +459,9 @@ final class WatchHub implements AppliedChanges {
         if (syncedByKey.isEmpty() && syncedRanges.isEmpty()) {
             return;
         }
-        List<Change> changes = new ArrayList<>(applied.changes());
-        changes.sort(KEY_ORDER);
         Map<Watcher, List<WatchEvent>> batches = new LinkedHashMap<>();
-        for (Change change : changes) {
+        // The apply thread lists a revision's changes in the order it made them.
+        for (Change change : applied.changes()) {
             Converted converted = new Converted(change);
             for (Watcher watcher : syncedByKey.getOrDefault(change.key(), Set.of())) {
                 collect(batches, watcher, converted, applied.revision());
@@ -593,7 +617,7 @@ final class WatchHub implements AppliedChanges {
         return watcher.outbox.pending() < settings.bufferEvents();
     }
 
-    /** The changes in {@code spec}'s range at revisions {@code from..to}, by revision, keys in order. */
+    /** The changes in {@code spec}'s range at revisions {@code from..to}, by revision, each in the order made. */
     private SortedMap<Long, List<Change>> readHistory(WatchSpec spec, long from, long to) {
         SortedMap<Long, List<Change>> byRevision = new TreeMap<>();
         current.scanHistories(
@@ -609,6 +633,7 @@ final class WatchHub implements AppliedChanges {
                                                         version.modRevision(),
                                                         r -> new ArrayList<>())
                                                 .add(new Change(key, version, prior))));
+        byRevision.values().forEach(changes -> changes.sort(CHANGE_ORDER));
         return byRevision;
     }
 

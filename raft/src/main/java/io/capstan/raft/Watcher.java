@@ -60,7 +60,8 @@ final class Watcher implements Watch {
                         delivery,
                         bufferEvents / 2,
                         hub::wake,
-                        e -> hub.listenerFailed(this, e));
+                        e -> hub.listenerFailed(this, e),
+                        hub.backlog());
     }
 
     @Override

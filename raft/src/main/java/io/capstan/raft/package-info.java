@@ -3,7 +3,7 @@
  * semantics, leases, snapshots, and a watch hub.
  *
  * <p>Public surface: {@link io.capstan.raft.RaftNode} (one member: start, stop, propose, query,
- * status, snapshot, state digest, watch), its {@link io.capstan.raft.RaftSettings} with
+ * status, snapshot, state digest, watch, and {@link io.capstan.raft.MemberStats} for metrics), its {@link io.capstan.raft.RaftSettings} with
  * {@link io.capstan.raft.Peer}, {@link io.capstan.raft.Limits} and
  * {@link io.capstan.raft.WatchSettings}, the watch API ({@link io.capstan.raft.WatchSpec},
  * {@link io.capstan.raft.WatchListener}, {@link io.capstan.raft.Watch},
@@ -44,8 +44,9 @@
  *       one is canceled with the revision to resume from. Listeners are never called by the apply
  *       thread or the hub thread.</li>
  *   <li>Events come from this member's own apply, so they survive leader changes, and a revision
- *       is reported only once it is readable here. Within one revision, events are in key order
- *       (etcd orders them by operation; a transaction never writes a key twice).</li>
+ *       is reported only once it is readable here. Within one revision, events are in the order
+ *       the changes were made (etcd's sub-revision order: a transaction's operations in turn, a
+ *       delete-range's or a lease revocation's keys in key order), live or replayed.</li>
  * </ul>
  */
 package io.capstan.raft;

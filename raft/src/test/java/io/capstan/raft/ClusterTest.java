@@ -16,11 +16,15 @@ import io.capstan.raft.proto.LeaseTimeToLiveRequest;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.QueryResult;
 
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -234,5 +238,54 @@ class ClusterTest {
         assertEquals(1, alive.getLeaseTimeToLive().getGrantedTtl());
         assertEquals(1, alive.getLeaseTimeToLive().getKeysCount());
         cluster.awaitConverged();
+    }
+
+    @Test
+    void aNewClusterExportsASnapshotBeforeAnyWrite(RaftCluster cluster) throws Exception {
+        cluster.awaitLeader();
+        int follower = cluster.anyFollower();
+        try (SnapshotExport export =
+                cluster.node(follower).exportSnapshot().get(30, TimeUnit.SECONDS)) {
+            assertEquals(1, export.revision(), "nothing was written");
+            StateDigest exported = SnapshotExport.digestOf(new ByteArrayInputStream(readAll(export)));
+            assertEquals(cluster.node(follower).stateDigest(), exported);
+        }
+    }
+
+    @Test
+    void everyMemberHashesTheHistoryAlikeAndTheLeaderHandsOverOnRequest(RaftCluster cluster)
+            throws Exception {
+        int leader = cluster.awaitLeader();
+        cluster.propose(leader, put("a", "1"));
+        long revision = cluster.propose(leader, put("b", "2")).getRevision();
+        cluster.awaitConverged();
+        KvHash expected = cluster.node(leader).hashKv(revision);
+        for (int i = 0; i < cluster.size(); i++) {
+            assertEquals(expected, cluster.node(i).hashKv(revision));
+        }
+
+        int target = cluster.anyFollower();
+        cluster.node(leader)
+                .transferLeadership(cluster.node(target).nodeId())
+                .get(30, TimeUnit.SECONDS);
+        assertEquals(target, cluster.awaitLeader());
+        Throwable notLeader =
+                assertThrows(
+                                Exception.class,
+                                () ->
+                                        cluster.node(leader)
+                                                .transferLeadership(cluster.node(leader).nodeId())
+                                                .get(30, TimeUnit.SECONDS))
+                        .getCause();
+        assertInstanceOf(NotLeaderException.class, notLeader);
+    }
+
+    private static byte[] readAll(SnapshotExport export) throws IOException {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        ByteBuffer buffer = ByteBuffer.allocate(8192);
+        while (export.read(buffer.clear()) >= 0) {
+            all.write(buffer.array(), 0, buffer.position());
+        }
+        return all.toByteArray();
     }
 }

@@ -19,6 +19,9 @@ import com.google.protobuf.ByteString;
 import io.capstan.raft.InvalidCommandException.Reason;
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.Compare;
+import io.capstan.raft.proto.MemberDeleteRequest;
+import io.capstan.raft.proto.MemberPutRequest;
+import io.capstan.raft.proto.MemberRecord;
 import io.capstan.raft.proto.PutRequest;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.RequestOp;
@@ -48,6 +51,40 @@ class CommandValidatorTest {
         assertEquals(Reason.VALUE_TOO_LARGE, reason(Ops.put("k", "v".repeat(33))));
         assertEquals(Reason.EMPTY_KEY, reason(Ops.delete("")));
         assertDoesNotThrow(() -> validator.validate(Ops.put("k".repeat(16), "v".repeat(32))));
+    }
+
+    @Test
+    void refusesMalformedMemberRecords() {
+        MemberRecord good =
+                MemberRecord.newBuilder()
+                        .setId(5)
+                        .setName("n4")
+                        .addPeerUrls("http://127.0.0.1:7484")
+                        .addClientUrls("https://[::1]:23794")
+                        .build();
+        assertDoesNotThrow(() -> validator.validate(memberPut(good)));
+        assertEquals(Reason.MALFORMED, reason(memberPut(good.toBuilder().setId(0).build())));
+        assertEquals(Reason.MALFORMED, reason(memberPut(good.toBuilder().setName("n 4").build())));
+        assertEquals(Reason.MALFORMED, reason(memberPut(good.toBuilder().clearPeerUrls().build())));
+        for (String bad :
+                List.of("127.0.0.1:7484", "ftp://h:1", "http://h", "http://h:1/path", "http://u@h:1")) {
+            assertEquals(
+                    Reason.MALFORMED,
+                    reason(memberPut(good.toBuilder().setPeerUrls(0, bad).build())),
+                    bad);
+        }
+        assertEquals(
+                Reason.MALFORMED,
+                reason(
+                        Command.newBuilder()
+                                .setMemberDelete(MemberDeleteRequest.getDefaultInstance())
+                                .build()));
+    }
+
+    private static Command memberPut(MemberRecord record) {
+        return Command.newBuilder()
+                .setMemberPut(MemberPutRequest.newBuilder().setMember(record))
+                .build();
     }
 
     @Test
@@ -202,11 +239,17 @@ class CommandValidatorTest {
         assertThrows(
                 InvalidCommandException.class,
                 () -> validator.validate(Query.getDefaultInstance()));
-        assertThrows(
-                InvalidCommandException.class,
+        // etcd reads a negative limit as none and a negative revision as the latest.
+        assertDoesNotThrow(
                 () ->
                         validator.validate(
-                                Ops.range(rangeReq("a", "").toBuilder().setLimit(-1).build())));
+                                Ops.range(
+                                        rangeReq("a", "").toBuilder()
+                                                .setLimit(-1)
+                                                .setRevision(-1)
+                                                .setMaxModRevision(-1)
+                                                .build())));
+        assertDoesNotThrow(() -> validator.validate(Ops.compact(-1)));
         assertThrows(
                 InvalidCommandException.class,
                 () ->

@@ -31,6 +31,7 @@ import io.capstan.raft.proto.TxnResponse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -55,7 +56,7 @@ class KeyspaceTest {
     @Test
     void anEmptyStoreIsAtRevisionOneAndTheFirstWriteGetsTwo() {
         assertEquals(1, ks.store.revision());
-        assertEquals(0, ks.store.compactRevision());
+        assertEquals(MvccStore.NOT_COMPACTED, ks.store.compactRevision());
         assertEquals(0, ks.range(rangeReq("a", "z").toBuilder().setRevision(1).build()).getCount());
         KeyspaceException future =
                 assertThrows(
@@ -82,6 +83,71 @@ class KeyspaceTest {
         Failure again = ks.apply(Ops.compact(1)).getFailure();
         assertEquals(Failure.Code.COMPACTED, again.getCode());
         assertEquals(1, again.getCompactRevision());
+    }
+
+    @Test
+    void compactionAtZeroOrBelowAnswersAsEtcd() {
+        Failure negative = ks.apply(Ops.compact(-1)).getFailure();
+        assertEquals(Failure.Code.COMPACTED, negative.getCode());
+        assertEquals(-1, negative.getCompactRevision());
+
+        CommandResult zero = ks.apply(Ops.compact(0));
+        assertTrue(zero.hasCompaction(), "a store never compacted accepts revision 0 once");
+        assertEquals(1, zero.getRevision());
+        assertEquals(0, ks.store.compactRevision());
+        Failure again = ks.apply(Ops.compact(0)).getFailure();
+        assertEquals(Failure.Code.COMPACTED, again.getCode());
+        assertEquals(0, again.getCompactRevision());
+        assertTrue(ks.apply(Ops.compact(1)).hasCompaction());
+    }
+
+    @Test
+    void negativeLimitsRevisionsAndFiltersReadAsEtcdReadsThem() {
+        ks.apply(put("a", "1"));
+        ks.apply(put("b", "2"));
+        ks.apply(put("c", "3"));
+        RangeRequest all = rangeReq("a", "z");
+
+        RangeResponse noLimit = ks.range(all.toBuilder().setLimit(-1).build());
+        assertEquals(List.of("a", "b", "c"), keys(noLimit));
+        assertFalse(noLimit.getMore());
+        assertEquals(List.of("a", "b", "c"), keys(ks.range(all.toBuilder().setRevision(-5).build())));
+        RangeResponse maxBelowZero = ks.range(all.toBuilder().setMaxModRevision(-1).build());
+        assertEquals(List.of(), keys(maxBelowZero), "every key's revision is above a negative maximum");
+        assertEquals(3, maxBelowZero.getCount());
+        assertEquals(List.of("a", "b", "c"), keys(ks.range(all.toBuilder().setMinModRevision(-1).build())));
+
+        // Inside a transaction etcd refuses a revision below the compact revision, negatives too.
+        TxnResponse latest = ks.apply(txn(List.of(), List.of(op(all.toBuilder().setRevision(-1).build())),
+                List.of())).getTxn();
+        assertEquals(List.of("a", "b", "c"), keys(latest.getResponses(0).getResponseRange()));
+        assertEquals(Failure.Code.COMPACTED,
+                ks.apply(txn(List.of(), List.of(op(all.toBuilder().setRevision(-2).build())), List.of()))
+                        .getFailure().getCode());
+        ks.apply(Ops.compact(2));
+        assertEquals(Failure.Code.COMPACTED,
+                ks.apply(txn(List.of(), List.of(op(all.toBuilder().setRevision(-1).build())), List.of()))
+                        .getFailure().getCode());
+    }
+
+    @Test
+    void changesOfOneRevisionCarryTheOrderTheyWereMadeIn() {
+        ks.apply(put("x/b", "1"));
+        ks.apply(put("x/c", "1"));
+        long revision = ks.apply(txn(List.of(), List.of(
+                op(putReq("x/z", "1")),
+                op(deleteReq("x/b", "x/d")),
+                op(putReq("x/a", "1"))), List.of())).getRevision();
+
+        List<String> made = new ArrayList<>();
+        ks.store.scanHistories(bytes("x/"), bytes("x0"), (key, history) -> {
+            KeyRevision latest = history.latest();
+            if (latest.modRevision() == revision) {
+                made.add((int) latest.subRevision() + ":" + key.toStringUtf8());
+            }
+        });
+        made.sort(null);
+        assertEquals(List.of("0:x/z", "1:x/b", "2:x/c", "3:x/a"), made);
     }
 
     @Test

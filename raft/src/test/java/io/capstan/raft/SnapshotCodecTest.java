@@ -9,6 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.capstan.raft.proto.Command;
+import io.capstan.raft.proto.CommandResult;
+import io.capstan.raft.proto.MemberDeleteRequest;
+import io.capstan.raft.proto.MemberPutRequest;
+import io.capstan.raft.proto.MemberRecord;
 import io.capstan.raft.proto.SnapshotHeader;
 
 import org.junit.jupiter.api.Test;
@@ -17,6 +22,7 @@ import org.junit.jupiter.api.Timeout;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -76,6 +82,59 @@ class SnapshotCodecTest {
     }
 
     @Test
+    void roundTripKeepsTheOrderOfEachRevisionsChanges() throws IOException {
+        Keyspace ks = new Keyspace();
+        ks.apply(Ops.txn(List.of(), List.of(Ops.op(putReq("b", "1")), Ops.op(putReq("a", "2"))), List.of()));
+        MvccStore restored = SnapshotCodec.read(new ByteArrayInputStream(encode(ks.store)));
+        List<Long> subRevisions = new ArrayList<>();
+        restored.forEachHistory((key, history) -> subRevisions.add(history.latest().subRevision()));
+        assertEquals(List.of(1L, 0L), subRevisions, "keys a, b: b was written first");
+        assertEquals(ks.store.digestNow(), restored.digestNow());
+    }
+
+    @Test
+    void memberRecordsTravelInSnapshotsAndDigestsWithoutARevision() throws IOException {
+        Keyspace ks = populated();
+        long revision = ks.store.revision();
+        String before = ks.store.digestNow();
+        MemberRecord added =
+                MemberRecord.newBuilder()
+                        .setId(-7)
+                        .addPeerUrls("http://127.0.0.1:7484")
+                        .setIsLearner(true)
+                        .build();
+        MemberRecord named =
+                MemberRecord.newBuilder()
+                        .setId(42)
+                        .setName("n1")
+                        .addPeerUrls("http://127.0.0.1:7481")
+                        .addClientUrls("http://127.0.0.1:23791")
+                        .build();
+        ks.apply(memberPut(added));
+        ks.apply(memberPut(named));
+
+        assertEquals(revision, ks.store.revision(), "membership is not a keyspace write");
+        assertNotEquals(before, ks.store.digestNow());
+        MvccStore restored = SnapshotCodec.read(new ByteArrayInputStream(encode(ks.store)));
+        assertEquals(List.of(named, added), restored.members(), "by unsigned id");
+        assertEquals(ks.store.digestNow(), restored.digestNow());
+
+        CommandResult deleted =
+                ks.apply(
+                        Command.newBuilder()
+                                .setMemberDelete(MemberDeleteRequest.newBuilder().setId(-7))
+                                .build());
+        assertTrue(deleted.getMemberDelete().getDeleted());
+        assertEquals(List.of(named), ks.store.members());
+    }
+
+    private static Command memberPut(MemberRecord record) {
+        return Command.newBuilder()
+                .setMemberPut(MemberPutRequest.newBuilder().setMember(record))
+                .build();
+    }
+
+    @Test
     void digestDiffersWhenStateDiffers() {
         Keyspace one = populated();
         Keyspace two = populated();
@@ -87,7 +146,7 @@ class SnapshotCodecTest {
     void anEmptyStoreRestoresAtRevisionOne() throws IOException {
         MvccStore restored = SnapshotCodec.read(new ByteArrayInputStream(encode(new MvccStore())));
         assertEquals(1, restored.revision());
-        assertEquals(0, restored.compactRevision());
+        assertEquals(MvccStore.NOT_COMPACTED, restored.compactRevision());
         assertEquals(new MvccStore().digestNow(), restored.digestNow());
     }
 
@@ -103,6 +162,11 @@ class SnapshotCodecTest {
                         IOException.class,
                         () -> SnapshotCodec.read(new ByteArrayInputStream(header(4, 5))));
         assertTrue(compactAhead.getMessage().contains("compact revision 5"));
+        IOException compactBelow =
+                assertThrows(
+                        IOException.class,
+                        () -> SnapshotCodec.read(new ByteArrayInputStream(header(4, -2))));
+        assertTrue(compactBelow.getMessage().contains("compact revision -2"));
         assertEquals(4, SnapshotCodec.read(new ByteArrayInputStream(header(4, 4))).revision());
     }
 

@@ -132,7 +132,10 @@ class WatchHubTest {
                 KeyValue.newBuilder().setKey(bytes("a/1")).setModRevision(5).build(),
                 events.get(2).kv(),
                 "a delete reports the key and the delete's revision only");
-        assertEquals(List.of("a/1", "a/1", "a/1", "a/2", "a/3"), keys(listener));
+        assertEquals(
+                List.of("a/1", "a/1", "a/1", "a/3", "a/2"),
+                keys(listener),
+                "a revision's events in the order they were made, as etcd");
         assertTrue(events.stream().allMatch(e -> e.prevKv() == null), "prev_kv was not asked for");
         assertEquals(List.of(), listener.violations());
         assertFalse(listener.canceled.isDone());
@@ -169,6 +172,33 @@ class WatchHubTest {
         assertEquals(live.revisions(), replayed.revisions());
         assertTrue(bare.events().stream().allMatch(e -> e.prevKv() == null));
         assertEquals(4, bare.events().size());
+    }
+
+    @Test
+    void replayedRevisionsKeepTheOrderTheirChangesWereMadeIn() {
+        WatchedKeyspace ks = keyspace(DEFAULTS, INLINE);
+        RecordingListener live = new RecordingListener();
+        ks.watch(spec("t/", "t0", 0), live);
+        ks.pump();
+        ks.apply(put("t/b", "1"));
+        ks.apply(put("t/d", "1"));
+        ks.apply(
+                Ops.txn(
+                        List.of(),
+                        List.of(
+                                op(putReq("t/z", "2")),
+                                op(Ops.deleteReq("t/b", "t/e")),
+                                op(putReq("t/a", "2"))),
+                        List.of()));
+        ks.pump();
+        RecordingListener replayed = new RecordingListener();
+        ks.watch(spec("t/", "t0", 2), replayed);
+        ks.pump();
+
+        List<String> expected = List.of("t/b", "t/d", "t/z", "t/b", "t/d", "t/a");
+        assertEquals(expected, keys(live));
+        assertEquals(expected, keys(replayed));
+        assertEquals(live.events(), replayed.events());
     }
 
     @Test

@@ -99,10 +99,9 @@ final class WatchedKeyspace implements AppliedChanges {
     }
 
     private static List<WatchEvent> expectedEvents(WatchSpec spec, Handoff.Applied applied) {
-        List<Change> changes = new ArrayList<>(applied.changes());
-        changes.sort((a, b) -> MvccStore.KEY_ORDER.compare(a.key(), b.key()));
         List<WatchEvent> events = new ArrayList<>();
-        for (Change change : changes) {
+        // In the order the changes were made, as etcd reports them.
+        for (Change change : applied.changes()) {
             if (spec.covers(change.key()) && spec.reports(change.type())) {
                 events.add(change.toEvent(spec.prevKv()));
             }

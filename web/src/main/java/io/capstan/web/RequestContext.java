@@ -5,6 +5,7 @@ import io.undertow.util.AttachmentKey;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.Executor;
+import java.util.function.Supplier;
 import org.slf4j.MDC;
 
 /**
@@ -16,8 +17,9 @@ import org.slf4j.MDC;
  * ({@code exchange.dispatch(...)} without an explicit executor), when a request waiting for a
  * concurrency slot resumes, and in {@link RequestBodies} callbacks. Code that continues the
  * request elsewhere (a future's callback, another executor) restores it with {@link #run},
- * {@link #wrap} or {@link #executor}. Each of them puts the id for the duration of the call only
- * and afterwards restores what the thread's MDC held before, so pooled threads never keep it.
+ * {@link #supply}, {@link #wrap} or {@link #executor}. Each of them puts the id for the duration
+ * of the call only and afterwards restores what the thread's MDC held before, so pooled threads
+ * never keep it.
  *
  * @param requestId the caller's {@code X-Request-Id} when it is valid, else a generated one
  * @param method    the request method
@@ -67,6 +69,16 @@ public record RequestContext(String requestId, String method, String path) {
         }
     }
 
+    /** Runs {@code task} on the calling thread with this request's id in the MDC; returns its result. */
+    public <T> T supply(Supplier<T> task) {
+        String previous = enter();
+        try {
+            return task.get();
+        } finally {
+            restore(previous);
+        }
+    }
+
     /** {@code task}, changed to run with this request's id in the MDC wherever it runs. */
     public Runnable wrap(Runnable task) {
         Objects.requireNonNull(task, "task");
@@ -96,8 +108,12 @@ public record RequestContext(String requestId, String method, String path) {
         return new RequestContext(id, exchange.getRequestMethod().toString(), exchange.getRequestPath());
     }
 
-    /** Printable, no spaces (ids end up in log lines and headers), at most {@link #MAX_ID_LENGTH}. */
-    static boolean isValidId(String id) {
+    /**
+     * Whether {@code id} may serve as a request id: 1..{@value #MAX_ID_LENGTH} visible ASCII
+     * characters, no spaces (ids end up in log lines and headers). Other protocols (gRPC) use it
+     * to accept a caller's id by the same rule.
+     */
+    public static boolean isValidId(String id) {
         if (id == null || id.isEmpty() || id.length() > MAX_ID_LENGTH) {
             return false;
         }

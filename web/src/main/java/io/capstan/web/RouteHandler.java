@@ -3,6 +3,7 @@ package io.capstan.web;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.handlers.RequestLimit;
+import io.undertow.util.AttachmentKey;
 import io.undertow.util.Headers;
 import java.util.Map;
 
@@ -13,6 +14,9 @@ import java.util.Map;
  * the shared concurrency limit, then the route's handler. Immutable.
  */
 final class RouteHandler implements HttpHandler {
+
+    /** The name of the gate of the route a request matched, for its access log line. */
+    static final AttachmentKey<String> OWNER = AttachmentKey.create(String.class);
 
     private final Gate gate;
     private final long maxBodyBytes;
@@ -32,6 +36,7 @@ final class RouteHandler implements HttpHandler {
 
     @Override
     public void handleRequest(HttpServerExchange exchange) throws Exception {
+        exchange.putAttachment(OWNER, gate.name());
         if (!gate.isOpen()) {
             JsonResponses.sendRetryLater(exchange, JsonResponses.UNAVAILABLE, gate.name() + " is not ready",
                     Map.of("component", gate.name()));

@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * order: request context (id, MDC, JSON error bodies), the drain gate, the router (404/405),
  * the route's gate (503), the body limit (413), the shared concurrency limit (503 when every
  * slot and queue place is taken; health routes are exempt so probes answer under load), and
- * the route's handler.
+ * the route's handler. Once a response is complete, whoever answered it, the request gets one line
+ * on a {@code capstan.access.<owner>} logger and is reported to the {@link RequestObserver}.
  *
  * <p>Lifecycle: {@code NEW → STARTING → RUNNING → STOPPING → STOPPED}, or
  * {@code STARTING → FAILED} when the listener cannot bind; {@code stop()} before {@code start()}
@@ -59,8 +60,18 @@ public final class WebServer {
      *                                  built-in health routes included)
      */
     public WebServer(WebSettings settings, List<Route> routes, Supplier<Readiness> readiness) {
+        this(settings, routes, readiness, RequestObserver.NONE);
+    }
+
+    /**
+     * As {@link #WebServer(WebSettings, List, Supplier)}, telling {@code observer} of every request
+     * once its response is complete (see {@link RequestObserver}).
+     */
+    public WebServer(WebSettings settings, List<Route> routes, Supplier<Readiness> readiness,
+                     RequestObserver observer) {
         this.settings = Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(readiness, "readiness");
+        Objects.requireNonNull(observer, "observer");
         Gate web = Gate.open("web");
         List<Route> builtIn = List.of(
                 Route.get(LivenessHandler.PATH, web, new LivenessHandler()),
@@ -73,7 +84,7 @@ public final class WebServer {
         routes.forEach(route -> admitted.add(admitting(route, settings, limit)));
         Router router = new Router(admitted);
         this.drain = new GracefulShutdownHandler(router);
-        HttpHandler root = new RequestEntry(drain, new JsonErrorPages(() -> state == State.STOPPING));
+        HttpHandler root = new RequestEntry(drain, new JsonErrorPages(() -> state == State.STOPPING), observer);
 
         int idleMillis = WebSettings.millis("idle-timeout", settings.idleTimeout(), false);
         this.undertow = Undertow.builder()

@@ -8,7 +8,11 @@
  * {@link io.capstan.web.Route} and {@link io.capstan.web.Gate} (what to serve and whether its
  * owner is ready), {@link io.capstan.web.Readiness}, and the helpers handlers use:
  * {@link io.capstan.web.RequestContext}, {@link io.capstan.web.JsonResponses},
- * {@link io.capstan.web.RequestBodies}. Everything else is package-private.
+ * {@link io.capstan.web.RequestBodies}; and {@link io.capstan.web.RequestObserver} with
+ * {@link io.capstan.web.CompletedRequest}, told of every finished request (metrics). Everything
+ * else is package-private. Every request also gets one access log line, on the logger
+ * {@code capstan.access.<name of the route's gate>} ({@code capstan.access.web} when no route
+ * matched).
  *
  * <h2>Threading model</h2>
  * <ul>

@@ -26,7 +26,14 @@ final class Servers implements AfterEachCallback {
     }
 
     WebServer start(WebSettings settings, List<Route> routes, Supplier<Readiness> readiness) throws Exception {
-        WebServer server = new WebServer(settings, routes, readiness);
+        return start(new WebServer(settings, routes, readiness));
+    }
+
+    WebServer start(WebSettings settings, List<Route> routes, RequestObserver observer) throws Exception {
+        return start(new WebServer(settings, routes, () -> new Readiness(true, Map.of()), observer));
+    }
+
+    private WebServer start(WebServer server) throws Exception {
         started.add(server);
         server.start().get(10, TimeUnit.SECONDS);
         return server;

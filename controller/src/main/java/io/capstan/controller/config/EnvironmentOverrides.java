@@ -41,6 +41,8 @@ final class EnvironmentOverrides {
         keys.put("CAPSTAN_WEB_PORT", "capstan.web.port");
         keys.put("CAPSTAN_API_PORT", "capstan.api.port");
         keys.put(PEERS, "capstan.raft.peers");
+        keys.put("CAPSTAN_INITIAL_CLUSTER_STATE", "capstan.raft.initial-cluster-state");
+        keys.put("CAPSTAN_LOG_FORMAT", "capstan.log.format");
         return Collections.unmodifiableMap(keys);
     }
 

@@ -47,6 +47,7 @@ record RaftTuning(
             Map.entry("nodeId", "capstan.node.id"),
             Map.entry("peers", "capstan.raft.peers"),
             Map.entry("peer", "capstan.raft.peers"),
+            Map.entry("joinExisting", "capstan.raft.initial-cluster-state"),
             Map.entry("groupId", "capstan.raft.group-id"),
             Map.entry("dataDir", "capstan.node.data-dir"),
             Map.entry("electionTimeoutMin", ELECTION_TIMEOUT_MIN),
@@ -123,7 +124,7 @@ record RaftTuning(
      * @param members every member, this node included, as the controller binds them
      * @throws IllegalArgumentException if the raft module refuses a value
      */
-    RaftSettings settings(String nodeId, List<Peer> members, UUID groupId, Path dataDir) {
+    RaftSettings settings(String nodeId, List<Peer> members, UUID groupId, Path dataDir, boolean joinExisting) {
         List<io.capstan.raft.Peer> peers = members.stream()
                 .map(p -> new io.capstan.raft.Peer(p.id(), p.address()))
                 .toList();
@@ -137,6 +138,7 @@ record RaftTuning(
                 .leaseCheckInterval(leaseCheckInterval)
                 .limits(new Limits(maxKeyBytes, maxValueBytes, maxRequestBytes, maxTxnOps, maxLeaseTtlSeconds))
                 .watch(watch)
+                .joinExisting(joinExisting)
                 .build();
     }
 }

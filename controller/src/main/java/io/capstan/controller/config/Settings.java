@@ -1,5 +1,6 @@
 package io.capstan.controller.config;
 
+import io.capstan.controller.admin.AdminSettings;
 import io.capstan.raft.RaftSettings;
 import io.capstan.transport.TransportSettings;
 import io.capstan.web.WebSettings;
@@ -8,7 +9,7 @@ import java.util.Objects;
 /**
  * The daemon's whole configuration: one immutable tree bound and validated at startup by
  * {@link SettingsLoader}, before any component starts. Safe to share between threads.
- * {@link #toString()} never shows the cluster secret.
+ * {@link #toString()} never shows the cluster secret or the admin token.
  *
  * @param node      identity and data directory of this member
  * @param web       the web layer ({@code capstan.web.*}, declared by the web module)
@@ -18,6 +19,9 @@ import java.util.Objects;
  * @param raft      what the raft module runs with: this node's id, the members as Raft
  *                  peers, the group id, {@code <data-dir>/raft} and the Raft tuning keys
  * @param transport the web peer transport: the cluster secret and {@code capstan.transport.*}
+ * @param log       how the daemon logs ({@code capstan.log.*})
+ * @param admin     the admin endpoints' token ({@code capstan.admin.*}) and readiness's
+ *                  {@code capstan.raft.max-leaderless}
  */
 public record Settings(
         NodeSettings node,
@@ -26,7 +30,9 @@ public record Settings(
         LifecycleSettings lifecycle,
         ClusterSettings cluster,
         RaftSettings raft,
-        TransportSettings transport) {
+        TransportSettings transport,
+        LogSettings log,
+        AdminSettings admin) {
 
     public Settings {
         Objects.requireNonNull(node, "node");
@@ -36,5 +42,7 @@ public record Settings(
         Objects.requireNonNull(cluster, "cluster");
         Objects.requireNonNull(raft, "raft");
         Objects.requireNonNull(transport, "transport");
+        Objects.requireNonNull(log, "log");
+        Objects.requireNonNull(admin, "admin");
     }
 }

@@ -4,6 +4,8 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigValue;
+import io.capstan.controller.admin.AdminSettings;
+import io.capstan.controller.admin.AdminToken;
 import io.capstan.raft.RaftSettings;
 import io.capstan.transport.TransportSettings;
 import io.capstan.web.WebSettings;
@@ -82,6 +84,11 @@ final class SettingsBinder {
 
         Optional<String> apiHost = inheritedHost(config, r, "capstan.api.host", nodeHost);
         Optional<Integer> apiPort = r.integer("capstan.api.port", 0, 65535, PORT);
+        Optional<Integer> maxWatchesPerStream = r.integer("capstan.api.max-watches-per-stream", 1, 1_000_000,
+                "must be an integer 1..1000000");
+        Optional<LogSettings.Format> logFormat = r.string("capstan.log.format",
+                t -> t.equals("text") || t.equals("json"), "must be one of: text, json")
+                .map(t -> LogSettings.Format.valueOf(t.toUpperCase(Locale.ROOT)));
 
         Optional<Duration> startTimeout = r.duration("capstan.lifecycle.start-timeout", false);
         Optional<Duration> stopTimeout = r.duration("capstan.lifecycle.stop-timeout", false);
@@ -90,6 +97,9 @@ final class SettingsBinder {
         Optional<ClusterSettings.Transport> transport = r.string("capstan.raft.transport",
                 t -> t.equals("web") || t.equals("grpc"), "must be one of: web, grpc")
                 .map(t -> ClusterSettings.Transport.valueOf(t.toUpperCase(Locale.ROOT)));
+        Optional<Boolean> joinExisting = r.string("capstan.raft.initial-cluster-state",
+                t -> t.equals("new") || t.equals("existing"), "must be one of: new, existing")
+                .map(t -> t.equals("existing"));
         Optional<UUID> groupId = r.string("capstan.raft.group-id", t -> CANONICAL_UUID.matcher(t).matches(), UUID_FORM)
                 .map(UUID::fromString);
         Optional<Optional<Path>> secretFile = optionalPath(r, ClusterSecret.KEY);
@@ -97,12 +107,18 @@ final class SettingsBinder {
         Optional<RaftTuning> raftTuning = RaftTuning.read(r);
         Optional<TransportTuning> transportTuning = TransportTuning.read(r, raftTuning.map(RaftTuning::requestTimeout));
         Optional<byte[]> secret = secretFile.flatMap(file -> file.flatMap(f -> ClusterSecret.read(r, f)));
+        Optional<Duration> maxLeaderless = r.duration("capstan.raft.max-leaderless", false);
+        Optional<Optional<Path>> tokenFile = optionalPath(r, AdminTokenFile.KEY);
+        Optional<Optional<AdminToken>> adminToken = tokenFile.map(file -> file.flatMap(f -> AdminTokenFile.read(r, f)));
 
         // Cross-key rules, each run only when the keys it reads bound.
         Optional<List<Peer>> members = members(config, r, nodeId, nodeHost, listedPeers, transport, webPort, grpcPort);
         checkPortClash(config, r, webPort, apiPort, transport, grpcPort);
         if (members.isPresent() && webHost.isPresent() && secretFile.isPresent() && secretFile.get().isEmpty()) {
             checkSecretOptional(r, members.get(), webHost.get());
+        }
+        if (webHost.isPresent() && tokenFile.isPresent() && tokenFile.get().isEmpty()) {
+            AdminTokenFile.checkOptional(r, webHost.get());
         }
 
         if (!r.problems().isEmpty()) {
@@ -118,7 +134,7 @@ final class SettingsBinder {
                 e -> Rejections.problem("capstan.web", Map.of(), e));
         Optional<RaftSettings> raft = build(refused,
                 () -> raftTuning.orElseThrow().settings(nodeId.orElseThrow(), members.orElseThrow(), groupId.orElseThrow(),
-                        dataDir.orElseThrow().resolve(RAFT_DIR)),
+                        dataDir.orElseThrow().resolve(RAFT_DIR), joinExisting.orElseThrow()),
                 e -> Rejections.problem("capstan.raft", RaftTuning.KEYS_BY_NAME, e));
         // Only a node alone on loopback gets here without a file (checkSecretOptional).
         byte[] secretBytes = secret.orElseGet(() -> ClusterSecret.ephemeral(random));
@@ -133,12 +149,14 @@ final class SettingsBinder {
         return new Settings(
                 new NodeSettings(nodeId.orElseThrow(), dataDir.orElseThrow(), nodeHost.orElseThrow()),
                 web.orElseThrow(),
-                new ApiSettings(apiHost.orElseThrow(), apiPort.orElseThrow()),
+                new ApiSettings(apiHost.orElseThrow(), apiPort.orElseThrow(), maxWatchesPerStream.orElseThrow()),
                 new LifecycleSettings(startTimeout.orElseThrow(), stopTimeout.orElseThrow()),
                 new ClusterSettings(members.orElseThrow(), transport.orElseThrow(), groupId.orElseThrow(),
                         secretFile.orElseThrow(), grpcPort.orElseThrow()),
                 raft.orElseThrow(),
-                transportSettings.orElseThrow());
+                transportSettings.orElseThrow(),
+                new LogSettings(logFormat.orElseThrow()),
+                new AdminSettings(adminToken.orElseThrow(), maxLeaderless.orElseThrow()));
     }
 
     /**

@@ -33,8 +33,9 @@ import java.util.Optional;
  * {@code data-dir = "./data/"${capstan.node.id}} follows an overridden id; {@code ${?VAR}}
  * reads the given environment, never the process's. JVM system properties are not consulted.
  *
- * <p>The cluster secret is read from {@code capstan.raft.secret-file} here too, so a missing or
- * bad secret stops the daemon before anything starts. A node that may run without one (alone,
+ * <p>The cluster secret is read from {@code capstan.raft.secret-file} here too, and the admin
+ * token from {@code capstan.admin.token-file}, so a missing or bad secret or token stops the
+ * daemon before anything starts. A node that may run without one (alone,
  * on loopback) gets 32 random bytes instead, which nothing else knows.
  *
  * <p>Stateless and thread-safe; {@link #load} touches the file system only to read the file

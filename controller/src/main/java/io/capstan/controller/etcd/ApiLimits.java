@@ -9,11 +9,13 @@ package io.capstan.controller.etcd;
  *     over the limit gets etcd's error rather than a transport error, as in etcd
  * @param maxTxnOps most compares, or most operations in one branch, of a transaction, as etcd's
  *     {@code --max-txn-ops} (default 128)
+ * @param maxWatchesPerStream most watches one Watch stream holds at once; etcd has no such bound,
+ *     and answers a create beyond it as it answers any refused create (default 1000)
  */
-public record ApiLimits(int maxRequestBytes, int maxTxnOps) {
+public record ApiLimits(int maxRequestBytes, int maxTxnOps, int maxWatchesPerStream) {
 
-    /** etcd's defaults. */
-    public static final ApiLimits DEFAULT = new ApiLimits(1536 * 1024, 128);
+    /** etcd's defaults, and Capstan's watches per stream. */
+    public static final ApiLimits DEFAULT = new ApiLimits(1536 * 1024, 128, 1000);
 
     /** Room above {@link #maxRequestBytes} that the gRPC listener allows (etcd allows the same 512 KiB). */
     public static final int GRPC_OVERHEAD_BYTES = 512 * 1024;
@@ -25,6 +27,9 @@ public record ApiLimits(int maxRequestBytes, int maxTxnOps) {
         }
         if (maxTxnOps < 1) {
             throw new IllegalArgumentException("maxTxnOps must be at least 1, was " + maxTxnOps);
+        }
+        if (maxWatchesPerStream < 1) {
+            throw new IllegalArgumentException("maxWatchesPerStream must be at least 1, was " + maxWatchesPerStream);
         }
     }
 

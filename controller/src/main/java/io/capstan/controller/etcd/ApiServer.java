@@ -2,6 +2,8 @@ package io.capstan.controller.etcd;
 
 import io.grpc.BindableService;
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -61,6 +63,15 @@ public final class ApiServer {
      */
     public ApiServer(String host, int port, ApiLimits limits, List<BindableService> services, Executor executor,
                      Duration stopTimeout) {
+        this(host, port, limits, services, List.of(), executor, stopTimeout);
+    }
+
+    /**
+     * As {@link #ApiServer(String, int, ApiLimits, List, Executor, Duration)}, with every service
+     * behind {@code interceptors} (request ids, metrics); the last one sees each call first.
+     */
+    public ApiServer(String host, int port, ApiLimits limits, List<BindableService> services,
+                     List<ServerInterceptor> interceptors, Executor executor, Duration stopTimeout) {
         this.host = Objects.requireNonNull(host, "host");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0..65535, was " + port);
@@ -75,7 +86,7 @@ public final class ApiServer {
                 .maxInboundMessageSize(limits.maxInboundMessageBytes())
                 .permitKeepAliveTime(MIN_CLIENT_PING_INTERVAL.toMillis(), TimeUnit.MILLISECONDS)
                 .permitKeepAliveWithoutCalls(true);
-        services.forEach(builder::addService);
+        services.forEach(service -> builder.addService(ServerInterceptors.intercept(service, interceptors)));
         this.server = builder.build();
     }
 

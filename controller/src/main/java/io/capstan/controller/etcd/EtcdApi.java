@@ -1,17 +1,28 @@
 package io.capstan.controller.etcd;
 
 import com.google.protobuf.Message;
+import io.capstan.etcd.api.AlarmRequest;
 import io.capstan.etcd.api.CompactionRequest;
+import io.capstan.etcd.api.DefragmentRequest;
 import io.capstan.etcd.api.DeleteRangeRequest;
+import io.capstan.etcd.api.HashKVRequest;
+import io.capstan.etcd.api.HashRequest;
 import io.capstan.etcd.api.LeaseGrantRequest;
 import io.capstan.etcd.api.LeaseKeepAliveRequest;
 import io.capstan.etcd.api.LeaseLeasesRequest;
 import io.capstan.etcd.api.LeaseRevokeRequest;
 import io.capstan.etcd.api.LeaseTimeToLiveRequest;
+import io.capstan.etcd.api.MemberAddRequest;
+import io.capstan.etcd.api.MemberListRequest;
+import io.capstan.etcd.api.MemberPromoteRequest;
+import io.capstan.etcd.api.MemberRemoveRequest;
+import io.capstan.etcd.api.MemberUpdateRequest;
+import io.capstan.etcd.api.MoveLeaderRequest;
 import io.capstan.etcd.api.PutRequest;
 import io.capstan.etcd.api.RangeRequest;
 import io.capstan.etcd.api.StatusRequest;
 import io.capstan.etcd.api.TxnRequest;
+import io.capstan.raft.Member;
 import io.capstan.raft.RaftNode;
 import io.capstan.raft.RaftSettings;
 import io.capstan.web.Gate;
@@ -32,12 +43,12 @@ import java.util.function.Function;
  * fail alike.
  *
  * <p>Served so far: KV (Range, Put, DeleteRange, Txn, Compact), Lease (Grant, Revoke, KeepAlive,
- * TimeToLive, Leases), Watch (with {@code /v3/watch} streaming JSON lines) and Maintenance.Status;
- * the other Maintenance methods answer UNIMPLEMENTED. Cluster and the rest of Maintenance join
- * {@link #services()} and the gateway here.
+ * TimeToLive, Leases), Watch (with {@code /v3/watch} streaming JSON lines), Cluster (every call,
+ * over Ratis membership: see {@link ClusterOperations}) and Maintenance.
  *
  * <p>Every answer's header carries etcd's cluster and member ids, derived from the Raft group id
- * and this member's id (see {@code ClusterIdentity}), the keyspace revision and the Raft term.
+ * and the id the cluster knows this member by ({@link RaftNode#memberId()}), the keyspace revision
+ * and the Raft term.
  *
  * <p>Threads: everything here is immutable once built. Gateway requests run on the injected
  * executor (give the {@link ApiServer} the same one for gRPC calls), and every Raft future is
@@ -49,7 +60,10 @@ public final class EtcdApi {
     private final Executor executor;
     private final KvOperations kv;
     private final LeaseOperations leases;
+    private final ClusterOperations cluster;
     private final StatusOperation status;
+    private final MaintenanceOperations maintenance;
+    private final SnapshotGateway snapshotGateway;
     private final WatchGateway watchGateway;
     private final List<BindableService> services;
 
@@ -68,13 +82,17 @@ public final class EtcdApi {
         }
         this.limits = Objects.requireNonNull(limits, "limits");
         this.executor = Objects.requireNonNull(executor, "executor");
-        RaftCalls calls = new RaftCalls(node, ClusterIdentity.of(raft), executor);
+        RaftCalls calls = new RaftCalls(node, Member.clusterId(raft.groupId()), executor);
         this.kv = new KvOperations(calls, new RequestChecks(limits));
         this.leases = new LeaseOperations(calls, LeaseOperations.minTtlSeconds(raft.electionTimeoutMax()));
+        this.cluster = new ClusterOperations(calls);
         this.status = new StatusOperation(calls, raft.dataDir(), executor);
+        this.maintenance = new MaintenanceOperations(calls);
+        this.snapshotGateway = new SnapshotGateway(maintenance::openSnapshot, calls, executor);
         this.watchGateway = new WatchGateway(node::watch, calls, executor);
-        this.services = List.of(new KvService(kv), new LeaseService(leases), new MaintenanceService(status),
-                new WatchService(node::watch, calls));
+        this.services = List.of(new KvService(kv), new LeaseService(leases), new ClusterService(cluster),
+                new MaintenanceService(status, maintenance, calls, executor),
+                new WatchService(node::watch, calls, limits.maxWatchesPerStream()));
     }
 
     /** The gRPC services, the same instances on every call. */
@@ -107,7 +125,23 @@ public final class EtcdApi {
         routes.add(route(owner, "/v3/lease/leases", list));
         routes.add(route(owner, "/v3/kv/lease/leases", list));
         routes.add(route(owner, "/v3/maintenance/status", unary(StatusRequest.getDefaultInstance(), status::status)));
+        routes.add(route(owner, "/v3/maintenance/alarm", unary(AlarmRequest.getDefaultInstance(), maintenance::alarm)));
+        routes.add(route(owner, "/v3/maintenance/defragment",
+                unary(DefragmentRequest.getDefaultInstance(), maintenance::defragment)));
+        routes.add(route(owner, "/v3/maintenance/hash", unary(HashRequest.getDefaultInstance(), maintenance::hash)));
+        routes.add(route(owner, "/v3/maintenance/hashkv", unary(HashKVRequest.getDefaultInstance(), maintenance::hashKv)));
+        routes.add(route(owner, "/v3/maintenance/transfer-leadership",
+                unary(MoveLeaderRequest.getDefaultInstance(), maintenance::moveLeader)));
+        routes.add(route(owner, "/v3/maintenance/snapshot", snapshotGateway));
         routes.add(route(owner, "/v3/watch", watchGateway));
+        routes.add(route(owner, "/v3/cluster/member/list", unary(MemberListRequest.getDefaultInstance(), cluster::list)));
+        routes.add(route(owner, "/v3/cluster/member/add", unary(MemberAddRequest.getDefaultInstance(), cluster::add)));
+        routes.add(route(owner, "/v3/cluster/member/remove",
+                unary(MemberRemoveRequest.getDefaultInstance(), cluster::remove)));
+        routes.add(route(owner, "/v3/cluster/member/update",
+                unary(MemberUpdateRequest.getDefaultInstance(), cluster::update)));
+        routes.add(route(owner, "/v3/cluster/member/promote",
+                unary(MemberPromoteRequest.getDefaultInstance(), cluster::promote)));
         return List.copyOf(routes);
     }
 

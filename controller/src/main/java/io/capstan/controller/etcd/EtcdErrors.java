@@ -2,13 +2,16 @@ package io.capstan.controller.etcd;
 
 import io.capstan.raft.InvalidCommandException;
 import io.capstan.raft.KeyspaceException;
+import io.capstan.raft.MembershipException;
 import io.capstan.raft.NodeStatus;
 import io.grpc.Status.Code;
 import java.io.IOException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
+import org.apache.ratis.protocol.exceptions.TransferLeadershipException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * (as grpc-gateway maps gRPC codes). Stateless.
  *
  * <p>Refusals of the Raft layer map by their typed reason: {@link InvalidCommandException} (never
- * proposed) and {@link KeyspaceException} (refused by the keyspace). Rules Capstan adds to etcd's
+ * proposed), {@link KeyspaceException} (refused by the keyspace) and {@link MembershipException}
+ * (a membership change refused). Rules Capstan adds to etcd's
  * (key and value size) answer as etcd answers a request over its size limit; a malformed field
  * etcd has no word for is {@code INVALID_ARGUMENT} with the field named. A Ratis failure or a
  * timeout is {@code UNAVAILABLE}: {@code server stopped} when this member is not running,
@@ -44,6 +48,22 @@ final class EtcdErrors {
     static final EtcdError LEASE_TTL_TOO_LARGE = error(Code.OUT_OF_RANGE, "etcdserver: too large lease TTL");
     static final EtcdError REQUEST_TOO_LARGE = error(Code.INVALID_ARGUMENT, "etcdserver: request is too large");
     static final EtcdError TOO_MANY_REQUESTS = error(Code.RESOURCE_EXHAUSTED, "etcdserver: too many requests");
+    static final EtcdError MEMBER_NOT_FOUND = error(Code.NOT_FOUND, "etcdserver: member not found");
+    static final EtcdError PEER_URL_EXISTS = error(Code.FAILED_PRECONDITION, "etcdserver: Peer URLs already exists");
+    static final EtcdError MEMBER_BAD_URLS = error(Code.INVALID_ARGUMENT, "etcdserver: given member URLs are invalid");
+    static final EtcdError MEMBER_NOT_LEARNER =
+            error(Code.FAILED_PRECONDITION, "etcdserver: can only promote a learner member");
+    static final EtcdError LEARNER_NOT_READY =
+            error(Code.FAILED_PRECONDITION, "etcdserver: can only promote a learner member which is in sync with leader");
+    static final EtcdError NOT_ENOUGH_STARTED_MEMBERS =
+            error(Code.FAILED_PRECONDITION, "etcdserver: re-configuration failed due to not enough started members");
+    static final EtcdError NOT_SUPPORTED_FOR_LEARNER =
+            error(Code.FAILED_PRECONDITION, "etcdserver: rpc not supported for learner");
+    static final EtcdError NOT_LEADER = error(Code.FAILED_PRECONDITION, "etcdserver: not leader");
+    static final EtcdError BAD_LEADER_TRANSFEREE = error(Code.FAILED_PRECONDITION, "etcdserver: bad leader transferee");
+    // etcd has no gRPC code for it and answers UNKNOWN with the text.
+    static final EtcdError LEADER_TRANSFER_TIMEOUT =
+            error(Code.UNKNOWN, "etcdserver: request timed out, leader transfer took too long");
     static final EtcdError NO_LEADER = error(Code.UNAVAILABLE, "etcdserver: no leader");
     static final EtcdError STOPPED = error(Code.UNAVAILABLE, "etcdserver: server stopped");
     static final EtcdError TIMEOUT = error(Code.UNAVAILABLE, "etcdserver: request timed out");
@@ -54,6 +74,11 @@ final class EtcdErrors {
     /** A field etcd has no error of its own for, named in the message. */
     static EtcdError invalid(String problem) {
         return error(Code.INVALID_ARGUMENT, "etcdserver: " + problem);
+    }
+
+    /** A failure etcd has no error of its own for, as etcd words one: UNKNOWN and the text. */
+    static EtcdError unknown(String problem) {
+        return error(Code.UNKNOWN, "etcdserver: " + problem);
     }
 
     /** A gateway request body that does not parse as the call's request message (grpc-gateway's code). */
@@ -77,8 +102,18 @@ final class EtcdErrors {
         if (cause instanceof KeyspaceException refused) {
             return keyspace(refused).toException();
         }
+        if (cause instanceof MembershipException refused) {
+            return membership(refused).toException();
+        }
         if (cause instanceof ResourceUnavailableException) {
             return TOO_MANY_REQUESTS.toException();
+        }
+        // Only a leadership transfer meets these: other calls go through the client, which retries them.
+        if (cause instanceof NotLeaderException) {
+            return NOT_LEADER.toException();
+        }
+        if (cause instanceof TransferLeadershipException) {
+            return LEADER_TRANSFER_TIMEOUT.toException();
         }
         if (status.role() == NodeStatus.Role.STOPPED) {
             return STOPPED.toException();
@@ -142,6 +177,18 @@ final class EtcdErrors {
             case KEY_NOT_FOUND -> KEY_NOT_FOUND;
             case INVALID -> invalid(e.getMessage());
             case CODE_UNSPECIFIED, UNRECOGNIZED -> unexpected(e);
+        };
+    }
+
+    private static EtcdError membership(MembershipException e) {
+        return switch (e.reason()) {
+            case MEMBER_NOT_FOUND -> MEMBER_NOT_FOUND;
+            case PEER_URL_EXISTS -> PEER_URL_EXISTS;
+            case BAD_PEER_URL -> MEMBER_BAD_URLS;
+            case MEMBER_NOT_LEARNER -> MEMBER_NOT_LEARNER;
+            case LEARNER_NOT_READY -> LEARNER_NOT_READY;
+            case NOT_ENOUGH_MEMBERS -> NOT_ENOUGH_STARTED_MEMBERS;
+            case ADDRESS_FIXED -> error(Code.FAILED_PRECONDITION, "etcdserver: " + e.getMessage());
         };
     }
 

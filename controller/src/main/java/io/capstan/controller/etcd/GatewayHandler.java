@@ -130,7 +130,8 @@ final class GatewayHandler<Q extends Message, R extends Message> implements Http
         exchange.getResponseSender().send(ByteBuffer.wrap(json.getBytes(StandardCharsets.UTF_8)));
     }
 
-    private static void fail(HttpServerExchange exchange, EtcdError error) {
+    /** Answers {@code exchange} with {@code error} in grpc-gateway's shape and HTTP status. */
+    static void fail(HttpServerExchange exchange, EtcdError error) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("error", error.message());
         body.put("code", error.code().value());

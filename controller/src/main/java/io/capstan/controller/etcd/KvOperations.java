@@ -93,14 +93,12 @@ final class KvOperations {
 
     /**
      * Compaction is always physical here (the keyspace drops history at once), so
-     * {@code physical} is accepted and needs no wait. A revision of 0 or less is refused as
-     * compacted: no history starts before revision 1.
+     * {@code physical} is accepted and needs no wait. Any revision goes through the log, as in
+     * etcd, whose rules the keyspace applies: 0 is accepted once on a store never compacted, a
+     * negative revision is compacted.
      */
     CompletableFuture<CompactionResponse> compact(CompactionRequest request) {
         return RaftCalls.guarded(() -> {
-            if (request.getRevision() <= 0) {
-                throw EtcdErrors.COMPACTED.toException();
-            }
             Command command = Command.newBuilder()
                     .setCompaction(Wire.toRaft(request, io.capstan.raft.proto.CompactionRequest.parser()))
                     .build();

@@ -2,6 +2,7 @@ package io.capstan.controller.etcd;
 
 import com.google.protobuf.ByteString;
 import io.capstan.etcd.api.ResponseHeader;
+import io.capstan.raft.Member;
 import io.capstan.raft.NodeStatus;
 import io.capstan.raft.RaftNode;
 import io.capstan.raft.ReadConsistency;
@@ -10,10 +11,13 @@ import io.capstan.raft.proto.CommandResult;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.QueryResult;
 import io.capstan.raft.proto.RangeRequest;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Function;
 import java.util.function.Supplier;
+import org.slf4j.MDC;
 
 /**
  * The etcd API's way into the Raft node: proposals and queries whose futures complete on the API
@@ -26,29 +30,48 @@ final class RaftCalls {
     private static final ByteString PROBE_KEY = ByteString.copyFrom(new byte[] {0});
 
     private final RaftNode node;
-    private final ClusterIdentity identity;
+    private final long clusterId;
     private final Executor executor;
 
-    RaftCalls(RaftNode node, ClusterIdentity identity, Executor executor) {
+    /** @param clusterId etcd's cluster id, the same on every member (see {@link Member#clusterId}) */
+    RaftCalls(RaftNode node, long clusterId, Executor executor) {
         this.node = node;
-        this.identity = identity;
+        this.clusterId = clusterId;
         this.executor = executor;
     }
 
-    ClusterIdentity identity() {
-        return identity;
+    /** The etcd member id of the member called {@code name}, as this member knows it. */
+    long memberIdOf(String name) {
+        return node.memberIdOf(name);
+    }
+
+    /** Runs any other call of the node, completed and failed as {@link #propose} is. */
+    <T> CompletableFuture<T> call(Function<RaftNode, CompletableFuture<T>> call) {
+        return onApiExecutor(() -> call.apply(node));
     }
 
     NodeStatus status() {
         return node.status();
     }
 
+    /** A learner refuses it, as etcd's learners do: it does not take part in the quorum that decides. */
     CompletableFuture<CommandResult> propose(Command command) {
-        return onApiExecutor(() -> node.propose(command));
+        return onApiExecutor(() -> learner() ? refusedByLearner() : node.propose(command));
     }
 
+    /** A learner answers only serializable queries, as etcd's learners do. */
     CompletableFuture<QueryResult> query(Query query, ReadConsistency consistency) {
-        return onApiExecutor(() -> node.query(query, consistency));
+        return onApiExecutor(() -> consistency == ReadConsistency.LINEARIZABLE && learner()
+                ? refusedByLearner()
+                : node.query(query, consistency));
+    }
+
+    private boolean learner() {
+        return node.status().role() == NodeStatus.Role.LISTENER;
+    }
+
+    private static <T> CompletableFuture<T> refusedByLearner() {
+        return CompletableFuture.failedFuture(EtcdErrors.NOT_SUPPORTED_FOR_LEARNER.toException());
     }
 
     /** This member's latest applied revision, read locally. */
@@ -60,8 +83,8 @@ final class RaftCalls {
     /** The header of an answer at {@code revision}: cluster, this member, and the current Raft term. */
     ResponseHeader header(long revision) {
         return ResponseHeader.newBuilder()
-                .setClusterId(identity.clusterId())
-                .setMemberId(identity.memberId())
+                .setClusterId(clusterId)
+                .setMemberId(node.memberId())
                 .setRevision(revision)
                 .setRaftTerm(node.status().term())
                 .build();
@@ -84,6 +107,8 @@ final class RaftCalls {
      * {@link EtcdErrors}.
      */
     private <T> CompletableFuture<T> onApiExecutor(Supplier<CompletableFuture<T>> call) {
+        // The caller's log context (its request id) goes with the outcome to the API executor.
+        Map<String, String> logContext = MDC.getCopyOfContextMap();
         CompletableFuture<T> result = new CompletableFuture<>();
         CompletableFuture<T> raft;
         try {
@@ -93,18 +118,31 @@ final class RaftCalls {
         }
         raft.whenComplete((value, error) -> {
             try {
-                executor.execute(() -> {
+                executor.execute(inLogContext(logContext, () -> {
                     if (error == null) {
                         result.complete(value);
                     } else {
                         result.completeExceptionally(EtcdErrors.fromRaft(error, node.status()));
                     }
-                });
+                }));
             } catch (RejectedExecutionException e) {
                 // The executor closes only when the API stops.
                 result.completeExceptionally(EtcdErrors.STOPPED.toException());
             }
         });
         return result;
+    }
+
+    /** {@code task}, run with {@code context} as the MDC and the thread's own MDC restored after. */
+    private static Runnable inLogContext(Map<String, String> context, Runnable task) {
+        return () -> {
+            Map<String, String> own = MDC.getCopyOfContextMap();
+            MDC.setContextMap(context == null ? Map.of() : context);
+            try {
+                task.run();
+            } finally {
+                MDC.setContextMap(own == null ? Map.of() : own);
+            }
+        };
     }
 }

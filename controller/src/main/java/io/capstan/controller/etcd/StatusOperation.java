@@ -59,7 +59,7 @@ final class StatusOperation {
                     .setRaftTerm(status.term())
                     .setIsLearner(status.role() == NodeStatus.Role.LISTENER);
             status.leaderId().ifPresentOrElse(
-                    leader -> response.setLeader(raft.identity().memberIdOf(leader)),
+                    leader -> response.setLeader(raft.memberIdOf(leader)),
                     () -> response.addErrors(EtcdErrors.NO_LEADER.message()));
             return response.build();
         });

@@ -19,10 +19,12 @@ final class WatchService extends WatchGrpc.WatchImplBase {
 
     private final WatchStream.Watches watches;
     private final RaftCalls raft;
+    private final int maxWatchesPerStream;
 
-    WatchService(WatchStream.Watches watches, RaftCalls raft) {
+    WatchService(WatchStream.Watches watches, RaftCalls raft, int maxWatchesPerStream) {
         this.watches = watches;
         this.raft = raft;
+        this.maxWatchesPerStream = maxWatchesPerStream;
     }
 
     @Override
@@ -38,7 +40,7 @@ final class WatchService extends WatchGrpc.WatchImplBase {
             public void send(WatchResponse response) {
                 call.onNext(response);
             }
-        });
+        }, maxWatchesPerStream);
         Requests requests = new Requests(call, stream);
         call.disableAutoRequest();
         call.setOnCancelHandler(stream::close);

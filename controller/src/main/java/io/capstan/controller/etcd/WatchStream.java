@@ -29,7 +29,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p><b>Protocol.</b> A create is answered {@code created=true} with the watch id and the member's
  * revision before any event of that watch; a watch id above 0 is the client's choice, 0 asks for
  * the lowest free one (from 0 up, as etcd); a duplicate or a refused request is answered
- * {@code created=true, canceled=true} with the reason (watch id -1 for a duplicate, as etcd).
+ * {@code created=true, canceled=true} with the reason (watch id -1 for a duplicate, as etcd). A
+ * stream holds at most {@code maxWatches} watches at once: etcd has no such bound, so a create
+ * beyond it is refused the way etcd refuses any create, watch id -1 and the reason.
  * Events come one revision per response, its header carrying that revision. A cancel of a live
  * watch is answered {@code canceled=true}; of an unknown id, not at all. A watch whose start is
  * compacted is canceled with {@code compact_revision}; one too slow for its client, with the
@@ -78,6 +80,7 @@ final class WatchStream {
     private final Watches watches;
     private final RaftCalls raft;
     private final Outbound out;
+    private final int maxWatches;
     private final ReentrantLock lock = new ReentrantLock();
     /** Signalled when the transport becomes ready, a watch is canceled, or the stream closes. */
     private final Condition writable = lock.newCondition();
@@ -92,10 +95,12 @@ final class WatchStream {
     /** Progress requests that arrived while one was under way; each gets its own round. */
     private int progressQueued;
 
-    WatchStream(Watches watches, RaftCalls raft, Outbound out) {
+    /** @param maxWatches most watches the stream holds at once (ApiLimits#maxWatchesPerStream) */
+    WatchStream(Watches watches, RaftCalls raft, Outbound out, int maxWatches) {
         this.watches = watches;
         this.raft = raft;
         this.out = out;
+        this.maxWatches = maxWatches;
     }
 
     /** Creates one watch and answers it. Never blocks on the client. */
@@ -108,6 +113,12 @@ final class WatchStream {
             long id = request.getWatchId();
             if (id < 0) {
                 refuse(id, "etcdserver: watch_id must not be negative, got " + id);
+                return;
+            }
+            // Before an id is taken, so a refused create uses none.
+            if (entries.size() >= maxWatches) {
+                refuse(ALL_WATCHES, "etcdserver: too many watches on this stream: it holds " + entries.size()
+                        + ", the limit (capstan.api.max-watches-per-stream); cancel one or open another stream");
                 return;
             }
             if (id == 0) {

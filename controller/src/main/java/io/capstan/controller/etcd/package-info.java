@@ -1,5 +1,5 @@
 /**
- * etcd's v3 API over Capstan's Raft node: the KV, Lease and Maintenance.Status gRPC services and
+ * etcd's v3 API over Capstan's Raft node: the KV, Lease, Watch and Maintenance gRPC services and
  * etcd's JSON gateway paths, so that etcd clients work unchanged.
  *
  * <h2>Public surface</h2>
@@ -10,7 +10,8 @@
  * <h2>How a call flows</h2>
  * A gRPC service ({@code KvService}, {@code LeaseService}, {@code MaintenanceService}) or a gateway
  * path ({@code GatewayHandler}) hands the request to the one implementation of its call
- * ({@code KvOperations}, {@code LeaseOperations}, {@code StatusOperation}). That checks it as etcd
+ * ({@code KvOperations}, {@code LeaseOperations}, {@code StatusOperation},
+ * {@code MaintenanceOperations}). That checks it as etcd
  * does ({@code RequestChecks}), converts it to the Raft module's message ({@code Wire}: field
  * numbers agree, unknown fields are dropped), proposes or queries it ({@code RaftCalls}), and
  * builds etcd's response with a full header. Failures are translated in one place,
@@ -19,8 +20,10 @@
  *
  * <h2>Threads</h2>
  * All shared state is immutable. gRPC calls and gateway requests run on one injected executor;
- * Raft futures are completed on it too, never on Ratis threads. The only mutable state is a
- * keep-alive stream's, owned by its {@code KeepAliveStream} under that object's lock, and the
- * {@code ApiServer}'s lifecycle state, changed under its lock.
+ * Raft futures are completed on it too, never on Ratis threads. The only mutable state is that of
+ * one stream, each under its own object's lock: a keep-alive stream ({@code KeepAliveStream}), a
+ * watch stream ({@code WatchStream}), a snapshot being sent ({@code SnapshotSender}) and a
+ * streamed gateway answer ({@code GatewayStream}); and the {@code ApiServer}'s lifecycle state,
+ * changed under its lock.
  */
 package io.capstan.controller.etcd;

@@ -1,5 +1,6 @@
 package io.capstan.controller.config;
 
+import static io.capstan.controller.config.ConfigFiles.adminTokenLine;
 import static io.capstan.controller.config.ConfigFiles.assertProblem;
 import static io.capstan.controller.config.ConfigFiles.describe;
 import static io.capstan.controller.config.ConfigFiles.problems;
@@ -32,7 +33,7 @@ class ClusterSecretTest {
     Path dir;
 
     private Optional<Path> naming(Path secret) {
-        return Optional.of(write(dir, "node.conf", secretLine(secret)));
+        return Optional.of(write(dir, "node.conf", secretLine(secret) + adminTokenLine(dir)));
     }
 
     private static Map<String, String> member() {
@@ -124,7 +125,8 @@ class ClusterSecretTest {
 
     @Test
     void aSecretProblemIsReportedWithTheOthers() {
-        Path file = write(dir, "node.conf", secretLine(dir.resolve("nope.secret")) + "capstan.api.port = 99999\n");
+        Path file = write(dir, "node.conf", secretLine(dir.resolve("nope.secret")) + "capstan.api.port = 99999\n"
+                + adminTokenLine(dir));
 
         List<Problem> problems = problems(Optional.of(file), member());
 

@@ -36,6 +36,15 @@ final class ConfigFiles {
         return "capstan.raft.secret-file = \"" + secret + "\"\n";
     }
 
+    /**
+     * A config layer naming an admin token file (written into {@code dir}), which a web layer bound
+     * beyond loopback needs.
+     */
+    static String adminTokenLine(Path dir) {
+        Path token = write(dir, "admin.token", "aDmInToKeN-0123456789abcdefABCDEF\n");
+        return "capstan.admin.token-file = \"" + token + "\"\n";
+    }
+
     static Settings load(Path file, Map<String, String> env) {
         return SettingsLoader.load(Optional.of(file), env);
     }

@@ -1,5 +1,6 @@
 package io.capstan.controller.config;
 
+import static io.capstan.controller.config.ConfigFiles.adminTokenLine;
 import static io.capstan.controller.config.ConfigFiles.load;
 import static io.capstan.controller.config.ConfigFiles.secretFile;
 import static io.capstan.controller.config.ConfigFiles.secretLine;
@@ -32,7 +33,7 @@ class SettingsLoaderTest {
 
         assertEquals(new NodeSettings("n1", Path.of("./data/n1"), "127.0.0.1"), s.node());
         assertEquals(WebSettings.defaults(), s.web(), "every capstan.web key binds to its own component");
-        assertEquals(new ApiSettings("127.0.0.1", 2379), s.api());
+        assertEquals(new ApiSettings("127.0.0.1", 2379, 1000), s.api());
         assertEquals(new LifecycleSettings(Duration.ofSeconds(60), Duration.ofSeconds(30)), s.lifecycle());
         assertEquals(List.of(new Peer("n1", "127.0.0.1", s.web().port())), s.cluster().peers());
         assertEquals(ClusterSettings.Transport.WEB, s.cluster().transport());
@@ -45,6 +46,8 @@ class SettingsLoaderTest {
         assertEquals(Duration.ofSeconds(5), s.transport().requestTimeout());
         assertEquals(64L << 20, s.transport().maxMessageBytes());
         assertEquals(Duration.ofSeconds(3), s.transport().connectTimeout());
+        assertEquals(Optional.empty(), s.admin().token(), "a web layer on loopback serves the admin API without a token");
+        assertEquals(Duration.ofSeconds(10), s.admin().maxLeaderless());
     }
 
     @Test
@@ -63,7 +66,7 @@ class SettingsLoaderTest {
                     grpc-port = 9001
                   }
                 }
-                """.formatted(secretFile(dir)));
+                """.formatted(secretFile(dir)) + adminTokenLine(dir));
 
         Settings s = load(file, Map.of());
 
@@ -72,7 +75,7 @@ class SettingsLoaderTest {
         assertEquals(9000, s.web().port());
         assertEquals(4L * 1024 * 1024, s.web().maxBodyBytes());
         assertEquals(Duration.ofSeconds(90), s.web().idleTimeout());
-        assertEquals(new ApiSettings("10.0.0.5", 12379), s.api());
+        assertEquals(new ApiSettings("10.0.0.5", 12379, 1000), s.api());
         assertEquals(Duration.ofMinutes(2), s.lifecycle().startTimeout());
         assertEquals(Duration.ofSeconds(30), s.lifecycle().stopTimeout(), "unset keys keep their defaults");
         assertEquals(List.of(
@@ -101,7 +104,7 @@ class SettingsLoaderTest {
                 capstan.node.host = "10.0.0.5"
                 capstan.web.host = "0.0.0.0"
                 capstan.api.host = "::"
-                """ + secretLine(secretFile(dir)));
+                """ + secretLine(secretFile(dir)) + adminTokenLine(dir));
 
         Settings s = load(file, Map.of());
 
@@ -120,7 +123,7 @@ class SettingsLoaderTest {
                   api.port = 23791
                   raft.peers = ["n1=127.0.0.1:7481"]
                 }
-                """ + secretLine(secretFile(dir)));
+                """ + secretLine(secretFile(dir)) + adminTokenLine(dir));
         Map<String, String> env = Map.of(
                 "CAPSTAN_NODE_ID", "n2",
                 "CAPSTAN_DATA_DIR", "/srv/capstan/n2",

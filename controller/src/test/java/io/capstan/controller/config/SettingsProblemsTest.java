@@ -43,6 +43,7 @@ class SettingsProblemsTest {
             capstan.api.port                      | -1           | -1              | must be a port number 0..65535
             capstan.api.port                      | "http"       | "http"          | must be a port number 0..65535
             capstan.api.port                      | 2379.5       | 2379.5          | must be a port number 0..65535
+            capstan.api.max-watches-per-stream    | 0            | 0               | must be an integer 1..1000000
             capstan.raft.grpc-port                | 65536        | 65536           | must be a port number 0..65535
             capstan.web.io-threads                | 0            | 0               | must be an integer 1..1024
             capstan.web.max-queued-requests       | 0            | 0               | must be an integer 1..1000000

@@ -37,7 +37,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ApiServerTest {
 
-    private static final ApiLimits LIMITS = new ApiLimits(1024, 8);
+    private static final ApiLimits LIMITS = new ApiLimits(1024, 8, 8);
 
     private final ExecutorService executor = Executors.newFixedThreadPool(2);
     private final HeldRanges service = new HeldRanges();

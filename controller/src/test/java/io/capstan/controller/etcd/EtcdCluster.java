@@ -46,13 +46,16 @@ final class EtcdCluster implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EtcdCluster.class);
     static final Duration WAIT = Duration.ofSeconds(30);
     /** Small enough that tests cross them cheaply. */
-    static final ApiLimits LIMITS = new ApiLimits(64 * 1024, 8);
+    static final ApiLimits LIMITS = new ApiLimits(64 * 1024, 8, 8);
 
     private final List<RaftSettings> settings = new ArrayList<>();
     private final List<Member> members = new ArrayList<>();
     private final List<AutoCloseable> clients = new ArrayList<>();
     private final Map<Integer, Client> jetcdClients = new HashMap<>();
     private final Map<Integer, ManagedChannel> channels = new HashMap<>();
+    private final Path root;
+    private final UUID group = UUID.randomUUID();
+    private final Duration requestTimeout;
 
     /** One running member and what serves it. */
     private record Member(RaftNode node, EtcdApi api, ApiServer server, WebServer web, ExecutorService executor) {
@@ -63,17 +66,14 @@ final class EtcdCluster implements AutoCloseable {
      * never elect a leader).
      */
     EtcdCluster(Path root, int size, int started, Duration requestTimeout) throws IOException {
+        this.root = root;
+        this.requestTimeout = requestTimeout;
         List<Peer> peers = new ArrayList<>();
         for (int port : freePorts(size)) {
             peers.add(new Peer("n" + peers.size(), "127.0.0.1:" + port));
         }
-        UUID group = UUID.randomUUID();
         for (Peer peer : peers) {
-            settings.add(RaftSettings.builder(peer.id(), peers, group, root.resolve(peer.id()))
-                    .electionTimeout(Duration.ofMillis(600), Duration.ofMillis(1200))
-                    .requestTimeout(requestTimeout)
-                    .leaseCheckInterval(Duration.ofMillis(100))
-                    .build());
+            settings.add(memberSettings(peer.id(), peers).build());
         }
         try {
             List<CompletableFuture<Void>> starting = new ArrayList<>();
@@ -85,6 +85,34 @@ final class EtcdCluster implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    private RaftSettings.Builder memberSettings(String name, List<Peer> peers) {
+        return RaftSettings.builder(name, peers, group, root.resolve(name))
+                .electionTimeout(Duration.ofMillis(600), Duration.ofMillis(1200))
+                .requestTimeout(requestTimeout)
+                .leaseCheckInterval(Duration.ofMillis(100));
+    }
+
+    /** A free loopback port, for the peer URL of a member to add and then {@link #startJoining}. */
+    static int freePort() throws IOException {
+        return freePorts(1).get(0);
+    }
+
+    /**
+     * Starts one more member, named {@code name}, with its peer transport on {@code peerPort}; it
+     * joins the running cluster (which must have added it) as the daemon does with
+     * {@code initial-cluster-state = existing}. Every earlier member must be running.
+     *
+     * @return its index
+     */
+    int startJoining(String name, int peerPort) {
+        List<Peer> peers = new ArrayList<>(settings.get(0).peers());
+        peers.add(new Peer(name, "127.0.0.1:" + peerPort));
+        settings.add(memberSettings(name, peers).joinExisting(true).build());
+        int index = settings.size() - 1;
+        startMember(index).orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
+        return index;
     }
 
     private CompletableFuture<Void> startMember(int index) {
@@ -100,8 +128,10 @@ final class EtcdCluster implements AutoCloseable {
         WebServer web = new WebServer(WebSettings.defaults().withPort(0), api.gatewayRoutes(Gate.open("api")),
                 () -> new Readiness(true, Map.of()));
         members.add(new Member(node, api, server, web, executor));
+        // Published as the daemon does, once the API port is known.
         return node.start()
                 .thenCompose(v -> server.start())
+                .thenAccept(bound -> node.publish(List.of("http://127.0.0.1:" + bound.getPort())))
                 .thenCompose(v -> web.start())
                 .thenApply(v -> null);
     }
@@ -143,13 +173,13 @@ final class EtcdCluster implements AutoCloseable {
         return members.get(index).web().address();
     }
 
-    /** The etcd member id this member reports in headers. */
+    /** The etcd member id of a member the cluster was formed with. */
     long memberId(int index) {
-        return ClusterIdentity.of(settings.get(index)).memberId();
+        return io.capstan.raft.Member.initialId(settings.get(index).groupId(), settings.get(index).nodeId());
     }
 
     long clusterId() {
-        return ClusterIdentity.of(settings.get(0)).clusterId();
+        return io.capstan.raft.Member.clusterId(settings.get(0).groupId());
     }
 
     /** Waits until every running member agrees on one leader, and returns its index. */

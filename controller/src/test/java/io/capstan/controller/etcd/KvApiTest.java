@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.capstan.controller.etcd.EtcdCluster.Role;
+import io.capstan.etcd.api.CompactionRequest;
+import io.capstan.etcd.api.CompactionResponse;
 import io.capstan.etcd.api.Compare;
 import io.capstan.etcd.api.KVGrpc;
 import io.capstan.etcd.api.LeaseGrantRequest;
@@ -14,6 +16,7 @@ import io.capstan.etcd.api.LeaseGrpc;
 import io.capstan.etcd.api.PutRequest;
 import io.capstan.etcd.api.RangeRequest;
 import io.capstan.etcd.api.RangeResponse;
+import io.capstan.etcd.api.RequestOp;
 import io.capstan.etcd.api.TxnRequest;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KV;
@@ -29,10 +32,12 @@ import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
+import io.grpc.Status;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -266,6 +271,49 @@ class KvApiTest {
                 .build());
         assertTrue(byLease.getSucceeded());
         assertEquals(cluster.memberId(member), byLease.getHeader().getMemberId());
+    }
+
+    /** etcd reads a negative limit as none and a negative revision as the latest; so does Capstan. */
+    @Test
+    void negativeLimitAndRevisionReadAsEtcdReadsThem(EtcdCluster cluster) {
+        KVGrpc.KVBlockingStub kv = KVGrpc.newBlockingStub(cluster.channel(cluster.follower()))
+                .withDeadlineAfter(30, TimeUnit.SECONDS);
+        String prefix = "kv/negative/";
+        for (String name : List.of("a", "b", "c")) {
+            kv.put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8(prefix + name))
+                    .setValue(ByteString.copyFromUtf8(name)).build());
+        }
+        RangeRequest all = RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8(prefix))
+                .setRangeEnd(ByteString.copyFromUtf8("kv/negative0")).build();
+
+        RangeResponse noLimit = kv.range(all.toBuilder().setLimit(-1).build());
+        assertEquals(3, noLimit.getKvsCount());
+        assertFalse(noLimit.getMore());
+        RangeResponse latest = kv.range(all.toBuilder().setRevision(-1).setLimit(-7).build());
+        assertEquals(3, latest.getKvsCount());
+        assertEquals(noLimit.getHeader().getRevision(), latest.getHeader().getRevision());
+        RangeResponse none = kv.range(all.toBuilder().setMaxModRevision(-1).build());
+        assertEquals(0, none.getKvsCount(), "no key's revision is at most -1");
+        assertEquals(3, none.getCount());
+        var inTxn = kv.txn(TxnRequest.newBuilder().addSuccess(RequestOp.newBuilder()
+                .setRequestRange(all.toBuilder().setRevision(-1).setLimit(-1))).build());
+        assertEquals(3, inTxn.getResponses(0).getResponseRange().getKvsCount());
+    }
+
+    /** This cluster never compacts otherwise: a first compaction at 0 is accepted, a second refused, as etcd. */
+    @Test
+    void compactionAtZeroIsAcceptedOnceAsEtcdAcceptsIt(EtcdCluster cluster) {
+        KVGrpc.KVBlockingStub kv = KVGrpc.newBlockingStub(cluster.channel(cluster.awaitLeader()))
+                .withDeadlineAfter(30, TimeUnit.SECONDS);
+        String gone = "etcdserver: mvcc: required revision has been compacted";
+        ApiErrorsTest.assertStatus(Status.Code.OUT_OF_RANGE, gone,
+                () -> kv.compact(CompactionRequest.newBuilder().setRevision(-1).build()));
+        long revision = kv.range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("kv/zero")).build())
+                .getHeader().getRevision();
+
+        CompactionResponse first = kv.compact(CompactionRequest.getDefaultInstance());
+        assertTrue(first.getHeader().getRevision() >= revision);
+        ApiErrorsTest.assertStatus(Status.Code.OUT_OF_RANGE, gone, () -> kv.compact(CompactionRequest.getDefaultInstance()));
     }
 
     private static io.capstan.etcd.api.mvcc.KeyValue read(KVGrpc.KVBlockingStub kv, ByteString key) {

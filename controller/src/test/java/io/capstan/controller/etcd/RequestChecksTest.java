@@ -19,7 +19,7 @@ import org.junit.jupiter.api.function.Executable;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class RequestChecksTest {
 
-    private final RequestChecks checks = new RequestChecks(new ApiLimits(1024, 4));
+    private final RequestChecks checks = new RequestChecks(new ApiLimits(1024, 4, 8));
 
     @Test
     void aNestedTransactionGetsWhatItsParentLeft() {

@@ -20,6 +20,9 @@ import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.common.exception.CompactedException;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.grpc.stub.StreamObserver;
@@ -91,6 +94,33 @@ class WatchApiTest {
             assertEquals(List.of("PUT replay/k=v1", "PUT replay/k=v2", "DELETE replay/k="), events.take(3));
             assertEquals(List.of("", "v1", "v2"), events.prevValues.subList(0, 3));
             assertEquals(List.of(first, first + 1, first + 2), events.revisions.subList(0, 3));
+        }
+    }
+
+    /** etcd reports a revision's events in the order its changes were made, live and replayed. */
+    @Test
+    void aTransactionsEventsComeInTheOrderItsOperationsRan(EtcdCluster cluster) throws Exception {
+        Client client = cluster.jetcd(cluster.awaitLeader());
+        long before = put(client, "txnorder/b", "0");
+        put(client, "txnorder/d", "0");
+        Events live = new Events();
+        try (Watch.Watcher w = client.getWatchClient().watch(bytes("txnorder/"),
+                notified().isPrefix(true).build(), live.listener())) {
+            live.awaitCreated();
+            client.getKVClient().txn().Then(
+                    Op.put(bytes("txnorder/z"), bytes("1"), PutOption.DEFAULT),
+                    Op.delete(bytes("txnorder/b"), DeleteOption.builder().withRange(bytes("txnorder/e")).build()),
+                    Op.put(bytes("txnorder/a"), bytes("1"), PutOption.DEFAULT))
+                    .commit().get(WAIT_SECONDS, TimeUnit.SECONDS);
+            List<String> expected = List.of("PUT txnorder/z=1", "DELETE txnorder/b=", "DELETE txnorder/d=",
+                    "PUT txnorder/a=1");
+            assertEquals(expected, live.take(4));
+
+            Events replayed = new Events();
+            try (Watch.Watcher again = client.getWatchClient().watch(bytes("txnorder/"),
+                    WatchOption.builder().isPrefix(true).withRevision(before + 2).build(), replayed.listener())) {
+                assertEquals(expected, replayed.take(4));
+            }
         }
     }
 
@@ -209,6 +239,36 @@ class WatchApiTest {
         WatchResponse refused = stream.next();
         assertTrue(refused.getCreated() && refused.getCanceled());
         assertTrue(refused.getCancelReason().contains("start_revision"), refused.getCancelReason());
+        stream.close();
+    }
+
+    @Test
+    void aStreamHoldsAtMostItsLimitOfWatches(EtcdCluster cluster) throws Exception {
+        Stream stream = new Stream(cluster, cluster.awaitLeader());
+        int limit = EtcdCluster.LIMITS.maxWatchesPerStream();
+        for (int i = 0; i < limit; i++) {
+            stream.send(create("limit/k" + i, 0));
+            WatchResponse created = stream.next();
+            assertTrue(created.getCreated() && !created.getCanceled(), created.toString());
+        }
+        stream.send(create("limit/over", 0));
+        WatchResponse over = stream.next();
+        assertTrue(over.getCreated() && over.getCanceled(), over.toString());
+        assertEquals(WatchStream.ALL_WATCHES, over.getWatchId());
+        assertTrue(over.getCancelReason().startsWith("etcdserver: too many watches on this stream: it holds "
+                + limit + ", the limit (capstan.api.max-watches-per-stream)"), over.getCancelReason());
+
+        stream.requests.onNext(WatchRequest.newBuilder()
+                .setCancelRequest(WatchCancelRequest.newBuilder().setWatchId(3)).build());
+        assertTrue(stream.next().getCanceled());
+        stream.send(create("limit/over", 0));
+        WatchResponse admitted = stream.next();
+        assertTrue(admitted.getCreated() && !admitted.getCanceled(), "a canceled watch makes room");
+        assertEquals(limit, admitted.getWatchId(), "the refused create took no id");
+        Stream other = new Stream(cluster, cluster.awaitLeader());
+        other.send(create("limit/elsewhere", 0));
+        assertFalse(other.next().getCanceled(), "the limit is per stream");
+        other.close();
         stream.close();
     }
 

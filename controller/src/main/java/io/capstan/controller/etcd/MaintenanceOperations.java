@@ -1,0 +1,110 @@
+package io.capstan.controller.etcd;
+
+import io.capstan.etcd.api.AlarmRequest;
+import io.capstan.etcd.api.AlarmResponse;
+import io.capstan.etcd.api.DefragmentRequest;
+import io.capstan.etcd.api.DefragmentResponse;
+import io.capstan.etcd.api.HashKVRequest;
+import io.capstan.etcd.api.HashKVResponse;
+import io.capstan.etcd.api.HashRequest;
+import io.capstan.etcd.api.HashResponse;
+import io.capstan.etcd.api.MoveLeaderRequest;
+import io.capstan.etcd.api.MoveLeaderResponse;
+import io.capstan.raft.KvHash;
+import io.capstan.raft.Member;
+import io.capstan.raft.NodeStatus;
+import io.capstan.raft.ReadConsistency;
+import io.capstan.raft.SnapshotExport;
+import io.capstan.raft.StateDigest;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * etcd's Maintenance calls other than Status, shared by the gRPC service and the JSON gateway. Each
+ * answers as etcd v3.5 does, with a full header, from this member alone unless said otherwise;
+ * futures complete on the API executor and fail only with {@link EtcdException}.
+ *
+ * <ul>
+ *   <li>Alarm: Capstan raises no alarm (its store has no space quota and replicas are compared by
+ *       {@code HashKV}, not by an alarm), so every action answers OK with an empty list.</li>
+ *   <li>Defragment: accepted and does nothing. etcd compacts its bbolt file's free pages; Capstan's
+ *       state is a snapshot file plus the Raft log, which snapshots purge, so nothing is left to
+ *       defragment.</li>
+ *   <li>Hash: the first four bytes of the member's {@link StateDigest}, a SHA-256 of its whole
+ *       applied state (history, leases, members); like etcd's Hash it describes the member's own
+ *       store, and the header names the revision it covers.</li>
+ *   <li>HashKV: etcd's CRC-32C of the key-value history up to a revision, equal on every member
+ *       that applied it (see {@link KvHash}); compacted or future revisions get etcd's errors.</li>
+ *   <li>MoveLeader: only the leader accepts it ({@code etcdserver: not leader} elsewhere, as etcd);
+ *       the target must be a started voting member ({@code etcdserver: bad leader transferee}); it
+ *       answers once the target leads.</li>
+ *   <li>Snapshot: see {@link SnapshotSender} and {@link #openSnapshot}.</li>
+ * </ul>
+ *
+ * <p>Immutable; safe on any thread.
+ */
+final class MaintenanceOperations {
+
+    private final RaftCalls raft;
+
+    MaintenanceOperations(RaftCalls raft) {
+        this.raft = raft;
+    }
+
+    CompletableFuture<AlarmResponse> alarm(AlarmRequest request) {
+        return raft.currentRevision().thenApply(revision ->
+                AlarmResponse.newBuilder().setHeader(raft.header(revision)).build());
+    }
+
+    CompletableFuture<DefragmentResponse> defragment(DefragmentRequest request) {
+        return raft.currentRevision().thenApply(revision ->
+                DefragmentResponse.newBuilder().setHeader(raft.header(revision)).build());
+    }
+
+    CompletableFuture<HashResponse> hash(HashRequest request) {
+        return raft.call(node -> CompletableFuture.completedFuture(node.stateDigest())).thenApply(digest ->
+                HashResponse.newBuilder()
+                        .setHeader(raft.header(digest.revision()))
+                        .setHash(HexFormat.fromHexDigits(digest.sha256(), 0, 8))
+                        .build());
+    }
+
+    CompletableFuture<HashKVResponse> hashKv(HashKVRequest request) {
+        return raft.call(node -> CompletableFuture.completedFuture(node.hashKv(request.getRevision())))
+                .thenApply(hash -> HashKVResponse.newBuilder()
+                        .setHeader(raft.header(hash.currentRevision()))
+                        .setHash(hash.hash())
+                        .setCompactRevision(hash.compactRevision())
+                        .setHashRevision(hash.revision())
+                        .build());
+    }
+
+    CompletableFuture<MoveLeaderResponse> moveLeader(MoveLeaderRequest request) {
+        if (raft.status().role() != NodeStatus.Role.LEADER) {
+            return CompletableFuture.failedFuture(EtcdErrors.NOT_LEADER.toException());
+        }
+        return transferee(request.getTargetID())
+                .thenCompose(name -> name.isPresent()
+                        ? raft.call(node -> node.transferLeadership(name.get()))
+                        : CompletableFuture.failedFuture(EtcdErrors.BAD_LEADER_TRANSFEREE.toException()))
+                .thenCompose(done -> raft.currentRevision())
+                .thenApply(revision -> MoveLeaderResponse.newBuilder().setHeader(raft.header(revision)).build());
+    }
+
+    /**
+     * Takes a snapshot of this member now and opens it for sending; the one place the Snapshot call
+     * reaches Raft, for both transports.
+     */
+    CompletableFuture<SnapshotExport> openSnapshot() {
+        return raft.call(node -> node.exportSnapshot());
+    }
+
+    /** The member etcd member id {@code id} names, if it can lead: started and voting. */
+    private CompletableFuture<Optional<String>> transferee(long id) {
+        return raft.call(node -> node.members(ReadConsistency.SERIALIZABLE)).thenApply(members -> members.stream()
+                .filter(member -> member.id() == id && member.started() && !member.learner())
+                .map(Member::name)
+                .findFirst());
+    }
+}

@@ -1,0 +1,94 @@
+package io.capstan.controller.etcd;
+
+import io.capstan.etcd.api.SnapshotResponse;
+import io.capstan.raft.SnapshotExport;
+import io.capstan.web.RequestBodies;
+import io.capstan.web.RequestContext;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.SameThreadExecutor;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Supplier;
+
+/**
+ * {@code POST /v3/maintenance/snapshot}, etcd's JSON gateway for Maintenance.Snapshot: the body is
+ * an (empty) {@code SnapshotRequest}; the answer streams {@link SnapshotSender}'s messages through
+ * a {@link GatewayStream}, one {@code {"result": SnapshotResponse}} line each (blobs in base64),
+ * and ends after the checksum. A snapshot that cannot be taken is answered like a unary call's
+ * failure; one that fails while streaming ends with grpc-gateway's error line.
+ *
+ * <p>Threads: the body is read on the I/O thread, the snapshot is taken and sent from the API
+ * executor (see {@link SnapshotSender}). Immutable; one instance serves every request.
+ */
+final class SnapshotGateway implements HttpHandler {
+
+    private final Supplier<CompletableFuture<SnapshotExport>> snapshots;
+    private final RaftCalls raft;
+    private final Executor executor;
+
+    SnapshotGateway(Supplier<CompletableFuture<SnapshotExport>> snapshots, RaftCalls raft, Executor executor) {
+        this.snapshots = snapshots;
+        this.raft = raft;
+        this.executor = executor;
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange exchange) {
+        RequestContext context = RequestContext.of(exchange);
+        // The request has no fields; its body is read only to be done with it.
+        RequestBodies.readFully(exchange, (ex, body) -> ex.dispatch(SameThreadExecutor.INSTANCE, () -> {
+            try {
+                executor.execute(context.wrap(() -> open(ex, context)));
+            } catch (RejectedExecutionException e) {
+                GatewayHandler.fail(ex, EtcdErrors.STOPPED);
+            }
+        }));
+    }
+
+    /** Runs on the API executor. */
+    private void open(HttpServerExchange exchange, RequestContext context) {
+        snapshots.get().whenComplete((export, error) -> context.run(() -> {
+            if (error != null) {
+                GatewayHandler.fail(exchange, EtcdErrors.of(error));
+                return;
+            }
+            GatewayStream lines = new GatewayStream(exchange, executor);
+            SnapshotSender sender = new SnapshotSender(raft, new SnapshotSender.Outbound() {
+                @Override
+                public boolean isReady() {
+                    return lines.isReady();
+                }
+
+                @Override
+                public void send(SnapshotResponse response) {
+                    lines.send(response);
+                }
+
+                @Override
+                public void complete() {
+                    lines.finish();
+                }
+
+                @Override
+                public void fail(EtcdError failure) {
+                    lines.sendError(failure);
+                    lines.finish();
+                }
+            }, executor);
+            lines.start(new GatewayStream.Producer() {
+                @Override
+                public void ready() {
+                    sender.ready();
+                }
+
+                @Override
+                public void closed() {
+                    sender.cancel();
+                }
+            });
+            sender.start(CompletableFuture.completedFuture(export));
+        }));
+    }
+}
