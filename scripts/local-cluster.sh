@@ -10,6 +10,15 @@
 # (nN.pid), the cluster secret the members authenticate each other with, and the admin token
 # (admin.token, mode 600) every member's /v1/* and /metrics require:
 #   scripts/capstan cluster status --endpoints http://127.0.0.1:7481 --token-file DIR/admin.token
+#
+# With LOCAL_CLUSTER_TLS=1 the first start makes a test PKI in DIR/tls (scripts/make-test-certs.sh)
+# and every member serves TLS on both ports and requires client certificates of that CA (peers
+# included); as long as DIR/tls exists the members keep TLS and status speaks https. Clients then
+# need the CA and the client certificate:
+#   scripts/capstan cluster status --endpoints https://127.0.0.1:7481 --token-file DIR/admin.token \
+#     --cacert DIR/tls/ca.crt --cert DIR/tls/client.crt --key DIR/tls/client.key
+#   etcdctl --endpoints https://127.0.0.1:23791 --cacert DIR/tls/ca.crt --cert DIR/tls/client.crt \
+#     --key DIR/tls/client.key get foo
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,10 +26,24 @@ command="${1:-}"
 dir="$(realpath -m "${2:-./data/local}")"
 members=(1 2 3)
 peers='"n1=127.0.0.1:7481", "n2=127.0.0.1:7482", "n3=127.0.0.1:7483"'
+tls="$dir/tls"
 
 usage() {
   echo "usage: $0 start|stop|status [DIR]" >&2
   exit 2
+}
+
+tls_on() {
+  [[ -f "$tls/ca.crt" ]]
+}
+
+# GET of member $1's web PATH $2, over https with the client certificate when TLS is on.
+web_get() {
+  if tls_on; then
+    curl -s --cacert "$tls/ca.crt" --cert "$tls/client.crt" --key "$tls/client.key" "https://127.0.0.1:748$1$2"
+  else
+    curl -s "http://127.0.0.1:748$1$2"
+  fi
 }
 
 pid_of() {
@@ -42,8 +65,17 @@ capstan {
     grpc-port = 749$n
   }
   admin.token-file = "$dir/admin.token"
-}
 CONF
+  if tls_on; then
+    cat >>"$dir/n$n.conf" <<CONF
+  tls {
+    cert-file = "$tls/node.crt"
+    key-file = "$tls/node.key"
+    client-ca-file = "$tls/ca.crt"
+  }
+CONF
+  fi
+  echo "}" >>"$dir/n$n.conf"
 }
 
 start() {
@@ -55,6 +87,9 @@ start() {
     (umask 077 && head -c 32 /dev/urandom | base64 >"$dir/admin.token")
   fi
   chmod 600 "$dir/admin.token"
+  if [[ "${LOCAL_CLUSTER_TLS:-}" == 1 ]] && ! tls_on; then
+    "$root/scripts/make-test-certs.sh" "$tls" >/dev/null
+  fi
   # Build once here rather than racing three launchers to build the same jar.
   "$root/scripts/capstan" version >/dev/null
   for n in "${members[@]}"; do
@@ -65,11 +100,11 @@ start() {
     write_config "$n"
     nohup "$root/scripts/capstan" serve --config "$dir/n$n.conf" >>"$dir/n$n.log" 2>&1 &
     echo $! >"$dir/n$n.pid"
-    echo "n$n started (pid $!), web 127.0.0.1:748$n, api 127.0.0.1:2379$n, log $dir/n$n.log"
+    echo "n$n started (pid $!), web 127.0.0.1:748$n, api 127.0.0.1:2379$n$(tls_on && echo ' (TLS)'), log $dir/n$n.log"
   done
   for n in "${members[@]}"; do
     for _ in $(seq 1 120); do
-      curl -fs -o /dev/null "http://127.0.0.1:748$n/health/live" && break
+      [[ "$(web_get "$n" /health/live)" == *live* ]] && break
       pid_of "$n" >/dev/null || { echo "n$n exited; see $dir/n$n.log" >&2; exit 1; }
       sleep 0.5
     done
@@ -102,7 +137,7 @@ status() {
   local down=0
   for n in "${members[@]}"; do
     if pid=$(pid_of "$n"); then
-      ready=$(curl -s "http://127.0.0.1:748$n/health/ready" || echo '(no answer)')
+      ready=$(web_get "$n" /health/ready || echo '(no answer)')
       echo "n$n pid $pid ready: $ready"
     else
       echo "n$n not running"

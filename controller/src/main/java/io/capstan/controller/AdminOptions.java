@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import io.capstan.controller.admin.AdminToken;
+import io.capstan.web.PemFiles;
+import io.capstan.web.TlsIdentity;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -13,6 +15,8 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -26,7 +30,8 @@ import picocli.CommandLine.Spec;
  * The options every command that talks to the admin API shares, and how they print: human text
  * by default, the API's JSON with {@code --json}; failures as one {@code capstan: ...} line on
  * stderr. Bad options (an endpoint that is not a URL, an unreadable token or CA file) are usage
- * errors, exit code 2. Filled by picocli on the command's thread.
+ * errors, exit code 2. Filled by picocli on the command's thread. With {@code --cert} and
+ * {@code --key} the client presents that certificate to endpoints that require client certificates.
  */
 final class AdminOptions {
     private static final ObjectWriter PRETTY = new ObjectMapper().writerWithDefaultPrettyPrinter();
@@ -43,6 +48,14 @@ final class AdminOptions {
     @Option(names = "--cacert", paramLabel = "FILE",
             description = "PEM file of the CA certificates to trust for https endpoints.")
     Path cacert;
+
+    @Option(names = "--cert", paramLabel = "FILE",
+            description = "PEM file of the client certificate (then its CAs) for endpoints that require one"
+                    + " (capstan.tls.client-ca-file); with --key.")
+    Path cert;
+
+    @Option(names = "--key", paramLabel = "FILE", description = "PEM file of the private key of --cert.")
+    Path key;
 
     @Option(names = "--json", description = "Print the API's JSON instead of text.")
     boolean json;
@@ -133,6 +146,9 @@ final class AdminOptions {
     }
 
     private Optional<SSLContext> tls() {
+        if (cert != null || key != null) {
+            return Optional.of(withClientCertificate());
+        }
         if (cacert == null) {
             return Optional.empty();
         }
@@ -140,6 +156,38 @@ final class AdminOptions {
             return Optional.of(AdminClient.trusting(cacert));
         } catch (IOException | GeneralSecurityException e) {
             throw usage("--cacert " + cacert + " is not a readable PEM file of CA certificates: " + e.getMessage());
+        }
+    }
+
+    private SSLContext withClientCertificate() {
+        if (cert == null || key == null) {
+            throw usage(cert == null ? "--key needs --cert" : "--cert needs --key");
+        }
+        List<X509Certificate> chain = pem("--cert", cert, PemFiles::certificates);
+        PrivateKey privateKey = pem("--key", key, PemFiles::privateKey);
+        List<X509Certificate> trusted = cacert == null ? List.of() : pem("--cacert", cacert, PemFiles::certificates);
+        try {
+            return new TlsIdentity(chain, privateKey).clientContext(trusted);
+        } catch (IllegalArgumentException e) {
+            throw usage("--cert " + cert + " and --key " + key + ": " + e.getMessage());
+        }
+    }
+
+    /** A PEM reader of one kind. */
+    @FunctionalInterface
+    private interface PemReader<T> {
+        T read(Path file) throws IOException, GeneralSecurityException;
+    }
+
+    private <T> T pem(String option, Path file, PemReader<T> reader) {
+        try {
+            return reader.read(file);
+        } catch (NoSuchFileException e) {
+            throw usage(option + " " + file + ": no such file");
+        } catch (AccessDeniedException e) {
+            throw usage(option + " " + file + ": permission denied");
+        } catch (IOException | GeneralSecurityException e) {
+            throw usage(option + " " + file + ": " + e.getMessage());
         }
     }
 }

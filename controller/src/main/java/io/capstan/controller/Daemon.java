@@ -79,7 +79,7 @@ final class Daemon {
         String raftDependency;
         if (settings.cluster().transport() == ClusterSettings.Transport.WEB) {
             // The address is asked for only once Ratis runs, after the web layer bound its port.
-            PeerTransport peers = PeerTransport.create(settings.transport(), this::webAddress);
+            PeerTransport peers = PeerTransport.create(settings.transport(), settings.tls(), this::webAddress);
             routes.addAll(peers.routes(gate(TRANSPORT)));
             binding = (self, properties, parameters) -> peers.configure(properties, parameters);
             graph.add(decorate.apply(new ComponentAdapter(TRANSPORT, Set.of(WEB),
@@ -91,7 +91,7 @@ final class Daemon {
         }
         this.raft = new RaftNode(settings.raft(), binding, Clock.systemUTC());
         this.admin = new AdminApi(raft, settings.admin(), settings.cluster().groupId(),
-                settings.cluster().transport() == ClusterSettings.Transport.WEB, Clock.systemUTC());
+                settings.cluster().transport() == ClusterSettings.Transport.WEB, settings.tls(), Clock.systemUTC());
         routes.addAll(admin.routes(gate(RAFT)));
         // The admin API samples this member's leader while Raft runs.
         graph.add(decorate.apply(new ComponentAdapter(RAFT, Set.of(raftDependency),
@@ -109,12 +109,13 @@ final class Daemon {
         EtcdApi etcd = new EtcdApi(raft, settings.raft(), apiLimits, apiThreads);
         routes.addAll(etcd.gatewayRoutes(gate(API)));
         ApiServer api = new ApiServer(settings.api().host(), settings.api().port(), apiLimits, etcd.services(),
-                List.of(metrics.grpcCalls(), new GrpcRequestIds()), apiThreads,
+                List.of(metrics.grpcCalls(), new GrpcRequestIds()), settings.tls(), apiThreads,
                 settings.lifecycle().stopTimeout().dividedBy(4));
         String advertisedHost = settings.node().host();
+        String apiScheme = settings.tls().isPresent() ? "https" : "http";
         // Publishing waits for a leader, which the api component must not: readiness is not quorum.
         graph.add(decorate.apply(new ComponentAdapter(API, Set.of(RAFT), () -> api.start().thenAccept(bound ->
-                raft.publish(List.of("http://" + hostForUrl(advertisedHost) + ":" + bound.getPort()))), () -> {
+                raft.publish(List.of(apiScheme + "://" + hostForUrl(advertisedHost) + ":" + bound.getPort()))), () -> {
             api.stop();
             apiThreads.shutdown();
         })));
@@ -122,7 +123,7 @@ final class Daemon {
         // The admin token guards /v1/* and /metrics, whoever declared them.
         routes.replaceAll(admin::guarded);
         // /health/ready is only probed once the listener is bound, after the constructor returned.
-        this.web = new WebServer(settings.web(), routes, this::readiness, metrics.httpRequests());
+        this.web = new WebServer(settings.web(), routes, this::readiness, metrics.httpRequests(), settings.tls());
         graph.add(decorate.apply(new ComponentAdapter(WEB, Set.of(), web::start, web::stop)));
         this.lifecycle = graph.build();
     }

@@ -4,6 +4,7 @@ import io.capstan.controller.config.Settings;
 import io.capstan.controller.config.SettingsLoader;
 import io.capstan.controller.systemd.SystemdNotifier;
 import io.capstan.controller.systemd.WebHealthProbe;
+import io.capstan.web.TlsSettings;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -49,7 +50,8 @@ final class ServeCommand implements Callable<Integer> {
         CompletableFuture<String> stopSignal = StopSignals.install();
         Daemon daemon = Daemon.create(settings);
         try (SystemdNotifier systemd = SystemdNotifier.fromEnvironment(System.getenv(),
-                new WebHealthProbe(daemon::isRunning, daemon::webAddress), daemon::raftSummary)) {
+                new WebHealthProbe(daemon::isRunning, daemon::webAddress,
+                        settings.tls().map(TlsSettings::selfContext)), daemon::raftSummary)) {
             return serve(daemon, stopSignal, systemd);
         }
     }

@@ -244,7 +244,10 @@ class AdminApiTest {
         assertEquals(name(target), moved.json().path("leader").path("name").asText());
         assertEquals(NodeStatus.Role.LEADER, target.raft().status().role(), "the transfer answers once it leads");
 
-        // By id too, and to the member that already leads: done at once.
+        // By id too, and to the member that already leads: done at once (once the third member
+        // has heard of the new leader; until then it answers no_leader).
+        DaemonCluster.awaitTrue("n3 hears of the new leader", Duration.ofSeconds(30),
+                () -> other.raft().status().leaderId().equals(Optional.of(name(target))));
         String targetId = Long.toHexString(target.raft().memberId());
         AdminHttp.Reply already = post(other, "/v1/cluster/leader", "{\"member\":\"" + targetId + "\"}");
         assertEquals(200, already.status(), already.text());

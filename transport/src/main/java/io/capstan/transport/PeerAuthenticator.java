@@ -9,10 +9,11 @@ import java.util.Base64;
 
 /**
  * Proves to peers that a request comes from a cluster member, and checks that proof on
- * requests that arrive. Without TLS the proof is the cluster secret, sent base64-encoded in the
- * {@value #HEADER_NAME} header of every peer request; a cleartext link therefore exposes it to
- * whoever can read the traffic, which is why TLS comes with mutual authentication instead.
- * When TLS is on, {@link #admits} is where the client certificate is checked.
+ * requests that arrive. The proof is the cluster secret, sent base64-encoded in the
+ * {@value #HEADER_NAME} header of every peer request, with or without TLS (see the package
+ * documentation): over cleartext whoever can read the traffic can read it; over TLS it is
+ * encrypted, and with client certificates required the handshake has already refused anyone
+ * without a certificate of the client CAs before this check runs.
  *
  * <p>The check compares SHA-256 digests with {@link MessageDigest#isEqual}, so its time does
  * not depend on how much of a guess is right, nor on its length. Immutable and thread-safe.

@@ -22,8 +22,8 @@ import org.apache.ratis.protocol.exceptions.TimeoutIOException;
 
 /**
  * Carries one request to a peer and brings back its answer: a {@code POST} of the request
- * bytes on the member's one {@link HttpClient}, which keeps a persistent HTTP/2 (h2c)
- * connection per peer and multiplexes concurrent requests over it. Every call ends by its
+ * bytes on the member's one {@link HttpClient}, which keeps a persistent HTTP/2 connection per
+ * peer (h2c, or h2 over TLS) and multiplexes concurrent requests over it. Every call ends by its
  * deadline, answered or failed, even when the peer never answers or a fault drops it.
  *
  * <p>Failures reach the caller as the {@link IOException}s Ratis's retry logic understands:
@@ -40,18 +40,26 @@ final class PeerCarrier {
     private static final int ERROR_SNIPPET_CHARS = 300;
 
     private final HttpClient http;
+    private final String scheme;
     private final PeerAuthenticator authenticator;
     private final PeerFaults faults;
     private final ScheduledExecutorService timer;
     private final long maxReplyBytes;
 
-    PeerCarrier(HttpClient http, PeerAuthenticator authenticator, PeerFaults faults,
+    /** @param scheme {@code https} when {@code http} speaks TLS to peers, else {@code http} */
+    PeerCarrier(HttpClient http, String scheme, PeerAuthenticator authenticator, PeerFaults faults,
                 ScheduledExecutorService timer, long maxReplyBytes) {
         this.http = http;
+        this.scheme = scheme;
         this.authenticator = authenticator;
         this.faults = faults;
         this.timer = timer;
         this.maxReplyBytes = maxReplyBytes;
+    }
+
+    /** The scheme of peers' base URIs: {@code https} or {@code http}. */
+    String scheme() {
+        return scheme;
     }
 
     /**

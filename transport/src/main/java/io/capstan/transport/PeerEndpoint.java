@@ -9,7 +9,8 @@ import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.util.PeerProxyMap;
 
 /**
- * Where a peer's web layer listens: the base URI every operation path is resolved against.
+ * Where a peer's web layer listens: the base URI every operation path is resolved against,
+ * {@code https} when the members' web layers serve TLS, else {@code http}.
  * The connection itself belongs to the member's shared HTTP client, so closing an endpoint
  * (which Ratis does when it resets a "proxy") has nothing to release. Immutable.
  *
@@ -17,17 +18,17 @@ import org.apache.ratis.util.PeerProxyMap;
  * which Ratis lets differ, are not used.
  *
  * @param id   the peer
- * @param base {@code http://host:port}
+ * @param base {@code http://host:port} or {@code https://host:port}
  */
 record PeerEndpoint(RaftPeerId id, URI base) implements Closeable {
 
-    static PeerEndpoint of(RaftPeer peer) throws IOException {
+    static PeerEndpoint of(RaftPeer peer, String scheme) throws IOException {
         String address = peer.getAddress();
         if (address == null || address.isBlank()) {
             throw new IOException("peer " + peer.getId() + " has no address");
         }
         try {
-            URI base = new URI("http://" + address);
+            URI base = new URI(scheme + "://" + address);
             if (base.getHost() == null || base.getPort() < 1) {
                 throw new URISyntaxException(address, "expected host:port");
             }
@@ -38,9 +39,9 @@ record PeerEndpoint(RaftPeerId id, URI base) implements Closeable {
         }
     }
 
-    /** The endpoints of the peers Ratis adds, created on first use. */
-    static PeerProxyMap<PeerEndpoint> newMap(String name) {
-        return new PeerProxyMap<>(name, PeerEndpoint::of);
+    /** The endpoints of the peers Ratis adds, created on first use; {@code scheme} is {@code http} or {@code https}. */
+    static PeerProxyMap<PeerEndpoint> newMap(String name, String scheme) {
+        return new PeerProxyMap<>(name, peer -> of(peer, scheme));
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.capstan.transport;
 
 import io.capstan.web.Gate;
 import io.capstan.web.Route;
+import io.capstan.web.TlsSettings;
 import java.net.InetSocketAddress;
 import java.net.http.HttpClient;
 import java.time.Duration;
@@ -9,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -75,9 +77,9 @@ public final class PeerTransport implements AutoCloseable {
     private final PeerCarrier carrier;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    PeerTransport(TransportSettings settings, Supplier<InetSocketAddress> advertisedAddress,
-                  ExecutorService inboundExecutor, ExecutorService httpExecutor, ScheduledExecutorService timer,
-                  LongSupplier nanoTime) {
+    PeerTransport(TransportSettings settings, Optional<TlsSettings> tls,
+                  Supplier<InetSocketAddress> advertisedAddress, ExecutorService inboundExecutor,
+                  ExecutorService httpExecutor, ScheduledExecutorService timer, LongSupplier nanoTime) {
         this.limits = TransportLimits.of(settings.maxMessageBytes());
         this.advertisedAddress = advertisedAddress;
         this.authenticator = new PeerAuthenticator(settings.secret());
@@ -85,25 +87,38 @@ public final class PeerTransport implements AutoCloseable {
         this.inboundExecutor = inboundExecutor;
         this.httpExecutor = httpExecutor;
         this.timer = timer;
-        HttpClient http = HttpClient.newBuilder()
+        HttpClient.Builder http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_2)
                 .connectTimeout(settings.connectTimeout())
                 .followRedirects(HttpClient.Redirect.NEVER)
-                .executor(httpExecutor)
-                .build();
-        this.carrier = new PeerCarrier(http, authenticator, faults, timer, limits.peerBodyBytes());
+                .executor(httpExecutor);
+        tls.ifPresent(t -> http.sslContext(t.peerContext()));
+        this.carrier = new PeerCarrier(http.build(), tls.isPresent() ? "https" : "http", authenticator, faults, timer,
+                limits.peerBodyBytes());
         timer.scheduleWithFixedDelay(this::expireOrderedRequests, EXPIRY_INTERVAL.toMillis(),
                 EXPIRY_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /**
-     * A transport with its own threads.
+     * A transport with its own threads, over cleartext.
      *
      * @param advertisedAddress where this member's web layer can be reached; asked only once Ratis
      *                          runs, so it may read the web server's bound address
      */
     public static PeerTransport create(TransportSettings settings, Supplier<InetSocketAddress> advertisedAddress) {
+        return create(settings, Optional.empty(), advertisedAddress);
+    }
+
+    /**
+     * A transport with its own threads; with {@code tls}, over HTTPS to peers whose web layers serve
+     * those settings: this member presents its certificate as a client certificate and trusts
+     * peers' certificates as {@link TlsSettings#peerContext()} says (each must name the host of
+     * the peer's address).
+     */
+    public static PeerTransport create(TransportSettings settings, Optional<TlsSettings> tls,
+                                       Supplier<InetSocketAddress> advertisedAddress) {
         Objects.requireNonNull(settings, "settings");
+        Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(advertisedAddress, "advertisedAddress");
         ThreadPoolExecutor inbound = new ThreadPoolExecutor(INBOUND_THREADS, INBOUND_THREADS, 0, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(INBOUND_QUEUE), daemonThreads("capstan-peer-inbound-"));
@@ -111,7 +126,7 @@ public final class PeerTransport implements AutoCloseable {
         ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemonThreads("capstan-peer-timer-"));
         // Deadlines are cancelled as soon as their call completes; do not keep them queued.
         timer.setRemoveOnCancelPolicy(true);
-        return new PeerTransport(settings, advertisedAddress, inbound, http, timer, System::nanoTime);
+        return new PeerTransport(settings, tls, advertisedAddress, inbound, http, timer, System::nanoTime);
     }
 
     /**

@@ -51,7 +51,7 @@ final class WebClientRpc extends RaftClientRpcWithProxy<PeerEndpoint> {
     private final Duration watchTimeout;
 
     WebClientRpc(ClientId clientId, RaftProperties properties, PeerCarrier carrier, long maxBodyBytes) {
-        super(PeerEndpoint.newMap(clientId + "-servers"));
+        super(PeerEndpoint.newMap(clientId + "-servers", carrier.scheme()));
         this.carrier = carrier;
         this.maxBodyBytes = maxBodyBytes;
         this.requestTimeout = Duration.ofNanos(

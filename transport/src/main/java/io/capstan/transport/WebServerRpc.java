@@ -63,7 +63,7 @@ final class WebServerRpc extends RaftServerRpcWithProxy<PeerEndpoint, PeerProxyM
 
     WebServerRpc(RaftServer server, RpcType rpcType, PeerCarrier carrier, InboundBinding inbound,
                  Supplier<InetSocketAddress> advertisedAddress) {
-        super(server::getId, id -> PeerEndpoint.newMap(id + "-peers"));
+        super(server::getId, id -> PeerEndpoint.newMap(id + "-peers", carrier.scheme()));
         this.server = server;
         this.rpcType = rpcType;
         this.carrier = carrier;

@@ -17,12 +17,25 @@
  * constant time on headers, before the body is read or Ratis is called), 400 malformed, 413 too
  * large, 503 while no Raft server is bound (the caller's Ratis retries).
  *
+ * <h2>Authentication</h2>
+ * Every peer request carries the cluster secret ({@link io.capstan.transport.PeerAuthenticator}).
+ * With TLS on the web port ({@code capstan.tls}), peers talk HTTPS: each member presents its own
+ * certificate as its client certificate and checks that the peer's certificate chains to the
+ * client CAs (else to the CAs after its own certificate in its file, else to the JVM's trust
+ * store) and names the host of the peer's address. With client CAs configured the web port
+ * requires client certificates, so peers authenticate each other by mutual TLS in the handshake,
+ * before any request. The secret stays required even then: the client CA also vouches for
+ * operators' and etcd clients' certificates, which admits them to the port but must not let them
+ * send Raft messages; the secret is what only members hold. Over TLS it no longer crosses the
+ * network in the clear.
+ *
  * <h2>Choices</h2>
  * <ul>
  *   <li>Carriage: the JDK {@code HttpClient}, one per member, HTTP/2 over cleartext (h2c, by
- *       upgrade on the first request): one persistent connection per peer multiplexes every
- *       concurrent request. Each call carries Ratis's request timeout (server or client, plus the
- *       request's own) and is failed by a timer at that deadline whatever the network does.</li>
+ *       upgrade on the first request) or over TLS (h2, chosen by ALPN): one persistent
+ *       connection per peer multiplexes every concurrent request. Each call carries Ratis's
+ *       request timeout (server or client, plus the request's own) and is failed by a timer at
+ *       that deadline whatever the network does.</li>
  *   <li>Log appender: Ratis's default one (one append in flight per follower, batching whatever
  *       is pending). It needs no ordering from the transport, and the figures below show
  *       throughput on par with gRPC's streaming appender; a pipelining appender was not worth

@@ -11,15 +11,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xnio.Options;
+import org.xnio.SslClientAuthMode;
 
 /**
  * The Undertow web layer: admin HTTP, health, and whatever routes other modules declare
- * (Raft peer endpoints, etcd's JSON gateway), on one cleartext listener that speaks HTTP/1.1
- * and HTTP/2 (h2c by upgrade or prior knowledge).
+ * (Raft peer endpoints, etcd's JSON gateway), on one listener that speaks HTTP/1.1 and HTTP/2:
+ * cleartext (h2c by upgrade or prior knowledge), or with {@link TlsSettings} HTTPS (h2 chosen by
+ * ALPN), where client certificates, when required, are checked in the TLS handshake: a client
+ * without one that chains to a client CA never reaches a handler, health probes included.
  *
  * <p>Routes are fixed at construction, with the built-in {@code GET /health/live} and
  * {@code GET /health/ready}; nothing changes the router afterwards. Every request passes, in
@@ -44,6 +49,7 @@ public final class WebServer {
     enum State { NEW, STARTING, RUNNING, STOPPING, STOPPED, FAILED }
 
     private final WebSettings settings;
+    private final Optional<TlsSettings> tls;
     private final Undertow undertow;
     private final GracefulShutdownHandler drain;
     private final Object lock = new Object();
@@ -69,7 +75,17 @@ public final class WebServer {
      */
     public WebServer(WebSettings settings, List<Route> routes, Supplier<Readiness> readiness,
                      RequestObserver observer) {
+        this(settings, routes, readiness, observer, Optional.empty());
+    }
+
+    /**
+     * As {@link #WebServer(WebSettings, List, Supplier, RequestObserver)}, serving HTTPS with
+     * {@code tls} when present instead of cleartext.
+     */
+    public WebServer(WebSettings settings, List<Route> routes, Supplier<Readiness> readiness,
+                     RequestObserver observer, Optional<TlsSettings> tls) {
         this.settings = Objects.requireNonNull(settings, "settings");
+        this.tls = Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(readiness, "readiness");
         Objects.requireNonNull(observer, "observer");
         Gate web = Gate.open("web");
@@ -87,8 +103,16 @@ public final class WebServer {
         HttpHandler root = new RequestEntry(drain, new JsonErrorPages(() -> state == State.STOPPING), observer);
 
         int idleMillis = WebSettings.millis("idle-timeout", settings.idleTimeout(), false);
-        this.undertow = Undertow.builder()
-                .addHttpListener(settings.port(), settings.host())
+        Undertow.Builder builder = Undertow.builder();
+        if (tls.isPresent()) {
+            builder.addHttpsListener(settings.port(), settings.host(), tls.get().serverContext());
+            if (tls.get().requiresClientCertificates()) {
+                builder.setSocketOption(Options.SSL_CLIENT_AUTH_MODE, SslClientAuthMode.REQUIRED);
+            }
+        } else {
+            builder.addHttpListener(settings.port(), settings.host());
+        }
+        this.undertow = builder
                 .setIoThreads(settings.ioThreads())
                 .setWorkerThreads(settings.workerThreads())
                 .setServerOption(UndertowOptions.ENABLE_HTTP2, true)
@@ -130,7 +154,7 @@ public final class WebServer {
             InetSocketAddress bound = (InetSocketAddress) undertow.getListenerInfo().get(0).getAddress();
             address = bound;
             state = State.RUNNING;
-            LOG.info("web layer listening on {} (HTTP/1.1, h2c)", hostPort(bound.getHostString(), bound.getPort()));
+            LOG.info("web layer listening on {} ({})", hostPort(bound.getHostString(), bound.getPort()), protocols());
             return CompletableFuture.completedFuture(bound);
         }
     }
@@ -196,6 +220,12 @@ public final class WebServer {
 
     State state() {
         return state;
+    }
+
+    /** The listener's protocols, for the log. */
+    private String protocols() {
+        return tls.map(t -> "HTTPS: HTTP/1.1, h2" + (t.requiresClientCertificates()
+                ? "; client certificates required" : "")).orElse("HTTP/1.1, h2c");
     }
 
     private static String hostPort(String host, int port) {

@@ -1,7 +1,7 @@
 /**
- * Capstan's web layer: one Undertow listener (HTTP/1.1 and h2c) that serves the admin API,
- * health probes, Raft peer messages and etcd's JSON gateway through routes declared before
- * it starts.
+ * Capstan's web layer: one Undertow listener (HTTP/1.1 and h2c, or HTTPS with h2 by ALPN) that
+ * serves the admin API, health probes, Raft peer messages and etcd's JSON gateway through routes
+ * declared before it starts.
  *
  * <h2>Public surface</h2>
  * {@link io.capstan.web.WebServer} (the component), {@link io.capstan.web.WebSettings},
@@ -9,7 +9,11 @@
  * owner is ready), {@link io.capstan.web.Readiness}, and the helpers handlers use:
  * {@link io.capstan.web.RequestContext}, {@link io.capstan.web.JsonResponses},
  * {@link io.capstan.web.RequestBodies}; and {@link io.capstan.web.RequestObserver} with
- * {@link io.capstan.web.CompletedRequest}, told of every finished request (metrics). Everything
+ * {@link io.capstan.web.CompletedRequest}, told of every finished request (metrics). TLS:
+ * {@link io.capstan.web.TlsSettings} (the member's certificate, key and client CAs, and the TLS
+ * contexts its listeners, peer client and self probe use), {@link io.capstan.web.TlsIdentity} (a
+ * certificate chain with its key) and {@link io.capstan.web.PemFiles} (reading them with the JDK
+ * alone), shared with the peer transport, the etcd API listener and the CLI. Everything
  * else is package-private. Every request also gets one access log line, on the logger
  * {@code capstan.access.<name of the route's gate>} ({@code capstan.access.web} when no route
  * matched).

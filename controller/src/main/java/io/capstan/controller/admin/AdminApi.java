@@ -7,6 +7,7 @@ import io.capstan.raft.RaftNode;
 import io.capstan.web.Gate;
 import io.capstan.web.Readiness;
 import io.capstan.web.Route;
+import io.capstan.web.TlsSettings;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -57,6 +58,7 @@ public final class AdminApi {
     private final RaftNode raft;
     private final long clusterId;
     private final boolean peerUrlsAreWeb;
+    private final Optional<TlsSettings> tls;
     private final Optional<TokenGuard> guard;
     private final LeaderWatch leaders;
     private final Health health;
@@ -67,11 +69,14 @@ public final class AdminApi {
      * @param groupId        the Raft group id, from which the cluster id is derived
      * @param peerUrlsAreWeb whether members' peer URLs are their web addresses (the web transport),
      *                       where other members can be asked for their Raft state
+     * @param tls            the web layers' TLS, present when members are asked over HTTPS
      */
-    public AdminApi(RaftNode raft, AdminSettings settings, UUID groupId, boolean peerUrlsAreWeb, Clock clock) {
+    public AdminApi(RaftNode raft, AdminSettings settings, UUID groupId, boolean peerUrlsAreWeb,
+                    Optional<TlsSettings> tls, Clock clock) {
         this.raft = raft;
         this.clusterId = Member.clusterId(groupId);
         this.peerUrlsAreWeb = peerUrlsAreWeb;
+        this.tls = tls;
         this.guard = settings.token().map(TokenGuard::new);
         this.leaders = new LeaderWatch(clock, settings.maxLeaderless());
         this.health = new Health(raft::status, leaders);
@@ -90,7 +95,8 @@ public final class AdminApi {
 
     /** The admin routes, each open while {@code owner} (the Raft component) runs. */
     public List<Route> routes(Gate owner) {
-        Optional<PeerProbe> probe = peerUrlsAreWeb ? Optional.of(new PeerProbe(executor)) : Optional.empty();
+        Optional<PeerProbe> probe = peerUrlsAreWeb
+                ? Optional.of(new PeerProbe(executor, tls.map(TlsSettings::peerContext))) : Optional.empty();
         return List.of(
                 new Route("GET", CLUSTER, owner, MAX_BODY_BYTES,
                         endpoint(new ClusterStatusEndpoint(raft, leaders, clusterId, probe))),

@@ -13,13 +13,16 @@ import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import javax.net.ssl.SSLContext;
 
 /**
  * Asks another member for its Raft numbers through its {@code /health/ready}, which needs no
- * token and answers from local state even without a quorum. A member only knows its own term,
+ * token and answers from local state even without a quorum (with TLS, over HTTPS whatever scheme
+ * the member's recorded URL has, presenting this member's certificate as peers do). A member only knows its own term,
  * commit and applied index for sure; what a leader knows of its followers is Ratis-internal and
  * absent on a follower, and gone exactly when it matters (no leader). Asking each member directly
  * works from any member, in any outage, and marks the ones that do not answer within
@@ -34,20 +37,24 @@ final class PeerProbe {
     private static final ObjectReader READER = new ObjectMapper().reader();
 
     private final Executor executor;
+    private final Optional<SSLContext> tls;
     /** Made once, under this object's lock, at the first probe. */
     private HttpClient client;
 
-    PeerProbe(Executor executor) {
+    /** @param tls how to reach members when their web layers serve TLS; empty: cleartext */
+    PeerProbe(Executor executor, Optional<SSLContext> tls) {
         this.executor = executor;
+        this.tls = tls;
     }
 
     private synchronized HttpClient client() {
         if (client == null) {
-            client = HttpClient.newBuilder()
+            HttpClient.Builder builder = HttpClient.newBuilder()
                     .version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(TIMEOUT)
-                    .executor(executor)
-                    .build();
+                    .executor(executor);
+            tls.ifPresent(builder::sslContext);
+            client = builder.build();
         }
         return client;
     }
@@ -60,7 +67,12 @@ final class PeerProbe {
     CompletableFuture<Map<String, Object>> raftState(String webUrl) {
         URI uri;
         try {
-            uri = URI.create(webUrl.replaceAll("/+$", "") + READY_PATH);
+            String base = webUrl.replaceAll("/+$", "");
+            // Members' URLs are recorded as http://; the web layers all serve TLS or none do.
+            if (tls.isPresent() && base.startsWith("http://")) {
+                base = "https://" + base.substring("http://".length());
+            }
+            uri = URI.create(base + READY_PATH);
         } catch (IllegalArgumentException e) {
             return CompletableFuture.completedFuture(unreachable("bad peer URL " + webUrl));
         }

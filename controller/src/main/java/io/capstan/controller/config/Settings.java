@@ -3,13 +3,15 @@ package io.capstan.controller.config;
 import io.capstan.controller.admin.AdminSettings;
 import io.capstan.raft.RaftSettings;
 import io.capstan.transport.TransportSettings;
+import io.capstan.web.TlsSettings;
 import io.capstan.web.WebSettings;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The daemon's whole configuration: one immutable tree bound and validated at startup by
  * {@link SettingsLoader}, before any component starts. Safe to share between threads.
- * {@link #toString()} never shows the cluster secret or the admin token.
+ * {@link #toString()} never shows the cluster secret, the admin token or the TLS key.
  *
  * @param node      identity and data directory of this member
  * @param web       the web layer ({@code capstan.web.*}, declared by the web module)
@@ -22,6 +24,7 @@ import java.util.Objects;
  * @param log       how the daemon logs ({@code capstan.log.*})
  * @param admin     the admin endpoints' token ({@code capstan.admin.*}) and readiness's
  *                  {@code capstan.raft.max-leaderless}
+ * @param tls       TLS on the web and api ports ({@code capstan.tls.*}); empty: cleartext
  */
 public record Settings(
         NodeSettings node,
@@ -32,7 +35,8 @@ public record Settings(
         RaftSettings raft,
         TransportSettings transport,
         LogSettings log,
-        AdminSettings admin) {
+        AdminSettings admin,
+        Optional<TlsSettings> tls) {
 
     public Settings {
         Objects.requireNonNull(node, "node");
@@ -44,5 +48,6 @@ public record Settings(
         Objects.requireNonNull(transport, "transport");
         Objects.requireNonNull(log, "log");
         Objects.requireNonNull(admin, "admin");
+        Objects.requireNonNull(tls, "tls");
     }
 }

@@ -8,6 +8,7 @@ import io.capstan.controller.admin.AdminSettings;
 import io.capstan.controller.admin.AdminToken;
 import io.capstan.raft.RaftSettings;
 import io.capstan.transport.TransportSettings;
+import io.capstan.web.TlsSettings;
 import io.capstan.web.WebSettings;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -30,7 +31,7 @@ import java.util.regex.Pattern;
 /**
  * Binds one resolved config into {@link Settings}, in four passes that all report into one
  * {@link ConfigReader}: {@code checkValid} against the reference (shapes), unknown keys under
- * {@code capstan.}, typed reads of every key (and of the cluster secret file), then rules that
+ * {@code capstan.}, typed reads of every key (and of the files keys name: secret, token, TLS), then rules that
  * span keys (peers, ports, the cluster secret, timeouts). Records are built only when no pass
  * found a problem; a refusal by a module's own record is reported as a problem too.
  *
@@ -110,6 +111,8 @@ final class SettingsBinder {
         Optional<Duration> maxLeaderless = r.duration("capstan.raft.max-leaderless", false);
         Optional<Optional<Path>> tokenFile = optionalPath(r, AdminTokenFile.KEY);
         Optional<Optional<AdminToken>> adminToken = tokenFile.map(file -> file.flatMap(f -> AdminTokenFile.read(r, f)));
+        Optional<Optional<TlsSettings>> tls = TlsFiles.read(r, optionalPath(r, TlsFiles.CERT),
+                optionalPath(r, TlsFiles.KEY), optionalPath(r, TlsFiles.CLIENT_CA));
 
         // Cross-key rules, each run only when the keys it reads bound.
         Optional<List<Peer>> members = members(config, r, nodeId, nodeHost, listedPeers, transport, webPort, grpcPort);
@@ -156,7 +159,8 @@ final class SettingsBinder {
                 raft.orElseThrow(),
                 transportSettings.orElseThrow(),
                 new LogSettings(logFormat.orElseThrow()),
-                new AdminSettings(adminToken.orElseThrow(), maxLeaderless.orElseThrow()));
+                new AdminSettings(adminToken.orElseThrow(), maxLeaderless.orElseThrow()),
+                tls.orElseThrow());
     }
 
     /**

@@ -1,24 +1,35 @@
 package io.capstan.controller.etcd;
 
+import io.capstan.web.TlsSettings;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The etcd v3 gRPC listener: serves the given services on {@code host:port} over grpc-netty-shaded
- * (whose Netty never meets any other on the classpath), cleartext HTTP/2.
+ * (whose Netty never meets any other on the classpath), cleartext HTTP/2, or TLS with the
+ * member's {@link TlsSettings}; when those require client certificates, a client without one
+ * that chains to a client CA is refused in the handshake.
  *
  * <p>Limits: inbound messages up to {@link ApiLimits#maxRequestBytes} plus etcd's 512 KiB of
  * overhead (a request over the limit but under this gets etcd's "request is too large" from the
@@ -44,6 +55,7 @@ public final class ApiServer {
     private final String host;
     private final int port;
     private final Duration stopTimeout;
+    private final String transport;
     private final Server server;
     private final Object lock = new Object();
 
@@ -63,15 +75,17 @@ public final class ApiServer {
      */
     public ApiServer(String host, int port, ApiLimits limits, List<BindableService> services, Executor executor,
                      Duration stopTimeout) {
-        this(host, port, limits, services, List.of(), executor, stopTimeout);
+        this(host, port, limits, services, List.of(), Optional.empty(), executor, stopTimeout);
     }
 
     /**
      * As {@link #ApiServer(String, int, ApiLimits, List, Executor, Duration)}, with every service
-     * behind {@code interceptors} (request ids, metrics); the last one sees each call first.
+     * behind {@code interceptors} (request ids, metrics; the last one sees each call first), over
+     * TLS when {@code tls} is present.
      */
     public ApiServer(String host, int port, ApiLimits limits, List<BindableService> services,
-                     List<ServerInterceptor> interceptors, Executor executor, Duration stopTimeout) {
+                     List<ServerInterceptor> interceptors, Optional<TlsSettings> tls, Executor executor,
+                     Duration stopTimeout) {
         this.host = Objects.requireNonNull(host, "host");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0..65535, was " + port);
@@ -82,10 +96,16 @@ public final class ApiServer {
             throw new IllegalArgumentException("stopTimeout must not be negative, was " + stopTimeout);
         }
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+                // A restarted member binds its port again while the last run's closed connections
+                // are still in TIME_WAIT; Netty's native transport does not allow that by default.
+                .withOption(ChannelOption.SO_REUSEADDR, true)
                 .executor(Objects.requireNonNull(executor, "executor"))
                 .maxInboundMessageSize(limits.maxInboundMessageBytes())
                 .permitKeepAliveTime(MIN_CLIENT_PING_INTERVAL.toMillis(), TimeUnit.MILLISECONDS)
                 .permitKeepAliveWithoutCalls(true);
+        tls.ifPresent(t -> builder.sslContext(sslContext(t)));
+        this.transport = tls.map(t -> t.requiresClientCertificates()
+                ? "gRPC over TLS, client certificates required" : "gRPC over TLS").orElse("gRPC");
         services.forEach(service -> builder.addService(ServerInterceptors.intercept(service, interceptors)));
         this.server = builder.build();
     }
@@ -115,7 +135,7 @@ public final class ApiServer {
             InetSocketAddress bound = (InetSocketAddress) server.getListenSockets().get(0);
             address = bound;
             state = State.RUNNING;
-            LOG.info("etcd API listening on {} (gRPC)", hostPort(bound.getHostString(), bound.getPort()));
+            LOG.info("etcd API listening on {} ({})", hostPort(bound.getHostString(), bound.getPort()), transport);
             return CompletableFuture.completedFuture(bound);
         }
     }
@@ -164,6 +184,21 @@ public final class ApiServer {
             throw new IllegalStateException("etcd API server has no address: it is " + state);
         }
         return bound;
+    }
+
+    /** Netty's server context (ALPN for HTTP/2 included) with the member's key and client CAs. */
+    private static SslContext sslContext(TlsSettings tls) {
+        SslContextBuilder builder = SslContextBuilder.forServer(tls.identity().key(),
+                tls.identity().chain().toArray(X509Certificate[]::new));
+        if (tls.requiresClientCertificates()) {
+            builder.trustManager(tls.clientCas().toArray(X509Certificate[]::new)).clientAuth(ClientAuth.REQUIRE);
+        }
+        try {
+            return GrpcSslContexts.configure(builder).build();
+        } catch (SSLException e) {
+            // The key and certificates were checked when the configuration was bound.
+            throw new IllegalStateException("cannot set up TLS on the etcd API: " + e.getMessage(), e);
+        }
     }
 
     private static String hostPort(String host, int port) {

@@ -13,12 +13,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
 
 /**
  * The daemon's watchdog health: every lifecycle component is RUNNING <em>and</em> the web layer
  * answers {@code GET /health/live} with 200 within the timeout. The request goes through the real
  * listener, I/O thread and router, so a wedged or dead web layer stops the pings and systemd
- * restarts the process.
+ * restarts the process. Over TLS the probe presents the member's own certificate (client
+ * certificates may be required) and trusts exactly that certificate, at whatever address the
+ * listener is reached.
  *
  * <p>Deliberately not {@code /health/ready}: that also needs a Raft leader, and a member that has
  * lost its quorum is healthy and must keep running (restarting it would not bring the quorum back
@@ -32,6 +35,7 @@ public final class WebHealthProbe implements HealthProbe {
 
     private final BooleanSupplier running;
     private final Supplier<InetSocketAddress> webAddress;
+    private final Optional<SSLContext> tls;
     private HttpClient client;
 
     /**
@@ -39,8 +43,17 @@ public final class WebHealthProbe implements HealthProbe {
      * @param webAddress the web layer's bound address; asked for only while {@code running}
      */
     public WebHealthProbe(BooleanSupplier running, Supplier<InetSocketAddress> webAddress) {
+        this(running, webAddress, Optional.empty());
+    }
+
+    /**
+     * As {@link #WebHealthProbe(BooleanSupplier, Supplier)}, over HTTPS with {@code tls} when present
+     * (the web layer's {@code TlsSettings.selfContext()}).
+     */
+    public WebHealthProbe(BooleanSupplier running, Supplier<InetSocketAddress> webAddress, Optional<SSLContext> tls) {
         this.running = Objects.requireNonNull(running, "running");
         this.webAddress = Objects.requireNonNull(webAddress, "webAddress");
+        this.tls = Objects.requireNonNull(tls, "tls");
     }
 
     @Override
@@ -48,9 +61,11 @@ public final class WebHealthProbe implements HealthProbe {
         if (!running.getAsBoolean()) {
             return CompletableFuture.completedFuture(Optional.of("not every component is running"));
         }
-        URI uri = liveUri(webAddress.get());
+        URI uri = liveUri(tls.isPresent() ? "https" : "http", webAddress.get());
         if (client == null) {
-            client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            HttpClient.Builder builder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1);
+            tls.ifPresent(builder::sslContext);
+            client = builder.build();
         }
         HttpRequest request = HttpRequest.newBuilder(uri).timeout(timeout).GET().build();
         return client.sendAsync(request, HttpResponse.BodyHandlers.discarding()).handle((response, error) -> {
@@ -63,7 +78,7 @@ public final class WebHealthProbe implements HealthProbe {
     }
 
     /** The liveness URL at {@code address}; a wildcard bind is reached over loopback. */
-    static URI liveUri(InetSocketAddress address) {
+    static URI liveUri(String scheme, InetSocketAddress address) {
         InetAddress host = address.getAddress();
         if (host == null || host.isAnyLocalAddress()) {
             host = InetAddress.getLoopbackAddress();
@@ -73,6 +88,6 @@ public final class WebHealthProbe implements HealthProbe {
             int zone = literal.indexOf('%');
             literal = "[" + (zone >= 0 ? literal.substring(0, zone) : literal) + "]";
         }
-        return URI.create("http://" + literal + ":" + address.getPort() + LIVE_PATH);
+        return URI.create(scheme + "://" + literal + ":" + address.getPort() + LIVE_PATH);
     }
 }

@@ -47,11 +47,11 @@ class WebHealthProbeTest {
     @Test
     void wildcardBindIsProbedOverLoopback() throws Exception {
         assertEquals(URI.create("http://127.0.0.1:7480/health/live"),
-                WebHealthProbe.liveUri(new InetSocketAddress(InetAddress.getByName("0.0.0.0"), 7480)));
+                WebHealthProbe.liveUri("http", new InetSocketAddress(InetAddress.getByName("0.0.0.0"), 7480)));
         assertEquals(URI.create("http://10.1.2.3:7480/health/live"),
-                WebHealthProbe.liveUri(new InetSocketAddress(InetAddress.getByName("10.1.2.3"), 7480)));
+                WebHealthProbe.liveUri("http", new InetSocketAddress(InetAddress.getByName("10.1.2.3"), 7480)));
         assertEquals(URI.create("http://[0:0:0:0:0:0:0:1]:7480/health/live"),
-                WebHealthProbe.liveUri(new InetSocketAddress(InetAddress.getByName("::1"), 7480)));
+                WebHealthProbe.liveUri("http", new InetSocketAddress(InetAddress.getByName("::1"), 7480)));
     }
 
     private static Optional<String> verdict(WebHealthProbe probe) throws Exception {
