@@ -24,8 +24,10 @@
 # Then membership: member list, endpoint status --cluster, member add of a fourth member that
 # is then started and joins, member remove.
 #
-# Pending, not run, until their services are served (they answer UNIMPLEMENTED today):
-#   etcdctl lock NAME, elect NAME                     Lock, Election
+# Lock and election run after the follower suite: etcdctl 3.4's `lock` and `elect` are its own
+# recipes over KV, Lease and Watch (not the Lock and Election services): a lock held around a
+# command, a second locker waiting while a holder in the background keeps it, the holder's release
+# on SIGINT, `elect` and `elect -l` (observe), and no key left behind.
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -442,6 +444,50 @@ answering=("${member_of[$follower_port]}")
 suite follower
 expect_match "[follower] endpoint status" 0 "$(status_line "$follower_port" false)" ctl endpoint status
 expect_match "[follower] endpoint health" 0 "$(health_line "$follower_port")" ctl endpoint health
+
+# Lock and election with etcdctl's own recipes, through every endpoint. A holder runs in the
+# background until SIGINT, when it releases the lock or resigns.
+endpoints="$all_endpoints"
+answering=("${member_of[@]}")
+# background NAME ARGS...: etcdctl ARGS in the background (output in $work/NAME.out), once it
+# printed what it holds.
+background() {
+  local name="$1"
+  shift
+  timeout 60 etcdctl --endpoints="$endpoints" --dial-timeout=5s "$@" >"$work/$name.out" 2>"$work/$name.err" &
+  bg_pid=$!
+  for _ in $(seq 1 40); do
+    [[ -s "$work/$name.out" ]] && return
+    sleep 0.25
+  done
+}
+# stop_background NAME: SIGINT, then its output in OUT and its exit status in RC.
+stop_background() {
+  kill -INT "$bg_pid" 2>/dev/null
+  wait "$bg_pid"
+  RC=$?
+  OUT=$(cat "$work/$1.out"; grep -v '^{"level"' "$work/$1.err")
+}
+expect_match "[concurrency] lock NAME COMMAND runs it holding the lock" 0 "locks/run/[0-9a-f]+" \
+  ctl lock locks/run printenv ETCD_LOCK_KEY
+background holder lock locks/busy
+expect_match "[concurrency] lock waits while another holds it" 124 "(Error: context canceled)?" \
+  timeout 2 etcdctl --endpoints="$endpoints" --dial-timeout=2s lock locks/busy echo got
+stop_background holder
+record "[concurrency] lock holder printed its key, released it on SIGINT" \
+  "$([[ $RC -eq 0 && "$OUT" =~ ^locks/busy/[0-9a-f]+$ ]] && echo yes || echo no)" "locks/busy/<lease in hex>" 0
+expect "[concurrency] lock after the holder released it" 0 "got" ctl lock locks/busy echo got
+expect "[concurrency] no key left under locks/" 0 "" ctl get locks/ --prefix --keys-only
+background leader elect elections/e one
+expect_match "[concurrency] elect -l shows the leader's proposal" 124 "elections/e/[0-9a-f]+
+one" timeout 3 etcdctl --endpoints="$endpoints" --dial-timeout=2s elect -l elections/e
+stop_background leader
+record "[concurrency] elect printed its key and proposal, resigned on SIGINT" \
+  "$([[ $RC -eq 0 && "$OUT" =~ ^elections/e/[0-9a-f]+$'\n'one$ ]] && echo yes || echo no)" "elections/e/<lease in hex>
+one" 0
+expect "[concurrency] elect -l with no leader shows nothing" 124 "" \
+  timeout 3 etcdctl --endpoints="$endpoints" --dial-timeout=2s elect -l elections/e
+expect "[concurrency] no key left under elections/" 0 "" ctl get elections/ --prefix --keys-only
 
 # revision_of KEY: the mod revision of KEY through $endpoints, or empty.
 revision_of() { ctl get "$1" -w json | sed -n -E 's/.*"mod_revision":([0-9]+).*/\1/p'; }

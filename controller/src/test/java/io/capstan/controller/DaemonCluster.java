@@ -4,11 +4,14 @@ import io.capstan.controller.config.Settings;
 import io.capstan.controller.config.SettingsLoader;
 import io.capstan.controller.lifecycle.Component;
 import io.capstan.raft.NodeStatus;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -46,9 +49,10 @@ final class DaemonCluster implements AutoCloseable {
     /** As above, with {@code extraConfig} (HOCON) appended to every member's file. */
     static DaemonCluster create(Path dir, int size, String transport, String extraConfig,
                                 BiFunction<Integer, Component, Component> decorate) throws Exception {
-        int[] webPorts = freePorts(size);
-        int[] apiPorts = freePorts(size);
-        int[] grpcPorts = freePorts(size);
+        int[] ports = freePorts(3 * size);
+        int[] webPorts = Arrays.copyOfRange(ports, 0, size);
+        int[] apiPorts = Arrays.copyOfRange(ports, size, 2 * size);
+        int[] grpcPorts = Arrays.copyOfRange(ports, 2 * size, 3 * size);
         Path secret = dir.resolve("cluster.secret");
         byte[] random = new byte[32];
         new java.security.SecureRandom().nextBytes(random);
@@ -89,12 +93,23 @@ final class DaemonCluster implements AutoCloseable {
         return cluster;
     }
 
+    /** Distinct free ports: all are held open until every one is chosen, so none comes twice. */
     private static int[] freePorts(int n) throws Exception {
-        int[] ports = new int[n];
-        for (int i = 0; i < n; i++) {
-            ports[i] = DaemonProcess.freePort();
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            int[] ports = new int[n];
+            for (int i = 0; i < n; i++) {
+                ServerSocket socket =
+                        new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                held.add(socket);
+                ports[i] = socket.getLocalPort();
+            }
+            return ports;
+        } finally {
+            for (ServerSocket socket : held) {
+                socket.close();
+            }
         }
-        return ports;
     }
 
     /** Stops member i (as SIGTERM would), keeping its data directory. */

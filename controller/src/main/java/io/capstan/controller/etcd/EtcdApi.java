@@ -22,6 +22,12 @@ import io.capstan.etcd.api.PutRequest;
 import io.capstan.etcd.api.RangeRequest;
 import io.capstan.etcd.api.StatusRequest;
 import io.capstan.etcd.api.TxnRequest;
+import io.capstan.etcd.api.election.CampaignRequest;
+import io.capstan.etcd.api.election.LeaderRequest;
+import io.capstan.etcd.api.election.ProclaimRequest;
+import io.capstan.etcd.api.election.ResignRequest;
+import io.capstan.etcd.api.lock.LockRequest;
+import io.capstan.etcd.api.lock.UnlockRequest;
 import io.capstan.raft.Member;
 import io.capstan.raft.RaftNode;
 import io.capstan.raft.RaftSettings;
@@ -44,7 +50,8 @@ import java.util.function.Function;
  *
  * <p>Served so far: KV (Range, Put, DeleteRange, Txn, Compact), Lease (Grant, Revoke, KeepAlive,
  * TimeToLive, Leases), Watch (with {@code /v3/watch} streaming JSON lines), Cluster (every call,
- * over Ratis membership: see {@link ClusterOperations}) and Maintenance.
+ * over Ratis membership: see {@link ClusterOperations}), Maintenance, and Lock and Election (etcd's
+ * concurrency recipes run on the server: see {@link KeyQueue}).
  *
  * <p>Every answer's header carries etcd's cluster and member ids, derived from the Raft group id
  * and the id the cluster knows this member by ({@link RaftNode#memberId()}), the keyspace revision
@@ -65,6 +72,8 @@ public final class EtcdApi {
     private final MaintenanceOperations maintenance;
     private final SnapshotGateway snapshotGateway;
     private final WatchGateway watchGateway;
+    private final LockOperations locks;
+    private final ElectionOperations elections;
     private final List<BindableService> services;
 
     /**
@@ -90,9 +99,13 @@ public final class EtcdApi {
         this.maintenance = new MaintenanceOperations(calls);
         this.snapshotGateway = new SnapshotGateway(maintenance::openSnapshot, calls, executor);
         this.watchGateway = new WatchGateway(node::watch, calls, executor);
+        KeyQueue queue = new KeyQueue(kv, leases, node::watch, calls, executor);
+        this.locks = new LockOperations(queue, kv);
+        this.elections = new ElectionOperations(queue, kv, node::watch, calls, executor);
         this.services = List.of(new KvService(kv), new LeaseService(leases), new ClusterService(cluster),
                 new MaintenanceService(status, maintenance, calls, executor),
-                new WatchService(node::watch, calls, limits.maxWatchesPerStream()));
+                new WatchService(node::watch, calls, limits.maxWatchesPerStream()),
+                new LockService(locks), new ElectionService(elections));
     }
 
     /** The gRPC services, the same instances on every call. */
@@ -103,7 +116,9 @@ public final class EtcdApi {
     /**
      * etcd's JSON gateway paths (POST, as etcd serves them, older {@code /v3/kv/lease/...} aliases
      * included), each gated by {@code owner} and limited to a body that can hold the largest
-     * request {@link ApiLimits} admits.
+     * request {@link ApiLimits} admits. {@code /v3/lock/lock} and {@code /v3/election/campaign}
+     * answer once the caller's turn comes; the web layer does not notice an HTTP client that leaves
+     * meanwhile, so its key stays queued until its lease ends (a cancelled gRPC call leaves none).
      */
     public List<Route> gatewayRoutes(Gate owner) {
         List<Route> routes = new ArrayList<>();
@@ -142,6 +157,15 @@ public final class EtcdApi {
                 unary(MemberUpdateRequest.getDefaultInstance(), cluster::update)));
         routes.add(route(owner, "/v3/cluster/member/promote",
                 unary(MemberPromoteRequest.getDefaultInstance(), cluster::promote)));
+        routes.add(route(owner, "/v3/lock/lock", unary(LockRequest.getDefaultInstance(), locks::lock)));
+        routes.add(route(owner, "/v3/lock/unlock", unary(UnlockRequest.getDefaultInstance(), locks::unlock)));
+        routes.add(route(owner, "/v3/election/campaign",
+                unary(CampaignRequest.getDefaultInstance(), elections::campaign)));
+        routes.add(route(owner, "/v3/election/proclaim",
+                unary(ProclaimRequest.getDefaultInstance(), elections::proclaim)));
+        routes.add(route(owner, "/v3/election/leader", unary(LeaderRequest.getDefaultInstance(), elections::leader)));
+        routes.add(route(owner, "/v3/election/observe", new ObserveGateway(elections, executor)));
+        routes.add(route(owner, "/v3/election/resign", unary(ResignRequest.getDefaultInstance(), elections::resign)));
         return List.copyOf(routes);
     }
 

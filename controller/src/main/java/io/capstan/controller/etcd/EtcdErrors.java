@@ -67,6 +67,11 @@ final class EtcdErrors {
     static final EtcdError NO_LEADER = error(Code.UNAVAILABLE, "etcdserver: no leader");
     static final EtcdError STOPPED = error(Code.UNAVAILABLE, "etcdserver: server stopped");
     static final EtcdError TIMEOUT = error(Code.UNAVAILABLE, "etcdserver: request timed out");
+    // etcd's concurrency recipes return these as plain errors, which gRPC answers UNKNOWN.
+    static final EtcdError ELECTION_NO_LEADER = error(Code.UNKNOWN, "election: no leader");
+    static final EtcdError ELECTION_NOT_LEADER = error(Code.UNKNOWN, "election: not leader");
+    static final EtcdError LEADER_KEY_MISSING = error(Code.UNKNOWN, "\"leader\" field must be provided");
+    static final EtcdError SESSION_EXPIRED = error(Code.UNKNOWN, "mutex: session is expired");
 
     private EtcdErrors() {
     }
@@ -79,6 +84,19 @@ final class EtcdErrors {
     /** A failure etcd has no error of its own for, as etcd words one: UNKNOWN and the text. */
     static EtcdError unknown(String problem) {
         return error(Code.UNKNOWN, "etcdserver: " + problem);
+    }
+
+    /**
+     * A failure of the KV calls behind a Lock or Election call, as etcd answers it: etcd's lock and
+     * election servers make those calls through etcd's own client, which hands them a refusal as a
+     * plain error, so gRPC answers UNKNOWN with etcd's text (a lease not found included). A member
+     * that cannot serve now keeps UNAVAILABLE, so that clients retry elsewhere.
+     */
+    static EtcdError viaClient(Throwable failure) {
+        EtcdError error = of(failure);
+        return error.code() == Code.UNAVAILABLE || error.code() == Code.UNKNOWN
+                ? error
+                : error(Code.UNKNOWN, error.message());
     }
 
     /** A gateway request body that does not parse as the call's request message (grpc-gateway's code). */

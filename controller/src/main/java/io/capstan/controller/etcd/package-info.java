@@ -1,6 +1,6 @@
 /**
- * etcd's v3 API over Capstan's Raft node: the KV, Lease, Watch and Maintenance gRPC services and
- * etcd's JSON gateway paths, so that etcd clients work unchanged.
+ * etcd's v3 API over Capstan's Raft node: the KV, Lease, Watch, Maintenance, Lock and Election gRPC
+ * services and etcd's JSON gateway paths, so that etcd clients work unchanged.
  *
  * <h2>Public surface</h2>
  * {@link io.capstan.controller.etcd.EtcdApi} (services and gateway routes of one member),
@@ -11,7 +11,9 @@
  * A gRPC service ({@code KvService}, {@code LeaseService}, {@code MaintenanceService}) or a gateway
  * path ({@code GatewayHandler}) hands the request to the one implementation of its call
  * ({@code KvOperations}, {@code LeaseOperations}, {@code StatusOperation},
- * {@code MaintenanceOperations}). That checks it as etcd
+ * {@code MaintenanceOperations}; Lock and Election, {@code LockOperations} and
+ * {@code ElectionOperations}, run etcd's concurrency recipes over the KV calls and watches:
+ * {@code KeyQueue}, {@code LeaderObserver}). That checks it as etcd
  * does ({@code RequestChecks}), converts it to the Raft module's message ({@code Wire}: field
  * numbers agree, unknown fields are dropped), proposes or queries it ({@code RaftCalls}), and
  * builds etcd's response with a full header. Failures are translated in one place,
@@ -22,8 +24,9 @@
  * All shared state is immutable. gRPC calls and gateway requests run on one injected executor;
  * Raft futures are completed on it too, never on Ratis threads. The only mutable state is that of
  * one stream, each under its own object's lock: a keep-alive stream ({@code KeepAliveStream}), a
- * watch stream ({@code WatchStream}), a snapshot being sent ({@code SnapshotSender}) and a
- * streamed gateway answer ({@code GatewayStream}); and the {@code ApiServer}'s lifecycle state,
- * changed under its lock.
+ * watch stream ({@code WatchStream}), a snapshot being sent ({@code SnapshotSender}), a
+ * streamed gateway answer ({@code GatewayStream}), a Lock or Campaign waiting for its turn
+ * ({@code KeyQueue}'s candidate) and an Observe stream ({@code LeaderObserver}); and the
+ * {@code ApiServer}'s lifecycle state, changed under its lock.
  */
 package io.capstan.controller.etcd;
