@@ -69,10 +69,25 @@ final class GatewayHandler<Q extends Message, R extends Message> implements Http
 
     @Override
     public void handleRequest(HttpServerExchange exchange) {
+        onApiExecutor(exchange, executor, this::handle);
+    }
+
+    /** What a gateway path does with a request once its body is read; runs on the API executor. */
+    @FunctionalInterface
+    interface Opener {
+        void open(HttpServerExchange exchange, RequestContext context, byte[] body);
+    }
+
+    /**
+     * Reads the request body whole without blocking the I/O thread, then runs {@code opener} on
+     * the API executor with the request id in the MDC; an executor that no longer takes work (the
+     * API is stopping) is answered with etcd's "server stopped". Every gateway path starts so.
+     */
+    static void onApiExecutor(HttpServerExchange exchange, Executor executor, Opener opener) {
         RequestContext context = RequestContext.of(exchange);
         RequestBodies.readFully(exchange, (ex, body) -> ex.dispatch(SameThreadExecutor.INSTANCE, () -> {
             try {
-                executor.execute(context.wrap(() -> handle(ex, context, body)));
+                executor.execute(context.wrap(() -> opener.open(ex, context, body)));
             } catch (RejectedExecutionException e) {
                 fail(ex, EtcdErrors.STOPPED);
             }

@@ -4,14 +4,10 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.capstan.etcd.api.election.LeaderRequest;
 import io.capstan.etcd.api.election.LeaderResponse;
-import io.capstan.web.RequestBodies;
-import io.capstan.web.RequestContext;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
-import io.undertow.util.SameThreadExecutor;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * {@code POST /v3/election/observe}, etcd's JSON gateway for Observe: the body is one
@@ -41,14 +37,7 @@ final class ObserveGateway implements HttpHandler {
 
     @Override
     public void handleRequest(HttpServerExchange exchange) {
-        RequestContext context = RequestContext.of(exchange);
-        RequestBodies.readFully(exchange, (ex, body) -> ex.dispatch(SameThreadExecutor.INSTANCE, () -> {
-            try {
-                executor.execute(context.wrap(() -> open(ex, body)));
-            } catch (RejectedExecutionException e) {
-                GatewayHandler.fail(ex, EtcdErrors.STOPPED);
-            }
-        }));
+        GatewayHandler.onApiExecutor(exchange, executor, (ex, context, body) -> open(ex, body));
     }
 
     /** Runs on the API executor. */

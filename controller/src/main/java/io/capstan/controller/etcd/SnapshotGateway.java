@@ -2,14 +2,11 @@ package io.capstan.controller.etcd;
 
 import io.capstan.etcd.api.SnapshotResponse;
 import io.capstan.raft.SnapshotExport;
-import io.capstan.web.RequestBodies;
 import io.capstan.web.RequestContext;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
-import io.undertow.util.SameThreadExecutor;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
 
 /**
@@ -36,15 +33,8 @@ final class SnapshotGateway implements HttpHandler {
 
     @Override
     public void handleRequest(HttpServerExchange exchange) {
-        RequestContext context = RequestContext.of(exchange);
         // The request has no fields; its body is read only to be done with it.
-        RequestBodies.readFully(exchange, (ex, body) -> ex.dispatch(SameThreadExecutor.INSTANCE, () -> {
-            try {
-                executor.execute(context.wrap(() -> open(ex, context)));
-            } catch (RejectedExecutionException e) {
-                GatewayHandler.fail(ex, EtcdErrors.STOPPED);
-            }
-        }));
+        GatewayHandler.onApiExecutor(exchange, executor, (ex, context, body) -> open(ex, context));
     }
 
     /** Runs on the API executor. */

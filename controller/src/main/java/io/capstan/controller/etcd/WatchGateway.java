@@ -4,17 +4,10 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.capstan.etcd.api.WatchRequest;
 import io.capstan.etcd.api.WatchResponse;
-import io.capstan.web.JsonResponses;
-import io.capstan.web.RequestBodies;
-import io.capstan.web.RequestContext;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
-import io.undertow.util.SameThreadExecutor;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * {@code POST /v3/watch}, etcd's JSON gateway for Watch: the body is one {@code WatchRequest} in
@@ -45,14 +38,7 @@ final class WatchGateway implements HttpHandler {
 
     @Override
     public void handleRequest(HttpServerExchange exchange) {
-        RequestContext context = RequestContext.of(exchange);
-        RequestBodies.readFully(exchange, (ex, body) -> ex.dispatch(SameThreadExecutor.INSTANCE, () -> {
-            try {
-                executor.execute(context.wrap(() -> open(ex, body)));
-            } catch (RejectedExecutionException e) {
-                fail(ex, EtcdErrors.STOPPED);
-            }
-        }));
+        GatewayHandler.onApiExecutor(exchange, executor, (ex, context, body) -> open(ex, body));
     }
 
     /** Runs on the API executor. */
@@ -63,12 +49,12 @@ final class WatchGateway implements HttpHandler {
             PARSER.merge(new String(body, StandardCharsets.UTF_8), builder);
             request = builder.build();
         } catch (InvalidProtocolBufferException | RuntimeException e) {
-            fail(exchange, EtcdErrors.badJson("request body is not a valid etcdserverpb.WatchRequest in JSON: "
+            GatewayHandler.fail(exchange, EtcdErrors.badJson("request body is not a valid etcdserverpb.WatchRequest in JSON: "
                     + e.getMessage()));
             return;
         }
         if (!request.hasCreateRequest()) {
-            fail(exchange, EtcdErrors.badJson("a watch over the gateway starts with a create_request"));
+            GatewayHandler.fail(exchange, EtcdErrors.badJson("a watch over the gateway starts with a create_request"));
             return;
         }
         GatewayStream lines = new GatewayStream(exchange, executor);
@@ -98,11 +84,4 @@ final class WatchGateway implements HttpHandler {
         stream.create(request.getCreateRequest());
     }
 
-    private static void fail(HttpServerExchange exchange, EtcdError error) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("error", error.message());
-        body.put("code", error.code().value());
-        body.put("message", error.message());
-        JsonResponses.send(exchange, EtcdErrors.httpStatus(error.code()), body);
-    }
 }
