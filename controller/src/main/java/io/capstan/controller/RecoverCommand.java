@@ -8,13 +8,11 @@ import io.capstan.raft.Peer;
 import io.capstan.raft.RaftNode;
 import io.capstan.raft.SnapshotExport;
 import java.io.IOException;
-import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
@@ -114,25 +112,10 @@ final class RecoverCommand implements Callable<Integer> {
         }
     }
 
-    /** etcd's backup layout: the export, then its SHA-256; synced before it is used. */
+    /** etcd's backup layout (see {@link SnapshotExport#writeBackup}), synced before it is used. */
     private static void writeBackup(SnapshotExport export, Path backup) throws IOException {
-        MessageDigest sha;
-        try {
-            sha = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java platform provides SHA-256", e);
-        }
         try (FileChannel file = FileChannel.open(backup, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
-            while (export.read(buffer) >= 0) {
-                buffer.flip();
-                sha.update(buffer.duplicate());
-                while (buffer.hasRemaining()) {
-                    file.write(buffer);
-                }
-                buffer.clear();
-            }
-            file.write(ByteBuffer.wrap(sha.digest()));
+            export.writeBackup(Channels.newOutputStream(file));
             file.force(true);
         }
     }

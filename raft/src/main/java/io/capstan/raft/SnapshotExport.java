@@ -6,11 +6,14 @@ import java.io.BufferedInputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 
 /**
  * One member's whole state at one log index, opened for export (see {@link
@@ -99,6 +102,30 @@ public final class SnapshotExport implements Closeable {
     @Override
     public void close() throws IOException {
         file.close();
+    }
+
+    /**
+     * Writes the rest of this export to {@code out} in etcd's backup layout, the layout {@code
+     * etcdctl snapshot save} writes and {@link Backup} reads: the export's bytes, then their
+     * SHA-256. Blocking I/O; does not close {@code out}.
+     */
+    public void writeBackup(OutputStream out) throws IOException {
+        MessageDigest sha256;
+        try {
+            sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform provides SHA-256", e);
+        }
+        ByteBuffer chunk = ByteBuffer.allocate(64 * 1024);
+        while (true) {
+            chunk.clear();
+            if (read(chunk) < 0) {
+                break;
+            }
+            sha256.update(chunk.array(), 0, chunk.position());
+            out.write(chunk.array(), 0, chunk.position());
+        }
+        out.write(sha256.digest());
     }
 
     /**

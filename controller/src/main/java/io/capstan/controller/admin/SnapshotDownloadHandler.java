@@ -11,9 +11,6 @@ import io.undertow.util.HttpString;
 import io.undertow.util.SameThreadExecutor;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -38,14 +35,13 @@ import org.slf4j.LoggerFactory;
  * <p><b>Limits and threads.</b> At most {@value #MAX_STREAMS} exports stream at once (each holds a
  * worker thread and the snapshot file open); more get 503 with {@code Retry-After}. Taking the
  * snapshot runs on Raft's threads; the stream is written with blocking writes on an Undertow
- * worker thread, one {@value #CHUNK_BYTES}-byte chunk at a time, so memory stays bounded. Holds
+ * worker thread a chunk at a time ({@link SnapshotExport#writeBackup}), so memory stays bounded. Holds
  * only the permits; thread-safe.
  */
 final class SnapshotDownloadHandler implements HttpHandler {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotDownloadHandler.class);
 
     static final int MAX_STREAMS = 2;
-    static final int CHUNK_BYTES = 64 * 1024;
     static final int CHECKSUM_BYTES = 32;
     static final String CHECKSUM_HEADER = "X-Capstan-Snapshot-Checksum";
     /** The layout {@link #CHECKSUM_HEADER} names: the body ends with the SHA-256 of what precedes it. */
@@ -114,18 +110,8 @@ final class SnapshotDownloadHandler implements HttpHandler {
                 .forEach((name, value) -> exchange.getResponseHeaders().put(name, value));
         exchange.setStatusCode(200);
         exchange.startBlocking();
-        MessageDigest sha256 = sha256();
         try (export; OutputStream out = exchange.getOutputStream()) {
-            ByteBuffer chunk = ByteBuffer.allocate(CHUNK_BYTES);
-            while (true) {
-                chunk.clear();
-                if (export.read(chunk) < 0) {
-                    break;
-                }
-                sha256.update(chunk.array(), 0, chunk.position());
-                out.write(chunk.array(), 0, chunk.position());
-            }
-            out.write(sha256.digest());
+            export.writeBackup(out);
             LOG.info("[{}] streamed snapshot at revision {} (log index {}, {} bytes)", node, export.revision(),
                     export.logIndex(), export.size());
         } catch (IOException e) {
@@ -147,11 +133,4 @@ final class SnapshotDownloadHandler implements HttpHandler {
         }
     }
 
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java platform provides SHA-256", e);
-        }
-    }
 }
