@@ -2,6 +2,9 @@ package io.capstan.raft;
 
 import com.google.protobuf.ByteString;
 
+import io.capstan.raft.AuthState.Access;
+import io.capstan.raft.proto.AuthChangeResponse;
+import io.capstan.raft.proto.Caller;
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.CommandResult;
 import io.capstan.raft.proto.CompactionRequest;
@@ -21,9 +24,15 @@ import io.capstan.raft.proto.PutRequest;
 import io.capstan.raft.proto.PutResponse;
 import io.capstan.raft.proto.RangeRequest;
 import io.capstan.raft.proto.RequestOp;
+import io.capstan.raft.proto.RoleGrantPermissionRequest;
+import io.capstan.raft.proto.RoleRevokePermissionRequest;
 import io.capstan.raft.proto.ResponseOp;
 import io.capstan.raft.proto.TxnRequest;
 import io.capstan.raft.proto.TxnResponse;
+import io.capstan.raft.proto.UserAddRequest;
+import io.capstan.raft.proto.UserChangePasswordRequest;
+import io.capstan.raft.proto.UserGrantRoleRequest;
+import io.capstan.raft.proto.UserRevokeRoleRequest;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -36,8 +45,11 @@ import java.util.Map;
  *
  * <p>Revisions: a command that writes at least one key publishes exactly one new revision, however
  * many keys it writes; a command that writes nothing (a delete that matched no key, a read-only
- * transaction, a revoke of a lease without keys, a compaction, a member record) leaves it
- * unchanged.
+ * transaction, a revoke of a lease without keys, a compaction, a member record, an auth
+ * command) leaves it unchanged.
+ *
+ * <p>A command from a client carries its {@link Caller}; with auth on it is checked against the
+ * auth state before anything is applied (see {@link #authorize}).
  *
  * <p>Refusals (a compacted or future revision, a missing lease, a missing key for
  * {@code ignore_value}) are all detected before the first write and returned as a
@@ -64,6 +76,9 @@ final class Applier {
     CommandResult apply(Command command, long logIndex) {
         store.beginCommand();
         try {
+            if (command.hasCaller()) {
+                authorize(command);
+            }
             return switch (command.getCommandCase()) {
                 case PUT -> {
                     Write write = new Write();
@@ -126,6 +141,47 @@ final class Applier {
                             .setMemberDelete(MemberDeleteResponse.newBuilder().setDeleted(deleted))
                             .build();
                 }
+                case AUTH_ENABLE ->
+                        changeAuth(store.auth().enable(command.getAuthEnable().getTokenKey()));
+                case AUTH_DISABLE -> changeAuth(store.auth().disable());
+                case USER_ADD -> {
+                    UserAddRequest add = command.getUserAdd();
+                    yield changeAuth(
+                            store.auth()
+                                    .addUser(
+                                            add.getName(),
+                                            add.getPasswordHash(),
+                                            add.getNoPassword()));
+                }
+                case USER_DELETE ->
+                        changeAuth(store.auth().deleteUser(command.getUserDelete().getName()));
+                case USER_CHANGE_PASSWORD -> {
+                    UserChangePasswordRequest change = command.getUserChangePassword();
+                    yield changeAuth(
+                            store.auth().changePassword(change.getName(), change.getPasswordHash()));
+                }
+                case USER_GRANT_ROLE -> {
+                    UserGrantRoleRequest grant = command.getUserGrantRole();
+                    yield changeAuth(store.auth().grantRole(grant.getUser(), grant.getRole()));
+                }
+                case USER_REVOKE_ROLE -> {
+                    UserRevokeRoleRequest revoke = command.getUserRevokeRole();
+                    yield changeAuth(store.auth().revokeRole(revoke.getName(), revoke.getRole()));
+                }
+                case ROLE_ADD -> changeAuth(store.auth().addRole(command.getRoleAdd().getName()));
+                case ROLE_DELETE ->
+                        changeAuth(store.auth().deleteRole(command.getRoleDelete().getRole()));
+                case ROLE_GRANT_PERMISSION -> {
+                    RoleGrantPermissionRequest grant = command.getRoleGrantPermission();
+                    yield changeAuth(store.auth().grantPermission(grant.getName(), grant.getPerm()));
+                }
+                case ROLE_REVOKE_PERMISSION -> {
+                    RoleRevokePermissionRequest revoke = command.getRoleRevokePermission();
+                    yield changeAuth(
+                            store.auth()
+                                    .revokePermission(
+                                            revoke.getRole(), revoke.getKey(), revoke.getRangeEnd()));
+                }
                 case COMMAND_NOT_SET ->
                         throw KeyspaceException.of(Failure.Code.INVALID, "command is empty");
             };
@@ -134,6 +190,86 @@ final class Applier {
         } finally {
             store.endCommand();
         }
+    }
+
+    /**
+     * etcd's checks of a client's command against the auth state it is applied to, so a change of
+     * roles or permissions holds from the next command on, on every member alike: keys read need
+     * READ, keys written WRITE; a transaction needs what each compare and each op of both branches
+     * needs; revoking a lease needs WRITE on every key attached to it; auth administration needs
+     * root. Lease grants, keep-alives and compactions are not checked, as in etcd.
+     */
+    private void authorize(Command command) {
+        AuthState auth = store.auth();
+        if (!auth.enabled()) {
+            return;
+        }
+        Caller caller = command.getCaller();
+        switch (command.getCommandCase()) {
+            case PUT -> checkPut(auth, caller, command.getPut());
+            case DELETE_RANGE -> checkDelete(auth, caller, command.getDeleteRange());
+            case TXN -> checkTxn(auth, caller, command.getTxn());
+            case LEASE_REVOKE -> {
+                Lease lease = store.lease(command.getLeaseRevoke().getId());
+                if (lease != null) {
+                    for (ByteString key : lease.keys()) {
+                        auth.checkKeys(caller, Access.WRITE, key, ByteString.EMPTY);
+                    }
+                }
+            }
+            case AUTH_ENABLE, AUTH_DISABLE, USER_ADD, USER_DELETE, USER_CHANGE_PASSWORD,
+                    USER_GRANT_ROLE, USER_REVOKE_ROLE, ROLE_ADD, ROLE_DELETE,
+                    ROLE_GRANT_PERMISSION, ROLE_REVOKE_PERMISSION ->
+                    auth.checkAdmin(caller);
+            case COMPACTION, LEASE_GRANT, LEASE_KEEP_ALIVE -> auth.authenticated(caller);
+            case LEASE_EXPIRE, MEMBER_PUT, MEMBER_DELETE ->
+                    throw KeyspaceException.of(
+                            Failure.Code.INVALID, "clients may not propose this command");
+            case COMMAND_NOT_SET -> {}
+        }
+    }
+
+    private static void checkPut(AuthState auth, Caller caller, PutRequest put) {
+        auth.checkKeys(caller, Access.WRITE, put.getKey(), ByteString.EMPTY);
+        if (put.getPrevKv()) {
+            auth.checkKeys(caller, Access.READ, put.getKey(), ByteString.EMPTY);
+        }
+    }
+
+    private static void checkDelete(AuthState auth, Caller caller, DeleteRangeRequest delete) {
+        auth.checkKeys(caller, Access.WRITE, delete.getKey(), delete.getRangeEnd());
+        if (delete.getPrevKv()) {
+            auth.checkKeys(caller, Access.READ, delete.getKey(), delete.getRangeEnd());
+        }
+    }
+
+    private static void checkTxn(AuthState auth, Caller caller, TxnRequest txn) {
+        for (Compare compare : txn.getCompareList()) {
+            auth.checkKeys(caller, Access.READ, compare.getKey(), compare.getRangeEnd());
+        }
+        for (List<RequestOp> branch : List.of(txn.getSuccessList(), txn.getFailureList())) {
+            for (RequestOp op : branch) {
+                switch (op.getRequestCase()) {
+                    case REQUEST_RANGE -> {
+                        RangeRequest range = op.getRequestRange();
+                        auth.checkKeys(caller, Access.READ, range.getKey(), range.getRangeEnd());
+                    }
+                    case REQUEST_PUT -> checkPut(auth, caller, op.getRequestPut());
+                    case REQUEST_DELETE_RANGE ->
+                            checkDelete(auth, caller, op.getRequestDeleteRange());
+                    case REQUEST_TXN -> checkTxn(auth, caller, op.getRequestTxn());
+                    case REQUEST_NOT_SET -> {}
+                }
+            }
+        }
+    }
+
+    /** Auth commands change no key, so the keyspace revision stays; the auth revision moves. */
+    private CommandResult changeAuth(AuthState next) {
+        store.setAuth(next);
+        return current()
+                .setAuthChange(AuthChangeResponse.newBuilder().setAuthRevision(next.revision()))
+                .build();
     }
 
     private CommandResult.Builder current() {

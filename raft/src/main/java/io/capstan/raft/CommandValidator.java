@@ -3,6 +3,7 @@ package io.capstan.raft;
 import com.google.protobuf.ByteString;
 
 import io.capstan.raft.InvalidCommandException.Reason;
+import io.capstan.raft.proto.AuthPermission;
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.Compare;
 import io.capstan.raft.proto.DeleteRangeRequest;
@@ -11,6 +12,7 @@ import io.capstan.raft.proto.PutRequest;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.RangeRequest;
 import io.capstan.raft.proto.RequestOp;
+import io.capstan.raft.proto.RoleRevokePermissionRequest;
 import io.capstan.raft.proto.TxnRequest;
 
 import java.util.ArrayList;
@@ -31,6 +33,14 @@ final class CommandValidator {
     static final int MAX_EXPIRE_IDS = 1_000;
 
     static final int MAX_MEMBER_URLS = 8;
+
+    static final int MAX_AUTH_NAME_CHARS = 256;
+
+    /** A bcrypt hash in modular crypt form is 60 characters. */
+    static final int MAX_PASSWORD_HASH_CHARS = 128;
+
+    static final int MIN_TOKEN_KEY_BYTES = 32;
+    static final int MAX_TOKEN_KEY_BYTES = 64;
 
     private final Limits limits;
 
@@ -94,7 +104,70 @@ final class CommandValidator {
                     throw malformed("member_delete.id must not be 0");
                 }
             }
+            case AUTH_ENABLE -> {
+                int size = command.getAuthEnable().getTokenKey().size();
+                if (size < MIN_TOKEN_KEY_BYTES || size > MAX_TOKEN_KEY_BYTES) {
+                    throw malformed(
+                            "auth_enable.token_key must hold "
+                                    + MIN_TOKEN_KEY_BYTES
+                                    + " to "
+                                    + MAX_TOKEN_KEY_BYTES
+                                    + " bytes, got "
+                                    + size);
+                }
+            }
+            case AUTH_DISABLE -> {}
+            case USER_ADD -> {
+                authName("user_add.name", command.getUserAdd().getName());
+                passwordHash("user_add.password_hash", command.getUserAdd().getPasswordHash());
+            }
+            case USER_DELETE -> authName("user_delete.name", command.getUserDelete().getName());
+            case USER_CHANGE_PASSWORD -> {
+                authName("user_change_password.name", command.getUserChangePassword().getName());
+                passwordHash(
+                        "user_change_password.password_hash",
+                        command.getUserChangePassword().getPasswordHash());
+            }
+            case USER_GRANT_ROLE -> {
+                authName("user_grant_role.user", command.getUserGrantRole().getUser());
+                authName("user_grant_role.role", command.getUserGrantRole().getRole());
+            }
+            case USER_REVOKE_ROLE -> {
+                authName("user_revoke_role.name", command.getUserRevokeRole().getName());
+                authName("user_revoke_role.role", command.getUserRevokeRole().getRole());
+            }
+            case ROLE_ADD -> authName("role_add.name", command.getRoleAdd().getName());
+            case ROLE_DELETE -> authName("role_delete.role", command.getRoleDelete().getRole());
+            case ROLE_GRANT_PERMISSION -> {
+                authName("role_grant_permission.name", command.getRoleGrantPermission().getName());
+                AuthPermission perm = command.getRoleGrantPermission().getPerm();
+                if (perm.getPermType() == AuthPermission.Type.UNRECOGNIZED) {
+                    throw malformed("role_grant_permission.perm.perm_type is unknown");
+                }
+                // An empty key with range end "\0" is etcdctl's "every key".
+                rangeEnd("role_grant_permission.perm.key", perm.getKey());
+                rangeEnd("role_grant_permission.perm.range_end", perm.getRangeEnd());
+            }
+            case ROLE_REVOKE_PERMISSION -> {
+                RoleRevokePermissionRequest revoke = command.getRoleRevokePermission();
+                authName("role_revoke_permission.role", revoke.getRole());
+                rangeEnd("role_revoke_permission.key", revoke.getKey());
+                rangeEnd("role_revoke_permission.range_end", revoke.getRangeEnd());
+            }
             case COMMAND_NOT_SET -> throw malformed("command is empty");
+        }
+    }
+
+    /** Empty names are left to apply, which answers them with etcd's own errors. */
+    private static void authName(String field, String name) {
+        if (name.length() > MAX_AUTH_NAME_CHARS) {
+            throw malformed(field + " is longer than " + MAX_AUTH_NAME_CHARS + " characters");
+        }
+    }
+
+    private static void passwordHash(String field, String hash) {
+        if (hash.length() > MAX_PASSWORD_HASH_CHARS) {
+            throw malformed(field + " is longer than " + MAX_PASSWORD_HASH_CHARS + " characters");
         }
     }
 
@@ -143,7 +216,9 @@ final class CommandValidator {
             case RANGE -> range(query.getRange());
             case LEASE_TIME_TO_LIVE ->
                     leaseId("lease_time_to_live.id", query.getLeaseTimeToLive().getId());
-            case LEASE_LEASES, MEMBER_LIST -> {}
+            case LEASE_LEASES, MEMBER_LIST, AUTH_STATUS, USER_LIST, ROLE_LIST -> {}
+            case USER_GET -> authName("user_get.name", query.getUserGet().getName());
+            case ROLE_GET -> authName("role_get.role", query.getRoleGet().getRole());
             case QUERY_NOT_SET -> throw malformed("query is empty");
         }
     }

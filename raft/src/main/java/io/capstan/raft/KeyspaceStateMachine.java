@@ -10,6 +10,8 @@ import io.capstan.raft.proto.LeaseTimeToLiveRequest;
 import io.capstan.raft.proto.LeaseTimeToLiveResponse;
 import io.capstan.raft.proto.MemberListResponse;
 import io.capstan.raft.proto.MemberRecord;
+import io.capstan.raft.AuthState.Access;
+import io.capstan.raft.proto.Caller;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.QueryResult;
 import io.capstan.raft.proto.RangeRequest;
@@ -149,6 +151,11 @@ final class KeyspaceStateMachine extends BaseStateMachine {
         return leaderChanges.get();
     }
 
+    /** This replica's auth state, as applied so far; any thread. */
+    AuthState auth() {
+        return store.auth();
+    }
+
     /** This replica's member records, as applied so far; any thread. */
     List<MemberRecord> members() {
         return store.members();
@@ -267,9 +274,14 @@ final class KeyspaceStateMachine extends BaseStateMachine {
         MvccStore current = store;
         try {
             validator.validate(query);
+            AuthState auth = current.auth();
+            Caller caller = query.hasCaller() ? query.getCaller() : null;
             return switch (query.getQueryCase()) {
                 case RANGE -> {
                     RangeRequest range = query.getRange();
+                    if (caller != null) {
+                        auth.checkKeys(caller, Access.READ, range.getKey(), range.getRangeEnd());
+                    }
                     long at = current.readableRevision(range.getRevision());
                     QueryResult.Builder result =
                             QueryResult.newBuilder().setRange(RangeReader.read(current, range, at));
@@ -293,6 +305,11 @@ final class KeyspaceStateMachine extends BaseStateMachine {
                                         .setMemberList(
                                                 MemberListResponse.newBuilder()
                                                         .addAllMembers(current.members()))
+                                        .build());
+                case AUTH_STATUS, USER_GET, USER_LIST, ROLE_GET, ROLE_LIST ->
+                        CompletableFuture.completedFuture(
+                                AuthQueries.answer(auth, caller, query)
+                                        .setRevision(current.revision())
                                         .build());
                 case QUERY_NOT_SET ->
                         CompletableFuture.completedFuture(

@@ -70,6 +70,8 @@ final class MvccStore {
             new ConcurrentSkipListMap<>(Long::compareUnsigned);
     private volatile long revision = EMPTY_REVISION;
     private volatile long compactRevision = NOT_COMPACTED;
+    /** Replaced whole by the writer; see {@link AuthState}. */
+    private volatile AuthState auth = AuthState.INITIAL;
 
     /** Odd while the writer is inside a command. */
     private final AtomicLong writeSequence = new AtomicLong();
@@ -225,8 +227,8 @@ final class MvccStore {
     }
 
     /**
-     * A SHA-256 over revision, compact revision, every key's history, every lease and every
-     * member record, in a fixed
+     * A SHA-256 over revision, compact revision, every key's history, every lease, every
+     * member record and the auth state, in a fixed
      * order: two replicas that applied the same commands from the same start have the same digest.
      * Run it inside {@link #readStable} for an exact answer while commands are being applied.
      */
@@ -266,6 +268,9 @@ final class MvccStore {
                 out.writeInt(record.length);
                 out.write(record);
             }
+            byte[] authRecord = auth.toSnapshot().toByteArray();
+            out.writeInt(authRecord.length);
+            out.write(authRecord);
             out.flush();
             sha.update(buffer.toByteArray());
         } catch (IOException e) {
@@ -433,6 +438,16 @@ final class MvccStore {
     /** Write: removes a lease (its keys are the caller's to delete). */
     void removeLease(long id) {
         leases.remove(id);
+    }
+
+    /** The auth state as of the latest applied command; any thread. */
+    AuthState auth() {
+        return auth;
+    }
+
+    /** Write: the auth state after an auth command. */
+    void setAuth(AuthState next) {
+        auth = next;
     }
 
     /** Write: records a member, replacing the record with its id. */

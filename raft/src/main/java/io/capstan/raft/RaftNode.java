@@ -568,6 +568,34 @@ public final class RaftNode {
     }
 
     /**
+     * This member's auth state as applied so far (an empty one before the node started): for
+     * checks that need no read barrier, such as a token's signature or a watch's permission.
+     */
+    public AuthState auth() {
+        KeyspaceStateMachine machine = stateMachine;
+        return machine == null ? AuthState.INITIAL : machine.auth();
+    }
+
+    /**
+     * This member's auth state once it has applied everything committed when asked (ReadIndex),
+     * or at once when serializable: what authentication reads users and the signing key from.
+     */
+    public CompletableFuture<AuthState> auth(ReadConsistency consistency) {
+        KeyspaceStateMachine machine = stateMachine;
+        if (runningClient() == null || machine == null) {
+            return notRunning();
+        }
+        if (consistency == ReadConsistency.SERIALIZABLE) {
+            return CompletableFuture.completedFuture(machine.auth());
+        }
+        Query barrier =
+                Query.newBuilder()
+                        .setRange(RangeRequest.newBuilder().setKey(MvccStore.FROM_KEY).setCountOnly(true))
+                        .build();
+        return query(barrier, ReadConsistency.LINEARIZABLE).thenApply(read -> machine.auth());
+    }
+
+    /**
      * Every member of the cluster: this member's Raft configuration joined with the replicated
      * member records (read through ReadIndex, or from this member's state when serializable), and
      * the members added but not started yet; by id.

@@ -1,5 +1,6 @@
 package io.capstan.raft;
 
+import io.capstan.raft.proto.AuthSnapshot;
 import io.capstan.raft.proto.MemberRecord;
 import io.capstan.raft.proto.SnapshotEntry;
 import io.capstan.raft.proto.SnapshotHeader;
@@ -31,6 +32,7 @@ final class SnapshotCodec {
                 .setKeyCount(store.keyCount())
                 .setLeaseCount(store.leaseCount())
                 .setMemberCount(store.memberCount())
+                .setHasAuth(true)
                 .build()
                 .writeDelimitedTo(out);
         for (Lease lease : store.leases()) {
@@ -69,6 +71,7 @@ final class SnapshotCodec {
         for (MemberRecord member : store.members()) {
             member.writeDelimitedTo(out);
         }
+        store.auth().toSnapshot().writeDelimitedTo(out);
     }
 
     /**
@@ -156,6 +159,13 @@ final class SnapshotCodec {
                         "snapshot ends after " + i + " of " + header.getMemberCount() + " members");
             }
             store.putMember(member);
+        }
+        if (header.getHasAuth()) {
+            AuthSnapshot auth = AuthSnapshot.parseDelimitedFrom(in);
+            if (auth == null) {
+                throw new IOException("snapshot ends before its auth record");
+            }
+            store.setAuth(AuthState.fromSnapshot(auth));
         }
         int padding = 0;
         for (int b = in.read(); b != -1; b = in.read()) {
