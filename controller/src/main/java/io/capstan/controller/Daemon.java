@@ -106,7 +106,7 @@ final class Daemon {
         ApiLimits apiLimits = new ApiLimits(limits.maxRequestBytes(), limits.maxTxnOps(),
                 settings.api().maxWatchesPerStream());
         ExecutorService apiThreads = Executors.newFixedThreadPool(API_THREADS, apiThreadFactory());
-        EtcdApi etcd = new EtcdApi(raft, settings.raft(), apiLimits, apiThreads);
+        EtcdApi etcd = new EtcdApi(raft, settings.raft(), apiLimits, settings.api().auth(), apiThreads);
         routes.addAll(etcd.gatewayRoutes(gate(API)));
         ApiServer api = new ApiServer(settings.api().host(), settings.api().port(), apiLimits, etcd.services(),
                 List.of(metrics.grpcCalls(), new GrpcRequestIds()), settings.tls(), apiThreads,

@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigValue;
 import io.capstan.controller.admin.AdminSettings;
 import io.capstan.controller.admin.AdminToken;
+import io.capstan.controller.etcd.AuthSettings;
 import io.capstan.raft.RaftSettings;
 import io.capstan.transport.TransportSettings;
 import io.capstan.web.TlsSettings;
@@ -87,6 +88,10 @@ final class SettingsBinder {
         Optional<Integer> apiPort = r.integer("capstan.api.port", 0, 65535, PORT);
         Optional<Integer> maxWatchesPerStream = r.integer("capstan.api.max-watches-per-stream", 1, 1_000_000,
                 "must be an integer 1..1000000");
+        Optional<Duration> tokenTtl = r.duration("capstan.api.auth.token-ttl", false);
+        Optional<Integer> bcryptCost = r.integer("capstan.api.auth.bcrypt-cost", 4, 31, "must be an integer 4..31");
+        Optional<Integer> authenticateRate = r.integer("capstan.api.auth.authenticate-per-second", 1, 1_000_000,
+                "must be an integer 1..1000000");
         Optional<LogSettings.Format> logFormat = r.string("capstan.log.format",
                 t -> t.equals("text") || t.equals("json"), "must be one of: text, json")
                 .map(t -> LogSettings.Format.valueOf(t.toUpperCase(Locale.ROOT)));
@@ -135,6 +140,10 @@ final class SettingsBinder {
                         parseTimeout.orElseThrow(), idleTimeout.orElseThrow(), maxConcurrent.orElseThrow(),
                         maxQueued.orElseThrow(), drainTimeout.orElseThrow()),
                 e -> Rejections.problem("capstan.web", Map.of(), e));
+        Optional<ApiSettings> api = build(refused,
+                () -> new ApiSettings(apiHost.orElseThrow(), apiPort.orElseThrow(), maxWatchesPerStream.orElseThrow(),
+                        new AuthSettings(tokenTtl.orElseThrow(), bcryptCost.orElseThrow(), authenticateRate.orElseThrow())),
+                e -> Rejections.problem("capstan.api.auth", Map.of(), e));
         Optional<RaftSettings> raft = build(refused,
                 () -> raftTuning.orElseThrow().settings(nodeId.orElseThrow(), members.orElseThrow(), groupId.orElseThrow(),
                         dataDir.orElseThrow().resolve(RAFT_DIR), joinExisting.orElseThrow()),
@@ -152,7 +161,7 @@ final class SettingsBinder {
         return new Settings(
                 new NodeSettings(nodeId.orElseThrow(), dataDir.orElseThrow(), nodeHost.orElseThrow()),
                 web.orElseThrow(),
-                new ApiSettings(apiHost.orElseThrow(), apiPort.orElseThrow(), maxWatchesPerStream.orElseThrow()),
+                api.orElseThrow(),
                 new LifecycleSettings(startTimeout.orElseThrow(), stopTimeout.orElseThrow()),
                 new ClusterSettings(members.orElseThrow(), transport.orElseThrow(), groupId.orElseThrow(),
                         secretFile.orElseThrow(), grpcPort.orElseThrow()),

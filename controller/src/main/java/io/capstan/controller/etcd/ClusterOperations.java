@@ -24,7 +24,9 @@ import java.util.concurrent.CompletableFuture;
  * and the member joins when started with {@code capstan.raft.initial-cluster-state = existing}.
  * Learners are Ratis listeners: they receive the log but do not vote until promoted. Headers carry
  * no revision, as etcd's Cluster answers do. A started member's peer URL does not change in place
- * (Ratis has no address change): MemberUpdate of one refuses a new address.
+ * (Ratis has no address change): MemberUpdate of one refuses a new address. With auth on, every
+ * change needs the root role; MemberList needs nothing, as in etcd (clients call it to find
+ * endpoints).
  */
 final class ClusterOperations {
 
@@ -43,37 +45,37 @@ final class ClusterOperations {
     }
 
     CompletableFuture<MemberAddResponse> add(MemberAddRequest request) {
-        return raft.call(node -> node.addMember(request.getPeerURLsList(), request.getIsLearner()))
+        return raft.asAdmin(() -> raft.call(node -> node.addMember(request.getPeerURLsList(), request.getIsLearner()))
                 .thenCompose(added -> raft.call(node -> node.members(ReadConsistency.LINEARIZABLE))
                         .thenApply(members -> MemberAddResponse.newBuilder()
                                 .setHeader(raft.header(0))
                                 .setMember(toEtcd(added))
                                 .addAllMembers(toEtcd(members))
-                                .build()));
+                                .build())));
     }
 
     CompletableFuture<MemberRemoveResponse> remove(MemberRemoveRequest request) {
-        return raft.call(node -> node.removeMember(request.getID())).thenApply(members -> MemberRemoveResponse.newBuilder()
+        return raft.asAdmin(() -> raft.call(node -> node.removeMember(request.getID())).thenApply(members -> MemberRemoveResponse.newBuilder()
                 .setHeader(raft.header(0))
                 .addAllMembers(toEtcd(members))
-                .build());
+                .build()));
     }
 
     CompletableFuture<MemberUpdateResponse> update(MemberUpdateRequest request) {
-        return raft.call(node -> node.updateMember(request.getID(), request.getPeerURLsList()))
+        return raft.asAdmin(() -> raft.call(node -> node.updateMember(request.getID(), request.getPeerURLsList()))
                 .thenApply(members -> MemberUpdateResponse.newBuilder()
                         .setHeader(raft.header(0))
                         .addAllMembers(toEtcd(members))
-                        .build());
+                        .build()));
     }
 
     CompletableFuture<MemberPromoteResponse> promote(MemberPromoteRequest request) {
-        return raft.call(node -> node.promoteMember(request.getID()))
+        return raft.asAdmin(() -> raft.call(node -> node.promoteMember(request.getID()))
                 .thenCompose(promoted -> raft.call(node -> node.members(ReadConsistency.LINEARIZABLE)))
                 .thenApply(members -> MemberPromoteResponse.newBuilder()
                         .setHeader(raft.header(0))
                         .addAllMembers(toEtcd(members))
-                        .build());
+                        .build()));
     }
 
     private static List<Member> toEtcd(List<io.capstan.raft.Member> members) {

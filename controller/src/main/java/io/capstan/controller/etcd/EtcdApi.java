@@ -2,6 +2,23 @@ package io.capstan.controller.etcd;
 
 import com.google.protobuf.Message;
 import io.capstan.etcd.api.AlarmRequest;
+import io.capstan.etcd.api.AuthDisableRequest;
+import io.capstan.etcd.api.AuthEnableRequest;
+import io.capstan.etcd.api.AuthRoleAddRequest;
+import io.capstan.etcd.api.AuthRoleDeleteRequest;
+import io.capstan.etcd.api.AuthRoleGetRequest;
+import io.capstan.etcd.api.AuthRoleGrantPermissionRequest;
+import io.capstan.etcd.api.AuthRoleListRequest;
+import io.capstan.etcd.api.AuthRoleRevokePermissionRequest;
+import io.capstan.etcd.api.AuthStatusRequest;
+import io.capstan.etcd.api.AuthUserAddRequest;
+import io.capstan.etcd.api.AuthUserChangePasswordRequest;
+import io.capstan.etcd.api.AuthUserDeleteRequest;
+import io.capstan.etcd.api.AuthUserGetRequest;
+import io.capstan.etcd.api.AuthUserGrantRoleRequest;
+import io.capstan.etcd.api.AuthUserListRequest;
+import io.capstan.etcd.api.AuthUserRevokeRoleRequest;
+import io.capstan.etcd.api.AuthenticateRequest;
 import io.capstan.etcd.api.CompactionRequest;
 import io.capstan.etcd.api.DefragmentRequest;
 import io.capstan.etcd.api.DeleteRangeRequest;
@@ -34,13 +51,17 @@ import io.capstan.raft.RaftSettings;
 import io.capstan.web.Gate;
 import io.capstan.web.Route;
 import io.grpc.BindableService;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.undertow.server.HttpHandler;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
+import java.util.stream.Stream;
 
 /**
  * etcd's v3 API over one Raft member: the gRPC services ({@link #services()}, served by an
@@ -51,7 +72,16 @@ import java.util.function.Function;
  * <p>Served so far: KV (Range, Put, DeleteRange, Txn, Compact), Lease (Grant, Revoke, KeepAlive,
  * TimeToLive, Leases), Watch (with {@code /v3/watch} streaming JSON lines), Cluster (every call,
  * over Ratis membership: see {@link ClusterOperations}), Maintenance, and Lock and Election (etcd's
- * concurrency recipes run on the server: see {@link KeyQueue}).
+ * concurrency recipes run on the server: see {@link KeyQueue}), and Auth.
+ *
+ * <p>Auth. Users, roles and permissions are replicated state, changed through the Raft log and
+ * checked where commands apply ({@link io.capstan.raft.AuthState}), so a change holds from the
+ * next request on every member. A request names its user by a token (gRPC metadata {@code token},
+ * the gateway's {@code Authorization} header: {@link Callers}). Tokens are JSON Web Tokens signed
+ * with a key that enabling auth creates and the log replicates ({@link AuthTokens}), rather than
+ * etcd's "simple" tokens kept in one member's memory: a token works on every member, a login costs
+ * no write, and there is no key file to hand out to each member and keep equal. The key is as
+ * secret as the password hashes beside it, in the same snapshots.
  *
  * <p>Every answer's header carries etcd's cluster and member ids, derived from the Raft group id
  * and the id the cluster knows this member by ({@link RaftNode#memberId()}), the keyspace revision
@@ -74,6 +104,8 @@ public final class EtcdApi {
     private final WatchGateway watchGateway;
     private final LockOperations locks;
     private final ElectionOperations elections;
+    private final Callers callers;
+    private final AuthOperations auth;
     private final List<BindableService> services;
 
     /**
@@ -84,6 +116,14 @@ public final class EtcdApi {
      * @throws IllegalArgumentException if {@code raft} is not {@code node}'s settings
      */
     public EtcdApi(RaftNode node, RaftSettings raft, ApiLimits limits, Executor executor) {
+        this(node, raft, limits, AuthSettings.DEFAULT, executor);
+    }
+
+    /**
+     * @param auth how tokens and password hashes are made
+     * @see #EtcdApi(RaftNode, RaftSettings, ApiLimits, Executor)
+     */
+    public EtcdApi(RaftNode node, RaftSettings raft, ApiLimits limits, AuthSettings auth, Executor executor) {
         Objects.requireNonNull(node, "node");
         if (!node.nodeId().equals(raft.nodeId())) {
             throw new IllegalArgumentException("settings are for member " + raft.nodeId()
@@ -102,10 +142,16 @@ public final class EtcdApi {
         KeyQueue queue = new KeyQueue(kv, leases, node::watch, calls, executor);
         this.locks = new LockOperations(queue, kv);
         this.elections = new ElectionOperations(queue, kv, node::watch, calls, executor);
-        this.services = List.of(new KvService(kv), new LeaseService(leases), new ClusterService(cluster),
-                new MaintenanceService(status, maintenance, calls, executor),
-                new WatchService(node::watch, calls, limits.maxWatchesPerStream()),
-                new LockService(locks), new ElectionService(elections));
+        AuthTokens tokens = new AuthTokens(auth.tokenTtl(), Clock.systemUTC());
+        this.callers = new Callers(node::auth, tokens);
+        this.auth = new AuthOperations(calls, new Passwords(auth.bcryptCost()), tokens, auth.authenticatePerSecond());
+        ServerInterceptor identify = callers.interceptor();
+        this.services = Stream.<BindableService>of(new KvService(kv), new LeaseService(leases),
+                        new ClusterService(cluster), new MaintenanceService(status, maintenance, calls, executor),
+                        new WatchService(node::watch, calls, limits.maxWatchesPerStream()),
+                        new LockService(locks), new ElectionService(elections), new AuthService(this.auth))
+                .<BindableService>map(service -> () -> ServerInterceptors.intercept(service, identify))
+                .toList();
     }
 
     /** The gRPC services, the same instances on every call. */
@@ -166,6 +212,31 @@ public final class EtcdApi {
         routes.add(route(owner, "/v3/election/leader", unary(LeaderRequest.getDefaultInstance(), elections::leader)));
         routes.add(route(owner, "/v3/election/observe", new ObserveGateway(elections, executor)));
         routes.add(route(owner, "/v3/election/resign", unary(ResignRequest.getDefaultInstance(), elections::resign)));
+        routes.add(route(owner, "/v3/auth/enable", unary(AuthEnableRequest.getDefaultInstance(), auth::enable)));
+        routes.add(route(owner, "/v3/auth/disable", unary(AuthDisableRequest.getDefaultInstance(), auth::disable)));
+        routes.add(route(owner, "/v3/auth/status", unary(AuthStatusRequest.getDefaultInstance(), auth::status)));
+        routes.add(new Route("POST", "/v3/auth/authenticate", owner, limits.maxGatewayBodyBytes(),
+                callers.gatewayFilter(unary(AuthenticateRequest.getDefaultInstance(), auth::authenticate), false)));
+        routes.add(route(owner, "/v3/auth/user/add", unary(AuthUserAddRequest.getDefaultInstance(), auth::userAdd)));
+        routes.add(route(owner, "/v3/auth/user/get", unary(AuthUserGetRequest.getDefaultInstance(), auth::userGet)));
+        routes.add(route(owner, "/v3/auth/user/list", unary(AuthUserListRequest.getDefaultInstance(), auth::userList)));
+        routes.add(route(owner, "/v3/auth/user/delete",
+                unary(AuthUserDeleteRequest.getDefaultInstance(), auth::userDelete)));
+        routes.add(route(owner, "/v3/auth/user/changepw",
+                unary(AuthUserChangePasswordRequest.getDefaultInstance(), auth::userChangePassword)));
+        routes.add(route(owner, "/v3/auth/user/grant",
+                unary(AuthUserGrantRoleRequest.getDefaultInstance(), auth::userGrantRole)));
+        routes.add(route(owner, "/v3/auth/user/revoke",
+                unary(AuthUserRevokeRoleRequest.getDefaultInstance(), auth::userRevokeRole)));
+        routes.add(route(owner, "/v3/auth/role/add", unary(AuthRoleAddRequest.getDefaultInstance(), auth::roleAdd)));
+        routes.add(route(owner, "/v3/auth/role/get", unary(AuthRoleGetRequest.getDefaultInstance(), auth::roleGet)));
+        routes.add(route(owner, "/v3/auth/role/list", unary(AuthRoleListRequest.getDefaultInstance(), auth::roleList)));
+        routes.add(route(owner, "/v3/auth/role/delete",
+                unary(AuthRoleDeleteRequest.getDefaultInstance(), auth::roleDelete)));
+        routes.add(route(owner, "/v3/auth/role/grant",
+                unary(AuthRoleGrantPermissionRequest.getDefaultInstance(), auth::roleGrantPermission)));
+        routes.add(route(owner, "/v3/auth/role/revoke",
+                unary(AuthRoleRevokePermissionRequest.getDefaultInstance(), auth::roleRevokePermission)));
         return List.copyOf(routes);
     }
 
@@ -173,7 +244,8 @@ public final class EtcdApi {
         return GatewayHandler.unary(prototype, call, executor);
     }
 
+    /** A gateway path whose caller is named by the request's {@code Authorization} header. */
     private Route route(Gate owner, String path, HttpHandler handler) {
-        return new Route("POST", path, owner, limits.maxGatewayBodyBytes(), handler);
+        return new Route("POST", path, owner, limits.maxGatewayBodyBytes(), callers.gatewayFilter(handler, true));
     }
 }

@@ -72,6 +72,28 @@ final class EtcdErrors {
     static final EtcdError ELECTION_NOT_LEADER = error(Code.UNKNOWN, "election: not leader");
     static final EtcdError LEADER_KEY_MISSING = error(Code.UNKNOWN, "\"leader\" field must be provided");
     static final EtcdError SESSION_EXPIRED = error(Code.UNKNOWN, "mutex: session is expired");
+    static final EtcdError PERMISSION_DENIED = error(Code.PERMISSION_DENIED, "etcdserver: permission denied");
+    static final EtcdError AUTH_FAILED =
+            error(Code.INVALID_ARGUMENT, "etcdserver: authentication failed, invalid user ID or password");
+    static final EtcdError USER_EMPTY = error(Code.INVALID_ARGUMENT, "etcdserver: user name is empty");
+    static final EtcdError ROLE_EMPTY = error(Code.INVALID_ARGUMENT, "etcdserver: role name is empty");
+    static final EtcdError PERMISSION_NOT_GIVEN = error(Code.INVALID_ARGUMENT, "etcdserver: permission not given");
+    static final EtcdError INVALID_AUTH_TOKEN = error(Code.UNAUTHENTICATED, "etcdserver: invalid auth token");
+    static final EtcdError USER_EXISTS = error(Code.FAILED_PRECONDITION, "etcdserver: user name already exists");
+    static final EtcdError USER_NOT_FOUND = error(Code.FAILED_PRECONDITION, "etcdserver: user name not found");
+    static final EtcdError ROLE_EXISTS = error(Code.FAILED_PRECONDITION, "etcdserver: role name already exists");
+    static final EtcdError ROLE_NOT_FOUND = error(Code.FAILED_PRECONDITION, "etcdserver: role name not found");
+    static final EtcdError ROLE_NOT_GRANTED =
+            error(Code.FAILED_PRECONDITION, "etcdserver: role is not granted to the user");
+    static final EtcdError PERMISSION_NOT_GRANTED =
+            error(Code.FAILED_PRECONDITION, "etcdserver: permission is not granted to the role");
+    static final EtcdError AUTH_NOT_ENABLED =
+            error(Code.FAILED_PRECONDITION, "etcdserver: authentication is not enabled");
+    static final EtcdError ROOT_USER_MISSING = error(Code.FAILED_PRECONDITION, "etcdserver: root user does not exist");
+    static final EtcdError ROOT_ROLE_NOT_GRANTED =
+            error(Code.FAILED_PRECONDITION, "etcdserver: root user does not have root role");
+    static final EtcdError INVALID_AUTH_MANAGEMENT =
+            error(Code.FAILED_PRECONDITION, "etcdserver: invalid auth management");
 
     private EtcdErrors() {
     }
@@ -90,13 +112,17 @@ final class EtcdErrors {
      * A failure of the KV calls behind a Lock or Election call, as etcd answers it: etcd's lock and
      * election servers make those calls through etcd's own client, which hands them a refusal as a
      * plain error, so gRPC answers UNKNOWN with etcd's text (a lease not found included). A member
-     * that cannot serve now keeps UNAVAILABLE, so that clients retry elsewhere.
+     * that cannot serve now keeps UNAVAILABLE, so that clients retry elsewhere, and auth's refusals
+     * keep theirs (PERMISSION_DENIED, UNAUTHENTICATED, a missing user name), so that clients
+     * re-authenticate or report a denial as such.
      */
     static EtcdError viaClient(Throwable failure) {
         EtcdError error = of(failure);
-        return error.code() == Code.UNAVAILABLE || error.code() == Code.UNKNOWN
-                ? error
-                : error(Code.UNKNOWN, error.message());
+        boolean keepsCode = switch (error.code()) {
+            case UNAVAILABLE, UNKNOWN, PERMISSION_DENIED, UNAUTHENTICATED -> true;
+            default -> error.equals(USER_EMPTY);
+        };
+        return keepsCode ? error : error(Code.UNKNOWN, error.message());
     }
 
     /** A gateway request body that does not parse as the call's request message (grpc-gateway's code). */
@@ -194,6 +220,20 @@ final class EtcdErrors {
             case LEASE_EXISTS -> LEASE_EXISTS;
             case KEY_NOT_FOUND -> KEY_NOT_FOUND;
             case INVALID -> invalid(e.getMessage());
+            case PERMISSION_DENIED -> PERMISSION_DENIED;
+            case USER_EMPTY -> USER_EMPTY;
+            case INVALID_TOKEN -> INVALID_AUTH_TOKEN;
+            case USER_EXISTS -> USER_EXISTS;
+            case USER_NOT_FOUND -> USER_NOT_FOUND;
+            case ROLE_EXISTS -> ROLE_EXISTS;
+            case ROLE_NOT_FOUND -> ROLE_NOT_FOUND;
+            case ROLE_NOT_GRANTED -> ROLE_NOT_GRANTED;
+            case PERMISSION_NOT_GRANTED -> PERMISSION_NOT_GRANTED;
+            case AUTH_NOT_ENABLED -> AUTH_NOT_ENABLED;
+            case ROOT_USER_MISSING -> ROOT_USER_MISSING;
+            case ROOT_ROLE_NOT_GRANTED -> ROOT_ROLE_NOT_GRANTED;
+            case INVALID_AUTH_MANAGEMENT -> INVALID_AUTH_MANAGEMENT;
+            case ROLE_EMPTY -> ROLE_EMPTY;
             case CODE_UNSPECIFIED, UNRECOGNIZED -> unexpected(e);
         };
     }

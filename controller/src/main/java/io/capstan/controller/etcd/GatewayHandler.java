@@ -80,14 +80,15 @@ final class GatewayHandler<Q extends Message, R extends Message> implements Http
 
     /**
      * Reads the request body whole without blocking the I/O thread, then runs {@code opener} on
-     * the API executor with the request id in the MDC; an executor that no longer takes work (the
+     * the API executor with the request id in the MDC and the caller in the gRPC context
+     * ({@link Callers#gatewayFilter}); an executor that no longer takes work (the
      * API is stopping) is answered with etcd's "server stopped". Every gateway path starts so.
      */
     static void onApiExecutor(HttpServerExchange exchange, Executor executor, Opener opener) {
         RequestContext context = RequestContext.of(exchange);
         RequestBodies.readFully(exchange, (ex, body) -> ex.dispatch(SameThreadExecutor.INSTANCE, () -> {
             try {
-                executor.execute(context.wrap(() -> opener.open(ex, context, body)));
+                executor.execute(Callers.contextOf(ex).wrap(context.wrap(() -> opener.open(ex, context, body))));
             } catch (RejectedExecutionException e) {
                 fail(ex, EtcdErrors.STOPPED);
             }

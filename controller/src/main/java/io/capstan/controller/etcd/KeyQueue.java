@@ -18,6 +18,7 @@ import io.capstan.raft.WatchCanceled;
 import io.capstan.raft.WatchEvent;
 import io.capstan.raft.WatchListener;
 import io.capstan.raft.WatchSpec;
+import io.grpc.Context;
 import io.grpc.Status.Code;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -230,6 +231,8 @@ final class KeyQueue {
         private boolean removed;
         /** The watch on the key before the caller's, while one is open. */
         private Deletion waiting;
+        /** The caller's context (who it is), restored for the steps a watch report or a retry starts. */
+        private final Context callerContext = Context.current();
 
         Candidate(CompletableFuture<Place> result, ByteString prefix, long lease, ByteString value,
                   boolean replaceValue, EtcdError lost) {
@@ -245,7 +248,7 @@ final class KeyQueue {
         void start() {
             result.whenComplete((place, error) -> {
                 if (error != null) {
-                    abandon();
+                    callerContext.run(this::abandon);
                 }
             });
             RangeRequest first = first(prefix);
@@ -388,7 +391,7 @@ final class KeyQueue {
             EtcdError failure = EtcdErrors.of(error);
             if (failure.code() == Code.UNAVAILABLE && !failure.equals(EtcdErrors.STOPPED)) {
                 LOG.debug("queue read failed, retrying: {}", failure.message());
-                retries.execute(step);
+                retries.execute(callerContext.wrap(step));
             } else {
                 fail(failure);
             }
@@ -438,7 +441,7 @@ final class KeyQueue {
             public void onEvents(long revision, List<WatchEvent> events) {
                 if (take()) {
                     watch.cancel();
-                    nextPredecessor();
+                    callerContext.run(Candidate.this::nextPredecessor);
                 }
             }
 
@@ -453,7 +456,7 @@ final class KeyQueue {
                 }
                 switch (canceled.cause()) {
                     // Start again from a fresh read.
-                    case COMPACTED, TOO_SLOW -> nextPredecessor();
+                    case COMPACTED, TOO_SLOW -> callerContext.run(Candidate.this::nextPredecessor);
                     case STOPPED -> fail(EtcdErrors.STOPPED);
                     default -> fail(EtcdErrors.unknown(canceled.reason()));
                 }

@@ -11,6 +11,7 @@ import io.capstan.raft.WatchCanceled;
 import io.capstan.raft.WatchEvent;
 import io.capstan.raft.WatchListener;
 import io.capstan.raft.WatchSpec;
+import io.grpc.Context;
 import io.grpc.Status.Code;
 import java.util.EnumSet;
 import java.util.List;
@@ -78,6 +79,9 @@ final class LeaderObserver {
     private ByteString lastKey;
     private long lastModRevision;
 
+    /** The caller's context (who it is), for reads started later by watch reports. */
+    private final Context callerContext = Context.current();
+
     /** @param executor the API executor, which runs retried reads */
     LeaderObserver(ByteString prefix, KvOperations kv, WatchStream.Watches watches, RaftCalls raft, Executor executor,
                    Outbound out) {
@@ -118,7 +122,15 @@ final class LeaderObserver {
 
     private void read(boolean serializable) {
         RangeRequest first = KeyQueue.first(prefix).toBuilder().setSerializable(serializable).build();
-        kv.range(first).whenComplete((response, error) -> {
+        // Reads that a watch report starts run as the observer's caller too.
+        CompletableFuture<RangeResponse> reading;
+        Context previous = callerContext.attach();
+        try {
+            reading = kv.range(first);
+        } finally {
+            callerContext.detach(previous);
+        }
+        reading.whenComplete((response, error) -> {
             if (error == null) {
                 found(response);
                 return;

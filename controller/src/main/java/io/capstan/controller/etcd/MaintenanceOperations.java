@@ -42,6 +42,9 @@ import java.util.concurrent.CompletableFuture;
  *   <li>Snapshot: see {@link SnapshotSender} and {@link #openSnapshot}.</li>
  * </ul>
  *
+ * <p>With auth on, every call here needs the root role, as in etcd (Status, in
+ * {@link StatusOperation}, needs nothing: health checks call it).
+ *
  * <p>Immutable; safe on any thread.
  */
 final class MaintenanceOperations {
@@ -53,43 +56,45 @@ final class MaintenanceOperations {
     }
 
     CompletableFuture<AlarmResponse> alarm(AlarmRequest request) {
-        return raft.currentRevision().thenApply(revision ->
-                AlarmResponse.newBuilder().setHeader(raft.header(revision)).build());
+        return raft.asAdmin(() -> raft.currentRevision().thenApply(revision ->
+                AlarmResponse.newBuilder().setHeader(raft.header(revision)).build()));
     }
 
     CompletableFuture<DefragmentResponse> defragment(DefragmentRequest request) {
-        return raft.currentRevision().thenApply(revision ->
-                DefragmentResponse.newBuilder().setHeader(raft.header(revision)).build());
+        return raft.asAdmin(() -> raft.currentRevision().thenApply(revision ->
+                DefragmentResponse.newBuilder().setHeader(raft.header(revision)).build()));
     }
 
     CompletableFuture<HashResponse> hash(HashRequest request) {
-        return raft.call(node -> CompletableFuture.completedFuture(node.stateDigest())).thenApply(digest ->
+        return raft.asAdmin(() -> raft.call(node -> CompletableFuture.completedFuture(node.stateDigest())).thenApply(digest ->
                 HashResponse.newBuilder()
                         .setHeader(raft.header(digest.revision()))
                         .setHash(HexFormat.fromHexDigits(digest.sha256(), 0, 8))
-                        .build());
+                        .build()));
     }
 
     CompletableFuture<HashKVResponse> hashKv(HashKVRequest request) {
-        return raft.call(node -> CompletableFuture.completedFuture(node.hashKv(request.getRevision())))
+        return raft.asAdmin(() -> raft.call(node -> CompletableFuture.completedFuture(node.hashKv(request.getRevision())))
                 .thenApply(hash -> HashKVResponse.newBuilder()
                         .setHeader(raft.header(hash.currentRevision()))
                         .setHash(hash.hash())
                         .setCompactRevision(hash.compactRevision())
                         .setHashRevision(hash.revision())
-                        .build());
+                        .build()));
     }
 
     CompletableFuture<MoveLeaderResponse> moveLeader(MoveLeaderRequest request) {
-        if (raft.status().role() != NodeStatus.Role.LEADER) {
-            return CompletableFuture.failedFuture(EtcdErrors.NOT_LEADER.toException());
-        }
-        return transferee(request.getTargetID())
-                .thenCompose(name -> name.isPresent()
-                        ? raft.call(node -> node.transferLeadership(name.get()))
-                        : CompletableFuture.failedFuture(EtcdErrors.BAD_LEADER_TRANSFEREE.toException()))
-                .thenCompose(done -> raft.currentRevision())
-                .thenApply(revision -> MoveLeaderResponse.newBuilder().setHeader(raft.header(revision)).build());
+        return raft.asAdmin(() -> {
+            if (raft.status().role() != NodeStatus.Role.LEADER) {
+                return CompletableFuture.failedFuture(EtcdErrors.NOT_LEADER.toException());
+            }
+            return transferee(request.getTargetID())
+                    .thenCompose(name -> name.isPresent()
+                            ? raft.call(node -> node.transferLeadership(name.get()))
+                            : CompletableFuture.failedFuture(EtcdErrors.BAD_LEADER_TRANSFEREE.toException()))
+                    .thenCompose(done -> raft.currentRevision())
+                    .thenApply(revision -> MoveLeaderResponse.newBuilder().setHeader(raft.header(revision)).build());
+        });
     }
 
     /**
@@ -97,7 +102,7 @@ final class MaintenanceOperations {
      * reaches Raft, for both transports.
      */
     CompletableFuture<SnapshotExport> openSnapshot() {
-        return raft.call(node -> node.exportSnapshot());
+        return raft.asAdmin(() -> raft.call(node -> node.exportSnapshot()));
     }
 
     /** The member etcd member id {@code id} names, if it can lead: started and voting. */

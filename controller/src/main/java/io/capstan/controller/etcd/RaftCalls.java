@@ -2,6 +2,8 @@ package io.capstan.controller.etcd;
 
 import com.google.protobuf.ByteString;
 import io.capstan.etcd.api.ResponseHeader;
+import io.capstan.raft.AuthState;
+import io.capstan.raft.KeyspaceException;
 import io.capstan.raft.Member;
 import io.capstan.raft.NodeStatus;
 import io.capstan.raft.RaftNode;
@@ -11,6 +13,7 @@ import io.capstan.raft.proto.CommandResult;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.QueryResult;
 import io.capstan.raft.proto.RangeRequest;
+import io.grpc.Context;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -54,16 +57,54 @@ final class RaftCalls {
         return node.status();
     }
 
-    /** A learner refuses it, as etcd's learners do: it does not take part in the quorum that decides. */
+    /**
+     * Proposes {@code command} on behalf of the running request's caller ({@link Callers}), whom the
+     * auth state checks as the command applies. A learner refuses it, as etcd's learners do: it does
+     * not take part in the quorum that decides.
+     */
     CompletableFuture<CommandResult> propose(Command command) {
-        return onApiExecutor(() -> learner() ? refusedByLearner() : node.propose(command));
+        Command asCaller = command.toBuilder().setCaller(Callers.current()).build();
+        return onApiExecutor(() -> learner() ? refusedByLearner() : node.propose(asCaller));
     }
 
-    /** A learner answers only serializable queries, as etcd's learners do. */
+    /**
+     * Runs {@code query} on behalf of the running request's caller, checked as it is answered. A
+     * learner answers only serializable queries, as etcd's learners do.
+     */
     CompletableFuture<QueryResult> query(Query query, ReadConsistency consistency) {
+        Query asCaller = query.toBuilder().setCaller(Callers.current()).build();
         return onApiExecutor(() -> consistency == ReadConsistency.LINEARIZABLE && learner()
                 ? refusedByLearner()
-                : node.query(query, consistency));
+                : node.query(asCaller, consistency));
+    }
+
+    /**
+     * Refuses the running request unless its caller may {@code access} the range, by this member's
+     * applied auth state: for what never reaches the log, such as a watch.
+     */
+    void checkKeys(AuthState.Access access, ByteString key, ByteString rangeEnd) {
+        try {
+            node.auth().checkKeys(Callers.current(), access, key, rangeEnd);
+        } catch (KeyspaceException e) {
+            throw EtcdErrors.fromRaft(e, node.status());
+        }
+    }
+
+    /** Runs {@code call} if the running request's caller holds the root role (or auth is off), else fails. */
+    <T> CompletableFuture<T> asAdmin(Supplier<CompletableFuture<T>> call) {
+        return guarded(() -> {
+            checkAdmin();
+            return call.get();
+        });
+    }
+
+    /** Refuses the running request unless its caller holds the root role (or auth is off). */
+    void checkAdmin() {
+        try {
+            node.auth().checkAdmin(Callers.current());
+        } catch (KeyspaceException e) {
+            throw EtcdErrors.fromRaft(e, node.status());
+        }
     }
 
     private boolean learner() {
@@ -74,10 +115,10 @@ final class RaftCalls {
         return CompletableFuture.failedFuture(EtcdErrors.NOT_SUPPORTED_FOR_LEARNER.toException());
     }
 
-    /** This member's latest applied revision, read locally. */
+    /** This member's latest applied revision, read locally; the member's own read, not the caller's. */
     CompletableFuture<Long> currentRevision() {
         Query probe = Query.newBuilder().setRange(RangeRequest.newBuilder().setKey(PROBE_KEY)).build();
-        return query(probe, ReadConsistency.SERIALIZABLE).thenApply(QueryResult::getRevision);
+        return onApiExecutor(() -> node.query(probe, ReadConsistency.SERIALIZABLE)).thenApply(QueryResult::getRevision);
     }
 
     /** The header of an answer at {@code revision}: cluster, this member, and the current Raft term. */
@@ -107,8 +148,10 @@ final class RaftCalls {
      * {@link EtcdErrors}.
      */
     private <T> CompletableFuture<T> onApiExecutor(Supplier<CompletableFuture<T>> call) {
-        // The caller's log context (its request id) goes with the outcome to the API executor.
+        // The caller's log context (its request id) and its gRPC context (who it is) go with the
+        // outcome to the API executor, so the work that follows runs as the same caller.
         Map<String, String> logContext = MDC.getCopyOfContextMap();
+        Context callerContext = Context.current();
         CompletableFuture<T> result = new CompletableFuture<>();
         CompletableFuture<T> raft;
         try {
@@ -118,13 +161,13 @@ final class RaftCalls {
         }
         raft.whenComplete((value, error) -> {
             try {
-                executor.execute(inLogContext(logContext, () -> {
+                executor.execute(callerContext.wrap(inLogContext(logContext, () -> {
                     if (error == null) {
                         result.complete(value);
                     } else {
                         result.completeExceptionally(EtcdErrors.fromRaft(error, node.status()));
                     }
-                }));
+                })));
             } catch (RejectedExecutionException e) {
                 // The executor closes only when the API stops.
                 result.completeExceptionally(EtcdErrors.STOPPED.toException());

@@ -5,6 +5,7 @@ import io.capstan.etcd.api.WatchCreateRequest;
 import io.capstan.etcd.api.WatchResponse;
 import io.capstan.etcd.api.mvcc.Event;
 import io.capstan.etcd.api.mvcc.KeyValue;
+import io.capstan.raft.AuthState;
 import io.capstan.raft.InvalidCommandException;
 import io.capstan.raft.Watch;
 import io.capstan.raft.WatchCanceled;
@@ -31,7 +32,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * the lowest free one (from 0 up, as etcd); a duplicate or a refused request is answered
  * {@code created=true, canceled=true} with the reason (watch id -1 for a duplicate, as etcd). A
  * stream holds at most {@code maxWatches} watches at once: etcd has no such bound, so a create
- * beyond it is refused the way etcd refuses any create, watch id -1 and the reason.
+ * beyond it is refused the way etcd refuses any create, watch id -1 and the reason. With auth on,
+ * a create needs READ on its range (this member's auth state decides), else it is answered
+ * created and canceled with {@code etcdserver: permission denied}, as etcd does.
  * Events come one revision per response, its header carrying that revision. A cancel of a live
  * watch is answered {@code canceled=true}; of an unknown id, not at all. A watch whose start is
  * compacted is canceled with {@code compact_revision}; one too slow for its client, with the
@@ -128,6 +131,12 @@ final class WatchStream {
                 id = nextId++;
             } else if (entries.containsKey(id)) {
                 refuse(ALL_WATCHES, DUPLICATE_ID);
+                return;
+            }
+            try {
+                raft.checkKeys(AuthState.Access.READ, request.getKey(), request.getRangeEnd());
+            } catch (EtcdException e) {
+                refuse(id, e.getMessage());
                 return;
             }
             Entry entry = new Entry(id, request.getProgressNotify());

@@ -8,6 +8,7 @@ import static io.capstan.controller.config.ConfigFiles.write;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.capstan.controller.etcd.AuthSettings;
 import io.capstan.raft.RaftSettings;
 import io.capstan.web.WebSettings;
 import java.nio.file.Path;
@@ -33,7 +34,7 @@ class SettingsLoaderTest {
 
         assertEquals(new NodeSettings("n1", Path.of("./data/n1"), "127.0.0.1"), s.node());
         assertEquals(WebSettings.defaults(), s.web(), "every capstan.web key binds to its own component");
-        assertEquals(new ApiSettings("127.0.0.1", 2379, 1000), s.api());
+        assertEquals(new ApiSettings("127.0.0.1", 2379, 1000, AuthSettings.DEFAULT), s.api());
         assertEquals(new LifecycleSettings(Duration.ofSeconds(60), Duration.ofSeconds(30)), s.lifecycle());
         assertEquals(List.of(new Peer("n1", "127.0.0.1", s.web().port())), s.cluster().peers());
         assertEquals(ClusterSettings.Transport.WEB, s.cluster().transport());
@@ -75,7 +76,7 @@ class SettingsLoaderTest {
         assertEquals(9000, s.web().port());
         assertEquals(4L * 1024 * 1024, s.web().maxBodyBytes());
         assertEquals(Duration.ofSeconds(90), s.web().idleTimeout());
-        assertEquals(new ApiSettings("10.0.0.5", 12379, 1000), s.api());
+        assertEquals(new ApiSettings("10.0.0.5", 12379, 1000, AuthSettings.DEFAULT), s.api());
         assertEquals(Duration.ofMinutes(2), s.lifecycle().startTimeout());
         assertEquals(Duration.ofSeconds(30), s.lifecycle().stopTimeout(), "unset keys keep their defaults");
         assertEquals(List.of(

@@ -47,6 +47,8 @@ final class EtcdCluster implements AutoCloseable {
     static final Duration WAIT = Duration.ofSeconds(30);
     /** Small enough that tests cross them cheaply. */
     static final ApiLimits LIMITS = new ApiLimits(64 * 1024, 8, 8);
+    /** Cheap hashes, short tokens (tests cross their expiry), and logins as fast as tests make them. */
+    static final AuthSettings AUTH = new AuthSettings(Duration.ofSeconds(3), 4, 1000);
 
     private final List<RaftSettings> settings = new ArrayList<>();
     private final List<Member> members = new ArrayList<>();
@@ -56,6 +58,7 @@ final class EtcdCluster implements AutoCloseable {
     private final Path root;
     private final UUID group = UUID.randomUUID();
     private final Duration requestTimeout;
+    private final AuthSettings auth;
 
     /** One running member and what serves it. */
     private record Member(RaftNode node, EtcdApi api, ApiServer server, WebServer web, ExecutorService executor) {
@@ -66,8 +69,14 @@ final class EtcdCluster implements AutoCloseable {
      * never elect a leader).
      */
     EtcdCluster(Path root, int size, int started, Duration requestTimeout) throws IOException {
+        this(root, size, started, requestTimeout, AUTH);
+    }
+
+    /** As above, with etcd Auth configured by {@code auth}. */
+    EtcdCluster(Path root, int size, int started, Duration requestTimeout, AuthSettings auth) throws IOException {
         this.root = root;
         this.requestTimeout = requestTimeout;
+        this.auth = auth;
         List<Peer> peers = new ArrayList<>();
         for (int port : freePorts(size)) {
             peers.add(new Peer("n" + peers.size(), "127.0.0.1:" + port));
@@ -123,7 +132,7 @@ final class EtcdCluster implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        EtcdApi api = new EtcdApi(node, member, LIMITS, executor);
+        EtcdApi api = new EtcdApi(node, member, LIMITS, auth, executor);
         ApiServer server = new ApiServer("127.0.0.1", 0, LIMITS, api.services(), executor, Duration.ofSeconds(2));
         WebServer web = new WebServer(WebSettings.defaults().withPort(0), api.gatewayRoutes(Gate.open("api")),
                 () -> new Readiness(true, Map.of()));
