@@ -28,6 +28,11 @@
 # recipes over KV, Lease and Watch (not the Lock and Election services): a lock held around a
 # command, a second locker waiting while a holder in the background keeps it, the holder's release
 # on SIGINT, `elect` and `elect -l` (observe), and no key left behind.
+#
+# Auth comes after everything else, so all of the above runs without it: users, roles and a
+# prefix permission, auth enable (refused without a root user), a permitted and a denied put, an
+# anonymous get, a wrong password, root-only calls as another user, a revoked permission that
+# holds from the next request on, and auth disable as root, which leaves the cluster open.
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -631,7 +636,8 @@ for _ in $(seq 1 60); do
   sleep 1
 done
 expect "[cluster] member list (n4 joined and published its client URL)" 0 "$four_members" members_sorted
-expect "[cluster] member remove n4" 0 "Member $n4_hex removed from cluster $(printf %x "$cluster_id")" \
+# etcdctl pads both ids to 16 characters with spaces ("%16x").
+expect "[cluster] member remove n4" 0 "Member $(printf %16x "0x${n4_hex:-0}") removed from cluster $cluster_hex" \
   ctl member remove "$n4_hex"
 expect "[cluster] member list (n4 gone)" 0 "$three_members" members_sorted
 expect "[cluster] member remove (unknown id)" 1 "Error: etcdserver: member not found" ctl member remove 1234
@@ -649,6 +655,65 @@ sed 's/^/      /' <<<"$perf"
 record "[maintenance] check perf --load=s finishes with its summary, no request error" \
   "$([[ "$perf" == *"writes/s"* && "$perf" != *"too many errors"* && "$(tail -n 1 <<<"$perf")" =~ ^(PASS|FAIL)$ ]] && echo yes || echo no)" \
   "a summary with writes/s, no 'FAIL: too many errors'" 0
+
+# Auth, last, so that every check above runs without it, through every endpoint: a root user
+# with the built-in root role, a role with a prefix permission and its user, auth enable; then
+# every call carries a user (etcdctl authenticates, then sends the token), and auth disable as
+# root opens the cluster again.
+endpoints="$all_endpoints"
+answering=("${member_of[@]}")
+root_password="root-secret"
+app_password="app-secret"
+as_root=(--user "root:$root_password")
+as_app=(--user "app:$app_password")
+expect "[auth] auth enable (no root user)" 1 "Error: etcdserver: root user does not exist" ctl auth enable
+expect "[auth] user add root --new-user-password" 0 "User root created" \
+  ctl user add root --interactive=false --new-user-password="$root_password"
+expect "[auth] user grant-role root root (built-in role)" 0 "Role root is granted to user root" \
+  ctl user grant-role root root
+expect "[auth] role add app" 0 "Role app created" ctl role add app
+expect "[auth] role grant-permission --prefix readwrite" 0 "Role app updated" \
+  ctl role grant-permission app --prefix readwrite app/
+expect "[auth] role get app" 0 "Role app
+KV Read:
+	[app/, app0) (prefix app/)
+KV Write:
+	[app/, app0) (prefix app/)" ctl role get app
+expect "[auth] user add NAME:PASSWORD" 0 "User app created" ctl user add "app:$app_password" --interactive=false
+expect "[auth] user add (name already exists)" 1 "Error: etcdserver: user name already exists" \
+  ctl user add app:other --interactive=false
+expect "[auth] user grant-role app app" 0 "Role app is granted to user app" ctl user grant-role app app
+expect "[auth] user grant-role (no such role)" 1 "Error: etcdserver: role name not found" \
+  ctl user grant-role app nosuch
+expect "[auth] role list (root not shown)" 0 "app" ctl role list
+expect "[auth] user list" 0 "app
+root" ctl user list
+expect "[auth] user get app" 0 "User: app
+Roles: app" ctl user get app
+expect "[auth] auth enable" 0 "Authentication Enabled" ctl auth enable
+expect "[auth] put under the role's prefix" 0 "OK" ctl "${as_app[@]}" put app/x 1
+expect "[auth] get under the prefix (--user NAME --password)" 0 "app/x
+1" ctl --user app --password "$app_password" get app/x
+expect "[auth] put outside the prefix (denied)" 1 "Error: etcdserver: permission denied" \
+  ctl "${as_app[@]}" put other 1
+expect "[auth] anonymous get" 1 "Error: etcdserver: user name is empty" ctl get app/x
+expect "[auth] wrong password" 2 "Error: etcdserver: authentication failed, invalid user ID or password" \
+  ctl --user app:wrong get app/x
+expect "[auth] role list as a user without root (denied)" 1 "Error: etcdserver: permission denied" \
+  ctl "${as_app[@]}" role list
+expect "[auth] role list as root (root not shown)" 0 "app" ctl "${as_root[@]}" role list
+expect "[auth] user get app as root" 0 "User: app
+Roles: app" ctl "${as_root[@]}" user get app
+# A permission change holds from the next request on.
+expect "[auth] role revoke-permission as root" 0 "Permission of range [app/, app0) is revoked from role app" \
+  ctl "${as_root[@]}" role revoke-permission app --prefix app/
+expect "[auth] put under the revoked prefix (denied)" 1 "Error: etcdserver: permission denied" \
+  ctl "${as_app[@]}" put app/x 2
+expect "[auth] auth disable as a user without root (denied)" 1 "Error: etcdserver: permission denied" \
+  ctl "${as_app[@]}" auth disable
+expect "[auth] auth disable as root" 0 "Authentication Disabled" ctl "${as_root[@]}" auth disable
+expect "[auth] anonymous get once auth is off" 0 "app/x
+1" ctl get app/x
 
 echo "etcdctl: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -6,6 +6,7 @@ import io.capstan.raft.RaftNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
@@ -33,8 +34,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A three-member cluster in this JVM for one benchmark transport, configured as an operator
  * would: a HOCON file per member bound by {@link SettingsLoader}, a cluster secret file, real
- * ports on 127.0.0.1 and data directories under a directory of its own, which {@link #close}
- * deletes.
+ * ports on 127.0.0.1 (web, Raft and etcd API) and data directories under a directory of its own,
+ * which {@link #close} deletes.
  *
  * <p>States: {@link #start} returns a cluster that has a leader every member knows, or throws
  * {@link FormationException} after stopping whatever started and deleting its directory.
@@ -46,15 +47,18 @@ final class BenchCluster implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(BenchCluster.class);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
+    private static final String HOST = "127.0.0.1";
 
     private final Path dir;
     private final List<Daemon> members;
     private final RaftNode leader;
+    private final InetSocketAddress leaderApi;
 
-    private BenchCluster(Path dir, List<Daemon> members, RaftNode leader) {
+    private BenchCluster(Path dir, List<Daemon> members, RaftNode leader, InetSocketAddress leaderApi) {
         this.dir = dir;
         this.members = members;
         this.leader = leader;
+        this.leaderApi = leaderApi;
     }
 
     /** The cluster could not start or elect a leader in time; the message says what happened. */
@@ -80,13 +84,15 @@ final class BenchCluster implements AutoCloseable {
             throw new FormationException("cannot create a data directory under " + parent + ": " + e, e);
         }
         try {
-            for (Path conf : writeConfigs(dir, transport, random)) {
+            int[] apiPorts = new int[SIZE];
+            for (Path conf : writeConfigs(dir, transport, apiPorts, random)) {
                 members.add(Daemon.create(SettingsLoader.load(Optional.of(conf), Map.of())));
             }
             CompletableFuture.allOf(members.stream().map(Daemon::start).toArray(CompletableFuture[]::new))
                     .get(formTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            RaftNode leader = awaitLeader(transport, members, formTimeout);
-            return new BenchCluster(dir, members, leader);
+            int leader = awaitLeader(transport, members, formTimeout);
+            return new BenchCluster(dir, members, members.get(leader).raft(),
+                    new InetSocketAddress(HOST, apiPorts[leader]));
         } catch (ExecutionException e) {
             stopAndDelete(dir, members);
             throw new FormationException(transport + " cluster failed to start: " + e.getCause().getMessage(), e.getCause());
@@ -107,17 +113,26 @@ final class BenchCluster implements AutoCloseable {
         return leader;
     }
 
+    /** The etcd API address of the member that led when the cluster formed. */
+    InetSocketAddress leaderApi() {
+        return leaderApi;
+    }
+
     @Override
     public void close() {
         log.info("stopping the benchmark cluster and deleting {}", dir);
         stopAndDelete(dir, members);
     }
 
-    /** Writes n1..n3's configuration files and the cluster secret; returns the files. */
-    private static List<Path> writeConfigs(Path dir, String transport, SecureRandom random) throws IOException {
+    /**
+     * Writes n1..n3's configuration files and the cluster secret; returns the files and fills
+     * {@code apiPorts} with the members' etcd API ports.
+     */
+    private static List<Path> writeConfigs(Path dir, String transport, int[] apiPorts, SecureRandom random)
+            throws IOException {
         int[] webPorts = new int[SIZE];
         int[] grpcPorts = new int[SIZE];
-        reserveFreePorts(webPorts, grpcPorts);
+        reserveFreePorts(webPorts, grpcPorts, apiPorts);
         Path secret = dir.resolve("cluster.secret");
         byte[] bytes = new byte[32];
         random.nextBytes(bytes);
@@ -127,7 +142,7 @@ final class BenchCluster implements AutoCloseable {
         }
         boolean web = transport.equals("web");
         String peers = IntStream.range(0, SIZE)
-                .mapToObj(i -> "\"n" + (i + 1) + "=127.0.0.1:" + (web ? webPorts[i] : grpcPorts[i]) + "\"")
+                .mapToObj(i -> "\"n" + (i + 1) + "=" + HOST + ":" + (web ? webPorts[i] : grpcPorts[i]) + "\"")
                 .collect(Collectors.joining(", "));
         List<Path> files = new ArrayList<>();
         for (int i = 0; i < SIZE; i++) {
@@ -135,9 +150,9 @@ final class BenchCluster implements AutoCloseable {
             Path conf = dir.resolve(id + ".conf");
             // Short election timeouts, as the test clusters use: the cluster forms in about a second.
             Files.writeString(conf, String.join("\n",
-                    "capstan.node { id = \"" + id + "\", data-dir = " + quoted(dir.resolve(id)) + ", host = \"127.0.0.1\" }",
+                    "capstan.node { id = \"" + id + "\", data-dir = " + quoted(dir.resolve(id)) + ", host = \"" + HOST + "\" }",
                     "capstan.web.port = " + webPorts[i],
-                    "capstan.api.port = 0",
+                    "capstan.api.port = " + apiPorts[i],
                     "capstan.raft {",
                     "  transport = " + transport,
                     "  peers = [" + peers + "]",
@@ -158,19 +173,19 @@ final class BenchCluster implements AutoCloseable {
     }
 
     /**
-     * Fills both arrays with ports free on 127.0.0.1, all different: every socket stays open
+     * Fills every array with ports free on 127.0.0.1, all different: every socket stays open
      * until all are chosen. A port may still be taken by someone else before a member binds it;
      * that member then fails to start and the cluster reports it.
      */
-    private static void reserveFreePorts(int[] webPorts, int[] grpcPorts) throws IOException {
+    private static void reserveFreePorts(int[]... ports) throws IOException {
         List<ServerSocket> sockets = new ArrayList<>();
         try {
-            InetAddress loopback = InetAddress.getByName("127.0.0.1");
-            for (int i = 0; i < SIZE; i++) {
-                sockets.add(new ServerSocket(0, 1, loopback));
-                webPorts[i] = sockets.get(sockets.size() - 1).getLocalPort();
-                sockets.add(new ServerSocket(0, 1, loopback));
-                grpcPorts[i] = sockets.get(sockets.size() - 1).getLocalPort();
+            InetAddress loopback = InetAddress.getByName(HOST);
+            for (int[] array : ports) {
+                for (int i = 0; i < array.length; i++) {
+                    sockets.add(new ServerSocket(0, 1, loopback));
+                    array[i] = sockets.get(sockets.size() - 1).getLocalPort();
+                }
             }
         } finally {
             for (ServerSocket socket : sockets) {
@@ -179,8 +194,12 @@ final class BenchCluster implements AutoCloseable {
         }
     }
 
-    /** Polls until a member leads and every member names it as leader; bounded by {@code timeout}. */
-    private static RaftNode awaitLeader(String transport, List<Daemon> members, Duration timeout)
+    /**
+     * Polls until a member leads and every member names it as leader; bounded by {@code timeout}.
+     *
+     * @return the leader's index in {@code members}
+     */
+    private static int awaitLeader(String transport, List<Daemon> members, Duration timeout)
             throws InterruptedException, FormationException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
@@ -188,7 +207,8 @@ final class BenchCluster implements AutoCloseable {
             Optional<NodeStatus> leader = statuses.stream().filter(s -> s.role() == NodeStatus.Role.LEADER).findFirst();
             if (leader.isPresent() && statuses.stream().allMatch(s -> s.leaderId().equals(Optional.of(leader.get().nodeId())))) {
                 String id = leader.get().nodeId();
-                return members.stream().map(Daemon::raft).filter(r -> r.nodeId().equals(id)).findFirst().orElseThrow();
+                return IntStream.range(0, members.size())
+                        .filter(i -> members.get(i).raft().nodeId().equals(id)).findFirst().orElseThrow();
             }
             if (System.nanoTime() - deadline > 0) {
                 throw new FormationException(transport + " cluster had no leader known to all " + members.size()

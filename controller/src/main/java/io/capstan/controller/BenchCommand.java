@@ -2,14 +2,17 @@ package io.capstan.controller;
 
 import com.google.protobuf.ByteString;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
@@ -24,38 +27,85 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code capstan bench}: write throughput and latency of puts through the state machine of a
- * local three-member cluster, for each transport and each number of concurrent writers, printed
- * as one table with the machine's facts.
+ * {@code capstan bench}: throughput and latency of one workload on local three-member clusters,
+ * for each transport, auth setting and number of concurrent clients, printed as one table with
+ * the machine's facts. Workloads:
+ * <ul>
+ *   <li>{@code propose}: puts proposed to the leader's Raft node, through its state machine;</li>
+ *   <li>{@code put-api}: puts through the leader's etcd v3 gRPC API ({@code KV.Put});</li>
+ *   <li>{@code lock}: lock cycles through the leader's etcd API, {@code Lock} with the client's
+ *       own lease then {@code Unlock}, every client contending for the same lock.</li>
+ * </ul>
+ * The API workloads run with etcd auth off, on (clients authenticate once, see {@link BenchApi}),
+ * or both, each on a cluster of its own.
  *
- * <p>For each transport it starts a cluster in this JVM ({@link BenchCluster}), runs the writer
- * counts one after another on it through the leader ({@link BenchLoad}), then stops the cluster
- * and deletes its data. It ends by itself: every phase is bounded. While it runs, the members'
- * log lines below WARN are dropped ({@link BenchLogs}). Exit codes: 0 when every
- * cluster formed, 1 when any did not (the other transports still run and print), 2 for bad
- * options.
+ * <p>For each transport and auth setting it starts a cluster in this JVM ({@link BenchCluster}),
+ * runs the client counts one after another on it ({@link BenchLoad}), then stops the cluster and
+ * deletes its data. It ends by itself: every phase is bounded. While it runs, the members' log
+ * lines below WARN are dropped ({@link BenchLogs}). Exit codes: 0 when every cluster formed and
+ * every run could be set up, 1 when any could not (the other clusters still run and print), 2 for
+ * bad options.
  */
 @Command(name = "bench",
-        description = "Measure writes/s and p50/p99 latency of puts on local 3-member clusters.")
+        description = "Measure throughput and p50/p99 latency of puts or lock cycles on local 3-member clusters.")
 final class BenchCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(BenchCommand.class);
 
     private static final Set<String> TRANSPORTS = Set.of("web", "grpc");
-    private static final int MAX_WRITERS = 1024;
+    private static final Set<String> AUTH = Set.of("off", "on");
+    private static final int MAX_CLIENTS = 1024;
     private static final int MAX_SECONDS = 3600;
     private static final int MAX_WARMUP_SECONDS = 600;
     private static final int MAX_VALUE_BYTES = 1 << 20;
     /** Bounds the members' start and, separately, the first election. */
     private static final Duration FORM_TIMEOUT = Duration.ofSeconds(60);
-    /** Longer than a member's own bound on one write (three request timeouts), so that one answers first. */
-    private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * Bounds each write and each API call. Longer than a member's own bound on one write (three
+     * request timeouts), so that one answers first.
+     */
+    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
+
+    /** What a run measures, as {@code --workload} names it. */
+    private enum Workload {
+        PROPOSE("propose", "writes/s"),
+        PUT_API("put-api", "writes/s"),
+        LOCK("lock", "cycles/s");
+
+        final String option;
+        /** Heading of the throughput column. */
+        final String unit;
+
+        Workload(String option, String unit) {
+            this.option = option;
+            this.unit = unit;
+        }
+
+        boolean overApi() {
+            return this != PROPOSE;
+        }
+
+        static Optional<Workload> named(String option) {
+            return Arrays.stream(values()).filter(w -> w.option.equals(option)).findFirst();
+        }
+    }
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
-    @Option(names = "--writers", split = ",", paramLabel = "N", defaultValue = "1,16,64",
-            description = "Concurrent closed-loop writers of each run (1..1024); default: ${DEFAULT-VALUE}.")
-    List<Integer> writers;
+    @Option(names = "--workload", paramLabel = "W", defaultValue = "propose",
+            description = "What to measure: propose (puts proposed to the leader's Raft node), put-api (puts"
+                    + " through the leader's etcd API), lock (Lock then Unlock of one lock every client contends"
+                    + " for, through the etcd API); default: ${DEFAULT-VALUE}.")
+    String workload;
+
+    @Option(names = {"--clients", "--writers"}, split = ",", paramLabel = "N", defaultValue = "1,16,64",
+            description = "Concurrent closed-loop clients of each run (1..1024); default: ${DEFAULT-VALUE}.")
+    List<Integer> clients;
+
+    @Option(names = "--auth", split = ",", paramLabel = "A", defaultValue = "off",
+            description = "etcd auth on the clusters of the API workloads: off, on, or off,on (a cluster each);"
+                    + " default: ${DEFAULT-VALUE}.")
+    List<String> auth;
 
     @Option(names = "--seconds", paramLabel = "N", defaultValue = "10",
             description = "Measured seconds of each run (1..3600); default: ${DEFAULT-VALUE}.")
@@ -70,7 +120,7 @@ final class BenchCommand implements Callable<Integer> {
     List<String> transports;
 
     @Option(names = "--value-bytes", paramLabel = "N", defaultValue = "256",
-            description = "Size of each put's value (1..1048576); default: ${DEFAULT-VALUE}.")
+            description = "Size of each put's value (1..1048576; puts only); default: ${DEFAULT-VALUE}.")
     int valueBytes;
 
     @Option(names = "--dir", paramLabel = "DIR",
@@ -83,36 +133,40 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        validate();
+        Workload chosen = validate();
         Path parent = dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir"));
         SecureRandom random = new SecureRandom();
-        byte[] value = new byte[valueBytes];
-        random.nextBytes(value);
+        byte[] bytes = new byte[valueBytes];
+        random.nextBytes(bytes);
+        ByteString value = ByteString.copyFrom(bytes);
         PrintWriter out = spec.commandLine().getOut();
-        out.printf(Locale.ROOT, "capstan bench: %d-byte puts, %d-member clusters on 127.0.0.1, "
+        out.printf(Locale.ROOT, "capstan bench: %s, %d-member clusters on 127.0.0.1, "
                         + "%d s warm-up then %d s measured per run%n",
-                valueBytes, BenchCluster.SIZE, warmupSeconds, seconds);
+                describe(chosen), BenchCluster.SIZE, warmupSeconds, seconds);
         out.println(machineFacts());
         out.flush();
 
         List<BenchResult> results = new ArrayList<>();
         List<String> failures = new ArrayList<>();
-        ExecutorService pool = writerPool(writers.stream().mapToInt(Integer::intValue).max().orElseThrow());
+        ExecutorService pool = clientPool(clients.stream().mapToInt(Integer::intValue).max().orElseThrow());
         try (BenchLogs quiet = BenchLogs.quietMembers()) {
-            BenchLoad load = new BenchLoad(pool, System::nanoTime, ByteString.copyFrom(value),
-                    Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(seconds), WRITE_TIMEOUT);
+            BenchLoad load = new BenchLoad(pool, System::nanoTime, Duration.ofSeconds(warmupSeconds),
+                    Duration.ofSeconds(seconds));
             for (String transport : transports) {
-                log.info("starting a {}-member cluster over the {} transport", BenchCluster.SIZE, transport);
-                try (BenchCluster cluster = BenchCluster.start(parent, transport, FORM_TIMEOUT, random)) {
-                    log.info("{} cluster formed; leader {}", transport, cluster.leader().nodeId());
-                    for (int n : writers) {
-                        BenchResult result = load.run(transport, n, cluster.leader()::propose);
-                        log.info("{}", row(result));
-                        results.add(result);
+                for (String authSetting : auth) {
+                    boolean authOn = authSetting.equals("on");
+                    String label = transport + " cluster" + (chosen.overApi() ? " with auth " + authSetting : "");
+                    log.info("starting a {}-member {}", BenchCluster.SIZE, label);
+                    try (BenchCluster cluster = BenchCluster.start(parent, transport, FORM_TIMEOUT, random)) {
+                        log.info("{} formed; leader {}", label, cluster.leader().nodeId());
+                        measure(chosen, cluster, transport, authOn, load, value, random, results);
+                    } catch (BenchCluster.FormationException e) {
+                        log.error("{}", e.getMessage(), e.getCause());
+                        failures.add(e.getMessage());
+                    } catch (BenchLoad.SetupException e) {
+                        log.error("{}: {}", label, e.getMessage(), e.getCause());
+                        failures.add(label + ": " + e.getMessage());
                     }
-                } catch (BenchCluster.FormationException e) {
-                    log.error("{}", e.getMessage(), e.getCause());
-                    failures.add(e.getMessage());
                 }
             }
         } finally {
@@ -120,26 +174,63 @@ final class BenchCommand implements Callable<Integer> {
         }
 
         out.println();
-        out.println(String.format(Locale.ROOT, "%-9s  %7s  %10s  %8s  %8s  %6s",
-                "transport", "writers", "writes/s", "p50 ms", "p99 ms", "errors"));
-        results.forEach(r -> out.println(row(r)));
+        table(chosen, results).print(out);
         failures.forEach(f -> out.println("FAILED: " + f));
         out.flush();
         return failures.isEmpty() ? ExitCodes.OK : ExitCodes.FAILED;
     }
 
-    /** Bad options end the command with exit code 2 and a message naming the option and the rule. */
-    private void validate() {
-        if (writers.isEmpty()) {
-            throw usage("--writers: give at least one writer count");
+    /** Runs every client count of {@code workload} on {@code cluster}, adding each result as it completes. */
+    private void measure(Workload workload, BenchCluster cluster, String transport, boolean authOn, BenchLoad load,
+                         ByteString value, SecureRandom random, List<BenchResult> results)
+            throws BenchLoad.SetupException, InterruptedException {
+        BenchApi api = workload.overApi() ? BenchApi.connect(cluster.leaderApi(), authOn, CALL_TIMEOUT, random) : null;
+        // Locks are held through leases that must outlive a run: its warm-up, window, and last operation.
+        Duration leaseTtl = Duration.ofSeconds(warmupSeconds + seconds).plus(CALL_TIMEOUT.multipliedBy(2));
+        for (int n : clients) {
+            String keys = BenchApi.PREFIX + transport + "/" + n + "/";
+            BenchLoad.Clients runClients = switch (workload) {
+                case PROPOSE -> BenchLoad.proposals(cluster.leader()::propose, keys, value, CALL_TIMEOUT);
+                case PUT_API -> api.puts(keys, value);
+                case LOCK -> api.locks(BenchApi.PREFIX + "lock/" + n, leaseTtl);
+            };
+            BenchResult result = load.run(transport, authOn, n, runClients);
+            log.info("{}{}, {} clients: {} {}, p50 {} ms, p99 {} ms, {} errors", transport,
+                    workload.overApi() ? ", auth " + onOff(result.auth()) : "", n, perSecond(result), workload.unit,
+                    millis(result.p50Millis()), millis(result.p99Millis()), result.errors());
+            results.add(result);
         }
-        for (int n : writers) {
-            if (n < 1 || n > MAX_WRITERS) {
-                throw usage("--writers: " + n + " is out of range; each count must be 1.." + MAX_WRITERS);
+    }
+
+    /**
+     * Bad options end the command with exit code 2 and a message naming the option and the rule.
+     *
+     * @return the workload {@code --workload} names
+     */
+    private Workload validate() {
+        Workload chosen = Workload.named(workload).orElseThrow(() -> usage("--workload: unknown workload '"
+                + workload + "'; allowed: propose, put-api, lock"));
+        if (clients.isEmpty()) {
+            throw usage("--clients: give at least one client count");
+        }
+        for (int n : clients) {
+            if (n < 1 || n > MAX_CLIENTS) {
+                throw usage("--clients: " + n + " is out of range; each count must be 1.." + MAX_CLIENTS);
             }
         }
-        if (new HashSet<>(writers).size() != writers.size()) {
-            throw usage("--writers: " + writers + " lists a count twice; each must appear once");
+        if (new HashSet<>(clients).size() != clients.size()) {
+            throw usage("--clients: " + clients + " lists a count twice; each must appear once");
+        }
+        for (String setting : auth) {
+            if (!AUTH.contains(setting)) {
+                throw usage("--auth: unknown setting '" + setting + "'; allowed: off, on");
+            }
+        }
+        if (new HashSet<>(auth).size() != auth.size()) {
+            throw usage("--auth: " + auth + " lists a setting twice; each must appear once");
+        }
+        if (auth.contains("on") && !chosen.overApi()) {
+            throw usage("--auth: on needs --workload put-api or lock; propose bypasses the etcd API");
         }
         if (seconds < 1 || seconds > MAX_SECONDS) {
             throw usage("--seconds: " + seconds + " is out of range; must be 1.." + MAX_SECONDS);
@@ -161,36 +252,69 @@ final class BenchCommand implements Callable<Integer> {
         if (dir != null && !Files.isDirectory(dir)) {
             throw usage("--dir: " + dir + " is not an existing directory");
         }
+        return chosen;
     }
 
     private ParameterException usage(String message) {
         return new ParameterException(spec.commandLine(), message);
     }
 
-    /** Every writer of a run needs its own thread, so the pool holds as many as the largest run. */
-    private static ExecutorService writerPool(int threads) {
+    /** Every client of a run needs its own thread, so the pool holds as many as the largest run. */
+    private static ExecutorService clientPool(int threads) {
         AtomicInteger next = new AtomicInteger();
         return Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "capstan-bench-writer-" + next.incrementAndGet());
+            Thread t = new Thread(r, "capstan-bench-client-" + next.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
     }
 
-    private static String row(BenchResult r) {
-        return String.format(Locale.ROOT, "%-9s  %7d  %10.1f  %8s  %8s  %6d",
-                r.transport(), r.writers(), r.writesPerSecond(), millis(r.p50Millis()), millis(r.p99Millis()), r.errors());
+    private String describe(Workload chosen) {
+        return switch (chosen) {
+            case PROPOSE -> valueBytes + "-byte puts";
+            case PUT_API -> valueBytes + "-byte puts through the etcd API";
+            case LOCK -> "lock cycles through the etcd API (Lock, then Unlock; every client on one lock, a lease each)";
+        };
+    }
+
+    private static TextTable table(Workload workload, List<BenchResult> results) {
+        TextTable table = workload.overApi()
+                ? new TextTable("transport", "auth", "clients", workload.unit, "p50 ms", "p99 ms", "errors")
+                : new TextTable("transport", "writers", workload.unit, "p50 ms", "p99 ms", "errors");
+        for (BenchResult r : results) {
+            String count = Integer.toString(r.clients());
+            String p50 = millis(r.p50Millis());
+            String p99 = millis(r.p99Millis());
+            String errors = Long.toString(r.errors());
+            if (workload.overApi()) {
+                table.row(r.transport(), onOff(r.auth()), count, perSecond(r), p50, p99, errors);
+            } else {
+                table.row(r.transport(), count, perSecond(r), p50, p99, errors);
+            }
+        }
+        return table;
+    }
+
+    private static String onOff(boolean auth) {
+        return auth ? "on" : "off";
+    }
+
+    private static String perSecond(BenchResult r) {
+        return String.format(Locale.ROOT, "%.1f", r.operationsPerSecond());
     }
 
     private static String millis(double value) {
         return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, "%.2f", value);
     }
 
+    /** The machine, and how busy it was when the benchmark began: other work skews every figure. */
     private static String machineFacts() {
         Runtime runtime = Runtime.getRuntime();
-        return String.format(Locale.ROOT, "machine: %d cores, %s %s (%s), max heap %d MiB, %s %s %s",
+        double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        return String.format(Locale.ROOT, "machine: %d cores, %s %s (%s), max heap %d MiB, %s %s %s, load average %s",
                 runtime.availableProcessors(), System.getProperty("java.vm.name"), Runtime.version(),
                 System.getProperty("java.vm.vendor"), runtime.maxMemory() >> 20,
-                System.getProperty("os.name"), System.getProperty("os.version"), System.getProperty("os.arch"));
+                System.getProperty("os.name"), System.getProperty("os.version"), System.getProperty("os.arch"),
+                load < 0 ? "unknown" : String.format(Locale.ROOT, "%.2f", load));
     }
 }

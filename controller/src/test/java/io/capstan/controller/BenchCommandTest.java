@@ -22,6 +22,9 @@ import picocli.CommandLine;
 class BenchCommandTest {
     private static final Pattern ROW = Pattern.compile(
             "(?m)^(web|grpc)\\s+(\\d+)\\s+(\\d+\\.\\d)\\s+(\\d+\\.\\d\\d)\\s+(\\d+\\.\\d\\d)\\s+(\\d+)$");
+    /** A row of an API workload: transport, auth, clients, per second, p50, p99, errors. */
+    private static final Pattern API_ROW = Pattern.compile(
+            "(?m)^(web|grpc)\\s+(off|on)\\s+(\\d+)\\s+(\\d+\\.\\d)\\s+(\\d+\\.\\d\\d)\\s+(\\d+\\.\\d\\d)\\s+(\\d+)$");
 
     @TempDir
     Path dir;
@@ -63,6 +66,46 @@ class BenchCommandTest {
     }
 
     @Test
+    void lockCyclesAndApiPutsWithAuthOffAndOnAreMeasuredThroughTheEtcdApi() throws Exception {
+        int lock = capstan("bench", "--workload", "lock", "--transports", "grpc", "--clients", "1,4", "--seconds", "1",
+                "--warmup-seconds", "0", "--dir", dir.toString());
+
+        assertEquals(ExitCodes.OK, lock, out + "\n" + err);
+        String lockTable = out.toString();
+        assertTrue(lockTable.contains("lock cycles through the etcd API"), lockTable);
+        assertTrue(lockTable.contains("cycles/s"), lockTable);
+        assertEquals(List.of("grpc/off/1", "grpc/off/4"), apiRuns(lockTable), lockTable);
+
+        out.getBuffer().setLength(0);
+        // With auth on, every put carries a token of a user allowed only under bench/.
+        int put = capstan("bench", "--workload", "put-api", "--auth", "off,on", "--transports", "web", "--clients", "4",
+                "--seconds", "1", "--warmup-seconds", "0", "--value-bytes", "64", "--dir", dir.toString());
+
+        assertEquals(ExitCodes.OK, put, out + "\n" + err);
+        String putTable = out.toString();
+        assertTrue(putTable.contains("64-byte puts through the etcd API"), putTable);
+        assertTrue(putTable.contains("writes/s"), putTable);
+        assertEquals(List.of("web/off/4", "web/on/4"), apiRuns(putTable), putTable);
+        try (Stream<Path> left = Files.list(dir)) {
+            assertEquals(List.of(), left.toList(), "each cluster's data is deleted after its runs");
+        }
+    }
+
+    /** The runs of an API workload's table as transport/auth/clients, checking each row's figures. */
+    private static List<String> apiRuns(String table) {
+        Matcher row = API_ROW.matcher(table);
+        List<String> runs = new java.util.ArrayList<>();
+        while (row.find()) {
+            runs.add(row.group(1) + "/" + row.group(2) + "/" + row.group(3));
+            assertTrue(Double.parseDouble(row.group(4)) > 0, "per second of " + row.group());
+            assertTrue(Double.parseDouble(row.group(5)) > 0, "p50 of " + row.group());
+            assertTrue(Double.parseDouble(row.group(6)) >= Double.parseDouble(row.group(5)), "p99 >= p50: " + row.group());
+            assertEquals("0", row.group(7), "errors of " + row.group());
+        }
+        return runs;
+    }
+
+    @Test
     void aClusterThatCannotFormEndsWithExitCodeOneAfterTryingEveryTransport() {
         // A directory nothing can be created in, even by root.
         Path proc = Path.of("/proc");
@@ -78,14 +121,19 @@ class BenchCommandTest {
 
     @Test
     void badOptionsExitWithTwoAndNameTheProblem() {
-        assertUsage("--writers: 0 is out of range; each count must be 1..1024", "--writers", "0");
-        assertUsage("--writers: [1, 16, 1] lists a count twice", "--writers", "1,16,1");
+        assertUsage("--clients: 0 is out of range; each count must be 1..1024", "--clients", "0");
+        assertUsage("--clients: 1025 is out of range; each count must be 1..1024", "--writers", "1025");
+        assertUsage("--clients: [1, 16, 1] lists a count twice", "--clients", "1,16,1");
+        assertUsage("--workload: unknown workload 'queue'; allowed: propose, put-api, lock", "--workload", "queue");
+        assertUsage("--auth: unknown setting 'maybe'; allowed: off, on", "--workload", "put-api", "--auth", "on,maybe");
+        assertUsage("--auth: [off, off] lists a setting twice", "--workload", "lock", "--auth", "off,off");
+        assertUsage("--auth: on needs --workload put-api or lock; propose bypasses the etcd API", "--auth", "off,on");
         assertUsage("--transports: unknown transport 'tcp'; allowed: web, grpc", "--transports", "web,tcp");
         assertUsage("--seconds: 0 is out of range; must be 1..3600", "--seconds", "0");
         assertUsage("--warmup-seconds: -1 is out of range; must be 0..600", "--warmup-seconds", "-1");
         assertUsage("--value-bytes: 2000000 is out of range; must be 1..1048576", "--value-bytes", "2000000");
         assertUsage("is not an existing directory", "--dir", dir.resolve("missing").toString());
-        assertUsage("'--writers'", "--writers", "many");
+        assertUsage("'--clients'", "--clients", "many");
     }
 
     private void assertUsage(String message, String... options) {

@@ -44,9 +44,9 @@ final class RouteHandler implements HttpHandler {
         }
         String declared = exchange.getRequestHeaders().getFirst(Headers.CONTENT_LENGTH);
         if (declared != null) {
-            if (declaredLength(declared) > maxBodyBytes) {
-                // The body stays unread, so the connection cannot carry another request.
-                exchange.setPersistent(false);
+            long length = declaredLength(declared);
+            if (length > maxBodyBytes) {
+                refuseDeclared(exchange, length);
                 JsonResponses.sendError(exchange, 413, JsonResponses.PAYLOAD_TOO_LARGE,
                         "request body of " + declared + " bytes exceeds the limit of " + maxBodyBytes + " bytes");
                 return;
@@ -62,6 +62,22 @@ final class RouteHandler implements HttpHandler {
             handler.handleRequest(exchange);
         } else {
             limit.handleRequest(exchange, handler);
+        }
+    }
+
+    /**
+     * Prepares the end of a request refused by its declared length, answered before any byte of
+     * its body is read. Closing the connection on unread bytes makes TCP reset it, and a client
+     * still sending the body (one that does not wait on {@code Expect: 100-continue}) then loses
+     * the 413 in the reset. So a body at most twice the limit stays on a persistent connection,
+     * where Undertow reads and discards it after the answer (never holding it); a larger one is
+     * not worth the reading, and the connection closes after the 413.
+     */
+    private void refuseDeclared(HttpServerExchange exchange, long length) {
+        if (length - maxBodyBytes <= maxBodyBytes) {
+            exchange.setMaxEntitySize(length);
+        } else {
+            exchange.setPersistent(false);
         }
     }
 

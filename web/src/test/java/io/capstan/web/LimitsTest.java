@@ -3,6 +3,7 @@ package io.capstan.web;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -70,6 +71,32 @@ class LimitsTest {
         try (RawHttp raw = new RawHttp(server.address(), Duration.ofSeconds(10))) {
             raw.send("POST /small HTTP/1.1\r\nHost: test\r\nContent-Length: " + (SMALL_LIMIT + 1) + "\r\n\r\n");
             assertEquals(413, raw.readResponse().status());
+        }
+    }
+
+    @Test
+    void bodyRefusedByItsLengthIsDiscardedAfterThe413UpToTwiceTheLimit() throws Exception {
+        WebServer server = servers.start(Servers.settings().build(), uploadRoutes());
+        try (RawHttp raw = new RawHttp(server.address(), Duration.ofSeconds(10))) {
+            raw.send("POST /small HTTP/1.1\r\nHost: test\r\nContent-Length: " + 2 * SMALL_LIMIT + "\r\n\r\n");
+            RawHttp.Response refused = raw.readResponse();
+            assertEquals(413, refused.status());
+            assertPayloadTooLarge(refused.body());
+            assertNotEquals("close", refused.header("Connection"));
+            // A client that sends the body anyway is read to its end, not reset: the same
+            // connection then carries the next request.
+            raw.send(new byte[2 * SMALL_LIMIT]);
+            raw.send("POST /small HTTP/1.1\r\nHost: test\r\nContent-Length: 4\r\n\r\nfits");
+            RawHttp.Response next = raw.readResponse();
+            assertEquals(200, next.status());
+            assertEquals("read 4", next.body());
+        }
+        try (RawHttp raw = new RawHttp(server.address(), Duration.ofSeconds(10))) {
+            raw.send("POST /small HTTP/1.1\r\nHost: test\r\nContent-Length: " + (2 * SMALL_LIMIT + 1) + "\r\n\r\n");
+            RawHttp.Response refused = raw.readResponse();
+            assertEquals(413, refused.status());
+            assertEquals("close", refused.header("Connection"));
+            assertTrue(raw.awaitClosedByServer());
         }
     }
 

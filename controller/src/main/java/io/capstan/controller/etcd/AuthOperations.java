@@ -3,7 +3,6 @@ package io.capstan.controller.etcd;
 import com.google.common.cache.CacheBuilder;
 import com.google.common.cache.CacheLoader;
 import com.google.common.cache.LoadingCache;
-import com.google.common.util.concurrent.RateLimiter;
 import com.google.protobuf.ByteString;
 import io.capstan.etcd.api.AuthDisableRequest;
 import io.capstan.etcd.api.AuthDisableResponse;
@@ -75,12 +74,12 @@ import java.util.function.Function;
  *
  * <p>Authenticate reads the auth state through ReadIndex, checks the password against the user's
  * hash (a user that does not exist costs the same time), and signs a token ({@link AuthTokens}).
- * Each client address may try {@link AuthSettings#authenticatePerSecond()} times a second; more
- * tries are refused with {@code etcdserver: too many requests}, so a password guesser is held to
- * that pace.
+ * Each client address may try {@link AuthSettings#authenticatePerSecond()} times a second, with a
+ * burst of as many (etcdctl tries each endpoint in turn when a login fails); more tries are refused
+ * with {@code etcdserver: too many requests}, so a password guesser is held to that pace.
  *
  * <p>Threads: calls run on the API executor. The rate limiters are a bounded Guava cache, safe on
- * any thread; everything else is immutable.
+ * any thread, of buckets each guarded by its own lock; everything else is immutable.
  */
 final class AuthOperations {
     private static final int TOKEN_KEY_BYTES = 32;
@@ -90,7 +89,7 @@ final class AuthOperations {
     private final Passwords passwords;
     private final AuthTokens tokens;
     private final SecureRandom random = new SecureRandom();
-    private final LoadingCache<String, RateLimiter> limiters;
+    private final LoadingCache<String, LoginBucket> limiters;
 
     AuthOperations(RaftCalls raft, Passwords passwords, AuthTokens tokens, double authenticatePerSecond) {
         this.raft = raft;
@@ -99,7 +98,7 @@ final class AuthOperations {
         this.limiters = CacheBuilder.newBuilder()
                 .maximumSize(MAX_LIMITED_ADDRESSES)
                 .expireAfterAccess(Duration.ofMinutes(10))
-                .build(CacheLoader.from(address -> RateLimiter.create(authenticatePerSecond)));
+                .build(CacheLoader.from(address -> new LoginBucket(authenticatePerSecond, System.nanoTime())));
     }
 
     /** Turns auth on with a new token key, so tokens of an earlier enabling no longer verify. */
@@ -131,7 +130,7 @@ final class AuthOperations {
     }
 
     CompletableFuture<AuthenticateResponse> authenticate(AuthenticateRequest request) {
-        if (!limiters.getUnchecked(Callers.remoteAddress()).tryAcquire()) {
+        if (!limiters.getUnchecked(Callers.remoteAddress()).take(System.nanoTime())) {
             return CompletableFuture.failedFuture(EtcdErrors.TOO_MANY_REQUESTS.toException());
         }
         return raft.call(node -> node.auth(ReadConsistency.LINEARIZABLE)).thenCompose(state -> {
@@ -272,6 +271,34 @@ final class AuthOperations {
                         .setRangeEnd(request.getRangeEnd()))
                 .build();
         return change(command, r -> AuthRoleRevokePermissionResponse.newBuilder().setHeader(r).build());
+    }
+
+    /**
+     * A token bucket for one client address: starts full with a burst of {@code perSecond} tries
+     * (at least one) and refills at that rate. Guarded by its own lock.
+     */
+    private static final class LoginBucket {
+        private final double perSecond;
+        private final double capacity;
+        private double tokens;
+        private long refilledAt;
+
+        LoginBucket(double perSecond, long nowNanos) {
+            this.perSecond = perSecond;
+            this.capacity = Math.max(1, perSecond);
+            this.tokens = capacity;
+            this.refilledAt = nowNanos;
+        }
+
+        synchronized boolean take(long nowNanos) {
+            tokens = Math.min(capacity, tokens + (nowNanos - refilledAt) * perSecond / 1e9);
+            refilledAt = nowNanos;
+            if (tokens < 1) {
+                return false;
+            }
+            tokens -= 1;
+            return true;
+        }
     }
 
     /** A client's own bcrypt hash (etcd's {@code hashedPassword}) as given, else a new hash of the password. */

@@ -10,7 +10,7 @@ import java.util.Objects;
  * @param bcryptCost the bcrypt cost of new password hashes, 4..31 (etcd's default is 10; each
  *     step doubles the time of a hash, and of a guess)
  * @param authenticatePerSecond Authenticate calls each client address may make per second, with a
- *     burst of as many; more are refused with {@code etcdserver: too many requests}
+ *     burst of as many (at least one); more are refused with {@code etcdserver: too many requests}
  */
 public record AuthSettings(Duration tokenTtl, int bcryptCost, double authenticatePerSecond) {
 
