@@ -1,7 +1,11 @@
 package io.capstan.raft;
 
-import static io.capstan.raft.Ops.bytes;
+import static io.capstan.raft.Ops.as;
+import static io.capstan.raft.Ops.callerOf;
+import static io.capstan.raft.Ops.grantRole;
 import static io.capstan.raft.Ops.put;
+import static io.capstan.raft.Ops.roleAdd;
+import static io.capstan.raft.Ops.userAdd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,9 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
 
-import io.capstan.raft.proto.AuthEnableRequest;
 import io.capstan.raft.proto.AuthPermission;
 import io.capstan.raft.proto.AuthSnapshot;
 import io.capstan.raft.proto.Caller;
@@ -20,10 +22,6 @@ import io.capstan.raft.proto.CommandResult;
 import io.capstan.raft.proto.Failure;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.QueryResult;
-import io.capstan.raft.proto.RoleAddRequest;
-import io.capstan.raft.proto.RoleGrantPermissionRequest;
-import io.capstan.raft.proto.UserAddRequest;
-import io.capstan.raft.proto.UserGrantRoleRequest;
 import io.capstan.raft.proto.UserListRequest;
 
 import org.junit.jupiter.api.Test;
@@ -52,15 +50,11 @@ import java.util.stream.Stream;
 @ExtendWith(RaftClusterExtension.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class AuthClusterTest {
-    private static final ByteString TOKEN_KEY = ByteString.copyFrom(new byte[32]);
-    private static final String HASH =
-            "$2a$04$abcdefghijklmnopqrstuv0123456789012345678901234567890";
-
     @Test
     void aRestartedMemberAndARestartedGroupEnforceTheSameAuthState(RaftCluster cluster) {
         int leader = cluster.awaitLeader();
         enableWithRootAndApp(cluster, leader);
-        Caller app = caller(cluster.node(leader).auth(), "app");
+        Caller app = callerOf(cluster.node(leader).auth(), "app");
         cluster.propose(leader, as(app, put("app/before", "1")));
         assertRefused(Failure.Code.PERMISSION_DENIED, leader, cluster, as(app, put("other", "1")));
         StateDigest before = cluster.awaitConverged();
@@ -74,7 +68,7 @@ class AuthClusterTest {
         assertTrue(recovered.enabled());
         assertEquals(expected, recovered.toSnapshot());
         // A token issued before the restart still names the same password revision.
-        assertEquals(app, caller(recovered, "app"));
+        assertEquals(app, callerOf(recovered, "app"));
 
         // Leading, the restarted member's own apply answers the proposals.
         cluster.node(cluster.awaitLeader())
@@ -111,14 +105,14 @@ class AuthClusterTest {
 
         // While it is down: a new role on logs/, granted to app and to a new user.
         leader = cluster.awaitLeader();
-        Caller root = caller(cluster.node(leader).auth(), "root");
+        Caller root = callerOf(cluster.node(leader).auth(), "root");
         cluster.propose(leader, as(root, roleAdd("audit")));
         cluster.propose(leader, as(root, grantPrefix("audit", AuthPermission.Type.READ, "logs/")));
         cluster.propose(leader, as(root, userAdd("auditor")));
         cluster.propose(leader, as(root, grantRole("auditor", "audit")));
         cluster.propose(leader, as(root, grantRole("app", "audit")));
         cluster.propose(leader, as(root, put("logs/1", "entry")));
-        Caller app = caller(cluster.node(leader).auth(), "app");
+        Caller app = callerOf(cluster.node(leader).auth(), "app");
         String value = "x".repeat(512);
         for (int i = 0; i < 60; i++) {
             cluster.propose(leader, as(app, put("app/k" + (i % 10), value + i)));
@@ -155,8 +149,8 @@ class AuthClusterTest {
                 List.of("audit"), installed.user("auditor").orElseThrow().getRolesList());
 
         // The follower answers callers' reads from the installed state, by itself.
-        Caller auditor = caller(installed, "auditor");
-        assertEquals(app, caller(installed, "app"));
+        Caller auditor = callerOf(installed, "auditor");
+        assertEquals(app, callerOf(installed, "app"));
         assertEquals(1, read(cluster, follower, app, "logs/").getRange().getCount());
         assertEquals(10, read(cluster, follower, app, "app/").getRange().getCount());
         assertEquals(1, read(cluster, follower, auditor, "logs/").getRange().getCount());
@@ -169,7 +163,7 @@ class AuthClusterTest {
                         follower,
                         Query.newBuilder()
                                 .setUserList(UserListRequest.getDefaultInstance())
-                                .setCaller(caller(installed, "root"))
+                                .setCaller(callerOf(installed, "root"))
                                 .build(),
                         ReadConsistency.SERIALIZABLE);
         assertEquals(List.of("app", "auditor", "root"), users.getUserList().getUsersList());
@@ -221,11 +215,7 @@ class AuthClusterTest {
         cluster.propose(leader, grantPrefix("app", AuthPermission.Type.READWRITE, "app/"));
         cluster.propose(leader, userAdd("app"));
         cluster.propose(leader, grantRole("app", "app"));
-        cluster.propose(
-                leader,
-                Command.newBuilder()
-                        .setAuthEnable(AuthEnableRequest.newBuilder().setTokenKey(TOKEN_KEY))
-                        .build());
+        cluster.propose(leader, Ops.enableAuth());
         assertTrue(cluster.node(leader).auth().enabled());
     }
 
@@ -254,46 +244,9 @@ class AuthClusterTest {
                 .build();
     }
 
-    /** What a token for {@code user} carries, as the API layer builds it. */
-    private static Caller caller(AuthState auth, String user) {
-        return Caller.newBuilder()
-                .setUser(user)
-                .setPasswordRevision(auth.user(user).orElseThrow().getPasswordRevision())
-                .build();
-    }
-
-    private static Command as(Caller caller, Command command) {
-        return command.toBuilder().setCaller(caller).build();
-    }
-
-    private static Command userAdd(String name) {
-        return Command.newBuilder()
-                .setUserAdd(UserAddRequest.newBuilder().setName(name).setPasswordHash(HASH))
-                .build();
-    }
-
-    private static Command grantRole(String user, String role) {
-        return Command.newBuilder()
-                .setUserGrantRole(UserGrantRoleRequest.newBuilder().setUser(user).setRole(role))
-                .build();
-    }
-
-    private static Command roleAdd(String name) {
-        return Command.newBuilder().setRoleAdd(RoleAddRequest.newBuilder().setName(name)).build();
-    }
-
     /** A permission on every key starting with {@code prefix}, as etcdctl's --prefix grants. */
     private static Command grantPrefix(String role, AuthPermission.Type type, String prefix) {
-        return Command.newBuilder()
-                .setRoleGrantPermission(
-                        RoleGrantPermissionRequest.newBuilder()
-                                .setName(role)
-                                .setPerm(
-                                        AuthPermission.newBuilder()
-                                                .setPermType(type)
-                                                .setKey(bytes(prefix))
-                                                .setRangeEnd(bytes(prefixEnd(prefix)))))
-                .build();
+        return Ops.grantPermission(role, type, prefix, prefixEnd(prefix));
     }
 
     /** The prefixes here end in an ASCII character, so the next one bounds the range. */

@@ -1,8 +1,15 @@
 package io.capstan.raft;
 
+import static io.capstan.raft.Ops.as;
 import static io.capstan.raft.Ops.bytes;
+import static io.capstan.raft.Ops.callerOf;
+import static io.capstan.raft.Ops.enableAuth;
+import static io.capstan.raft.Ops.grantPermission;
+import static io.capstan.raft.Ops.grantRole;
 import static io.capstan.raft.Ops.putReq;
 import static io.capstan.raft.Ops.rangeReq;
+import static io.capstan.raft.Ops.roleAdd;
+import static io.capstan.raft.Ops.userAdd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,7 +20,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.ByteString;
 
 import io.capstan.raft.proto.AuthDisableRequest;
-import io.capstan.raft.proto.AuthEnableRequest;
 import io.capstan.raft.proto.AuthPermission;
 import io.capstan.raft.proto.AuthStatusRequest;
 import io.capstan.raft.proto.Caller;
@@ -21,17 +27,13 @@ import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.CommandResult;
 import io.capstan.raft.proto.Failure;
 import io.capstan.raft.proto.Query;
-import io.capstan.raft.proto.RoleAddRequest;
 import io.capstan.raft.proto.RoleDeleteRequest;
 import io.capstan.raft.proto.RoleGetRequest;
-import io.capstan.raft.proto.RoleGrantPermissionRequest;
 import io.capstan.raft.proto.RoleListRequest;
 import io.capstan.raft.proto.RoleRevokePermissionRequest;
-import io.capstan.raft.proto.UserAddRequest;
 import io.capstan.raft.proto.UserChangePasswordRequest;
 import io.capstan.raft.proto.UserDeleteRequest;
 import io.capstan.raft.proto.UserGetRequest;
-import io.capstan.raft.proto.UserGrantRoleRequest;
 import io.capstan.raft.proto.UserListRequest;
 import io.capstan.raft.proto.UserRevokeRoleRequest;
 
@@ -47,8 +49,6 @@ import java.util.concurrent.TimeUnit;
 /** The replicated auth state: its commands, etcd's rules and errors, and the checks at apply. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class AuthKeyspaceTest {
-    private static final ByteString KEY = ByteString.copyFrom(new byte[32]);
-    private static final String HASH = "$2a$04$abcdefghijklmnopqrstuv0123456789012345678901234567890";
 
     private final Keyspace ks = new Keyspace();
 
@@ -62,53 +62,6 @@ class AuthKeyspaceTest {
         CommandResult result = ks.apply(command);
         assertTrue(result.hasFailure(), () -> "applied: " + result);
         return result.getFailure().getCode();
-    }
-
-    private static Command as(Caller caller, Command command) {
-        return command.toBuilder().setCaller(caller).build();
-    }
-
-    private Caller caller(String user) {
-        return Caller.newBuilder()
-                .setUser(user)
-                .setPasswordRevision(ks.store.auth().user(user).orElseThrow().getPasswordRevision())
-                .build();
-    }
-
-    private static Command userAdd(String name) {
-        return Command.newBuilder()
-                .setUserAdd(UserAddRequest.newBuilder().setName(name).setPasswordHash(HASH))
-                .build();
-    }
-
-    private static Command grantRole(String user, String role) {
-        return Command.newBuilder()
-                .setUserGrantRole(UserGrantRoleRequest.newBuilder().setUser(user).setRole(role))
-                .build();
-    }
-
-    private static Command roleAdd(String name) {
-        return Command.newBuilder().setRoleAdd(RoleAddRequest.newBuilder().setName(name)).build();
-    }
-
-    private static Command grantPermission(
-            String role, AuthPermission.Type type, String key, String end) {
-        return Command.newBuilder()
-                .setRoleGrantPermission(
-                        RoleGrantPermissionRequest.newBuilder()
-                                .setName(role)
-                                .setPerm(
-                                        AuthPermission.newBuilder()
-                                                .setPermType(type)
-                                                .setKey(bytes(key))
-                                                .setRangeEnd(bytes(end))))
-                .build();
-    }
-
-    private static Command enable() {
-        return Command.newBuilder()
-                .setAuthEnable(AuthEnableRequest.newBuilder().setTokenKey(KEY))
-                .build();
     }
 
     private static Command disable() {
@@ -127,18 +80,18 @@ class AuthKeyspaceTest {
         ok(grantRole("app", "app"));
         ok(userAdd("reader"));
         ok(grantRole("reader", "reader"));
-        ok(enable());
+        ok(enableAuth());
     }
 
     @Test
     void enablingNeedsARootUserHoldingTheBuiltInRootRole() {
-        assertEquals(Failure.Code.ROOT_USER_MISSING, refused(enable()));
+        assertEquals(Failure.Code.ROOT_USER_MISSING, refused(enableAuth()));
         ok(userAdd("root"));
-        assertEquals(Failure.Code.ROOT_ROLE_NOT_GRANTED, refused(enable()));
+        assertEquals(Failure.Code.ROOT_ROLE_NOT_GRANTED, refused(enableAuth()));
         // Granted without being created, and not listed.
         ok(grantRole("root", "root"));
         ok(roleAdd("root"));
-        CommandResult enabled = ok(enable());
+        CommandResult enabled = ok(enableAuth());
         assertTrue(ks.store.auth().enabled());
         assertEquals(ks.store.auth().revision(), enabled.getAuthChange().getAuthRevision());
         assertEquals(
@@ -151,8 +104,8 @@ class AuthKeyspaceTest {
     @Test
     void withAuthOnEveryClientCommandIsCheckedAtApply() {
         usersAndEnable();
-        Caller app = caller("app");
-        Caller reader = caller("reader");
+        Caller app = callerOf(ks.store.auth(), "app");
+        Caller reader = callerOf(ks.store.auth(), "reader");
         Caller nobody = Caller.getDefaultInstance();
 
         assertEquals(Failure.Code.USER_EMPTY, refused(as(nobody, Ops.put("app/x", "1"))));
@@ -191,17 +144,17 @@ class AuthKeyspaceTest {
         ok(as(app, Ops.grant(7, 60)));
         ok(Ops.put(putReq("outside", "1").toBuilder().setLease(7).build()));
         assertEquals(Failure.Code.PERMISSION_DENIED, refused(as(app, Ops.revoke(7))));
-        ok(as(caller("root"), Ops.revoke(7)));
+        ok(as(callerOf(ks.store.auth(), "root"), Ops.revoke(7)));
 
         // Administration needs root.
         assertEquals(Failure.Code.PERMISSION_DENIED, refused(as(app, roleAdd("more"))));
-        ok(as(caller("root"), roleAdd("more")));
+        ok(as(callerOf(ks.store.auth(), "root"), roleAdd("more")));
     }
 
     @Test
     void aChangeOfPermissionsHoldsFromTheNextCommand() {
         usersAndEnable();
-        Caller app = caller("app");
+        Caller app = callerOf(ks.store.auth(), "app");
         ok(as(app, Ops.put("app/x", "1")));
         ok(
                 Command.newBuilder()
@@ -220,15 +173,15 @@ class AuthKeyspaceTest {
     @Test
     void aNewPasswordOrADeletedUserInvalidatesEarlierTokens() {
         usersAndEnable();
-        Caller app = caller("app");
+        Caller app = callerOf(ks.store.auth(), "app");
         ok(
                 Command.newBuilder()
                         .setUserChangePassword(
-                                UserChangePasswordRequest.newBuilder().setName("app").setPasswordHash(HASH))
+                                UserChangePasswordRequest.newBuilder().setName("app").setPasswordHash(Ops.PASSWORD_HASH))
                         .build());
         assertEquals(Failure.Code.INVALID_TOKEN, refused(as(app, Ops.put("app/x", "1"))));
-        ok(as(caller("app"), Ops.put("app/x", "1")));
-        Caller current = caller("app");
+        ok(as(callerOf(ks.store.auth(), "app"), Ops.put("app/x", "1")));
+        Caller current = callerOf(ks.store.auth(), "app");
         ok(Command.newBuilder().setUserDelete(UserDeleteRequest.newBuilder().setName("app")).build());
         assertEquals(Failure.Code.INVALID_TOKEN, refused(as(current, Ops.put("app/x", "1"))));
     }
@@ -282,7 +235,7 @@ class AuthKeyspaceTest {
     void queriesNeedRootButAUserMayReadItselfAndItsRoles() {
         usersAndEnable();
         AuthState auth = ks.store.auth();
-        Caller app = caller("app");
+        Caller app = callerOf(ks.store.auth(), "app");
         KeyspaceException denied =
                 assertThrows(KeyspaceException.class, () -> AuthQueries.answer(auth, app, listRoles()));
         assertEquals(Failure.Code.PERMISSION_DENIED, denied.code());
@@ -299,7 +252,7 @@ class AuthKeyspaceTest {
         assertThrows(
                 KeyspaceException.class,
                 () -> AuthQueries.answer(auth, app, Query.newBuilder().setUserGet(UserGetRequest.newBuilder().setName("root")).build()));
-        Caller root = caller("root");
+        Caller root = callerOf(ks.store.auth(), "root");
         assertEquals(
                 List.of("app", "reader", "root"),
                 AuthQueries.answer(auth, root, Query.newBuilder().setUserList(UserListRequest.getDefaultInstance()).build())

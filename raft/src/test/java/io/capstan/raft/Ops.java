@@ -2,6 +2,9 @@ package io.capstan.raft;
 
 import com.google.protobuf.ByteString;
 
+import io.capstan.raft.proto.AuthEnableRequest;
+import io.capstan.raft.proto.AuthPermission;
+import io.capstan.raft.proto.Caller;
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.CompactionRequest;
 import io.capstan.raft.proto.Compare;
@@ -14,7 +17,11 @@ import io.capstan.raft.proto.PutRequest;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.RangeRequest;
 import io.capstan.raft.proto.RequestOp;
+import io.capstan.raft.proto.RoleAddRequest;
+import io.capstan.raft.proto.RoleGrantPermissionRequest;
 import io.capstan.raft.proto.TxnRequest;
+import io.capstan.raft.proto.UserAddRequest;
+import io.capstan.raft.proto.UserGrantRoleRequest;
 
 import java.util.List;
 
@@ -118,6 +125,60 @@ final class Ops {
     static Command expire(Long... ids) {
         return Command.newBuilder()
                 .setLeaseExpire(LeaseExpireRequest.newBuilder().addAllIds(List.of(ids)))
+                .build();
+    }
+
+    /** A token key of the size the API layer makes. */
+    static final ByteString TOKEN_KEY = ByteString.copyFrom(new byte[32]);
+
+    /** A well-formed bcrypt hash; no test logs in, so what it hashes does not matter. */
+    static final String PASSWORD_HASH = "$2a$04$abcdefghijklmnopqrstuv0123456789012345678901234567890";
+
+    /** {@code command} as sent by {@code caller}. */
+    static Command as(Caller caller, Command command) {
+        return command.toBuilder().setCaller(caller).build();
+    }
+
+    /** What a token for {@code user} carries, as the API layer builds it. */
+    static Caller callerOf(AuthState auth, String user) {
+        return Caller.newBuilder()
+                .setUser(user)
+                .setPasswordRevision(auth.user(user).orElseThrow().getPasswordRevision())
+                .build();
+    }
+
+    static Command userAdd(String name) {
+        return Command.newBuilder()
+                .setUserAdd(UserAddRequest.newBuilder().setName(name).setPasswordHash(PASSWORD_HASH))
+                .build();
+    }
+
+    static Command grantRole(String user, String role) {
+        return Command.newBuilder()
+                .setUserGrantRole(UserGrantRoleRequest.newBuilder().setUser(user).setRole(role))
+                .build();
+    }
+
+    static Command roleAdd(String name) {
+        return Command.newBuilder().setRoleAdd(RoleAddRequest.newBuilder().setName(name)).build();
+    }
+
+    static Command grantPermission(String role, AuthPermission.Type type, String key, String end) {
+        return Command.newBuilder()
+                .setRoleGrantPermission(
+                        RoleGrantPermissionRequest.newBuilder()
+                                .setName(role)
+                                .setPerm(
+                                        AuthPermission.newBuilder()
+                                                .setPermType(type)
+                                                .setKey(bytes(key))
+                                                .setRangeEnd(bytes(end))))
+                .build();
+    }
+
+    static Command enableAuth() {
+        return Command.newBuilder()
+                .setAuthEnable(AuthEnableRequest.newBuilder().setTokenKey(TOKEN_KEY))
                 .build();
     }
 }
