@@ -97,6 +97,9 @@ public final class RaftNode {
                                     .setKey(ByteString.copyFrom(new byte[] {0})))
                     .build();
 
+    /** Threads answering linearizable reads: reads are CPU work on an immutable store. */
+    private static final int READ_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
+
     private enum State {
         NEW,
         STARTING,
@@ -123,6 +126,10 @@ public final class RaftNode {
     private final ScheduledExecutorService leaseExecutor;
     private final ExecutorService watchDelivery;
     private final ScheduledExecutorService membershipExecutor;
+    /** Pauses between retries of this member's own requests (see {@link RaftRequests}). */
+    private final ScheduledExecutorService requestTimer;
+    /** Answers linearizable reads once their ReadIndex round is done, off Ratis's threads. */
+    private final ExecutorService readExecutor;
     private final Membership membership;
     /** Proposals made and failed (see {@link MemberStats}); any thread adds. */
     private final LongAdder proposals = new LongAdder();
@@ -131,6 +138,8 @@ public final class RaftNode {
 
     private volatile RaftServer server;
     private volatile RaftClient client;
+    private volatile RaftRequests requests;
+    private volatile ReadBarrier readBarrier;
     private volatile KeyspaceStateMachine stateMachine;
     private volatile WatchHub watchHub;
     private volatile WatchDriver watchDriver;
@@ -173,6 +182,28 @@ public final class RaftNode {
                             return t;
                         });
         this.membership = new Membership(settings, membershipExecutor, new MembershipAccess());
+        this.requestTimer =
+                Executors.newSingleThreadScheduledExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "capstan-requests-" + settings.nodeId());
+                            t.setDaemon(true);
+                            return t;
+                        });
+        AtomicInteger readThreads = new AtomicInteger();
+        this.readExecutor =
+                Executors.newFixedThreadPool(
+                        READ_THREADS,
+                        r -> {
+                            Thread t =
+                                    new Thread(
+                                            r,
+                                            "capstan-read-"
+                                                    + settings.nodeId()
+                                                    + "-"
+                                                    + readThreads.incrementAndGet());
+                            t.setDaemon(true);
+                            return t;
+                        });
         AtomicInteger deliveryThreads = new AtomicInteger();
         // Grows with the listeners busy at once, at most one per watch (so at most max-watches).
         this.watchDelivery =
@@ -282,7 +313,26 @@ public final class RaftNode {
                                         attempts,
                                         TimeDuration.valueOf(sleepMillis, TimeUnit.MILLISECONDS)))
                         .build();
+        RaftRequests carrier =
+                new RaftRequests(
+                        server,
+                        groupId(),
+                        client.getClientRpc(),
+                        requestTimer,
+                        settings.requestTimeout().multipliedBy(3),
+                        System::nanoTime);
+        requests = carrier;
+        Message catchUp = toMessage(CATCH_UP.toByteArray());
+        readBarrier =
+                new ReadBarrier(
+                        () ->
+                                carrier.read(catchUp, RaftRequests.Route.HERE)
+                                        .thenApply(reply -> decode(reply, QueryResult::parseFrom)));
         machine.leaseExpiry().start();
+    }
+
+    private RaftGroupId groupId() {
+        return group.getGroupId();
     }
 
     /** Stops the server and client; idempotent. While starting, it waits for the start to end first. */
@@ -311,6 +361,8 @@ public final class RaftNode {
     private void closeQuietly() {
         leaseExecutor.shutdownNow();
         membershipExecutor.shutdownNow();
+        requestTimer.shutdownNow();
+        readExecutor.shutdown();
         RaftClient c = client;
         if (c != null) {
             try {
@@ -351,12 +403,12 @@ public final class RaftNode {
     }
 
     private CompletableFuture<CommandResult> submit(Command command) {
-        RaftClient c = runningClient();
-        if (c == null) {
+        RaftRequests carrier = requests;
+        if (runningClient() == null || carrier == null) {
             return notRunning();
         }
         proposals.increment();
-        return bounded(c.async().send(toMessage(command.toByteArray())))
+        return bounded(carrier.write(toMessage(command.toByteArray())))
                 .thenApply(
                         reply -> {
                             CommandResult result = decode(reply, CommandResult::parseFrom);
@@ -390,23 +442,27 @@ public final class RaftNode {
             return CompletableFuture.failedFuture(e);
         }
         KeyspaceStateMachine machine = stateMachine;
-        RaftClient c = runningClient();
-        if (c == null || machine == null) {
+        RaftRequests carrier = requests;
+        ReadBarrier barrier = readBarrier;
+        if (runningClient() == null || machine == null || carrier == null || barrier == null) {
             return notRunning();
         }
         CompletableFuture<QueryResult> answer;
         if (consistency == ReadConsistency.SERIALIZABLE) {
             answer = machine.answer(query);
+        } else if (query.hasRange()) {
+            // Concurrent range reads share ReadIndex rounds; each is then answered here.
+            answer =
+                    bounded(barrier.await().copy())
+                            .thenComposeAsync(applied -> machine.answer(query), readExecutor);
         } else {
-            Message message = toMessage(query.toByteArray());
-            // Unordered: an ordered read aimed at one server shares the client's ordered stream
-            // with
-            // writes to the leader, and the two sequence windows stall each other on that stream.
-            CompletableFuture<RaftClientReply> reply =
-                    query.hasRange()
-                            ? c.async().sendReadOnlyUnordered(message, selfId)
-                            : c.async().sendReadOnlyUnordered(message);
-            answer = bounded(reply).thenApply(r -> decode(r, QueryResult::parseFrom));
+            // Lease queries: the leader keeps the countdowns.
+            answer =
+                    bounded(
+                                    carrier.read(
+                                            toMessage(query.toByteArray()),
+                                            RaftRequests.Route.LEADER))
+                            .thenApply(r -> decode(r, QueryResult::parseFrom));
         }
         return answer.thenApply(
                 result -> {

@@ -24,8 +24,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletionException;
@@ -186,9 +188,17 @@ class ClusterTest {
     }
 
     private static long snapshotFiles(Path dataDir) throws IOException {
-        try (Stream<Path> files = Files.walk(dataDir)) {
-            return files.filter(p -> p.getFileName().toString().matches("snapshot\\.\\d+_\\d+"))
-                    .count();
+        // Ratis purges log segments while we walk; a file gone mid-walk means walk again.
+        for (int attempt = 1; ; attempt++) {
+            try (Stream<Path> files = Files.walk(dataDir)) {
+                return files.filter(
+                                p -> p.getFileName().toString().matches("snapshot\\.\\d+_\\d+"))
+                        .count();
+            } catch (UncheckedIOException e) {
+                if (!(e.getCause() instanceof NoSuchFileException) || attempt == 5) {
+                    throw e;
+                }
+            }
         }
     }
 
