@@ -318,6 +318,7 @@ public final class RaftNode {
                         server,
                         groupId(),
                         client.getClientRpc(),
+                        peersGroup.getPeers(),
                         requestTimer,
                         settings.requestTimeout().multipliedBy(3),
                         System::nanoTime);

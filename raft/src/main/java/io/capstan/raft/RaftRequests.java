@@ -73,6 +73,7 @@ final class RaftRequests {
     private final RaftGroupId groupId;
     private final RaftPeerId self;
     private final RaftClientRpc transport;
+    private final List<RaftPeer> configuredPeers;
     private final ScheduledExecutorService timer;
     private final long deadlineNanos;
     private final LongSupplier nanoTime;
@@ -82,12 +83,15 @@ final class RaftRequests {
 
     /**
      * @param transport the Raft client transport of this member, to reach the leader
+     * @param configuredPeers the peers this member was configured with: asked in turn when it
+     *     knows no leader (a member joining a running cluster knows none until it is added)
      * @param deadline how long one request may take, retries included
      */
     RaftRequests(
             RaftServer server,
             RaftGroupId groupId,
             RaftClientRpc transport,
+            Collection<RaftPeer> configuredPeers,
             ScheduledExecutorService timer,
             Duration deadline,
             LongSupplier nanoTime) {
@@ -95,6 +99,8 @@ final class RaftRequests {
         this.groupId = groupId;
         this.self = server.getId();
         this.transport = transport;
+        this.configuredPeers = List.copyOf(configuredPeers);
+        learn(this.configuredPeers);
         this.timer = timer;
         this.deadlineNanos = deadline.toNanos();
         this.nanoTime = nanoTime;
@@ -122,6 +128,11 @@ final class RaftRequests {
         private final long deadline = nanoTime.getAsLong() + deadlineNanos;
         private final CompletableFuture<RaftClientReply> result = new CompletableFuture<>();
         private volatile Throwable lastFailure;
+        /**
+         * Attempts made while no leader was known; picks the next peer to ask. One attempt runs
+         * at a time, each started after the previous one ended, so no two threads race on it.
+         */
+        private int guesses;
 
         Attempt(RaftClientRequest.Type type, Message message, Route route) {
             this.type = type;
@@ -130,8 +141,28 @@ final class RaftRequests {
         }
 
         CompletableFuture<RaftClientReply> start() {
-            send(route == Route.HERE ? self : leader());
+            send(target());
             return result;
+        }
+
+        /**
+         * Where the next attempt goes: here, the known leader, or else one configured peer after
+         * another, whose not-leader answer names the leader.
+         */
+        private RaftPeerId target() {
+            if (route == Route.HERE) {
+                return self;
+            }
+            RaftPeerId leader = leader();
+            if (leader != null) {
+                return leader;
+            }
+            List<RaftPeerId> others =
+                    configuredPeers.stream()
+                            .map(RaftPeer::getId)
+                            .filter(id -> !id.equals(self))
+                            .toList();
+            return others.isEmpty() ? null : others.get(guesses++ % others.size());
         }
 
         private void send(RaftPeerId target) {
@@ -221,7 +252,7 @@ final class RaftRequests {
             }
             try {
                 timer.schedule(
-                        () -> send(route == Route.HERE ? self : leader()),
+                        () -> send(target()),
                         Math.min(left, RETRY_PAUSE.toNanos()),
                         TimeUnit.NANOSECONDS);
             } catch (RejectedExecutionException e) {
