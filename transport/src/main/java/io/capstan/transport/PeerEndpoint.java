@@ -9,9 +9,9 @@ import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.util.PeerProxyMap;
 
 /**
- * Where a peer's web layer listens: the base URI every operation path is resolved against,
- * {@code https} when the members' web layers serve TLS, else {@code http}.
- * The connection itself belongs to the member's shared HTTP client, so closing an endpoint
+ * Where a peer's web layer listens, as a base URI: {@code https} when the members' web layers
+ * serve TLS, else {@code http}. The connection to it belongs to the member's {@link PeerChannels},
+ * so closing an endpoint
  * (which Ratis does when it resets a "proxy") has nothing to release. Immutable.
  *
  * <p>Every RPC of a member goes to its one web port, so a peer's client and admin addresses,

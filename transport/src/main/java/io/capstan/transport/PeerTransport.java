@@ -3,17 +3,16 @@ package io.capstan.transport;
 import io.capstan.web.Gate;
 import io.capstan.web.Route;
 import io.capstan.web.TlsSettings;
+import io.undertow.protocols.ssl.UndertowXnioSsl;
+import io.undertow.server.DefaultByteBufferPool;
+import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.http.HttpClient;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
@@ -31,10 +30,14 @@ import org.apache.ratis.rpc.RpcType;
 import org.apache.ratis.server.RaftServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xnio.OptionMap;
+import org.xnio.Options;
+import org.xnio.Xnio;
+import org.xnio.XnioWorker;
 
 /**
- * Ratis RPC carried over the web layer, for one member: the peer routes its web server mounts,
- * and the Ratis plug-in ({@link WebRpcType}) through which its Raft server and clients send.
+ * Ratis RPC carried over the web layer, for one member: the peer channel route its web server
+ * mounts, and the Ratis plug-in ({@link WebRpcType}) through which its Raft server and clients send.
  *
  * <p>Wiring, in the order the lifecycle runs it:
  * <ol>
@@ -43,17 +46,19 @@ import org.slf4j.LoggerFactory;
  *       owns Raft (closed gate: 503);</li>
  *   <li>once the web server is ready, {@link #configure} on the Raft server's and clients'
  *       properties and parameters, then Ratis builds and starts the server. Until Ratis has
- *       started the server's RPC, the routes answer 503 and nothing is sent to a peer;</li>
+ *       started the server's RPC, the route answers 503 and nothing is sent to a peer;</li>
  *   <li>{@link #close} after the Raft server and its clients are closed, before the web server
  *       stops.</li>
  * </ol>
  *
  * <p>Owned threads, all daemon and named {@code capstan-peer-*}: the inbound executor
- * ({@value #INBOUND_THREADS} threads, {@value #INBOUND_QUEUE} queued tasks, beyond that 503), on
- * which received requests are decoded and handed to Ratis; the HTTP client's executor
- * ({@value #HTTP_THREADS} threads), on which replies complete; one timer thread for deadlines,
- * fault delays and the ordered-request expiry. Everything else is immutable or owned by the
- * classes it names ({@link PeerFaults}, {@link InboundBinding}, {@link OrderedClientRequests}).
+ * ({@value #INBOUND_THREADS} threads, {@value #INBOUND_QUEUE} queued tasks, beyond that a
+ * retryable refusal), on which received requests are decoded and handed to Ratis; one XNIO I/O
+ * thread for the connections this member opens to its peers, on which their answers arrive
+ * (the connections peers open to this member are the web layer's); one timer thread for
+ * deadlines, fault delays and the ordered-request expiry. Everything else is immutable or owned by
+ * the classes it names ({@link PeerFaults}, {@link InboundBinding}, {@link OrderedClientRequests},
+ * {@link PeerChannels}, {@link PeerChannelEndpoint}).
  */
 public final class PeerTransport implements AutoCloseable {
 
@@ -61,7 +66,7 @@ public final class PeerTransport implements AutoCloseable {
 
     static final int INBOUND_THREADS = 8;
     static final int INBOUND_QUEUE = 1024;
-    static final int HTTP_THREADS = 4;
+    private static final int BUFFER_BYTES = 16 * 1024;
     private static final Duration EXPIRY_INTERVAL = Duration.ofSeconds(1);
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
 
@@ -72,29 +77,28 @@ public final class PeerTransport implements AutoCloseable {
     private final InboundBinding inbound = new InboundBinding();
     private final OrderedClientRequests ordered;
     private final ExecutorService inboundExecutor;
-    private final ExecutorService httpExecutor;
+    private final XnioWorker worker;
     private final ScheduledExecutorService timer;
-    private final PeerCarrier carrier;
+    private final PeerChannels channels;
+    private final PeerChannelEndpoint endpoint;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     PeerTransport(TransportSettings settings, Optional<TlsSettings> tls,
                   Supplier<InetSocketAddress> advertisedAddress, ExecutorService inboundExecutor,
-                  ExecutorService httpExecutor, ScheduledExecutorService timer, LongSupplier nanoTime) {
+                  XnioWorker worker, ScheduledExecutorService timer, LongSupplier nanoTime) {
         this.limits = TransportLimits.of(settings.maxMessageBytes());
         this.advertisedAddress = advertisedAddress;
         this.authenticator = new PeerAuthenticator(settings.secret());
         this.ordered = new OrderedClientRequests(settings.requestTimeout(), nanoTime);
         this.inboundExecutor = inboundExecutor;
-        this.httpExecutor = httpExecutor;
+        this.worker = worker;
         this.timer = timer;
-        HttpClient.Builder http = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_2)
-                .connectTimeout(settings.connectTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .executor(httpExecutor);
-        tls.ifPresent(t -> http.sslContext(t.peerContext()));
-        this.carrier = new PeerCarrier(http.build(), tls.isPresent() ? "https" : "http", authenticator, faults, timer,
-                limits.peerBodyBytes());
+        UndertowXnioSsl ssl = tls.map(t -> new UndertowXnioSsl(worker.getXnio(), OptionMap.EMPTY, t.peerContext()))
+                .orElse(null);
+        this.channels = new PeerChannels(worker, new DefaultByteBufferPool(true, BUFFER_BYTES), ssl, authenticator,
+                faults, timer, limits.peerBodyBytes(), settings.connectTimeout(), nanoTime);
+        this.endpoint = new PeerChannelEndpoint(InboundCalls.all(ordered), authenticator, inbound, inboundExecutor,
+                limits);
         timer.scheduleWithFixedDelay(this::expireOrderedRequests, EXPIRY_INTERVAL.toMillis(),
                 EXPIRY_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -110,7 +114,7 @@ public final class PeerTransport implements AutoCloseable {
     }
 
     /**
-     * A transport with its own threads; with {@code tls}, over HTTPS to peers whose web layers serve
+     * A transport with its own threads; with {@code tls}, over TLS to peers whose web layers serve
      * those settings: this member presents its certificate as a client certificate and trusts
      * peers' certificates as {@link TlsSettings#peerContext()} says (each must name the host of
      * the peer's address).
@@ -122,29 +126,36 @@ public final class PeerTransport implements AutoCloseable {
         Objects.requireNonNull(advertisedAddress, "advertisedAddress");
         ThreadPoolExecutor inbound = new ThreadPoolExecutor(INBOUND_THREADS, INBOUND_THREADS, 0, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(INBOUND_QUEUE), daemonThreads("capstan-peer-inbound-"));
-        ExecutorService http = Executors.newFixedThreadPool(HTTP_THREADS, daemonThreads("capstan-peer-http-"));
         ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemonThreads("capstan-peer-timer-"));
         // Deadlines are cancelled as soon as their call completes; do not keep them queued.
         timer.setRemoveOnCancelPolicy(true);
-        return new PeerTransport(settings, tls, advertisedAddress, inbound, http, timer, System::nanoTime);
+        XnioWorker worker;
+        try {
+            worker = Xnio.getInstance(PeerTransport.class.getClassLoader()).createWorker(OptionMap.builder()
+                    .set(Options.WORKER_NAME, "capstan-peer")
+                    .set(Options.WORKER_IO_THREADS, 1)
+                    .set(Options.WORKER_TASK_CORE_THREADS, 1)
+                    .set(Options.WORKER_TASK_MAX_THREADS, 1)
+                    .set(Options.THREAD_DAEMON, true)
+                    .set(Options.TCP_NODELAY, true)
+                    .getMap());
+        } catch (IOException e) {
+            inbound.shutdown();
+            timer.shutdown();
+            throw new IllegalStateException("cannot start the peer transport's I/O thread: " + e.getMessage(), e);
+        }
+        return new PeerTransport(settings, tls, advertisedAddress, inbound, worker, timer, System::nanoTime);
     }
 
     /**
-     * The peer routes, one {@code POST} path per Ratis operation under {@value Operation#PATH_PREFIX}.
-     * Server-to-server paths accept bodies up to {@code maxMessageBytes}; client and admin paths
-     * up to the largest log entry Ratis can replicate.
+     * The peer route: {@code GET} {@value PeerChannels#PATH}, where peers open their channel to this
+     * member with a WebSocket handshake.
      *
      * @param owner gate of the component that owns Raft; the web layer answers 503 while it is closed
      */
     public List<Route> routes(Gate owner) {
         Objects.requireNonNull(owner, "owner");
-        Map<Operation, InboundCalls.InboundCall<?>> calls = InboundCalls.all(ordered);
-        List<Route> routes = new ArrayList<>();
-        for (Operation operation : Operation.values()) {
-            routes.add(new Route("POST", operation.path(), owner, operation.maxBodyBytes(limits),
-                    new PeerRouteHandler(operation, calls.get(operation), authenticator, inbound, inboundExecutor)));
-        }
-        return List.copyOf(routes);
+        return List.of(Route.get(PeerChannels.PATH, owner, endpoint));
     }
 
     /**
@@ -181,28 +192,30 @@ public final class PeerTransport implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        channels.close();
+        endpoint.closeAll();
         timer.shutdownNow();
         inboundExecutor.shutdown();
-        httpExecutor.shutdown();
+        worker.shutdown();
         try {
             if (!inboundExecutor.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)
-                    || !httpExecutor.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    || !worker.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
                 LOG.warn("peer transport threads still busy after {}; interrupting them", CLOSE_WAIT);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
             inboundExecutor.shutdownNow();
-            httpExecutor.shutdownNow();
+            worker.shutdownNow();
         }
     }
 
     WebServerRpc newServerRpc(RaftServer server, RpcType type) {
-        return new WebServerRpc(server, type, carrier, inbound, advertisedAddress);
+        return new WebServerRpc(server, type, channels, inbound, advertisedAddress);
     }
 
     WebClientRpc newClientRpc(ClientId clientId, RaftProperties properties) {
-        return new WebClientRpc(clientId, properties, carrier, limits.clientBodyBytes());
+        return new WebClientRpc(clientId, properties, channels, limits.clientBodyBytes());
     }
 
     /** Requests received and handed to Ratis so far. */

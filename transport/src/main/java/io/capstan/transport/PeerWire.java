@@ -9,12 +9,9 @@ import org.apache.ratis.thirdparty.com.google.protobuf.InvalidProtocolBufferExce
 import org.apache.ratis.util.ReflectionUtils;
 
 /**
- * How an answer travels back to the caller. A reply is {@code 200} with
- * {@value #REPLY_TYPE} and the reply proto's bytes. A failure Ratis raised while handling a
- * well-formed request is {@code 200} with {@value #ERROR_TYPE} and a {@link ThrowableProto}:
- * the RPC completed, its outcome is an exception (as gRPC answers HTTP 200 with a non-OK
- * status). Anything else is an HTTP-level refusal with a JSON body: 400 malformed, 401 bad
- * secret, 413 too large, 503 not ready yet.
+ * How a failure travels back to the caller: a failure frame ({@link PeerFrame.Kind#FAILURE})
+ * whose payload is a {@link ThrowableProto}, for an exception Ratis raised while handling a
+ * request as for a request the receiving member refused (malformed, too large, no Raft server).
  *
  * <p>A throwable crosses the wire as its class name and message only. The receiver rebuilds
  * it when the class is a Ratis or JDK {@link IOException} with a message constructor, so
@@ -22,9 +19,6 @@ import org.apache.ratis.util.ReflectionUtils;
  * peer. Stateless.
  */
 final class PeerWire {
-
-    static final String REPLY_TYPE = "application/x-protobuf";
-    static final String ERROR_TYPE = "application/vnd.capstan.ratis-throwable+protobuf";
 
     private PeerWire() {
     }

@@ -30,27 +30,28 @@ import org.apache.ratis.thirdparty.com.google.protobuf.InvalidProtocolBufferExce
 /**
  * The client side of the transport, for one Ratis {@code RaftClient}: its requests (writes,
  * reads, stale reads, watches) and administration (configuration, leadership, snapshots,
- * groups) sent through the member's {@link PeerCarrier}.
+ * groups) sent through the member's {@link PeerChannels}.
  *
- * <p>Ordered async requests (Ratis's {@code async()} API) go to a path whose receiver submits
- * each client's requests in their sequence order, because HTTP/2 streams may overtake each
- * other (see {@link OrderedClientRequests}); everything else goes to unordered paths. As the
+ * <p>Ordered async requests (Ratis's {@code async()} API) go as an operation whose receiver
+ * submits each client's requests in their sequence order, because the receiver handles requests
+ * on several threads, where they may overtake each other (see {@link OrderedClientRequests});
+ * everything else goes as unordered operations. As the
  * gRPC transport does, an async reply that says "not leader" or "leader not ready" fails the
  * future with that exception, which is what Ratis's async retry expects; the blocking call
  * returns such replies for Ratis's blocking retry to read.
  *
  * <p>Creating one touches no network and needs no web server; closing it releases nothing
- * shared (the HTTP client belongs to the member). Thread-safety: immutable apart from Ratis's
+ * shared (the peer connections belong to the member). Thread-safety: immutable apart from Ratis's
  * proxy map; calls come from any client thread.
  */
 final class WebClientRpc extends RaftClientRpcWithProxy<PeerEndpoint> {
 
-    private final PeerCarrier carrier;
+    private final PeerChannels carrier;
     private final long maxBodyBytes;
     private final Duration requestTimeout;
     private final Duration watchTimeout;
 
-    WebClientRpc(ClientId clientId, RaftProperties properties, PeerCarrier carrier, long maxBodyBytes) {
+    WebClientRpc(ClientId clientId, RaftProperties properties, PeerChannels carrier, long maxBodyBytes) {
         super(PeerEndpoint.newMap(clientId + "-servers", carrier.scheme()));
         this.carrier = carrier;
         this.maxBodyBytes = maxBodyBytes;
@@ -73,7 +74,7 @@ final class WebClientRpc extends RaftClientRpcWithProxy<PeerEndpoint> {
     /** @throws IllegalArgumentException if the request is too large to carry; retrying cannot help */
     @Override
     public RaftClientReply sendRequest(RaftClientRequest request) throws IOException {
-        return PeerCarrier.await(send(request, checkedCall(request, Operation.CLIENT_UNORDERED)));
+        return PeerChannels.await(send(request, checkedCall(request, Operation.CLIENT_UNORDERED)));
     }
 
     private CompletableFuture<RaftClientReply> sendAsync(RaftClientRequest request, Operation plain) {
@@ -172,7 +173,7 @@ final class WebClientRpc extends RaftClientRpcWithProxy<PeerEndpoint> {
                 return decoder.decode(reply);
             } catch (InvalidProtocolBufferException | RuntimeException e) {
                 throw new CompletionException(new IOException(
-                        from + " answered " + operation.path() + " with a malformed reply", e));
+                        from + " answered " + operation.label() + " with a malformed reply", e));
             }
         }
     }

@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The server side of the transport for one Ratis server: Raft's protocol sent to the other
- * members through the {@link PeerCarrier}, and the switch that lets the member's inbound routes
+ * members through the {@link PeerChannels}, and the switch that lets the member's inbound routes
  * reach this server.
  *
  * <p>States (Ratis's {@code LifeCycle} in the superclass drives them): created by Ratis when it
@@ -55,13 +55,13 @@ final class WebServerRpc extends RaftServerRpcWithProxy<PeerEndpoint, PeerProxyM
 
     private final RaftServer server;
     private final RpcType rpcType;
-    private final PeerCarrier carrier;
+    private final PeerChannels carrier;
     private final InboundBinding inbound;
     private final Supplier<InetSocketAddress> advertisedAddress;
     private final Duration requestTimeout;
     private volatile boolean running;
 
-    WebServerRpc(RaftServer server, RpcType rpcType, PeerCarrier carrier, InboundBinding inbound,
+    WebServerRpc(RaftServer server, RpcType rpcType, PeerChannels carrier, InboundBinding inbound,
                  Supplier<InetSocketAddress> advertisedAddress) {
         super(server::getId, id -> PeerEndpoint.newMap(id + "-peers", carrier.scheme()));
         this.server = server;
@@ -106,25 +106,25 @@ final class WebServerRpc extends RaftServerRpcWithProxy<PeerEndpoint, PeerProxyM
 
     @Override
     public RequestVoteReplyProto requestVote(RequestVoteRequestProto request) throws IOException {
-        return PeerCarrier.await(send(Operation.REQUEST_VOTE, request.getServerRequest(), request,
+        return PeerChannels.await(send(Operation.REQUEST_VOTE, request.getServerRequest(), request,
                 RequestVoteReplyProto.parser()));
     }
 
     @Override
     public AppendEntriesReplyProto appendEntries(AppendEntriesRequestProto request) throws IOException {
-        return PeerCarrier.await(appendEntriesAsync(request));
+        return PeerChannels.await(appendEntriesAsync(request));
     }
 
     @Override
     public InstallSnapshotReplyProto installSnapshot(InstallSnapshotRequestProto request) throws IOException {
-        return PeerCarrier.await(send(Operation.INSTALL_SNAPSHOT, request.getServerRequest(), request,
+        return PeerChannels.await(send(Operation.INSTALL_SNAPSHOT, request.getServerRequest(), request,
                 InstallSnapshotReplyProto.parser()));
     }
 
     @Override
     public StartLeaderElectionReplyProto startLeaderElection(StartLeaderElectionRequestProto request)
             throws IOException {
-        return PeerCarrier.await(send(Operation.START_LEADER_ELECTION, request.getServerRequest(), request,
+        return PeerChannels.await(send(Operation.START_LEADER_ELECTION, request.getServerRequest(), request,
                 StartLeaderElectionReplyProto.parser()));
     }
 
@@ -143,7 +143,7 @@ final class WebServerRpc extends RaftServerRpcWithProxy<PeerEndpoint, PeerProxyM
                                           Parser<R> replyParser) {
         if (!running) {
             return CompletableFuture.failedFuture(new ServerNotReadyException(
-                    getId() + ": the peer transport is not started, " + operation.path() + " not sent"));
+                    getId() + ": the peer transport is not started, " + operation.label() + " not sent"));
         }
         RaftPeerId to = RaftPeerId.valueOf(header.getReplyId());
         PeerEndpoint endpoint;
@@ -163,7 +163,7 @@ final class WebServerRpc extends RaftServerRpcWithProxy<PeerEndpoint, PeerProxyM
             return parser.parseFrom(body);
         } catch (InvalidProtocolBufferException e) {
             throw new CompletionException(new IOException(
-                    from + " answered " + operation.path() + " with a malformed reply", e));
+                    from + " answered " + operation.label() + " with a malformed reply", e));
         }
     }
 }

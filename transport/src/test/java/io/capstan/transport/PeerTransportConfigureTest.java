@@ -76,20 +76,19 @@ class PeerTransportConfigureTest {
     }
 
     @Test
-    void everyOperationHasAPostRouteWithItsBodyLimit() {
+    void onePeerChannelRouteBehindTheOwnersGateAndOperationLimitsThatFitTheAppendBatch() {
         Gate gate = Gate.open("raft");
         List<Route> routes = transport.routes(gate);
 
-        assertEquals(Operation.values().length, routes.size());
+        assertEquals(1, routes.size());
+        Route route = routes.get(0);
+        assertEquals("GET", route.method());
+        assertEquals(PeerChannels.PATH, route.path());
+        assertSame(gate, route.owner());
         TransportLimits limits = transport.limits();
-        for (Route route : routes) {
-            assertEquals("POST", route.method());
-            assertSame(gate, route.owner());
-            assertTrue(route.path().startsWith("/raft/v1/"), route.path());
-        }
-        assertEquals(MAX_MESSAGE_BYTES, limitOf(routes, Operation.APPEND_ENTRIES));
-        assertEquals(MAX_MESSAGE_BYTES, limitOf(routes, Operation.INSTALL_SNAPSHOT));
-        assertEquals(limits.clientBodyBytes(), limitOf(routes, Operation.CLIENT_ORDERED));
+        assertEquals(MAX_MESSAGE_BYTES, Operation.APPEND_ENTRIES.maxBodyBytes(limits));
+        assertEquals(MAX_MESSAGE_BYTES, Operation.INSTALL_SNAPSHOT.maxBodyBytes(limits));
+        assertEquals(limits.clientBodyBytes(), Operation.CLIENT_ORDERED.maxBodyBytes(limits));
         assertTrue(limits.clientBodyBytes() < limits.appendBatchBytes());
     }
 
@@ -107,9 +106,5 @@ class PeerTransportConfigureTest {
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> new WebRpcType().newFactory(new Parameters()));
         assertTrue(e.getMessage().contains("PeerTransport.configure"), e.getMessage());
-    }
-
-    private static long limitOf(List<Route> routes, Operation operation) {
-        return routes.stream().filter(r -> r.path().equals(operation.path())).findFirst().orElseThrow().maxBodyBytes();
     }
 }
