@@ -72,8 +72,7 @@ class RaftLifecycleTest {
             assertEquals(NodeStatus.Role.STOPPED, held.raft().status().role(), "Ratis never started");
             InetSocketAddress address = held.webAddress();
             HttpResponse<String> refused = http.send(HttpRequest.newBuilder(
-                            URI.create("http://127.0.0.1:" + address.getPort() + "/raft/v1/append-entries"))
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[0])).build(),
+                            URI.create("http://127.0.0.1:" + address.getPort() + "/raft/v2/channel")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(503, refused.statusCode(), refused.body());
             assertTrue(refused.headers().firstValue("Retry-After").isPresent());

@@ -97,6 +97,12 @@ public final class RaftNode {
                                     .setKey(ByteString.copyFrom(new byte[] {0})))
                     .build();
 
+    /**
+     * Threads on which this member's own requests complete: enough that one caller waiting in a
+     * dependant does not hold up every other reply.
+     */
+    private static final int REQUEST_THREADS = 2;
+
     /** Threads answering linearizable reads: reads are CPU work on an immutable store. */
     private static final int READ_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
 
@@ -126,8 +132,8 @@ public final class RaftNode {
     private final ScheduledExecutorService leaseExecutor;
     private final ExecutorService watchDelivery;
     private final ScheduledExecutorService membershipExecutor;
-    /** Pauses between retries of this member's own requests (see {@link RaftRequests}). */
-    private final ScheduledExecutorService requestTimer;
+    /** Handles the replies to this member's own requests and their retries (see {@link RaftRequests}). */
+    private final ScheduledExecutorService requestExecutor;
     /** Answers linearizable reads once their ReadIndex round is done, off Ratis's threads. */
     private final ExecutorService readExecutor;
     private final Membership membership;
@@ -182,10 +188,18 @@ public final class RaftNode {
                             return t;
                         });
         this.membership = new Membership(settings, membershipExecutor, new MembershipAccess());
-        this.requestTimer =
-                Executors.newSingleThreadScheduledExecutor(
+        AtomicInteger requestThreads = new AtomicInteger();
+        this.requestExecutor =
+                Executors.newScheduledThreadPool(
+                        REQUEST_THREADS,
                         r -> {
-                            Thread t = new Thread(r, "capstan-requests-" + settings.nodeId());
+                            Thread t =
+                                    new Thread(
+                                            r,
+                                            "capstan-requests-"
+                                                    + settings.nodeId()
+                                                    + "-"
+                                                    + requestThreads.incrementAndGet());
                             t.setDaemon(true);
                             return t;
                         });
@@ -319,7 +333,7 @@ public final class RaftNode {
                         groupId(),
                         client.getClientRpc(),
                         peersGroup.getPeers(),
-                        requestTimer,
+                        requestExecutor,
                         settings.requestTimeout().multipliedBy(3),
                         System::nanoTime);
         requests = carrier;
@@ -362,7 +376,7 @@ public final class RaftNode {
     private void closeQuietly() {
         leaseExecutor.shutdownNow();
         membershipExecutor.shutdownNow();
-        requestTimer.shutdownNow();
+        requestExecutor.shutdownNow();
         readExecutor.shutdown();
         RaftClient c = client;
         if (c != null) {

@@ -2,6 +2,7 @@ package io.capstan.raft;
 
 import org.apache.ratis.client.RaftClientRpc;
 import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
@@ -52,14 +53,21 @@ import java.util.function.LongSupplier;
  * any consensus system. A refusal Ratis means for the caller (e.g. {@link
  * ResourceUnavailableException} when the leader's queue is full) is not retried.
  *
- * <p>Threads: any thread may send. Replies complete on Ratis's threads or the transport's; retry
- * pauses run on {@code timer}, which the owner shuts down. The call id counter is atomic and the
- * set of peers handed to the transport is concurrent; nothing else is shared.
+ * <p>Threads: any thread may send, but not one that is completing a Ratis future: Ratis may
+ * complete its futures while holding its own locks, and a submission waits for Ratis's client
+ * executor, which may need them. So every reply is handed to {@code executor} before anything
+ * else happens: the request's future completes there (its dependants run there, never inside
+ * Ratis), and retries and redirects are sent from there, after a pause or at once. The call id
+ * counter is atomic and the set of peers handed to the transport is concurrent; each request's
+ * own state is touched by one attempt at a time.
  */
 final class RaftRequests {
 
     /** Pause before retrying when there is no leader to send to or it could not be reached. */
     static final Duration RETRY_PAUSE = Duration.ofMillis(25);
+
+    /** Suggested leaders one request follows without a pause. */
+    private static final int MAX_REDIRECTS = 3;
 
     /** Where and how a request goes. */
     enum Route {
@@ -74,7 +82,7 @@ final class RaftRequests {
     private final RaftPeerId self;
     private final RaftClientRpc transport;
     private final List<RaftPeer> configuredPeers;
-    private final ScheduledExecutorService timer;
+    private final ScheduledExecutorService executor;
     private final long deadlineNanos;
     private final LongSupplier nanoTime;
     private final ClientId clientId = ClientId.randomId();
@@ -85,6 +93,7 @@ final class RaftRequests {
      * @param transport the Raft client transport of this member, to reach the leader
      * @param configuredPeers the peers this member was configured with: asked in turn when it
      *     knows no leader (a member joining a running cluster knows none until it is added)
+     * @param executor where replies are handled and retries sent; owned by the caller
      * @param deadline how long one request may take, retries included
      */
     RaftRequests(
@@ -92,7 +101,7 @@ final class RaftRequests {
             RaftGroupId groupId,
             RaftClientRpc transport,
             Collection<RaftPeer> configuredPeers,
-            ScheduledExecutorService timer,
+            ScheduledExecutorService executor,
             Duration deadline,
             LongSupplier nanoTime) {
         this.server = server;
@@ -101,7 +110,7 @@ final class RaftRequests {
         this.transport = transport;
         this.configuredPeers = List.copyOf(configuredPeers);
         learn(this.configuredPeers);
-        this.timer = timer;
+        this.executor = executor;
         this.deadlineNanos = deadline.toNanos();
         this.nanoTime = nanoTime;
     }
@@ -133,6 +142,12 @@ final class RaftRequests {
          * at a time, each started after the previous one ended, so no two threads race on it.
          */
         private int guesses;
+
+        /**
+         * Not-leader answers followed at once. Members that name each other while an election
+         * settles are asked again only after a pause.
+         */
+        private int redirects;
 
         Attempt(RaftClientRequest.Type type, Message message, Route route) {
             this.type = type;
@@ -181,14 +196,19 @@ final class RaftRequests {
                             .build();
             CompletableFuture<RaftClientReply> reply;
             try {
-                reply =
-                        target.equals(self)
-                                ? server.submitClientRequestAsync(request)
-                                : forward(request);
+                reply = target.equals(self) ? submitHere(request) : forward(request);
             } catch (IOException | RuntimeException e) {
                 reply = CompletableFuture.failedFuture(e);
             }
-            reply.whenComplete((r, e) -> onReply(target, r, e));
+            reply.whenComplete(
+                    (r, e) -> {
+                        try {
+                            executor.execute(() -> onReply(target, r, e));
+                        } catch (RejectedExecutionException stopping) {
+                            result.completeExceptionally(
+                                    new AlreadyClosedException(self + " is stopping", stopping));
+                        }
+                    });
         }
 
         private void onReply(RaftPeerId target, RaftClientReply reply, Throwable error) {
@@ -205,8 +225,9 @@ final class RaftRequests {
                 RaftPeer suggested = notLeader.getSuggestedLeader();
                 if (route == Route.LEADER
                         && suggested != null
-                        && !suggested.getId().equals(target)) {
-                    send(suggested.getId());
+                        && !suggested.getId().equals(target)
+                        && redirects++ < MAX_REDIRECTS) {
+                    send(suggested.getId()); // on the executor: not inside Ratis
                 } else {
                     retryLater(failure);
                 }
@@ -251,7 +272,7 @@ final class RaftRequests {
                 return;
             }
             try {
-                timer.schedule(
+                executor.schedule(
                         () -> send(target()),
                         Math.min(left, RETRY_PAUSE.toNanos()),
                         TimeUnit.NANOSECONDS);
@@ -260,6 +281,19 @@ final class RaftRequests {
                         new AlreadyClosedException(self + " is stopping", e));
             }
         }
+    }
+
+    /**
+     * Submits to this member's division. The division takes client requests itself; going
+     * through the server instead would add a hand-off to Ratis's client executor and a wait for
+     * it on this thread.
+     */
+    private CompletableFuture<RaftClientReply> submitHere(RaftClientRequest request)
+            throws IOException {
+        RaftServer.Division division = server.getDivision(groupId);
+        return division instanceof RaftClientAsynchronousProtocol direct
+                ? direct.submitClientRequestAsync(request)
+                : server.submitClientRequestAsync(request);
     }
 
     private CompletableFuture<RaftClientReply> forward(RaftClientRequest request) {

@@ -13,7 +13,8 @@ import java.util.function.Supplier;
  *
  * <p>Threads: any thread may call {@link #await}. The two fields are guarded by this object's
  * lock, held only to swap them; rounds start on the caller's thread or on the thread that
- * completed the previous round, outside the lock.
+ * completed the previous round, outside the lock. That thread must be free to call into Ratis,
+ * which the round supplier's futures ensure (see {@link RaftRequests}).
  */
 final class ReadBarrier {
 
@@ -32,8 +33,8 @@ final class ReadBarrier {
 
     /**
      * Completes once a round that started after this call has completed, exceptionally if that
-     * round failed. Dependent stages should run on an executor of their own: the future
-     * completes on the thread that completed the round (a Ratis thread).
+     * round failed. The future completes on the thread that completed the round; dependent
+     * stages that do real work should run on an executor of their own.
      */
     CompletableFuture<Void> await() {
         CompletableFuture<Void> waiter;

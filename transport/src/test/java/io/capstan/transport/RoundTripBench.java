@@ -53,7 +53,7 @@ final class RoundTripBench {
         try (TestCluster web = TestCluster.start(3, root.resolve("web"), 64L << 20)) {
             Node leader = web.awaitLeader();
             RaftClient client = web.client(leader);
-            measure("web (HTTP/2 h2c)", client, web.others(leader).get(0).id, web.group.getGroupId());
+            measure("web (WebSocket)", client, web.others(leader).get(0).id, web.group.getGroupId());
         }
         List<RaftServer> servers = new ArrayList<>();
         RaftGroup group = RaftGroup.valueOf(RaftGroupId.valueOf(UUID.randomUUID()), List.of(
