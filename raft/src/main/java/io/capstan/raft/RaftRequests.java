@@ -20,6 +20,7 @@ import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
 import org.apache.ratis.protocol.exceptions.ServerNotReadyException;
 import org.apache.ratis.protocol.exceptions.TimeoutIOException;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.util.JavaUtils;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -27,9 +28,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -212,7 +211,7 @@ final class RaftRequests {
         }
 
         private void onReply(RaftPeerId target, RaftClientReply reply, Throwable error) {
-            Throwable failure = error != null ? unwrap(error) : reply.getException();
+            Throwable failure = error != null ? JavaUtils.unwrapCompletionException(error) : reply.getException();
             if (error != null && !target.equals(self)) {
                 reconnectIfBroken(target, failure);
             }
@@ -244,7 +243,7 @@ final class RaftRequests {
 
         private void complete(RaftClientReply reply, Throwable error) {
             if (error != null) {
-                result.completeExceptionally(unwrap(error));
+                result.completeExceptionally(JavaUtils.unwrapCompletionException(error));
             } else {
                 result.complete(reply);
             }
@@ -353,14 +352,5 @@ final class RaftRequests {
                 || failure instanceof ReadException
                 || failure instanceof TimeoutIOException
                 || (failure instanceof IOException && !(failure instanceof RaftException));
-    }
-
-    private static Throwable unwrap(Throwable error) {
-        Throwable cause = error;
-        while ((cause instanceof CompletionException || cause instanceof ExecutionException)
-                && cause.getCause() != null) {
-            cause = cause.getCause();
-        }
-        return cause;
     }
 }

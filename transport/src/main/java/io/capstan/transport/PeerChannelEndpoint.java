@@ -8,9 +8,7 @@ import io.undertow.websockets.WebSocketProtocolHandshakeHandler;
 import io.undertow.websockets.core.AbstractReceiveListener;
 import io.undertow.websockets.core.BufferedBinaryMessage;
 import io.undertow.websockets.core.BufferedTextMessage;
-import io.undertow.websockets.core.WebSocketCallback;
 import io.undertow.websockets.core.WebSocketChannel;
-import io.undertow.websockets.core.WebSockets;
 import io.undertow.websockets.spi.WebSocketHttpExchange;
 import io.undertow.util.Headers;
 import java.io.IOException;
@@ -199,21 +197,9 @@ final class PeerChannelEndpoint implements HttpHandler {
     }
 
     private static void send(WebSocketChannel channel, PeerFrame frame) {
-        ByteBuffer bytes = frame.encode();
-        // One frame at a time, so that messages never interleave on the channel.
-        synchronized (channel) {
-            WebSockets.sendBinary(bytes, channel, new WebSocketCallback<Void>() {
-                @Override
-                public void complete(WebSocketChannel channel, Void context) {
-                }
-
-                @Override
-                public void onError(WebSocketChannel channel, Void context, Throwable throwable) {
-                    LOG.debug("cannot answer on the peer channel from {}: {}", channel.getSourceAddress(),
-                            throwable.toString());
-                    IoUtils.safeClose(channel);
-                }
-            });
-        }
+        frame.sendOn(channel, error -> {
+            LOG.debug("cannot answer on the peer channel from {}: {}", channel.getSourceAddress(), error.toString());
+            IoUtils.safeClose(channel);
+        });
     }
 }

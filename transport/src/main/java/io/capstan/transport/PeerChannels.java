@@ -7,9 +7,7 @@ import io.undertow.websockets.client.WebSocketClientNegotiation;
 import io.undertow.websockets.core.AbstractReceiveListener;
 import io.undertow.websockets.core.BufferedBinaryMessage;
 import io.undertow.websockets.core.BufferedTextMessage;
-import io.undertow.websockets.core.WebSocketCallback;
 import io.undertow.websockets.core.WebSocketChannel;
-import io.undertow.websockets.core.WebSockets;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.URI;
@@ -385,21 +383,10 @@ final class PeerChannels implements AutoCloseable {
                 fail(id, new IOException("the connection to " + peer + " closed"));
                 return;
             }
-            ByteBuffer frame = PeerFrame.request(id, operation, body).encode();
-            // One frame at a time, so that messages never interleave on the connection.
-            synchronized (this) {
-                WebSockets.sendBinary(frame, channel, new WebSocketCallback<Void>() {
-                    @Override
-                    public void complete(WebSocketChannel channel, Void context) {
-                    }
-
-                    @Override
-                    public void onError(WebSocketChannel channel, Void context, Throwable throwable) {
-                        fail(id, new IOException("cannot send to " + peer + ": " + throwable, throwable));
-                        close();
-                    }
-                });
-            }
+            PeerFrame.request(id, operation, body).sendOn(channel, error -> {
+                fail(id, new IOException("cannot send to " + peer + ": " + error, error));
+                close();
+            });
         }
 
         /**

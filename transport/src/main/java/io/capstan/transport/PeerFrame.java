@@ -1,7 +1,10 @@
 package io.capstan.transport;
 
+import io.undertow.websockets.core.WebSocketCallback;
+import io.undertow.websockets.core.WebSocketChannel;
 import io.undertow.websockets.core.WebSockets;
 import java.nio.ByteBuffer;
+import java.util.function.Consumer;
 
 /**
  * One message on a peer channel: a request, or the answer to one, in a WebSocket binary message.
@@ -63,6 +66,26 @@ record PeerFrame(Kind kind, long id, Operation operation, byte[] payload) {
 
     static PeerFrame failure(long id, byte[] throwable) {
         return new PeerFrame(Kind.FAILURE, id, null, throwable);
+    }
+
+    /**
+     * Sends this frame on {@code channel}, one frame at a time per channel (its lock) so that
+     * messages never interleave; {@code onError} runs when it cannot be sent.
+     */
+    void sendOn(WebSocketChannel channel, Consumer<Throwable> onError) {
+        ByteBuffer bytes = encode();
+        synchronized (channel) {
+            WebSockets.sendBinary(bytes, channel, new WebSocketCallback<Void>() {
+                @Override
+                public void complete(WebSocketChannel channel, Void context) {
+                }
+
+                @Override
+                public void onError(WebSocketChannel channel, Void context, Throwable throwable) {
+                    onError.accept(throwable);
+                }
+            });
+        }
     }
 
     /** The frame's bytes, ready to send. */
