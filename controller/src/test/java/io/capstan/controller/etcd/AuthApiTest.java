@@ -50,6 +50,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -191,8 +192,16 @@ class AuthApiTest {
 
             // A permitted watch sees the writes; a denied one is created and then canceled.
             BlockingQueue<WatchEvent> events = new LinkedBlockingQueue<>();
-            try (Watch.Watcher watcher = app.getWatchClient().watch(bytes("app/w"),
-                    response -> events.addAll(response.getEvents()))) {
+            CompletableFuture<Void> created = new CompletableFuture<>();
+            try (Watch.Watcher watcher = app.getWatchClient().watch(bytes("app/w"), WatchApiTest.notified().build(),
+                    response -> {
+                        if (response.isCreatedNotify()) {
+                            created.complete(null);
+                        }
+                        events.addAll(response.getEvents());
+                    })) {
+                // The put comes after the watch is in place, or the watch may start after it.
+                created.get(30, TimeUnit.SECONDS);
                 get(app.getKVClient().put(bytes("app/w"), bytes("seen")));
                 WatchEvent event = events.poll(30, TimeUnit.SECONDS);
                 assertEquals("seen", KvApiTest.text(event.getKeyValue().getValue()));
