@@ -30,9 +30,11 @@
 # on SIGINT, `elect` and `elect -l` (observe), and no key left behind.
 #
 # Auth comes after everything else, so all of the above runs without it: users, roles and a
-# prefix permission, auth enable (refused without a root user), a permitted and a denied put, an
+# prefix permission, the root role (granted before it exists, then added, listed and read, as
+# etcd 3.4 does), auth enable (refused without a root user), a permitted and a denied put, an
 # anonymous get, a wrong password, root-only calls as another user, a revoked permission that
-# holds from the next request on, and auth disable as root, which leaves the cluster open.
+# holds from the next request on, and auth disable as root, which leaves the cluster open; then
+# the root role deleted while auth is off, which etcdctl's auth enable adds and grants again.
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -657,7 +659,7 @@ record "[maintenance] check perf --load=s finishes with its summary, no request 
   "a summary with writes/s, no 'FAIL: too many errors'" 0
 
 # Auth, last, so that every check above runs without it, through every endpoint: a root user
-# with the built-in root role, a role with a prefix permission and its user, auth enable; then
+# with the root role, a role with a prefix permission and its user, auth enable; then
 # every call carries a user (etcdctl authenticates, then sends the token), and auth disable as
 # root opens the cluster again.
 endpoints="$all_endpoints"
@@ -669,8 +671,9 @@ as_app=(--user "app:$app_password")
 expect "[auth] auth enable (no root user)" 1 "Error: etcdserver: root user does not exist" ctl auth enable
 expect "[auth] user add root --new-user-password" 0 "User root created" \
   ctl user add root --interactive=false --new-user-password="$root_password"
-expect "[auth] user grant-role root root (built-in role)" 0 "Role root is granted to user root" \
+expect "[auth] user grant-role root root (before role add root)" 0 "Role root is granted to user root" \
   ctl user grant-role root root
+expect "[auth] role get root (not added yet)" 1 "Error: etcdserver: role name not found" ctl role get root
 expect "[auth] role add app" 0 "Role app created" ctl role add app
 expect "[auth] role grant-permission --prefix readwrite" 0 "Role app updated" \
   ctl role grant-permission app --prefix readwrite app/
@@ -685,7 +688,14 @@ expect "[auth] user add (name already exists)" 1 "Error: etcdserver: user name a
 expect "[auth] user grant-role app app" 0 "Role app is granted to user app" ctl user grant-role app app
 expect "[auth] user grant-role (no such role)" 1 "Error: etcdserver: role name not found" \
   ctl user grant-role app nosuch
-expect "[auth] role list (root not shown)" 0 "app" ctl role list
+expect "[auth] role list (root not added)" 0 "app" ctl role list
+expect "[auth] role add root" 0 "Role root created" ctl role add root
+expect "[auth] role add root (again)" 1 "Error: etcdserver: role name already exists" ctl role add root
+expect "[auth] role list (root added)" 0 "app
+root" ctl role list
+expect "[auth] role get root" 0 "Role root
+KV Read:
+KV Write:" ctl role get root
 expect "[auth] user list" 0 "app
 root" ctl user list
 expect "[auth] user get app" 0 "User: app
@@ -701,7 +711,10 @@ expect "[auth] wrong password" 2 "Error: etcdserver: authentication failed, inva
   ctl --user app:wrong get app/x
 expect "[auth] role list as a user without root (denied)" 1 "Error: etcdserver: permission denied" \
   ctl "${as_app[@]}" role list
-expect "[auth] role list as root (root not shown)" 0 "app" ctl "${as_root[@]}" role list
+expect "[auth] role list as root" 0 "app
+root" ctl "${as_root[@]}" role list
+expect "[auth] role delete root while auth is on" 1 "Error: etcdserver: invalid auth management" \
+  ctl "${as_root[@]}" role delete root
 expect "[auth] user get app as root" 0 "User: app
 Roles: app" ctl "${as_root[@]}" user get app
 # A permission change holds from the next request on.
@@ -714,6 +727,14 @@ expect "[auth] auth disable as a user without root (denied)" 1 "Error: etcdserve
 expect "[auth] auth disable as root" 0 "Authentication Disabled" ctl "${as_root[@]}" auth disable
 expect "[auth] anonymous get once auth is off" 0 "app/x
 1" ctl get app/x
+# Deleting the root role takes it from its users; etcdctl's auth enable adds and grants it again.
+expect "[auth] role delete root while auth is off" 0 "Role root deleted" ctl role delete root
+expect "[auth] user get root (role taken)" 0 "User: root
+Roles:" ctl user get root
+expect "[auth] auth enable (etcdctl adds the root role back)" 0 "Authentication Enabled" ctl auth enable
+expect "[auth] user get root as root (role granted again)" 0 "User: root
+Roles: root" ctl "${as_root[@]}" user get root
+expect "[auth] auth disable as root (again)" 0 "Authentication Disabled" ctl "${as_root[@]}" auth disable
 
 echo "etcdctl: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -8,6 +8,8 @@ command -v java >/dev/null || need+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || need+=(maven)
 command -v curl >/dev/null || need+=(curl)
 command -v openssl >/dev/null || need+=(openssl)
+# etcd's own CLI, a client the tests check Capstan against.
+command -v etcdctl >/dev/null || need+=(etcd-client)
 
 if ((${#need[@]})); then
   echo "installing: ${need[*]}" >&2

@@ -109,7 +109,7 @@ final class Daemon {
         EtcdApi etcd = new EtcdApi(raft, settings.raft(), apiLimits, settings.api().auth(), apiThreads);
         routes.addAll(etcd.gatewayRoutes(gate(API)));
         ApiServer api = new ApiServer(settings.api().host(), settings.api().port(), apiLimits, etcd.services(),
-                List.of(metrics.grpcCalls(), new GrpcRequestIds()), settings.tls(), apiThreads,
+                etcd::endStreams, List.of(metrics.grpcCalls(), new GrpcRequestIds()), settings.tls(), apiThreads,
                 settings.lifecycle().stopTimeout().dividedBy(4));
         String advertisedHost = settings.node().host();
         String apiScheme = settings.tls().isPresent() ? "https" : "http";

@@ -27,11 +27,18 @@ import java.util.TreeMap;
  * commands), queries, and the API layer (for watches and administration) decide alike: with auth
  * off everything is allowed; otherwise a caller without a token is refused {@code USER_EMPTY}, one
  * whose token names a user that is gone or whose password changed since is refused
- * {@code INVALID_TOKEN}, a holder of the built-in {@code root} role may do anything, and others
- * need a permission of their roles covering every key they touch.
+ * {@code INVALID_TOKEN}, a holder of the {@code root} role may do anything, and others need a
+ * permission of their roles covering every key they touch.
+ *
+ * <p>The {@code root} role, as in etcd 3.4: a user may be granted it without it having been added,
+ * and holding it is what makes a user root, whatever the role holds. {@code role add root} creates
+ * it as a stored role like any other: from then on it is listed, read, given and revoked
+ * permissions (which change nothing for its holders) and kept in snapshots and digests. While auth
+ * is on it cannot be deleted; while off, deleting it takes it from every user, the root user
+ * included.
  */
 public final class AuthState {
-    /** The built-in role that may do anything; granted without being created, never stored. */
+    /** The role that may do anything; it may be granted without having been added. */
     public static final String ROOT = "root";
 
     static final AuthState INITIAL =
@@ -152,16 +159,13 @@ public final class AuthState {
         return List.copyOf(users.keySet());
     }
 
-    /** Role names, without the built-in root role, as etcd's RoleList shows them. */
+    /** Every added role's name, {@code root} included once added, as etcd's RoleList shows them. */
     List<String> roleNames() {
         return List.copyOf(roles.keySet());
     }
 
     /** @throws KeyspaceException when there is no such role */
     List<AuthPermission> permissionsOf(String roleName) {
-        if (ROOT.equals(roleName)) {
-            return List.of();
-        }
         return requireRole(roleName).getPermissionsList();
     }
 
@@ -283,13 +287,9 @@ public final class AuthState {
         return withUser(user.toBuilder().clearRoles().addAllRoles(kept).build());
     }
 
-    /** The built-in root role always exists, so adding it changes nothing and succeeds. */
     AuthState addRole(String name) {
         if (name.isEmpty()) {
             throw KeyspaceException.of(Failure.Code.ROLE_EMPTY, "role name is empty");
-        }
-        if (ROOT.equals(name)) {
-            return this;
         }
         if (roles.containsKey(name)) {
             throw KeyspaceException.of(Failure.Code.ROLE_EXISTS, "role name already exists");
@@ -297,9 +297,12 @@ public final class AuthState {
         return withRole(AuthRole.newBuilder().setName(name).build());
     }
 
-    /** Removes the role and takes it from every user that had it, as etcd does. */
+    /**
+     * Removes the role and takes it from every user that had it, as etcd does; {@code root} only
+     * while auth is off.
+     */
     AuthState deleteRole(String name) {
-        if (ROOT.equals(name)) {
+        if (enabled && ROOT.equals(name)) {
             throw invalidManagement();
         }
         requireRole(name);
@@ -318,9 +321,6 @@ public final class AuthState {
 
     /** A permission on the same key and range end as an existing one replaces it, as in etcd. */
     AuthState grantPermission(String roleName, AuthPermission permission) {
-        if (ROOT.equals(roleName)) {
-            throw invalidManagement();
-        }
         AuthRole role = requireRole(roleName);
         List<AuthPermission> next = new ArrayList<>();
         for (AuthPermission held : role.getPermissionsList()) {
@@ -334,9 +334,6 @@ public final class AuthState {
     }
 
     AuthState revokePermission(String roleName, ByteString key, ByteString rangeEnd) {
-        if (ROOT.equals(roleName)) {
-            throw invalidManagement();
-        }
         AuthRole role = requireRole(roleName);
         List<AuthPermission> kept = new ArrayList<>();
         for (AuthPermission held : role.getPermissionsList()) {

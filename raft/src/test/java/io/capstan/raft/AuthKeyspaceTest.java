@@ -29,6 +29,7 @@ import io.capstan.raft.proto.Failure;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.RoleDeleteRequest;
 import io.capstan.raft.proto.RoleGetRequest;
+import io.capstan.raft.proto.RoleGetResponse;
 import io.capstan.raft.proto.RoleListRequest;
 import io.capstan.raft.proto.RoleRevokePermissionRequest;
 import io.capstan.raft.proto.UserChangePasswordRequest;
@@ -88,9 +89,8 @@ class AuthKeyspaceTest {
         assertEquals(Failure.Code.ROOT_USER_MISSING, refused(enableAuth()));
         ok(userAdd("root"));
         assertEquals(Failure.Code.ROOT_ROLE_NOT_GRANTED, refused(enableAuth()));
-        // Granted without being created, and not listed.
+        // Granted without having been added, so not listed.
         ok(grantRole("root", "root"));
-        ok(roleAdd("root"));
         CommandResult enabled = ok(enableAuth());
         assertTrue(ks.store.auth().enabled());
         assertEquals(ks.store.auth().revision(), enabled.getAuthChange().getAuthRevision());
@@ -99,6 +99,92 @@ class AuthKeyspaceTest {
                 AuthQueries.answer(ks.store.auth(), null, listRoles()).getRoleList().getRolesList());
         // Auth commands change no key.
         assertEquals(MvccStore.EMPTY_REVISION, ks.store.revision());
+    }
+
+    /** etcd 3.4's root role, as a real etcd 3.4.23 answers etcdctl. */
+    @Test
+    void theRootRoleExistsOnceAddedAsInEtcd() {
+        ok(userAdd("root"));
+        assertEquals(Failure.Code.ROLE_NOT_FOUND, refusedQuery(roleGet("root")));
+        assertEquals(Failure.Code.ROLE_NOT_FOUND, refused(grantPermission("root", AuthPermission.Type.READ, "a", "")));
+        assertEquals(Failure.Code.ROLE_NOT_FOUND, refused(revokePermission("root", "a")));
+        assertEquals(Failure.Code.ROLE_NOT_FOUND, refused(roleDelete("root")));
+        ok(grantRole("root", "root"));
+        assertEquals(List.of(), roleNames());
+
+        long before = ks.store.auth().revision();
+        ok(roleAdd("root"));
+        assertTrue(ks.store.auth().revision() > before);
+        assertEquals(Failure.Code.ROLE_EXISTS, refused(roleAdd("root")));
+        ok(roleAdd("userRole"));
+        assertEquals(List.of("root", "userRole"), roleNames());
+        assertEquals(0, roleGetAnswer("root").getPermCount());
+
+        // Its permissions are stored and shown; its holders may do anything all the same.
+        ok(grantPermission("root", AuthPermission.Type.READ, "zzz", ""));
+        assertEquals(1, roleGetAnswer("root").getPermCount());
+        ok(userAdd("admin"));
+        ok(grantRole("admin", "root"));
+        ok(enableAuth());
+        ok(as(callerOf(ks.store.auth(), "admin"), Ops.put("anything", "1")));
+        ok(as(callerOf(ks.store.auth(), "root"), revokePermission("root", "zzz")));
+        assertEquals(0, roleGetAnswer("root").getPermCount());
+        assertEquals(
+                Failure.Code.PERMISSION_NOT_GRANTED,
+                refused(as(callerOf(ks.store.auth(), "root"), revokePermission("root", "zzz"))));
+
+        // Not deleted while auth is on; while off, deleting takes it from every user.
+        assertEquals(Failure.Code.INVALID_AUTH_MANAGEMENT, refused(roleDelete("root")));
+        ok(as(callerOf(ks.store.auth(), "root"), disable()));
+        ok(roleDelete("root"));
+        assertEquals(List.of("userRole"), roleNames());
+        assertEquals(List.of(), ks.store.auth().user("root").orElseThrow().getRolesList());
+        assertEquals(List.of(), ks.store.auth().user("admin").orElseThrow().getRolesList());
+        assertEquals(Failure.Code.ROOT_ROLE_NOT_GRANTED, refused(enableAuth()));
+    }
+
+    @Test
+    void anAddedRootRoleIsInSnapshotsAndDigests() throws IOException {
+        ok(userAdd("root"));
+        ok(grantRole("root", "root"));
+        String granted = ks.store.digestNow();
+        ok(roleAdd("root"));
+        assertNotEquals(granted, ks.store.digestNow());
+        ok(grantPermission("root", AuthPermission.Type.WRITE, "w/", "w0"));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        SnapshotCodec.write(ks.store, out);
+        MvccStore restored = SnapshotCodec.read(new ByteArrayInputStream(out.toByteArray()));
+        assertEquals(ks.store.digestNow(), restored.digestNow());
+        assertEquals(List.of("root"), AuthQueries.answer(restored.auth(), null, listRoles()).getRoleList().getRolesList());
+        assertEquals(
+                1,
+                AuthQueries.answer(restored.auth(), null, roleGet("root")).getRoleGet().getPermCount());
+    }
+
+    private List<String> roleNames() {
+        return AuthQueries.answer(ks.store.auth(), null, listRoles()).getRoleList().getRolesList();
+    }
+
+    private RoleGetResponse roleGetAnswer(String role) {
+        return AuthQueries.answer(ks.store.auth(), null, roleGet(role)).getRoleGet();
+    }
+
+    private Failure.Code refusedQuery(Query query) {
+        return assertThrows(KeyspaceException.class, () -> AuthQueries.answer(ks.store.auth(), null, query)).code();
+    }
+
+    private static Query roleGet(String role) {
+        return Query.newBuilder().setRoleGet(RoleGetRequest.newBuilder().setRole(role)).build();
+    }
+
+    private static Command roleDelete(String role) {
+        return Command.newBuilder().setRoleDelete(RoleDeleteRequest.newBuilder().setRole(role)).build();
+    }
+
+    private static Command revokePermission(String role, String key) {
+        return Command.newBuilder()
+                .setRoleRevokePermission(RoleRevokePermissionRequest.newBuilder().setRole(role).setKey(bytes(key)))
+                .build();
     }
 
     @Test

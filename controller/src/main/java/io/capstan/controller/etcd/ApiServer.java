@@ -55,6 +55,7 @@ public final class ApiServer {
     private final String host;
     private final int port;
     private final Duration stopTimeout;
+    private final Runnable endStreams;
     private final String transport;
     private final Server server;
     private final Object lock = new Object();
@@ -70,20 +71,23 @@ public final class ApiServer {
      * @param port port to bind; 0 picks an ephemeral port
      * @param limits bounds on inbound messages
      * @param services the gRPC services to serve (see {@link EtcdApi#services()})
+     * @param endStreams run by {@link #stop()} once the listener takes no new call: ends the calls
+     *     that never finish by themselves, as etcd clients expect of a stopping member
+     *     ({@link EtcdApi#endStreams()})
      * @param executor runs every call; owned by the caller, who shuts it down after {@link #stop()}
      * @param stopTimeout how long {@link #stop()} lets calls in flight finish before cancelling them
      */
-    public ApiServer(String host, int port, ApiLimits limits, List<BindableService> services, Executor executor,
-                     Duration stopTimeout) {
-        this(host, port, limits, services, List.of(), Optional.empty(), executor, stopTimeout);
+    public ApiServer(String host, int port, ApiLimits limits, List<BindableService> services, Runnable endStreams,
+                     Executor executor, Duration stopTimeout) {
+        this(host, port, limits, services, endStreams, List.of(), Optional.empty(), executor, stopTimeout);
     }
 
     /**
-     * As {@link #ApiServer(String, int, ApiLimits, List, Executor, Duration)}, with every service
-     * behind {@code interceptors} (request ids, metrics; the last one sees each call first), over
-     * TLS when {@code tls} is present.
+     * As {@link #ApiServer(String, int, ApiLimits, List, Runnable, Executor, Duration)}, with every
+     * service behind {@code interceptors} (request ids, metrics; the last one sees each call first),
+     * over TLS when {@code tls} is present.
      */
-    public ApiServer(String host, int port, ApiLimits limits, List<BindableService> services,
+    public ApiServer(String host, int port, ApiLimits limits, List<BindableService> services, Runnable endStreams,
                      List<ServerInterceptor> interceptors, Optional<TlsSettings> tls, Executor executor,
                      Duration stopTimeout) {
         this.host = Objects.requireNonNull(host, "host");
@@ -95,6 +99,7 @@ public final class ApiServer {
         if (stopTimeout.isNegative()) {
             throw new IllegalArgumentException("stopTimeout must not be negative, was " + stopTimeout);
         }
+        this.endStreams = Objects.requireNonNull(endStreams, "endStreams");
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
                 // A restarted member binds its port again while the last run's closed connections
                 // are still in TIME_WAIT; Netty's native transport does not allow that by default.
@@ -141,9 +146,13 @@ public final class ApiServer {
     }
 
     /**
-     * Stops taking calls, lets those in flight finish for up to the stop timeout, then cancels the
-     * rest (open keep-alive streams among them) and waits up to the stop timeout again for the
-     * transport to close. Returns when that is done. Idempotent; before {@link #start()} it only marks the server stopped.
+     * Stops taking calls (the listener closes; open connections get GOAWAY, so clients send new
+     * calls elsewhere), then ends the streams with the stop's {@code endStreams} (etcd's
+     * {@code server stopped}, UNAVAILABLE, which etcd clients answer by reconnecting and resuming,
+     * where a cancellation would be final to them), lets the calls still in flight finish for up
+     * to the stop timeout, then cancels the rest and waits up to the stop timeout again for the
+     * transport to close. Returns when that is done. Idempotent; before {@link #start()} it only
+     * marks the server stopped.
      */
     public void stop() {
         synchronized (lock) {
@@ -156,6 +165,7 @@ public final class ApiServer {
                 return;
             }
             server.shutdown();
+            endStreams.run();
             try {
                 if (!server.awaitTermination(stopTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
                     LOG.warn("etcd API calls still in flight after {}; cancelling them", stopTimeout);

@@ -50,14 +50,20 @@ final class ElectionOperations {
     private final WatchStream.Watches watches;
     private final RaftCalls raft;
     private final Executor executor;
+    private final OpenStreams streams;
 
-    /** @param executor the API executor, which runs an observer's retried reads */
-    ElectionOperations(KeyQueue queue, KvOperations kv, WatchStream.Watches watches, RaftCalls raft, Executor executor) {
+    /**
+     * @param executor the API executor, which runs an observer's retried reads
+     * @param streams where observers are open, so that a stopping member ends them
+     */
+    ElectionOperations(KeyQueue queue, KvOperations kv, WatchStream.Watches watches, RaftCalls raft, Executor executor,
+                       OpenStreams streams) {
         this.queue = queue;
         this.kv = kv;
         this.watches = watches;
         this.raft = raft;
         this.executor = executor;
+        this.streams = streams;
     }
 
     /**
@@ -121,7 +127,7 @@ final class ElectionOperations {
 
     /** A new observer of {@code request}'s election, sending to {@code out}; the caller {@linkplain LeaderObserver#start starts} it. */
     LeaderObserver observer(LeaderRequest request, LeaderObserver.Outbound out) {
-        return new LeaderObserver(prefix(request.getName()), kv, watches, raft, executor, out);
+        return new LeaderObserver(prefix(request.getName()), kv, watches, raft, executor, out, streams);
     }
 
     /** Runs {@code op} if the leader key still has its create revision, and answers with {@code response}. */

@@ -106,6 +106,7 @@ public final class EtcdApi {
     private final ElectionOperations elections;
     private final Callers callers;
     private final AuthOperations auth;
+    private final OpenStreams streams = new OpenStreams();
     private final List<BindableService> services;
 
     /**
@@ -137,18 +138,19 @@ public final class EtcdApi {
         this.cluster = new ClusterOperations(calls);
         this.status = new StatusOperation(calls, raft.dataDir(), executor);
         this.maintenance = new MaintenanceOperations(calls);
-        this.snapshotGateway = new SnapshotGateway(maintenance::openSnapshot, calls, executor);
-        this.watchGateway = new WatchGateway(node::watch, calls, executor);
-        KeyQueue queue = new KeyQueue(kv, leases, node::watch, calls, executor);
+        this.snapshotGateway = new SnapshotGateway(maintenance::openSnapshot, calls, executor, streams);
+        this.watchGateway = new WatchGateway(node::watch, calls, executor, streams);
+        KeyQueue queue = new KeyQueue(kv, leases, node::watch, calls, executor, streams);
         this.locks = new LockOperations(queue, kv);
-        this.elections = new ElectionOperations(queue, kv, node::watch, calls, executor);
+        this.elections = new ElectionOperations(queue, kv, node::watch, calls, executor, streams);
         AuthTokens tokens = new AuthTokens(auth.tokenTtl(), Clock.systemUTC());
         this.callers = new Callers(node::auth, tokens);
         this.auth = new AuthOperations(calls, new Passwords(auth.bcryptCost()), tokens, auth.authenticatePerSecond());
         ServerInterceptor identify = callers.interceptor();
-        this.services = Stream.<BindableService>of(new KvService(kv), new LeaseService(leases),
-                        new ClusterService(cluster), new MaintenanceService(status, maintenance, calls, executor),
-                        new WatchService(node::watch, calls, limits.maxWatchesPerStream()),
+        this.services = Stream.<BindableService>of(new KvService(kv), new LeaseService(leases, streams),
+                        new ClusterService(cluster),
+                        new MaintenanceService(status, maintenance, calls, executor, streams),
+                        new WatchService(node::watch, calls, limits.maxWatchesPerStream(), streams),
                         new LockService(locks), new ElectionService(elections), new AuthService(this.auth))
                 .<BindableService>map(service -> () -> ServerInterceptors.intercept(service, identify))
                 .toList();
@@ -157,6 +159,18 @@ public final class EtcdApi {
     /** The gRPC services, the same instances on every call. */
     public List<BindableService> services() {
         return services;
+    }
+
+    /**
+     * Ends every call that lasts until its client ends it, over gRPC and the gateway (Watch,
+     * LeaseKeepAlive, Observe and Snapshot streams, Lock and Campaign waits), with etcd's
+     * {@code etcdserver: server stopped} (UNAVAILABLE), and every such call that begins afterwards
+     * at once; etcd clients then reconnect and resume. Call when the member stops, once its
+     * listeners take no new calls and before waiting for the calls in flight. Returns without
+     * waiting; idempotent.
+     */
+    public void endStreams() {
+        streams.stop();
     }
 
     /**

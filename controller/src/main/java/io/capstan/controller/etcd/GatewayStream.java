@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.StringValue;
 import com.google.protobuf.util.JsonFormat;
+import io.grpc.Status;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import io.undertow.util.StatusCodes;
@@ -27,13 +28,13 @@ import org.xnio.channels.StreamSinkChannel;
  * written by the connection's I/O thread, which alone touches the response channel. The queue is
  * bounded: past {@link #MAX_QUEUED_BYTES} {@link #isReady} says no, and once the queue drains below
  * the bound the producer is told {@link Producer#ready} on the API executor, as a gRPC call signals
- * ready. {@code queue}, {@code queuedBytes}, {@code full}, {@code finishing} and {@code closed} are
- * guarded by this object's lock; {@code channel} belongs to the I/O thread.
+ * ready. {@code queue}, {@code queuedBytes}, {@code full}, {@code finishing}, {@code reset} and
+ * {@code closed} are guarded by this object's lock; {@code channel} belongs to the I/O thread.
  *
- * <p><b>States.</b> Open from {@link #start}; finishing once the producer called {@link #finish}
- * (the response ends when the queue is written); closed when the response ended, a write failed or
- * the connection closed, after which lines are dropped and, unless the producer finished, it is told
- * {@link Producer#closed}.
+ * <p><b>States.</b> Open from {@link #start}; finishing once the producer called {@link #finish} or
+ * {@link #fail} (the response ends when the queue is written: cleanly, or by a reset); closed when
+ * the response ended, a write failed or the connection closed, after which lines are dropped and,
+ * unless the producer finished, it is told {@link Producer#closed}.
  */
 final class GatewayStream {
 
@@ -62,6 +63,8 @@ final class GatewayStream {
     /** {@link #isReady} said no; the producer is told when there is room again. */
     private boolean full;
     private boolean finishing;
+    /** The response ends with a reset rather than the end of its body. */
+    private boolean reset;
     private boolean closed;
     private StreamSinkChannel channel;
 
@@ -97,24 +100,34 @@ final class GatewayStream {
     }
 
     /**
-     * Queues grpc-gateway's error line for a call that failed after the stream began; the
-     * producer then {@linkplain #finish finishes}.
+     * Ends a call that failed after the stream began: queues grpc-gateway's error line for
+     * {@code error}, and the response ends once the queue is written. As grpc-gateway, the body
+     * then ends; but when the member cannot serve the stream ({@code UNAVAILABLE}: it stops), the
+     * stream is reset instead (HTTP/2 RST_STREAM; on HTTP/1.1 the connection closes before the
+     * body's last chunk), so that no client takes the body for a complete answer: the client
+     * reconnects, as a gRPC client does on UNAVAILABLE. The producer sends nothing after this.
      */
-    void sendError(EtcdError error) {
+    void fail(EtcdError error) {
         int http = EtcdErrors.httpStatus(error.code());
         String line = "{\"error\":{\"grpc_code\":" + error.code().value() + ",\"http_code\":" + http
                 + ",\"message\":" + quoted(error.message()) + ",\"http_status\":"
                 + quoted(StatusCodes.getReason(http)) + "}}\n";
         queue(line.getBytes(StandardCharsets.UTF_8));
+        end(error.code() == Status.Code.UNAVAILABLE);
     }
 
     /** The producer sent its last line: the response ends once the queue is written. */
     void finish() {
+        end(false);
+    }
+
+    private void end(boolean byReset) {
         synchronized (this) {
-            if (closed) {
+            if (closed || finishing) {
                 return;
             }
             finishing = true;
+            reset = byReset;
         }
         exchange.getIoThread().execute(this::flush);
     }
@@ -151,12 +164,27 @@ final class GatewayStream {
             while (true) {
                 ByteBuffer head;
                 boolean end;
+                boolean byReset;
                 synchronized (this) {
                     if (closed) {
                         return;
                     }
                     head = queue.peek();
                     end = head == null && finishing;
+                    byReset = reset;
+                }
+                if (end && byReset) {
+                    // What was written reaches the client before the reset.
+                    if (!channel.flush()) {
+                        channel.resumeWrites();
+                        return;
+                    }
+                    synchronized (this) {
+                        closed = true;
+                    }
+                    // An HTTP/2 exchange's connection is its stream: this resets the stream alone.
+                    IoUtils.safeClose(exchange.getConnection());
+                    return;
                 }
                 if (end) {
                     synchronized (this) {

@@ -18,12 +18,13 @@ import java.util.function.Function;
  * client that stops reading stops being read.
  *
  * <p><b>States.</b> OPEN (reading and renewing), HALF_CLOSED (the client sent its last request;
- * the stream completes when the renewals in flight have answered), FINISHED (completed, failed or
- * cancelled by the client; late renewals are dropped). Every field and every call on the
+ * the stream completes when the renewals in flight have answered), FINISHED (completed, failed,
+ * cancelled by the client, or ended by a stopping member with UNAVAILABLE, see
+ * {@link OpenStreams}; late renewals are dropped). Every field and every call on the
  * response observer is guarded by this object's lock: gRPC delivers requests on its executor,
  * renewals complete on the API executor.
  */
-final class KeepAliveStream implements StreamObserver<LeaseKeepAliveRequest> {
+final class KeepAliveStream implements StreamObserver<LeaseKeepAliveRequest>, OpenStreams.Stream {
 
     static final int MAX_IN_FLIGHT = 16;
 
@@ -31,25 +32,33 @@ final class KeepAliveStream implements StreamObserver<LeaseKeepAliveRequest> {
 
     private final ServerCallStreamObserver<LeaseKeepAliveResponse> responses;
     private final Function<LeaseKeepAliveRequest, CompletableFuture<LeaseKeepAliveResponse>> renew;
+    private final OpenStreams streams;
     private State state = State.OPEN;
     private int inFlight;
     /** Requests to read once the client catches up with its responses. */
     private int owed;
 
     private KeepAliveStream(ServerCallStreamObserver<LeaseKeepAliveResponse> responses,
-                            Function<LeaseKeepAliveRequest, CompletableFuture<LeaseKeepAliveResponse>> renew) {
+                            Function<LeaseKeepAliveRequest, CompletableFuture<LeaseKeepAliveResponse>> renew,
+                            OpenStreams streams) {
         this.responses = responses;
         this.renew = renew;
+        this.streams = streams;
     }
 
-    /** Sets the stream up; call from the service method, before it returns (gRPC's rule for these hooks). */
+    /**
+     * Sets the stream up, open among {@code streams} until it finishes; call from the service
+     * method, before it returns (gRPC's rule for these hooks).
+     */
     static KeepAliveStream open(ServerCallStreamObserver<LeaseKeepAliveResponse> responses,
-                                Function<LeaseKeepAliveRequest, CompletableFuture<LeaseKeepAliveResponse>> renew) {
-        KeepAliveStream stream = new KeepAliveStream(responses, renew);
+                                Function<LeaseKeepAliveRequest, CompletableFuture<LeaseKeepAliveResponse>> renew,
+                                OpenStreams streams) {
+        KeepAliveStream stream = new KeepAliveStream(responses, renew, streams);
         responses.disableAutoRequest();
         responses.setOnCancelHandler(stream::cancelled);
         responses.setOnReadyHandler(stream::ready);
         responses.request(MAX_IN_FLIGHT);
+        streams.opened(stream);
         return stream;
     }
 
@@ -67,7 +76,16 @@ final class KeepAliveStream implements StreamObserver<LeaseKeepAliveRequest> {
     /** The client failed or cancelled; gRPC has closed the call already. */
     @Override
     public synchronized void onError(Throwable error) {
-        state = State.FINISHED;
+        finished();
+    }
+
+    /** The member stops: fails the call with {@code error}; renewals in flight are dropped. */
+    @Override
+    public synchronized void end(EtcdError error) {
+        if (state != State.FINISHED) {
+            finished();
+            responses.onError(error.toStatusException());
+        }
     }
 
     @Override
@@ -85,7 +103,7 @@ final class KeepAliveStream implements StreamObserver<LeaseKeepAliveRequest> {
         }
         inFlight--;
         if (error != null) {
-            state = State.FINISHED;
+            finished();
             responses.onError(EtcdErrors.of(error).toStatusException());
             return;
         }
@@ -107,13 +125,18 @@ final class KeepAliveStream implements StreamObserver<LeaseKeepAliveRequest> {
     }
 
     private synchronized void cancelled() {
-        state = State.FINISHED;
+        finished();
     }
 
     private void completeIfDrained() {
         if (inFlight == 0) {
-            state = State.FINISHED;
+            finished();
             responses.onCompleted();
         }
+    }
+
+    private void finished() {
+        state = State.FINISHED;
+        streams.closed(this);
     }
 }

@@ -56,6 +56,10 @@ import org.slf4j.LoggerFactory;
  * goes away leaves no key behind, except when the joining write itself fails in a way that leaves
  * its outcome unknown (a timeout): the key then stays until its lease ends, as in etcd.
  *
+ * <p><b>A member that stops</b> fails every wait not yet answered with {@code etcdserver: server
+ * stopped} (UNAVAILABLE, see {@link OpenStreams}) and takes its key out of the queue as a cancelled
+ * caller's, while the Raft member still runs; the client may queue again elsewhere.
+ *
  * <p>Immutable; safe on any thread. Each join's state is owned by its {@link Candidate}.
  */
 final class KeyQueue {
@@ -83,13 +87,19 @@ final class KeyQueue {
     private final WatchStream.Watches watches;
     private final RaftCalls raft;
     private final Executor retries;
+    private final OpenStreams streams;
 
-    /** @param executor the API executor, which runs retried reads */
-    KeyQueue(KvOperations kv, LeaseOperations leases, WatchStream.Watches watches, RaftCalls raft, Executor executor) {
+    /**
+     * @param executor the API executor, which runs retried reads
+     * @param streams where each wait is open until it is answered
+     */
+    KeyQueue(KvOperations kv, LeaseOperations leases, WatchStream.Watches watches, RaftCalls raft, Executor executor,
+             OpenStreams streams) {
         this.kv = kv;
         this.leases = leases;
         this.watches = watches;
         this.raft = raft;
+        this.streams = streams;
         this.retries = CompletableFuture.delayedExecutor(RETRY_DELAY.toMillis(), TimeUnit.MILLISECONDS, executor);
     }
 
@@ -125,10 +135,13 @@ final class KeyQueue {
      * {@code joined} mapped to a response. Cancelling the response says the caller will never see
      * it: a caller still waiting leaves the queue, and a place already won is given back (its key
      * deleted), so a caller that went away holds nothing. Failures are worded as etcd's concurrency
-     * services word them ({@link EtcdErrors#viaClient}).
+     * services word them ({@link EtcdErrors#viaClient}). The answer is open among the member's
+     * streams until it completes.
      */
     <R> CompletableFuture<R> answer(CompletableFuture<Place> joined, Function<Place, R> response) {
         Answer<R> reply = new Answer<>(joined);
+        streams.opened(reply);
+        reply.whenComplete((value, error) -> streams.closed(reply));
         joined.whenComplete((place, error) -> {
             if (error == null) {
                 if (!reply.complete(response.apply(place))) {
@@ -142,11 +155,19 @@ final class KeyQueue {
     }
 
     /** The answer to a caller of {@link #answer}; see there for what cancelling it does. */
-    private final class Answer<R> extends CompletableFuture<R> {
+    private final class Answer<R> extends CompletableFuture<R> implements OpenStreams.Stream {
         private final CompletableFuture<Place> joined;
 
         Answer(CompletableFuture<Place> joined) {
             this.joined = joined;
+        }
+
+        /** The member stops: a caller still waiting gets {@code error} and leaves the queue. */
+        @Override
+        public void end(EtcdError error) {
+            if (completeExceptionally(error.toException())) {
+                joined.cancel(false);
+            }
         }
 
         @Override

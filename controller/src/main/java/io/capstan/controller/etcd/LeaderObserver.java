@@ -44,12 +44,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * beyond what the transport said it could take.
  *
  * <p><b>Threads and states.</b> Open until {@link #close()} (the transport is gone) or a failure,
- * which is sent once; then the watch is cancelled and nothing more is sent. The fields below the
+ * which is sent once; then the watch is cancelled and nothing more is sent. A member that stops
+ * fails it with {@code etcdserver: server stopped} (UNAVAILABLE, see {@link OpenStreams}), so the
+ * client observes again elsewhere. The fields below the
  * lock, and every call of the {@link Outbound}, are guarded by {@code lock}: reads complete on the
  * API executor, watch reports on delivery threads, the transport calls {@link #ready} and
  * {@link #close} from its own threads.
  */
-final class LeaderObserver {
+final class LeaderObserver implements OpenStreams.Stream {
 
     /** Where the stream's responses go; called under the observer's lock only. */
     interface Outbound {
@@ -68,6 +70,7 @@ final class LeaderObserver {
     private final RaftCalls raft;
     private final Executor retries;
     private final Outbound out;
+    private final OpenStreams streams;
     private final ReentrantLock lock = new ReentrantLock();
     /** Signalled when the transport becomes ready or the stream ends. */
     private final Condition writable = lock.newCondition();
@@ -82,19 +85,24 @@ final class LeaderObserver {
     /** The caller's context (who it is), for reads started later by watch reports. */
     private final Context callerContext = Context.current();
 
-    /** @param executor the API executor, which runs retried reads */
+    /**
+     * @param executor the API executor, which runs retried reads
+     * @param streams where the observer is open from {@link #start} until it ends
+     */
     LeaderObserver(ByteString prefix, KvOperations kv, WatchStream.Watches watches, RaftCalls raft, Executor executor,
-                   Outbound out) {
+                   Outbound out, OpenStreams streams) {
         this.prefix = prefix;
         this.kv = kv;
         this.watches = watches;
         this.raft = raft;
         this.retries = CompletableFuture.delayedExecutor(KeyQueue.RETRY_DELAY.toMillis(), TimeUnit.MILLISECONDS, executor);
         this.out = out;
+        this.streams = streams;
     }
 
     /** Reads the current leader and starts following; call once. */
     void start() {
+        streams.opened(this);
         read(false);
     }
 
@@ -113,6 +121,7 @@ final class LeaderObserver {
         lock.lock();
         try {
             closed = true;
+            streams.closed(this);
             stopFollowing();
             writable.signalAll();
         } finally {
@@ -199,6 +208,12 @@ final class LeaderObserver {
         lastModRevision = leader.getModRevision();
     }
 
+    /** Ends the stream with {@code error}, once; the member stops. */
+    @Override
+    public void end(EtcdError error) {
+        fail(error);
+    }
+
     private void fail(EtcdError error) {
         lock.lock();
         try {
@@ -206,6 +221,7 @@ final class LeaderObserver {
                 return;
             }
             closed = true;
+            streams.closed(this);
             stopFollowing();
             writable.signalAll();
             out.fail(error);

@@ -21,9 +21,11 @@ import io.grpc.stub.StreamObserver;
 final class LeaseService extends LeaseGrpc.LeaseImplBase {
 
     private final LeaseOperations leases;
+    private final OpenStreams streams;
 
-    LeaseService(LeaseOperations leases) {
+    LeaseService(LeaseOperations leases, OpenStreams streams) {
         this.leases = leases;
+        this.streams = streams;
     }
 
     @Override
@@ -38,7 +40,7 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
 
     @Override
     public StreamObserver<LeaseKeepAliveRequest> leaseKeepAlive(StreamObserver<LeaseKeepAliveResponse> responses) {
-        return KeepAliveStream.open((ServerCallStreamObserver<LeaseKeepAliveResponse>) responses, leases::keepAlive);
+        return KeepAliveStream.open((ServerCallStreamObserver<LeaseKeepAliveResponse>) responses, leases::keepAlive, streams);
     }
 
     @Override

@@ -32,12 +32,15 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
     private final MaintenanceOperations maintenance;
     private final RaftCalls raft;
     private final Executor executor;
+    private final OpenStreams streams;
 
-    MaintenanceService(StatusOperation status, MaintenanceOperations maintenance, RaftCalls raft, Executor executor) {
+    MaintenanceService(StatusOperation status, MaintenanceOperations maintenance, RaftCalls raft, Executor executor,
+                       OpenStreams streams) {
         this.status = status;
         this.maintenance = maintenance;
         this.raft = raft;
         this.executor = executor;
+        this.streams = streams;
     }
 
     @Override
@@ -93,7 +96,7 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
             public void fail(EtcdError error) {
                 call.onError(error.toStatusException());
             }
-        }, executor);
+        }, executor, streams);
         call.setOnReadyHandler(sender::ready);
         call.setOnCancelHandler(sender::cancel);
         sender.start(maintenance.openSnapshot());

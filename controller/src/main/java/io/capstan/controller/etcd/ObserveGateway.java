@@ -14,8 +14,9 @@ import java.util.concurrent.Executor;
  * {@code LeaderRequest} in protobuf's JSON mapping; the answer is a 200 whose body streams the
  * {@link LeaderObserver}'s responses, one {@code {"result": LeaderResponse}} JSON object per line,
  * as grpc-gateway frames stream messages, until the client disconnects or the stream fails (then
- * with grpc-gateway's error line). A body that is not such a request is 400 with grpc-gateway's
- * error shape and code 3.
+ * with grpc-gateway's error line; when the member stops, followed by a reset: see
+ * {@link GatewayStream#fail}). A body that is not such a request is 400 with grpc-gateway's error
+ * shape and code 3.
  *
  * <p><b>Threads.</b> The body is read on the I/O thread, the observer is started on the API
  * executor, and responses arrive on whatever thread it sends from. They are written by a
@@ -67,8 +68,7 @@ final class ObserveGateway implements HttpHandler {
 
             @Override
             public void fail(EtcdError error) {
-                lines.sendError(error);
-                lines.finish();
+                lines.fail(error);
             }
         });
         lines.start(new GatewayStream.Producer() {

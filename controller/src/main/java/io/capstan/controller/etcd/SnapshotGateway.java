@@ -24,11 +24,14 @@ final class SnapshotGateway implements HttpHandler {
     private final Supplier<CompletableFuture<SnapshotExport>> snapshots;
     private final RaftCalls raft;
     private final Executor executor;
+    private final OpenStreams streams;
 
-    SnapshotGateway(Supplier<CompletableFuture<SnapshotExport>> snapshots, RaftCalls raft, Executor executor) {
+    SnapshotGateway(Supplier<CompletableFuture<SnapshotExport>> snapshots, RaftCalls raft, Executor executor,
+                    OpenStreams streams) {
         this.snapshots = snapshots;
         this.raft = raft;
         this.executor = executor;
+        this.streams = streams;
     }
 
     @Override
@@ -63,10 +66,9 @@ final class SnapshotGateway implements HttpHandler {
 
                 @Override
                 public void fail(EtcdError failure) {
-                    lines.sendError(failure);
-                    lines.finish();
+                    lines.fail(failure);
                 }
-            }, executor);
+            }, executor, streams);
             lines.start(new GatewayStream.Producer() {
                 @Override
                 public void ready() {

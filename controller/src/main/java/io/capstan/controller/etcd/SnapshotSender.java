@@ -26,11 +26,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Threads and states.</b> Sending runs on the API executor, one pass at a time (passes are
  * serialized by this object's lock, which guards every mutable field and every call of the
- * {@link Outbound}); {@link #ready} and {@link #cancel} only schedule a pass, so any thread may call
- * them. OPENING until the export is open, then SENDING, then ENDED: after the checksum, a failure,
- * or a cancellation (the client went away). Whatever ends it closes the export.
+ * {@link Outbound}); {@link #ready}, {@link #cancel} and {@link #end} only schedule a pass, so any
+ * thread may call them. OPENING until the export is open, then SENDING, then ENDED: after the
+ * checksum, a failure, a cancellation (the client went away), or the member stopping, which fails
+ * the call with UNAVAILABLE ({@link OpenStreams}). Whatever ends it closes the export.
  */
-final class SnapshotSender {
+final class SnapshotSender implements OpenStreams.Stream {
 
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotSender.class);
     /** etcd's chunk size. */
@@ -54,9 +55,12 @@ final class SnapshotSender {
     private final RaftCalls raft;
     private final Outbound out;
     private final Executor executor;
+    private final OpenStreams streams;
 
     /** Set by {@link #cancel} without the lock, so the thread that cancels never waits on a read. */
     private volatile boolean canceled;
+    /** Set by {@link #end} without the lock, for the same reason: the failure to end the call with. */
+    private volatile EtcdError stopped;
 
     // ---- guarded by this ----
     private State state = State.OPENING;
@@ -64,11 +68,15 @@ final class SnapshotSender {
     private MessageDigest sha256;
     private long sent;
 
-    /** @param executor the API executor, where sending runs */
-    SnapshotSender(RaftCalls raft, Outbound out, Executor executor) {
+    /**
+     * @param executor the API executor, where sending runs
+     * @param streams where the sender is open from {@link #start} until it ends
+     */
+    SnapshotSender(RaftCalls raft, Outbound out, Executor executor, OpenStreams streams) {
         this.raft = raft;
         this.out = out;
         this.executor = executor;
+        this.streams = streams;
     }
 
     /**
@@ -76,7 +84,15 @@ final class SnapshotSender {
      * once, after the transport can reach {@link #ready} and {@link #cancel}.
      */
     void start(CompletableFuture<SnapshotExport> opening) {
+        streams.opened(this);
         opening.whenComplete(this::opened);
+    }
+
+    /** The member stops: sending stops, the export is closed and the call fails with {@code error}. */
+    @Override
+    public void end(EtcdError error) {
+        stopped = error;
+        schedule();
     }
 
     /** The transport takes messages again. */
@@ -91,8 +107,14 @@ final class SnapshotSender {
     }
 
     private synchronized void opened(SnapshotExport opened, Throwable error) {
+        if (state != State.OPENING) {
+            // Ended by the member's stop while opening.
+            closeQuietly(opened);
+            return;
+        }
         if (error != null) {
             state = State.ENDED;
+            streams.closed(this);
             if (!canceled) {
                 out.fail(EtcdErrors.of(error));
             }
@@ -114,40 +136,48 @@ final class SnapshotSender {
         try {
             executor.execute(this::pass);
         } catch (RejectedExecutionException e) {
-            // The executor stops only with the API; the call ends with it.
-            canceled = true;
+            // The executor stops only with the API, once every stream was told to end.
             synchronized (this) {
-                end();
+                EtcdError failure = stopped;
+                if (state != State.ENDED && failure != null && !canceled) {
+                    out.fail(failure);
+                }
+                finish();
             }
         }
     }
 
-    /** Sends while the transport is ready; ends the call after the checksum. */
+    /** Sends while the transport is ready; ends the call after the checksum, or once stopped. */
     private synchronized void pass() {
-        if (state != State.SENDING) {
+        if (state == State.ENDED || (state == State.OPENING && stopped == null)) {
             return;
         }
         if (canceled) {
-            end();
+            finish();
             return;
         }
         try {
-            while (out.isReady()) {
+            while (stopped == null && state == State.SENDING && out.isReady()) {
                 if (sent == export.size()) {
                     out.send(SnapshotResponse.newBuilder()
                             .setBlob(UnsafeByteOperations.unsafeWrap(sha256.digest()))
                             .build());
                     out.complete();
-                    end();
+                    finish();
                     LOG.info("[{}] sent snapshot at revision {}", raft.status().nodeId(), export.revision());
                     return;
                 }
                 out.send(nextChunk());
             }
+            EtcdError failure = stopped;
+            if (failure != null) {
+                out.fail(failure);
+                finish();
+            }
         } catch (IOException e) {
             LOG.warn("[{}] reading the snapshot to send failed", raft.status().nodeId(), e);
             out.fail(EtcdErrors.unknown("snapshot read failed: " + e.getMessage()));
-            end();
+            finish();
         }
     }
 
@@ -170,8 +200,14 @@ final class SnapshotSender {
         return response.build();
     }
 
-    private void end() {
+    /** Under the lock: the call is over; closes the export. */
+    private void finish() {
         state = State.ENDED;
+        streams.closed(this);
+        closeQuietly(export);
+    }
+
+    private static void closeQuietly(SnapshotExport export) {
         if (export != null) {
             try {
                 export.close();

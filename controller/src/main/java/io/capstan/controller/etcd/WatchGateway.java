@@ -14,7 +14,9 @@ import java.util.concurrent.Executor;
  * protobuf's JSON mapping holding a {@code create_request}; the answer is a 200 whose body streams
  * the {@link WatchStream}'s responses, one {@code {"result": WatchResponse}} JSON object per line,
  * as grpc-gateway frames stream messages, until the client disconnects. A body that is not such a
- * request is 400 with grpc-gateway's error shape and code 3.
+ * request is 400 with grpc-gateway's error shape and code 3. A member that stops ends the body with
+ * grpc-gateway's error line for {@code etcdserver: server stopped} and then resets it
+ * ({@link GatewayStream#fail}), so no client takes it for a complete answer.
  *
  * <p><b>Threads.</b> The body is read on the I/O thread, the stream is opened on the API executor,
  * and responses arrive on whatever thread the stream sends from. They are written by a {@link
@@ -29,11 +31,13 @@ final class WatchGateway implements HttpHandler {
     private final WatchStream.Watches watches;
     private final RaftCalls raft;
     private final Executor executor;
+    private final OpenStreams streams;
 
-    WatchGateway(WatchStream.Watches watches, RaftCalls raft, Executor executor) {
+    WatchGateway(WatchStream.Watches watches, RaftCalls raft, Executor executor, OpenStreams streams) {
         this.watches = watches;
         this.raft = raft;
         this.executor = executor;
+        this.streams = streams;
     }
 
     @Override
@@ -59,7 +63,7 @@ final class WatchGateway implements HttpHandler {
         }
         GatewayStream lines = new GatewayStream(exchange, executor);
         // One create per request, so the stream never holds more than one watch.
-        WatchStream stream = new WatchStream(watches, raft, new WatchStream.Outbound() {
+        WatchStream stream = WatchStream.open(watches, raft, new WatchStream.Outbound() {
             @Override
             public boolean isReady() {
                 return lines.isReady();
@@ -69,7 +73,12 @@ final class WatchGateway implements HttpHandler {
             public void send(WatchResponse response) {
                 lines.send(response);
             }
-        }, 1);
+
+            @Override
+            public void fail(EtcdError error) {
+                lines.fail(error);
+            }
+        }, 1, streams);
         lines.start(new GatewayStream.Producer() {
             @Override
             public void ready() {

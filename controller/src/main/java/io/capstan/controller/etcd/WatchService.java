@@ -13,24 +13,27 @@ import io.grpc.stub.StreamObserver;
  * <p>Inbound flow control is manual: the next request is read only when the call can take a
  * response without buffering ({@code isReady}), otherwise once it signals ready, so a client that
  * stops reading stops being read and its control responses stay bounded. A client that half-closes
- * keeps its watches, as in etcd; cancelling the call ends them.
+ * keeps its watches, as in etcd; cancelling the call ends them. A member that stops fails the call
+ * with UNAVAILABLE ({@link OpenStreams}).
  */
 final class WatchService extends WatchGrpc.WatchImplBase {
 
     private final WatchStream.Watches watches;
     private final RaftCalls raft;
     private final int maxWatchesPerStream;
+    private final OpenStreams streams;
 
-    WatchService(WatchStream.Watches watches, RaftCalls raft, int maxWatchesPerStream) {
+    WatchService(WatchStream.Watches watches, RaftCalls raft, int maxWatchesPerStream, OpenStreams streams) {
         this.watches = watches;
         this.raft = raft;
         this.maxWatchesPerStream = maxWatchesPerStream;
+        this.streams = streams;
     }
 
     @Override
     public StreamObserver<WatchRequest> watch(StreamObserver<WatchResponse> responses) {
         ServerCallStreamObserver<WatchResponse> call = (ServerCallStreamObserver<WatchResponse>) responses;
-        WatchStream stream = new WatchStream(watches, raft, new WatchStream.Outbound() {
+        WatchStream stream = WatchStream.open(watches, raft, new WatchStream.Outbound() {
             @Override
             public boolean isReady() {
                 return call.isReady();
@@ -40,7 +43,12 @@ final class WatchService extends WatchGrpc.WatchImplBase {
             public void send(WatchResponse response) {
                 call.onNext(response);
             }
-        }, maxWatchesPerStream);
+
+            @Override
+            public void fail(EtcdError error) {
+                call.onError(error.toStatusException());
+            }
+        }, maxWatchesPerStream, streams);
         Requests requests = new Requests(call, stream);
         call.disableAutoRequest();
         call.setOnCancelHandler(stream::close);

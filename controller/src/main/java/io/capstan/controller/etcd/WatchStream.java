@@ -12,6 +12,7 @@ import io.capstan.raft.WatchCanceled;
 import io.capstan.raft.WatchEvent;
 import io.capstan.raft.WatchListener;
 import io.capstan.raft.WatchSpec;
+import io.grpc.Status;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -50,15 +51,22 @@ import java.util.concurrent.locks.ReentrantLock;
  * (created, canceled, progress) are small and never wait: their number is bounded by the requests
  * the transport lets in, which it stops reading while it is not ready.
  *
+ * <p><b>A member that stops</b> ends the whole stream with etcd's {@code etcdserver: server
+ * stopped} (UNAVAILABLE, see {@link OpenStreams}), never by canceling its watches: a canceled watch
+ * is final to etcd clients, a failed stream makes them reconnect and create each watch again from
+ * the revision after the last event they got. So does a watch the Raft member ends because it
+ * stops ({@link WatchCanceled.Cause#STOPPED}), and a create this member cannot serve because it
+ * is stopped.
+ *
  * <p><b>Threads and states.</b> Every field below the lock, and every call of the
  * {@link Outbound}, is guarded by {@code lock}: requests arrive on the transport's threads,
  * listener calls on delivery threads. The stream is open until {@link #close()} (the transport is
- * gone), after which every watch is canceled and nothing more is sent. A watch entry is
- * <em>pending</em> while {@link #create} registers it (a cancellation the hub reports reentrantly
- * then is kept and sent after the created response), <em>live</em> once announced, and
- * <em>ended</em> once its cancellation was reported.
+ * gone) or {@link #end} (the member stops), after which every watch is canceled and nothing more is
+ * sent. A watch entry is <em>pending</em> while {@link #create} registers it (a cancellation the hub
+ * reports reentrantly then is kept and sent after the created response), <em>live</em> once
+ * announced, and <em>ended</em> once its cancellation was reported.
  */
-final class WatchStream {
+final class WatchStream implements OpenStreams.Stream {
 
     /** The watch id of a response that answers a progress request for every watch (etcd's InvalidWatchID). */
     static final long ALL_WATCHES = -1;
@@ -71,6 +79,9 @@ final class WatchStream {
         boolean isReady();
 
         void send(WatchResponse response);
+
+        /** Ends the stream with {@code error}; called at most once, and nothing follows. */
+        void fail(EtcdError error);
     }
 
     /** Creates watches on the member (the Raft node's {@code watch}). */
@@ -84,6 +95,7 @@ final class WatchStream {
     private final RaftCalls raft;
     private final Outbound out;
     private final int maxWatches;
+    private final OpenStreams streams;
     private final ReentrantLock lock = new ReentrantLock();
     /** Signalled when the transport becomes ready, a watch is canceled, or the stream closes. */
     private final Condition writable = lock.newCondition();
@@ -98,12 +110,24 @@ final class WatchStream {
     /** Progress requests that arrived while one was under way; each gets its own round. */
     private int progressQueued;
 
-    /** @param maxWatches most watches the stream holds at once (ApiLimits#maxWatchesPerStream) */
-    WatchStream(Watches watches, RaftCalls raft, Outbound out, int maxWatches) {
+    private WatchStream(Watches watches, RaftCalls raft, Outbound out, int maxWatches, OpenStreams streams) {
         this.watches = watches;
         this.raft = raft;
         this.out = out;
         this.maxWatches = maxWatches;
+        this.streams = streams;
+    }
+
+    /**
+     * A new stream sending to {@code out}, open among {@code streams} until it closes or ends; call
+     * once the transport can reach {@link #close} and {@link #ready}.
+     *
+     * @param maxWatches most watches the stream holds at once (ApiLimits#maxWatchesPerStream)
+     */
+    static WatchStream open(Watches watches, RaftCalls raft, Outbound out, int maxWatches, OpenStreams streams) {
+        WatchStream stream = new WatchStream(watches, raft, out, maxWatches, streams);
+        streams.opened(stream);
+        return stream;
     }
 
     /** Creates one watch and answers it. Never blocks on the client. */
@@ -144,7 +168,13 @@ final class WatchStream {
             try {
                 watch = watches.watch(spec(request), entry);
             } catch (InvalidCommandException | IllegalStateException e) {
-                refuse(id, EtcdErrors.fromRaft(e, raft.status()).getMessage());
+                EtcdError error = EtcdErrors.fromRaft(e, raft.status()).error();
+                if (error.code() == Status.Code.UNAVAILABLE) {
+                    // This member cannot serve watches (it is stopped): the client goes elsewhere.
+                    end(error);
+                } else {
+                    refuse(id, error.message());
+                }
                 return;
             }
             entry.watch = watch;
@@ -210,20 +240,40 @@ final class WatchStream {
     void close() {
         lock.lock();
         try {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            for (Entry entry : entries.values()) {
-                entry.cancelRequested = true;
-                entry.watch.cancel();
-            }
-            entries.clear();
-            progressWaiting = null;
-            writable.signalAll();
+            closeUnderLock();
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Ends the stream with {@code error} (the member stops): cancels every watch, then fails the transport. */
+    @Override
+    public void end(EtcdError error) {
+        lock.lock();
+        try {
+            if (closeUnderLock()) {
+                out.fail(error);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** False when the stream was closed already. */
+    private boolean closeUnderLock() {
+        if (closed) {
+            return false;
+        }
+        closed = true;
+        streams.closed(this);
+        for (Entry entry : entries.values()) {
+            entry.cancelRequested = true;
+            entry.watch.cancel();
+        }
+        entries.clear();
+        progressWaiting = null;
+        writable.signalAll();
+        return true;
     }
 
     private static WatchSpec spec(WatchCreateRequest request) {
@@ -325,6 +375,10 @@ final class WatchStream {
     }
 
     private void ended(Entry entry, WatchCanceled canceled) {
+        if (canceled.cause() == WatchCanceled.Cause.STOPPED) {
+            end(EtcdErrors.STOPPED);
+            return;
+        }
         entries.remove(entry.id, entry);
         progressReported(entry, -1);
         if (closed) {

@@ -26,7 +26,9 @@
  * one stream, each under its own object's lock: a keep-alive stream ({@code KeepAliveStream}), a
  * watch stream ({@code WatchStream}), a snapshot being sent ({@code SnapshotSender}), a
  * streamed gateway answer ({@code GatewayStream}), a Lock or Campaign waiting for its turn
- * ({@code KeyQueue}'s candidate) and an Observe stream ({@code LeaderObserver}); and the
- * {@code ApiServer}'s lifecycle state, changed under its lock.
+ * ({@code KeyQueue}'s candidate) and an Observe stream ({@code LeaderObserver}); the set of
+ * those that last until their client ends them ({@code OpenStreams}, a concurrent set that a
+ * stopping member empties, ending each with etcd's "server stopped"); and the {@code ApiServer}'s
+ * lifecycle state, changed under its lock.
  */
 package io.capstan.controller.etcd;

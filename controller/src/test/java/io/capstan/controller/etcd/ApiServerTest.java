@@ -12,17 +12,23 @@ import io.capstan.etcd.api.PutRequest;
 import io.capstan.etcd.api.PutResponse;
 import io.capstan.etcd.api.RangeRequest;
 import io.capstan.etcd.api.RangeResponse;
+import io.capstan.etcd.api.WatchGrpc;
+import io.capstan.etcd.api.WatchRequest;
+import io.capstan.etcd.api.WatchResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -41,6 +47,7 @@ class ApiServerTest {
 
     private final ExecutorService executor = Executors.newFixedThreadPool(2);
     private final HeldRanges service = new HeldRanges();
+    private final HeldWatches watches = new HeldWatches();
     private ManagedChannel channel;
 
     @AfterEach
@@ -119,8 +126,41 @@ class ApiServerTest {
         assertTrue(code == Status.Code.CANCELLED || code == Status.Code.UNAVAILABLE, code.toString());
     }
 
+    @Test
+    void stopClosesTheListenerThenEndsStreamsWithUnavailable() throws Exception {
+        ApiServer server = server(0, Duration.ofSeconds(30));
+        InetSocketAddress bound = server.start().get();
+        watches.address = bound;
+        CompletableFuture<Throwable> ended = new CompletableFuture<>();
+        WatchGrpc.newStub(connect(bound)).watch(new StreamObserver<>() {
+            @Override
+            public void onNext(WatchResponse response) {
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                ended.complete(t);
+            }
+
+            @Override
+            public void onCompleted() {
+                ended.complete(null);
+            }
+        });
+        assertTrue(watches.opened.await(20, TimeUnit.SECONDS));
+
+        CompletableFuture<Void> stopped = CompletableFuture.runAsync(server::stop);
+        Status status = Status.fromThrowable(ended.get(20, TimeUnit.SECONDS));
+        assertEquals(Status.Code.UNAVAILABLE, status.getCode());
+        assertEquals("etcdserver: server stopped", status.getDescription());
+        assertEquals(Boolean.TRUE, watches.listenerClosedAtEnd, "streams end after the listener stopped taking calls");
+        // The stream ended, so the stop does not wait out its 30 s for it.
+        stopped.get(20, TimeUnit.SECONDS);
+    }
+
     private ApiServer server(int port, Duration stopTimeout) {
-        return new ApiServer("127.0.0.1", port, LIMITS, List.of(service), executor, stopTimeout);
+        return new ApiServer("127.0.0.1", port, LIMITS, List.of(service, watches), watches::end, executor,
+                stopTimeout);
     }
 
     private ManagedChannel connect(InetSocketAddress address) {
@@ -132,6 +172,48 @@ class ApiServerTest {
     private static PutRequest put(int valueBytes) {
         return PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("k"))
                 .setValue(ByteString.copyFrom(new byte[valueBytes])).build();
+    }
+
+    /**
+     * Holds every watch stream open until {@link #end}, which ends them as a stopping member does
+     * and records whether the listener still took connections then.
+     */
+    private static final class HeldWatches extends WatchGrpc.WatchImplBase {
+        final CountDownLatch opened = new CountDownLatch(1);
+        final List<StreamObserver<WatchResponse>> open = new CopyOnWriteArrayList<>();
+        volatile InetSocketAddress address;
+        volatile Boolean listenerClosedAtEnd;
+
+        @Override
+        public StreamObserver<WatchRequest> watch(StreamObserver<WatchResponse> responses) {
+            open.add(responses);
+            opened.countDown();
+            return new StreamObserver<>() {
+                @Override
+                public void onNext(WatchRequest request) {
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                }
+
+                @Override
+                public void onCompleted() {
+                }
+            };
+        }
+
+        void end() {
+            if (address != null) {
+                try (Socket probe = new Socket()) {
+                    probe.connect(address, 2000);
+                    listenerClosedAtEnd = false;
+                } catch (IOException refused) {
+                    listenerClosedAtEnd = true;
+                }
+            }
+            open.forEach(responses -> responses.onError(EtcdErrors.STOPPED.toStatusException()));
+        }
     }
 
     /** Answers puts at once; holds every range until released. */

@@ -14,6 +14,7 @@ import com.google.protobuf.ByteString;
 import io.capstan.etcd.api.AuthEnableRequest;
 import io.capstan.etcd.api.AuthGrpc;
 import io.capstan.etcd.api.AuthRoleAddRequest;
+import io.capstan.etcd.api.AuthRoleGetRequest;
 import io.capstan.etcd.api.AuthRoleGrantPermissionRequest;
 import io.capstan.etcd.api.AuthRoleListRequest;
 import io.capstan.etcd.api.AuthRoleRevokePermissionRequest;
@@ -49,6 +50,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -127,8 +129,10 @@ class AuthApiTest {
         get(admin.userAdd(bytes("root"), bytes(ROOT_PASSWORD)));
         assertStatus(Status.Code.FAILED_PRECONDITION, "etcdserver: root user does not have root role",
                 () -> stub.authEnable(AuthEnableRequest.getDefaultInstance()));
-        // The built-in root role is granted without being created, and RoleList does not show it.
+        // As in etcd, the root role may be granted before it was added; until then it is not listed.
         get(admin.userGrantRole(bytes("root"), bytes("root")));
+        assertStatus(Status.Code.FAILED_PRECONDITION, "etcdserver: role name not found",
+                () -> stub.roleGet(AuthRoleGetRequest.newBuilder().setRole("root").build()));
 
         get(admin.roleAdd(bytes("app")));
         get(admin.roleGrantPermission(bytes("app"), bytes("app/"), prefixEnd("app/"), Type.READWRITE));
@@ -136,6 +140,16 @@ class AuthApiTest {
         get(admin.userGrantRole(bytes("app"), bytes("app")));
         assertEquals(List.of("app"), auth(cluster, member).roleList(AuthRoleListRequest.getDefaultInstance())
                 .getRolesList());
+        // Once added, it exists: listed, read, not added twice, given permissions like any role.
+        get(admin.roleAdd(bytes("root")));
+        assertEquals(List.of("app", "root"), get(admin.roleList()).getRoles());
+        assertEquals(List.of(), get(admin.roleGet(bytes("root"))).getPermissions());
+        assertStatus(Status.Code.FAILED_PRECONDITION, "etcdserver: role name already exists",
+                () -> stub.roleAdd(AuthRoleAddRequest.newBuilder().setName("root").build()));
+        get(admin.roleGrantPermission(bytes("root"), bytes("r/"), prefixEnd("r/"), Type.READ));
+        assertEquals(1, get(admin.roleGet(bytes("root"))).getPermissions().size());
+        get(admin.roleRevokePermission(bytes("root"), bytes("r/"), prefixEnd("r/")));
+        assertEquals(List.of(), get(admin.roleGet(bytes("root"))).getPermissions());
         assertEquals(List.of("app"), get(admin.userGet(bytes("app"))).getRoles());
 
         assertStatus(Status.Code.INVALID_ARGUMENT, "etcdserver: user name is empty",
@@ -178,8 +192,16 @@ class AuthApiTest {
 
             // A permitted watch sees the writes; a denied one is created and then canceled.
             BlockingQueue<WatchEvent> events = new LinkedBlockingQueue<>();
-            try (Watch.Watcher watcher = app.getWatchClient().watch(bytes("app/w"),
-                    response -> events.addAll(response.getEvents()))) {
+            CompletableFuture<Void> created = new CompletableFuture<>();
+            try (Watch.Watcher watcher = app.getWatchClient().watch(bytes("app/w"), WatchApiTest.notified().build(),
+                    response -> {
+                        if (response.isCreatedNotify()) {
+                            created.complete(null);
+                        }
+                        events.addAll(response.getEvents());
+                    })) {
+                // The put comes after the watch is in place, or the watch may start after it.
+                created.get(30, TimeUnit.SECONDS);
                 get(app.getKVClient().put(bytes("app/w"), bytes("seen")));
                 WatchEvent event = events.poll(30, TimeUnit.SECONDS);
                 assertEquals("seen", KvApiTest.text(event.getKeyValue().getValue()));

@@ -133,7 +133,8 @@ final class EtcdCluster implements AutoCloseable {
             return thread;
         });
         EtcdApi api = new EtcdApi(node, member, LIMITS, auth, executor);
-        ApiServer server = new ApiServer("127.0.0.1", 0, LIMITS, api.services(), executor, Duration.ofSeconds(2));
+        ApiServer server = new ApiServer("127.0.0.1", 0, LIMITS, api.services(), api::endStreams, executor,
+                Duration.ofSeconds(2));
         WebServer web = new WebServer(WebSettings.defaults().withPort(0), api.gatewayRoutes(Gate.open("api")),
                 () -> new Readiness(true, Map.of()));
         members.add(new Member(node, api, server, web, executor));
@@ -164,6 +165,14 @@ final class EtcdCluster implements AutoCloseable {
 
     int running() {
         return members.size();
+    }
+
+    /**
+     * Stops member {@code index}'s gRPC listener as a stopping daemon does, which ends its open
+     * streams and waits (gateway ones included); its Raft member and web server keep running.
+     */
+    void stopApi(int index) {
+        members.get(index).server().stop();
     }
 
     RaftNode node(int index) {

@@ -26,11 +26,12 @@ class KeepAliveStreamTest {
 
     private final Transport transport = new Transport();
     private final Map<Long, CompletableFuture<LeaseKeepAliveResponse>> renewals = new HashMap<>();
+    private final OpenStreams streams = new OpenStreams();
     private final KeepAliveStream stream = KeepAliveStream.open(transport, request -> {
         CompletableFuture<LeaseKeepAliveResponse> renewal = new CompletableFuture<>();
         renewals.put(request.getID(), renewal);
         return renewal;
-    });
+    }, streams);
 
     @Test
     void readsAWindowThenOneMoreForEachAnswerTheClientCanTake() {
@@ -86,6 +87,27 @@ class KeepAliveStreamTest {
         answer(1);
         assertTrue(transport.sent.isEmpty());
         assertEquals(0, transport.completed);
+        assertEquals(0, streams.count(), "a finished stream is no longer open");
+    }
+
+    @Test
+    void aStoppingMemberFailsTheStreamWithServerStopped() {
+        assertEquals(1, streams.count());
+        stream.onNext(request(1));
+        streams.stop();
+
+        Status status = Status.fromThrowable(transport.error);
+        assertEquals(Status.Code.UNAVAILABLE, status.getCode());
+        assertEquals("etcdserver: server stopped", status.getDescription());
+        answer(1);
+        assertTrue(transport.sent.isEmpty(), "nothing is sent after the stream ended");
+        assertEquals(0, streams.count());
+
+        transport.error = null;
+        KeepAliveStream.open(transport, request -> new CompletableFuture<>(), streams);
+        assertEquals(Status.Code.UNAVAILABLE, Status.fromThrowable(transport.error).getCode(),
+                "a stream opened after the stop ends at once");
+        assertEquals(0, streams.count());
     }
 
     private void answer(long id) {
