@@ -135,7 +135,7 @@ public record RaftSettings(
         private long snapshotThreshold = 10_000;
         private int snapshotsRetained = 2;
         private long logEntriesKeptAfterSnapshot = 5_000;
-        private long logSegmentBytes = 32L << 20;
+        private long logSegmentBytes = 8L << 20;
         private Duration leaseCheckInterval = Duration.ofMillis(500);
         private Limits limits = Limits.DEFAULT;
         private WatchSettings watch = WatchSettings.DEFAULT;

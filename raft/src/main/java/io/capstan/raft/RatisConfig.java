@@ -37,6 +37,10 @@ final class RatisConfig {
         RaftServerConfigKeys.Log.setSegmentSizeMax(p, segment);
         RaftServerConfigKeys.Log.setPreallocatedSize(
                 p, SizeInBytes.valueOf(Math.min(settings.logSegmentBytes(), 4L << 20)));
+        // Entries of the open segment and of the last closed one stay in memory for followers
+        // catching up; older ones are read from disk. Ratis's default keeps up to 200 MB.
+        RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
+        RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf(2 * settings.logSegmentBytes()));
         RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
         RaftServerConfigKeys.Log.setPurgePreservationLogNum(
                 p, settings.logEntriesKeptAfterSnapshot());

@@ -35,6 +35,7 @@ record RaftTuning(
     static final String ELECTION_TIMEOUT_MIN = "capstan.raft.election-timeout-min";
     static final String ELECTION_TIMEOUT_MAX = "capstan.raft.election-timeout-max";
     static final String REQUEST_TIMEOUT = "capstan.raft.request-timeout";
+    static final String MAX_REQUEST_BYTES = "capstan.raft.limits.max-request-bytes";
     private static final String LIMITS = "capstan.raft.limits.";
     private static final String WATCH = "capstan.raft.watch.";
     private static final String COUNT = "must be a positive whole number";
@@ -85,7 +86,7 @@ record RaftTuning(
         Optional<Duration> leaseCheckInterval = r.duration("capstan.raft.lease-check-interval", false);
         Optional<Long> maxKeyBytes = r.bytes(LIMITS + "max-key-bytes", 1, Integer.MAX_VALUE, SIZE);
         Optional<Long> maxValueBytes = r.bytes(LIMITS + "max-value-bytes", 1, Integer.MAX_VALUE, SIZE);
-        Optional<Long> maxRequestBytes = r.bytes(LIMITS + "max-request-bytes", 1, Integer.MAX_VALUE, SIZE);
+        Optional<Long> maxRequestBytes = r.bytes(MAX_REQUEST_BYTES, 1, Integer.MAX_VALUE, SIZE);
         Optional<Integer> maxTxnOps = r.integer(LIMITS + "max-txn-ops", 1, Integer.MAX_VALUE,
                 "must be a positive whole number of operations");
         Optional<Long> maxLeaseTtl = r.whole(LIMITS + "max-lease-ttl-seconds", 1, MAX_LEASE_TTL_SECONDS,

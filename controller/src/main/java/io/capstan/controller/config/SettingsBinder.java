@@ -111,7 +111,7 @@ final class SettingsBinder {
         Optional<Optional<Path>> secretFile = optionalPath(r, ClusterSecret.KEY);
         Optional<Integer> grpcPort = r.integer("capstan.raft.grpc-port", 0, 65535, PORT);
         Optional<RaftTuning> raftTuning = RaftTuning.read(r);
-        Optional<TransportTuning> transportTuning = TransportTuning.read(r, raftTuning.map(RaftTuning::requestTimeout));
+        Optional<TransportTuning> transportTuning = TransportTuning.read(r, raftTuning);
         Optional<byte[]> secret = secretFile.flatMap(file -> file.flatMap(f -> ClusterSecret.read(r, f)));
         Optional<Duration> maxLeaderless = r.duration("capstan.raft.max-leaderless", false);
         Optional<Optional<Path>> tokenFile = optionalPath(r, AdminTokenFile.KEY);

@@ -96,12 +96,25 @@ class RaftAndTransportKeysTest {
         Settings s = load(write(dir, "edges.conf", """
                 capstan.raft.limits.max-lease-ttl-seconds = 9000000000
                 capstan.raft.log-segment-size = 1024
+                capstan.raft.limits.max-request-bytes = 64KiB
                 capstan.transport.max-message-bytes = 2MiB
                 """), Map.of());
 
         assertEquals(9_000_000_000L, s.raft().limits().maxLeaseTtlSeconds());
         assertEquals(1024, s.raft().logSegmentBytes());
         assertEquals(TransportSettings.MIN_MESSAGE_BYTES, s.transport().maxMessageBytes());
+    }
+
+    @Test
+    void aPeerMessageMustHoldTheLargestRequest() {
+        List<Problem> problems = problemsOf("""
+                capstan.raft.limits.max-request-bytes = 3MiB
+                capstan.transport.max-message-bytes = 4MiB
+                """);
+
+        assertProblem(problems, "capstan.transport.max-message-bytes", "\"4MiB\"",
+                "must be at least capstan.raft.limits.max-request-bytes (3145728 bytes) plus 1088KiB", "bad.conf:2");
+        assertEquals(1, problems.size(), describe(problems));
     }
 
     @ParameterizedTest

@@ -45,7 +45,7 @@ class SettingsLoaderTest {
                         s.cluster().groupId(), Path.of("./data/n1/raft")).build(), s.raft(),
                 "the raft module's reference.conf and its builder agree on every default");
         assertEquals(Duration.ofSeconds(5), s.transport().requestTimeout());
-        assertEquals(64L << 20, s.transport().maxMessageBytes());
+        assertEquals(8L << 20, s.transport().maxMessageBytes());
         assertEquals(Duration.ofSeconds(3), s.transport().connectTimeout());
         assertEquals(Optional.empty(), s.admin().token(), "a web layer on loopback serves the admin API without a token");
         assertEquals(Duration.ofSeconds(10), s.admin().maxLeaderless());
