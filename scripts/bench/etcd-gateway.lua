@@ -8,7 +8,8 @@
 -- (POST /v3/kv/range of bench/range/<k>, k in 0..BENCH_KEYS-1, which `capstan bench --workload
 -- range-...` writes). At the end it writes BENCH_OUT: one JSON object with the fields of the
 -- points of `capstan bench --json` (operations are 2xx answers; errors by kind: status for other
--- answers, and wrk's socket errors connect, read, write, timeout; latencies in ms, of every answer).
+-- answers, and wrk's socket errors connect, read, write, timeout; latencies in ms, of every answer,
+-- left out when no answer succeeded).
 
 local alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
@@ -69,14 +70,18 @@ function done(summary, latency, requests)
     end
   end
   local function ms(us) return string.format("%.3f", us / 1000) end
+  -- No latency when nothing succeeded: the figures would be those of the failures.
+  local latencies = ""
+  if operations > 0 then
+    latencies = string.format('"latency":{"count":%d,"p50":%s,"p90":%s,"p99":%s,"p999":%s,"max":%s},',
+      summary.requests, ms(latency:percentile(50)), ms(latency:percentile(90)), ms(latency:percentile(99)),
+      ms(latency:percentile(99.9)), ms(latency.max))
+  end
   local clients = tonumber(os.getenv("BENCH_CLIENTS"))
   local file = assert(io.open(os.getenv("BENCH_OUT"), "w"))
   file:write(string.format(
     '{"workload":"%s","clients":%d,"connections":%d,"watchers":0,"seconds":%.3f,"operations":%d,'
-      .. '"operationsPerSecond":%.1f,"latency":{"count":%d,"p50":%s,"p90":%s,"p99":%s,"p999":%s,"max":%s},'
-      .. '"errors":{%s}}\n',
-    workload, clients, clients, seconds, operations, operations / seconds, summary.requests,
-    ms(latency:percentile(50)), ms(latency:percentile(90)), ms(latency:percentile(99)),
-    ms(latency:percentile(99.9)), ms(latency.max), table.concat(errors, ",")))
+      .. '"operationsPerSecond":%.1f,%s"errors":{%s}}\n',
+    workload, clients, clients, seconds, operations, operations / seconds, latencies, table.concat(errors, ",")))
   file:close()
 end

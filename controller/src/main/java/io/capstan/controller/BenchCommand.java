@@ -107,7 +107,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--workload", paramLabel = "W",
             description = "What to measure: propose (puts proposed to the leader's Raft node; the default), put-api"
                     + " (puts through the leader's etcd API), lock (Lock then Unlock of one lock every client contends"
-                    + " for, through the etcd API); with --endpoints see there.")
+                    + " for, through the etcd API); with --endpoints, one of the workloads listed there.")
     String workload;
 
     @Option(names = {"--clients", "--writers"}, split = ",", paramLabel = "N", defaultValue = "1,16,64",

@@ -80,7 +80,7 @@ final class Chart {
                 panel(g, title + ": operations/s", panelRows, series, p -> p.operationsPerSecond(),
                         MARGIN_LEFT, top, panelWidth);
                 panel(g, title + ": p99 latency, ms", panelRows, series,
-                        p -> p.latency() == null ? Double.NaN : p.latency().p99(),
+                        p -> p.latency() == null || p.operations() == 0 ? Double.NaN : p.latency().p99(),
                         MARGIN_LEFT + panelWidth + GAP, top, panelWidth);
             }
         } finally {

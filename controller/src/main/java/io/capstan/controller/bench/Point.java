@@ -39,10 +39,4 @@ record Point(String workload, int clients, int connections, int watchers, double
     Double cpuMicrosPerOperation() {
         return cpuMicros == null || operations == 0 ? null : (double) cpuMicros / operations;
     }
-
-    /** The same point with {@code cpuMicros} set. */
-    Point withCpuMicros(Long micros) {
-        return new Point(workload, clients, connections, watchers, seconds, operations, operationsPerSecond, latency,
-                errors, events, delivery, micros);
-    }
 }

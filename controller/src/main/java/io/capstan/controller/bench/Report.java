@@ -98,8 +98,8 @@ final class Report {
                     .append(cell(row.candidate(), Report::p50p99)).append(" | ")
                     .append(cell(row.baseline(), Report::cpu)).append(" | ")
                     .append(cell(row.candidate(), Report::cpu)).append(" | ")
-                    .append(cell(row.baseline(), p -> Long.toString(p.errorCount()))).append(" / ")
-                    .append(cell(row.candidate(), p -> Long.toString(p.errorCount()))).append(" |\n");
+                    .append(cell(row.baseline(), Report::errors)).append(" / ")
+                    .append(cell(row.candidate(), Report::errors)).append(" |\n");
         }
         appendDelivery(md, rows);
         appendErrors(md, rows);
@@ -185,12 +185,18 @@ final class Report {
         return p == null ? "-" : format.apply(p);
     }
 
+    /** Latency of the completed operations: none when nothing completed (wrk times its failed answers too). */
     private static String p50p99(Point p) {
-        return latency(p.latency());
+        return p.operations() == 0 ? "-" : latency(p.latency());
     }
 
     private static String latency(Latency l) {
         return l == null ? "-" : millis(l.p50()) + " / " + millis(l.p99());
+    }
+
+    /** How many operations failed; a point with neither successes nor failures got no answer at all. */
+    private static String errors(Point p) {
+        return p.operations() == 0 && p.errorCount() == 0 ? "no answer" : count(p.errorCount());
     }
 
     private static String cpu(Point p) {

@@ -57,6 +57,10 @@ class ReportTest {
         assertTrue(md.contains("load average (1 min) when each gRPC run began: 0.50 to 0.50"), md);
         assertTrue(md.contains("![throughput and p99 latency against clients](bench-report.png)"), md);
         assertFalse(md.contains("other"), "only the two systems compared");
+
+        Point silent = new Point("put", 256, 16, 0, 10, 0, 0, null, Map.of(), null, null, 5_000L);
+        String nothing = new Report("etcd", "capstan", List.of(grpc("capstan", silent)), List.of()).markdown(null);
+        assertTrue(nothing.contains("| put | grpc | 256 | - | 0 | - | - | - | - | - | - / no answer |"), nothing);
     }
 
     @Test
