@@ -76,9 +76,10 @@ final class Connections implements AutoCloseable {
         }
         Endpoint leader = byMember.get(named.get(0));
         if (leader == null) {
+            String members = describe(statuses,
+                    (b, s) -> b.append("member ").append(Long.toHexString(s.getHeader().getMemberId())));
             throw new SetupException("the leader, member " + Long.toHexString(named.get(0)) + ", is none of the endpoints "
-                    + describe(statuses, (b, s) -> b.append("member ").append(Long.toHexString(s.getHeader().getMemberId()))),
-                    null);
+                    + members, null);
         }
         return leader;
     }

@@ -93,8 +93,8 @@ public final class EndpointMode {
     int watchers;
 
     @Option(names = "--keys", paramLabel = "K", defaultValue = "1000",
-            description = "With the range workloads: keys bench/range/0, 1, ... written first, then read in turn (1..100000);"
-                    + " default: ${DEFAULT-VALUE}.")
+            description = "With the range workloads: keys bench/range/0, 1, ... written first, then read in turn"
+                    + " (1..100000); default: ${DEFAULT-VALUE}.")
     int keys;
 
     @Option(names = "--sample-pids", split = ",", paramLabel = "PID",
@@ -150,9 +150,9 @@ public final class EndpointMode {
         List<Point> points = new ArrayList<>();
         String failure = null;
         int maxClients = shared.clients().stream().mapToInt(Integer::intValue).max().orElseThrow();
-        try (Connections open = Connections.open(plan.endpoints, Math.min(connections, maxClients), target.equals("all"),
-                CALL_TIMEOUT)) {
-            log.info("{} connection(s) to {}", Math.min(connections, maxClients), open.targets().stream().distinct().toList());
+        int opened = Math.min(connections, maxClients);
+        try (Connections open = Connections.open(plan.endpoints, opened, target.equals("all"), CALL_TIMEOUT)) {
+            log.info("{} connection(s) to {}", opened, open.targets().stream().distinct().toList());
             Measure measure = new Measure(plan, open, System::nanoTime);
             measure.prepare();
             for (int n : shared.clients()) {
@@ -294,18 +294,18 @@ public final class EndpointMode {
         }
 
         Point point(int n) throws Connections.SetupException, InterruptedException {
-            String keys = prefix + n + "/";
+            String pointPrefix = prefix + n + "/";
             WatchFanOut fanOut = plan.workload == Workload.WATCH
-                    ? WatchFanOut.open(connections, watchers, keys, clock, CALL_TIMEOUT) : null;
+                    ? WatchFanOut.open(connections, watchers, pointPrefix, clock, CALL_TIMEOUT) : null;
             try {
                 List<ClosedLoop.Client> clients = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
                     clients.add(switch (plan.workload) {
-                        case PUT -> operations.puts(i, keys);
+                        case PUT -> operations.puts(i, pointPrefix);
                         case RANGE_LINEARIZABLE -> operations.ranges(i, rangeKeys, false);
                         case RANGE_SERIALIZABLE -> operations.ranges(i, rangeKeys, true);
-                        case TXN_CAS -> operations.compareAndSets(i, keys);
-                        case WATCH -> operations.timestampedPuts(i, keys, clock);
+                        case TXN_CAS -> operations.compareAndSets(i, pointPrefix);
+                        case WATCH -> operations.timestampedPuts(i, pointPrefix, clock);
                     });
                 }
                 ClosedLoop.Window window = loop.window(plan.warmup, plan.measure);
