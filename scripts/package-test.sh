@@ -3,7 +3,8 @@
 # here when missing) without installing it, so it is safe on a developer's own machine:
 # control fields, file list and modes, conffiles, the maintainer scripts (run against stub
 # commands), then the package unpacked with dpkg-deb -x into a temporary directory: its launcher
-# runs `capstan version` from the unpacked jar (CAPSTAN_JAR) and honours JAVA_OPTS, its units pass
+# runs `capstan version` from the unpacked jar (CAPSTAN_JAR) and passes its jvm.options and then
+# JAVA_OPTS to the JVM, its units pass
 # scripts/verify-units.sh, and `capstan serve` with its own config, on free ports and a scratch
 # data directory, sends READY=1, watchdog pings and STOPPING=1 to a notify socket and exits 0.
 # Prints `package: N passed, M failed`; exits non-zero when a check failed.
@@ -78,6 +79,7 @@ file_list() {
       "-rwxr-xr-x root/root ./usr/bin/capstan" \
       "-rw-r--r-- root/root ./usr/share/capstan/capstan.jar" \
       "-rw-r--r-- root/root ./etc/capstan/capstan.conf" \
+      "-rw-r--r-- root/root ./etc/capstan/jvm.options" \
       "-rw-r--r-- root/root ./lib/systemd/system/capstan.service" \
       "-rw-r--r-- root/root ./lib/systemd/system/capstan@.service" \
       "drwxr-x--- root/root ./var/lib/capstan/"; do
@@ -85,11 +87,11 @@ file_list() {
   done
   local files
   files="$(grep -c '^-' "$work/contents")"
-  expect 5 "$files"
+  expect 6 "$files"
 }
 
 conffiles() {
-  expect /etc/capstan/capstan.conf "$(dpkg-deb -I "$deb" conffiles)"
+  expect "$(printf '/etc/capstan/capstan.conf\n/etc/capstan/jvm.options')" "$(dpkg-deb -I "$deb" conffiles | sort)"
 }
 
 # The maintainer scripts against stub commands that log their calls: nothing on this machine
@@ -139,9 +141,14 @@ launcher_version() {
   grep -q '^jar="${CAPSTAN_JAR:-/usr/share/capstan/capstan.jar}"$' "$work/root/usr/bin/capstan"
 }
 
+# The packaged jvm.options reach the JVM (its -Xmx and collector), and JAVA_OPTS overrides them.
 launcher_java_opts() {
   local out
-  out="$(JAVA_OPTS="-Xmx77m -XX:+PrintCommandLineFlags" \
+  out="$(JAVA_OPTS="-XX:+PrintCommandLineFlags" CAPSTAN_JVM_OPTIONS="$work/root/etc/capstan/jvm.options" \
+    CAPSTAN_JAR="$work/root/usr/share/capstan/capstan.jar" "$work/root/usr/bin/capstan" version)"
+  [[ "$out" == *"-XX:MaxHeapSize=1073741824"* && "$out" == *"-XX:+UseSerialGC"* && "$out" == *"capstan "* ]] \
+    || { echo "$out"; return 1; }
+  out="$(JAVA_OPTS="-Xmx77m -XX:+PrintCommandLineFlags" CAPSTAN_JVM_OPTIONS="$work/root/etc/capstan/jvm.options" \
     CAPSTAN_JAR="$work/root/usr/share/capstan/capstan.jar" "$work/root/usr/bin/capstan" version)"
   [[ "$out" == *"-XX:MaxHeapSize=80740352"* && "$out" == *"capstan "* ]] || { echo "$out"; return 1; }
 }
@@ -163,6 +170,7 @@ sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 sock.bind(path)
 env = dict(os.environ, NOTIFY_SOCKET=path, WATCHDOG_USEC="2000000",
            CAPSTAN_JAR=os.path.join(work, "root/usr/share/capstan/capstan.jar"),
+           CAPSTAN_JVM_OPTIONS=os.path.join(work, "root/etc/capstan/jvm.options"),
            CAPSTAN_DATA_DIR=os.path.join(work, "data"),
            CAPSTAN_WEB_PORT=str(free_port()), CAPSTAN_API_PORT=str(free_port()))
 log = open(os.path.join(work, "serve.log"), "w")
@@ -197,11 +205,11 @@ PY
 
 check "control fields (Package, Architecture, Depends, Version)" control_fields
 check "file list and modes" file_list
-check "conffiles: /etc/capstan/capstan.conf" conffiles
+check "conffiles: /etc/capstan/capstan.conf and jvm.options" conffiles
 check "maintainer scripts: user, group and data dir created once" maintainer_scripts
 check "units are scripts/systemd's" units_as_in_the_source
 check "launcher runs capstan version from the unpacked jar" launcher_version
-check "launcher passes JAVA_OPTS to the JVM" launcher_java_opts
+check "launcher passes jvm.options, then JAVA_OPTS, to the JVM" launcher_java_opts
 check "systemd-analyze verify of the unpacked units" units_verify
 check "serve with the packaged config: READY=1, watchdog, STOPPING=1, exit 0" serve_under_notify
 

@@ -10,6 +10,21 @@ import picocli.CommandLine;
  */
 public final class Main {
 
+    /** The JDK's system property that sizes the common fork-join pool. */
+    static final String COMMON_POOL_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
+
+    static {
+        // With one core to spare (the JDK's default on a 2-core machine) the common pool has
+        // parallelism 1, and every CompletableFuture stage run "async" without an executor then
+        // starts a thread of its own. Ratis's followers do that for each append they receive: a
+        // thread per write. Two pool threads at least make those stages share the pool. This runs
+        // before anything in the process touches CompletableFuture, which reads the setting once.
+        if (System.getProperty(COMMON_POOL_PARALLELISM) == null) {
+            System.setProperty(COMMON_POOL_PARALLELISM,
+                    Integer.toString(Math.max(2, Runtime.getRuntime().availableProcessors() - 1)));
+        }
+    }
+
     private Main() {
     }
 

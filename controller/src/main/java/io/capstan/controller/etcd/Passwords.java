@@ -2,12 +2,15 @@ package io.capstan.controller.etcd;
 
 import at.favre.lib.crypto.bcrypt.BCrypt;
 import at.favre.lib.crypto.bcrypt.LongPasswordStrategies;
+import com.google.common.base.Suppliers;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Supplier;
 
 /**
  * bcrypt hashes of users' passwords: made here, on the member that takes the request, so that only
  * the salted hash enters the Raft log, the snapshots and the other members. Passwords longer than
- * bcrypt's 72 bytes are first reduced by SHA-512, so no part of one is ignored. Immutable.
+ * bcrypt's 72 bytes are first reduced by SHA-512, so no part of one is ignored. Thread-safe: immutable
+ * but for the decoy hash, made once on first use.
  */
 final class Passwords {
     private static final BCrypt.Version VERSION = BCrypt.Version.VERSION_2A;
@@ -15,14 +18,17 @@ final class Passwords {
     private final int cost;
     private final BCrypt.Hasher hasher;
     private final BCrypt.Verifyer verifier;
-    /** Checked against when there is no hash to check, so an unknown user costs as long as a known one. */
-    private final byte[] decoy;
+    /**
+     * Checked against when there is no hash to check, so an unknown user costs as long as a known
+     * one. Made on first use: a hash at cost 10 takes most of a second of a cold JVM's start.
+     */
+    private final Supplier<byte[]> decoy;
 
     Passwords(int cost) {
         this.cost = cost;
         this.hasher = BCrypt.with(VERSION, LongPasswordStrategies.hashSha512(VERSION));
         this.verifier = BCrypt.verifyer(VERSION, LongPasswordStrategies.hashSha512(VERSION));
-        this.decoy = hash("decoy").getBytes(StandardCharsets.UTF_8);
+        this.decoy = Suppliers.memoize(() -> hash("decoy").getBytes(StandardCharsets.UTF_8));
     }
 
     /** A new salted hash in modular crypt form ({@code $2a$...}); slow on purpose. */
@@ -34,7 +40,7 @@ final class Passwords {
     boolean matches(String password, String hash) {
         byte[] given = password.getBytes(StandardCharsets.UTF_8);
         if (hash.isEmpty()) {
-            verifier.verify(given, decoy);
+            verifier.verify(given, decoy.get());
             return false;
         }
         return verifier.verify(given, hash.getBytes(StandardCharsets.UTF_8)).verified;
