@@ -19,10 +19,12 @@ final class RatisConfig {
 
         RaftServerConfigKeys.Rpc.setTimeoutMin(p, millis(settings.electionTimeoutMin().toMillis()));
         RaftServerConfigKeys.Rpc.setTimeoutMax(p, millis(settings.electionTimeoutMax().toMillis()));
-        RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(
-                p, millis(settings.electionTimeoutMin().toMillis()));
-        RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(
-                p, millis(settings.electionTimeoutMax().toMillis()));
+        // A member that starts waits a fifth of the election timeout (up to two fifths) before
+        // its first election, so a cold cluster elects a leader as soon as its members are up.
+        // Pre-vote keeps an early candidate from disturbing a cluster that already has a leader.
+        long firstElection = settings.electionTimeoutMin().toMillis() / 5;
+        RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, millis(firstElection));
+        RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, millis(2 * firstElection));
         RaftServerConfigKeys.Rpc.setRequestTimeout(p, millis(settings.requestTimeout().toMillis()));
         RaftClientConfigKeys.Rpc.setRequestTimeout(p, millis(settings.requestTimeout().toMillis()));
 
