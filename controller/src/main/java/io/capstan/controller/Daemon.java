@@ -107,7 +107,7 @@ final class Daemon {
         ApiSettings apiSettings = settings.api();
         this.grpcAdmission = new GrpcAdmission(apiSettings.unaryAdmission(), apiSettings.streamAdmission());
         Metrics metrics = new Metrics(raft, this::admissionBudgets, Clock.systemUTC());
-        routes.add(metrics.route(gate(WEB), AdminApi.ADMISSION));
+        routes.add(metrics.route(gate(WEB)));
 
         Limits limits = settings.raft().limits();
         ApiLimits apiLimits = new ApiLimits(limits.maxRequestBytes(), limits.maxTxnOps(),

@@ -52,7 +52,7 @@ public final class AdminApi {
     static final String SNAPSHOT = "/v1/snapshot";
     /** Admin requests are a line of JSON; anything larger is a mistake. */
     static final long MAX_BODY_BYTES = 64 * 1024;
-    /** The admission budget of the admin routes, and of {@code /metrics}: {@code capstan.web.admission.admin}. */
+    /** The admission budget of the admin routes: {@code capstan.web.admission.admin}. */
     public static final Admission ADMISSION = Admission.budget("admin");
     private static final int THREADS = 2;
     private static final Duration MIN_SAMPLE = Duration.ofMillis(10);

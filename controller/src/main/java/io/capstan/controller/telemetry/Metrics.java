@@ -49,9 +49,12 @@ public final class Metrics {
         JvmMetrics.builder().register(registry);
     }
 
-    /** {@code GET /metrics}, owned by {@code gate}, admitted through {@code admission}. */
-    public Route route(Gate gate, Admission admission) {
-        return Route.get(PATH, gate, admission, new MetricsHandler(registry));
+    /**
+     * {@code GET /metrics}, owned by {@code gate}. Exempt from admission, as the health probes are,
+     * so that a scrape shows an overload instead of waiting in it.
+     */
+    public Route route(Gate gate) {
+        return Route.get(PATH, gate, Admission.EXEMPT, new MetricsHandler(registry));
     }
 
     /** Counts the web layer's requests; give it to the web server. */
