@@ -74,6 +74,12 @@ class OverloadProcessTest {
         try {
             startCluster();
             assertEquals(200, put(0, KEY, "v").statusCode());
+            // Each member serves a read on both APIs first, as a member in service has: the burst
+            // then meets connections that are open, not the first requests of a cold member.
+            for (int i = 0; i < 3; i++) {
+                assertEquals("v", gatewayValue(i, KEY));
+                assertEquals("v", grpcValue(i, KEY));
+            }
             int leader = leader();
             int follower = (leader + 1) % 3;
             for (int target : new int[] {follower, leader}) {

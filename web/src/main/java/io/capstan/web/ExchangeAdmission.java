@@ -295,7 +295,7 @@ final class ExchangeAdmission {
             connection.setExtraBytes(new ImmediatePooledByteBuffer(joined));
         }
 
-        /** The client reset the stream or closed the connection (then {@code close} it here too). */
+        /** The client reset the stream or closed the connection ({@code close}: an HTTP/1.1 one, to close here too). */
         private void clientGone(boolean close) {
             AdmissionBudget.Ticket held;
             boolean abandon;
@@ -308,11 +308,12 @@ final class ExchangeAdmission {
             }
             live.remove(this);
             held.release();
-            if (close) {
-                IoUtils.safeClose(exchange.getConnection());
-            }
             if (abandon) {
+                // Ends the exchange, logged as such, and then its connection.
                 exchange.dispatch(exchange.getIoThread(), ABANDON);
+            } else if (close) {
+                // The handler's answer, whenever it comes, has nowhere to go.
+                IoUtils.safeClose(exchange.getConnection());
             }
         }
     }

@@ -54,6 +54,7 @@ class AdmissionTest {
     private final Queue<HttpServerExchange> held = new ConcurrentLinkedQueue<>();
     private final Semaphore entered = new Semaphore(0);
     private final AtomicInteger answered = new AtomicInteger();
+    private final Queue<CompletedRequest> completed = new ConcurrentLinkedQueue<>();
 
     @AfterEach
     void answerHeld() {
@@ -75,7 +76,13 @@ class AdmissionTest {
                 })),
                 Route.get("/fail", gate, Servers.TEST, exchange -> {
                     throw new IllegalStateException("handler failed on purpose");
-                })));
+                })), completed::add);
+    }
+
+    /** A request whose client left while it waited is logged, once its exchange ends, as 499. */
+    private void awaitLoggedAsClientClosed() {
+        await().atMost(SOON).untilAsserted(() -> assertEquals(1,
+                completed.stream().filter(r -> r.status() == ExchangeAdmission.CLIENT_CLOSED).count(), "499s"));
     }
 
     private void hold(HttpServerExchange exchange) {
@@ -173,6 +180,7 @@ class AdmissionTest {
         }
         // Long before its 30 s deadline.
         awaitGauges(server, 1, 0);
+        awaitLoggedAsClientClosed();
         CompletableFuture<HttpResponse<String>> next = get(http1, server, "/hold");
         awaitGauges(server, 1, 1);
         answerAllHeld();
@@ -209,6 +217,7 @@ class AdmissionTest {
         awaitGauges(server, 1, 1);
         leaving.cancel(true);
         awaitGauges(server, 1, 0);
+        awaitLoggedAsClientClosed();
         answerAllHeld();
         HttpResponse<String> answer = first.get(SOON.toSeconds(), TimeUnit.SECONDS);
         assertEquals(HttpClient.Version.HTTP_2, answer.version());
