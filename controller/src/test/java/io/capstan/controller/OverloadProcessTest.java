@@ -164,8 +164,9 @@ class OverloadProcessTest {
         return counted;
     }
 
-    private void gatewayRange(HttpClient client, int target, int slot, AtomicReferenceArray<CompletableFuture<?>> inFlight,
-                              AtomicBoolean stopped, Map<String, LongAdder> outcomes) {
+    private void gatewayRange(HttpClient client, int target, int slot,
+                              AtomicReferenceArray<CompletableFuture<?>> inFlight, AtomicBoolean stopped,
+                              Map<String, LongAdder> outcomes) {
         if (stopped.get()) {
             return;
         }

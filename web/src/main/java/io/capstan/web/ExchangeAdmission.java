@@ -154,7 +154,7 @@ final class ExchangeAdmission {
             }
         }
 
-        /** Records {@code decided} and moves a waiting request on to {@code fate}; false when it is no longer waiting. */
+        /** Records {@code decided} and moves a waiting request on to {@code then}; false when it no longer waits. */
         private synchronized boolean decide(AdmissionBudget.Ticket decided, Fate then) {
             ticket = decided;
             if (fate != Fate.WAITING) {
@@ -185,7 +185,7 @@ final class ExchangeAdmission {
             }
         }
 
-        /** Continues the exchange with {@code handler}: here if {@link #enter()} decided at once, else on its I/O thread. */
+        /** Goes on with {@code handler}: here if {@link #enter()} decided at once, else on its I/O thread. */
         private void resume(HttpHandler handler) {
             if (entering == Thread.currentThread()) {
                 Connectors.executeRootHandler(handler, exchange);
@@ -286,7 +286,8 @@ final class ExchangeAdmission {
         /** Appends bytes read past this request to those Undertow holds for the connection's next request. */
         private static void putBack(HttpServerConnection connection, ByteBuffer read) {
             PooledByteBuffer held = connection.getExtraBytes();
-            ByteBuffer joined = ByteBuffer.allocate((held == null ? 0 : held.getBuffer().remaining()) + read.remaining());
+            int before = held == null ? 0 : held.getBuffer().remaining();
+            ByteBuffer joined = ByteBuffer.allocate(before + read.remaining());
             if (held != null) {
                 joined.put(held.getBuffer());
                 held.close();

@@ -81,13 +81,15 @@ final class SettingsBinder {
         Optional<Duration> parseTimeout = r.duration("capstan.web.request-parse-timeout", false);
         Optional<Duration> idleTimeout = r.duration("capstan.web.idle-timeout", false);
         Optional<Duration> drainTimeout = r.duration("capstan.web.drain-timeout", true);
-        Optional<Map<String, AdmissionSettings>> webAdmission = AdmissionKeys.read(r, reference, "capstan.web.admission");
+        Optional<Map<String, AdmissionSettings>> webAdmission =
+                AdmissionKeys.read(r, reference, "capstan.web.admission");
 
         Optional<String> apiHost = inheritedHost(config, r, "capstan.api.host", nodeHost);
         Optional<Integer> apiPort = r.integer("capstan.api.port", 0, 65535, PORT);
         Optional<Integer> maxWatchesPerStream = r.integer("capstan.api.max-watches-per-stream", 1, 1_000_000,
                 "must be an integer 1..1000000");
-        Optional<Map<String, AdmissionSettings>> apiAdmission = AdmissionKeys.read(r, reference, "capstan.api.admission");
+        Optional<Map<String, AdmissionSettings>> apiAdmission =
+                AdmissionKeys.read(r, reference, "capstan.api.admission");
         Optional<Duration> tokenTtl = r.duration("capstan.api.auth.token-ttl", false);
         Optional<Integer> bcryptCost = r.integer("capstan.api.auth.bcrypt-cost", 4, 31, "must be an integer 4..31");
         Optional<Integer> authenticateRate = r.integer("capstan.api.auth.authenticate-per-second", 1, 1_000_000,
@@ -142,7 +144,8 @@ final class SettingsBinder {
                 e -> Rejections.problem("capstan.web", Map.of(), e));
         Optional<ApiSettings> api = build(refused,
                 () -> new ApiSettings(apiHost.orElseThrow(), apiPort.orElseThrow(), maxWatchesPerStream.orElseThrow(),
-                        new AuthSettings(tokenTtl.orElseThrow(), bcryptCost.orElseThrow(), authenticateRate.orElseThrow()),
+                        new AuthSettings(tokenTtl.orElseThrow(), bcryptCost.orElseThrow(),
+                                authenticateRate.orElseThrow()),
                         apiAdmission.orElseThrow().get(GrpcAdmission.UNARY),
                         apiAdmission.orElseThrow().get(GrpcAdmission.STREAMS)),
                 e -> Rejections.problem("capstan.api.auth", Map.of(), e));

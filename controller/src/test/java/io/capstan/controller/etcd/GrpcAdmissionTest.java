@@ -97,7 +97,8 @@ class GrpcAdmissionTest {
     }
 
     private static Status failure(ListenableFuture<?> call) {
-        ExecutionException e = assertThrows(ExecutionException.class, () -> call.get(SOON.toSeconds(), TimeUnit.SECONDS));
+        ExecutionException e = assertThrows(ExecutionException.class,
+                () -> call.get(SOON.toSeconds(), TimeUnit.SECONDS));
         return Status.fromThrowable(e.getCause());
     }
 
