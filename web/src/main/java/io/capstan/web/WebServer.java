@@ -6,7 +6,6 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.handlers.GracefulShutdownHandler;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.Options;
@@ -111,17 +111,13 @@ public final class WebServer {
             thread.setDaemon(true);
             return thread;
         });
-        // Waits end early whenever their requests do; do not keep their timers queued.
-        admissionTimer.setRemoveOnCancelPolicy(true);
         Map<String, ExchangeAdmission> budgets = new LinkedHashMap<>();
         settings.admission().forEach((name, limits) -> budgets.put(name, new ExchangeAdmission(new AdmissionBudget(
                 name, limits, (delay, task) -> admissionTimer.schedule(task, delay, TimeUnit.NANOSECONDS),
                 System::nanoTime))));
         this.admission = Map.copyOf(budgets);
-        List<Route> admitted = new ArrayList<>();
-        builtIn.forEach(route -> admitted.add(admitting(route, settings, admission)));
-        routes.forEach(route -> admitted.add(admitting(route, settings, admission)));
-        Router router = new Router(admitted);
+        Router router = new Router(Stream.concat(builtIn.stream(), routes.stream())
+                .map(route -> admitting(route, settings, admission)).toList());
         this.drain = new GracefulShutdownHandler(router);
         HttpHandler root = new RequestEntry(drain, new JsonErrorPages(() -> state == State.STOPPING), observer);
 

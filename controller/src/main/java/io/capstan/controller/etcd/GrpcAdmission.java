@@ -64,7 +64,6 @@ public final class GrpcAdmission implements ServerInterceptor {
             thread.setDaemon(true);
             return thread;
         });
-        timer.setRemoveOnCancelPolicy(true);
         AdmissionBudget.Timer schedule = (delay, task) -> timer.schedule(task, delay, TimeUnit.NANOSECONDS);
         this.unary = new AdmissionBudget(UNARY, unarySettings, schedule, System::nanoTime);
         this.streams = new AdmissionBudget(STREAMS, streamSettings, schedule, System::nanoTime);
