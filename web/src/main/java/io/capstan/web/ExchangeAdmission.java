@@ -11,10 +11,15 @@ import io.undertow.util.ImmediatePooledByteBuffer;
 import io.undertow.util.SameThreadExecutor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.xnio.IoUtils;
+import org.xnio.XnioIoThread;
 
 /**
  * Admits the requests of the routes of one {@link AdmissionBudget}: a request with a permit runs
@@ -25,11 +30,12 @@ import org.xnio.IoUtils;
  * <p>The permit comes back when the exchange completes, however it ends (response, error, a
  * handler that threw), and also as soon as its client is seen gone, queued or running:
  * <ul>
- *   <li>every {@link #checkLiveness() check} finds an HTTP/2 stream the client reset, or a
+ *   <li>every {@link #checkLiveness check} finds an HTTP/2 stream the client reset, or a
  *       connection that closed, by its response channel, which closes with them;</li>
  *   <li>Undertow does not read an HTTP/1.1 connection while a request is in progress, so a client
  *       that closed its socket goes unnoticed until a write fails. Once the request's whole body
- *       has arrived, the check reads the connection without blocking, on its I/O thread: the end
+ *       has arrived and the request has lasted one check interval, the check reads the connection
+ *       without blocking, on its I/O thread (one task per thread for all its connections): the end
  *       of the stream means the client is gone (as Go's net/http, and so etcd, take it; a client
  *       that half-closes to wait for its answer is taken for gone too); bytes of a pipelined next
  *       request are put back for Undertow, and that connection is not read again for this
@@ -95,9 +101,20 @@ final class ExchangeAdmission {
         exchange.dispatch(SameThreadExecutor.INSTANCE, entry::enter);
     }
 
-    /** Looks for clients that left; called periodically by the web server's admission timer. */
-    void checkLiveness() {
-        live.forEach(Entry::check);
+    /**
+     * Looks for clients that left; called periodically by the web server's admission timer. The
+     * HTTP/1.1 connections to read are read in one task per I/O thread, and only those of requests
+     * at least {@code after} old: a request that ends sooner costs nothing here.
+     */
+    void checkLiveness(Duration after) {
+        long now = System.nanoTime();
+        Map<XnioIoThread, List<Entry>> toRead = new HashMap<>();
+        for (Entry entry : live) {
+            if (entry.check(now - after.toNanos())) {
+                toRead.computeIfAbsent(entry.exchange.getIoThread(), thread -> new ArrayList<>()).add(entry);
+            }
+        }
+        toRead.forEach((thread, entries) -> thread.execute(() -> entries.forEach(Entry::probe)));
     }
 
     /** Refuses whoever waits and whoever comes later; see {@link AdmissionBudget#close()}. */
@@ -116,6 +133,7 @@ final class ExchangeAdmission {
     private final class Entry implements AdmissionBudget.Waiter, ExchangeCompletionListener {
         private final HttpServerExchange exchange;
         private final HttpHandler next;
+        private final long arrived = System.nanoTime();
         /** The thread inside {@link #enter()}, which may continue the exchange itself. */
         private volatile Thread entering;
 
@@ -221,19 +239,22 @@ final class ExchangeAdmission {
             return !completed && ticket != null && (fate == Fate.WAITING || fate == Fate.RUNNING);
         }
 
-        /** Runs on the admission timer. */
-        void check() {
+        /**
+         * Runs on the admission timer: ends the wait of a request whose stream or connection closed;
+         * true when its HTTP/1.1 connection is to be read, for a request that arrived before {@code since}.
+         */
+        boolean check(long since) {
             synchronized (this) {
                 if (!watched()) {
-                    return;
+                    return false;
                 }
             }
             if (!Connectors.getConduitSinkChannel(exchange).isOpen()) {
                 clientGone(false);
-            } else if (exchange.getConnection() instanceof HttpServerConnection
-                    && !exchange.getRequestHeaders().contains(Headers.UPGRADE)) {
-                exchange.getIoThread().execute(this::probe);
+                return false;
             }
+            return arrived - since <= 0 && exchange.getConnection() instanceof HttpServerConnection
+                    && !exchange.getRequestHeaders().contains(Headers.UPGRADE);
         }
 
         /** Runs on the exchange's I/O thread: reads what follows this request on its HTTP/1.1 connection. */

@@ -54,8 +54,11 @@ public final class WebServer {
 
     /** How long the worker pool may take to exit once draining is over. */
     private static final Duration WORKER_EXIT_GRACE = Duration.ofSeconds(1);
-    /** How often admitted and queued requests are checked for a client that left. */
-    static final long LIVENESS_CHECK_MILLIS = 250;
+    /**
+     * How often admitted and queued requests are checked for a client that left; an HTTP/1.1
+     * connection is read only for a request at least this old.
+     */
+    static final long LIVENESS_CHECK_MILLIS = 500;
 
     enum State { NEW, STARTING, RUNNING, STOPPING, STOPPED, FAILED }
 
@@ -265,7 +268,8 @@ public final class WebServer {
     /** Runs on the admission timer. */
     private void checkLiveness() {
         try {
-            admission.values().forEach(ExchangeAdmission::checkLiveness);
+            Duration interval = Duration.ofMillis(LIVENESS_CHECK_MILLIS);
+            admission.values().forEach(budget -> budget.checkLiveness(interval));
         } catch (RuntimeException e) {
             // A failure here must not cancel the periodic check.
             LOG.error("checking admitted requests for clients that left failed", e);
