@@ -1,6 +1,7 @@
 package io.capstan.controller;
 
 import io.capstan.controller.admin.AdminApi;
+import io.capstan.controller.config.ApiSettings;
 import io.capstan.controller.config.ClusterSettings;
 import io.capstan.controller.config.Settings;
 import io.capstan.controller.lifecycle.Component;
@@ -9,6 +10,7 @@ import io.capstan.controller.lifecycle.Lifecycle;
 import io.capstan.controller.etcd.ApiLimits;
 import io.capstan.controller.etcd.ApiServer;
 import io.capstan.controller.etcd.EtcdApi;
+import io.capstan.controller.etcd.GrpcAdmission;
 import io.capstan.controller.telemetry.GrpcRequestIds;
 import io.capstan.controller.telemetry.Metrics;
 import io.capstan.raft.GrpcTransportBinding;
@@ -17,6 +19,7 @@ import io.capstan.raft.NodeStatus;
 import io.capstan.raft.RaftNode;
 import io.capstan.raft.TransportBinding;
 import io.capstan.transport.PeerTransport;
+import io.capstan.web.AdmissionBudget;
 import io.capstan.web.Gate;
 import io.capstan.web.Readiness;
 import io.capstan.web.Route;
@@ -33,6 +36,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 
 /**
  * The daemon's wiring: builds every component from the bound settings, declares every route
@@ -68,6 +72,7 @@ final class Daemon {
     private final WebServer web;
     private final RaftNode raft;
     private final AdminApi admin;
+    private final GrpcAdmission grpcAdmission;
     private final Lifecycle lifecycle;
 
     private Daemon(Settings settings, UnaryOperator<Component> decorate) {
@@ -99,7 +104,9 @@ final class Daemon {
                     admin.stop();
                     raft.stop().join();
                 })));
-        Metrics metrics = new Metrics(raft, Clock.systemUTC());
+        ApiSettings apiSettings = settings.api();
+        this.grpcAdmission = new GrpcAdmission(apiSettings.unaryAdmission(), apiSettings.streamAdmission());
+        Metrics metrics = new Metrics(raft, this::admissionBudgets, Clock.systemUTC());
         routes.add(metrics.route(gate(WEB)));
 
         Limits limits = settings.raft().limits();
@@ -108,14 +115,18 @@ final class Daemon {
         ExecutorService apiThreads = Executors.newFixedThreadPool(API_THREADS, apiThreadFactory());
         EtcdApi etcd = new EtcdApi(raft, settings.raft(), apiLimits, settings.api().auth(), apiThreads);
         routes.addAll(etcd.gatewayRoutes(gate(API)));
-        ApiServer api = new ApiServer(settings.api().host(), settings.api().port(), apiLimits, etcd.services(),
-                etcd::endStreams, List.of(metrics.grpcCalls(), new GrpcRequestIds()), settings.tls(), apiThreads,
+        // The last sees each call first: request id, then metrics (which so count refusals), then admission.
+        ApiServer api = new ApiServer(apiSettings.host(), apiSettings.port(), apiLimits, etcd.services(),
+                etcd::endStreams, List.of(grpcAdmission, metrics.grpcCalls(), new GrpcRequestIds()), settings.tls(),
+                apiThreads,
                 settings.lifecycle().stopTimeout().dividedBy(4));
         String advertisedHost = settings.node().host();
         String apiScheme = settings.tls().isPresent() ? "https" : "http";
         // Publishing waits for a leader, which the api component must not: readiness is not quorum.
         graph.add(decorate.apply(new ComponentAdapter(API, Set.of(RAFT), () -> api.start().thenAccept(bound ->
                 raft.publish(List.of(apiScheme + "://" + hostForUrl(advertisedHost) + ":" + bound.getPort()))), () -> {
+            // Calls still waiting for a permit end at once; started ones run on into the server's stop.
+            grpcAdmission.close();
             api.stop();
             apiThreads.shutdown();
         })));
@@ -126,6 +137,11 @@ final class Daemon {
         this.web = new WebServer(settings.web(), routes, this::readiness, metrics.httpRequests(), settings.tls());
         graph.add(decorate.apply(new ComponentAdapter(WEB, Set.of(), web::start, web::stop)));
         this.lifecycle = graph.build();
+    }
+
+    /** The web layer's admission budgets and the gRPC API's; asked by scrapes, once the web layer runs. */
+    private List<AdmissionBudget> admissionBudgets() {
+        return Stream.concat(web.admissionBudgets().stream(), grpcAdmission.budgets().stream()).toList();
     }
 
     private static String hostForUrl(String host) {

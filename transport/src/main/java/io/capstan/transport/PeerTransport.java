@@ -1,5 +1,6 @@
 package io.capstan.transport;
 
+import io.capstan.web.Admission;
 import io.capstan.web.Gate;
 import io.capstan.web.Route;
 import io.capstan.web.TlsSettings;
@@ -149,13 +150,15 @@ public final class PeerTransport implements AutoCloseable {
 
     /**
      * The peer route: {@code GET} {@value PeerChannels#PATH}, where peers open their channel to this
-     * member with a WebSocket handshake.
+     * member with a WebSocket handshake. It is exempt from the web layer's admission budgets, so that
+     * no client load ever makes Raft's messages wait or refuses them; the inbound executor bounds
+     * what they cost.
      *
      * @param owner gate of the component that owns Raft; the web layer answers 503 while it is closed
      */
     public List<Route> routes(Gate owner) {
         Objects.requireNonNull(owner, "owner");
-        return List.of(Route.get(PeerChannels.PATH, owner, endpoint));
+        return List.of(Route.get(PeerChannels.PATH, owner, Admission.EXEMPT, endpoint));
     }
 
     /**
