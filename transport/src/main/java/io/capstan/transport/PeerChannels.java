@@ -34,6 +34,7 @@ import org.slf4j.LoggerFactory;
 import org.xnio.IoFuture;
 import org.xnio.IoUtils;
 import org.xnio.OptionMap;
+import org.xnio.Options;
 import org.xnio.Pooled;
 import org.xnio.XnioWorker;
 import org.xnio.http.UpgradeFailedException;
@@ -76,6 +77,9 @@ final class PeerChannels implements AutoCloseable {
     /** The least time between two attempts to open a connection to one peer. */
     static final Duration RECONNECT_PAUSE = Duration.ofMillis(100);
 
+    /** The TLS version of peer channels; see the constructor. */
+    static final String PEER_TLS_PROTOCOL = "TLSv1.2";
+
     /** Requests one connection may have pending; more are refused as a busy peer would be. */
     static final int MAX_PENDING = 8192;
 
@@ -110,8 +114,11 @@ final class PeerChannels implements AutoCloseable {
         this.connectTimeout = connectTimeout;
         this.nanoTime = nanoTime;
         // A peer's certificate must name the host this member reaches it at, as HTTPS checks.
+        // TLS 1.2: Undertow's WebSocket client stalls in TLS 1.3 handshakes (it never reads the
+        // server's flight after its ServerHello).
         this.options = ssl == null ? OptionMap.EMPTY
-                : OptionMap.create(UndertowOptions.ENDPOINT_IDENTIFICATION_ALGORITHM, "HTTPS");
+                : OptionMap.builder().set(UndertowOptions.ENDPOINT_IDENTIFICATION_ALGORITHM, "HTTPS")
+                        .setSequence(Options.SSL_ENABLED_PROTOCOLS, PEER_TLS_PROTOCOL).getMap();
     }
 
     /** The scheme of peers' base URIs: {@code https} when this member talks TLS to peers, else {@code http}. */
@@ -240,9 +247,15 @@ final class PeerChannels implements AutoCloseable {
                 failed(started, new IOException("cannot connect to " + peer + " at " + channelUri + ": " + e, e));
                 return;
             }
+            // XNIO cannot cancel a connection whose handshake is under way, so the deadline fails
+            // the opening itself; a connection that completes after it is closed on arrival.
             ScheduledFuture<?> giveUp;
             try {
-                giveUp = timer.schedule(connecting::cancel, connectTimeout.toNanos(), TimeUnit.NANOSECONDS);
+                giveUp = timer.schedule(() -> {
+                    connecting.cancel();
+                    failed(started, new TimeoutIOException("no connection to " + peer + " at " + channelUri
+                            + " within " + connectTimeout));
+                }, connectTimeout.toNanos(), TimeUnit.NANOSECONDS);
             } catch (RejectedExecutionException e) {
                 connecting.cancel();
                 failed(started, new AlreadyClosedException("peer transport is closed", e));
@@ -260,12 +273,6 @@ final class PeerChannels implements AutoCloseable {
                     giveUp.cancel(false);
                     failed(started, refusal(peer, exception));
                 }
-
-                @Override
-                public void handleCancelled(Void attachment) {
-                    failed(started, new TimeoutIOException("no connection to " + peer + " at " + channelUri
-                            + " within " + connectTimeout));
-                }
             }, null);
         }
 
@@ -273,9 +280,10 @@ final class PeerChannels implements AutoCloseable {
             Connection connection = new Connection(this, peer, channel);
             boolean keep;
             synchronized (this) {
-                opening = null;
-                keep = !closed;
+                // Not kept when the opening gave up meanwhile, or the transport closed.
+                keep = opening == started && !closed;
                 if (keep) {
+                    opening = null;
                     open = connection;
                     lastFailure = null;
                 }
@@ -293,8 +301,12 @@ final class PeerChannels implements AutoCloseable {
             started.complete(connection);
         }
 
+        /** Ends the opening {@code started} with {@code failure}, unless it already ended. */
         private void failed(CompletableFuture<Connection> started, IOException failure) {
             synchronized (this) {
+                if (opening != started) {
+                    return;
+                }
                 opening = null;
                 lastFailure = failure;
                 lastFailureNanos = nanoTime.getAsLong();

@@ -25,7 +25,8 @@
  *
  * <h2>Authentication</h2>
  * Every channel opens with the cluster secret ({@link io.capstan.transport.PeerAuthenticator}).
- * With TLS on the web port ({@code capstan.tls}), channels are WebSockets over HTTPS: each member
+ * With TLS on the web port ({@code capstan.tls}), channels are WebSockets over HTTPS (TLS 1.2:
+ * Undertow's WebSocket client does not complete TLS 1.3 handshakes; the port serves both): each member
  * presents its own certificate as its client certificate and checks that the peer's certificate
  * chains to the client CAs (else to the CAs after its own certificate in its file, else to the
  * JVM's trust store) and names the host of the peer's address. With client CAs configured the web

@@ -79,7 +79,8 @@ class LockApiTest {
 
         assertEquals(name + "/" + Long.toHexString(b), text(next.getKey()));
         assertTrue(next.getHeader().getRevision() >= unlockRevision, next.getHeader().getRevision() + " < " + unlockRevision);
-        assertTrue(handoverMillis < 500, "handover took " + handoverMillis + " ms");
+        // The unlock hands the lock over, not the 60 s lease running out; how fast is for benchmarks.
+        assertTrue(handoverMillis < 10_000, "handover took " + handoverMillis + " ms");
         assertEquals(List.of(name + "/" + Long.toHexString(b)), keys(client, name));
         get(locks.unlock(next.getKey()));
         assertEquals(List.of(), keys(client, name));
