@@ -96,7 +96,8 @@ final class ArtifactCommands {
     ArtifactFetchedResponse fetched(ArtifactFetchedRequest request) {
         ArtifactRecord.Builder record = require(request.getDigest()).toBuilder();
         if (request.getFailure().isEmpty()) {
-            if (record.getSize() == 0) {
+            // Verified bytes tell the true size, whatever a registration said.
+            if (request.getSize() > 0) {
                 record.setSize(request.getSize());
             }
             hold(record, request.getMember());
