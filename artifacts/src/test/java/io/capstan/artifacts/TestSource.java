@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * as an artifact's source URL does. Paths can be told to answer a status first, or to stall
  * mid-body until released, to exercise retries and timeouts.
  */
-final class TestSource implements AutoCloseable {
+public final class TestSource implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService threads = Executors.newCachedThreadPool();
     private final Map<String, byte[]> bodies = new ConcurrentHashMap<>();
@@ -34,43 +34,43 @@ final class TestSource implements AutoCloseable {
     private volatile String stallPath = "";
     private volatile long delayMillis;
 
-    TestSource() throws IOException {
+    public TestSource() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
         server.createContext("/", this::handle);
         server.setExecutor(threads);
         server.start();
     }
 
-    URI url(String path) {
+    public URI url(String path) {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + path);
     }
 
-    void serve(String path, byte[] body) {
+    public void serve(String path, byte[] body) {
         bodies.put(path, body);
     }
 
     /** The next requests for {@code path} answer these statuses, in order, before serving it. */
-    void failFirst(String path, Integer... codes) {
+    public void failFirst(String path, Integer... codes) {
         statuses.put(path, new ConcurrentLinkedQueue<>(List.of(codes)));
     }
 
     /** Requests for {@code path} send half the body, then wait until {@link #close()}. */
-    void stall(String path) {
+    public void stall(String path) {
         stallPath = path;
     }
 
     /** Every answer waits this long before its first byte (a slow source). */
-    void delay(long millis) {
+    public void delay(long millis) {
         delayMillis = millis;
     }
 
-    int requests(String path) {
+    public int requests(String path) {
         AtomicInteger count = requests.get(path);
         return count == null ? 0 : count.get();
     }
 
     /** The Capstan-Peer-Secret header each request for {@code path} carried (empty when none). */
-    List<String> peerSecrets(String path) {
+    public List<String> peerSecrets(String path) {
         return peerHeaders.getOrDefault(path, List.of());
     }
 

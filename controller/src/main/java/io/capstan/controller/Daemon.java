@@ -1,5 +1,6 @@
 package io.capstan.controller;
 
+import io.capstan.artifacts.Artifacts;
 import io.capstan.controller.admin.AdminApi;
 import io.capstan.controller.config.ClusterSettings;
 import io.capstan.controller.config.Settings;
@@ -16,6 +17,7 @@ import io.capstan.raft.Limits;
 import io.capstan.raft.NodeStatus;
 import io.capstan.raft.RaftNode;
 import io.capstan.raft.TransportBinding;
+import io.capstan.transport.MemberCredentials;
 import io.capstan.transport.PeerTransport;
 import io.capstan.web.Gate;
 import io.capstan.web.Readiness;
@@ -41,8 +43,13 @@ import java.util.function.UnaryOperator;
  *
  * <pre>
  * web ─► transport ─► raft ─► api     (capstan.raft.transport = web)
- * web ─► raft ─► api                  (capstan.raft.transport = grpc: Ratis's own port)
+ *                         └──► artifacts
+ * web ─► raft ─► api, artifacts       (capstan.raft.transport = grpc: Ratis's own port)
  * </pre>
+ *
+ * <p>{@code artifacts} is the artifact store, its endpoints ({@code /v1/artifacts},
+ * {@code /v1/uploads}, gated by it) and its background work; members fetch from each other at
+ * their web addresses, which only the web transport records.
  *
  * <p>{@code api} is the etcd v3 gRPC server on the api port; etcd's JSON gateway routes on
  * the web port are gated by it. {@code GET /metrics} is served once the web layer runs; the
@@ -62,6 +69,7 @@ final class Daemon {
     static final String TRANSPORT = "transport";
     static final String RAFT = "raft";
     static final String API = "api";
+    static final String ARTIFACTS = "artifacts";
     /** Threads that run etcd API calls and gateway requests; Ratis futures complete onto them. */
     private static final int API_THREADS = Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
 
@@ -99,7 +107,12 @@ final class Daemon {
                     admin.stop();
                     raft.stop().join();
                 })));
-        Metrics metrics = new Metrics(raft, Clock.systemUTC());
+        boolean webTransport = settings.cluster().transport() == ClusterSettings.Transport.WEB;
+        Artifacts artifacts = new Artifacts(settings.artifacts(), raft, MemberCredentials.of(settings.transport()),
+                settings.tls(), webTransport, Clock.systemUTC());
+        routes.addAll(artifacts.routes(gate(ARTIFACTS)));
+        graph.add(decorate.apply(new ComponentAdapter(ARTIFACTS, Set.of(RAFT), artifacts::start, artifacts::stop)));
+        Metrics metrics = new Metrics(raft, artifacts, Clock.systemUTC());
         routes.add(metrics.route(gate(WEB)));
 
         Limits limits = settings.raft().limits();

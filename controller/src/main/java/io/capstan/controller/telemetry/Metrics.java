@@ -1,5 +1,6 @@
 package io.capstan.controller.telemetry;
 
+import io.capstan.artifacts.Artifacts;
 import io.capstan.raft.RaftNode;
 import io.capstan.web.Gate;
 import io.capstan.web.RequestObserver;
@@ -14,7 +15,7 @@ import org.apache.ratis.metrics.MetricRegistries;
 /**
  * The metrics of one member, in its own Prometheus registry (never the client's global one), as
  * {@code GET /metrics} serves them in Prometheus's text format: web requests and gRPC calls as
- * they are observed; Raft, keyspace, lease, watch and snapshot figures, Ratis's own registries of
+ * they are observed; Raft, keyspace, lease, watch, snapshot and artifact figures, Ratis's own registries of
  * this member and the JVM's, read when scraped.
  *
  * <p>Thread safety: immutable once built; its parts may be used from any thread.
@@ -29,14 +30,17 @@ public final class Metrics {
 
     /**
      * @param raft the member whose Raft, keyspace and Ratis metrics are served
+     * @param artifacts the member's artifacts, whose counters are served
      * @param clock tells the snapshot's age
      */
-    public Metrics(RaftNode raft, Clock clock) {
+    public Metrics(RaftNode raft, Artifacts artifacts, Clock clock) {
         Objects.requireNonNull(raft, "raft");
+        Objects.requireNonNull(artifacts, "artifacts");
         Objects.requireNonNull(clock, "clock");
         this.http = new HttpMetrics(registry);
         this.grpc = new GrpcMetrics(registry);
         registry.register(new RaftCollector(raft, clock));
+        registry.register(new ArtifactCollector(artifacts));
         registry.register(new RatisCollector(raft.nodeId(), () -> MetricRegistries.global().getMetricRegistries()));
         JvmMetrics.builder().register(registry);
     }
