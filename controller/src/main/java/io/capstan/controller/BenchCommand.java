@@ -1,8 +1,10 @@
 package io.capstan.controller;
 
 import com.google.protobuf.ByteString;
+import io.capstan.controller.bench.EndpointMode;
+import io.capstan.controller.bench.Machine;
+import io.capstan.controller.bench.ReportCommand;
 import java.io.PrintWriter;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -21,6 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -39,6 +42,10 @@ import picocli.CommandLine.Spec;
  * The API workloads run with etcd auth off, on (clients authenticate once, see {@link BenchApi}),
  * or both, each on a cluster of its own.
  *
+ * <p>With {@code --endpoints} it starts no cluster: {@link EndpointMode} drives those etcd v3
+ * endpoints (a real etcd or Capstan) instead, with workloads of its own. {@code capstan bench
+ * report} ({@link ReportCommand}) compares the JSON results of such runs.
+ *
  * <p>For each transport and auth setting it starts a cluster in this JVM ({@link BenchCluster}),
  * runs the client counts one after another on it ({@link BenchLoad}), then stops the cluster and
  * deletes its data. It ends by itself: every phase is bounded. While it runs, the members' log
@@ -47,7 +54,9 @@ import picocli.CommandLine.Spec;
  * bad options.
  */
 @Command(name = "bench",
-        description = "Measure throughput and p50/p99 latency of puts or lock cycles on local 3-member clusters.")
+        description = "Measure throughput and latency of puts or lock cycles on local 3-member clusters, or of"
+                + " etcd v3 workloads on any endpoints (--endpoints).",
+        subcommands = ReportCommand.class)
 final class BenchCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(BenchCommand.class);
 
@@ -57,6 +66,9 @@ final class BenchCommand implements Callable<Integer> {
     private static final int MAX_SECONDS = 3600;
     private static final int MAX_WARMUP_SECONDS = 600;
     private static final int MAX_VALUE_BYTES = 1 << 20;
+    private static final int DEFAULT_VALUE_BYTES = 256;
+    /** Options of the in-JVM clusters, which the endpoint mode has no use for. */
+    private static final List<String> CLUSTER_OPTIONS = List.of("--transports", "--auth", "--dir");
     /** Bounds the members' start and, separately, the first election. */
     private static final Duration FORM_TIMEOUT = Duration.ofSeconds(60);
     /**
@@ -92,10 +104,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
-    @Option(names = "--workload", paramLabel = "W", defaultValue = "propose",
-            description = "What to measure: propose (puts proposed to the leader's Raft node), put-api (puts"
-                    + " through the leader's etcd API), lock (Lock then Unlock of one lock every client contends"
-                    + " for, through the etcd API); default: ${DEFAULT-VALUE}.")
+    @Option(names = "--workload", paramLabel = "W",
+            description = "What to measure: propose (puts proposed to the leader's Raft node; the default), put-api"
+                    + " (puts through the leader's etcd API), lock (Lock then Unlock of one lock every client contends"
+                    + " for, through the etcd API); with --endpoints, one of the workloads listed there.")
     String workload;
 
     @Option(names = {"--clients", "--writers"}, split = ",", paramLabel = "N", defaultValue = "1,16,64",
@@ -119,31 +131,45 @@ final class BenchCommand implements Callable<Integer> {
             description = "Raft transports to measure: web, grpc; default: ${DEFAULT-VALUE}.")
     List<String> transports;
 
-    @Option(names = "--value-bytes", paramLabel = "N", defaultValue = "256",
-            description = "Size of each put's value (1..1048576; puts only); default: ${DEFAULT-VALUE}.")
-    int valueBytes;
+    @Option(names = "--value-bytes", paramLabel = "N",
+            description = "Size of each put's value (1..1048576; puts only); default: 256, with --endpoints 255.")
+    Integer valueBytes;
 
     @Option(names = "--dir", paramLabel = "DIR",
             description = "Existing directory under which each cluster's data lives while it runs;"
                     + " default: the system's temporary directory.")
     Path dir;
 
+    @Mixin
+    EndpointMode endpointMode;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws InterruptedException {
+        validateShared();
+        if (endpointMode.selected()) {
+            for (String option : CLUSTER_OPTIONS) {
+                if (spec.commandLine().getParseResult().hasMatchedOption(option)) {
+                    throw usage(option + " applies to clusters in this JVM, not to --endpoints");
+                }
+            }
+            return endpointMode.run(spec, new EndpointMode.Shared(workload, clients, warmupSeconds, seconds, valueBytes));
+        }
+        endpointMode.refuseWithoutEndpoints(spec);
         Workload chosen = validate();
+        int putBytes = valueBytes == null ? DEFAULT_VALUE_BYTES : valueBytes;
         Path parent = dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir"));
         SecureRandom random = new SecureRandom();
-        byte[] bytes = new byte[valueBytes];
+        byte[] bytes = new byte[putBytes];
         random.nextBytes(bytes);
         ByteString value = ByteString.copyFrom(bytes);
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "capstan bench: %s, %d-member clusters on 127.0.0.1, "
                         + "%d s warm-up then %d s measured per run%n",
-                describe(chosen), BenchCluster.SIZE, warmupSeconds, seconds);
-        out.println(machineFacts());
+                describe(chosen, putBytes), BenchCluster.SIZE, warmupSeconds, seconds);
+        out.println(Machine.now().describe());
         out.flush();
 
         List<BenchResult> results = new ArrayList<>();
@@ -202,14 +228,8 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /**
-     * Bad options end the command with exit code 2 and a message naming the option and the rule.
-     *
-     * @return the workload {@code --workload} names
-     */
-    private Workload validate() {
-        Workload chosen = Workload.named(workload).orElseThrow(() -> usage("--workload: unknown workload '"
-                + workload + "'; allowed: propose, put-api, lock"));
+    /** Checks the options both modes share: bad ones end the command with exit code 2 and name the rule. */
+    private void validateShared() {
         if (clients.isEmpty()) {
             throw usage("--clients: give at least one client count");
         }
@@ -221,6 +241,26 @@ final class BenchCommand implements Callable<Integer> {
         if (new HashSet<>(clients).size() != clients.size()) {
             throw usage("--clients: " + clients + " lists a count twice; each must appear once");
         }
+        if (seconds < 1 || seconds > MAX_SECONDS) {
+            throw usage("--seconds: " + seconds + " is out of range; must be 1.." + MAX_SECONDS);
+        }
+        if (warmupSeconds < 0 || warmupSeconds > MAX_WARMUP_SECONDS) {
+            throw usage("--warmup-seconds: " + warmupSeconds + " is out of range; must be 0.." + MAX_WARMUP_SECONDS);
+        }
+        if (valueBytes != null && (valueBytes < 1 || valueBytes > MAX_VALUE_BYTES)) {
+            throw usage("--value-bytes: " + valueBytes + " is out of range; must be 1.." + MAX_VALUE_BYTES);
+        }
+    }
+
+    /**
+     * Checks the options of the clusters in this JVM, as {@link #validateShared} does.
+     *
+     * @return the workload {@code --workload} names
+     */
+    private Workload validate() {
+        String name = workload == null ? Workload.PROPOSE.option : workload;
+        Workload chosen = Workload.named(name).orElseThrow(() -> usage("--workload: unknown workload '"
+                + name + "'; allowed: propose, put-api, lock"));
         for (String setting : auth) {
             if (!AUTH.contains(setting)) {
                 throw usage("--auth: unknown setting '" + setting + "'; allowed: off, on");
@@ -232,12 +272,6 @@ final class BenchCommand implements Callable<Integer> {
         if (auth.contains("on") && !chosen.overApi()) {
             throw usage("--auth: on needs --workload put-api or lock; propose bypasses the etcd API");
         }
-        if (seconds < 1 || seconds > MAX_SECONDS) {
-            throw usage("--seconds: " + seconds + " is out of range; must be 1.." + MAX_SECONDS);
-        }
-        if (warmupSeconds < 0 || warmupSeconds > MAX_WARMUP_SECONDS) {
-            throw usage("--warmup-seconds: " + warmupSeconds + " is out of range; must be 0.." + MAX_WARMUP_SECONDS);
-        }
         for (String transport : transports) {
             if (!TRANSPORTS.contains(transport)) {
                 throw usage("--transports: unknown transport '" + transport + "'; allowed: web, grpc");
@@ -245,9 +279,6 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (new HashSet<>(transports).size() != transports.size()) {
             throw usage("--transports: " + transports + " lists a transport twice; each must appear once");
-        }
-        if (valueBytes < 1 || valueBytes > MAX_VALUE_BYTES) {
-            throw usage("--value-bytes: " + valueBytes + " is out of range; must be 1.." + MAX_VALUE_BYTES);
         }
         if (dir != null && !Files.isDirectory(dir)) {
             throw usage("--dir: " + dir + " is not an existing directory");
@@ -269,7 +300,7 @@ final class BenchCommand implements Callable<Integer> {
         });
     }
 
-    private String describe(Workload chosen) {
+    private static String describe(Workload chosen, int valueBytes) {
         return switch (chosen) {
             case PROPOSE -> valueBytes + "-byte puts";
             case PUT_API -> valueBytes + "-byte puts through the etcd API";
@@ -305,16 +336,5 @@ final class BenchCommand implements Callable<Integer> {
 
     private static String millis(double value) {
         return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, "%.2f", value);
-    }
-
-    /** The machine, and how busy it was when the benchmark began: other work skews every figure. */
-    private static String machineFacts() {
-        Runtime runtime = Runtime.getRuntime();
-        double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-        return String.format(Locale.ROOT, "machine: %d cores, %s %s (%s), max heap %d MiB, %s %s %s, load average %s",
-                runtime.availableProcessors(), System.getProperty("java.vm.name"), Runtime.version(),
-                System.getProperty("java.vm.vendor"), runtime.maxMemory() >> 20,
-                System.getProperty("os.name"), System.getProperty("os.version"), System.getProperty("os.arch"),
-                load < 0 ? "unknown" : String.format(Locale.ROOT, "%.2f", load));
     }
 }

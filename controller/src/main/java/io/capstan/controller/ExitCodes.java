@@ -4,10 +4,10 @@ import io.capstan.controller.config.SettingsException;
 import picocli.CommandLine;
 
 /** The process exit codes scripts and systemd rely on, in one place. */
-final class ExitCodes {
-    static final int OK = 0;
-    static final int FAILED = 1;
-    static final int USAGE = 2;
+public final class ExitCodes {
+    public static final int OK = 0;
+    public static final int FAILED = 1;
+    public static final int USAGE = 2;
 
     private ExitCodes() {
     }

@@ -5,14 +5,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Rows of text printed in left-aligned columns two spaces apart, for people. Filled by one thread. */
-final class TextTable {
+public final class TextTable {
     private final List<String[]> rows = new ArrayList<>();
 
-    TextTable(String... header) {
+    public TextTable(String... header) {
         rows.add(header.clone());
     }
 
-    void row(String... cells) {
+    public void row(String... cells) {
         if (cells.length != rows.get(0).length) {
             throw new IllegalArgumentException("a row of " + cells.length + " cells in a table of "
                     + rows.get(0).length + " columns");
@@ -20,7 +20,7 @@ final class TextTable {
         rows.add(cells.clone());
     }
 
-    void print(PrintWriter out) {
+    public void print(PrintWriter out) {
         int[] widths = new int[rows.get(0).length];
         for (String[] row : rows) {
             for (int i = 0; i < row.length; i++) {

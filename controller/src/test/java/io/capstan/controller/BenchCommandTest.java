@@ -4,8 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.security.SecureRandom;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -134,6 +140,78 @@ class BenchCommandTest {
         assertUsage("--value-bytes: 2000000 is out of range; must be 1..1048576", "--value-bytes", "2000000");
         assertUsage("is not an existing directory", "--dir", dir.resolve("missing").toString());
         assertUsage("'--clients'", "--clients", "many");
+    }
+
+    @Test
+    void everyEndpointWorkloadRunsAgainstARealClusterThroughTheEtcdApi() throws Exception {
+        try (BenchCluster cluster = BenchCluster.start(dir, "web", Duration.ofSeconds(60), new SecureRandom())) {
+            InetSocketAddress api = cluster.leaderApi();
+            String endpoint = api.getHostString() + ":" + api.getPort();
+            // The members run in this JVM, so sampling this process samples them.
+            String self = Long.toString(ProcessHandle.current().pid());
+            for (List<String> workload : List.of(List.of("put"), List.of("range-linearizable", "--keys", "20"),
+                    List.of("range-serializable", "--keys", "20"), List.of("txn-cas"), List.of("watch", "--watchers", "3"))) {
+                out.getBuffer().setLength(0);
+                List<String> args = new java.util.ArrayList<>(List.of("bench", "--endpoints", endpoint, "--label", "capstan",
+                        "--clients", "2", "--seconds", "1", "--warmup-seconds", "0", "--sample-pids", self, "--json",
+                        "--workload"));
+                args.addAll(workload);
+
+                int exit = capstan(args.toArray(String[]::new));
+
+                assertEquals(ExitCodes.OK, exit, workload + ": " + out + "\n" + err);
+                JsonNode results = new ObjectMapper().readTree(out.toString());
+                assertEquals("capstan", results.get("label").asText());
+                assertEquals(workload.get(0), results.get("workload").asText());
+                JsonNode point = results.get("points").get(0);
+                assertEquals(2, point.get("clients").asInt(), point.toString());
+                assertTrue(point.get("operations").asLong() > 0, point.toString());
+                assertTrue(point.get("latency").get("p50").asDouble() > 0, point.toString());
+                assertTrue(point.get("latency").get("max").asDouble() >= point.get("latency").get("p99").asDouble(),
+                        point.toString());
+                assertEquals(0, point.get("errors").size(), "no errors (compare failures included): " + point);
+                assertTrue(point.get("cpuMicros").asLong() > 0, point.toString());
+                if (workload.get(0).equals("watch")) {
+                    assertEquals(3, point.get("watchers").asInt());
+                    assertTrue(point.get("events").asLong() > 0, point.toString());
+                    assertTrue(point.get("delivery").get("p50").asDouble() > 0, point.toString());
+                }
+            }
+        }
+    }
+
+    @Test
+    void endpointsThatDoNotAnswerEndWithExitCodeOne() throws Exception {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+
+        int exit = capstan("bench", "--endpoints", "127.0.0.1:" + port, "--clients", "1", "--seconds", "1");
+
+        assertEquals(ExitCodes.FAILED, exit, out + "\n" + err);
+        assertTrue(out.toString().contains("FAILED: endpoint 127.0.0.1:" + port + " did not answer Maintenance.Status"),
+                out.toString());
+    }
+
+    @Test
+    void endpointOptionsAreCheckedAndApplyOnlyWithEndpoints() {
+        assertUsage("--endpoints: '127.0.0.1' is not host:port", "--endpoints", "127.0.0.1");
+        assertUsage("--workload: unknown workload 'propose' with --endpoints; allowed: put, range-linearizable,"
+                + " range-serializable, txn-cas, watch", "--endpoints", "127.0.0.1:1", "--workload", "propose");
+        assertUsage("--connections: 0 is out of range; must be 1..1024", "--endpoints", "127.0.0.1:1", "--connections", "0");
+        assertUsage("--target: unknown target 'any'; allowed: leader, all", "--endpoints", "127.0.0.1:1", "--target", "any");
+        assertUsage("--watchers needs --workload watch", "--endpoints", "127.0.0.1:1", "--watchers", "4");
+        assertUsage("--keys needs --workload range-linearizable or range-serializable", "--endpoints", "127.0.0.1:1",
+                "--workload", "txn-cas", "--keys", "5");
+        assertUsage("--value-bytes: 4 is too small for --workload watch", "--endpoints", "127.0.0.1:1", "--workload",
+                "watch", "--value-bytes", "4");
+        assertUsage("--sample-pids: no process 2147483647 to read in /proc", "--endpoints", "127.0.0.1:1",
+                "--sample-pids", "2147483647");
+        assertUsage("--transports applies to clusters in this JVM, not to --endpoints", "--endpoints", "127.0.0.1:1",
+                "--transports", "web");
+        assertUsage("--json needs --endpoints", "--json");
+        assertUsage("--target needs --endpoints", "--workload", "lock", "--target", "all");
     }
 
     private void assertUsage(String message, String... options) {
