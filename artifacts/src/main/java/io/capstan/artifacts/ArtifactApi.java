@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import io.capstan.raft.proto.ArtifactRecord;
 import io.capstan.transport.MemberCredentials;
+import io.capstan.web.Admission;
 import io.capstan.web.Gate;
 import io.capstan.web.JsonResponses;
 import io.capstan.web.RequestBodies;
@@ -52,6 +53,14 @@ final class ArtifactApi {
     static final String DIGEST = "digest";
     /** Registrations are a line of JSON. */
     static final long MAX_BODY_BYTES = 64 * 1024;
+    /** Requests that answer at once share the admin API's budget ({@code capstan.web.admission.admin}). */
+    static final Admission ADMIN = Admission.budget("admin");
+    /**
+     * Requests that move an artifact's bytes (downloads, upload bodies) can last long; they have a
+     * budget of their own ({@code capstan.web.admission.artifacts}), so they never take the admin
+     * API's places.
+     */
+    static final Admission TRANSFERS = Admission.budget("artifacts");
     private static final ObjectReader JSON = new ObjectMapper().reader();
 
     private final ArtifactService service;
@@ -67,13 +76,16 @@ final class ArtifactApi {
     List<Route> routes(Gate owner) {
         String one = PATH + "/{" + DIGEST + "}";
         return List.of(
-                new Route("POST", PATH, owner, MAX_BODY_BYTES, this::register),
-                new Route("GET", PATH, owner, MAX_BODY_BYTES, exchange -> answer(exchange, service.list()
+                new Route("POST", PATH, owner, MAX_BODY_BYTES, ADMIN, this::register),
+                new Route("GET", PATH, owner, MAX_BODY_BYTES, ADMIN, exchange -> answer(exchange, service.list()
                         .thenApply(all -> Map.of("artifacts", all.stream().map(this::view).toList())), 200)),
-                new Route("GET", one, owner, MAX_BODY_BYTES, this::download),
-                new Route("HEAD", one, owner, MAX_BODY_BYTES, this::download),
-                new Route("DELETE", one, owner, MAX_BODY_BYTES, this::delete),
-                new Route("GET", PEER_PATH_PREFIX + "{" + DIGEST + "}", owner, MAX_BODY_BYTES, this::peerDownload));
+                new Route("GET", one, owner, MAX_BODY_BYTES, TRANSFERS, this::download),
+                new Route("HEAD", one, owner, MAX_BODY_BYTES, ADMIN, this::download),
+                new Route("DELETE", one, owner, MAX_BODY_BYTES, ADMIN, this::delete),
+                // Exempt, as peer messages are: members bound these themselves (fetch.parallel each),
+                // and a request without the cluster secret is refused on its headers.
+                new Route("GET", PEER_PATH_PREFIX + "{" + DIGEST + "}", owner, MAX_BODY_BYTES, Admission.EXEMPT,
+                        this::peerDownload));
     }
 
     private void register(HttpServerExchange exchange) {

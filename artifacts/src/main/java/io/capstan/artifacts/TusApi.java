@@ -93,11 +93,11 @@ final class TusApi {
         // The body limit is the upload limit: a PATCH streams to disk, never into memory.
         long body = maxSize;
         return List.of(
-                new Route("OPTIONS", PATH, owner, ArtifactApi.MAX_BODY_BYTES, this::options),
-                new Route("POST", PATH, owner, body, this::create),
-                new Route("HEAD", one, owner, ArtifactApi.MAX_BODY_BYTES, this::head),
-                new Route("PATCH", one, owner, body, this::patch),
-                new Route("DELETE", one, owner, ArtifactApi.MAX_BODY_BYTES, this::terminate));
+                new Route("OPTIONS", PATH, owner, ArtifactApi.MAX_BODY_BYTES, ArtifactApi.ADMIN, this::options),
+                new Route("POST", PATH, owner, body, ArtifactApi.TRANSFERS, this::create),
+                new Route("HEAD", one, owner, ArtifactApi.MAX_BODY_BYTES, ArtifactApi.ADMIN, this::head),
+                new Route("PATCH", one, owner, body, ArtifactApi.TRANSFERS, this::patch),
+                new Route("DELETE", one, owner, ArtifactApi.MAX_BODY_BYTES, ArtifactApi.ADMIN, this::terminate));
     }
 
     /** One request's tus headers, read once; immutable. */

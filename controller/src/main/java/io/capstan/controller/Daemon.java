@@ -2,6 +2,7 @@ package io.capstan.controller;
 
 import io.capstan.artifacts.Artifacts;
 import io.capstan.controller.admin.AdminApi;
+import io.capstan.controller.config.ApiSettings;
 import io.capstan.controller.config.ClusterSettings;
 import io.capstan.controller.config.Settings;
 import io.capstan.controller.lifecycle.Component;
@@ -10,6 +11,7 @@ import io.capstan.controller.lifecycle.Lifecycle;
 import io.capstan.controller.etcd.ApiLimits;
 import io.capstan.controller.etcd.ApiServer;
 import io.capstan.controller.etcd.EtcdApi;
+import io.capstan.controller.etcd.GrpcAdmission;
 import io.capstan.controller.telemetry.GrpcRequestIds;
 import io.capstan.controller.telemetry.Metrics;
 import io.capstan.raft.GrpcTransportBinding;
@@ -19,6 +21,7 @@ import io.capstan.raft.RaftNode;
 import io.capstan.raft.TransportBinding;
 import io.capstan.transport.MemberCredentials;
 import io.capstan.transport.PeerTransport;
+import io.capstan.web.AdmissionBudget;
 import io.capstan.web.Gate;
 import io.capstan.web.Readiness;
 import io.capstan.web.Route;
@@ -35,6 +38,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 
 /**
  * The daemon's wiring: builds every component from the bound settings, declares every route
@@ -76,6 +80,7 @@ final class Daemon {
     private final WebServer web;
     private final RaftNode raft;
     private final AdminApi admin;
+    private final GrpcAdmission grpcAdmission;
     private final Lifecycle lifecycle;
 
     private Daemon(Settings settings, UnaryOperator<Component> decorate) {
@@ -112,7 +117,9 @@ final class Daemon {
                 settings.tls(), webTransport, Clock.systemUTC());
         routes.addAll(artifacts.routes(gate(ARTIFACTS)));
         graph.add(decorate.apply(new ComponentAdapter(ARTIFACTS, Set.of(RAFT), artifacts::start, artifacts::stop)));
-        Metrics metrics = new Metrics(raft, artifacts, Clock.systemUTC());
+        ApiSettings apiSettings = settings.api();
+        this.grpcAdmission = new GrpcAdmission(apiSettings.unaryAdmission(), apiSettings.streamAdmission());
+        Metrics metrics = new Metrics(raft, artifacts, this::admissionBudgets, Clock.systemUTC());
         routes.add(metrics.route(gate(WEB)));
 
         Limits limits = settings.raft().limits();
@@ -121,14 +128,18 @@ final class Daemon {
         ExecutorService apiThreads = Executors.newFixedThreadPool(API_THREADS, apiThreadFactory());
         EtcdApi etcd = new EtcdApi(raft, settings.raft(), apiLimits, settings.api().auth(), apiThreads);
         routes.addAll(etcd.gatewayRoutes(gate(API)));
-        ApiServer api = new ApiServer(settings.api().host(), settings.api().port(), apiLimits, etcd.services(),
-                etcd::endStreams, List.of(metrics.grpcCalls(), new GrpcRequestIds()), settings.tls(), apiThreads,
+        // The last sees each call first: request id, then metrics (which so count refusals), then admission.
+        ApiServer api = new ApiServer(apiSettings.host(), apiSettings.port(), apiLimits, etcd.services(),
+                etcd::endStreams, List.of(grpcAdmission, metrics.grpcCalls(), new GrpcRequestIds()), settings.tls(),
+                apiThreads,
                 settings.lifecycle().stopTimeout().dividedBy(4));
         String advertisedHost = settings.node().host();
         String apiScheme = settings.tls().isPresent() ? "https" : "http";
         // Publishing waits for a leader, which the api component must not: readiness is not quorum.
         graph.add(decorate.apply(new ComponentAdapter(API, Set.of(RAFT), () -> api.start().thenAccept(bound ->
                 raft.publish(List.of(apiScheme + "://" + hostForUrl(advertisedHost) + ":" + bound.getPort()))), () -> {
+            // Calls still waiting for a permit end at once; started ones run on into the server's stop.
+            grpcAdmission.close();
             api.stop();
             apiThreads.shutdown();
         })));
@@ -139,6 +150,11 @@ final class Daemon {
         this.web = new WebServer(settings.web(), routes, this::readiness, metrics.httpRequests(), settings.tls());
         graph.add(decorate.apply(new ComponentAdapter(WEB, Set.of(), web::start, web::stop)));
         this.lifecycle = graph.build();
+    }
+
+    /** The web layer's admission budgets and the gRPC API's; asked by scrapes, once the web layer runs. */
+    private List<AdmissionBudget> admissionBudgets() {
+        return Stream.concat(web.admissionBudgets().stream(), grpcAdmission.budgets().stream()).toList();
     }
 
     private static String hostForUrl(String host) {

@@ -3,6 +3,7 @@ package io.capstan.controller;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.capstan.controller.admin.AdminApi;
 import io.capstan.web.Gate;
 import io.capstan.web.Readiness;
 import io.capstan.web.Route;
@@ -48,7 +49,7 @@ class SnapshotSaveTest {
     /** Serves {@code body} as the snapshot. */
     private String serving(byte[] body) throws Exception {
         server = new WebServer(WebSettings.defaults().withPort(0), List.of(Route.get("/v1/snapshot", Gate.open("test"),
-                exchange -> {
+                AdminApi.ADMISSION, exchange -> {
                     exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/octet-stream");
                     exchange.getResponseSender().send(ByteBuffer.wrap(body));
                 })), () -> new Readiness(true, Map.of()));

@@ -1,5 +1,6 @@
 package io.capstan.transport;
 
+import io.capstan.web.Admission;
 import io.capstan.web.Gate;
 import io.capstan.web.Route;
 import io.capstan.web.TlsSettings;
@@ -132,7 +133,9 @@ public final class PeerTransport implements AutoCloseable {
     /**
      * The peer routes, one {@code POST} path per Ratis operation under {@value Operation#PATH_PREFIX}.
      * Server-to-server paths accept bodies up to {@code maxMessageBytes}; client and admin paths
-     * up to the largest log entry Ratis can replicate.
+     * up to the largest log entry Ratis can replicate. They are exempt from the web layer's admission
+     * budgets, so that no client load ever makes Raft's messages wait or refuses them; the inbound
+     * executor bounds what they cost.
      *
      * @param owner gate of the component that owns Raft; the web layer answers 503 while it is closed
      */
@@ -141,7 +144,7 @@ public final class PeerTransport implements AutoCloseable {
         Map<Operation, InboundCalls.InboundCall<?>> calls = InboundCalls.all(ordered);
         List<Route> routes = new ArrayList<>();
         for (Operation operation : Operation.values()) {
-            routes.add(new Route("POST", operation.path(), owner, operation.maxBodyBytes(limits),
+            routes.add(new Route("POST", operation.path(), owner, operation.maxBodyBytes(limits), Admission.EXEMPT,
                     new PeerRouteHandler(operation, calls.get(operation), authenticator, inbound, inboundExecutor)));
         }
         return List.copyOf(routes);

@@ -252,7 +252,7 @@ final class TestCluster implements AutoCloseable {
 
     private static WebSettings webSettings() {
         return new WebSettings("127.0.0.1", 0, 2, 8, 1 << 20, 16 * 1024, Duration.ofSeconds(10),
-                Duration.ofMinutes(1), 256, 1024, Duration.ofSeconds(1));
+                Duration.ofMinutes(1), Duration.ofSeconds(1), Map.of());
     }
 
     private static void closeQuietly(AutoCloseable closeable) {

@@ -7,8 +7,8 @@ import java.util.concurrent.Executor;
 /**
  * Runs the next handler with the request's context in the MDC, and makes the exchange's
  * executor-less dispatches do the same. It sits wherever Undertow may start a request's code
- * afresh: at the root, behind the concurrency limit (a queued request resumes on a worker
- * thread) and in front of each route's handler.
+ * afresh: at the root, in front of each route's handler (which a request that waited for a
+ * place in its admission budget starts later, from another thread) and its refusals.
  */
 final class ContextualHandler implements HttpHandler {
 

@@ -44,10 +44,11 @@ final class JsonErrorPages implements DefaultResponseListener {
                     failure instanceof RequestTooBigException ? failure.getMessage() : "request body too large");
             case 503 -> {
                 if (draining.getAsBoolean()) {
-                    JsonResponses.sendRetryLater(exchange, JsonResponses.SHUTTING_DOWN, "the server is shutting down",
-                            Map.of());
+                    JsonResponses.sendRetryLater(exchange, 503, JsonResponses.SHUTTING_DOWN,
+                            "the server is shutting down", Map.of());
                 } else {
-                    JsonResponses.sendRetryLater(exchange, JsonResponses.UNAVAILABLE, "service unavailable", Map.of());
+                    JsonResponses.sendRetryLater(exchange, 503, JsonResponses.UNAVAILABLE, "service unavailable",
+                            Map.of());
                 }
             }
             case 500 -> {

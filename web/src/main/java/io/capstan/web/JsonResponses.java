@@ -30,14 +30,17 @@ public final class JsonResponses {
     public static final String PAYLOAD_TOO_LARGE = "payload_too_large";
     /** 503: the component serving the route is not ready; retry after {@code Retry-After}. */
     public static final String UNAVAILABLE = "unavailable";
-    /** 503: every request slot and queue place is taken; retry after {@code Retry-After}. */
-    public static final String OVERLOADED = "overloaded";
+    /**
+     * 429: the route's admission budget has no place: every permit and queue place was taken, or
+     * none came free in time; retry after {@code Retry-After}. The body names the {@code budget}.
+     */
+    public static final String TOO_MANY_REQUESTS = "too_many_requests";
     /** 503: the server is draining before it stops; retry elsewhere or later. */
     public static final String SHUTTING_DOWN = "shutting_down";
     /** 500: a bug; it is logged with the request id. */
     public static final String INTERNAL = "internal";
 
-    /** Every 503 asks for a retry this soon: gates open and slots free within moments. */
+    /** Every 503 and 429 asks for a retry this soon: gates open and places free within moments. */
     static final String RETRY_AFTER_SECONDS = "1";
 
     // ObjectWriter is immutable and thread-safe, unlike a mapper that may still be configured.
@@ -83,10 +86,11 @@ public final class JsonResponses {
         send(exchange, status, Map.of("error", error));
     }
 
-    /** A 503 that tells the client to come back: the {@code Retry-After} header and the error shape. */
-    static void sendRetryLater(HttpServerExchange exchange, String code, String message, Map<String, ?> details) {
+    /** An error that tells the client to come back (503, 429): the {@code Retry-After} header and the error shape. */
+    static void sendRetryLater(HttpServerExchange exchange, int status, String code, String message,
+                               Map<String, ?> details) {
         exchange.getResponseHeaders().put(Headers.RETRY_AFTER, RETRY_AFTER_SECONDS);
-        sendError(exchange, 503, code, message, details);
+        sendError(exchange, status, code, message, details);
     }
 
     private static byte[] toJson(Object body) {

@@ -12,16 +12,18 @@ import java.util.Objects;
  * @param maxBodyBytes request bodies larger than this are refused with 413: before they are
  *                     read when they declare a length, else when reading passes the limit;
  *                     0 means the web layer's configured default
- * @param handler      the Undertow handler; it usually runs on an I/O thread and must
- *                     dispatch before blocking (a request that waited for a concurrency slot
- *                     starts on a worker thread). Path parameters are in
- *                     {@code exchange.getPathParameters()}.
+ * @param admission    the budget the route's requests are admitted through (see {@link Admission})
+ * @param handler      the Undertow handler; it runs on an I/O thread (also when the request
+ *                     waited for a place in its budget) and must dispatch before blocking. Path
+ *                     parameters are in {@code exchange.getPathParameters()}.
  */
-public record Route(String method, String path, Gate owner, long maxBodyBytes, HttpHandler handler) {
+public record Route(String method, String path, Gate owner, long maxBodyBytes, Admission admission,
+                    HttpHandler handler) {
     public Route {
         Objects.requireNonNull(method, "method");
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(owner, "owner");
+        Objects.requireNonNull(admission, "admission");
         Objects.requireNonNull(handler, "handler");
         if (!method.matches("[A-Z]+")) {
             throw new IllegalArgumentException("route method must be an upper-case HTTP method: " + method);
@@ -34,11 +36,16 @@ public record Route(String method, String path, Gate owner, long maxBodyBytes, H
         }
     }
 
-    public static Route get(String path, Gate owner, HttpHandler handler) {
-        return new Route("GET", path, owner, 0, handler);
+    public static Route get(String path, Gate owner, Admission admission, HttpHandler handler) {
+        return new Route("GET", path, owner, 0, admission, handler);
     }
 
-    public static Route post(String path, Gate owner, HttpHandler handler) {
-        return new Route("POST", path, owner, 0, handler);
+    public static Route post(String path, Gate owner, Admission admission, HttpHandler handler) {
+        return new Route("POST", path, owner, 0, admission, handler);
+    }
+
+    /** This route with {@code replacement} as its handler. */
+    public Route withHandler(HttpHandler replacement) {
+        return new Route(method, path, owner, maxBodyBytes, admission, replacement);
     }
 }

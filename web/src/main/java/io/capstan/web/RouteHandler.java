@@ -2,7 +2,6 @@ package io.capstan.web;
 
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
-import io.undertow.server.handlers.RequestLimit;
 import io.undertow.util.AttachmentKey;
 import io.undertow.util.Headers;
 import java.util.Map;
@@ -10,8 +9,8 @@ import java.util.Map;
 /**
  * Admission for one route, in order: the owner's gate (503 + Retry-After while closed), the
  * declared body size (413 before any byte of the body is read), the body limit for bodies
- * without a length (a {@link BodyLimitConduit} fails the read that passes it), then a slot of
- * the shared concurrency limit, then the route's handler. Immutable.
+ * without a length (a {@link BodyLimitConduit} fails the read that passes it), then a permit of
+ * the route's admission budget (none for exempt routes), then the route's handler. Immutable.
  */
 final class RouteHandler implements HttpHandler {
 
@@ -20,17 +19,16 @@ final class RouteHandler implements HttpHandler {
 
     private final Gate gate;
     private final long maxBodyBytes;
-    private final RequestLimit limit;
+    private final ExchangeAdmission admission;
     private final HttpHandler handler;
 
     /**
-     * @param limit the shared concurrency limit, or null for routes that must answer even when
-     *              the server is saturated (health probes)
+     * @param admission the route's budget, or null for an exempt route (health probes, peer messages)
      */
-    RouteHandler(Route route, long defaultMaxBodyBytes, RequestLimit limit) {
+    RouteHandler(Route route, long defaultMaxBodyBytes, ExchangeAdmission admission) {
         this.gate = route.owner();
         this.maxBodyBytes = route.maxBodyBytes() > 0 ? route.maxBodyBytes() : defaultMaxBodyBytes;
-        this.limit = limit;
+        this.admission = admission;
         this.handler = new ContextualHandler(route.handler());
     }
 
@@ -38,7 +36,7 @@ final class RouteHandler implements HttpHandler {
     public void handleRequest(HttpServerExchange exchange) throws Exception {
         exchange.putAttachment(OWNER, gate.name());
         if (!gate.isOpen()) {
-            JsonResponses.sendRetryLater(exchange, JsonResponses.UNAVAILABLE, gate.name() + " is not ready",
+            JsonResponses.sendRetryLater(exchange, 503, JsonResponses.UNAVAILABLE, gate.name() + " is not ready",
                     Map.of("component", gate.name()));
             return;
         }
@@ -58,10 +56,10 @@ final class RouteHandler implements HttpHandler {
             exchange.setMaxEntitySize(0);
             exchange.addRequestWrapper((factory, ex) -> new BodyLimitConduit(factory.create(), ex, maxBodyBytes));
         }
-        if (limit == null) {
+        if (admission == null) {
             handler.handleRequest(exchange);
         } else {
-            limit.handleRequest(exchange, handler);
+            admission.handle(exchange, handler);
         }
     }
 

@@ -4,16 +4,18 @@ import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.handlers.GracefulShutdownHandler;
-import io.undertow.server.handlers.RequestLimit;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.Options;
@@ -29,10 +31,17 @@ import org.xnio.SslClientAuthMode;
  * <p>Routes are fixed at construction, with the built-in {@code GET /health/live} and
  * {@code GET /health/ready}; nothing changes the router afterwards. Every request passes, in
  * order: request context (id, MDC, JSON error bodies), the drain gate, the router (404/405),
- * the route's gate (503), the body limit (413), the shared concurrency limit (503 when every
- * slot and queue place is taken; health routes are exempt so probes answer under load), and
- * the route's handler. Once a response is complete, whoever answered it, the request gets one line
- * on a {@code capstan.access.<owner>} logger and is reported to the {@link RequestObserver}.
+ * the route's gate (503), the body limit (413), the route's admission budget (a permit, or a
+ * place in its queue; 429 when neither comes: see {@link AdmissionBudget}; health routes are
+ * exempt so that probes answer under load, and so are routes that declare
+ * {@link Admission#EXEMPT}), and the route's handler. Each budget of the settings is one
+ * {@link AdmissionBudget} of this server, shared by the routes that name it and by nothing else.
+ * Once a response is complete, whoever answered it, the request gets one line on a
+ * {@code capstan.access.<owner>} logger and is reported to the {@link RequestObserver}.
+ *
+ * <p>Threads of its own: Undertow's I/O and worker threads, and one admission timer
+ * ({@code capstan-web-admission}) that refuses queued requests at their deadlines and looks for
+ * clients that left every {@value #LIVENESS_CHECK_MILLIS} ms.
  *
  * <p>Lifecycle: {@code NEW → STARTING → RUNNING → STOPPING → STOPPED}, or
  * {@code STARTING → FAILED} when the listener cannot bind; {@code stop()} before {@code start()}
@@ -45,6 +54,11 @@ public final class WebServer {
 
     /** How long the worker pool may take to exit once draining is over. */
     private static final Duration WORKER_EXIT_GRACE = Duration.ofSeconds(1);
+    /**
+     * How often admitted and queued requests are checked for a client that left; an HTTP/1.1
+     * connection is read only for a request at least this old.
+     */
+    static final long LIVENESS_CHECK_MILLIS = 500;
 
     enum State { NEW, STARTING, RUNNING, STOPPING, STOPPED, FAILED }
 
@@ -52,6 +66,8 @@ public final class WebServer {
     private final Optional<TlsSettings> tls;
     private final Undertow undertow;
     private final GracefulShutdownHandler drain;
+    private final Map<String, ExchangeAdmission> admission;
+    private final ScheduledThreadPoolExecutor admissionTimer;
     private final Object lock = new Object();
 
     // Written only under lock; volatile so that request threads and address() read them without it.
@@ -63,7 +79,8 @@ public final class WebServer {
      *
      * @param readiness asked on an I/O thread for each {@code /health/ready} probe: cheap, non-blocking
      * @throws IllegalArgumentException if two routes share a method and path template (the
-     *                                  built-in health routes included)
+     *                                  built-in health routes included), or a route names an
+     *                                  admission budget the settings do not configure
      */
     public WebServer(WebSettings settings, List<Route> routes, Supplier<Readiness> readiness) {
         this(settings, routes, readiness, RequestObserver.NONE);
@@ -90,15 +107,20 @@ public final class WebServer {
         Objects.requireNonNull(observer, "observer");
         Gate web = Gate.open("web");
         List<Route> builtIn = List.of(
-                Route.get(LivenessHandler.PATH, web, new LivenessHandler()),
-                Route.get(ReadinessHandler.PATH, web, new ReadinessHandler(readiness)));
-        RequestLimit limit = new RequestLimit(settings.maxConcurrentRequests(), settings.maxQueuedRequests());
-        limit.setFailureHandler(new ContextualHandler(exchange -> JsonResponses.sendRetryLater(exchange,
-                JsonResponses.OVERLOADED, "too many requests in flight", Map.of())));
-        List<Route> admitted = new ArrayList<>();
-        builtIn.forEach(route -> admitted.add(admitting(route, settings, null)));
-        routes.forEach(route -> admitted.add(admitting(route, settings, limit)));
-        Router router = new Router(admitted);
+                Route.get(LivenessHandler.PATH, web, Admission.EXEMPT, new LivenessHandler()),
+                Route.get(ReadinessHandler.PATH, web, Admission.EXEMPT, new ReadinessHandler(readiness)));
+        this.admissionTimer = new ScheduledThreadPoolExecutor(1, task -> {
+            Thread thread = new Thread(task, "capstan-web-admission");
+            thread.setDaemon(true);
+            return thread;
+        });
+        Map<String, ExchangeAdmission> budgets = new LinkedHashMap<>();
+        settings.admission().forEach((name, limits) -> budgets.put(name, new ExchangeAdmission(new AdmissionBudget(
+                name, limits, (delay, task) -> admissionTimer.schedule(task, delay, TimeUnit.NANOSECONDS),
+                System::nanoTime))));
+        this.admission = Map.copyOf(budgets);
+        Router router = new Router(Stream.concat(builtIn.stream(), routes.stream())
+                .map(route -> admitting(route, settings, admission)).toList());
         this.drain = new GracefulShutdownHandler(router);
         HttpHandler root = new RequestEntry(drain, new JsonErrorPages(() -> state == State.STOPPING), observer);
 
@@ -153,6 +175,8 @@ public final class WebServer {
             }
             InetSocketAddress bound = (InetSocketAddress) undertow.getListenerInfo().get(0).getAddress();
             address = bound;
+            admissionTimer.scheduleWithFixedDelay(this::checkLiveness, LIVENESS_CHECK_MILLIS, LIVENESS_CHECK_MILLIS,
+                    TimeUnit.MILLISECONDS);
             state = State.RUNNING;
             LOG.info("web layer listening on {} ({})", hostPort(bound.getHostString(), bound.getPort()), protocols());
             return CompletableFuture.completedFuture(bound);
@@ -160,9 +184,10 @@ public final class WebServer {
     }
 
     /**
-     * Stops the server: from now on new requests get 503 {@code shutting_down}; requests in
-     * flight may finish for up to the drain timeout; then the listener and every connection
-     * close, after which connections are refused. Returns when all of that is done. Idempotent;
+     * Stops the server: from now on new requests, and those waiting in an admission queue, get
+     * 503 {@code shutting_down}; requests in flight may finish for up to the drain timeout; then
+     * the listener and every connection close, after which connections are refused, and every
+     * admission permit still held comes back. Returns when all of that is done. Idempotent;
      * concurrent callers all return once the server has stopped.
      */
     public void stop() {
@@ -170,15 +195,19 @@ public final class WebServer {
             switch (state) {
                 case NEW -> {
                     state = State.STOPPED;
+                    admissionTimer.shutdownNow();
                     return;
                 }
                 case STOPPED, FAILED -> {
+                    // A failed start never served a request; its timer has nothing to run.
+                    admissionTimer.shutdownNow();
                     return;
                 }
                 default -> state = State.STOPPING;
             }
             LOG.info("web layer draining for up to {}", settings.drainTimeout());
             drain.shutdown();
+            admission.values().forEach(ExchangeAdmission::close);
             try {
                 if (!drain.awaitShutdown(settings.drainTimeout().toMillis())) {
                     LOG.warn("requests still in flight after the drain timeout of {}; closing their connections",
@@ -193,6 +222,8 @@ public final class WebServer {
             } catch (RuntimeException e) {
                 LOG.warn("web layer did not stop cleanly", e);
             } finally {
+                admission.values().forEach(ExchangeAdmission::releaseAll);
+                admissionTimer.shutdownNow();
                 state = State.STOPPED;
             }
             LOG.info("web layer stopped");
@@ -212,10 +243,37 @@ public final class WebServer {
         return bound;
     }
 
+    /**
+     * This server's admission budgets, one per budget of its settings, for metrics: each one's
+     * permits in use, queued requests and refusals.
+     */
+    public List<AdmissionBudget> admissionBudgets() {
+        return settings.admission().keySet().stream().map(name -> admission.get(name).budget()).toList();
+    }
+
     /** {@code route} with its handler behind the route's admission checks. */
-    private static Route admitting(Route route, WebSettings settings, RequestLimit limit) {
-        return new Route(route.method(), route.path(), route.owner(), route.maxBodyBytes(),
-                new RouteHandler(route, settings.maxBodyBytes(), limit));
+    private static Route admitting(Route route, WebSettings settings, Map<String, ExchangeAdmission> budgets) {
+        ExchangeAdmission admission = route.admission().budgetName().map(name -> {
+            ExchangeAdmission budget = budgets.get(name);
+            if (budget == null) {
+                throw new IllegalArgumentException("route " + route.method() + " " + route.path()
+                        + " names the admission budget '" + name + "', which capstan.web.admission does not"
+                        + " configure (configured: " + String.join(", ", settings.admission().keySet()) + ")");
+            }
+            return budget;
+        }).orElse(null);
+        return route.withHandler(new RouteHandler(route, settings.maxBodyBytes(), admission));
+    }
+
+    /** Runs on the admission timer. */
+    private void checkLiveness() {
+        try {
+            Duration interval = Duration.ofMillis(LIVENESS_CHECK_MILLIS);
+            admission.values().forEach(budget -> budget.checkLiveness(interval));
+        } catch (RuntimeException e) {
+            // A failure here must not cancel the periodic check.
+            LOG.error("checking admitted requests for clients that left failed", e);
+        }
     }
 
     State state() {

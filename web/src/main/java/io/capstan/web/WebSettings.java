@@ -1,7 +1,10 @@
 package io.capstan.web;
 
 import java.time.Duration;
+import java.util.Collections;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * Immutable settings of the web layer, bound from {@code capstan.web.*}. Each component's
@@ -20,10 +23,9 @@ import java.util.Objects;
  *                              bytes for HTTP/2 unless {@code io.undertow.http2-max-header-size} is set)
  * @param requestParseTimeout   time allowed to receive a whole request head (slowloris)
  * @param idleTimeout           an idle connection is closed after this
- * @param maxConcurrentRequests requests served at once
- * @param maxQueuedRequests     requests waiting for a slot; beyond this 503 + Retry-After.
- *                              At least 1: Undertow's request queue cannot be empty.
  * @param drainTimeout          on stop, how long in-flight requests may finish
+ * @param admission             the admission budgets routes may name ({@link Admission}), by name:
+ *                              {@code capstan.web.admission.<name>}
  */
 public record WebSettings(
         String host,
@@ -34,9 +36,8 @@ public record WebSettings(
         int maxHeaderBytes,
         Duration requestParseTimeout,
         Duration idleTimeout,
-        int maxConcurrentRequests,
-        int maxQueuedRequests,
-        Duration drainTimeout) {
+        Duration drainTimeout,
+        Map<String, AdmissionSettings> admission) {
 
     public WebSettings {
         Objects.requireNonNull(host, "host");
@@ -52,21 +53,30 @@ public record WebSettings(
         atLeastOne("max-header-bytes", maxHeaderBytes);
         millis("request-parse-timeout", requestParseTimeout, false);
         millis("idle-timeout", idleTimeout, false);
-        atLeastOne("max-concurrent-requests", maxConcurrentRequests);
-        atLeastOne("max-queued-requests", maxQueuedRequests);
         millis("drain-timeout", drainTimeout, true);
+        Objects.requireNonNull(admission, "admission");
+        admission.forEach((name, budget) -> {
+            Admission.checkName(name);
+            Objects.requireNonNull(budget, name);
+        });
+        // Sorted, so that metrics list the budgets in one order.
+        admission = Collections.unmodifiableMap(new TreeMap<>(admission));
     }
 
     /** The defaults of {@code reference.conf}, for callers that do not read configuration (tests). */
     public static WebSettings defaults() {
         return new WebSettings("127.0.0.1", 7480, 2, 32, 2L * 1024 * 1024, 16 * 1024,
-                Duration.ofSeconds(10), Duration.ofMinutes(5), 256, 1024, Duration.ofSeconds(10));
+                Duration.ofSeconds(10), Duration.ofMinutes(5), Duration.ofSeconds(10), Map.of(
+                        "gateway", new AdmissionSettings(256, 1024, Duration.ofSeconds(5)),
+                        "gateway-streams", new AdmissionSettings(1024, 0, Duration.ofSeconds(1)),
+                        "admin", new AdmissionSettings(16, 64, Duration.ofSeconds(5)),
+                        "artifacts", new AdmissionSettings(32, 64, Duration.ofSeconds(5))));
     }
 
     /** These settings with another port; 0 picks an ephemeral one. */
     public WebSettings withPort(int newPort) {
         return new WebSettings(host, newPort, ioThreads, workerThreads, maxBodyBytes, maxHeaderBytes,
-                requestParseTimeout, idleTimeout, maxConcurrentRequests, maxQueuedRequests, drainTimeout);
+                requestParseTimeout, idleTimeout, drainTimeout, admission);
     }
 
     /** A duration as whole milliseconds, the unit Undertow's options take. */

@@ -33,7 +33,7 @@ class GateAndHealthTest {
             @Override public boolean isOpen() { return raftReady.get(); }
         };
         WebServer server = servers.start(Servers.settings().build(),
-                List.of(Route.post("/raft/appendEntries", raft, Handlers.fixed("appended"))));
+                List.of(Route.post("/raft/appendEntries", raft, Servers.TEST, Handlers.fixed("appended"))));
 
         HttpResponse<String> closed = post(server, "/raft/appendEntries");
         assertEquals(503, closed.statusCode());

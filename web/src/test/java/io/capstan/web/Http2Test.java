@@ -37,11 +37,11 @@ class Http2Test {
     void startServer() throws Exception {
         Gate gate = Gate.open("test");
         server = servers.start(Servers.settings().build(), List.of(
-                Route.get("/id", gate, Handlers.onWorker(exchange ->
+                Route.get("/id", gate, Servers.TEST, Handlers.onWorker(exchange ->
                         Handlers.text(exchange, MDC.get(RequestContext.MDC_KEY)))),
-                Route.post("/echo", gate, exchange -> RequestBodies.readFully(exchange,
+                Route.post("/echo", gate, Servers.TEST, exchange -> RequestBodies.readFully(exchange,
                         (ex, body) -> ex.getResponseSender().send(ByteBuffer.wrap(body)))),
-                new Route("POST", "/small", gate, 4096, exchange -> RequestBodies.readFully(exchange,
+                new Route("POST", "/small", gate, 4096, Servers.TEST, exchange -> RequestBodies.readFully(exchange,
                         (ex, body) -> Handlers.text(ex, "read " + body.length)))));
     }
 

@@ -62,9 +62,9 @@ class HttpsTest {
 
     private void start(String host, List<X509Certificate> clientCas) throws Exception {
         WebSettings settings = new WebSettings(host, 0, 2, 8, 1 << 20, 16 << 10, TIMEOUT, Duration.ofMinutes(1),
-                16, 16, Duration.ofSeconds(1));
+                Duration.ofSeconds(1), Map.of("test", new AdmissionSettings(16, 16, Duration.ofSeconds(5))));
         server = new WebServer(settings, List.of(
-                Route.get("/hello", Gate.open("test"), Handlers.fixed("hello"))),
+                Route.get("/hello", Gate.open("test"), Servers.TEST, Handlers.fixed("hello"))),
                 () -> new Readiness(true, Map.of()), RequestObserver.NONE,
                 Optional.of(new TlsSettings(pki.node(), clientCas)));
         server.start().get(10, TimeUnit.SECONDS);

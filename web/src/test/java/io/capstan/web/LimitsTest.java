@@ -44,16 +44,16 @@ class LimitsTest {
     private static List<Route> uploadRoutes() {
         Gate gate = Gate.open("test");
         return List.of(
-                Route.post("/echo", gate, exchange -> RequestBodies.readFully(exchange,
+                Route.post("/echo", gate, Servers.TEST, exchange -> RequestBodies.readFully(exchange,
                         (ex, body) -> ex.getResponseSender().send(ByteBuffer.wrap(body)))),
-                new Route("POST", "/small", gate, SMALL_LIMIT, exchange -> RequestBodies.readFully(exchange,
+                new Route("POST", "/small", gate, SMALL_LIMIT, Servers.TEST, exchange -> RequestBodies.readFully(exchange,
                         (ex, body) -> Handlers.text(ex, "read " + body.length))),
-                new Route("POST", "/small-blocking", gate, SMALL_LIMIT, Handlers.onWorker(exchange -> {
+                new Route("POST", "/small-blocking", gate, SMALL_LIMIT, Servers.TEST, Handlers.onWorker(exchange -> {
                     exchange.startBlocking();
                     byte[] body = exchange.getInputStream().readAllBytes();
                     Handlers.text(exchange, "read " + body.length);
                 })),
-                new Route("POST", "/big", gate, 4L * 1024 * 1024, exchange -> RequestBodies.readFully(exchange,
+                new Route("POST", "/big", gate, 4L * 1024 * 1024, Servers.TEST, exchange -> RequestBodies.readFully(exchange,
                         (ex, body) -> Handlers.text(ex, "read " + body.length))));
     }
 
@@ -210,14 +210,13 @@ class LimitsTest {
     }
 
     @Test
-    void requestsBeyondTheSlotsAndQueueGet503WithRetryAfter() throws Exception {
+    void requestsBeyondTheBudgetAndItsQueueGet429WithRetryAfter() throws Exception {
         Servers.Settings settings = Servers.settings();
-        settings.maxConcurrentRequests = 1;
-        settings.maxQueuedRequests = 1;
+        settings.test = new AdmissionSettings(1, 1, Duration.ofSeconds(30));
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         WebServer server = servers.start(settings.build(), List.of(
-                Route.get("/work", Gate.open("test"), Handlers.onWorker(exchange -> {
+                Route.get("/work", Gate.open("test"), Servers.TEST, Handlers.onWorker(exchange -> {
                     entered.countDown();
                     assertTrue(release.await(30, TimeUnit.SECONDS));
                     Handlers.text(exchange, "worked");
@@ -229,10 +228,11 @@ class LimitsTest {
             CompletableFuture<HttpResponse<String>> second = getAsync(server, "/work");
             CompletableFuture<HttpResponse<String>> third = getAsync(server, "/work");
             HttpResponse<?> refused = (HttpResponse<?>) CompletableFuture.anyOf(second, third).get(10, TimeUnit.SECONDS);
-            assertEquals(503, refused.statusCode());
+            assertEquals(429, refused.statusCode());
             assertEquals("1", refused.headers().firstValue("Retry-After").orElseThrow());
             JsonNode error = json.readTree((String) refused.body()).get("error");
-            assertEquals("overloaded", error.get("code").asText());
+            assertEquals("too_many_requests", error.get("code").asText());
+            assertEquals("test", error.get("budget").asText());
 
             // Health probes do not queue behind application requests.
             HttpResponse<String> live = client.send(HttpRequest.newBuilder(Servers.uri(server, "/health/live")).build(),

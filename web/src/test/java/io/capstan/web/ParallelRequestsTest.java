@@ -28,7 +28,7 @@ class ParallelRequestsTest {
     @Test
     void twoHundredParallelRequestsAreAllAnswered() throws Exception {
         WebServer server = servers.start(Servers.settings().build(), List.of(
-                Route.get("/id", Gate.open("test"), Handlers.onWorker(exchange ->
+                Route.get("/id", Gate.open("test"), Servers.TEST, Handlers.onWorker(exchange ->
                         Handlers.text(exchange, MDC.get(RequestContext.MDC_KEY))))));
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 

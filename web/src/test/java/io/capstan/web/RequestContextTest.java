@@ -49,23 +49,23 @@ class RequestContextTest {
         settings.workerThreads = 1;
         Gate gate = Gate.open("test");
         server = servers.start(settings.build(), List.of(
-                Route.get("/mdc/worker", gate, Handlers.onWorker(exchange ->
+                Route.get("/mdc/worker", gate, Servers.TEST, Handlers.onWorker(exchange ->
                         Handlers.text(exchange, MDC.get(RequestContext.MDC_KEY) + "|" + exchange.isInIoThread()))),
-                Route.get("/mdc/io", gate, exchange ->
+                Route.get("/mdc/io", gate, Servers.TEST, exchange ->
                         Handlers.text(exchange, MDC.get(RequestContext.MDC_KEY) + "|" + exchange.isInIoThread())),
-                Route.get("/mdc/callback", gate, exchange -> {
+                Route.get("/mdc/callback", gate, Servers.TEST, exchange -> {
                     RequestContext context = RequestContext.of(exchange);
                     exchange.dispatch(SameThreadExecutor.INSTANCE, () ->
                             CompletableFuture.supplyAsync(() -> "computed", elsewhere)
                                     .thenAcceptAsync(value -> Handlers.text(exchange,
                                             value + "|" + MDC.get(RequestContext.MDC_KEY)), context.executor(elsewhere)));
                 }),
-                Route.post("/mdc/body", gate, exchange -> {
+                Route.post("/mdc/body", gate, Servers.TEST, exchange -> {
                     bodyHandlerEntered.countDown();
                     RequestBodies.readFully(exchange, (ex, body) -> Handlers.text(ex,
                             new String(body, StandardCharsets.UTF_8) + "|" + MDC.get(RequestContext.MDC_KEY)));
                 }),
-                Route.get("/mdc/leftover", gate, exchange -> exchange.dispatch(SameThreadExecutor.INSTANCE, () -> {
+                Route.get("/mdc/leftover", gate, Servers.TEST, exchange -> exchange.dispatch(SameThreadExecutor.INSTANCE, () -> {
                     CompletableFuture<String> onIo = new CompletableFuture<>();
                     CompletableFuture<String> onWorker = new CompletableFuture<>();
                     // Plain tasks, not request code: they must find the threads' MDC empty.

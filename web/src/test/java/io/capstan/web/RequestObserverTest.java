@@ -48,7 +48,7 @@ class RequestObserverTest {
     @Test
     void routedRequestIsReportedWithItsTemplateStatusBytesAndRequestId() throws Exception {
         WebServer server = servers.start(Servers.settings().build(),
-                List.of(Route.get("/things/{id}", Gate.open("things"), Handlers.fixed("thing 7"))), observed::add);
+                List.of(Route.get("/things/{id}", Gate.open("things"), Servers.TEST, Handlers.fixed("thing 7"))), observed::add);
 
         HttpResponse<String> response = client.send(HttpRequest.newBuilder(Servers.uri(server, "/things/7?full=1"))
                 .header(RequestContext.HEADER, "req-42").build(), HttpResponse.BodyHandlers.ofString());
@@ -77,7 +77,7 @@ class RequestObserverTest {
     @Test
     void requestsNoRouteMatchedShareOneRouteValue() throws Exception {
         WebServer server = servers.start(Servers.settings().build(),
-                List.of(Route.get("/things/{id}", Gate.open("things"), Handlers.fixed("thing"))), observed::add);
+                List.of(Route.get("/things/{id}", Gate.open("things"), Servers.TEST, Handlers.fixed("thing"))), observed::add);
 
         assertEquals(404, client.send(HttpRequest.newBuilder(Servers.uri(server, "/nothing/here")).build(),
                 HttpResponse.BodyHandlers.discarding()).statusCode());
@@ -103,7 +103,7 @@ class RequestObserverTest {
             @Override public boolean isOpen() { return open.get(); }
         };
         WebServer server = servers.start(Servers.settings().build(),
-                List.of(Route.post("/raft/append", raft, Handlers.fixed("ok"))), observed::add);
+                List.of(Route.post("/raft/append", raft, Servers.TEST, Handlers.fixed("ok"))), observed::add);
 
         HttpResponse<String> closed = client.send(HttpRequest.newBuilder(Servers.uri(server, "/raft/append"))
                 .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString());
@@ -119,7 +119,7 @@ class RequestObserverTest {
     @Test
     void aFailingObserverDoesNotHurtTheResponse() throws Exception {
         WebServer server = servers.start(Servers.settings().build(),
-                List.of(Route.get("/x", Gate.open("x"), Handlers.fixed("fine"))), request -> {
+                List.of(Route.get("/x", Gate.open("x"), Servers.TEST, Handlers.fixed("fine"))), request -> {
                     observed.add(request);
                     throw new IllegalStateException("observer broke");
                 });

@@ -41,25 +41,25 @@ class RoutingAndErrorsTest {
         errorLog.addAppender(logged);
         Gate gate = Gate.open("test");
         server = servers.start(Servers.settings().build(), List.of(
-                Route.get("/items/{id}", gate, exchange -> Handlers.text(exchange,
+                Route.get("/items/{id}", gate, Servers.TEST, exchange -> Handlers.text(exchange,
                         exchange.getPathParameters().get("id").getFirst())),
-                new Route("PUT", "/items/{id}", gate, 0, Handlers.fixed("put")),
-                Route.get("/items/special", gate, Handlers.fixed("special")),
-                Route.get("/validate", gate, exchange -> {
+                new Route("PUT", "/items/{id}", gate, 0, Servers.TEST, Handlers.fixed("put")),
+                Route.get("/items/special", gate, Servers.TEST, Handlers.fixed("special")),
+                Route.get("/validate", gate, Servers.TEST, exchange -> {
                     if (!exchange.getQueryParameters().containsKey("n")) {
                         JsonResponses.sendError(exchange, 400, JsonResponses.BAD_REQUEST, "query parameter n is required");
                         return;
                     }
                     Handlers.text(exchange, "ok");
                 }),
-                Route.get("/conflict", gate, exchange -> {
+                Route.get("/conflict", gate, Servers.TEST, exchange -> {
                     exchange.setStatusCode(409);
                     exchange.endExchange();
                 }),
-                Route.get("/fail", gate, exchange -> {
+                Route.get("/fail", gate, Servers.TEST, exchange -> {
                     throw new IllegalStateException("bug on the I/O thread");
                 }),
-                Route.get("/fail-on-worker", gate, Handlers.onWorker(exchange -> {
+                Route.get("/fail-on-worker", gate, Servers.TEST, Handlers.onWorker(exchange -> {
                     throw new IllegalStateException("bug on a worker thread");
                 }))));
     }

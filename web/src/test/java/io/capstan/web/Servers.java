@@ -14,6 +14,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 /** Starts web servers on ephemeral loopback ports and stops every one of them after each test. */
 final class Servers implements AfterEachCallback {
 
+    /** The admission budget test routes use; {@link Settings} configures it. */
+    static final Admission TEST = Admission.budget("test");
+
     private final List<WebServer> started = new ArrayList<>();
 
     /** Settings for tests: loopback, ephemeral port, small pools, short drain. */
@@ -58,13 +61,12 @@ final class Servers implements AfterEachCallback {
         int maxHeaderBytes = 16 * 1024;
         Duration requestParseTimeout = Duration.ofSeconds(10);
         Duration idleTimeout = Duration.ofMinutes(1);
-        int maxConcurrentRequests = 256;
-        int maxQueuedRequests = 1024;
+        AdmissionSettings test = new AdmissionSettings(256, 1024, Duration.ofSeconds(5));
         Duration drainTimeout = Duration.ofSeconds(5);
 
         WebSettings build() {
             return new WebSettings("127.0.0.1", 0, ioThreads, workerThreads, maxBodyBytes, maxHeaderBytes,
-                    requestParseTimeout, idleTimeout, maxConcurrentRequests, maxQueuedRequests, drainTimeout);
+                    requestParseTimeout, idleTimeout, drainTimeout, Map.of(TEST.budgetName().orElseThrow(), test));
         }
     }
 }

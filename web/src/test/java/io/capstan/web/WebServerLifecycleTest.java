@@ -43,8 +43,8 @@ class WebServerLifecycleTest {
     @Test
     void startCompletesBoundWithEveryRouteServing() throws Exception {
         WebServer server = new WebServer(Servers.settings().build(),
-                List.of(Route.get("/a", Gate.open("t"), Handlers.fixed("a")),
-                        Route.post("/b", Gate.open("t"), Handlers.fixed("b"))),
+                List.of(Route.get("/a", Gate.open("t"), Servers.TEST, Handlers.fixed("a")),
+                        Route.post("/b", Gate.open("t"), Servers.TEST, Handlers.fixed("b"))),
                 () -> new Readiness(true, Map.of()));
         CompletableFuture<InetSocketAddress> started = server.start();
         try {
@@ -102,7 +102,7 @@ class WebServerLifecycleTest {
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         WebServer server = servers.start(Servers.settings().build(), List.of(
-                Route.get("/slow", Gate.open("t"), Handlers.onWorker(exchange -> {
+                Route.get("/slow", Gate.open("t"), Servers.TEST, Handlers.onWorker(exchange -> {
                     entered.countDown();
                     assertTrue(release.await(30, TimeUnit.SECONDS));
                     Handlers.text(exchange, "done");
@@ -140,7 +140,7 @@ class WebServerLifecycleTest {
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch never = new CountDownLatch(1);
         WebServer server = servers.start(settings.build(), List.of(
-                Route.get("/hang", Gate.open("t"), Handlers.onWorker(exchange -> {
+                Route.get("/hang", Gate.open("t"), Servers.TEST, Handlers.onWorker(exchange -> {
                     entered.countDown();
                     never.await(30, TimeUnit.SECONDS);
                     Handlers.text(exchange, "late");
@@ -197,12 +197,12 @@ class WebServerLifecycleTest {
     void duplicateRoutesAreRejectedAtConstruction() {
         WebSettings settings = Servers.settings().build();
         IllegalArgumentException twice = assertThrows(IllegalArgumentException.class, () -> new WebServer(settings,
-                List.of(Route.get("/x/{id}", Gate.open("t"), Handlers.fixed("1")),
-                        Route.get("/x/{other}", Gate.open("t"), Handlers.fixed("2"))),
+                List.of(Route.get("/x/{id}", Gate.open("t"), Servers.TEST, Handlers.fixed("1")),
+                        Route.get("/x/{other}", Gate.open("t"), Servers.TEST, Handlers.fixed("2"))),
                 () -> new Readiness(true, Map.of())));
         assertTrue(twice.getMessage().contains("GET /x/{other}"), twice.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new WebServer(settings,
-                List.of(Route.get("/health/live", Gate.open("t"), Handlers.fixed("mine"))),
+                List.of(Route.get("/health/live", Gate.open("t"), Servers.TEST, Handlers.fixed("mine"))),
                 () -> new Readiness(true, Map.of())));
     }
 

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Timeout;
 class WebSettingsTest {
 
     private static final Pattern ENTRY = Pattern.compile("\\s*([a-z0-9-]+)\\s*=\\s*(.+?)\\s*");
+    private static final Pattern BLOCK = Pattern.compile("\\s*([a-z0-9-]+)\\s*\\{\\s*");
     private static final Pattern SIZE = Pattern.compile("(\\d+)(KiB|MiB)");
     private static final Pattern DURATION = Pattern.compile("(\\d+)(s|m)");
 
@@ -35,7 +36,8 @@ class WebSettingsTest {
         Class<?>[] types = new Class<?>[components.length];
         for (int i = 0; i < components.length; i++) {
             types[i] = components[i].getType();
-            values[i] = convert(entries.get(kebab(components[i].getName())), types[i]);
+            String key = kebab(components[i].getName());
+            values[i] = key.equals("admission") ? admission() : convert(entries.get(key), types[i]);
         }
         WebSettings fromFile = WebSettings.class.getDeclaredConstructor(types).newInstance(values);
         assertEquals(WebSettings.defaults(), fromFile);
@@ -46,19 +48,23 @@ class WebSettingsTest {
         WebSettings d = WebSettings.defaults();
         assertRejected("port", () -> d.withPort(65536));
         assertRejected("io-threads", () -> new WebSettings(d.host(), 0, 0, 1, 1, 1,
-                d.requestParseTimeout(), d.idleTimeout(), 1, 1, d.drainTimeout()));
+                d.requestParseTimeout(), d.idleTimeout(), d.drainTimeout(), d.admission()));
         assertRejected("max-body-bytes", () -> new WebSettings(d.host(), 0, 1, 1, 0, 1,
-                d.requestParseTimeout(), d.idleTimeout(), 1, 1, d.drainTimeout()));
+                d.requestParseTimeout(), d.idleTimeout(), d.drainTimeout(), d.admission()));
         assertRejected("request-parse-timeout", () -> new WebSettings(d.host(), 0, 1, 1, 1, 1,
-                Duration.ZERO, d.idleTimeout(), 1, 1, d.drainTimeout()));
+                Duration.ZERO, d.idleTimeout(), d.drainTimeout(), d.admission()));
         assertRejected("idle-timeout", () -> new WebSettings(d.host(), 0, 1, 1, 1, 1,
-                d.requestParseTimeout(), Duration.ofDays(30), 1, 1, d.drainTimeout()));
-        assertRejected("max-queued-requests", () -> new WebSettings(d.host(), 0, 1, 1, 1, 1,
-                d.requestParseTimeout(), d.idleTimeout(), 1, 0, d.drainTimeout()));
+                d.requestParseTimeout(), Duration.ofDays(30), d.drainTimeout(), d.admission()));
         assertRejected("drain-timeout", () -> new WebSettings(d.host(), 0, 1, 1, 1, 1,
-                d.requestParseTimeout(), d.idleTimeout(), 1, 1, Duration.ofSeconds(-1)));
+                d.requestParseTimeout(), d.idleTimeout(), Duration.ofSeconds(-1), d.admission()));
         assertRejected("host", () -> new WebSettings(" ", 0, 1, 1, 1, 1,
-                d.requestParseTimeout(), d.idleTimeout(), 1, 1, d.drainTimeout()));
+                d.requestParseTimeout(), d.idleTimeout(), d.drainTimeout(), d.admission()));
+        assertRejected("admission budget name", () -> new WebSettings(d.host(), 0, 1, 1, 1, 1,
+                d.requestParseTimeout(), d.idleTimeout(), d.drainTimeout(),
+                Map.of("Gateway", new AdmissionSettings(1, 0, Duration.ofSeconds(1)))));
+        assertRejected("max-in-flight", () -> new AdmissionSettings(0, 0, Duration.ofSeconds(1)));
+        assertRejected("max-queued", () -> new AdmissionSettings(1, -1, Duration.ofSeconds(1)));
+        assertRejected("max-queue-wait", () -> new AdmissionSettings(1, 0, Duration.ZERO));
     }
 
     private static void assertRejected(String key, Runnable construct) {
@@ -66,24 +72,76 @@ class WebSettingsTest {
         assertTrue(e.getMessage().startsWith(key + " "), e.getMessage());
     }
 
-    /** The {@code capstan.web} block's entries in file order; each must follow a comment line. */
+    /**
+     * The {@code capstan.web} block's entries in file order, each block within it (admission) as
+     * one entry; every entry must follow a comment line.
+     */
     private static Map<String, String> referenceEntries() throws IOException {
+        return entriesOf(blockLines("capstan.web"));
+    }
+
+    /** The admission budgets of reference.conf. */
+    private static Map<String, AdmissionSettings> admission() throws IOException {
+        List<String> admission = innerLines(blockLines("capstan.web"), "admission");
+        Map<String, AdmissionSettings> budgets = new LinkedHashMap<>();
+        for (String name : entriesOf(admission).keySet()) {
+            Map<String, String> limits = entriesOf(innerLines(admission, name));
+            assertEquals(List.of("max-in-flight", "max-queued", "max-queue-wait"), List.copyOf(limits.keySet()));
+            budgets.put(name, new AdmissionSettings((int) convert(limits.get("max-in-flight"), int.class),
+                    (int) convert(limits.get("max-queued"), int.class),
+                    (Duration) convert(limits.get("max-queue-wait"), Duration.class)));
+        }
+        return budgets;
+    }
+
+    private static List<String> blockLines(String name) throws IOException {
         String text;
         try (InputStream in = WebSettings.class.getResourceAsStream("/reference.conf")) {
             text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
         List<String> lines = text.lines().toList();
-        int open = lines.indexOf("capstan.web {");
-        assertTrue(open >= 0, "reference.conf has a capstan.web block");
-        Map<String, String> entries = new LinkedHashMap<>();
-        for (int i = open + 1; !lines.get(i).equals("}"); i++) {
-            Matcher entry = ENTRY.matcher(lines.get(i));
-            if (entry.matches()) {
-                assertTrue(lines.get(i - 1).trim().startsWith("#"), "no comment above " + entry.group(1));
-                entries.put(entry.group(1), entry.group(2));
+        int open = lines.indexOf(name + " {");
+        assertTrue(open >= 0, "reference.conf has a " + name + " block");
+        return lines.subList(open + 1, lines.indexOf("}"));
+    }
+
+    /** The lines inside the block {@code name} that opens at the top level of {@code lines}. */
+    private static List<String> innerLines(List<String> lines, String name) {
+        int depth = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            Matcher block = BLOCK.matcher(lines.get(i));
+            if (depth == 0 && block.matches() && block.group(1).equals(name)) {
+                int end = i + 1;
+                for (int inner = 1; inner > 0; end++) {
+                    inner += depthChange(lines.get(end));
+                }
+                return lines.subList(i + 1, end - 1);
             }
+            depth += depthChange(lines.get(i));
+        }
+        throw new AssertionError("no block " + name);
+    }
+
+    /** The entries and blocks at the top level of {@code lines}, a block's value being "{". */
+    private static Map<String, String> entriesOf(List<String> lines) {
+        Map<String, String> entries = new LinkedHashMap<>();
+        int depth = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            Matcher entry = ENTRY.matcher(lines.get(i));
+            Matcher block = BLOCK.matcher(lines.get(i));
+            if (depth == 0 && (entry.matches() || block.matches())) {
+                String key = entry.matches() ? entry.group(1) : block.group(1);
+                assertTrue(lines.get(i - 1).trim().startsWith("#"), "no comment above " + key);
+                entries.put(key, entry.matches() ? entry.group(2) : "{");
+            }
+            depth += depthChange(lines.get(i));
         }
         return entries;
+    }
+
+    private static int depthChange(String line) {
+        String code = line.contains("#") ? line.substring(0, line.indexOf('#')) : line;
+        return (int) (code.chars().filter(c -> c == '{').count() - code.chars().filter(c -> c == '}').count());
     }
 
     private static Object convert(String value, Class<?> type) {

@@ -6,6 +6,7 @@ import io.capstan.raft.NodeStatus;
 import io.capstan.raft.RaftNode;
 import io.capstan.web.Gate;
 import io.capstan.web.Readiness;
+import io.capstan.web.Admission;
 import io.capstan.web.Route;
 import io.capstan.web.TlsSettings;
 import java.time.Clock;
@@ -51,6 +52,8 @@ public final class AdminApi {
     static final String SNAPSHOT = "/v1/snapshot";
     /** Admin requests are a line of JSON; anything larger is a mistake. */
     static final long MAX_BODY_BYTES = 64 * 1024;
+    /** The admission budget of the admin routes: {@code capstan.web.admission.admin}. */
+    public static final Admission ADMISSION = Admission.budget("admin");
     private static final int THREADS = 2;
     private static final Duration MIN_SAMPLE = Duration.ofMillis(10);
     private static final Duration MAX_SAMPLE = Duration.ofMillis(500);
@@ -98,16 +101,18 @@ public final class AdminApi {
         Optional<PeerProbe> probe = peerUrlsAreWeb
                 ? Optional.of(new PeerProbe(executor, tls.map(TlsSettings::peerContext))) : Optional.empty();
         return List.of(
-                new Route("GET", CLUSTER, owner, MAX_BODY_BYTES,
+                new Route("GET", CLUSTER, owner, MAX_BODY_BYTES, ADMISSION,
                         endpoint(new ClusterStatusEndpoint(raft, leaders, clusterId, probe))),
-                new Route("POST", MEMBERS, owner, MAX_BODY_BYTES, endpoint(new AddMemberEndpoint(raft))),
-                new Route("DELETE", MEMBERS + "/{" + ID + "}", owner, MAX_BODY_BYTES,
+                new Route("POST", MEMBERS, owner, MAX_BODY_BYTES, ADMISSION, endpoint(new AddMemberEndpoint(raft))),
+                new Route("DELETE", MEMBERS + "/{" + ID + "}", owner, MAX_BODY_BYTES, ADMISSION,
                         endpoint(new RemoveMemberEndpoint(raft))),
-                new Route("POST", MEMBERS + "/{" + ID + "}/promote", owner, MAX_BODY_BYTES,
+                new Route("POST", MEMBERS + "/{" + ID + "}/promote", owner, MAX_BODY_BYTES, ADMISSION,
                         endpoint(new PromoteMemberEndpoint(raft))),
-                new Route("POST", LEADER, owner, MAX_BODY_BYTES, endpoint(new TransferLeaderEndpoint(raft))),
-                new Route("POST", SNAPSHOT, owner, MAX_BODY_BYTES, endpoint(new TakeSnapshotEndpoint(raft))),
-                new Route("GET", SNAPSHOT, owner, MAX_BODY_BYTES,
+                new Route("POST", LEADER, owner, MAX_BODY_BYTES, ADMISSION,
+                        endpoint(new TransferLeaderEndpoint(raft))),
+                new Route("POST", SNAPSHOT, owner, MAX_BODY_BYTES, ADMISSION,
+                        endpoint(new TakeSnapshotEndpoint(raft))),
+                new Route("GET", SNAPSHOT, owner, MAX_BODY_BYTES, ADMISSION,
                         new SnapshotDownloadHandler(raft::exportSnapshot, raft::status)));
     }
 

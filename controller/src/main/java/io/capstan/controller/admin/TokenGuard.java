@@ -40,7 +40,7 @@ final class TokenGuard {
                 next.handleRequest(exchange);
             }
         };
-        return new Route(route.method(), route.path(), route.owner(), route.maxBodyBytes(), checked);
+        return route.withHandler(checked);
     }
 
     /** Whether the request carries the token; otherwise answers 401 or 403 and returns false. */

@@ -8,8 +8,10 @@ import io.capstan.artifacts.ArtifactSettings;
 import io.capstan.controller.admin.AdminSettings;
 import io.capstan.controller.admin.AdminToken;
 import io.capstan.controller.etcd.AuthSettings;
+import io.capstan.controller.etcd.GrpcAdmission;
 import io.capstan.raft.RaftSettings;
 import io.capstan.transport.TransportSettings;
+import io.capstan.web.AdmissionSettings;
 import io.capstan.web.TlsSettings;
 import io.capstan.web.WebSettings;
 import java.nio.file.InvalidPathException;
@@ -79,16 +81,16 @@ final class SettingsBinder {
                 "must be a positive size below 2GiB, e.g. 64KiB");
         Optional<Duration> parseTimeout = r.duration("capstan.web.request-parse-timeout", false);
         Optional<Duration> idleTimeout = r.duration("capstan.web.idle-timeout", false);
-        Optional<Integer> maxConcurrent = r.integer("capstan.web.max-concurrent-requests", 1, 1_000_000,
-                "must be an integer 1..1000000");
-        Optional<Integer> maxQueued = r.integer("capstan.web.max-queued-requests", 1, 1_000_000,
-                "must be an integer 1..1000000");
         Optional<Duration> drainTimeout = r.duration("capstan.web.drain-timeout", true);
+        Optional<Map<String, AdmissionSettings>> webAdmission =
+                AdmissionKeys.read(r, reference, "capstan.web.admission");
 
         Optional<String> apiHost = inheritedHost(config, r, "capstan.api.host", nodeHost);
         Optional<Integer> apiPort = r.integer("capstan.api.port", 0, 65535, PORT);
         Optional<Integer> maxWatchesPerStream = r.integer("capstan.api.max-watches-per-stream", 1, 1_000_000,
                 "must be an integer 1..1000000");
+        Optional<Map<String, AdmissionSettings>> apiAdmission =
+                AdmissionKeys.read(r, reference, "capstan.api.admission");
         Optional<Duration> tokenTtl = r.duration("capstan.api.auth.token-ttl", false);
         Optional<Integer> bcryptCost = r.integer("capstan.api.auth.bcrypt-cost", 4, 31, "must be an integer 4..31");
         Optional<Integer> authenticateRate = r.integer("capstan.api.auth.authenticate-per-second", 1, 1_000_000,
@@ -139,12 +141,15 @@ final class SettingsBinder {
         Optional<WebSettings> web = build(refused,
                 () -> new WebSettings(webHost.orElseThrow(), webPort.orElseThrow(), ioThreads.orElseThrow(),
                         workerThreads.orElseThrow(), maxBody.orElseThrow(), Math.toIntExact(maxHeader.orElseThrow()),
-                        parseTimeout.orElseThrow(), idleTimeout.orElseThrow(), maxConcurrent.orElseThrow(),
-                        maxQueued.orElseThrow(), drainTimeout.orElseThrow()),
+                        parseTimeout.orElseThrow(), idleTimeout.orElseThrow(), drainTimeout.orElseThrow(),
+                        webAdmission.orElseThrow()),
                 e -> Rejections.problem("capstan.web", Map.of(), e));
         Optional<ApiSettings> api = build(refused,
                 () -> new ApiSettings(apiHost.orElseThrow(), apiPort.orElseThrow(), maxWatchesPerStream.orElseThrow(),
-                        new AuthSettings(tokenTtl.orElseThrow(), bcryptCost.orElseThrow(), authenticateRate.orElseThrow())),
+                        new AuthSettings(tokenTtl.orElseThrow(), bcryptCost.orElseThrow(),
+                                authenticateRate.orElseThrow()),
+                        apiAdmission.orElseThrow().get(GrpcAdmission.UNARY),
+                        apiAdmission.orElseThrow().get(GrpcAdmission.STREAMS)),
                 e -> Rejections.problem("capstan.api.auth", Map.of(), e));
         Optional<RaftSettings> raft = build(refused,
                 () -> raftTuning.orElseThrow().settings(nodeId.orElseThrow(), members.orElseThrow(), groupId.orElseThrow(),

@@ -48,6 +48,7 @@ import io.capstan.etcd.api.lock.UnlockRequest;
 import io.capstan.raft.Member;
 import io.capstan.raft.RaftNode;
 import io.capstan.raft.RaftSettings;
+import io.capstan.web.Admission;
 import io.capstan.web.Gate;
 import io.capstan.web.Route;
 import io.grpc.BindableService;
@@ -92,6 +93,15 @@ import java.util.stream.Stream;
  * completed there too, so no API work runs on a Ratis thread.
  */
 public final class EtcdApi {
+
+    /** The admission budget of gateway calls that answer once: {@code capstan.web.admission.gateway}. */
+    public static final Admission GATEWAY = Admission.budget("gateway");
+    /**
+     * The admission budget of gateway calls that stay open (watch, observe, snapshot, and the waits
+     * of lock and campaign), so that they never pin the places of the others:
+     * {@code capstan.web.admission.gateway-streams}.
+     */
+    public static final Admission GATEWAY_STREAMS = Admission.budget("gateway-streams");
 
     private final ApiLimits limits;
     private final Executor executor;
@@ -175,10 +185,12 @@ public final class EtcdApi {
 
     /**
      * etcd's JSON gateway paths (POST, as etcd serves them, older {@code /v3/kv/lease/...} aliases
-     * included), each gated by {@code owner} and limited to a body that can hold the largest
-     * request {@link ApiLimits} admits. {@code /v3/lock/lock} and {@code /v3/election/campaign}
-     * answer once the caller's turn comes; the web layer does not notice an HTTP client that leaves
-     * meanwhile, so its key stays queued until its lease ends (a cancelled gRPC call leaves none).
+     * included), each gated by {@code owner}, limited to a body that can hold the largest request
+     * {@link ApiLimits} admits, and admitted through {@link #GATEWAY} or, for calls that stay open,
+     * {@link #GATEWAY_STREAMS}. {@code /v3/lock/lock} and {@code /v3/election/campaign}
+     * answer once the caller's turn comes; an HTTP client that leaves meanwhile gives its admission
+     * place back, but its wait is not cancelled: its key stays queued until its lease ends (a
+     * cancelled gRPC call leaves none).
      */
     public List<Route> gatewayRoutes(Gate owner) {
         List<Route> routes = new ArrayList<>();
@@ -207,8 +219,8 @@ public final class EtcdApi {
         routes.add(route(owner, "/v3/maintenance/hashkv", unary(HashKVRequest.getDefaultInstance(), maintenance::hashKv)));
         routes.add(route(owner, "/v3/maintenance/transfer-leadership",
                 unary(MoveLeaderRequest.getDefaultInstance(), maintenance::moveLeader)));
-        routes.add(route(owner, "/v3/maintenance/snapshot", snapshotGateway));
-        routes.add(route(owner, "/v3/watch", watchGateway));
+        routes.add(longRoute(owner, "/v3/maintenance/snapshot", snapshotGateway));
+        routes.add(longRoute(owner, "/v3/watch", watchGateway));
         routes.add(route(owner, "/v3/cluster/member/list", unary(MemberListRequest.getDefaultInstance(), cluster::list)));
         routes.add(route(owner, "/v3/cluster/member/add", unary(MemberAddRequest.getDefaultInstance(), cluster::add)));
         routes.add(route(owner, "/v3/cluster/member/remove",
@@ -217,19 +229,19 @@ public final class EtcdApi {
                 unary(MemberUpdateRequest.getDefaultInstance(), cluster::update)));
         routes.add(route(owner, "/v3/cluster/member/promote",
                 unary(MemberPromoteRequest.getDefaultInstance(), cluster::promote)));
-        routes.add(route(owner, "/v3/lock/lock", unary(LockRequest.getDefaultInstance(), locks::lock)));
+        routes.add(longRoute(owner, "/v3/lock/lock", unary(LockRequest.getDefaultInstance(), locks::lock)));
         routes.add(route(owner, "/v3/lock/unlock", unary(UnlockRequest.getDefaultInstance(), locks::unlock)));
-        routes.add(route(owner, "/v3/election/campaign",
+        routes.add(longRoute(owner, "/v3/election/campaign",
                 unary(CampaignRequest.getDefaultInstance(), elections::campaign)));
         routes.add(route(owner, "/v3/election/proclaim",
                 unary(ProclaimRequest.getDefaultInstance(), elections::proclaim)));
         routes.add(route(owner, "/v3/election/leader", unary(LeaderRequest.getDefaultInstance(), elections::leader)));
-        routes.add(route(owner, "/v3/election/observe", new ObserveGateway(elections, executor)));
+        routes.add(longRoute(owner, "/v3/election/observe", new ObserveGateway(elections, executor)));
         routes.add(route(owner, "/v3/election/resign", unary(ResignRequest.getDefaultInstance(), elections::resign)));
         routes.add(route(owner, "/v3/auth/enable", unary(AuthEnableRequest.getDefaultInstance(), auth::enable)));
         routes.add(route(owner, "/v3/auth/disable", unary(AuthDisableRequest.getDefaultInstance(), auth::disable)));
         routes.add(route(owner, "/v3/auth/status", unary(AuthStatusRequest.getDefaultInstance(), auth::status)));
-        routes.add(new Route("POST", "/v3/auth/authenticate", owner, limits.maxGatewayBodyBytes(),
+        routes.add(new Route("POST", "/v3/auth/authenticate", owner, limits.maxGatewayBodyBytes(), GATEWAY,
                 callers.gatewayFilter(unary(AuthenticateRequest.getDefaultInstance(), auth::authenticate), false)));
         routes.add(route(owner, "/v3/auth/user/add", unary(AuthUserAddRequest.getDefaultInstance(), auth::userAdd)));
         routes.add(route(owner, "/v3/auth/user/get", unary(AuthUserGetRequest.getDefaultInstance(), auth::userGet)));
@@ -260,6 +272,16 @@ public final class EtcdApi {
 
     /** A gateway path whose caller is named by the request's {@code Authorization} header. */
     private Route route(Gate owner, String path, HttpHandler handler) {
-        return new Route("POST", path, owner, limits.maxGatewayBodyBytes(), callers.gatewayFilter(handler, true));
+        return route(owner, path, GATEWAY, handler);
+    }
+
+    /** As {@link #route(Gate, String, HttpHandler)}, for a call that stays open. */
+    private Route longRoute(Gate owner, String path, HttpHandler handler) {
+        return route(owner, path, GATEWAY_STREAMS, handler);
+    }
+
+    private Route route(Gate owner, String path, Admission admission, HttpHandler handler) {
+        return new Route("POST", path, owner, limits.maxGatewayBodyBytes(), admission,
+                callers.gatewayFilter(handler, true));
     }
 }

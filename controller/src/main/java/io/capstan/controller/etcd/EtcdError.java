@@ -21,7 +21,11 @@ record EtcdError(Status.Code code, String message) {
     }
 
     StatusRuntimeException toStatusException() {
-        return code.toStatus().withDescription(message).asRuntimeException();
+        return toStatus().asRuntimeException();
+    }
+
+    Status toStatus() {
+        return code.toStatus().withDescription(message);
     }
 
     EtcdException toException() {

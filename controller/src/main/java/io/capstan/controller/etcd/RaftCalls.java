@@ -177,7 +177,7 @@ final class RaftCalls {
     }
 
     /** {@code task}, run with {@code context} as the MDC and the thread's own MDC restored after. */
-    private static Runnable inLogContext(Map<String, String> context, Runnable task) {
+    static Runnable inLogContext(Map<String, String> context, Runnable task) {
         return () -> {
             Map<String, String> own = MDC.getCopyOfContextMap();
             MDC.setContextMap(context == null ? Map.of() : context);

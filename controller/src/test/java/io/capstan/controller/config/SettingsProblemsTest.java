@@ -46,7 +46,9 @@ class SettingsProblemsTest {
             capstan.api.max-watches-per-stream    | 0            | 0               | must be an integer 1..1000000
             capstan.raft.grpc-port                | 65536        | 65536           | must be a port number 0..65535
             capstan.web.io-threads                | 0            | 0               | must be an integer 1..1024
-            capstan.web.max-queued-requests       | 0            | 0               | must be an integer 1..1000000
+            capstan.web.admission.gateway.max-in-flight | 0      | 0               | must be an integer 1..1000000
+            capstan.web.admission.admin.max-queued | -1          | -1              | must be an integer 0..1000000
+            capstan.api.admission.grpc.max-queue-wait | 0s       | "0s"            | must be a positive duration
             capstan.web.max-body-bytes            | "lots"       | "lots"          | must be a positive size, e.g. 2MiB
             capstan.web.max-body-bytes            | 0            | 0               | must be a positive size, e.g. 2MiB
             capstan.web.max-header-bytes          | 3GiB         | "3GiB"          | must be a positive size below 2GiB
@@ -98,6 +100,15 @@ class SettingsProblemsTest {
         assertProblem(problems, "capstan.node.id", "\"N1\"", "[a-z0-9-]+", "bad.conf:5");
         assertProblem(problems, "capstan.raft.transport", "\"udp\"", "web, grpc", "bad.conf:6");
         assertProblem(problems, "capstan.web.prot", "7480", "unknown key; did you mean capstan.web.port?");
+    }
+
+    @Test
+    void anAdmissionBudgetNoModuleDeclaresIsAnUnknownKey() {
+        List<Problem> problems = problemsOf("capstan.web.admission.gatway.max-in-flight = 10\n");
+
+        assertProblem(problems, "capstan.web.admission.gatway.max-in-flight", "10",
+                "unknown key; did you mean capstan.web.admission.gateway.max-in-flight?");
+        assertEquals(1, problems.size(), describe(problems));
     }
 
     @Test
