@@ -10,6 +10,9 @@ command -v curl >/dev/null || need+=(curl)
 command -v openssl >/dev/null || need+=(openssl)
 # etcd's own CLI, a client the tests check Capstan against.
 command -v etcdctl >/dev/null || need+=(etcd-client)
+# Node.js and npm run tus-js-client, the reference tus client, against the uploads endpoint.
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
 
 if ((${#need[@]})); then
   echo "installing: ${need[*]}" >&2
@@ -17,4 +20,11 @@ if ((${#need[@]})); then
   [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -q
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q "${need[@]}"
+fi
+
+# The Node.js test clients (test-tools/package-lock.json pins them), from the npm registry.
+tools="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/test-tools"
+if [[ ! -d "$tools/node_modules/tus-js-client" || "$tools/package-lock.json" -nt "$tools/node_modules" ]]; then
+  echo "installing the Node.js test clients in $tools" >&2
+  (cd "$tools" && npm ci --no-audit --no-fund)
 fi

@@ -23,7 +23,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -75,12 +77,30 @@ final class AdminClient {
         return send("GET", path, Optional.empty(), HttpResponse.BodyHandlers.ofInputStream());
     }
 
+    /**
+     * Any request with {@code headers} and {@code body}, at {@code endpoint} when given (a tus
+     * upload lives on one member), else at the first endpoint that takes it.
+     */
+    Reply send(Optional<URI> endpoint, String method, String path, Map<String, String> headers,
+               HttpRequest.BodyPublisher body) throws IOException, InterruptedException {
+        if (endpoint.isPresent()) {
+            return Reply.of(http.send(request(endpoint.get(), method, path, body, headers),
+                    HttpResponse.BodyHandlers.ofByteArray()));
+        }
+        return Reply.of(send(e -> request(e, method, path, body, headers), HttpResponse.BodyHandlers.ofByteArray()));
+    }
+
     private <T> HttpResponse<T> send(String method, String path, Optional<String> json,
                                      HttpResponse.BodyHandler<T> handler) throws IOException, InterruptedException {
+        return send(endpoint -> request(endpoint, method, path, json), handler);
+    }
+
+    private <T> HttpResponse<T> send(Function<URI, HttpRequest> request, HttpResponse.BodyHandler<T> handler)
+            throws IOException, InterruptedException {
         List<String> refused = new ArrayList<>();
         for (URI endpoint : endpoints) {
             try {
-                return http.send(request(endpoint, method, path, json), handler);
+                return http.send(request.apply(endpoint), handler);
             } catch (ConnectException | HttpConnectTimeoutException e) {
                 refused.add(endpoint + ": " + describe(e));
             }
@@ -89,11 +109,18 @@ final class AdminClient {
     }
 
     private HttpRequest request(URI endpoint, String method, String path, Optional<String> json) {
+        return request(endpoint, method, path,
+                json.map(body -> HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8))
+                        .orElse(HttpRequest.BodyPublishers.noBody()),
+                json.isPresent() ? Map.of("Content-Type", "application/json") : Map.of());
+    }
+
+    private HttpRequest request(URI endpoint, String method, String path, HttpRequest.BodyPublisher body,
+                                Map<String, String> headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(endpoint.resolve(path))
                 .timeout(REQUEST_TIMEOUT)
-                .method(method, json.map(body -> HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8))
-                        .orElse(HttpRequest.BodyPublishers.noBody()));
-        json.ifPresent(body -> request.header("Content-Type", "application/json"));
+                .method(method, body);
+        headers.forEach(request::header);
         token.ifPresent(t -> request.header("Authorization", "Bearer " + t));
         return request.build();
     }
@@ -144,16 +171,26 @@ final class AdminClient {
         }
     }
 
-    /** A whole answer: who gave it, its status and its body. */
-    record Reply(URI endpoint, int status, byte[] body) {
+    /** A whole answer: who gave it, its status, its headers (lower-case names, first values) and its body. */
+    record Reply(URI endpoint, int status, Map<String, String> headers, byte[] body) {
 
         static Reply of(HttpResponse<byte[]> response) {
-            return of(response.uri(), response.statusCode(), response.body());
+            Map<String, String> headers = new java.util.HashMap<>();
+            response.headers().map().forEach((name, values) -> {
+                if (!values.isEmpty()) {
+                    headers.put(name.toLowerCase(java.util.Locale.ROOT), values.get(0));
+                }
+            });
+            return new Reply(endpointOf(response.uri()), response.statusCode(), Map.copyOf(headers), response.body());
         }
 
         /** The answer to a request for {@code uri}, credited to its endpoint. */
         static Reply of(URI uri, int status, byte[] body) {
-            return new Reply(URI.create(uri.getScheme() + "://" + uri.getRawAuthority()), status, body);
+            return new Reply(endpointOf(uri), status, Map.of(), body);
+        }
+
+        private static URI endpointOf(URI uri) {
+            return URI.create(uri.getScheme() + "://" + uri.getRawAuthority());
         }
 
         boolean ok() {

@@ -97,6 +97,37 @@ final class AdminOptions {
         return failed(reply.describeError());
     }
 
+    /** Sends one request; prints the answer's JSON or, through {@code human}, text; 0 or 1. */
+    int exchange(String method, String path, Optional<JsonNode> body, HumanOutput human) {
+        try {
+            return answered(client().call(method, path, body.map(JsonNode::toString)), human);
+        } catch (IOException e) {
+            return failed(e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return failed("interrupted");
+        }
+    }
+
+    /** Prints a success's JSON or, through {@code human}, text (0); reports anything else (1). */
+    int answered(AdminClient.Reply reply, HumanOutput human) {
+        if (!reply.ok()) {
+            return refused(reply);
+        }
+        if (json) {
+            printJson(reply.json());
+        } else {
+            human.print(reply.json(), out());
+        }
+        return ExitCodes.OK;
+    }
+
+    /** Prints a successful answer for people. */
+    @FunctionalInterface
+    interface HumanOutput {
+        void print(JsonNode answer, PrintWriter out);
+    }
+
     void printJson(Object value) {
         try {
             out().println(PRETTY.writeValueAsString(value));

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         versionProvider = Version.class,
         description = "Raft-replicated control-plane daemon speaking the etcd v3 API.",
         subcommands = {ServeCommand.class, VersionCommand.class, BenchCommand.class, ClusterCommand.class,
-                SnapshotCommand.class, HealthCommand.class, RecoverCommand.class})
+                SnapshotCommand.class, HealthCommand.class, RecoverCommand.class, ArtifactCommand.class})
 final class CapstanCommand implements Runnable {
 
     @picocli.CommandLine.Spec

@@ -37,38 +37,6 @@ final class ClusterCommand implements Runnable {
         throw new ParameterException(spec.commandLine(), "a subcommand is required");
     }
 
-    /** Sends one request; prints the answer's JSON or, through {@code human}, text; 0 or 1. */
-    private static int exchange(AdminOptions options, String method, String path, Optional<JsonNode> body,
-                                HumanOutput human) {
-        try {
-            AdminClient.Reply reply = options.client().call(method, path, body.map(JsonNode::toString));
-            return answered(options, reply, human);
-        } catch (IOException e) {
-            return options.failed(e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return options.failed("interrupted");
-        }
-    }
-
-    private static int answered(AdminOptions options, AdminClient.Reply reply, HumanOutput human) {
-        if (!reply.ok()) {
-            return options.refused(reply);
-        }
-        if (options.json) {
-            options.printJson(reply.json());
-        } else {
-            human.print(reply.json(), options.out());
-        }
-        return ExitCodes.OK;
-    }
-
-    /** Prints a successful answer for people. */
-    @FunctionalInterface
-    private interface HumanOutput {
-        void print(JsonNode answer, PrintWriter out);
-    }
-
     /** A member id as the API takes it in a path: 1-16 hex digits, else a usage error. */
     private static String hexId(AdminOptions options, String id) {
         if (!id.matches("[0-9a-fA-F]{1,16}")) {
@@ -90,7 +58,7 @@ final class ClusterCommand implements Runnable {
 
         @Override
         public Integer call() {
-            return exchange(options, "GET", CLUSTER, Optional.empty(), Status::print);
+            return options.exchange("GET", CLUSTER, Optional.empty(), Status::print);
         }
 
         private static void print(JsonNode cluster, PrintWriter out) {
@@ -148,7 +116,7 @@ final class ClusterCommand implements Runnable {
         @Override
         public Integer call() {
             ObjectNode body = JSON.createObjectNode().put("peer_url", peerUrl).put("learner", learner);
-            return exchange(options, "POST", CLUSTER + "/members", Optional.of(body), (answer, out) -> {
+            return options.exchange("POST", CLUSTER + "/members", Optional.of(body), (answer, out) -> {
                 JsonNode member = answer.path("member");
                 out.println("added " + memberLine(member) + " as a " + member.path("role").asText() + ", peer URL "
                         + member.path("peer_url").asText());
@@ -168,7 +136,7 @@ final class ClusterCommand implements Runnable {
 
         @Override
         public Integer call() {
-            return exchange(options, "DELETE", MEMBERS + hexId(options, id), Optional.empty(), (answer, out) ->
+            return options.exchange("DELETE", MEMBERS + hexId(options, id), Optional.empty(), (answer, out) ->
                     out.println("removed member " + answer.path("removed").asText() + "; "
                             + answer.path("members").size() + " members left"));
         }
@@ -184,7 +152,7 @@ final class ClusterCommand implements Runnable {
 
         @Override
         public Integer call() {
-            return exchange(options, "POST", MEMBERS + hexId(options, id) + "/promote", Optional.empty(), (answer, out) ->
+            return options.exchange("POST", MEMBERS + hexId(options, id) + "/promote", Optional.empty(), (answer, out) ->
                     out.println("promoted " + memberLine(answer.path("member")) + " to voter"));
         }
     }
@@ -200,7 +168,7 @@ final class ClusterCommand implements Runnable {
         @Override
         public Integer call() {
             Optional<String> body = Optional.of(JSON.createObjectNode().put("member", member).toString());
-            HumanOutput human = (answer, out) -> out.println(memberLine(answer.path("leader")) + " leads");
+            AdminOptions.HumanOutput human = (answer, out) -> out.println(memberLine(answer.path("leader")) + " leads");
             try {
                 AdminClient client = options.client();
                 AdminClient.Reply reply = client.call("POST", CLUSTER + "/leader", body);
@@ -209,7 +177,7 @@ final class ClusterCommand implements Runnable {
                 if (reply.status() == 409 && reply.errorCode().equals("not_leader") && leaderUrl.startsWith("http")) {
                     reply = client.callAt(URI.create(leaderUrl), "POST", CLUSTER + "/leader", body);
                 }
-                return answered(options, reply, human);
+                return options.answered(reply, human);
             } catch (IOException e) {
                 return options.failed(e.getMessage());
             } catch (InterruptedException e) {

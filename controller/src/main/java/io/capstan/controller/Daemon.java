@@ -1,5 +1,6 @@
 package io.capstan.controller;
 
+import io.capstan.artifacts.Artifacts;
 import io.capstan.controller.admin.AdminApi;
 import io.capstan.controller.config.ApiSettings;
 import io.capstan.controller.config.ClusterSettings;
@@ -18,6 +19,7 @@ import io.capstan.raft.Limits;
 import io.capstan.raft.NodeStatus;
 import io.capstan.raft.RaftNode;
 import io.capstan.raft.TransportBinding;
+import io.capstan.transport.MemberCredentials;
 import io.capstan.transport.PeerTransport;
 import io.capstan.web.AdmissionBudget;
 import io.capstan.web.Gate;
@@ -45,8 +47,13 @@ import java.util.stream.Stream;
  *
  * <pre>
  * web ─► transport ─► raft ─► api     (capstan.raft.transport = web)
- * web ─► raft ─► api                  (capstan.raft.transport = grpc: Ratis's own port)
+ *                         └──► artifacts
+ * web ─► raft ─► api, artifacts       (capstan.raft.transport = grpc: Ratis's own port)
  * </pre>
+ *
+ * <p>{@code artifacts} is the artifact store, its endpoints ({@code /v1/artifacts},
+ * {@code /v1/uploads}, gated by it) and its background work; members fetch from each other at
+ * their web addresses, which only the web transport records.
  *
  * <p>{@code api} is the etcd v3 gRPC server on the api port; etcd's JSON gateway routes on
  * the web port are gated by it. {@code GET /metrics} is served once the web layer runs; the
@@ -66,6 +73,7 @@ final class Daemon {
     static final String TRANSPORT = "transport";
     static final String RAFT = "raft";
     static final String API = "api";
+    static final String ARTIFACTS = "artifacts";
     /** Threads that run etcd API calls and gateway requests; Ratis futures complete onto them. */
     private static final int API_THREADS = Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
 
@@ -104,9 +112,14 @@ final class Daemon {
                     admin.stop();
                     raft.stop().join();
                 })));
+        boolean webTransport = settings.cluster().transport() == ClusterSettings.Transport.WEB;
+        Artifacts artifacts = new Artifacts(settings.artifacts(), raft, MemberCredentials.of(settings.transport()),
+                settings.tls(), webTransport, Clock.systemUTC());
+        routes.addAll(artifacts.routes(gate(ARTIFACTS)));
+        graph.add(decorate.apply(new ComponentAdapter(ARTIFACTS, Set.of(RAFT), artifacts::start, artifacts::stop)));
         ApiSettings apiSettings = settings.api();
         this.grpcAdmission = new GrpcAdmission(apiSettings.unaryAdmission(), apiSettings.streamAdmission());
-        Metrics metrics = new Metrics(raft, this::admissionBudgets, Clock.systemUTC());
+        Metrics metrics = new Metrics(raft, artifacts, this::admissionBudgets, Clock.systemUTC());
         routes.add(metrics.route(gate(WEB)));
 
         Limits limits = settings.raft().limits();

@@ -152,7 +152,7 @@ final class SnapshotCommand implements Runnable {
             }
         }
 
-        private static void syncDirectory(Path dir) {
+        static void syncDirectory(Path dir) {
             // Makes the rename durable; some file systems cannot sync a directory, which is no worse than before.
             try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
                 channel.force(true);

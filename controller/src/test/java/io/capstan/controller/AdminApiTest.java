@@ -299,7 +299,7 @@ class AdminApiTest {
             JsonNode checks = ready.json().path("checks");
             Set<String> names = new HashSet<>();
             checks.fieldNames().forEachRemaining(names::add);
-            assertEquals(Set.of("web", "transport", "raft", "api", "leader", "applied"), names);
+            assertEquals(Set.of("web", "transport", "raft", "api", "artifacts", "leader", "applied"), names);
             checks.forEach(result -> assertEquals("pass", result.asText(), ready.text()));
             assertEquals(0, ready.json().path("raft").path("lastContactMillis").asLong());
         });

@@ -82,7 +82,7 @@ class AdminCliTest {
     }
 
     /** Runs {@code capstan args...} as {@link Main#run} does, capturing its output. */
-    private static Run capstan(String... args) {
+    static Run capstan(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int exit = Main.commandLine()

@@ -266,7 +266,7 @@ class OverloadProcessTest {
             Scrape scrape = new Scrape(get(member, "/metrics").body());
             List<Scrape.Sample> gauges = new ArrayList<>(scrape.all("capstan_admission_in_use"));
             gauges.addAll(scrape.all("capstan_admission_queued"));
-            assertEquals(10, gauges.size(), "two gauges for each of the five budgets: " + gauges);
+            assertEquals(12, gauges.size(), "two gauges for each of the six budgets: " + gauges);
             return gauges.stream().allMatch(sample -> sample.value() == 0);
         } catch (Exception unreachable) {
             return false;

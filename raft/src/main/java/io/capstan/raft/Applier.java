@@ -46,7 +46,7 @@ import java.util.Map;
  * <p>Revisions: a command that writes at least one key publishes exactly one new revision, however
  * many keys it writes; a command that writes nothing (a delete that matched no key, a read-only
  * transaction, a revoke of a lease without keys, a compaction, a member record, an auth
- * command) leaves it unchanged.
+ * command, an artifact command) leaves it unchanged.
  *
  * <p>A command from a client carries its {@link Caller}; with auth on it is checked against the
  * auth state before anything is applied (see {@link #authorize}).
@@ -66,11 +66,13 @@ final class Applier {
     private final MvccStore store;
     private final LeaseEvents events;
     private final AppliedChanges changes;
+    private final ArtifactCommands artifacts;
 
     Applier(MvccStore store, LeaseEvents events, AppliedChanges changes) {
         this.store = store;
         this.events = events;
         this.changes = changes;
+        this.artifacts = new ArtifactCommands(store);
     }
 
     CommandResult apply(Command command, long logIndex) {
@@ -182,6 +184,23 @@ final class Applier {
                                     .revokePermission(
                                             revoke.getRole(), revoke.getKey(), revoke.getRangeEnd()));
                 }
+                case ARTIFACT_REGISTER ->
+                        current()
+                                .setArtifactRegister(
+                                        artifacts.register(command.getArtifactRegister()))
+                                .build();
+                case ARTIFACT_FETCHED ->
+                        current()
+                                .setArtifactFetched(artifacts.fetched(command.getArtifactFetched()))
+                                .build();
+                case ARTIFACT_RELEASE ->
+                        current()
+                                .setArtifactRelease(artifacts.release(command.getArtifactRelease()))
+                                .build();
+                case ARTIFACT_DELETE ->
+                        current()
+                                .setArtifactDelete(artifacts.delete(command.getArtifactDelete()))
+                                .build();
                 case COMMAND_NOT_SET ->
                         throw KeyspaceException.of(Failure.Code.INVALID, "command is empty");
             };
@@ -222,7 +241,8 @@ final class Applier {
                     ROLE_GRANT_PERMISSION, ROLE_REVOKE_PERMISSION ->
                     auth.checkAdmin(caller);
             case COMPACTION, LEASE_GRANT, LEASE_KEEP_ALIVE -> auth.authenticated(caller);
-            case LEASE_EXPIRE, MEMBER_PUT, MEMBER_DELETE ->
+            case LEASE_EXPIRE, MEMBER_PUT, MEMBER_DELETE, ARTIFACT_REGISTER, ARTIFACT_FETCHED,
+                    ARTIFACT_RELEASE, ARTIFACT_DELETE ->
                     throw KeyspaceException.of(
                             Failure.Code.INVALID, "clients may not propose this command");
             case COMMAND_NOT_SET -> {}

@@ -3,6 +3,9 @@ package io.capstan.raft;
 import com.google.protobuf.ByteString;
 
 import io.capstan.raft.InvalidCommandException.Reason;
+import io.capstan.raft.proto.ArtifactFetchedRequest;
+import io.capstan.raft.proto.ArtifactRegisterRequest;
+import io.capstan.raft.proto.ArtifactReleaseRequest;
 import io.capstan.raft.proto.AuthPermission;
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.Compare;
@@ -19,6 +22,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Checks commands and queries against etcd's request rules and the configured {@link Limits}
@@ -41,6 +45,15 @@ final class CommandValidator {
 
     static final int MIN_TOKEN_KEY_BYTES = 32;
     static final int MAX_TOKEN_KEY_BYTES = 64;
+
+    /** An artifact digest: the algorithm, then the hex digits of a SHA-256. */
+    static final Pattern ARTIFACT_DIGEST = Pattern.compile("sha256:[0-9a-f]{64}");
+
+    static final int MAX_ARTIFACT_TEXT_CHARS = 256;
+    static final int MAX_ARTIFACT_URL_CHARS = 2048;
+    static final int MAX_ARTIFACT_FAILURE_CHARS = 1024;
+    /** Most references one artifact command may add or remove. */
+    static final int MAX_ARTIFACT_REFERENCES = 64;
 
     private final Limits limits;
 
@@ -154,8 +167,112 @@ final class CommandValidator {
                 rangeEnd("role_revoke_permission.key", revoke.getKey());
                 rangeEnd("role_revoke_permission.range_end", revoke.getRangeEnd());
             }
+            case ARTIFACT_REGISTER -> {
+                ArtifactRegisterRequest register = command.getArtifactRegister();
+                artifactDigest("artifact_register.digest", register.getDigest());
+                nonNegative("artifact_register.size", register.getSize());
+                text(
+                        "artifact_register.media_type",
+                        register.getMediaType(),
+                        0,
+                        MAX_ARTIFACT_TEXT_CHARS);
+                if (!register.getSourceUrl().isEmpty()
+                        && !register.getSourceUrl().matches("(?i)https?://\\S+")) {
+                    throw malformed("artifact_register.source_url must be an http or https URL");
+                }
+                text(
+                        "artifact_register.source_url",
+                        register.getSourceUrl(),
+                        0,
+                        MAX_ARTIFACT_URL_CHARS);
+                if (register.getSourceUrl().isEmpty() && !register.getHeld()) {
+                    throw malformed(
+                            "artifact_register.source_url is needed unless the member holds it");
+                }
+                references("artifact_register.references", register.getReferencesList());
+                memberName("artifact_register.member", register.getMember());
+                time("artifact_register.at_unix_ms", register.getAtUnixMs());
+                nonNegative(
+                        "artifact_register.take_over_fetch_started_unix_ms",
+                        register.getTakeOverFetchStartedUnixMs());
+            }
+            case ARTIFACT_FETCHED -> {
+                ArtifactFetchedRequest fetched = command.getArtifactFetched();
+                artifactDigest("artifact_fetched.digest", fetched.getDigest());
+                memberName("artifact_fetched.member", fetched.getMember());
+                nonNegative("artifact_fetched.size", fetched.getSize());
+                text(
+                        "artifact_fetched.failure",
+                        fetched.getFailure(),
+                        0,
+                        MAX_ARTIFACT_FAILURE_CHARS);
+                time("artifact_fetched.at_unix_ms", fetched.getAtUnixMs());
+            }
+            case ARTIFACT_RELEASE -> {
+                ArtifactReleaseRequest release = command.getArtifactRelease();
+                artifactDigest("artifact_release.digest", release.getDigest());
+                references("artifact_release.references", release.getReferencesList());
+                time("artifact_release.at_unix_ms", release.getAtUnixMs());
+            }
+            case ARTIFACT_DELETE -> {
+                artifactDigest("artifact_delete.digest", command.getArtifactDelete().getDigest());
+                nonNegative(
+                        "artifact_delete.unreferenced_since_unix_ms",
+                        command.getArtifactDelete().getUnreferencedSinceUnixMs());
+            }
             case COMMAND_NOT_SET -> throw malformed("command is empty");
         }
+    }
+
+    private static void artifactDigest(String field, String digest) {
+        if (!ARTIFACT_DIGEST.matcher(digest).matches()) {
+            throw malformed(
+                    field
+                            + " must be sha256: and 64 lower-case hex digits, got "
+                            + shortened(digest));
+        }
+    }
+
+    private static void references(String field, List<String> references) {
+        if (references.size() > MAX_ARTIFACT_REFERENCES) {
+            throw malformed(
+                    field + " holds more than " + MAX_ARTIFACT_REFERENCES + " references");
+        }
+        for (String reference : references) {
+            text(field, reference, 1, MAX_ARTIFACT_TEXT_CHARS);
+        }
+    }
+
+    private static void memberName(String field, String name) {
+        if (!Peer.isValidId(name)) {
+            throw malformed(field + " must be a member's node id, got " + shortened(name));
+        }
+    }
+
+    private static void text(String field, String value, int min, int max) {
+        if (value.length() < min || value.length() > max) {
+            throw malformed(field + " must be " + min + " to " + max + " characters long");
+        }
+        if (value.chars().anyMatch(Character::isISOControl)) {
+            throw malformed(field + " must not hold control characters");
+        }
+    }
+
+    private static void nonNegative(String field, long value) {
+        if (value < 0) {
+            throw malformed(field + " must not be negative, got " + value);
+        }
+    }
+
+    private static void time(String field, long unixMillis) {
+        if (unixMillis <= 0) {
+            throw malformed(
+                    field + " must be a positive Unix time in milliseconds, got " + unixMillis);
+        }
+    }
+
+    private static String shortened(String value) {
+        return value.length() > 80 ? value.substring(0, 80) + "..." : value;
     }
 
     /** Empty names are left to apply, which answers them with etcd's own errors. */
@@ -217,6 +334,8 @@ final class CommandValidator {
             case LEASE_TIME_TO_LIVE ->
                     leaseId("lease_time_to_live.id", query.getLeaseTimeToLive().getId());
             case LEASE_LEASES, MEMBER_LIST, AUTH_STATUS, USER_LIST, ROLE_LIST -> {}
+            case ARTIFACT_LIST -> {}
+            case ARTIFACT_GET -> artifactDigest("artifact_get.digest", query.getArtifactGet().getDigest());
             case USER_GET -> authName("user_get.name", query.getUserGet().getName());
             case ROLE_GET -> authName("role_get.role", query.getRoleGet().getRole());
             case QUERY_NOT_SET -> throw malformed("query is empty");

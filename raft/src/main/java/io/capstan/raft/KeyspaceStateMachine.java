@@ -2,6 +2,9 @@ package io.capstan.raft;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 
+import io.capstan.raft.proto.ArtifactGetResponse;
+import io.capstan.raft.proto.ArtifactListResponse;
+import io.capstan.raft.proto.ArtifactRecord;
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.CommandResult;
 import io.capstan.raft.proto.Failure;
@@ -311,6 +314,29 @@ final class KeyspaceStateMachine extends BaseStateMachine {
                                 AuthQueries.answer(auth, caller, query)
                                         .setRevision(current.revision())
                                         .build());
+                case ARTIFACT_LIST ->
+                        CompletableFuture.completedFuture(
+                                QueryResult.newBuilder()
+                                        .setRevision(current.revision())
+                                        .setArtifactList(
+                                                ArtifactListResponse.newBuilder()
+                                                        .addAllArtifacts(current.artifacts()))
+                                        .build());
+                case ARTIFACT_GET -> {
+                    String digest = query.getArtifactGet().getDigest();
+                    ArtifactRecord artifact = current.artifact(digest);
+                    if (artifact == null) {
+                        throw KeyspaceException.of(
+                                Failure.Code.ARTIFACT_NOT_FOUND,
+                                "artifact " + digest + " is not registered");
+                    }
+                    yield CompletableFuture.completedFuture(
+                            QueryResult.newBuilder()
+                                    .setRevision(current.revision())
+                                    .setArtifactGet(
+                                            ArtifactGetResponse.newBuilder().setArtifact(artifact))
+                                    .build());
+                }
                 case QUERY_NOT_SET ->
                         CompletableFuture.completedFuture(
                                 failure(Failure.Code.INVALID, "query is empty"));

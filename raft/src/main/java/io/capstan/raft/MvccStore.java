@@ -2,6 +2,7 @@ package io.capstan.raft;
 
 import com.google.protobuf.ByteString;
 
+import io.capstan.raft.proto.ArtifactRecord;
 import io.capstan.raft.proto.KeyValue;
 import io.capstan.raft.proto.MemberRecord;
 
@@ -38,9 +39,9 @@ import java.util.zip.CRC32C;
  * trims histories, and a reader re-checks it after reading ({@link #checkReadable}), so a read
  * that raced a compaction fails with COMPACTED rather than return a partial answer.
  *
- * <p>Lease state and member records are not versioned: granting, revoking, attaching and
- * recording a member are visible to readers as soon as the writer makes them (member records
- * are immutable messages, replaced whole). {@link #readStable} gives a reader a view of the whole store
+ * <p>Lease state, member records and artifact records are not versioned: granting, revoking,
+ * attaching and recording a member or an artifact are visible to readers as soon as the writer
+ * makes them (records are immutable messages, replaced whole). {@link #readStable} gives a reader a view of the whole store
  * between two commands (a sequence lock the writer never waits on).
  */
 final class MvccStore {
@@ -68,6 +69,8 @@ final class MvccStore {
     private final ConcurrentSkipListMap<Long, Lease> leases = new ConcurrentSkipListMap<>();
     private final ConcurrentSkipListMap<Long, MemberRecord> members =
             new ConcurrentSkipListMap<>(Long::compareUnsigned);
+    private final ConcurrentSkipListMap<String, ArtifactRecord> artifacts =
+            new ConcurrentSkipListMap<>();
     private volatile long revision = EMPTY_REVISION;
     private volatile long compactRevision = NOT_COMPACTED;
     /** Replaced whole by the writer; see {@link AuthState}. */
@@ -205,6 +208,16 @@ final class MvccStore {
         return members.get(id);
     }
 
+    /** Artifact records by digest. */
+    List<ArtifactRecord> artifacts() {
+        return List.copyOf(artifacts.values());
+    }
+
+    /** The record of the artifact with {@code digest}, or null. */
+    ArtifactRecord artifact(String digest) {
+        return artifacts.get(digest);
+    }
+
     /**
      * Runs {@code read} until it completes without a command being applied meanwhile. Between
      * attempts it yields, so a writer that was descheduled inside a command gets to finish it; it
@@ -228,7 +241,7 @@ final class MvccStore {
 
     /**
      * A SHA-256 over revision, compact revision, every key's history, every lease, every
-     * member record and the auth state, in a fixed
+     * member record, the auth state and every artifact record, in a fixed
      * order: two replicas that applied the same commands from the same start have the same digest.
      * Run it inside {@link #readStable} for an exact answer while commands are being applied.
      */
@@ -271,6 +284,11 @@ final class MvccStore {
             byte[] authRecord = auth.toSnapshot().toByteArray();
             out.writeInt(authRecord.length);
             out.write(authRecord);
+            for (ArtifactRecord artifact : artifacts.values()) {
+                byte[] record = artifact.toByteArray();
+                out.writeInt(record.length);
+                out.write(record);
+            }
             out.flush();
             sha.update(buffer.toByteArray());
         } catch (IOException e) {
@@ -460,6 +478,16 @@ final class MvccStore {
         return members.remove(id) != null;
     }
 
+    /** Write: records an artifact, replacing the record with its digest. */
+    void putArtifact(ArtifactRecord artifact) {
+        artifacts.put(artifact.getDigest(), artifact);
+    }
+
+    /** Write: forgets an artifact's record. */
+    void removeArtifact(String digest) {
+        artifacts.remove(digest);
+    }
+
     // ---- snapshots: the apply thread, or a store no other thread sees yet ----
 
     /** Visits every key with its whole history, in key order. */
@@ -481,6 +509,10 @@ final class MvccStore {
 
     int memberCount() {
         return members.size();
+    }
+
+    int artifactCount() {
+        return artifacts.size();
     }
 
     /** Restores a history read from a snapshot; the key's attached lease is re-linked. */

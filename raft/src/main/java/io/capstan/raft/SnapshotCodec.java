@@ -1,5 +1,6 @@
 package io.capstan.raft;
 
+import io.capstan.raft.proto.ArtifactRecord;
 import io.capstan.raft.proto.AuthSnapshot;
 import io.capstan.raft.proto.MemberRecord;
 import io.capstan.raft.proto.SnapshotEntry;
@@ -33,6 +34,7 @@ final class SnapshotCodec {
                 .setLeaseCount(store.leaseCount())
                 .setMemberCount(store.memberCount())
                 .setHasAuth(true)
+                .setArtifactCount(store.artifactCount())
                 .build()
                 .writeDelimitedTo(out);
         for (Lease lease : store.leases()) {
@@ -72,6 +74,9 @@ final class SnapshotCodec {
             member.writeDelimitedTo(out);
         }
         store.auth().toSnapshot().writeDelimitedTo(out);
+        for (ArtifactRecord artifact : store.artifacts()) {
+            artifact.writeDelimitedTo(out);
+        }
     }
 
     /**
@@ -166,6 +171,18 @@ final class SnapshotCodec {
                 throw new IOException("snapshot ends before its auth record");
             }
             store.setAuth(AuthState.fromSnapshot(auth));
+        }
+        for (long i = 0; i < header.getArtifactCount(); i++) {
+            ArtifactRecord artifact = ArtifactRecord.parseDelimitedFrom(in);
+            if (artifact == null) {
+                throw new IOException(
+                        "snapshot ends after "
+                                + i
+                                + " of "
+                                + header.getArtifactCount()
+                                + " artifacts");
+            }
+            store.putArtifact(artifact);
         }
         int padding = 0;
         for (int b = in.read(); b != -1; b = in.read()) {

@@ -69,7 +69,8 @@ public record WebSettings(
                 Duration.ofSeconds(10), Duration.ofMinutes(5), Duration.ofSeconds(10), Map.of(
                         "gateway", new AdmissionSettings(256, 1024, Duration.ofSeconds(5)),
                         "gateway-streams", new AdmissionSettings(1024, 0, Duration.ofSeconds(1)),
-                        "admin", new AdmissionSettings(16, 64, Duration.ofSeconds(5))));
+                        "admin", new AdmissionSettings(16, 64, Duration.ofSeconds(5)),
+                        "artifacts", new AdmissionSettings(32, 64, Duration.ofSeconds(5))));
     }
 
     /** These settings with another port; 0 picks an ephemeral one. */

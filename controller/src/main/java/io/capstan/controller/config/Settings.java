@@ -1,5 +1,6 @@
 package io.capstan.controller.config;
 
+import io.capstan.artifacts.ArtifactSettings;
 import io.capstan.controller.admin.AdminSettings;
 import io.capstan.raft.RaftSettings;
 import io.capstan.transport.TransportSettings;
@@ -25,6 +26,8 @@ import java.util.Optional;
  * @param admin     the admin endpoints' token ({@code capstan.admin.*}) and readiness's
  *                  {@code capstan.raft.max-leaderless}
  * @param tls       TLS on the web and api ports ({@code capstan.tls.*}); empty: cleartext
+ * @param artifacts the artifact store, fetches and uploads ({@code capstan.artifacts.*}), in
+ *                  {@code <data-dir>/artifacts}
  */
 public record Settings(
         NodeSettings node,
@@ -36,7 +39,8 @@ public record Settings(
         TransportSettings transport,
         LogSettings log,
         AdminSettings admin,
-        Optional<TlsSettings> tls) {
+        Optional<TlsSettings> tls,
+        ArtifactSettings artifacts) {
 
     public Settings {
         Objects.requireNonNull(node, "node");
@@ -49,5 +53,6 @@ public record Settings(
         Objects.requireNonNull(log, "log");
         Objects.requireNonNull(admin, "admin");
         Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(artifacts, "artifacts");
     }
 }

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigValue;
+import io.capstan.artifacts.ArtifactSettings;
 import io.capstan.controller.admin.AdminSettings;
 import io.capstan.controller.admin.AdminToken;
 import io.capstan.controller.etcd.AuthSettings;
@@ -118,6 +119,7 @@ final class SettingsBinder {
         Optional<Duration> maxLeaderless = r.duration("capstan.raft.max-leaderless", false);
         Optional<Optional<Path>> tokenFile = optionalPath(r, AdminTokenFile.KEY);
         Optional<Optional<AdminToken>> adminToken = tokenFile.map(file -> file.flatMap(f -> AdminTokenFile.read(r, f)));
+        Optional<ArtifactTuning> artifactTuning = ArtifactTuning.read(r);
         Optional<Optional<TlsSettings>> tls = TlsFiles.read(r, optionalPath(r, TlsFiles.CERT),
                 optionalPath(r, TlsFiles.KEY), optionalPath(r, TlsFiles.CLIENT_CA));
 
@@ -153,6 +155,9 @@ final class SettingsBinder {
                 () -> raftTuning.orElseThrow().settings(nodeId.orElseThrow(), members.orElseThrow(), groupId.orElseThrow(),
                         dataDir.orElseThrow().resolve(RAFT_DIR), joinExisting.orElseThrow()),
                 e -> Rejections.problem("capstan.raft", RaftTuning.KEYS_BY_NAME, e));
+        Optional<ArtifactSettings> artifacts = build(refused,
+                () -> artifactTuning.orElseThrow().settings(dataDir.orElseThrow()),
+                e -> Rejections.problem("capstan.artifacts", ArtifactTuning.KEYS_BY_NAME, e));
         // Only a node alone on loopback gets here without a file (checkSecretOptional).
         byte[] secretBytes = secret.orElseGet(() -> ClusterSecret.ephemeral(random));
         Optional<TransportSettings> transportSettings = build(refused,
@@ -174,7 +179,8 @@ final class SettingsBinder {
                 transportSettings.orElseThrow(),
                 new LogSettings(logFormat.orElseThrow()),
                 new AdminSettings(adminToken.orElseThrow(), maxLeaderless.orElseThrow()),
-                tls.orElseThrow());
+                tls.orElseThrow(),
+                artifacts.orElseThrow());
     }
 
     /**

@@ -234,7 +234,8 @@ final class EtcdErrors {
             case ROOT_ROLE_NOT_GRANTED -> ROOT_ROLE_NOT_GRANTED;
             case INVALID_AUTH_MANAGEMENT -> INVALID_AUTH_MANAGEMENT;
             case ROLE_EMPTY -> ROLE_EMPTY;
-            case CODE_UNSPECIFIED, UNRECOGNIZED -> unexpected(e);
+            // The etcd API proposes no artifact command.
+            case CODE_UNSPECIFIED, UNRECOGNIZED, ARTIFACT_NOT_FOUND, ARTIFACT_REFERENCED -> unexpected(e);
         };
     }
 

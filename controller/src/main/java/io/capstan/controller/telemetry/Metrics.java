@@ -1,5 +1,6 @@
 package io.capstan.controller.telemetry;
 
+import io.capstan.artifacts.Artifacts;
 import io.capstan.raft.RaftNode;
 import io.capstan.web.Admission;
 import io.capstan.web.AdmissionBudget;
@@ -18,8 +19,8 @@ import org.apache.ratis.metrics.MetricRegistries;
 /**
  * The metrics of one member, in its own Prometheus registry (never the client's global one), as
  * {@code GET /metrics} serves them in Prometheus's text format: web requests and gRPC calls as
- * they are observed; admission budgets, Raft, keyspace, lease, watch and snapshot figures, Ratis's
- * own registries of this member and the JVM's, read when scraped.
+ * they are observed; admission budgets, Raft, keyspace, lease, watch, snapshot and artifact
+ * figures, Ratis's own registries of this member and the JVM's, read when scraped.
  *
  * <p>Thread safety: immutable once built; its parts may be used from any thread.
  */
@@ -33,18 +34,21 @@ public final class Metrics {
 
     /**
      * @param raft the member whose Raft, keyspace and Ratis metrics are served
+     * @param artifacts the member's artifacts, whose counters are served
      * @param budgets the member's admission budgets, asked at each scrape (so it may name parts
      *                built after this)
      * @param clock tells the snapshot's age
      */
-    public Metrics(RaftNode raft, Supplier<List<AdmissionBudget>> budgets, Clock clock) {
+    public Metrics(RaftNode raft, Artifacts artifacts, Supplier<List<AdmissionBudget>> budgets, Clock clock) {
         Objects.requireNonNull(raft, "raft");
+        Objects.requireNonNull(artifacts, "artifacts");
         Objects.requireNonNull(budgets, "budgets");
         Objects.requireNonNull(clock, "clock");
         this.http = new HttpMetrics(registry);
         this.grpc = new GrpcMetrics(registry);
         registry.register(new AdmissionCollector(budgets));
         registry.register(new RaftCollector(raft, clock));
+        registry.register(new ArtifactCollector(artifacts));
         registry.register(new RatisCollector(raft.nodeId(), () -> MetricRegistries.global().getMetricRegistries()));
         JvmMetrics.builder().register(registry);
     }

@@ -103,7 +103,7 @@ final class RaftCollector implements MultiCollector {
         return histogram.build();
     }
 
-    private static GaugeSnapshot gauge(String name, String help, double value) {
+    static GaugeSnapshot gauge(String name, String help, double value) {
         return GaugeSnapshot.builder()
                 .name(name)
                 .help(help)
@@ -111,7 +111,7 @@ final class RaftCollector implements MultiCollector {
                 .build();
     }
 
-    private static CounterSnapshot counter(String name, String help, double value) {
+    static CounterSnapshot counter(String name, String help, double value) {
         return CounterSnapshot.builder()
                 .name(name)
                 .help(help)
