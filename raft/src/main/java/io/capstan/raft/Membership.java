@@ -186,7 +186,7 @@ final class Membership {
         }
     }
 
-    /** The members, read linearizably: records through ReadIndex, configuration of this member. */
+    /** The members, read linearizably: records by a linearizable read, configuration of this member. */
     CompletableFuture<List<Member>> members() {
         return records()
                 .thenApply(

@@ -74,7 +74,8 @@ import java.util.function.Supplier;
  *
  * <p><b>Writes</b> ({@link #propose}) are validated here, then replicated and applied; the future
  * completes once a quorum has the entry durably and the leader applied it. <b>Reads</b>
- * ({@link #query}) are linearizable through Ratis ReadIndex, or serializable from local state.
+ * ({@link #query}) are linearizable (see {@link ReadBarrier} and {@code confirmedRound}), or
+ * serializable from local state.
  * Failures arrive as the future's exception: {@link InvalidCommandException} (refused before
  * proposing), {@link KeyspaceException} (refused by the state, e.g. compacted revision), or a Ratis
  * exception or a {@link java.util.concurrent.TimeoutException} (no leader in time, node stopped).
@@ -134,7 +135,7 @@ public final class RaftNode {
     private final ScheduledExecutorService membershipExecutor;
     /** Handles the replies to this member's own requests and their retries (see {@link RaftRequests}). */
     private final ScheduledExecutorService requestExecutor;
-    /** Answers linearizable reads once their ReadIndex round is done, off Ratis's threads. */
+    /** Answers linearizable reads once their read round is done, off Ratis's threads. */
     private final ExecutorService readExecutor;
     private final Membership membership;
     /** Proposals made and failed (see {@link MemberStats}); any thread adds. */
@@ -338,12 +339,33 @@ public final class RaftNode {
                         System::nanoTime);
         requests = carrier;
         Message catchUp = toMessage(CATCH_UP.toByteArray());
-        readBarrier =
-                new ReadBarrier(
-                        () ->
-                                carrier.read(catchUp, RaftRequests.Route.HERE)
-                                        .thenApply(reply -> decode(reply, QueryResult::parseFrom)));
+        Message nothing = toMessage(NOTHING.toByteArray());
+        readBarrier = new ReadBarrier(() -> confirmedRound(carrier, nothing, catchUp));
         machine.leaseExpiry().start();
+    }
+
+    /**
+     * One read round: an empty transaction committed after the round began, then, on a follower,
+     * a ReadIndex read that waits until this member applied up to the leader's commit index.
+     *
+     * <p>Why not ReadIndex alone: Ratis's leader answers a ReadIndex request at once, without
+     * hearing from a majority, when its commit index has not moved since the last round that
+     * did. Under reads alone the commit index stands still, so a leader that was deposed (paused,
+     * cut off) while a new leader commits writes would answer from stale state. A commit needs a
+     * majority to accept this leader's term after the round began, which is the proof ReadIndex
+     * is meant to give; the leader applied the entry before it replied, so there the round ends.
+     */
+    private CompletableFuture<?> confirmedRound(
+            RaftRequests carrier, Message nothing, Message catchUp) {
+        return carrier.write(nothing)
+                .thenCompose(
+                        committed -> {
+                            decode(committed, CommandResult::parseFrom);
+                            return committed.getServerId().equals(selfId)
+                                    ? CompletableFuture.completedFuture(committed)
+                                    : carrier.read(catchUp, RaftRequests.Route.HERE)
+                                            .thenApply(r -> decode(r, QueryResult::parseFrom));
+                        });
     }
 
     private RaftGroupId groupId() {
@@ -447,7 +469,7 @@ public final class RaftNode {
     }
 
     /**
-     * Runs a read-only query. Linearizable range reads go through ReadIndex on this member;
+     * Runs a read-only query. Linearizable range reads share read rounds on this member;
      * linearizable lease queries are answered by the leader, which keeps the countdowns.
      */
     public CompletableFuture<QueryResult> query(Query query, ReadConsistency consistency) {
@@ -466,7 +488,7 @@ public final class RaftNode {
         if (consistency == ReadConsistency.SERIALIZABLE) {
             answer = machine.answer(query);
         } else if (query.hasRange()) {
-            // Concurrent range reads share ReadIndex rounds; each is then answered here.
+            // Concurrent range reads share read rounds; each is then answered here.
             answer =
                     bounded(barrier.await().copy())
                             .thenComposeAsync(applied -> machine.answer(query), readExecutor);
@@ -648,7 +670,7 @@ public final class RaftNode {
     }
 
     /**
-     * This member's auth state once it has applied everything committed when asked (ReadIndex),
+     * This member's auth state once it has applied everything committed when asked (a linearizable read),
      * or at once when serializable: what authentication reads users and the signing key from.
      */
     public CompletableFuture<AuthState> auth(ReadConsistency consistency) {
@@ -668,7 +690,7 @@ public final class RaftNode {
 
     /**
      * Every member of the cluster: this member's Raft configuration joined with the replicated
-     * member records (read through ReadIndex, or from this member's state when serializable), and
+     * member records (read linearizably, or from this member's state when serializable), and
      * the members added but not started yet; by id.
      */
     public CompletableFuture<List<Member>> members(ReadConsistency consistency) {

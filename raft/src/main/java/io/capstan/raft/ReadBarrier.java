@@ -4,7 +4,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 /**
- * Lets concurrent linearizable reads share ReadIndex rounds. A read waits for the first round
+ * Lets concurrent linearizable reads share rounds (see {@code RaftNode.confirmedRound}). A read waits for the first round
  * that starts after it arrived; once that round completes, this member has applied everything
  * committed before the read arrived, so the read is answered from local state. Reads arriving
  * while a round is in flight gather for the next one, which starts as soon as the current one
@@ -26,7 +26,7 @@ final class ReadBarrier {
     /** Whether a round is in flight. Guarded by this. */
     private boolean inFlight;
 
-    /** @param round starts one ReadIndex round; completes once this member applied up to it */
+    /** @param round starts one round; completes once this member applied everything it vouches for */
     ReadBarrier(Supplier<CompletableFuture<?>> round) {
         this.round = round;
     }
