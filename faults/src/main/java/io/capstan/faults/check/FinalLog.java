@@ -19,10 +19,12 @@ final class FinalLog {
     private final Map<Long, Map<String, Event>> index = new HashMap<>();
     private final TreeMap<Long, List<Event>> byRevision = new TreeMap<>();
     private final String error;
+    private final long end;
 
-    private FinalLog(List<Event> events, String error) {
+    private FinalLog(List<Event> events, String error, long end) {
         this.events = events;
         this.error = error;
+        this.end = end;
         for (Event e : events) {
             index.computeIfAbsent(e.revision(), r -> new HashMap<>()).put(e.key(), e);
             byRevision.computeIfAbsent(e.revision(), r -> new ArrayList<>()).add(e);
@@ -32,6 +34,7 @@ final class FinalLog {
     static FinalLog of(List<Event> history) {
         List<Event> events = new ArrayList<>();
         String error = "the harness never opened it";
+        long end = 0;
         for (Event e : history) {
             if (!HistoryChecker.LOG.equals(e.process())) {
                 continue;
@@ -39,12 +42,15 @@ final class FinalLog {
             switch (e.type()) {
                 case Event.OPEN -> error = "it never closed";
                 case Event.EVENT -> events.add(e);
-                case Event.CLOSE -> error = e.error();
+                case Event.CLOSE -> {
+                    error = e.error();
+                    end = e.revision() == null ? 0 : e.revision();
+                }
                 default -> {
                 }
             }
         }
-        return new FinalLog(List.copyOf(events), error);
+        return new FinalLog(List.copyOf(events), error, end);
     }
 
     boolean complete() {
@@ -53,6 +59,11 @@ final class FinalLog {
 
     String error() {
         return error;
+    }
+
+    /** The last revision the log covers (the head when it was read). */
+    long end() {
+        return end;
     }
 
     List<Event> events() {

@@ -132,6 +132,33 @@ class HistoryCheckerTest {
         assertEquals(1, r.count("lease"), r.details().toString());
     }
 
+    /** Lease 10 holding lease/a/0 and lease/a/1, lease 11 holding lease/b/0, and {@code deletedAt5} at revision 5. */
+    private static HistoryBuilder twoLeasesLog(String... deletedAt5) {
+        HistoryBuilder h = new HistoryBuilder().open(LOG, "", 1, 20)
+                .event(Event.of(LOG, Event.EVENT, "watch").key("lease/a/0").value("x").eventType("put")
+                        .revision(2).lease(10), 20)
+                .event(Event.of(LOG, Event.EVENT, "watch").key("lease/a/1").value("y").eventType("put")
+                        .revision(3).lease(10), 20)
+                .event(Event.of(LOG, Event.EVENT, "watch").key("lease/b/0").value("z").eventType("put")
+                        .revision(4).lease(11), 20);
+        for (String key : deletedAt5) {
+            h.loggedDelete(LOG, key, 5, 20);
+        }
+        return h.close(LOG, 5L, null, 21);
+    }
+
+    @Test
+    void twoLeasesEndingInOneRevisionWithAllTheirKeysPass() {
+        CheckReport r = check(twoLeasesLog("lease/a/0", "lease/a/1", "lease/b/0"));
+        assertEquals(0, r.count("lease"), r.details().toString());
+    }
+
+    @Test
+    void twoLeasesEndingInOneRevisionLeavingAKeyIsAViolation() {
+        CheckReport r = check(twoLeasesLog("lease/a/0", "lease/b/0"));
+        assertEquals(1, r.count("lease"), r.details().toString());
+    }
+
     @Test
     void aLeaseRenewedAfterAWatchSawItsExpiryIsAViolation() {
         HistoryBuilder h = leaseLog("lease/a/0", "lease/a/1")
