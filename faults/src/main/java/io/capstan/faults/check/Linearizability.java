@@ -22,7 +22,10 @@ import java.util.Set;
  * previous value, a cas's current value when its compare failed), so each completed operation
  * observes the register. An unknown operation completes at infinity: it may be linearized anywhere
  * after its invocation, or last, which is the same as never. An unknown put or cas whose value no
- * operation observed is left out: placed last it changes nothing anyone saw.
+ * operation observed is left out: placed last it changes nothing anyone saw. An unknown operation is
+ * never linearized where it would change nothing (leaving it for later keeps every option open), and
+ * of the unknown deletes, which are all alike, only the first one still open is tried: both keep the
+ * search sound and stop it from trying every subset of them.
  *
  * <p>The search is bounded by a deadline and a number of remembered states; past either it gives up
  * and says so, never reporting a pass it did not prove. Not thread-safe: one search per instance.
@@ -150,6 +153,11 @@ final class Linearizability {
             }
             if (entry.call) {
                 int next = apply(state, entry.step);
+                if (!entry.step.known && (next == state || isLaterUnknownDelete(head, entry))) {
+                    // Dominated moves: an unknown operation that changes nothing now is as well
+                    // left for later, and unknown deletes are all alike, so only the first open one is tried.
+                    next = INVALID;
+                }
                 if (next != INVALID) {
                     set(linearized, entry.id);
                     if (seen.add(Memo.of(linearized, next))) {
@@ -184,6 +192,19 @@ final class Linearizability {
             }
         }
         return new Result(Outcome.LINEARIZABLE, "", count, seen.size());
+    }
+
+    /** Whether {@code call} is an unknown delete with another one still open before it. */
+    private static boolean isLaterUnknownDelete(Entry head, Entry call) {
+        if (call.step.kind != Kind.DELETE) {
+            return false;
+        }
+        for (Entry e = head.next; e != call; e = e.next) {
+            if (e.call && !e.step.known && e.step.kind == Kind.DELETE) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private String describeStuck(Entry blocked, int state, Entry head, int linearizedCount) {

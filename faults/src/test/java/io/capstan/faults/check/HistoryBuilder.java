@@ -88,6 +88,13 @@ final class HistoryBuilder {
         return this;
     }
 
+    /** A delete that timed out or lost its connection: it may have happened, at any time after {@code from}. */
+    HistoryBuilder deleteUnknown(String p, String key, double from, double to) {
+        invoke(Event.of(p, Event.INVOKE, "delete").key(key), from);
+        complete(Event.of(p, Event.UNKNOWN, "delete").key(key).error("test"), to);
+        return this;
+    }
+
     /** Any raw event, e.g. watch and log lines. */
     HistoryBuilder event(Event.Builder e, double at) {
         events.add(e.at(ns(at)).build());

@@ -134,6 +134,37 @@ class LinearizabilityTest {
         assertEquals("no", check(compareFailed).linearizable());
     }
 
+    /** Thirty unknown deletes open from the start, then puts of v0..v29 each replacing the one before. */
+    private static HistoryBuilder putsAmongUnknownDeletes() {
+        HistoryBuilder h = new HistoryBuilder();
+        for (int i = 0; i < 30; i++) {
+            h.deleteUnknown("d" + i, K, 0.5, 0.6);
+        }
+        for (int i = 0; i < 30; i++) {
+            h.put("c0", K, "v" + i, 1 + 2 * i, 2 + 2 * i, i == 0 ? null : "v" + (i - 1));
+        }
+        return h;
+    }
+
+    private static CheckReport checkWithin(HistoryBuilder h, int maxStates) {
+        return new HistoryChecker(Duration.ofSeconds(30), maxStates).check(h.events());
+    }
+
+    @Test
+    void manyUnknownDeletesAreSearchedWithoutTryingEverySubset() {
+        // One of the deletes must come after the last put; trying subsets of thirty would spend any budget.
+        HistoryBuilder h = putsAmongUnknownDeletes().get("c1", K, 100, 101, null);
+        CheckReport r = checkWithin(h, 10_000);
+        assertEquals("yes", r.linearizable(), r.details() + " " + r.inconclusive());
+    }
+
+    @Test
+    void aStaleReadAmongManyUnknownDeletesIsStillFound() {
+        HistoryBuilder h = putsAmongUnknownDeletes().get("c1", K, 100, 101, "v3");
+        CheckReport r = checkWithin(h, 10_000);
+        assertEquals("no", r.linearizable(), r.details() + " " + r.inconclusive());
+    }
+
     @Test
     void aFailedReadIsDropped() {
         HistoryBuilder h = new HistoryBuilder()
