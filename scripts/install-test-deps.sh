@@ -10,6 +10,8 @@ command -v curl >/dev/null || need+=(curl)
 command -v openssl >/dev/null || need+=(openssl)
 # etcd's own CLI, a client the tests check Capstan against.
 command -v etcdctl >/dev/null || need+=(etcd-client)
+# libfaketime moves a member's wall clock in a process test (leases must not follow it).
+compgen -G '/usr/lib/*/faketime/libfaketime.so.1' >/dev/null || need+=(faketime)
 # Node.js and npm run tus-js-client, the reference tus client, against the uploads endpoint.
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)

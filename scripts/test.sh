@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs Capstan's whole test suite on a fresh machine: installs what the tests need,
 # builds every module and runs its unit, cluster and process tests, drives the launcher
-# the way the README tells a user to, checks etcd compatibility with etcd's own etcdctl, and
-# checks the Debian package and the systemd units.
+# the way the README tells a user to, checks etcd compatibility with etcd's own etcdctl,
+# runs two short fault schedules, and checks the Debian package and the systemd units.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -11,4 +11,8 @@ scripts/install-test-deps.sh
 mvn -B -ntp verify
 scripts/smoke-test.sh
 scripts/etcdctl-test.sh
+# Two short fault schedules, 3 and 5 members as processes under kills and pauses, their histories
+# checked for linearizability, lost writes and watch gaps (README: Fault testing); a violation fails.
+scripts/faults/run.sh --seed 1 --seconds 60 --members 3
+scripts/faults/run.sh --seed 2 --seconds 30 --members 5
 scripts/package-test.sh

@@ -102,7 +102,8 @@ final class Daemon {
             binding = new GrpcTransportBinding();
             raftDependency = WEB;
         }
-        this.raft = new RaftNode(settings.raft(), binding, Clock.systemUTC());
+        // Lease countdowns measure time: a step of the wall clock must not end leases early, nor extend them.
+        this.raft = new RaftNode(settings.raft(), binding, MonotonicClock.startingNow());
         this.admin = new AdminApi(raft, settings.admin(), settings.cluster().groupId(),
                 settings.cluster().transport() == ClusterSettings.Transport.WEB, settings.tls(), Clock.systemUTC());
         routes.addAll(admin.routes(gate(RAFT)));

@@ -85,7 +85,7 @@ final class RecoverCommand implements Callable<Integer> {
     /** Runs the member's node alone until it applied what it knows committed, then backs it up. */
     private static void exportState(Settings settings, Path backup)
             throws IOException, InterruptedException, ExecutionException, TimeoutException {
-        RaftNode raft = new RaftNode(settings.raft(), new GrpcTransportBinding(), Clock.systemUTC());
+        RaftNode raft = new RaftNode(settings.raft(), new GrpcTransportBinding(), MonotonicClock.startingNow());
         try {
             raft.start().get(WAIT.toSeconds(), TimeUnit.SECONDS);
             awaitApplied(raft);

@@ -152,7 +152,9 @@ public final class RaftNode {
     private volatile WatchDriver watchDriver;
 
     /**
-     * @param clock the leader's lease countdowns read it (never the apply path)
+     * @param clock the leader's lease countdowns and the watch progress ticks read it (never the
+     *     apply path); it must not step with the wall clock (a step would end leases early or
+     *     extend them), as a clock driven by {@link System#nanoTime()} does not
      */
     public RaftNode(RaftSettings settings, TransportBinding transport, Clock clock) {
         this.settings = settings;

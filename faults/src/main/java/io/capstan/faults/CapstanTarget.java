@@ -1,0 +1,69 @@
+package io.capstan.faults;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * Capstan members started as {@code scripts/local-cluster.sh} starts them: {@code scripts/capstan serve}
+ * (the built jar with {@code conf/jvm.options}) with a generated configuration, the web transport
+ * between members and a shared cluster secret. Member n's web port is 27480+n, its etcd API port
+ * 27580+n (and its unused Raft gRPC port 27680+n, so that it can never meet another cluster's).
+ */
+final class CapstanTarget implements Target {
+    private final Path root;
+    private final String secret;
+
+    /**
+     * @param root   the project's checkout (its {@code scripts/capstan} launches members)
+     * @param secret the cluster secret every member is given
+     */
+    CapstanTarget(Path root, String secret) {
+        this.root = root;
+        this.secret = secret;
+    }
+
+    @Override
+    public String name() {
+        return "capstan";
+    }
+
+    @Override
+    public int clientPort(Member member) {
+        return 27580 + member.index();
+    }
+
+    private static int webPort(Member member) {
+        return 27480 + member.index();
+    }
+
+    @Override
+    public List<String> prepare(Member member, List<Member> members) throws IOException {
+        Path secretFile = member.dir().resolve("cluster.secret");
+        if (!Files.exists(secretFile)) {
+            Files.createFile(secretFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(secretFile, secret);
+        }
+        Path config = member.dir().resolve("capstan.conf");
+        String peers = members.stream().map(m -> "\"" + m.name() + "=" + Member.HOST + ":" + webPort(m) + "\"")
+                .collect(Collectors.joining(", "));
+        Files.writeString(config, """
+                # Written by the fault harness for one run.
+                capstan {
+                  node { id = "%s", data-dir = "%s", host = "%s" }
+                  web.port = %d
+                  api.port = %d
+                  raft {
+                    peers = [%s]
+                    secret-file = "%s"
+                    grpc-port = %d
+                  }
+                }
+                """.formatted(member.name(), member.dataDir(), Member.HOST, webPort(member), clientPort(member), peers,
+                secretFile, 27680 + member.index()));
+        return List.of(root.resolve("scripts/capstan").toString(), "serve", "--config", config.toString());
+    }
+}

@@ -1,0 +1,236 @@
+package io.capstan.faults;
+
+import com.google.protobuf.ByteString;
+import io.capstan.etcd.api.KVGrpc;
+import io.capstan.etcd.api.LeaseGrpc;
+import io.capstan.etcd.api.MaintenanceGrpc;
+import io.capstan.etcd.api.RangeRequest;
+import io.capstan.etcd.api.StatusRequest;
+import io.capstan.etcd.api.StatusResponse;
+import io.capstan.etcd.api.WatchGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The members of one run as OS processes, and one gRPC channel per member for everyone who talks to
+ * them. A shutdown hook SIGKILLs every member still running when the harness's JVM exits early.
+ *
+ * <p>Threads: processes are started, signalled and stopped by the harness's control thread only
+ * (which owns {@link #paused}); the channels, {@link #isUp} and {@link #status} may be used from any
+ * thread.
+ */
+final class Cluster implements AutoCloseable {
+    private static final Duration STATUS_DEADLINE = Duration.ofSeconds(1);
+
+    private final Target target;
+    private final List<Member> members;
+    private final Map<Member, ManagedChannel> channels = new LinkedHashMap<>();
+    private final Map<Member, Process> processes = new ConcurrentHashMap<>();
+    private final Set<Member> paused = new HashSet<>();
+    private final Thread killOnExit = new Thread(this::killAllNow, "kill-members-on-exit");
+
+    Cluster(Target target, List<Member> members) {
+        this.target = target;
+        this.members = List.copyOf(members);
+        for (Member m : members) {
+            channels.put(m, NettyChannelBuilder.forAddress(Member.HOST, target.clientPort(m)).usePlaintext()
+                    .maxInboundMessageSize(64 << 20).build());
+        }
+        Runtime.getRuntime().addShutdownHook(killOnExit);
+    }
+
+    List<Member> members() {
+        return members;
+    }
+
+    KVGrpc.KVBlockingStub kv(Member m, Duration deadline) {
+        return KVGrpc.newBlockingStub(channels.get(m)).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    LeaseGrpc.LeaseBlockingStub leases(Member m, Duration deadline) {
+        return LeaseGrpc.newBlockingStub(channels.get(m))
+                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    LeaseGrpc.LeaseStub leaseStreams(Member m, Duration deadline) {
+        return LeaseGrpc.newStub(channels.get(m)).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    WatchGrpc.WatchStub watches(Member m) {
+        return WatchGrpc.newStub(channels.get(m));
+    }
+
+    /** Starts every member, forming a new cluster. */
+    void startAll() throws IOException {
+        for (Member m : members) {
+            start(m);
+        }
+    }
+
+    /** Starts {@code m}'s process on its data directory (new or left by an earlier process); its output goes to its log. */
+    void start(Member m) throws IOException {
+        if (isUp(m)) {
+            return;
+        }
+        Files.createDirectories(m.dataDir());
+        List<String> command = target.prepare(m, members);
+        Files.writeString(m.log(), "---- harness: starting " + m + ": " + String.join(" ", command) + "\n",
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(m.log().toFile()));
+        processes.put(m, builder.start());
+        paused.remove(m);
+        channels.get(m).resetConnectBackoff();
+    }
+
+    /** Whether {@code m}'s process runs (paused or not). */
+    boolean isUp(Member m) {
+        Process p = processes.get(m);
+        return p != null && p.isAlive();
+    }
+
+    /** SIGKILL; waits until the process is gone. */
+    void kill(Member m) throws IOException {
+        Process p = processes.remove(m);
+        paused.remove(m);
+        if (p == null || !p.isAlive()) {
+            return;
+        }
+        p.destroyForcibly();
+        try {
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                throw new IOException(m + " (pid " + p.pid() + ") did not die within 30 s of SIGKILL");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while killing " + m, e);
+        }
+    }
+
+    /** SIGSTOP. */
+    void pause(Member m) throws IOException {
+        Process p = processes.get(m);
+        if (p != null && p.isAlive()) {
+            Commands.run(List.of("kill", "-STOP", Long.toString(p.pid())));
+            paused.add(m);
+        }
+    }
+
+    /** SIGCONT, when {@code m} is paused. */
+    void resume(Member m) throws IOException {
+        Process p = processes.get(m);
+        if (p != null && p.isAlive() && paused.remove(m)) {
+            Commands.run(List.of("kill", "-CONT", Long.toString(p.pid())));
+        }
+    }
+
+    /** Members whose process runs and is not paused. */
+    List<Member> running() {
+        return members.stream().filter(m -> isUp(m) && !paused.contains(m)).toList();
+    }
+
+    Optional<StatusResponse> status(Member m) {
+        try {
+            return Optional.of(MaintenanceGrpc.newBlockingStub(channels.get(m))
+                    .withDeadlineAfter(STATUS_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+                    .status(StatusRequest.getDefaultInstance()));
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The member a majority of the cluster's members (asked among those running) names as leader. */
+    Optional<Member> leader() {
+        Map<Long, Member> byId = new HashMap<>();
+        Map<Long, Integer> votes = new HashMap<>();
+        for (Member m : running()) {
+            status(m).ifPresent(s -> {
+                byId.put(s.getHeader().getMemberId(), m);
+                if (s.getLeader() != 0) {
+                    votes.merge(s.getLeader(), 1, Integer::sum);
+                }
+            });
+        }
+        return votes.entrySet().stream().filter(e -> e.getValue() * 2 > members.size())
+                .map(e -> byId.get(e.getKey())).filter(Objects::nonNull).findFirst();
+    }
+
+    /**
+     * Waits until every member runs, all name the same leader, and a linearizable read through that
+     * leader succeeds.
+     */
+    boolean awaitHealthy(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (healthy()) {
+                return true;
+            }
+            Thread.sleep(250);
+        }
+        return false;
+    }
+
+    private boolean healthy() {
+        Set<Long> leaders = new HashSet<>();
+        for (Member m : members) {
+            Optional<StatusResponse> s = isUp(m) && !paused.contains(m) ? status(m) : Optional.empty();
+            if (s.isEmpty() || s.get().getLeader() == 0) {
+                return false;
+            }
+            leaders.add(s.get().getLeader());
+        }
+        Optional<Member> leader = leader();
+        if (leaders.size() != 1 || leader.isEmpty()) {
+            return false;
+        }
+        try {
+            kv(leader.get(), Duration.ofSeconds(2)).range(RangeRequest.newBuilder()
+                    .setKey(ByteString.copyFromUtf8("health")).build());
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    private void killAllNow() {
+        processes.values().forEach(Process::destroyForcibly);
+    }
+
+    /** SIGKILLs every member and closes the channels. */
+    @Override
+    public void close() throws IOException {
+        IOException failed = null;
+        for (Member m : members) {
+            try {
+                kill(m);
+            } catch (IOException e) {
+                failed = e;
+            }
+        }
+        for (ManagedChannel c : channels.values()) {
+            c.shutdownNow();
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(killOnExit);
+        } catch (IllegalStateException e) {
+            // the JVM is exiting already: the hook runs, and finds nothing left to kill
+        }
+        if (failed != null) {
+            throw failed;
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package io.capstan.faults;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** etcd members (Debian's etcd-server): member n's client port is 27780+n, its peer port 27880+n. */
+final class EtcdTarget implements Target {
+    private final Path etcd;
+
+    EtcdTarget(Path etcd) {
+        this.etcd = etcd;
+    }
+
+    @Override
+    public String name() {
+        return "etcd";
+    }
+
+    @Override
+    public int clientPort(Member member) {
+        return 27780 + member.index();
+    }
+
+    private static String peerUrl(Member member) {
+        return "http://" + Member.HOST + ":" + (27880 + member.index());
+    }
+
+    @Override
+    public List<String> prepare(Member member, List<Member> members) {
+        String client = "http://" + Member.HOST + ":" + clientPort(member);
+        String initial = members.stream().map(m -> m.name() + "=" + peerUrl(m)).collect(Collectors.joining(","));
+        return List.of(etcd.toString(), "--name", member.name(), "--data-dir", member.dataDir().toString(),
+                "--listen-client-urls", client, "--advertise-client-urls", client,
+                "--listen-peer-urls", peerUrl(member), "--initial-advertise-peer-urls", peerUrl(member),
+                "--initial-cluster", initial, "--initial-cluster-state", "new",
+                "--initial-cluster-token", "faults", "--logger", "zap");
+    }
+}

@@ -1,0 +1,33 @@
+package io.capstan.faults;
+
+import java.util.Locale;
+
+/** The faults the harness injects; each is healed before the next one starts. */
+enum FaultKind {
+    /** SIGKILL of a random member, restarted after the hold. */
+    KILL,
+    /** SIGKILL of the leader, restarted after the hold. */
+    KILL_LEADER,
+    /** SIGSTOP of a random member for longer than an election timeout, then SIGCONT. */
+    PAUSE,
+    /** SIGSTOP of the leader for longer than an election timeout, then SIGCONT. */
+    PAUSE_LEADER,
+    /** SIGKILL of every member at once, then all restarted. */
+    KILL_ALL;
+
+    /** The kind's name on the command line and in logs: {@code kill-leader}. */
+    String label() {
+        return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /** The kind of a {@link #label}; throws {@link IllegalArgumentException} naming the kinds when there is none. */
+    static FaultKind parse(String label) {
+        for (FaultKind k : values()) {
+            if (k.label().equals(label.trim())) {
+                return k;
+            }
+        }
+        throw new IllegalArgumentException("unknown fault kind " + label + "; kinds: "
+                + java.util.Arrays.stream(values()).map(FaultKind::label).toList());
+    }
+}

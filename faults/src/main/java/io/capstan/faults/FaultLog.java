@@ -1,0 +1,64 @@
+package io.capstan.faults;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.capstan.faults.history.HistoryFile;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The run's fault log ({@code faults.jsonl}): each fault's start and end, on the history's clock, so
+ * the two files line up; also the count of faults injected by kind.
+ *
+ * <p>Threads: used by the control thread only.
+ */
+final class FaultLog implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final BufferedWriter out;
+    private final HistoryFile clock;
+    private final Map<String, Integer> injected = new TreeMap<>();
+
+    FaultLog(Path file, HistoryFile clock) throws IOException {
+        this.out = Files.newBufferedWriter(file);
+        this.clock = clock;
+    }
+
+    void start(String kind, String detail) throws IOException {
+        injected.merge(kind, 1, Integer::sum);
+        line(kind, "start", detail);
+    }
+
+    void end(String kind, String detail) throws IOException {
+        line(kind, "end", detail);
+    }
+
+    /** A note of the harness (the cluster recovered, a step it took). */
+    void note(String what) throws IOException {
+        line("harness", "note", what);
+    }
+
+    private void line(String kind, String phase, String detail) throws IOException {
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("time", clock.now());
+        line.put("kind", kind);
+        line.put("phase", phase);
+        line.put("detail", detail);
+        out.write(JSON.writeValueAsString(line));
+        out.newLine();
+        out.flush();
+    }
+
+    Map<String, Integer> injected() {
+        return Map.copyOf(injected);
+    }
+
+    @Override
+    public void close() throws IOException {
+        out.close();
+    }
+}

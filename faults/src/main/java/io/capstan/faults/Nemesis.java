@@ -1,0 +1,113 @@
+package io.capstan.faults;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.stream.Stream;
+
+/**
+ * Injects faults on a seeded schedule: a quiet spell, one fault of a kind drawn from those enabled,
+ * held for a drawn time, healed; again until the run's end. Every draw comes from one {@link Random}
+ * seeded by the run, so a seed names a schedule (what "the leader" is depends on the cluster too).
+ * Pauses last 3 to 7 s, longer than an election timeout (1 to 2 s on Capstan, 1 s on etcd).
+ *
+ * <p>Threads: the control thread only.
+ */
+final class Nemesis {
+    private final Cluster cluster;
+    private final FaultLog log;
+    private final Random random;
+
+    Nemesis(Cluster cluster, FaultLog log, Random random) {
+        this.cluster = cluster;
+        this.log = log;
+        this.random = random;
+    }
+
+    /** Injects faults of {@code kinds} until {@code endNanos} ({@link System#nanoTime()}), each healed. */
+    void run(List<FaultKind> kinds, long endNanos) throws IOException, InterruptedException {
+        Thread.sleep(1000 + random.nextInt(2000));
+        while (System.nanoTime() + Duration.ofSeconds(4).toNanos() < endNanos) {
+            inject(kinds.get(random.nextInt(kinds.size())), endNanos);
+            Thread.sleep(2000 + random.nextInt(3000));
+        }
+    }
+
+    private void inject(FaultKind kind, long endNanos) throws IOException, InterruptedException {
+        List<Member> members = cluster.members();
+        switch (kind) {
+            case KILL, KILL_LEADER -> {
+                Member m = kind == FaultKind.KILL ? pick(members) : leaderOrAny(kind);
+                log.start(kind.label(), "SIGKILL " + m);
+                cluster.kill(m);
+                hold(2000, 6000, endNanos);
+                cluster.start(m);
+                log.end(kind.label(), "restarted " + m);
+            }
+            case PAUSE, PAUSE_LEADER -> {
+                Member m = kind == FaultKind.PAUSE ? pick(members) : leaderOrAny(kind);
+                log.start(kind.label(), "SIGSTOP " + m);
+                cluster.pause(m);
+                hold(3000, 7000, endNanos);
+                cluster.resume(m);
+                log.end(kind.label(), "SIGCONT " + m);
+            }
+            case KILL_ALL -> {
+                log.start(kind.label(), "SIGKILL every member");
+                for (Member m : members) {
+                    cluster.kill(m);
+                }
+                hold(1000, 3000, endNanos);
+                cluster.startAll();
+                log.end(kind.label(), "restarted every member");
+            }
+        }
+    }
+
+    /** Ends every fault: resumes paused members and starts every member that is down. */
+    void healAll() throws IOException {
+        for (Member m : cluster.members()) {
+            cluster.resume(m);
+        }
+        cluster.startAll();
+    }
+
+    private Member pick(List<Member> members) {
+        return members.get(random.nextInt(members.size()));
+    }
+
+    /** The leader, or a random member (noted in the log) when no leader is known now. */
+    private Member leaderOrAny(FaultKind kind) throws IOException {
+        Optional<Member> leader = cluster.leader();
+        if (leader.isPresent()) {
+            return leader.get();
+        }
+        Member m = pick(cluster.members());
+        log.note(kind.label() + ": no leader known now; " + m + " instead");
+        return m;
+    }
+
+    /** Holds a fault for a drawn time, cut short by the run's end but never below half the minimum. */
+    private void hold(int minMillis, int maxMillis, long endNanos) throws InterruptedException {
+        long millis = minMillis + random.nextInt(maxMillis - minMillis);
+        long left = Math.max(0, (endNanos - System.nanoTime()) / 1_000_000);
+        Thread.sleep(Math.max(Math.min(millis, left), minMillis / 2));
+    }
+
+    /** Deletes {@code dir} and everything in it, if it exists. */
+    static void wipe(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+package io.capstan.faults;
+
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * What the harness runs as members: Capstan or etcd, every member on {@link Member#HOST} with ports
+ * fixed by its index (in 27xxx, which no other script of the project uses). Immutable.
+ */
+interface Target {
+    /** {@code capstan} or {@code etcd}. */
+    String name();
+
+    /** The port of {@code member}'s etcd v3 gRPC API. */
+    int clientPort(Member member);
+
+    /**
+     * Writes what {@code member} needs to start (its configuration) and returns its command line.
+     *
+     * @param members the members of the cluster, itself included
+     */
+    List<String> prepare(Member member, List<Member> members) throws IOException;
+}
