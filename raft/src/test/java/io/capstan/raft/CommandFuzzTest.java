@@ -44,7 +44,7 @@ import java.util.concurrent.TimeUnit;
  * command never reaches apply, so nothing changes; an accepted one applies without throwing, and
  * when it answers with a failure nothing changes either; every query is answered, never thrown.
  *
- * <p>CI runs {@code maxExecutions}; {@code JAZZER_MAX_EXECUTIONS} or {@code JAZZER_MAX_DURATION}
+ * <p>CI runs {@code maxDuration}; {@code JAZZER_MAX_DURATION}
  * runs longer (README, Bad input).
  */
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
@@ -61,7 +61,7 @@ class CommandFuzzTest {
         LEASES.shutdownNow();
     }
 
-    @FuzzTest(maxExecutions = 10_000)
+    @FuzzTest(maxDuration = "20s")
     void commandsAndQueries(
             @NotNull List<@NotNull Command> commands,
             @NotNull List<@NotNull Query> queries,
@@ -76,7 +76,8 @@ class CommandFuzzTest {
                         Duration.ofSeconds(1),
                         command -> CompletableFuture.completedFuture(null),
                         AppliedChanges.NONE,
-                        Path.of("no-seed"));
+                        Path.of("no-seed"),
+                        new CompletableFuture<>());
         long index = 0;
         for (Command command : commands) {
             index = propose(machine, command.toByteString().toByteArray(), index);

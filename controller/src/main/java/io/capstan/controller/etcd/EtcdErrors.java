@@ -48,6 +48,8 @@ final class EtcdErrors {
     static final EtcdError LEASE_TTL_TOO_LARGE = error(Code.OUT_OF_RANGE, "etcdserver: too large lease TTL");
     static final EtcdError REQUEST_TOO_LARGE = error(Code.INVALID_ARGUMENT, "etcdserver: request is too large");
     static final EtcdError TOO_MANY_REQUESTS = error(Code.RESOURCE_EXHAUSTED, "etcdserver: too many requests");
+    /** A write refused while a NOSPACE alarm is raised (or by the member whose disk is short). */
+    static final EtcdError NO_SPACE = error(Code.RESOURCE_EXHAUSTED, "etcdserver: mvcc: database space exceeded");
     static final EtcdError MEMBER_NOT_FOUND = error(Code.NOT_FOUND, "etcdserver: member not found");
     static final EtcdError PEER_URL_EXISTS = error(Code.FAILED_PRECONDITION, "etcdserver: Peer URLs already exists");
     static final EtcdError MEMBER_BAD_URLS = error(Code.INVALID_ARGUMENT, "etcdserver: given member URLs are invalid");
@@ -234,6 +236,7 @@ final class EtcdErrors {
             case ROOT_ROLE_NOT_GRANTED -> ROOT_ROLE_NOT_GRANTED;
             case INVALID_AUTH_MANAGEMENT -> INVALID_AUTH_MANAGEMENT;
             case ROLE_EMPTY -> ROLE_EMPTY;
+            case NO_SPACE -> NO_SPACE;
             // The etcd API proposes no artifact command.
             case CODE_UNSPECIFIED, UNRECOGNIZED, ARTIFACT_NOT_FOUND, ARTIFACT_REFERENCED -> unexpected(e);
         };
