@@ -127,7 +127,8 @@ final class Daemon {
         ApiLimits apiLimits = new ApiLimits(limits.maxRequestBytes(), limits.maxTxnOps(),
                 settings.api().maxWatchesPerStream());
         ExecutorService apiThreads = Executors.newFixedThreadPool(API_THREADS, apiThreadFactory());
-        EtcdApi etcd = new EtcdApi(raft, settings.raft(), apiLimits, settings.api().auth(), apiThreads);
+        EtcdApi etcd = new EtcdApi(raft, settings.raft(), apiLimits, settings.api().auth(), settings.api().space(),
+                apiThreads);
         routes.addAll(etcd.gatewayRoutes(gate(API)));
         // The last sees each call first: request id, then metrics (which so count refusals), then admission.
         ApiServer api = new ApiServer(apiSettings.host(), apiSettings.port(), apiLimits, etcd.services(),
@@ -137,8 +138,11 @@ final class Daemon {
         String advertisedHost = settings.node().host();
         String apiScheme = settings.tls().isPresent() ? "https" : "http";
         // Publishing waits for a leader, which the api component must not: readiness is not quorum.
-        graph.add(decorate.apply(new ComponentAdapter(API, Set.of(RAFT), () -> api.start().thenAccept(bound ->
-                raft.publish(List.of(apiScheme + "://" + hostForUrl(advertisedHost) + ":" + bound.getPort()))), () -> {
+        graph.add(decorate.apply(new ComponentAdapter(API, Set.of(RAFT), () -> api.start().thenAccept(bound -> {
+            etcd.startSpaceChecks();
+            raft.publish(List.of(apiScheme + "://" + hostForUrl(advertisedHost) + ":" + bound.getPort()));
+        }), () -> {
+            etcd.stopSpaceChecks();
             // Calls still waiting for a permit end at once; started ones run on into the server's stop.
             grpcAdmission.close();
             api.stop();
@@ -186,6 +190,14 @@ final class Daemon {
 
     CompletableFuture<Void> stop() {
         return lifecycle.stop();
+    }
+
+    /**
+     * Completes with the cause once this member's Raft log cannot be written (see
+     * {@link RaftNode#logFailure}): the member must then stop. Never completes otherwise.
+     */
+    CompletableFuture<Throwable> fatalFailure() {
+        return raft.logFailure();
     }
 
     InetSocketAddress webAddress() {

@@ -22,7 +22,10 @@ import picocli.CommandLine.Spec;
  * runs until SIGTERM or SIGINT, then stops it in reverse order.
  *
  * <p>Bad configuration ends the process with exit code 2 before any component starts; a
- * component that fails to start ends it with 1 after everything started was stopped.
+ * component that fails to start ends it with 1 after everything started was stopped. So does a
+ * Raft log that cannot be written (a full disk): the member says so, stops in order and exits 1,
+ * so that systemd starts it again ({@code Restart=on-failure}), and it comes back once there is
+ * room (see README, Disk full).
  *
  * <p>Under systemd ({@code NOTIFY_SOCKET} set) it sends {@code READY=1} once every component
  * runs, status lines and watchdog pings while it serves, and {@code STOPPING=1} when the stop
@@ -73,8 +76,18 @@ final class ServeCommand implements Callable<Integer> {
             // Every component runs; a Raft quorum is not awaited (a cold cluster's first member).
             systemd.ready();
         }
-        String signal = stopSignal.join();
-        log.info("received SIG{}, stopping", signal);
+        CompletableFuture<Throwable> fatal = daemon.fatalFailure();
+        CompletableFuture.anyOf(stopSignal, fatal).join();
+        if (!stopSignal.isDone()) {
+            Throwable cause = fatal.join();
+            log.error("stopping: the Raft log cannot be written ({}); this member starts again once its data"
+                    + " directory has room", cause.toString());
+            spec.commandLine().getErr().println("capstan: stopping: the Raft log cannot be written: " + cause);
+            systemd.stopping();
+            awaitStop(daemon);
+            return ExitCodes.FAILED;
+        }
+        log.info("received SIG{}, stopping", stopSignal.join());
         systemd.stopping();
         awaitStop(daemon);
         log.info("stopped");

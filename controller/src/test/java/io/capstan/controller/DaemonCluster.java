@@ -9,6 +9,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,11 +31,14 @@ import java.util.stream.IntStream;
 final class DaemonCluster implements AutoCloseable {
     /** Replaced on restart; touched only by the test thread. */
     private final List<Daemon> members;
+    /** Replaced on a restart with more configuration; touched only by the test thread. */
     private final List<Settings> settings;
+    private final List<Path> configs;
 
-    private DaemonCluster(List<Daemon> members, List<Settings> settings) {
+    private DaemonCluster(List<Daemon> members, List<Settings> settings, List<Path> configs) {
         this.members = members;
         this.settings = settings;
+        this.configs = configs;
     }
 
     /**
@@ -63,6 +67,7 @@ final class DaemonCluster implements AutoCloseable {
                 .collect(Collectors.joining(", "));
         List<Daemon> members = new ArrayList<>();
         List<Settings> settings = new ArrayList<>();
+        List<Path> configs = new ArrayList<>();
         for (int i = 0; i < size; i++) {
             int index = i;
             Path conf = dir.resolve("n" + (i + 1) + ".conf");
@@ -81,9 +86,10 @@ final class DaemonCluster implements AutoCloseable {
                     extraConfig), StandardCharsets.UTF_8);
             Settings bound = SettingsLoader.load(Optional.of(conf), Map.of());
             settings.add(bound);
+            configs.add(conf);
             members.add(Daemon.create(bound, component -> decorate.apply(index, component)));
         }
-        return new DaemonCluster(members, settings);
+        return new DaemonCluster(members, settings, configs);
     }
 
     static DaemonCluster start(Path dir, int size, String transport, String extraConfig) throws Exception {
@@ -123,6 +129,14 @@ final class DaemonCluster implements AutoCloseable {
         members.set(i, again);
         again.start().get();
         return again;
+    }
+
+    /** Stops member i, appends {@code extraConfig} (HOCON, which overrides) to its file and starts it again. */
+    Daemon restart(int i, String extraConfig) throws Exception {
+        stop(i);
+        Files.writeString(configs.get(i), "\n" + extraConfig + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+        settings.set(i, SettingsLoader.load(Optional.of(configs.get(i)), Map.of()));
+        return restart(i);
     }
 
     Daemon member(int i) {

@@ -81,6 +81,7 @@ final class Applier {
             if (command.hasCaller()) {
                 authorize(command);
             }
+            AlarmCommands.checkCapped(store, command);
             return switch (command.getCommandCase()) {
                 case PUT -> {
                     Write write = new Write();
@@ -201,6 +202,11 @@ final class Applier {
                         current()
                                 .setArtifactDelete(artifacts.delete(command.getArtifactDelete()))
                                 .build();
+                case ALARM_CHANGE ->
+                        current()
+                                .setAlarmChange(
+                                        AlarmCommands.change(store, command.getAlarmChange()))
+                                .build();
                 case COMMAND_NOT_SET ->
                         throw KeyspaceException.of(Failure.Code.INVALID, "command is empty");
             };
@@ -238,7 +244,7 @@ final class Applier {
             }
             case AUTH_ENABLE, AUTH_DISABLE, USER_ADD, USER_DELETE, USER_CHANGE_PASSWORD,
                     USER_GRANT_ROLE, USER_REVOKE_ROLE, ROLE_ADD, ROLE_DELETE,
-                    ROLE_GRANT_PERMISSION, ROLE_REVOKE_PERMISSION ->
+                    ROLE_GRANT_PERMISSION, ROLE_REVOKE_PERMISSION, ALARM_CHANGE ->
                     auth.checkAdmin(caller);
             case COMPACTION, LEASE_GRANT, LEASE_KEEP_ALIVE -> auth.authenticated(caller);
             case LEASE_EXPIRE, MEMBER_PUT, MEMBER_DELETE, ARTIFACT_REGISTER, ARTIFACT_FETCHED,

@@ -3,6 +3,7 @@ package io.capstan.raft;
 import com.google.protobuf.ByteString;
 
 import io.capstan.raft.InvalidCommandException.Reason;
+import io.capstan.raft.proto.AlarmType;
 import io.capstan.raft.proto.ArtifactFetchedRequest;
 import io.capstan.raft.proto.ArtifactRegisterRequest;
 import io.capstan.raft.proto.ArtifactReleaseRequest;
@@ -220,7 +221,15 @@ final class CommandValidator {
                         "artifact_delete.unreferenced_since_unix_ms",
                         command.getArtifactDelete().getUnreferencedSinceUnixMs());
             }
+            case ALARM_CHANGE -> alarmType("alarm_change.alarm", command.getAlarmChange().getAlarm());
             case COMMAND_NOT_SET -> throw malformed("command is empty");
+        }
+    }
+
+    /** An alarm that can be raised or cleared: NOSPACE or CORRUPT. */
+    private static void alarmType(String field, AlarmType type) {
+        if (type != AlarmType.NOSPACE && type != AlarmType.CORRUPT) {
+            throw malformed(field + " must be NOSPACE or CORRUPT, got " + type);
         }
     }
 
@@ -338,6 +347,11 @@ final class CommandValidator {
             case ARTIFACT_GET -> artifactDigest("artifact_get.digest", query.getArtifactGet().getDigest());
             case USER_GET -> authName("user_get.name", query.getUserGet().getName());
             case ROLE_GET -> authName("role_get.role", query.getRoleGet().getRole());
+            case ALARM_LIST -> {
+                if (query.getAlarmList().getAlarm() == AlarmType.UNRECOGNIZED) {
+                    throw malformed("alarm_list.alarm is unknown");
+                }
+            }
             case QUERY_NOT_SET -> throw malformed("query is empty");
         }
     }

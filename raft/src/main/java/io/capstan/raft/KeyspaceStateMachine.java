@@ -2,6 +2,7 @@ package io.capstan.raft;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 
+import io.capstan.raft.proto.AlarmListResponse;
 import io.capstan.raft.proto.ArtifactGetResponse;
 import io.capstan.raft.proto.ArtifactListResponse;
 import io.capstan.raft.proto.ArtifactRecord;
@@ -105,10 +106,14 @@ final class KeyspaceStateMachine extends BaseStateMachine {
     /** The state to start from when there is no snapshot yet (see {@link Backup}). */
     private final Path seed;
 
+    /** Completed, once, with the first failure Ratis reports from writing the log. */
+    private final CompletableFuture<Throwable> logFailure;
+
     /**
      * @param proposer submits a command to the log (used by lease expiry)
      * @param leaseExecutor the one thread that owns lease countdowns
      * @param changes told of every published revision and of every store installed (the watch hub)
+     * @param logFailure completed with the cause when Ratis cannot write the log
      */
     KeyspaceStateMachine(
             String nodeId,
@@ -118,8 +123,10 @@ final class KeyspaceStateMachine extends BaseStateMachine {
             Duration leaseCheckInterval,
             Function<Command, CompletableFuture<?>> proposer,
             AppliedChanges changes,
-            Path seed) {
+            Path seed,
+            CompletableFuture<Throwable> logFailure) {
         this.nodeId = nodeId;
+        this.logFailure = logFailure;
         this.seed = seed;
         this.validator = validator;
         this.leaseExpiry =
@@ -337,6 +344,18 @@ final class KeyspaceStateMachine extends BaseStateMachine {
                                             ArtifactGetResponse.newBuilder().setArtifact(artifact))
                                     .build());
                 }
+                case ALARM_LIST ->
+                        CompletableFuture.completedFuture(
+                                QueryResult.newBuilder()
+                                        .setRevision(current.revision())
+                                        .setAlarmList(
+                                                AlarmListResponse.newBuilder()
+                                                        .addAllAlarms(
+                                                                AlarmCommands.list(
+                                                                        current,
+                                                                        query.getAlarmList()
+                                                                                .getAlarm())))
+                                        .build());
                 case QUERY_NOT_SET ->
                         CompletableFuture.completedFuture(
                                 failure(Failure.Code.INVALID, "query is empty"));
@@ -406,6 +425,22 @@ final class KeyspaceStateMachine extends BaseStateMachine {
         return store.hashKv(revision);
     }
 
+    /**
+     * Ratis's log writer failed (typically no space left on the device). Ratis fails every later
+     * write of this log too, while the server stays up: a leader would go on sending heartbeats
+     * without ever committing, so the member must stop (see {@link RaftNode#logFailure}). Called
+     * on Ratis's log worker thread.
+     */
+    @Override
+    public void notifyLogFailed(Throwable cause, LogEntryProto failedEntry) {
+        LOG.error(
+                "[{}] the Raft log cannot be written{}: {}",
+                nodeId,
+                failedEntry == null ? "" : " (entry " + failedEntry.getIndex() + ")",
+                cause.toString());
+        logFailure.complete(cause);
+    }
+
     @Override
     public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
         leaderChanges.incrementAndGet();
@@ -430,6 +465,10 @@ final class KeyspaceStateMachine extends BaseStateMachine {
             SnapshotCodec.write(store, out);
             out.flush();
             channel.force(true);
+        } catch (IOException e) {
+            // A full disk: give back what the partial file took; the log still holds everything.
+            Files.deleteIfExists(temp);
+            throw new IOException("cannot write snapshot " + target + ": " + e.getMessage(), e);
         }
         Files.move(temp, target.toPath(), StandardCopyOption.ATOMIC_MOVE);
         syncDirectory(target.toPath().getParent());

@@ -2,6 +2,7 @@ package io.capstan.raft;
 
 import com.google.protobuf.ByteString;
 
+import io.capstan.raft.proto.AlarmMember;
 import io.capstan.raft.proto.ArtifactRecord;
 import io.capstan.raft.proto.KeyValue;
 import io.capstan.raft.proto.MemberRecord;
@@ -75,6 +76,8 @@ final class MvccStore {
     private volatile long compactRevision = NOT_COMPACTED;
     /** Replaced whole by the writer; see {@link AuthState}. */
     private volatile AuthState auth = AuthState.INITIAL;
+    /** Raised alarms, immutable, by member id then type; replaced whole by the writer. */
+    private volatile List<AlarmMember> alarms = List.of();
 
     /** Odd while the writer is inside a command. */
     private final AtomicLong writeSequence = new AtomicLong();
@@ -208,6 +211,11 @@ final class MvccStore {
         return members.get(id);
     }
 
+    /** Raised alarms by member id (unsigned), then type; immutable. */
+    List<AlarmMember> alarms() {
+        return alarms;
+    }
+
     /** Artifact records by digest. */
     List<ArtifactRecord> artifacts() {
         return List.copyOf(artifacts.values());
@@ -241,7 +249,7 @@ final class MvccStore {
 
     /**
      * A SHA-256 over revision, compact revision, every key's history, every lease, every
-     * member record, the auth state and every artifact record, in a fixed
+     * member record, the auth state, every artifact record and every alarm, in a fixed
      * order: two replicas that applied the same commands from the same start have the same digest.
      * Run it inside {@link #readStable} for an exact answer while commands are being applied.
      */
@@ -288,6 +296,10 @@ final class MvccStore {
                 byte[] record = artifact.toByteArray();
                 out.writeInt(record.length);
                 out.write(record);
+            }
+            for (AlarmMember alarm : alarms) {
+                out.writeLong(alarm.getMemberId());
+                out.writeInt(alarm.getAlarmValue());
             }
             out.flush();
             sha.update(buffer.toByteArray());
@@ -466,6 +478,11 @@ final class MvccStore {
     /** Write: the auth state after an auth command. */
     void setAuth(AuthState next) {
         auth = next;
+    }
+
+    /** Write: the raised alarms, an immutable list in {@link #alarms()}'s order. */
+    void setAlarms(List<AlarmMember> next) {
+        alarms = next;
     }
 
     /** Write: records a member, replacing the record with its id. */

@@ -130,6 +130,7 @@ public final class RaftNode {
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+    private final CompletableFuture<Throwable> logFailure = new CompletableFuture<>();
     private final ScheduledExecutorService leaseExecutor;
     private final ExecutorService watchDelivery;
     private final ScheduledExecutorService membershipExecutor;
@@ -301,7 +302,8 @@ public final class RaftNode {
                         settings.leaseCheckInterval(),
                         this::submit,
                         hub,
-                        Backup.seedFile(settings.dataDir()));
+                        Backup.seedFile(settings.dataDir()),
+                        logFailure);
         stateMachine = machine;
         watchHub = hub;
         WatchDriver driver = new WatchDriver(hub);
@@ -372,6 +374,15 @@ public final class RaftNode {
 
     private RaftGroupId groupId() {
         return group.getGroupId();
+    }
+
+    /**
+     * Completes with the cause once Ratis could not write this member's Raft log (a full or failing
+     * disk): from then on the member can neither append nor commit, so it must stop. Never
+     * completes otherwise. Any thread.
+     */
+    public CompletableFuture<Throwable> logFailure() {
+        return logFailure.copy();
     }
 
     /** Stops the server and client; idempotent. While starting, it waits for the start to end first. */

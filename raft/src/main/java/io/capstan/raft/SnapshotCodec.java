@@ -1,5 +1,8 @@
 package io.capstan.raft;
 
+import com.google.protobuf.Parser;
+
+import io.capstan.raft.proto.AlarmMember;
 import io.capstan.raft.proto.ArtifactRecord;
 import io.capstan.raft.proto.AuthSnapshot;
 import io.capstan.raft.proto.MemberRecord;
@@ -35,6 +38,7 @@ final class SnapshotCodec {
                 .setMemberCount(store.memberCount())
                 .setHasAuth(true)
                 .setArtifactCount(store.artifactCount())
+                .setAlarmCount(store.alarms().size())
                 .build()
                 .writeDelimitedTo(out);
         for (Lease lease : store.leases()) {
@@ -76,6 +80,9 @@ final class SnapshotCodec {
         store.auth().toSnapshot().writeDelimitedTo(out);
         for (ArtifactRecord artifact : store.artifacts()) {
             artifact.writeDelimitedTo(out);
+        }
+        for (AlarmMember alarm : store.alarms()) {
+            alarm.writeDelimitedTo(out);
         }
     }
 
@@ -121,50 +128,14 @@ final class SnapshotCodec {
                             + header.getRevision());
         }
         MvccStore store = new MvccStore();
-        for (long i = 0; i < header.getLeaseCount(); i++) {
-            SnapshotLease lease = SnapshotLease.parseDelimitedFrom(in);
-            if (lease == null) {
-                throw new IOException(
-                        "snapshot ends after " + i + " of " + header.getLeaseCount() + " leases");
-            }
-            store.addLease(new Lease(lease.getId(), lease.getTtl()));
-        }
-        for (long i = 0; i < header.getKeyCount(); i++) {
-            SnapshotKey key = SnapshotKey.parseDelimitedFrom(in);
-            if (key == null) {
-                throw new IOException(
-                        "snapshot ends after " + i + " of " + header.getKeyCount() + " keys");
-            }
-            List<KeyRevision> versions = new ArrayList<>(key.getEntriesCount());
-            for (SnapshotEntry e : key.getEntriesList()) {
-                versions.add(
-                        new KeyRevision(
-                                e.getModRevision(),
-                                e.getCreateRevision(),
-                                e.getVersion(),
-                                e.getValue(),
-                                e.getLease(),
-                                e.getSubRevision()));
-            }
-            try {
-                store.restoreHistory(key.getKey(), KeyHistory.fromOldestFirst(versions));
-            } catch (IllegalArgumentException e) {
-                throw new IOException(
-                        "snapshot key "
-                                + CommandValidator.printable(key.getKey())
-                                + " has a bad history: "
-                                + e.getMessage(),
-                        e);
-            }
-        }
-        for (long i = 0; i < header.getMemberCount(); i++) {
-            MemberRecord member = MemberRecord.parseDelimitedFrom(in);
-            if (member == null) {
-                throw new IOException(
-                        "snapshot ends after " + i + " of " + header.getMemberCount() + " members");
-            }
-            store.putMember(member);
-        }
+        readRecords(
+                in,
+                header.getLeaseCount(),
+                SnapshotLease.parser(),
+                "leases",
+                lease -> store.addLease(new Lease(lease.getId(), lease.getTtl())));
+        readRecords(in, header.getKeyCount(), SnapshotKey.parser(), "keys", key -> restore(store, key));
+        readRecords(in, header.getMemberCount(), MemberRecord.parser(), "members", store::putMember);
         if (header.getHasAuth()) {
             AuthSnapshot auth = AuthSnapshot.parseDelimitedFrom(in);
             if (auth == null) {
@@ -172,18 +143,11 @@ final class SnapshotCodec {
             }
             store.setAuth(AuthState.fromSnapshot(auth));
         }
-        for (long i = 0; i < header.getArtifactCount(); i++) {
-            ArtifactRecord artifact = ArtifactRecord.parseDelimitedFrom(in);
-            if (artifact == null) {
-                throw new IOException(
-                        "snapshot ends after "
-                                + i
-                                + " of "
-                                + header.getArtifactCount()
-                                + " artifacts");
-            }
-            store.putArtifact(artifact);
-        }
+        readRecords(
+                in, header.getArtifactCount(), ArtifactRecord.parser(), "artifacts", store::putArtifact);
+        List<AlarmMember> alarms = new ArrayList<>();
+        readRecords(in, header.getAlarmCount(), AlarmMember.parser(), "alarms", alarms::add);
+        store.setAlarms(List.copyOf(alarms));
         int padding = 0;
         for (int b = in.read(); b != -1; b = in.read()) {
             if (!padded || b != 0 || ++padding >= SnapshotExport.BLOCK) {
@@ -192,5 +156,47 @@ final class SnapshotCodec {
         }
         store.restoreRevisions(header.getRevision(), header.getCompactRevision());
         return store;
+    }
+
+    /** What is done with each record read; may refuse it. */
+    private interface RecordSink<T> {
+        void accept(T record) throws IOException;
+    }
+
+    /** Reads {@code count} length-delimited records, handing each to {@code sink} in order. */
+    private static <T> void readRecords(
+            InputStream in, long count, Parser<T> parser, String what, RecordSink<T> sink)
+            throws IOException {
+        for (long i = 0; i < count; i++) {
+            T record = parser.parseDelimitedFrom(in);
+            if (record == null) {
+                throw new IOException("snapshot ends after " + i + " of " + count + " " + what);
+            }
+            sink.accept(record);
+        }
+    }
+
+    private static void restore(MvccStore store, SnapshotKey key) throws IOException {
+        List<KeyRevision> versions = new ArrayList<>(key.getEntriesCount());
+        for (SnapshotEntry e : key.getEntriesList()) {
+            versions.add(
+                    new KeyRevision(
+                            e.getModRevision(),
+                            e.getCreateRevision(),
+                            e.getVersion(),
+                            e.getValue(),
+                            e.getLease(),
+                            e.getSubRevision()));
+        }
+        try {
+            store.restoreHistory(key.getKey(), KeyHistory.fromOldestFirst(versions));
+        } catch (IllegalArgumentException e) {
+            throw new IOException(
+                    "snapshot key "
+                            + CommandValidator.printable(key.getKey())
+                            + " has a bad history: "
+                            + e.getMessage(),
+                    e);
+        }
     }
 }

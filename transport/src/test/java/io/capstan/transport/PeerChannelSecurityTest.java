@@ -1,29 +1,19 @@
 package io.capstan.transport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.capstan.transport.TestCluster.Node;
 import java.io.IOException;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.WebSocket;
-import java.net.http.WebSocketHandshakeException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.proto.RaftProtos.RaftGroupIdProto;
 import org.apache.ratis.proto.RaftProtos.RaftRpcRequestProto;
@@ -75,8 +65,8 @@ class PeerChannelSecurityTest {
     void channelWithoutOrWithAWrongSecretIsRefusedBeforeRatisSeesAnything() throws Exception {
         long forgedTerm = running.currentTerm(cluster.group.getGroupId()) + FORGED_TERM_LEAD;
 
-        assertEquals(401, handshakeStatus(running, null));
-        assertEquals(401, handshakeStatus(running, encoded("not-the-cluster-secret")));
+        assertEquals(401, RawPeerChannel.refusedHandshake(running, null));
+        assertEquals(401, RawPeerChannel.refusedHandshake(running, encoded("not-the-cluster-secret")));
         HttpResponse<String> plain = get(running, null);
         assertEquals(401, plain.statusCode());
         assertTrue(plain.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
@@ -85,7 +75,7 @@ class PeerChannelSecurityTest {
         assertEquals(0, running.transport.handedToRatis());
 
         // With the secret, the same vote reaches Ratis, which adopts the candidate's term.
-        try (RawChannel channel = RawChannel.open(running, secret())) {
+        try (RawPeerChannel channel = RawPeerChannel.open(running, secret())) {
             PeerFrame answer = channel.call(PeerFrame.request(7, Operation.REQUEST_VOTE, forgedVote(running, forgedTerm)));
             assertEquals(PeerFrame.Kind.REPLY, answer.kind());
             assertEquals(7, answer.id());
@@ -97,7 +87,7 @@ class PeerChannelSecurityTest {
 
     @Test
     void malformedRequestIsAnsweredWithAFailureNeverReachesRatisAndTheChannelStaysOpen() throws Exception {
-        try (RawChannel channel = RawChannel.open(running, secret())) {
+        try (RawPeerChannel channel = RawPeerChannel.open(running, secret())) {
             PeerFrame answer = channel.call(PeerFrame.request(1, Operation.APPEND_ENTRIES,
                     "not a protobuf".getBytes(StandardCharsets.US_ASCII)));
             assertEquals(PeerFrame.Kind.FAILURE, answer.kind());
@@ -113,12 +103,16 @@ class PeerChannelSecurityTest {
 
     @Test
     void framesThatAreNotRequestsCloseTheChannel() throws Exception {
-        try (RawChannel channel = RawChannel.open(running, secret())) {
+        try (RawPeerChannel channel = RawPeerChannel.open(running, secret())) {
             channel.send(PeerFrame.reply(3, new byte[] {1, 2, 3}));
             channel.awaitClosed();
         }
-        try (RawChannel channel = RawChannel.open(running, secret())) {
-            channel.socket.sendBinary(ByteBuffer.wrap(new byte[] {1, 0, 0}), true).join();
+        try (RawPeerChannel channel = RawPeerChannel.open(running, secret())) {
+            channel.sendBytes(ByteBuffer.wrap(new byte[] {1, 0, 0}));
+            channel.awaitClosed();
+        }
+        try (RawPeerChannel channel = RawPeerChannel.open(running, secret())) {
+            channel.sendBytes(ByteBuffer.allocate(0));
             channel.awaitClosed();
         }
         assertEquals(0, running.transport.handedToRatis());
@@ -126,7 +120,7 @@ class PeerChannelSecurityTest {
 
     @Test
     void channelToAMemberWhoseServerIsNotStartedGets503AndIsRetryableForRatis() throws Exception {
-        assertEquals(503, handshakeStatus(unstarted, secret()));
+        assertEquals(503, RawPeerChannel.refusedHandshake(unstarted, secret()));
         HttpResponse<String> plain = get(unstarted, secret());
         assertEquals(503, plain.statusCode());
         assertEquals("1", plain.headers().firstValue("Retry-After").orElse(""));
@@ -158,7 +152,7 @@ class PeerChannelSecurityTest {
         TransportLimits limits = running.transport.limits();
         byte[] body = new byte[(int) limits.clientBodyBytes() + 1];
 
-        try (RawChannel channel = RawChannel.open(running, secret())) {
+        try (RawPeerChannel channel = RawPeerChannel.open(running, secret())) {
             PeerFrame client = channel.call(PeerFrame.request(1, Operation.CLIENT_UNORDERED, body));
             PeerFrame server = channel.call(PeerFrame.request(2, Operation.APPEND_ENTRIES, body));
 
@@ -198,98 +192,11 @@ class PeerChannelSecurityTest {
         return Base64.getEncoder().encodeToString(secret.getBytes(StandardCharsets.US_ASCII));
     }
 
-    private static URI uri(Node node, String scheme) {
-        return URI.create(scheme + "://127.0.0.1:" + node.address().getPort() + PeerChannels.PATH);
-    }
-
-    /** The status the route answers a WebSocket handshake with, when it refuses it. */
-    private int handshakeStatus(Node node, String secret) throws Exception {
-        WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(WAIT);
-        if (secret != null) {
-            builder.header(PeerAuthenticator.HEADER_NAME, secret);
-        }
-        ExecutionException refused = assertThrows(ExecutionException.class,
-                () -> builder.buildAsync(uri(node, "ws"), new WebSocket.Listener() { })
-                        .get(WAIT.toSeconds(), TimeUnit.SECONDS));
-        return assertInstanceOf(WebSocketHandshakeException.class, refused.getCause()).getResponse().statusCode();
-    }
-
     private HttpResponse<String> get(Node node, String secret) throws Exception {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(uri(node, "http")).timeout(WAIT).GET();
+        HttpRequest.Builder builder = HttpRequest.newBuilder(RawPeerChannel.uri(node, "http")).timeout(WAIT).GET();
         if (secret != null) {
             builder.header(PeerAuthenticator.HEADER_NAME, secret);
         }
         return http.send(builder.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    /** A peer channel opened by hand: frames sent as given, answers queued as they arrive. */
-    private static final class RawChannel implements WebSocket.Listener, AutoCloseable {
-        private final BlockingQueue<PeerFrame> answers = new LinkedBlockingQueue<>();
-        private final CompletableFuture<Integer> closed = new CompletableFuture<>();
-        private ByteBuffer partial = ByteBuffer.allocate(0);
-        private WebSocket socket;
-
-        static RawChannel open(Node node, String secret) throws Exception {
-            RawChannel channel = new RawChannel();
-            channel.socket = HttpClient.newHttpClient().newWebSocketBuilder()
-                    .header(PeerAuthenticator.HEADER_NAME, secret)
-                    .buildAsync(uri(node, "ws"), channel)
-                    .get(WAIT.toSeconds(), TimeUnit.SECONDS);
-            return channel;
-        }
-
-        void send(PeerFrame frame) {
-            socket.sendBinary(frame.encode(), true).join();
-        }
-
-        PeerFrame call(PeerFrame request) throws Exception {
-            send(request);
-            PeerFrame answer = answers.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
-            if (answer == null) {
-                throw new AssertionError("no answer to request " + request.id() + " within " + WAIT);
-            }
-            return answer;
-        }
-
-        void awaitClosed() throws Exception {
-            try {
-                closed.get(WAIT.toSeconds(), TimeUnit.SECONDS);
-            } catch (ExecutionException | CompletionException e) {
-                // Closed by an abort rather than a close frame: closed all the same.
-            }
-        }
-
-        @Override
-        public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
-            ByteBuffer joined = ByteBuffer.allocate(partial.remaining() + data.remaining());
-            joined.put(partial).put(data).flip();
-            partial = joined;
-            if (last) {
-                try {
-                    answers.add(PeerFrame.decode(partial));
-                } catch (PeerFrame.MalformedFrameException e) {
-                    throw new AssertionError(e);
-                }
-                partial = ByteBuffer.allocate(0);
-            }
-            webSocket.request(1);
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
-            closed.complete(statusCode);
-            return null;
-        }
-
-        @Override
-        public void onError(WebSocket webSocket, Throwable error) {
-            closed.completeExceptionally(error);
-        }
-
-        @Override
-        public void close() {
-            socket.abort();
-        }
     }
 }

@@ -1,6 +1,7 @@
 package io.capstan.controller.config;
 
 import io.capstan.controller.etcd.AuthSettings;
+import io.capstan.controller.etcd.SpaceQuotaSettings;
 import io.capstan.web.AdmissionSettings;
 import java.util.Objects;
 
@@ -14,15 +15,18 @@ import java.util.Objects;
  * @param unaryAdmission  the admission budget of calls that answer once: {@code capstan.api.admission.grpc}
  * @param streamAdmission the admission budget of calls that stay open (streams, and the waits of Lock
  *                        and Campaign): {@code capstan.api.admission.grpc-streams}
+ * @param space when the member raises etcd's NOSPACE alarm: {@code capstan.api.nospace.*}
  */
 public record ApiSettings(String host, int port, int maxWatchesPerStream, AuthSettings auth,
-                          AdmissionSettings unaryAdmission, AdmissionSettings streamAdmission) {
+                          AdmissionSettings unaryAdmission, AdmissionSettings streamAdmission,
+                          SpaceQuotaSettings space) {
 
     public ApiSettings {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(auth, "auth");
         Objects.requireNonNull(unaryAdmission, "unaryAdmission");
         Objects.requireNonNull(streamAdmission, "streamAdmission");
+        Objects.requireNonNull(space, "space");
         if (maxWatchesPerStream < 1) {
             throw new IllegalArgumentException("maxWatchesPerStream must be at least 1, was " + maxWatchesPerStream);
         }

@@ -9,6 +9,7 @@ import io.capstan.controller.admin.AdminSettings;
 import io.capstan.controller.admin.AdminToken;
 import io.capstan.controller.etcd.AuthSettings;
 import io.capstan.controller.etcd.GrpcAdmission;
+import io.capstan.controller.etcd.SpaceQuotaSettings;
 import io.capstan.raft.RaftSettings;
 import io.capstan.transport.TransportSettings;
 import io.capstan.web.AdmissionSettings;
@@ -95,6 +96,9 @@ final class SettingsBinder {
         Optional<Integer> bcryptCost = r.integer("capstan.api.auth.bcrypt-cost", 4, 31, "must be an integer 4..31");
         Optional<Integer> authenticateRate = r.integer("capstan.api.auth.authenticate-per-second", 1, 1_000_000,
                 "must be an integer 1..1000000");
+        Optional<Long> minFreeSpace = r.bytes("capstan.api.nospace.min-free", 0, Long.MAX_VALUE,
+                "must be a size, e.g. 128MiB (0 turns the quota off)");
+        Optional<Duration> spaceCheckInterval = r.duration("capstan.api.nospace.check-interval", false);
         Optional<LogSettings.Format> logFormat = r.string("capstan.log.format",
                 t -> t.equals("text") || t.equals("json"), "must be one of: text, json")
                 .map(t -> LogSettings.Format.valueOf(t.toUpperCase(Locale.ROOT)));
@@ -149,8 +153,10 @@ final class SettingsBinder {
                         new AuthSettings(tokenTtl.orElseThrow(), bcryptCost.orElseThrow(),
                                 authenticateRate.orElseThrow()),
                         apiAdmission.orElseThrow().get(GrpcAdmission.UNARY),
-                        apiAdmission.orElseThrow().get(GrpcAdmission.STREAMS)),
-                e -> Rejections.problem("capstan.api.auth", Map.of(), e));
+                        apiAdmission.orElseThrow().get(GrpcAdmission.STREAMS),
+                        new SpaceQuotaSettings(minFreeSpace.orElseThrow(), spaceCheckInterval.orElseThrow())),
+                e -> Rejections.problem("capstan.api", Map.of("checkInterval", "capstan.api.nospace.check-interval",
+                        "tokenTtl", "capstan.api.auth.token-ttl"), e));
         Optional<RaftSettings> raft = build(refused,
                 () -> raftTuning.orElseThrow().settings(nodeId.orElseThrow(), members.orElseThrow(), groupId.orElseThrow(),
                         dataDir.orElseThrow().resolve(RAFT_DIR), joinExisting.orElseThrow()),

@@ -117,6 +117,7 @@ public final class EtcdApi {
     private final Callers callers;
     private final AuthOperations auth;
     private final OpenStreams streams = new OpenStreams();
+    private final SpaceQuota quota;
     private final List<BindableService> services;
 
     /**
@@ -135,6 +136,17 @@ public final class EtcdApi {
      * @see #EtcdApi(RaftNode, RaftSettings, ApiLimits, Executor)
      */
     public EtcdApi(RaftNode node, RaftSettings raft, ApiLimits limits, AuthSettings auth, Executor executor) {
+        this(node, raft, limits, auth, SpaceQuotaSettings.OFF, executor);
+    }
+
+    /**
+     * @param space when this member raises etcd's NOSPACE alarm and refuses writes that add data
+     *     (see {@link SpaceQuota}); it looks periodically between {@link #startSpaceChecks} and
+     *     {@link #stopSpaceChecks}
+     * @see #EtcdApi(RaftNode, RaftSettings, ApiLimits, AuthSettings, Executor)
+     */
+    public EtcdApi(RaftNode node, RaftSettings raft, ApiLimits limits, AuthSettings auth, SpaceQuotaSettings space,
+                   Executor executor) {
         Objects.requireNonNull(node, "node");
         if (!node.nodeId().equals(raft.nodeId())) {
             throw new IllegalArgumentException("settings are for member " + raft.nodeId()
@@ -142,7 +154,8 @@ public final class EtcdApi {
         }
         this.limits = Objects.requireNonNull(limits, "limits");
         this.executor = Objects.requireNonNull(executor, "executor");
-        RaftCalls calls = new RaftCalls(node, Member.clusterId(raft.groupId()), executor);
+        this.quota = new SpaceQuota(node, raft.dataDir(), space);
+        RaftCalls calls = new RaftCalls(node, Member.clusterId(raft.groupId()), executor, quota);
         this.kv = new KvOperations(calls, new RequestChecks(limits));
         this.leases = new LeaseOperations(calls, LeaseOperations.minTtlSeconds(raft.electionTimeoutMax()));
         this.cluster = new ClusterOperations(calls);
@@ -164,6 +177,16 @@ public final class EtcdApi {
                         new LockService(locks), new ElectionService(elections), new AuthService(this.auth))
                 .<BindableService>map(service -> () -> ServerInterceptors.intercept(service, identify))
                 .toList();
+    }
+
+    /** Starts the periodic look at the data directory's free space; call once Raft runs. */
+    public void startSpaceChecks() {
+        quota.start();
+    }
+
+    /** Stops the periodic look; idempotent. */
+    public void stopSpaceChecks() {
+        quota.close();
     }
 
     /** The gRPC services, the same instances on every call. */

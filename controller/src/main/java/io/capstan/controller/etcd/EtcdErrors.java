@@ -48,6 +48,8 @@ final class EtcdErrors {
     static final EtcdError LEASE_TTL_TOO_LARGE = error(Code.OUT_OF_RANGE, "etcdserver: too large lease TTL");
     static final EtcdError REQUEST_TOO_LARGE = error(Code.INVALID_ARGUMENT, "etcdserver: request is too large");
     static final EtcdError TOO_MANY_REQUESTS = error(Code.RESOURCE_EXHAUSTED, "etcdserver: too many requests");
+    /** A write refused while a NOSPACE alarm is raised (or by the member whose disk is short). */
+    static final EtcdError NO_SPACE = error(Code.RESOURCE_EXHAUSTED, "etcdserver: mvcc: database space exceeded");
     static final EtcdError MEMBER_NOT_FOUND = error(Code.NOT_FOUND, "etcdserver: member not found");
     static final EtcdError PEER_URL_EXISTS = error(Code.FAILED_PRECONDITION, "etcdserver: Peer URLs already exists");
     static final EtcdError MEMBER_BAD_URLS = error(Code.INVALID_ARGUMENT, "etcdserver: given member URLs are invalid");
@@ -68,10 +70,10 @@ final class EtcdErrors {
     static final EtcdError STOPPED = error(Code.UNAVAILABLE, "etcdserver: server stopped");
     static final EtcdError TIMEOUT = error(Code.UNAVAILABLE, "etcdserver: request timed out");
     // etcd's concurrency recipes return these as plain errors, which gRPC answers UNKNOWN.
-    static final EtcdError ELECTION_NO_LEADER = error(Code.UNKNOWN, "election: no leader");
-    static final EtcdError ELECTION_NOT_LEADER = error(Code.UNKNOWN, "election: not leader");
-    static final EtcdError LEADER_KEY_MISSING = error(Code.UNKNOWN, "\"leader\" field must be provided");
-    static final EtcdError SESSION_EXPIRED = error(Code.UNKNOWN, "mutex: session is expired");
+    static final EtcdError ELECTION_NO_LEADER = refusal("election: no leader", 404);
+    static final EtcdError ELECTION_NOT_LEADER = refusal("election: not leader", 409);
+    static final EtcdError LEADER_KEY_MISSING = refusal("\"leader\" field must be provided", 400);
+    static final EtcdError SESSION_EXPIRED = refusal("mutex: session is expired", 404);
     static final EtcdError PERMISSION_DENIED = error(Code.PERMISSION_DENIED, "etcdserver: permission denied");
     static final EtcdError AUTH_FAILED =
             error(Code.INVALID_ARGUMENT, "etcdserver: authentication failed, invalid user ID or password");
@@ -122,7 +124,7 @@ final class EtcdErrors {
             case UNAVAILABLE, UNKNOWN, PERMISSION_DENIED, UNAUTHENTICATED -> true;
             default -> error.equals(USER_EMPTY);
         };
-        return keepsCode ? error : error(Code.UNKNOWN, error.message());
+        return keepsCode ? error : refusal(error.message(), error.httpStatus());
     }
 
     /** A gateway request body that does not parse as the call's request message (grpc-gateway's code). */
@@ -234,6 +236,7 @@ final class EtcdErrors {
             case ROOT_ROLE_NOT_GRANTED -> ROOT_ROLE_NOT_GRANTED;
             case INVALID_AUTH_MANAGEMENT -> INVALID_AUTH_MANAGEMENT;
             case ROLE_EMPTY -> ROLE_EMPTY;
+            case NO_SPACE -> NO_SPACE;
             // The etcd API proposes no artifact command.
             case CODE_UNSPECIFIED, UNRECOGNIZED, ARTIFACT_NOT_FOUND, ARTIFACT_REFERENCED -> unexpected(e);
         };
@@ -268,5 +271,14 @@ final class EtcdErrors {
 
     private static EtcdError error(Code code, String message) {
         return new EtcdError(code, message);
+    }
+
+    /**
+     * A refusal of the request that etcd answers UNKNOWN (its recipes' plain errors): gRPC clients
+     * get etcd's code, while the gateway answers {@code httpStatus}, a 4xx, where etcd's gateway
+     * answers 500 for every UNKNOWN: a request the member refuses is the client's to fix.
+     */
+    static EtcdError refusal(String message, int httpStatus) {
+        return new EtcdError(Code.UNKNOWN, message, httpStatus);
     }
 }

@@ -152,6 +152,6 @@ final class GatewayHandler<Q extends Message, R extends Message> implements Http
         body.put("error", error.message());
         body.put("code", error.code().value());
         body.put("message", error.message());
-        JsonResponses.send(exchange, EtcdErrors.httpStatus(error.code()), body);
+        JsonResponses.send(exchange, error.httpStatus(), body);
     }
 }

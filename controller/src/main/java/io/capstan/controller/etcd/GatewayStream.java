@@ -108,7 +108,7 @@ final class GatewayStream {
      * reconnects, as a gRPC client does on UNAVAILABLE. The producer sends nothing after this.
      */
     void fail(EtcdError error) {
-        int http = EtcdErrors.httpStatus(error.code());
+        int http = error.httpStatus();
         String line = "{\"error\":{\"grpc_code\":" + error.code().value() + ",\"http_code\":" + http
                 + ",\"message\":" + quoted(error.message()) + ",\"http_status\":"
                 + quoted(StatusCodes.getReason(http)) + "}}\n";

@@ -16,7 +16,14 @@ import io.capstan.raft.NodeStatus;
 import io.capstan.raft.ReadConsistency;
 import io.capstan.raft.SnapshotExport;
 import io.capstan.raft.StateDigest;
+import io.capstan.raft.proto.AlarmChangeRequest;
+import io.capstan.raft.proto.AlarmListRequest;
+import io.capstan.raft.proto.AlarmMember;
+import io.capstan.raft.proto.AlarmType;
+import io.capstan.raft.proto.Command;
+import io.capstan.raft.proto.Query;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -26,8 +33,13 @@ import java.util.concurrent.CompletableFuture;
  * futures complete on the API executor and fail only with {@link EtcdException}.
  *
  * <ul>
- *   <li>Alarm: Capstan raises no alarm (its store has no space quota and replicas are compared by
- *       {@code HashKV}, not by an alarm), so every action answers OK with an empty list.</li>
+ *   <li>Alarm: etcd's alarms, kept in the replicated state so that every member lists the same
+ *       ones. GET lists them (linearizable, as etcd's goes through Raft; {@code NONE} lists every
+ *       type); ACTIVATE and DEACTIVATE go through the log and answer the alarm raised or cleared
+ *       (nothing when a deactivated one was not raised). A member raises NOSPACE itself when its
+ *       data directory is short of space ({@link SpaceQuota}); while any NOSPACE is raised, writes
+ *       that add data are refused. CORRUPT may be raised and cleared, but Capstan never raises it
+ *       and it refuses nothing (replicas are compared by {@code HashKV}).</li>
  *   <li>Defragment: accepted and does nothing. etcd compacts its bbolt file's free pages; Capstan's
  *       state is a snapshot file plus the Raft log, which snapshots purge, so nothing is left to
  *       defragment.</li>
@@ -56,8 +68,30 @@ final class MaintenanceOperations {
     }
 
     CompletableFuture<AlarmResponse> alarm(AlarmRequest request) {
-        return raft.asAdmin(() -> raft.currentRevision().thenApply(revision ->
-                AlarmResponse.newBuilder().setHeader(raft.header(revision)).build()));
+        AlarmType type = AlarmType.forNumber(request.getAlarmValue());
+        return raft.asAdmin(() -> switch (request.getAction()) {
+            case GET -> raft.query(Query.newBuilder()
+                            .setAlarmList(AlarmListRequest.newBuilder().setAlarm(type == null ? AlarmType.NONE : type))
+                            .build(), ReadConsistency.LINEARIZABLE)
+                    .thenApply(result -> alarms(result.getRevision(), result.getAlarmList().getAlarmsList()));
+            case ACTIVATE, DEACTIVATE -> raft.propose(Command.newBuilder()
+                            .setAlarmChange(AlarmChangeRequest.newBuilder()
+                                    .setActivate(request.getAction() == AlarmRequest.AlarmAction.ACTIVATE)
+                                    .setMemberId(request.getMemberID())
+                                    .setAlarmValue(request.getAlarmValue()))
+                            .build())
+                    .thenApply(result -> alarms(result.getRevision(), result.getAlarmChange().getAlarmsList()));
+            // etcd answers an unknown action with nothing.
+            case UNRECOGNIZED -> raft.currentRevision().thenApply(revision -> alarms(revision, List.of()));
+        });
+    }
+
+    private AlarmResponse alarms(long revision, List<AlarmMember> alarms) {
+        AlarmResponse.Builder response = AlarmResponse.newBuilder().setHeader(raft.header(revision));
+        for (AlarmMember alarm : alarms) {
+            response.addAlarmsBuilder().setMemberID(alarm.getMemberId()).setAlarmValue(alarm.getAlarmValue());
+        }
+        return response.build();
     }
 
     CompletableFuture<DefragmentResponse> defragment(DefragmentRequest request) {

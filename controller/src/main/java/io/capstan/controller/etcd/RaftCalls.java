@@ -35,12 +35,17 @@ final class RaftCalls {
     private final RaftNode node;
     private final long clusterId;
     private final Executor executor;
+    private final SpaceQuota quota;
 
-    /** @param clusterId etcd's cluster id, the same on every member (see {@link Member#clusterId}) */
-    RaftCalls(RaftNode node, long clusterId, Executor executor) {
+    /**
+     * @param clusterId etcd's cluster id, the same on every member (see {@link Member#clusterId})
+     * @param quota refuses proposals that add data while this member's disk is short
+     */
+    RaftCalls(RaftNode node, long clusterId, Executor executor, SpaceQuota quota) {
         this.node = node;
         this.clusterId = clusterId;
         this.executor = executor;
+        this.quota = quota;
     }
 
     /** The etcd member id of the member called {@code name}, as this member knows it. */
@@ -60,11 +65,18 @@ final class RaftCalls {
     /**
      * Proposes {@code command} on behalf of the running request's caller ({@link Callers}), whom the
      * auth state checks as the command applies. A learner refuses it, as etcd's learners do: it does
-     * not take part in the quorum that decides.
+     * not take part in the quorum that decides. A command that adds data is refused with etcd's
+     * NOSPACE error while this member's data directory is short of space ({@link SpaceQuota}).
      */
     CompletableFuture<CommandResult> propose(Command command) {
         Command asCaller = command.toBuilder().setCaller(Callers.current()).build();
-        return onApiExecutor(() -> learner() ? refusedByLearner() : node.propose(asCaller));
+        return onApiExecutor(() -> {
+            if (learner()) {
+                return refusedByLearner();
+            }
+            quota.check(asCaller);
+            return node.propose(asCaller);
+        });
     }
 
     /**

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.capstan.controller.etcd.AuthSettings;
+import io.capstan.controller.etcd.SpaceQuotaSettings;
 import io.capstan.raft.RaftSettings;
 import io.capstan.web.AdmissionSettings;
 import io.capstan.web.WebSettings;
@@ -29,6 +30,7 @@ class SettingsLoaderTest {
     /** The gRPC API's admission budgets in reference.conf. */
     private static final AdmissionSettings UNARY = new AdmissionSettings(256, 1024, Duration.ofSeconds(5));
     private static final AdmissionSettings STREAMS = new AdmissionSettings(4096, 0, Duration.ofSeconds(1));
+    private static final SpaceQuotaSettings SPACE = new SpaceQuotaSettings(128L << 20, Duration.ofSeconds(1));
 
     @TempDir
     Path dir;
@@ -39,7 +41,7 @@ class SettingsLoaderTest {
 
         assertEquals(new NodeSettings("n1", Path.of("./data/n1"), "127.0.0.1"), s.node());
         assertEquals(WebSettings.defaults(), s.web(), "every capstan.web key binds to its own component");
-        assertEquals(new ApiSettings("127.0.0.1", 2379, 1000, AuthSettings.DEFAULT, UNARY, STREAMS), s.api());
+        assertEquals(new ApiSettings("127.0.0.1", 2379, 1000, AuthSettings.DEFAULT, UNARY, STREAMS, SPACE), s.api());
         assertEquals(new LifecycleSettings(Duration.ofSeconds(60), Duration.ofSeconds(30)), s.lifecycle());
         assertEquals(List.of(new Peer("n1", "127.0.0.1", s.web().port())), s.cluster().peers());
         assertEquals(ClusterSettings.Transport.WEB, s.cluster().transport());
@@ -81,7 +83,7 @@ class SettingsLoaderTest {
         assertEquals(9000, s.web().port());
         assertEquals(4L * 1024 * 1024, s.web().maxBodyBytes());
         assertEquals(Duration.ofSeconds(90), s.web().idleTimeout());
-        assertEquals(new ApiSettings("10.0.0.5", 12379, 1000, AuthSettings.DEFAULT, UNARY, STREAMS), s.api());
+        assertEquals(new ApiSettings("10.0.0.5", 12379, 1000, AuthSettings.DEFAULT, UNARY, STREAMS, SPACE), s.api());
         assertEquals(Duration.ofMinutes(2), s.lifecycle().startTimeout());
         assertEquals(Duration.ofSeconds(30), s.lifecycle().stopTimeout(), "unset keys keep their defaults");
         assertEquals(List.of(

@@ -32,8 +32,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Lock and Election on etcd's JSON gateway paths ({@code /v3/lock/...}, {@code /v3/election/...}):
  * the calls and their answers in protobuf's JSON mapping, a waiting lock answered on Unlock,
- * Observe streamed as JSON lines, and etcd's errors in grpc-gateway's shape (500 and code 2, as
- * etcd's gateway answers UNKNOWN).
+ * Observe streamed as JSON lines, and etcd's errors in grpc-gateway's shape: code 2 (UNKNOWN) as
+ * etcd answers them, with a 4xx where etcd's gateway answers 500 (the request is refused).
  */
 @ExtendWith(EtcdClusterExtension.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -70,7 +70,7 @@ class LockElectionGatewayTest {
         post(web, "/v3/lock/unlock", "{\"key\":\"" + JSON.readTree(got.body()).get("key").asText() + "\"}");
 
         Reply noLease = post(web, "/v3/lock/lock", "{\"name\":\"" + b64("gw/lock") + "\",\"lease\":\"999999\"}");
-        assertError(noLease, "etcdserver: requested lease not found");
+        assertError(noLease, 404, "etcdserver: requested lease not found");
         assertEquals(List.of(), keys(client, "gw/lock"));
     }
 
@@ -82,7 +82,7 @@ class LockElectionGatewayTest {
         String lease = grant(web);
 
         Reply none = post(web, "/v3/election/leader", "{\"name\":\"" + name + "\"}");
-        assertError(none, "election: no leader");
+        assertError(none, 404, "election: no leader");
 
         Reply campaign = post(web, "/v3/election/campaign",
                 "{\"name\":\"" + name + "\",\"lease\":\"" + lease + "\",\"value\":\"" + b64("one") + "\"}");
@@ -112,18 +112,18 @@ class LockElectionGatewayTest {
         assertEquals(b64("two"), current.json().get("kv").get("value").asText());
         assertEquals(200, post(web, "/v3/election/resign", "{\"leader\":" + leader + "}").status());
         assertError(post(web, "/v3/election/proclaim", "{\"leader\":" + leader + ",\"value\":\"" + b64("x") + "\"}"),
-                "election: not leader");
-        assertError(post(web, "/v3/election/resign", "{}"), "\"leader\" field must be provided");
-        assertError(post(web, "/v3/election/leader", "{\"name\":\"" + name + "\"}"), "election: no leader");
+                409, "election: not leader");
+        assertError(post(web, "/v3/election/resign", "{}"), 400, "\"leader\" field must be provided");
+        assertError(post(web, "/v3/election/leader", "{\"name\":\"" + name + "\"}"), 404, "election: no leader");
 
         Reply bad = post(web, "/v3/election/observe", "{\"name\":1");
         assertEquals(400, bad.status(), bad.body());
         assertEquals(3, bad.json().get("code").asInt());
     }
 
-    /** etcd's gateway answers its concurrency services' errors as UNKNOWN: HTTP 500, code 2. */
-    private static void assertError(Reply reply, String message) throws Exception {
-        assertEquals(500, reply.status(), reply.body());
+    /** The concurrency services' refusals: code 2 (UNKNOWN) as etcd's, the HTTP status a 4xx. */
+    private static void assertError(Reply reply, int status, String message) throws Exception {
+        assertEquals(status, reply.status(), reply.body());
         assertEquals(2, reply.json().get("code").asInt(), reply.body());
         assertEquals(message, reply.json().get("error").asText());
         assertEquals(message, reply.json().get("message").asText());

@@ -72,6 +72,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class MaintenanceApiTest {
 
     private static final String COMPACTED = "etcdserver: mvcc: required revision has been compacted";
+    private static final String NO_SPACE = "mvcc: database space exceeded";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @ParameterizedTest
@@ -175,22 +176,58 @@ class MaintenanceApiTest {
     }
 
     @Test
-    void noAlarmIsEverRaisedAndDefragmentIsAccepted(EtcdCluster cluster) throws Exception {
+    void aRaisedNoSpaceAlarmIsListedEverywhereAndRefusesWritesThatAddDataUntilDisarmed(EtcdCluster cluster)
+            throws Exception {
         int member = cluster.follower();
+        long id = cluster.memberId(member);
         Maintenance client = cluster.jetcd(member).getMaintenanceClient();
-        AlarmResponse alarms = get(client.listAlarms());
-        assertEquals(List.of(), alarms.getAlarms());
-        assertEquals(cluster.memberId(member), alarms.getHeader().getMemberId());
-        assertEquals(List.of(), get(client.alarmDisarm(new AlarmMember(cluster.memberId(member), AlarmType.NOSPACE)))
-                .getAlarms());
+        AlarmResponse none = get(client.listAlarms());
+        assertEquals(List.of(), none.getAlarms());
+        assertEquals(id, none.getHeader().getMemberId());
+        assertEquals(List.of(), get(client.alarmDisarm(new AlarmMember(id, AlarmType.NOSPACE))).getAlarms(),
+                "disarming an alarm that is not raised clears nothing");
+        KV kv = cluster.jetcd(member).getKVClient();
+        get(kv.put(bytes("alarm/kept"), bytes("v")));
+
         var activated = maintenance(cluster, member).alarm(io.capstan.etcd.api.AlarmRequest.newBuilder()
                 .setAction(io.capstan.etcd.api.AlarmRequest.AlarmAction.ACTIVATE)
+                .setMemberID(id)
                 .setAlarm(io.capstan.etcd.api.AlarmType.NOSPACE).build());
-        assertEquals(0, activated.getAlarmsCount(), "activating is answered OK and raises nothing");
-        assertEquals(List.of(), get(client.listAlarms()).getAlarms());
+        assertEquals(1, activated.getAlarmsCount(), activated.toString());
+        for (int i = 0; i < cluster.running(); i++) {
+            List<AlarmMember> listed = get(cluster.jetcd(i).getMaintenanceClient().listAlarms()).getAlarms();
+            assertEquals(1, listed.size(), "member " + i + " lists " + listed);
+            assertEquals(id, listed.get(0).getMemberId());
+            assertEquals(AlarmType.NOSPACE, listed.get(0).getAlarmType());
+        }
+        for (int i = 0; i < cluster.running(); i++) {
+            KV through = cluster.jetcd(i).getKVClient();
+            ExecutionException put = assertThrows(ExecutionException.class,
+                    () -> get(through.put(bytes("alarm/new"), bytes("v"))));
+            assertTrue(put.getCause().getMessage().contains(NO_SPACE), put.getCause().toString());
+        }
+        ExecutionException grant = assertThrows(ExecutionException.class,
+                () -> get(cluster.jetcd(member).getLeaseClient().grant(60)));
+        assertTrue(grant.getCause().getMessage().contains(NO_SPACE), grant.getCause().toString());
+        ApiErrorsTest.assertStatus(Status.Code.RESOURCE_EXHAUSTED, "etcdserver: " + NO_SPACE,
+                () -> io.capstan.etcd.api.KVGrpc.newBlockingStub(cluster.channel(member)).txn(
+                        io.capstan.etcd.api.TxnRequest.newBuilder().addFailure(io.capstan.etcd.api.RequestOp.newBuilder()
+                                .setRequestPut(io.capstan.etcd.api.PutRequest.newBuilder()
+                                        .setKey(com.google.protobuf.ByteString.copyFromUtf8("alarm/txn")))).build()));
+        assertEquals(429, GatewayTest.post(cluster.webAddress(member), "/v3/kv/put", "{\"key\":\"YQ==\"}").status());
+        assertEquals("v", KvApiTest.text(get(kv.get(bytes("alarm/kept"))).getKvs().get(0).getValue()),
+                "reads go on");
+        assertEquals(1, get(kv.delete(bytes("alarm/kept"))).getDeleted(), "deletes go on, to make room");
+
+        List<AlarmMember> cleared = get(client.alarmDisarm(new AlarmMember(id, AlarmType.NOSPACE))).getAlarms();
+        assertEquals(1, cleared.size(), cleared.toString());
+        for (int i = 0; i < cluster.running(); i++) {
+            assertEquals(List.of(), get(cluster.jetcd(i).getMaintenanceClient().listAlarms()).getAlarms());
+        }
+        get(kv.put(bytes("alarm/new"), bytes("v")));
 
         DefragmentResponse defragmented = get(client.defragmentMember(cluster.endpoint(member)));
-        assertEquals(cluster.memberId(member), defragmented.getHeader().getMemberId());
+        assertEquals(id, defragmented.getHeader().getMemberId());
         assertEquals(cluster.clusterId(), defragmented.getHeader().getClusterId());
     }
 
