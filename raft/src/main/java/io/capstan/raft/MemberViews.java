@@ -1,5 +1,6 @@
 package io.capstan.raft;
 
+import io.capstan.raft.MembershipException.Reason;
 import io.capstan.raft.proto.MemberRecord;
 
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
@@ -18,7 +19,7 @@ import java.util.UUID;
 /**
  * The members as etcd's Cluster API lists them, joined from Ratis's configuration (who is a member,
  * who votes) and the replicated member records (stable ids, client URLs, members added but not
- * started yet).
+ * started yet); and the checks a membership change makes against a view (stateless).
  *
  * <p>An instance remembers the last view it built with the configuration and records it came from,
  * both immutable, and hands it out again while they are the same objects: this member's own view is
@@ -117,5 +118,62 @@ final class MemberViews {
     private static boolean hasAddress(MemberRecord record, String address) {
         return record.getPeerUrlsList().stream()
                 .anyMatch(url -> MemberUrls.address(url).equals(address));
+    }
+
+    // ---- checks of a change against a view: membership's operations ----
+
+    /**
+     * @throws MembershipException MEMBER_NOT_FOUND when no member has {@code id}
+     */
+    static Member find(List<Member> members, long id) {
+        return members.stream()
+                .filter(m -> m.id() == id)
+                .findFirst()
+                .orElseThrow(
+                        () ->
+                                new MembershipException(
+                                        Reason.MEMBER_NOT_FOUND,
+                                        "member " + Long.toHexString(id) + " not found"));
+    }
+
+    /**
+     * The {@code host:port} of each peer URL.
+     *
+     * @throws MembershipException BAD_PEER_URL for no URL, too many, or one that is not
+     *     http(s)://host:port
+     */
+    static List<String> addressesOf(List<String> peerUrls) {
+        if (peerUrls.isEmpty() || peerUrls.size() > CommandValidator.MAX_MEMBER_URLS) {
+            throw new MembershipException(
+                    Reason.BAD_PEER_URL,
+                    "a member needs 1 to " + CommandValidator.MAX_MEMBER_URLS + " peer URLs");
+        }
+        try {
+            return peerUrls.stream().map(MemberUrls::address).distinct().toList();
+        } catch (IllegalArgumentException e) {
+            throw new MembershipException(Reason.BAD_PEER_URL, e.getMessage());
+        }
+    }
+
+    /**
+     * @throws MembershipException PEER_URL_EXISTS when a member but {@code except} has one of
+     *     {@code addresses}
+     */
+    static void refuseTakenAddresses(List<Member> members, List<String> addresses, long except) {
+        for (Member member : members) {
+            if (member.id() == except) {
+                continue;
+            }
+            for (String url : member.peerUrls()) {
+                if (addresses.contains(MemberUrls.address(url))) {
+                    throw new MembershipException(
+                            Reason.PEER_URL_EXISTS,
+                            "peer URL "
+                                    + url
+                                    + " belongs to member "
+                                    + Long.toHexString(member.id()));
+                }
+            }
+        }
     }
 }

@@ -1,5 +1,9 @@
 package io.capstan.raft;
 
+import static io.capstan.raft.MemberViews.addressesOf;
+import static io.capstan.raft.MemberViews.find;
+import static io.capstan.raft.MemberViews.refuseTakenAddresses;
+
 import io.capstan.raft.MembershipException.Reason;
 import io.capstan.raft.StepQueue.Outcome;
 import io.capstan.raft.proto.Command;
@@ -281,7 +285,7 @@ final class Membership {
                                                     ? new MembershipException(
                                                             Reason.LEARNER_NOT_READY,
                                                             "learner did not catch up with the"
-                                                                + " leader: "
+                                                                    + " leader: "
                                                                     + cause.getMessage())
                                                     : cause);
                                 });
@@ -592,49 +596,6 @@ final class Membership {
 
     private static boolean isPeer(RaftPeer peer, Member member) {
         return peer.getId().toString().equals(member.name());
-    }
-
-    private static Member find(List<Member> members, long id) {
-        return members.stream()
-                .filter(m -> m.id() == id)
-                .findFirst()
-                .orElseThrow(
-                        () ->
-                                new MembershipException(
-                                        Reason.MEMBER_NOT_FOUND,
-                                        "member " + Long.toHexString(id) + " not found"));
-    }
-
-    private static List<String> addressesOf(List<String> peerUrls) {
-        if (peerUrls.isEmpty() || peerUrls.size() > CommandValidator.MAX_MEMBER_URLS) {
-            throw new MembershipException(
-                    Reason.BAD_PEER_URL,
-                    "a member needs 1 to " + CommandValidator.MAX_MEMBER_URLS + " peer URLs");
-        }
-        try {
-            return peerUrls.stream().map(MemberUrls::address).distinct().toList();
-        } catch (IllegalArgumentException e) {
-            throw new MembershipException(Reason.BAD_PEER_URL, e.getMessage());
-        }
-    }
-
-    private static void refuseTakenAddresses(
-            List<Member> members, List<String> addresses, long except) {
-        for (Member member : members) {
-            if (member.id() == except) {
-                continue;
-            }
-            for (String url : member.peerUrls()) {
-                if (addresses.contains(MemberUrls.address(url))) {
-                    throw new MembershipException(
-                            Reason.PEER_URL_EXISTS,
-                            "peer URL "
-                                    + url
-                                    + " belongs to member "
-                                    + Long.toHexString(member.id()));
-                }
-            }
-        }
     }
 
     private long freshId(List<Member> members) {
