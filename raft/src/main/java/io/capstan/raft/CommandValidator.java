@@ -302,7 +302,7 @@ final class CommandValidator {
             throw malformed("member.id must not be 0");
         }
         if (!member.getName().isEmpty() && !Peer.isValidId(member.getName())) {
-            throw malformed("member.name must be 1-64 of [A-Za-z0-9._-], got " + member.getName());
+            throw malformed("member.name " + Peer.ID_RULE + ", got " + shortened(member.getName()));
         }
         if (member.getPeerUrlsCount() < 1 || member.getPeerUrlsCount() > MAX_MEMBER_URLS) {
             throw malformed("member.peer_urls must hold 1 to " + MAX_MEMBER_URLS + " URLs");

@@ -68,8 +68,8 @@ final class MvccStore {
     private final ConcurrentSkipListMap<ByteString, KeyHistory> index =
             new ConcurrentSkipListMap<>(KEY_ORDER);
     private final ConcurrentSkipListMap<Long, Lease> leases = new ConcurrentSkipListMap<>();
-    private final ConcurrentSkipListMap<Long, MemberRecord> members =
-            new ConcurrentSkipListMap<>(Long::compareUnsigned);
+    /** By id (unsigned order); immutable, replaced whole by the writer, so readers may keep it. */
+    private volatile List<MemberRecord> members = List.of();
     private final ConcurrentSkipListMap<String, ArtifactRecord> artifacts =
             new ConcurrentSkipListMap<>();
     private volatile long revision = EMPTY_REVISION;
@@ -202,13 +202,16 @@ final class MvccStore {
         return List.copyOf(leases.keySet());
     }
 
-    /** Member records by id (ids compare as unsigned, as etcd prints them). */
+    /**
+     * Member records by id (ids compare as unsigned, as etcd prints them): an immutable list, the
+     * same one until a member record changes.
+     */
     List<MemberRecord> members() {
-        return List.copyOf(members.values());
+        return members;
     }
 
     MemberRecord member(long id) {
-        return members.get(id);
+        return members.stream().filter(m -> m.getId() == id).findFirst().orElse(null);
     }
 
     /** Raised alarms by member id (unsigned), then type; immutable. */
@@ -284,7 +287,7 @@ final class MvccStore {
                 out.writeLong(lease.id());
                 out.writeLong(lease.ttlSeconds());
             }
-            for (MemberRecord member : members.values()) {
+            for (MemberRecord member : members) {
                 byte[] record = member.toByteArray();
                 out.writeInt(record.length);
                 out.write(record);
@@ -487,12 +490,21 @@ final class MvccStore {
 
     /** Write: records a member, replacing the record with its id. */
     void putMember(MemberRecord member) {
-        members.put(member.getId(), member);
+        List<MemberRecord> next = new ArrayList<>(members);
+        next.removeIf(m -> m.getId() == member.getId());
+        next.add(member);
+        next.sort((a, b) -> Long.compareUnsigned(a.getId(), b.getId()));
+        members = List.copyOf(next);
     }
 
     /** Write: forgets a member's record; false when there was none. */
     boolean removeMember(long id) {
-        return members.remove(id) != null;
+        List<MemberRecord> next = new ArrayList<>(members);
+        if (!next.removeIf(m -> m.getId() == id)) {
+            return false;
+        }
+        members = List.copyOf(next);
+        return true;
     }
 
     /** Write: records an artifact, replacing the record with its digest. */

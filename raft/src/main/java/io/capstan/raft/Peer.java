@@ -5,15 +5,19 @@ import java.util.regex.Pattern;
 /**
  * One member of the Raft group.
  *
- * @param id stable member id (letters, digits, '.', '_', '-')
+ * @param id stable member id, by {@link #isValidId}'s rule
  * @param address where the member's peer transport listens, "host:port"
  */
 public record Peer(String id, String address) {
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+    /** The rule for member ids, worded for error messages. */
+    public static final String ID_RULE = "must match [a-z0-9-]+ (1 to 63 characters)";
+
+    // Short and DNS-label-like, so ids fit in file names, metric labels and log lines as they are.
+    private static final Pattern ID = Pattern.compile("[a-z0-9-]{1,63}");
 
     public Peer {
         if (!isValidId(id)) {
-            throw new IllegalArgumentException("peer id must be 1-64 of [A-Za-z0-9._-], got " + id);
+            throw new IllegalArgumentException("peer id " + ID_RULE + ", got " + id);
         }
         if (address == null) {
             throw new IllegalArgumentException("peer " + id + " has no address");
@@ -35,7 +39,11 @@ public record Peer(String id, String address) {
         }
     }
 
-    /** Whether {@code id} can name a member: 1-64 of [A-Za-z0-9._-]. */
+    /**
+     * Whether {@code id} can name a member: 1 to 63 of {@code [a-z0-9-]}. The one rule for member
+     * ids: configuration ({@code capstan.node.id}, peer entries), Raft peer ids and the member
+     * names in replicated records all follow it.
+     */
     public static boolean isValidId(String id) {
         return id != null && ID.matcher(id).matches();
     }

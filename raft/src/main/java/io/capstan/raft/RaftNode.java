@@ -22,6 +22,7 @@ import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
 import org.apache.ratis.protocol.SnapshotManagementRequest;
 import org.apache.ratis.protocol.TransferLeadershipRequest;
 import org.apache.ratis.retry.RetryPolicies;
@@ -48,6 +49,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -69,8 +71,9 @@ import java.util.function.Supplier;
  * <p><b>Threads</b>: public methods are safe from any thread. Start and stop each run on a thread
  * of their own; lease countdowns live on one scheduler thread owned by this node; Ratis runs the
  * state machine's apply thread; the watch hub has one thread of its own and delivers to listeners
- * on a pool of delivery threads (see {@link #watch}); one membership thread joins, publishes this
- * member and runs every configuration change (see {@link Membership}).
+ * on a pool of delivery threads (see {@link #watch}); one membership thread runs the steps of
+ * joining, publishing this member and every configuration change (see {@link Membership}), and
+ * each configuration change waits for Ratis on a short-lived thread of its own.
  *
  * <p><b>Writes</b> ({@link #propose}) are validated here, then replicated and applied; the future
  * completes once a quorum has the entry durably and the leader applied it. <b>Reads</b>
@@ -184,14 +187,22 @@ public final class RaftNode {
                             t.setDaemon(true);
                             return t;
                         });
-        this.membershipExecutor =
-                Executors.newSingleThreadScheduledExecutor(
+        ScheduledThreadPoolExecutor members =
+                new ScheduledThreadPoolExecutor(
+                        1,
                         r -> {
                             Thread t = new Thread(r, "capstan-members-" + settings.nodeId());
                             t.setDaemon(true);
                             return t;
                         });
-        this.membership = new Membership(settings, membershipExecutor, new MembershipAccess());
+        // Retries still waiting when the node stops are dropped: the stop failed their operations.
+        members.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        this.membershipExecutor = members;
+        this.membership =
+                new Membership(
+                        settings,
+                        StepQueue.Scheduler.on(membershipExecutor),
+                        new MembershipAccess());
         AtomicInteger requestThreads = new AtomicInteger();
         this.requestExecutor =
                 Executors.newScheduledThreadPool(
@@ -410,7 +421,9 @@ public final class RaftNode {
 
     private void closeQuietly() {
         leaseExecutor.shutdownNow();
-        membershipExecutor.shutdownNow();
+        // Fails every membership operation not done, then lets the membership thread end.
+        membership.stop();
+        membershipExecutor.shutdown();
         requestExecutor.shutdownNow();
         readExecutor.shutdown();
         RaftClient c = client;
@@ -673,6 +686,12 @@ public final class RaftNode {
         return machine.digest();
     }
 
+    /** This member's latest applied revision, read at once; 0 before the node started. */
+    public long appliedRevision() {
+        KeyspaceStateMachine machine = stateMachine;
+        return machine == null ? 0 : machine.store().revision();
+    }
+
     /**
      * This member's auth state as applied so far (an empty one before the node started): for
      * checks that need no read barrier, such as a token's signature or a watch's permission.
@@ -786,16 +805,6 @@ public final class RaftNode {
     /** What {@link Membership} may use of this node. */
     private final class MembershipAccess implements Membership.Node {
         @Override
-        public boolean running() {
-            return state.get() == State.RUNNING;
-        }
-
-        @Override
-        public RaftClient client() {
-            return client;
-        }
-
-        @Override
         public RaftConfiguration configuration() throws IOException {
             return server.getDivision(group.getGroupId()).getRaftConf();
         }
@@ -813,6 +822,30 @@ public final class RaftNode {
         @Override
         public CompletableFuture<QueryResult> linearizable(Query query) {
             return query(query, ReadConsistency.LINEARIZABLE);
+        }
+
+        @Override
+        public CompletableFuture<Void> setConfiguration(SetConfigurationRequest.Arguments change) {
+            RaftClient c = runningClient();
+            if (c == null) {
+                return notRunning();
+            }
+            // Ratis's client has only a blocking call for this: it gets a thread of its own, so
+            // the membership thread never waits.
+            return runOnOwnThread(
+                    "reconfigure",
+                    () -> {
+                        try {
+                            RaftClientReply reply = c.admin().setConfiguration(change);
+                            if (!reply.isSuccess()) {
+                                throw reply.getException() != null
+                                        ? reply.getException()
+                                        : new IOException("configuration change failed: " + reply);
+                            }
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    });
         }
     }
 

@@ -27,6 +27,10 @@
  *   <li>{@code LeaseTimeToLive} is answered by the leader (whose countdowns are the truth); a
  *       serializable query on a follower reports the granted TTL as the time left.</li>
  *   <li>A batch of expired leases is revoked in one revision.</li>
+ *   <li>Membership (joining, publishing this member, adding, removing, promoting, updating) runs
+ *       as operations of a {@code StepQueue} on one thread, one at a time: no step blocks or
+ *       sleeps, a wait is a retry scheduled for later, and stopping the node fails every operation
+ *       not done with an error saying so.</li>
  * </ul>
  *
  * <p>Watches, and who owns what ({@code WatchHub} has the details):

@@ -25,7 +25,7 @@ import java.util.UUID;
  * @param grpcPort   port of Ratis's own gRPC transport, used when {@code transport} is GRPC
  */
 public record ClusterSettings(
-        List<Peer> peers,
+        List<PeerEntry> peers,
         Transport transport,
         UUID groupId,
         Optional<Path> secretFile,

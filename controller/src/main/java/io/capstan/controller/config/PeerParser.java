@@ -1,5 +1,7 @@
 package io.capstan.controller.config;
 
+import io.capstan.raft.Peer;
+
 /**
  * Parses one peer entry, {@code id=host:port}, as written in {@code capstan.raft.peers} and
  * {@code CAPSTAN_PEERS}. An IPv6 host goes in brackets: {@code n1=[fd00::1]:7480}.
@@ -13,15 +15,15 @@ final class PeerParser {
     /**
      * @throws IllegalArgumentException naming what is wrong and what is allowed
      */
-    static Peer parse(String entry) {
+    static PeerEntry parse(String entry) {
         String text = entry.strip();
         int eq = text.indexOf('=');
         if (eq < 0) {
             throw new IllegalArgumentException(FORM);
         }
         String id = text.substring(0, eq);
-        if (!NodeIds.isValid(id)) {
-            throw new IllegalArgumentException("peer id " + NodeIds.ALLOWED + "; the entry " + FORM);
+        if (!Peer.isValidId(id)) {
+            throw new IllegalArgumentException("peer id " + Peer.ID_RULE + "; the entry " + FORM);
         }
         String address = text.substring(eq + 1);
         int colon;
@@ -50,6 +52,6 @@ final class PeerParser {
         if (!port.matches("[0-9]{1,5}") || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
             throw new IllegalArgumentException("peer port must be 1..65535; the entry " + FORM);
         }
-        return new Peer(id, host, Integer.parseInt(port));
+        return new PeerEntry(id, host, Integer.parseInt(port));
     }
 }

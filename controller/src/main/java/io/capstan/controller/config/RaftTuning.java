@@ -1,6 +1,7 @@
 package io.capstan.controller.config;
 
 import io.capstan.raft.Limits;
+import io.capstan.raft.Peer;
 import io.capstan.raft.RaftSettings;
 import io.capstan.raft.WatchSettings;
 import java.nio.file.Path;
@@ -125,9 +126,9 @@ record RaftTuning(
      * @param members every member, this node included, as the controller binds them
      * @throws IllegalArgumentException if the raft module refuses a value
      */
-    RaftSettings settings(String nodeId, List<Peer> members, UUID groupId, Path dataDir, boolean joinExisting) {
-        List<io.capstan.raft.Peer> peers = members.stream()
-                .map(p -> new io.capstan.raft.Peer(p.id(), p.address()))
+    RaftSettings settings(String nodeId, List<PeerEntry> members, UUID groupId, Path dataDir, boolean joinExisting) {
+        List<Peer> peers = members.stream()
+                .map(p -> new Peer(p.id(), p.address()))
                 .toList();
         return RaftSettings.builder(nodeId, peers, groupId, dataDir)
                 .electionTimeout(electionTimeoutMin, electionTimeoutMax)

@@ -10,6 +10,7 @@ import io.capstan.controller.admin.AdminToken;
 import io.capstan.controller.etcd.AuthSettings;
 import io.capstan.controller.etcd.GrpcAdmission;
 import io.capstan.controller.etcd.SpaceQuotaSettings;
+import io.capstan.raft.Peer;
 import io.capstan.raft.RaftSettings;
 import io.capstan.transport.TransportSettings;
 import io.capstan.web.AdmissionSettings;
@@ -69,7 +70,7 @@ final class SettingsBinder {
         checkShapes(config, reference, r);
         checkUnknownKeys(config, reference, r);
 
-        Optional<String> nodeId = r.string("capstan.node.id", NodeIds::isValid, NodeIds.ALLOWED);
+        Optional<String> nodeId = r.string("capstan.node.id", Peer::isValidId, Peer.ID_RULE);
         Optional<Path> dataDir = path(r, "capstan.node.data-dir");
         Optional<String> nodeHost = host(r, NODE_HOST);
 
@@ -106,7 +107,7 @@ final class SettingsBinder {
         Optional<Duration> startTimeout = r.duration("capstan.lifecycle.start-timeout", false);
         Optional<Duration> stopTimeout = r.duration("capstan.lifecycle.stop-timeout", false);
 
-        Optional<List<Peer>> listedPeers = Membership.listed(r);
+        Optional<List<PeerEntry>> listedPeers = PeerList.listed(r);
         Optional<ClusterSettings.Transport> transport = r.string("capstan.raft.transport",
                 t -> t.equals("web") || t.equals("grpc"), "must be one of: web, grpc")
                 .map(t -> ClusterSettings.Transport.valueOf(t.toUpperCase(Locale.ROOT)));
@@ -128,7 +129,8 @@ final class SettingsBinder {
                 optionalPath(r, TlsFiles.KEY), optionalPath(r, TlsFiles.CLIENT_CA));
 
         // Cross-key rules, each run only when the keys it reads bound.
-        Optional<List<Peer>> members = members(config, r, nodeId, nodeHost, listedPeers, transport, webPort, grpcPort);
+        Optional<List<PeerEntry>> members =
+                members(config, r, nodeId, nodeHost, listedPeers, transport, webPort, grpcPort);
         checkPortClash(config, r, webPort, apiPort, transport, grpcPort);
         if (members.isPresent() && webHost.isPresent() && secretFile.isPresent() && secretFile.get().isEmpty()) {
             checkSecretOptional(r, members.get(), webHost.get());
@@ -301,20 +303,20 @@ final class SettingsBinder {
         }
     }
 
-    /** Membership rules, and every member when the keys they read bound (see {@link Membership}). */
-    private static Optional<List<Peer>> members(Config config, ConfigReader r, Optional<String> nodeId,
-                                                Optional<String> nodeHost, Optional<List<Peer>> listed,
-                                                Optional<ClusterSettings.Transport> transport,
-                                                Optional<Integer> webPort, Optional<Integer> grpcPort) {
+    /** Peer list rules, and every member when the keys they read bound (see {@link PeerList}). */
+    private static Optional<List<PeerEntry>> members(Config config, ConfigReader r, Optional<String> nodeId,
+                                                     Optional<String> nodeHost, Optional<List<PeerEntry>> listed,
+                                                     Optional<ClusterSettings.Transport> transport,
+                                                     Optional<Integer> webPort, Optional<Integer> grpcPort) {
         if (listed.isEmpty() || nodeId.isEmpty()) {
             return Optional.empty();
         }
-        boolean consistent = Membership.checkListed(r, nodeId.get(), listed.get());
+        boolean consistent = PeerList.checkListed(r, nodeId.get(), listed.get());
         if (!consistent || nodeHost.isEmpty() || transport.isEmpty() || webPort.isEmpty() || grpcPort.isEmpty()) {
             return Optional.empty();
         }
         int ownPort = transport.get() == ClusterSettings.Transport.WEB ? webPort.get() : grpcPort.get();
-        return Membership.members(config, r, nodeId.get(), nodeHost.get(), listed.get(), transport.get(), ownPort);
+        return PeerList.members(config, r, nodeId.get(), nodeHost.get(), listed.get(), transport.get(), ownPort);
     }
 
     /** Two listeners of this node on one port would fail at start; say so before anything starts. */
@@ -341,7 +343,7 @@ final class SettingsBinder {
      * be left out only when nothing else can reach it: this node alone, bound and advertised on
      * loopback.
      */
-    private static void checkSecretOptional(ConfigReader r, List<Peer> peers, String webHost) {
+    private static void checkSecretOptional(ConfigReader r, List<PeerEntry> peers, String webHost) {
         boolean alone = peers.size() == 1;
         boolean loopback = Hosts.isLoopback(webHost) && peers.stream().allMatch(p -> Hosts.isLoopback(p.host()));
         if (!alone || !loopback) {

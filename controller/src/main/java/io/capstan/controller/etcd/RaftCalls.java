@@ -133,6 +133,11 @@ final class RaftCalls {
         return onApiExecutor(() -> node.query(probe, ReadConsistency.SERIALIZABLE)).thenApply(QueryResult::getRevision);
     }
 
+    /** This member's latest applied revision, read at once on the calling thread, without a barrier. */
+    long appliedRevision() {
+        return node.appliedRevision();
+    }
+
     /** The header of an answer at {@code revision}: cluster, this member, and the current Raft term. */
     ResponseHeader header(long revision) {
         return ResponseHeader.newBuilder()

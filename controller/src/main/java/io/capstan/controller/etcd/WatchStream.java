@@ -31,7 +31,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p><b>Protocol.</b> A create is answered {@code created=true} with the watch id and the member's
  * revision before any event of that watch; a watch id above 0 is the client's choice, 0 asks for
  * the lowest free one (from 0 up, as etcd); a duplicate or a refused request is answered
- * {@code created=true, canceled=true} with the reason (watch id -1 for a duplicate, as etcd). A
+ * {@code created=true, canceled=true} with the reason (watch id -1 for a duplicate, as etcd). Every
+ * create is answered before {@link #create} returns, so the answers come in the order of the
+ * creates, which is how etcd clients match them to their requests. A
  * stream holds at most {@code maxWatches} watches at once: etcd has no such bound, so a create
  * beyond it is refused the way etcd refuses any create, watch id -1 and the reason. With auth on,
  * a create needs READ on its range (this member's auth state decides), else it is answered
@@ -292,16 +294,18 @@ final class WatchStream implements OpenStreams.Stream {
                 filters, request.getProgressNotify());
     }
 
-    /** Answers a create that made no watch; the member's revision is read first, for the header. */
+    /**
+     * Answers a create that made no watch, at once and under the lock as a created one is: etcd
+     * clients match create responses to their requests by order.
+     */
     private void refuse(long id, String reason) {
-        raft.currentRevision().handle((revision, error) -> revision == null ? 0L : revision)
-                .thenAccept(revision -> sendControl(WatchResponse.newBuilder()
-                        .setHeader(raft.header(revision))
-                        .setWatchId(id)
-                        .setCreated(true)
-                        .setCanceled(true)
-                        .setCancelReason(reason)
-                        .build()));
+        out.send(WatchResponse.newBuilder()
+                .setHeader(raft.header(raft.appliedRevision()))
+                .setWatchId(id)
+                .setCreated(true)
+                .setCanceled(true)
+                .setCancelReason(reason)
+                .build());
     }
 
     private void startProgressRound() {
@@ -395,17 +399,6 @@ final class WatchStream implements OpenStreams.Stream {
             default -> response.setCancelReason(canceled.reason());
         }
         out.send(response.build());
-    }
-
-    private void sendControl(WatchResponse response) {
-        lock.lock();
-        try {
-            if (!closed) {
-                out.send(response);
-            }
-        } finally {
-            lock.unlock();
-        }
     }
 
     /**

@@ -9,6 +9,7 @@ import static io.capstan.controller.config.ConfigFiles.secretLine;
 import static io.capstan.controller.config.ConfigFiles.write;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.capstan.raft.Peer;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -49,11 +50,11 @@ class PeerAddressTest {
 
         assertEquals(ClusterSettings.Transport.WEB, s.cluster().transport());
         assertEquals(List.of(
-                        new io.capstan.raft.Peer("n1", "127.0.0.1:7481"),
-                        new io.capstan.raft.Peer("n2", "127.0.0.1:7482"),
-                        new io.capstan.raft.Peer("n3", "127.0.0.1:7483")),
+                        new Peer("n1", "127.0.0.1:7481"),
+                        new Peer("n2", "127.0.0.1:7482"),
+                        new Peer("n3", "127.0.0.1:7483")),
                 s.raft().peers());
-        assertEquals(new io.capstan.raft.Peer("n2", "127.0.0.1:7482"), s.raft().self());
+        assertEquals(new Peer("n2", "127.0.0.1:7482"), s.raft().self());
     }
 
     @Test
@@ -82,7 +83,7 @@ class PeerAddressTest {
                 """).orElseThrow(), env("n3", "7483", GRPC_PEERS));
 
         assertEquals(ClusterSettings.Transport.GRPC, s.cluster().transport());
-        assertEquals(new io.capstan.raft.Peer("n3", "127.0.0.1:7493"), s.raft().self());
+        assertEquals(new Peer("n3", "127.0.0.1:7493"), s.raft().self());
         assertEquals(7483, s.web().port(), "the web port stays the web port");
     }
 
@@ -105,21 +106,21 @@ class PeerAddressTest {
         Settings s = ConfigFiles.load(config("").orElseThrow(),
                 env("n1", "7480", "n1=10.0.0.1:7480,n2=10.0.0.2:9000,n3=10.0.0.3:80"));
 
-        assertEquals(List.of(7480, 9000, 80), s.raft().peers().stream().map(io.capstan.raft.Peer::port).toList());
+        assertEquals(List.of(7480, 9000, 80), s.raft().peers().stream().map(Peer::port).toList());
     }
 
     @Test
     void withoutPeersThisNodeIsAloneAtThePortOfItsTransport() {
         Settings web = SettingsLoader.load(Optional.empty(), Map.of("CAPSTAN_WEB_PORT", "7485"));
-        assertEquals(List.of(new Peer("n1", "127.0.0.1", 7485)), web.cluster().peers());
-        assertEquals(new io.capstan.raft.Peer("n1", "127.0.0.1:7485"), web.raft().self());
+        assertEquals(List.of(new PeerEntry("n1", "127.0.0.1", 7485)), web.cluster().peers());
+        assertEquals(new Peer("n1", "127.0.0.1:7485"), web.raft().self());
 
         Settings grpc = load(write(dir, "grpc.conf", """
                 capstan.raft.transport = grpc
                 capstan.raft.grpc-port = 7495
                 """), Map.of());
-        assertEquals(List.of(new Peer("n1", "127.0.0.1", 7495)), grpc.cluster().peers());
-        assertEquals(new io.capstan.raft.Peer("n1", "127.0.0.1:7495"), grpc.raft().self());
+        assertEquals(List.of(new PeerEntry("n1", "127.0.0.1", 7495)), grpc.cluster().peers());
+        assertEquals(new Peer("n1", "127.0.0.1:7495"), grpc.raft().self());
     }
 
     @Test

@@ -44,10 +44,10 @@ class PeersTest {
                 clusterEnv("n1=127.0.0.1:7481,n2=localhost:7482 , n3=[::1]:7483,n4=node-4.example.com:80"));
 
         assertEquals(List.of(
-                        new Peer("n1", "127.0.0.1", 7481),
-                        new Peer("n2", "localhost", 7482),
-                        new Peer("n3", "::1", 7483),
-                        new Peer("n4", "node-4.example.com", 80)),
+                        new PeerEntry("n1", "127.0.0.1", 7481),
+                        new PeerEntry("n2", "localhost", 7482),
+                        new PeerEntry("n3", "::1", 7483),
+                        new PeerEntry("n4", "node-4.example.com", 80)),
                 s.cluster().peers());
     }
 
@@ -60,7 +60,7 @@ class PeersTest {
 
         Settings s = SettingsLoader.load(Optional.of(file), clusterEnv("n1=127.0.0.1:7481"));
 
-        assertEquals(List.of(new Peer("n1", "127.0.0.1", 7481)), s.cluster().peers());
+        assertEquals(List.of(new PeerEntry("n1", "127.0.0.1", 7481)), s.cluster().peers());
     }
 
     @ParameterizedTest

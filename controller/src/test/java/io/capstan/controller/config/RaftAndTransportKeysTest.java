@@ -8,6 +8,7 @@ import static io.capstan.controller.config.ConfigFiles.write;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.capstan.raft.Limits;
+import io.capstan.raft.Peer;
 import io.capstan.raft.RaftSettings;
 import io.capstan.raft.WatchSettings;
 import io.capstan.transport.TransportSettings;
@@ -71,7 +72,7 @@ class RaftAndTransportKeysTest {
 
         RaftSettings raft = s.raft();
         assertEquals("n1", raft.nodeId());
-        assertEquals(List.of(new io.capstan.raft.Peer("n1", "127.0.0.1:7480")), raft.peers());
+        assertEquals(List.of(new Peer("n1", "127.0.0.1:7480")), raft.peers());
         assertEquals(s.cluster().groupId(), raft.groupId());
         assertEquals(Path.of("/srv/capstan/n1/raft"), raft.dataDir(), "Raft keeps its files in a directory of its own");
         assertEquals(Duration.ofMillis(300), raft.electionTimeoutMin());

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.capstan.controller.etcd.AuthSettings;
 import io.capstan.controller.etcd.SpaceQuotaSettings;
+import io.capstan.raft.Peer;
 import io.capstan.raft.RaftSettings;
 import io.capstan.web.AdmissionSettings;
 import io.capstan.web.WebSettings;
@@ -43,12 +44,12 @@ class SettingsLoaderTest {
         assertEquals(WebSettings.defaults(), s.web(), "every capstan.web key binds to its own component");
         assertEquals(new ApiSettings("127.0.0.1", 2379, 1000, AuthSettings.DEFAULT, UNARY, STREAMS, SPACE), s.api());
         assertEquals(new LifecycleSettings(Duration.ofSeconds(60), Duration.ofSeconds(30)), s.lifecycle());
-        assertEquals(List.of(new Peer("n1", "127.0.0.1", s.web().port())), s.cluster().peers());
+        assertEquals(List.of(new PeerEntry("n1", "127.0.0.1", s.web().port())), s.cluster().peers());
         assertEquals(ClusterSettings.Transport.WEB, s.cluster().transport());
         assertEquals(UUID.fromString("58158864-8ad7-4ab9-8926-1570374bf016"), s.cluster().groupId());
         assertEquals(Optional.empty(), s.cluster().secretFile());
         assertEquals(7490, s.cluster().grpcPort());
-        assertEquals(RaftSettings.builder("n1", List.of(new io.capstan.raft.Peer("n1", "127.0.0.1:7480")),
+        assertEquals(RaftSettings.builder("n1", List.of(new Peer("n1", "127.0.0.1:7480")),
                         s.cluster().groupId(), Path.of("./data/n1/raft")).build(), s.raft(),
                 "the raft module's reference.conf and its builder agree on every default");
         assertEquals(Duration.ofSeconds(5), s.transport().requestTimeout());
@@ -87,9 +88,9 @@ class SettingsLoaderTest {
         assertEquals(Duration.ofMinutes(2), s.lifecycle().startTimeout());
         assertEquals(Duration.ofSeconds(30), s.lifecycle().stopTimeout(), "unset keys keep their defaults");
         assertEquals(List.of(
-                        new Peer("alpha-1", "10.0.0.5", 9001),
-                        new Peer("alpha-2", "10.0.0.6", 9001),
-                        new Peer("alpha-3", "fd00::7", 9001)),
+                        new PeerEntry("alpha-1", "10.0.0.5", 9001),
+                        new PeerEntry("alpha-2", "10.0.0.6", 9001),
+                        new PeerEntry("alpha-3", "fd00::7", 9001)),
                 s.cluster().peers());
         assertEquals("[fd00::7]:9001", s.cluster().peers().get(2).address());
         assertEquals(ClusterSettings.Transport.GRPC, s.cluster().transport());
@@ -97,9 +98,9 @@ class SettingsLoaderTest {
         assertEquals(Optional.of(secretFile(dir)), s.cluster().secretFile());
         assertEquals(9001, s.cluster().grpcPort());
         assertEquals(List.of(
-                        new io.capstan.raft.Peer("alpha-1", "10.0.0.5:9001"),
-                        new io.capstan.raft.Peer("alpha-2", "10.0.0.6:9001"),
-                        new io.capstan.raft.Peer("alpha-3", "[fd00::7]:9001")),
+                        new Peer("alpha-1", "10.0.0.5:9001"),
+                        new Peer("alpha-2", "10.0.0.6:9001"),
+                        new Peer("alpha-3", "[fd00::7]:9001")),
                 s.raft().peers(), "Raft gets the members as they are reached over its transport");
         assertEquals("alpha-1", s.raft().nodeId());
         assertEquals(UUID.fromString("0b7e4c36-53a4-4b8e-9a0e-3c5b1f0e2a11"), s.raft().groupId());
@@ -118,7 +119,7 @@ class SettingsLoaderTest {
 
         assertEquals("0.0.0.0", s.web().host());
         assertEquals("::", s.api().host());
-        assertEquals(List.of(new Peer("n1", "10.0.0.5", s.web().port())), s.cluster().peers(),
+        assertEquals(List.of(new PeerEntry("n1", "10.0.0.5", s.web().port())), s.cluster().peers(),
                 "the lone peer is advertised at the node's host, not the wildcard bind address");
     }
 
@@ -147,9 +148,9 @@ class SettingsLoaderTest {
         assertEquals(7482, s.web().port());
         assertEquals(23792, s.api().port());
         assertEquals(List.of(
-                        new Peer("n1", "10.1.2.2", 7481),
-                        new Peer("n2", "10.1.2.3", 7482),
-                        new Peer("n3", "10.1.2.4", 7483)),
+                        new PeerEntry("n1", "10.1.2.2", 7481),
+                        new PeerEntry("n2", "10.1.2.3", 7482),
+                        new PeerEntry("n3", "10.1.2.4", 7483)),
                 s.cluster().peers());
     }
 
@@ -160,7 +161,7 @@ class SettingsLoaderTest {
 
         assertEquals(0, s.web().port());
         assertEquals(0, s.api().port());
-        assertEquals(List.of(new Peer("n1", "127.0.0.1", 7481)), s.cluster().peers(),
+        assertEquals(List.of(new PeerEntry("n1", "127.0.0.1", 7481)), s.cluster().peers(),
                 "an ephemeral web port is not compared with this node's peer entry");
     }
 
@@ -181,7 +182,7 @@ class SettingsLoaderTest {
         Settings s = SettingsLoader.load(Optional.empty(), Map.of("CAPSTAN_NODE_ID", "n7"));
 
         assertEquals(Path.of("./data/n7"), s.node().dataDir());
-        assertEquals(List.of(new Peer("n7", "127.0.0.1", s.web().port())), s.cluster().peers());
+        assertEquals(List.of(new PeerEntry("n7", "127.0.0.1", s.web().port())), s.cluster().peers());
     }
 
     @Test
@@ -227,9 +228,9 @@ class SettingsLoaderTest {
         assertTrue(isUnmodifiable(s.cluster().peers()));
     }
 
-    private static boolean isUnmodifiable(List<Peer> peers) {
+    private static boolean isUnmodifiable(List<PeerEntry> peers) {
         try {
-            peers.add(new Peer("x", "h", 1));
+            peers.add(new PeerEntry("x", "h", 1));
             return false;
         } catch (UnsupportedOperationException expected) {
             return true;

@@ -10,6 +10,7 @@ import static io.capstan.controller.config.ConfigFiles.write;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.capstan.raft.Peer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,8 +46,8 @@ class ShippedConfigTest {
         assertEquals(new NodeSettings("n1", Path.of("./data/n1"), "127.0.0.1"), s.node());
         assertEquals(7480, s.web().port());
         assertEquals(2379, s.api().port());
-        assertEquals(List.of(new Peer("n1", "127.0.0.1", 7480)), s.cluster().peers());
-        assertEquals(List.of(new io.capstan.raft.Peer("n1", "127.0.0.1:7480")), s.raft().peers());
+        assertEquals(List.of(new PeerEntry("n1", "127.0.0.1", 7480)), s.cluster().peers());
+        assertEquals(List.of(new Peer("n1", "127.0.0.1:7480")), s.raft().peers());
         assertEquals(Path.of("./data/n1/raft"), s.raft().dataDir());
         assertEquals(Optional.empty(), s.cluster().secretFile());
         assertEquals(ClusterSecret.EPHEMERAL_BYTES, s.transport().secret().length);
@@ -57,7 +58,7 @@ class ShippedConfigTest {
         Settings s = load(CONF.resolve("capstan.conf"), Map.of("CAPSTAN_NODE_ID", "n9", "CAPSTAN_WEB_PORT", "7489"));
 
         assertEquals(Path.of("./data/n9"), s.node().dataDir());
-        assertEquals(List.of(new Peer("n9", "127.0.0.1", 7489)), s.cluster().peers());
+        assertEquals(List.of(new PeerEntry("n9", "127.0.0.1", 7489)), s.cluster().peers());
         assertEquals("n9", s.raft().nodeId());
     }
 
@@ -71,9 +72,9 @@ class ShippedConfigTest {
         assertEquals(7480 + n, s.web().port());
         assertEquals(23790 + n, s.api().port());
         assertEquals(List.of(
-                        new Peer("n1", "127.0.0.1", 7481),
-                        new Peer("n2", "127.0.0.1", 7482),
-                        new Peer("n3", "127.0.0.1", 7483)),
+                        new PeerEntry("n1", "127.0.0.1", 7481),
+                        new PeerEntry("n2", "127.0.0.1", 7482),
+                        new PeerEntry("n3", "127.0.0.1", 7483)),
                 s.cluster().peers());
         assertEquals(s.web().port(), s.cluster().peers().get(n - 1).port(), "the member's own entry points at its web port");
         assertEquals("n" + n, s.raft().nodeId());
@@ -102,6 +103,6 @@ class ShippedConfigTest {
 
         assertEquals(ClusterSettings.Transport.GRPC, s.cluster().transport());
         assertEquals(7490 + n, s.cluster().grpcPort());
-        assertEquals(new io.capstan.raft.Peer("n" + n, "127.0.0.1:" + (7490 + n)), s.raft().self());
+        assertEquals(new Peer("n" + n, "127.0.0.1:" + (7490 + n)), s.raft().self());
     }
 }

@@ -242,6 +242,26 @@ class WatchApiTest {
         stream.close();
     }
 
+    /** etcd clients match create responses to their creates by order, refused ones included. */
+    @Test
+    void createsSentWithoutWaitingAreAnsweredInTheirOrder(EtcdCluster cluster) throws Exception {
+        Stream stream = new Stream(cluster, cluster.awaitLeader());
+        int pairs = EtcdCluster.LIMITS.maxWatchesPerStream();
+        for (int i = 0; i < pairs; i++) {
+            stream.send(create("inorder/k" + i, 0).setStartRevision(-1));
+            stream.send(create("inorder/k" + i, 0));
+        }
+        for (int i = 0; i < pairs; i++) {
+            WatchResponse refused = stream.next();
+            assertTrue(refused.getCreated() && refused.getCanceled(), "create " + (2 * i) + ": " + refused);
+            assertTrue(refused.getCancelReason().contains("start_revision"), refused.getCancelReason());
+            assertTrue(refused.getHeader().getRevision() > 0, refused.toString());
+            WatchResponse created = stream.next();
+            assertTrue(created.getCreated() && !created.getCanceled(), "create " + (2 * i + 1) + ": " + created);
+        }
+        stream.close();
+    }
+
     @Test
     void aStreamHoldsAtMostItsLimitOfWatches(EtcdCluster cluster) throws Exception {
         Stream stream = new Stream(cluster, cluster.awaitLeader());

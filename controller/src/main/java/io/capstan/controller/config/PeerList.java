@@ -23,17 +23,17 @@ import java.util.stream.Collectors;
  *
  * <p>Stateless.
  */
-final class Membership {
+final class PeerList {
     static final String PEERS = "capstan.raft.peers";
 
-    private Membership() {
+    private PeerList() {
     }
 
     /** The listed entries, each parsed on its own; empty when the list (or any entry) is bad. */
-    static Optional<List<Peer>> listed(ConfigReader r) {
+    static Optional<List<PeerEntry>> listed(ConfigReader r) {
         return r.stringList(PEERS, "must be a list of id=host:port strings, e.g. [\"n1=10.0.0.1:7480\"]")
                 .flatMap(elements -> {
-                    List<Peer> peers = new ArrayList<>();
+                    List<PeerEntry> peers = new ArrayList<>();
                     for (ConfigReader.ElementText element : elements) {
                         try {
                             peers.add(PeerParser.parse(element.text()));
@@ -50,21 +50,22 @@ final class Membership {
      *
      * @return whether the list passed, so that rules about this node's own entry can rely on it
      */
-    static boolean checkListed(ConfigReader r, String nodeId, List<Peer> listed) {
+    static boolean checkListed(ConfigReader r, String nodeId, List<PeerEntry> listed) {
         if (listed.isEmpty()) {
             return true;
         }
         int before = r.problems().size();
         Optional<ConfigValue> list = r.valueAt(PEERS);
         Map<String, Long> byId = listed.stream()
-                .collect(Collectors.groupingBy(Peer::id, LinkedHashMap::new, Collectors.counting()));
+                .collect(Collectors.groupingBy(PeerEntry::id, LinkedHashMap::new, Collectors.counting()));
         byId.forEach((id, count) -> {
             if (count > 1) {
                 r.problem(PEERS, list, "peer id " + id + " is listed " + count + " times; peer ids must be unique");
             }
         });
         Map<String, List<String>> byAddress = listed.stream()
-                .collect(Collectors.groupingBy(Peer::address, LinkedHashMap::new, Collectors.mapping(Peer::id, Collectors.toList())));
+                .collect(Collectors.groupingBy(PeerEntry::address, LinkedHashMap::new,
+                        Collectors.mapping(PeerEntry::id, Collectors.toList())));
         byAddress.forEach((address, ids) -> {
             if (ids.size() > 1) {
                 r.problem(PEERS, list, "address " + address + " is listed for " + String.join(", ", ids)
@@ -84,8 +85,9 @@ final class Membership {
      *
      * @param ownPort this node's {@code capstan.web.port} or {@code capstan.raft.grpc-port}, by transport
      */
-    static Optional<List<Peer>> members(Config config, ConfigReader r, String nodeId, String nodeHost, List<Peer> listed,
-                                        ClusterSettings.Transport transport, int ownPort) {
+    static Optional<List<PeerEntry>> members(Config config, ConfigReader r, String nodeId, String nodeHost,
+                                             List<PeerEntry> listed, ClusterSettings.Transport transport,
+                                             int ownPort) {
         String portKey = portKey(transport);
         String transportName = transport.name().toLowerCase(Locale.ROOT);
         if (listed.isEmpty()) {
@@ -95,10 +97,10 @@ final class Membership {
                         + transportName + " Raft reaches it at capstan.node.host:" + portKey);
                 return Optional.empty();
             }
-            return Optional.of(List.of(new Peer(nodeId, nodeHost, ownPort)));
+            return Optional.of(List.of(new PeerEntry(nodeId, nodeHost, ownPort)));
         }
         for (int i = 0; i < listed.size(); i++) {
-            Peer own = listed.get(i);
+            PeerEntry own = listed.get(i);
             if (own.id().equals(nodeId) && ownPort != 0 && own.port() != ownPort) {
                 ConfigValue entry = config.getList(PEERS).get(i);
                 r.problem(PEERS + "[" + i + "]", Optional.of(entry), "this node's own entry must use " + portKey
