@@ -61,7 +61,9 @@ import java.util.concurrent.locks.LockSupport;
  * <p><b>Compaction.</b> A watch starting below the compact revision, or catching up from below it
  * (checked after each read, as compaction may trim history during it), ends with
  * {@link WatchCanceled.Cause#COMPACTED}. As in etcd, a delete at exactly the compact revision is
- * gone from history and is not replayed.
+ * gone from history and is not replayed to a watch that starts there; a watch that was synced or
+ * had read history before, and now needs that revision from history, ends with
+ * {@link WatchCanceled.Cause#COMPACTED} instead of skipping it.
  *
  * <p><b>Slow watches.</b> A revision that would take a watch's outbox past
  * {@link WatchSettings#bufferEvents()} ends it with {@link WatchCanceled.Cause#TOO_SLOW}; what is
@@ -426,6 +428,7 @@ final class WatchHub implements AppliedChanges {
 
     private void addSynced(Watcher watcher) {
         watcher.synced = true;
+        watcher.wasSynced = true;
         if (watcher.singleKey()) {
             syncedByKey
                     .computeIfAbsent(watcher.spec.key(), k -> new LinkedHashSet<>())
@@ -582,7 +585,7 @@ final class WatchHub implements AppliedChanges {
         }
         SortedMap<Long, List<Change>> history = readHistory(watcher.spec, from, to);
         long compact = current.compactRevision();
-        if (from < compact) {
+        if (from < compact || (from == compact && owesDroppedDeletes(watcher, from))) {
             end(watcher, compacted(from, compact));
             return true;
         }
@@ -607,6 +610,15 @@ final class WatchHub implements AppliedChanges {
             addSynced(watcher);
         }
         return true;
+    }
+
+    /**
+     * Whether {@code watcher} is owed the deletes at {@code from} that a compaction at exactly
+     * {@code from} dropped from history. As in etcd, a watch the client started there is not; one
+     * that was already reading or synced before is, so reading on would skip them unseen.
+     */
+    private static boolean owesDroppedDeletes(Watcher watcher, long from) {
+        return from > watcher.startRevision() || watcher.wasSynced;
     }
 
     private boolean hasRoom(Watcher watcher) {

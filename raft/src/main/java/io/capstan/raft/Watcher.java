@@ -31,6 +31,10 @@ final class Watcher implements Watch {
     long next;
 
     boolean synced;
+
+    /** Was synced at some point, so promised every revision from then on. */
+    boolean wasSynced;
+
     boolean ended;
 
     /** No events were offered since the last progress tick. */

@@ -334,6 +334,33 @@ class WatchHubTest {
     }
 
     @Test
+    void aWatchThatLostLiveRevisionsIsCanceledWhenCompactionDroppedADeleteItWasOwed() {
+        WatchedKeyspace ks = keyspace(settings(1_000, 1, 1_000, 100), INLINE);
+        ks.apply(put("p/a", "v1")); // revision 2
+        RecordingListener live = new RecordingListener();
+        RecordingListener future = new RecordingListener();
+        ks.watch(spec("p/", "p0", 0), live); // from revision 3
+        ks.watch(spec("p/", "p0", 4), future);
+        ks.pump();
+        ks.apply(put("x", "v2")); // revision 3 fills the handoff
+        ks.apply(Ops.delete("p/a")); // revision 4, dropped from the handoff
+        ks.apply(put("p/b", "v3")); // revision 5, dropped too
+        ks.apply(Ops.compact(4)); // takes the tombstone of p/a at 4 out of history
+        RecordingListener startedThere = new RecordingListener();
+        ks.watch(spec("p/", "p0", 4), startedThere);
+        ks.pump();
+
+        for (RecordingListener owedTheDelete : List.of(live, future)) {
+            assertEquals(List.of(), owedTheDelete.revisions());
+            assertEquals(Cause.COMPACTED, owedTheDelete.cancellation().cause());
+            assertEquals(4, owedTheDelete.cancellation().compactRevision());
+        }
+        // As in etcd, a watch started at the compact revision is not owed what it dropped.
+        assertEquals(List.of(5L), startedThere.revisions());
+        assertFalse(startedThere.canceled.isDone());
+    }
+
+    @Test
     void aSlowWatcherIsCanceledWithItsResumeRevisionAndTheOthersCarryOn() {
         ManualExecutor delivery = new ManualExecutor();
         WatchedKeyspace ks = keyspace(settings(3, 1_000, 1_000, 100), delivery);
