@@ -41,6 +41,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -372,6 +373,11 @@ public final class RaftNode {
      */
     private CompletableFuture<?> confirmedRound(
             RaftRequests carrier, Message nothing, Message catchUp) {
+        if (soleVoter()) {
+            // No other member can lead, so there is nothing to prove: no entry per read.
+            return carrier.read(catchUp, RaftRequests.Route.HERE)
+                    .thenApply(r -> decode(r, QueryResult::parseFrom));
+        }
         return carrier.write(nothing)
                 .thenCompose(
                         committed -> {
@@ -381,6 +387,16 @@ public final class RaftNode {
                                     : carrier.read(catchUp, RaftRequests.Route.HERE)
                                             .thenApply(r -> decode(r, QueryResult::parseFrom));
                         });
+    }
+
+    /** Whether this member is the only voter, a configuration being changed included. */
+    private boolean soleVoter() {
+        try {
+            Collection<RaftPeer> voters = server.getDivision(groupId()).getRaftConf().getAllPeers();
+            return voters.size() == 1 && voters.iterator().next().getId().equals(selfId);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private RaftGroupId groupId() {
