@@ -64,7 +64,7 @@ import java.util.function.Supplier;
  * any request.
  *
  * <p><b>States</b>: NEW, then STARTING on {@link #start()}; RUNNING when the server listens
- * (it need not have a leader yet: see {@link NodeStatus#serving()}), or FAILED if it could not
+ * (it need not have a leader yet: see {@link NodeStatus#caughtUp()}), or FAILED if it could not
  * start (whatever had started is closed). {@link #stop()} moves RUNNING or FAILED to STOPPING and
  * then STOPPED; calling it again returns the same future. A node is not restarted: build a new
  * one on the same data directory, which recovers from its snapshot and log.

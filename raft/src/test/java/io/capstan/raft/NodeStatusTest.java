@@ -17,16 +17,17 @@ class NodeStatusTest {
     }
 
     @Test
-    void servingNeedsALeaderAndEverythingCommittedApplied() {
-        assertTrue(status(Role.FOLLOWER, "n2", 7, 7).serving());
-        assertTrue(status(Role.LEADER, "n1", 0, 0).serving());
-        assertFalse(status(Role.FOLLOWER, null, 7, 7).serving(), "no leader known");
-        assertFalse(status(Role.FOLLOWER, "n2", 8, 7).serving(), "behind the commit index");
-        assertFalse(status(Role.STOPPED, "n2", 7, 7).serving(), "not running");
+    void caughtUpAllowsTheEntriesInFlightButNotALogReplay() {
+        assertTrue(status(Role.FOLLOWER, "n2", 7, 7).caughtUp());
+        assertTrue(status(Role.LEADER, "n1", 0, 0).caughtUp());
+        assertTrue(status(Role.LEADER, "n1", 4, 3).caughtUp(), "one entry between commit and apply");
+        assertTrue(status(Role.FOLLOWER, "n2", 1_007, 7).caughtUp(), "exactly the limit");
+        assertFalse(status(Role.FOLLOWER, "n2", 1_008, 7).caughtUp(), "replaying its log");
+        assertFalse(status(Role.STOPPED, "n2", 7, 7).caughtUp(), "not running");
     }
 
     @Test
-    void aMemberThatAppliedNothingIsNotServingEvenBeforeItLearnsTheCommit() {
-        assertFalse(status(Role.LEADER, "n1", -1, -1).serving());
+    void aMemberThatAppliedNothingIsNotCaughtUpEvenBeforeItLearnsTheCommit() {
+        assertFalse(status(Role.LEADER, "n1", -1, -1).caughtUp());
     }
 }

@@ -13,7 +13,8 @@ import java.util.function.Supplier;
  * What {@code /health/ready} reports, as named checks: one per lifecycle component (RUNNING), and
  * two of Raft's: {@value #LEADER} (this member knows a leader, or lost it at most
  * {@code max-leaderless} ago, so an ordinary election does not take every member out of a load
- * balancer at once) and {@value #APPLIED} (it has applied everything it knows to be committed).
+ * balancer at once) and {@value #APPLIED} (it has applied what it knows to be committed, but for
+ * at most {@link NodeStatus#MAX_APPLY_LAG} entries still on their way to the state machine).
  * The member is ready when every check passes and no stop has begun.
  *
  * <p>Stateless apart from the {@link LeaderWatch}; called on I/O threads, so it only reads.
@@ -35,8 +36,7 @@ final class Health {
         Map<String, Boolean> checks = new LinkedHashMap<>();
         components.forEach((name, state) -> checks.put(name, state == ComponentState.RUNNING));
         checks.put(LEADER, leaders.hasLeader(now));
-        checks.put(APPLIED, now.role() != NodeStatus.Role.STOPPED
-                && now.appliedIndex() >= 0 && now.appliedIndex() >= now.commitIndex());
+        checks.put(APPLIED, now.caughtUp());
         boolean ready = running && !checks.containsValue(false);
 
         Map<String, Object> componentStates = new LinkedHashMap<>();
