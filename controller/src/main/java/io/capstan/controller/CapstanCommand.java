@@ -1,5 +1,6 @@
 package io.capstan.controller;
 
+import io.capstan.controller.bench.BenchCommand;
 import picocli.CommandLine.Command;
 
 /** {@code capstan}: the top-level command; every action is a subcommand. */

@@ -8,10 +8,10 @@ import io.capstan.controller.config.Settings;
 import io.capstan.controller.lifecycle.Component;
 import io.capstan.controller.lifecycle.ComponentState;
 import io.capstan.controller.lifecycle.Lifecycle;
-import io.capstan.controller.etcd.ApiLimits;
-import io.capstan.controller.etcd.ApiServer;
-import io.capstan.controller.etcd.EtcdApi;
-import io.capstan.controller.etcd.GrpcAdmission;
+import io.capstan.etcd.ApiLimits;
+import io.capstan.etcd.ApiServer;
+import io.capstan.etcd.EtcdApi;
+import io.capstan.etcd.GrpcAdmission;
 import io.capstan.controller.telemetry.GrpcRequestIds;
 import io.capstan.controller.telemetry.Metrics;
 import io.capstan.raft.GrpcTransportBinding;
@@ -68,7 +68,7 @@ import java.util.stream.Stream;
  *
  * <p>Thread safety: everything here is fixed at construction; the lifecycle owns the states.
  */
-final class Daemon {
+public final class Daemon {
     static final String WEB = "web";
     static final String TRANSPORT = "transport";
     static final String RAFT = "raft";
@@ -175,7 +175,7 @@ final class Daemon {
         };
     }
 
-    static Daemon create(Settings settings) {
+    public static Daemon create(Settings settings) {
         return new Daemon(settings, UnaryOperator.identity());
     }
 
@@ -184,11 +184,11 @@ final class Daemon {
         return new Daemon(settings, decorate);
     }
 
-    CompletableFuture<Void> start() {
+    public CompletableFuture<Void> start() {
         return lifecycle.start();
     }
 
-    CompletableFuture<Void> stop() {
+    public CompletableFuture<Void> stop() {
         return lifecycle.stop();
     }
 
@@ -204,7 +204,7 @@ final class Daemon {
         return web.address();
     }
 
-    RaftNode raft() {
+    public RaftNode raft() {
         return raft;
     }
 

@@ -38,7 +38,7 @@ public final class Main {
     }
 
     /** The command line {@link #run} executes, with its exit codes and error reporting. */
-    static CommandLine commandLine() {
+    public static CommandLine commandLine() {
         return new CommandLine(new CapstanCommand())
                 .setExitCodeExceptionMapper(ExitCodes::forException)
                 .setExecutionExceptionHandler((ex, cmd, parsed) -> {

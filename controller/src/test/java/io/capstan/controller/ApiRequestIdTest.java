@@ -40,7 +40,7 @@ class ApiRequestIdTest {
 
     @Test
     void aFailedWriteIsLoggedWithTheCallersRequestId() throws Exception {
-        Logger errors = (Logger) LoggerFactory.getLogger("io.capstan.controller.etcd.EtcdErrors");
+        Logger errors = (Logger) LoggerFactory.getLogger("io.capstan.etcd.EtcdErrors");
         ListAppender<ILoggingEvent> logged = new ListAppender<>();
         logged.start();
         Level level = errors.getLevel();

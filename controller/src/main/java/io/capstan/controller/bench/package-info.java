@@ -1,6 +1,11 @@
 /**
- * Benchmarks of any etcd v3 endpoints, a real etcd or Capstan, through the same client code, and
- * the report that compares their results.
+ * {@code capstan bench}: benchmarks of Capstan, and of any etcd v3 endpoints, a real etcd or
+ * Capstan, through the same client code, and the report that compares their results.
+ *
+ * <p>{@link io.capstan.controller.bench.BenchCommand} is the command. Without {@code --endpoints}
+ * it starts a throwaway cluster of daemons in this process ({@code BenchCluster}) and drives its
+ * leader's Raft node directly ({@code BenchLoad}) or its etcd API ({@code BenchApi}), and prints
+ * or writes the results ({@code BenchResult}, {@code BenchLogs}).
  *
  * <p>{@link io.capstan.controller.bench.EndpointMode} is the {@code --endpoints} mode of
  * {@code capstan bench}: closed-loop clients over a few gRPC connections, one workload at a time

@@ -1,7 +1,7 @@
 package io.capstan.controller.config;
 
-import io.capstan.controller.etcd.AuthSettings;
-import io.capstan.controller.etcd.SpaceQuotaSettings;
+import io.capstan.etcd.AuthSettings;
+import io.capstan.etcd.SpaceQuotaSettings;
 import io.capstan.web.AdmissionSettings;
 import java.util.Objects;
 

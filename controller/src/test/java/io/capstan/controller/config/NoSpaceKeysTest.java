@@ -7,7 +7,7 @@ import static io.capstan.controller.config.ConfigFiles.write;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.capstan.controller.etcd.SpaceQuotaSettings;
+import io.capstan.etcd.SpaceQuotaSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -8,8 +8,8 @@ import static io.capstan.controller.config.ConfigFiles.write;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.capstan.controller.etcd.AuthSettings;
-import io.capstan.controller.etcd.SpaceQuotaSettings;
+import io.capstan.etcd.AuthSettings;
+import io.capstan.etcd.SpaceQuotaSettings;
 import io.capstan.raft.Peer;
 import io.capstan.raft.RaftSettings;
 import io.capstan.web.AdmissionSettings;
