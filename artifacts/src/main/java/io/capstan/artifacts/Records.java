@@ -138,7 +138,7 @@ final class Records {
         if (!peerUrlsAreWeb) {
             return CompletableFuture.completedFuture(Optional.empty());
         }
-        return raft.members(ReadConsistency.SERIALIZABLE).thenApply(members -> members.stream()
+        return raft.admin().members(ReadConsistency.SERIALIZABLE).thenApply(members -> members.stream()
                 .filter(m -> m.name().equals(name) && !m.peerUrls().isEmpty())
                 .map(Member::peerUrls)
                 .map(urls -> URI.create(urls.get(0)))

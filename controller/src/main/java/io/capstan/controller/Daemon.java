@@ -127,8 +127,8 @@ public final class Daemon {
         ApiLimits apiLimits = new ApiLimits(limits.maxRequestBytes(), limits.maxTxnOps(),
                 settings.api().maxWatchesPerStream());
         ExecutorService apiThreads = Executors.newFixedThreadPool(API_THREADS, apiThreadFactory());
-        EtcdApi etcd = new EtcdApi(raft, settings.raft(), apiLimits, settings.api().auth(), settings.api().space(),
-                apiThreads);
+        EtcdApi etcd = new EtcdApi(raft, raft.admin(), settings.raft(), apiLimits, settings.api().auth(),
+                settings.api().space(), apiThreads);
         routes.addAll(etcd.gatewayRoutes(gate(API)));
         // The last sees each call first: request id, then metrics (which so count refusals), then admission.
         ApiServer api = new ApiServer(apiSettings.host(), apiSettings.port(), apiLimits, etcd.services(),

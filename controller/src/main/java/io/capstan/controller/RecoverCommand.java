@@ -89,7 +89,7 @@ final class RecoverCommand implements Callable<Integer> {
         try {
             raft.start().get(WAIT.toSeconds(), TimeUnit.SECONDS);
             awaitApplied(raft);
-            try (SnapshotExport export = raft.exportSnapshot().get(WAIT.toSeconds(), TimeUnit.SECONDS)) {
+            try (SnapshotExport export = raft.admin().exportSnapshot().get(WAIT.toSeconds(), TimeUnit.SECONDS)) {
                 writeBackup(export, backup);
             }
         } finally {

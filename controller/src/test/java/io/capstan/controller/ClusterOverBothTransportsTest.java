@@ -136,7 +136,7 @@ class ClusterOverBothTransportsTest {
             }
             for (int i = 0; i < 3; i++) {
                 if (i != follower) {
-                    assertTrue(cluster.member(i).raft().takeSnapshot().get() > 0);
+                    assertTrue(cluster.member(i).raft().admin().takeSnapshot().get() > 0);
                 }
             }
             long leaderSnapshot = latestSnapshotIndex(dir.resolve("n" + (cluster.members().indexOf(leader) + 1)));

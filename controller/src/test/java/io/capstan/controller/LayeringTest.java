@@ -39,4 +39,9 @@ class LayeringTest {
             .should().dependOnClassesThat().resideInAnyPackage("io.capstan.controller..", "io.capstan.artifacts..",
                     "io.capstan.transport..", "picocli..")
             .because("the etcd API is built and configured by the daemon, and knows nothing of its admin API or CLI");
+
+    @ArchTest
+    static final ArchRule etcdApiUsesTheNodeContract = noClasses().that().resideInAPackage("io.capstan.etcd..")
+            .should().dependOnClassesThat().haveFullyQualifiedName("io.capstan.raft.RaftNode")
+            .because("the etcd API needs only KeyspaceNode and MemberAdmin, so it also runs on LocalKeyspaceNode");
 }

@@ -88,7 +88,7 @@ class MetricsEndpointTest {
                     etcd.getKVClient().put(bytes("grpc" + i), bytes("value" + i)).get(30, TimeUnit.SECONDS);
                 }
                 etcd.getLeaseClient().grant(60).get(30, TimeUnit.SECONDS);
-                long snapshotIndex = leader.raft().takeSnapshot().get(30, TimeUnit.SECONDS);
+                long snapshotIndex = leader.raft().admin().takeSnapshot().get(30, TimeUnit.SECONDS);
 
                 // Requests are counted once their responses are complete: wait for the last ones.
                 DaemonCluster.awaitTrue("requests counted and the watch open", WAIT, () -> {

@@ -38,15 +38,15 @@ final class ClusterOperations {
 
     CompletableFuture<MemberListResponse> list(MemberListRequest request) {
         ReadConsistency consistency = request.getLinearizable() ? ReadConsistency.LINEARIZABLE : ReadConsistency.SERIALIZABLE;
-        return raft.call(node -> node.members(consistency)).thenApply(members -> MemberListResponse.newBuilder()
+        return raft.admin(admin -> admin.members(consistency)).thenApply(members -> MemberListResponse.newBuilder()
                 .setHeader(raft.header(0))
                 .addAllMembers(toEtcd(members))
                 .build());
     }
 
     CompletableFuture<MemberAddResponse> add(MemberAddRequest request) {
-        return raft.asAdmin(() -> raft.call(node -> node.addMember(request.getPeerURLsList(), request.getIsLearner()))
-                .thenCompose(added -> raft.call(node -> node.members(ReadConsistency.LINEARIZABLE))
+        return raft.asAdmin(() -> raft.admin(admin -> admin.addMember(request.getPeerURLsList(), request.getIsLearner()))
+                .thenCompose(added -> raft.admin(admin -> admin.members(ReadConsistency.LINEARIZABLE))
                         .thenApply(members -> MemberAddResponse.newBuilder()
                                 .setHeader(raft.header(0))
                                 .setMember(toEtcd(added))
@@ -55,14 +55,14 @@ final class ClusterOperations {
     }
 
     CompletableFuture<MemberRemoveResponse> remove(MemberRemoveRequest request) {
-        return raft.asAdmin(() -> raft.call(node -> node.removeMember(request.getID())).thenApply(members -> MemberRemoveResponse.newBuilder()
+        return raft.asAdmin(() -> raft.admin(admin -> admin.removeMember(request.getID())).thenApply(members -> MemberRemoveResponse.newBuilder()
                 .setHeader(raft.header(0))
                 .addAllMembers(toEtcd(members))
                 .build()));
     }
 
     CompletableFuture<MemberUpdateResponse> update(MemberUpdateRequest request) {
-        return raft.asAdmin(() -> raft.call(node -> node.updateMember(request.getID(), request.getPeerURLsList()))
+        return raft.asAdmin(() -> raft.admin(admin -> admin.updateMember(request.getID(), request.getPeerURLsList()))
                 .thenApply(members -> MemberUpdateResponse.newBuilder()
                         .setHeader(raft.header(0))
                         .addAllMembers(toEtcd(members))
@@ -70,8 +70,8 @@ final class ClusterOperations {
     }
 
     CompletableFuture<MemberPromoteResponse> promote(MemberPromoteRequest request) {
-        return raft.asAdmin(() -> raft.call(node -> node.promoteMember(request.getID()))
-                .thenCompose(promoted -> raft.call(node -> node.members(ReadConsistency.LINEARIZABLE)))
+        return raft.asAdmin(() -> raft.admin(admin -> admin.promoteMember(request.getID()))
+                .thenCompose(promoted -> raft.admin(admin -> admin.members(ReadConsistency.LINEARIZABLE)))
                 .thenApply(members -> MemberPromoteResponse.newBuilder()
                         .setHeader(raft.header(0))
                         .addAllMembers(toEtcd(members))

@@ -46,7 +46,8 @@ import io.capstan.etcd.api.election.ResignRequest;
 import io.capstan.etcd.api.lock.LockRequest;
 import io.capstan.etcd.api.lock.UnlockRequest;
 import io.capstan.raft.Member;
-import io.capstan.raft.RaftNode;
+import io.capstan.raft.KeyspaceNode;
+import io.capstan.raft.MemberAdmin;
 import io.capstan.raft.RaftSettings;
 import io.capstan.web.Admission;
 import io.capstan.web.Gate;
@@ -85,7 +86,7 @@ import java.util.stream.Stream;
  * secret as the password hashes beside it, in the same snapshots.
  *
  * <p>Every answer's header carries etcd's cluster and member ids, derived from the Raft group id
- * and the id the cluster knows this member by ({@link RaftNode#memberId()}), the keyspace revision
+ * and the id the cluster knows this member by ({@link KeyspaceNode#memberId()}), the keyspace revision
  * and the Raft term.
  *
  * <p>Threads: everything here is immutable once built. Gateway requests run on the injected
@@ -122,31 +123,33 @@ public final class EtcdApi {
 
     /**
      * @param node the member this API serves
+     * @param admin the administration of its cluster, for the Cluster and Maintenance calls
      * @param raft the member's settings: group and member ids, data directory, election timeout
      * @param limits bounds on requests
      * @param executor runs API work; owned by the caller
      * @throws IllegalArgumentException if {@code raft} is not {@code node}'s settings
      */
-    public EtcdApi(RaftNode node, RaftSettings raft, ApiLimits limits, Executor executor) {
-        this(node, raft, limits, AuthSettings.DEFAULT, executor);
+    public EtcdApi(KeyspaceNode node, MemberAdmin admin, RaftSettings raft, ApiLimits limits, Executor executor) {
+        this(node, admin, raft, limits, AuthSettings.DEFAULT, executor);
     }
 
     /**
      * @param auth how tokens and password hashes are made
-     * @see #EtcdApi(RaftNode, RaftSettings, ApiLimits, Executor)
+     * @see #EtcdApi(KeyspaceNode, MemberAdmin, RaftSettings, ApiLimits, Executor)
      */
-    public EtcdApi(RaftNode node, RaftSettings raft, ApiLimits limits, AuthSettings auth, Executor executor) {
-        this(node, raft, limits, auth, SpaceQuotaSettings.OFF, executor);
+    public EtcdApi(KeyspaceNode node, MemberAdmin admin, RaftSettings raft, ApiLimits limits, AuthSettings auth,
+                   Executor executor) {
+        this(node, admin, raft, limits, auth, SpaceQuotaSettings.OFF, executor);
     }
 
     /**
      * @param space when this member raises etcd's NOSPACE alarm and refuses writes that add data
      *     (see {@link SpaceQuota}); it looks periodically between {@link #startSpaceChecks} and
      *     {@link #stopSpaceChecks}
-     * @see #EtcdApi(RaftNode, RaftSettings, ApiLimits, AuthSettings, Executor)
+     * @see #EtcdApi(KeyspaceNode, MemberAdmin, RaftSettings, ApiLimits, AuthSettings, Executor)
      */
-    public EtcdApi(RaftNode node, RaftSettings raft, ApiLimits limits, AuthSettings auth, SpaceQuotaSettings space,
-                   Executor executor) {
+    public EtcdApi(KeyspaceNode node, MemberAdmin admin, RaftSettings raft, ApiLimits limits, AuthSettings auth,
+                   SpaceQuotaSettings space, Executor executor) {
         Objects.requireNonNull(node, "node");
         if (!node.nodeId().equals(raft.nodeId())) {
             throw new IllegalArgumentException("settings are for member " + raft.nodeId()
@@ -155,7 +158,8 @@ public final class EtcdApi {
         this.limits = Objects.requireNonNull(limits, "limits");
         this.executor = Objects.requireNonNull(executor, "executor");
         this.quota = new SpaceQuota(node, raft.dataDir(), space);
-        RaftCalls calls = new RaftCalls(node, Member.clusterId(raft.groupId()), executor, quota);
+        RaftCalls calls = new RaftCalls(node, Objects.requireNonNull(admin, "admin"), Member.clusterId(raft.groupId()),
+                executor, quota);
         this.kv = new KvOperations(calls, new RequestChecks(limits));
         this.leases = new LeaseOperations(calls, LeaseOperations.minTtlSeconds(raft.electionTimeoutMax()));
         this.cluster = new ClusterOperations(calls);

@@ -12,6 +12,7 @@ import io.capstan.etcd.api.MoveLeaderRequest;
 import io.capstan.etcd.api.MoveLeaderResponse;
 import io.capstan.raft.KvHash;
 import io.capstan.raft.Member;
+import io.capstan.raft.MemberAdmin;
 import io.capstan.raft.NodeStatus;
 import io.capstan.raft.ReadConsistency;
 import io.capstan.raft.SnapshotExport;
@@ -124,7 +125,7 @@ final class MaintenanceOperations {
             }
             return transferee(request.getTargetID())
                     .thenCompose(name -> name.isPresent()
-                            ? raft.call(node -> node.transferLeadership(name.get()))
+                            ? raft.admin(admin -> admin.transferLeadership(name.get()))
                             : CompletableFuture.failedFuture(EtcdErrors.BAD_LEADER_TRANSFEREE.toException()))
                     .thenCompose(done -> raft.currentRevision())
                     .thenApply(revision -> MoveLeaderResponse.newBuilder().setHeader(raft.header(revision)).build());
@@ -136,12 +137,12 @@ final class MaintenanceOperations {
      * reaches Raft, for both transports.
      */
     CompletableFuture<SnapshotExport> openSnapshot() {
-        return raft.asAdmin(() -> raft.call(node -> node.exportSnapshot()));
+        return raft.asAdmin(() -> raft.admin(MemberAdmin::exportSnapshot));
     }
 
     /** The member etcd member id {@code id} names, if it can lead: started and voting. */
     private CompletableFuture<Optional<String>> transferee(long id) {
-        return raft.call(node -> node.members(ReadConsistency.SERIALIZABLE)).thenApply(members -> members.stream()
+        return raft.admin(admin -> admin.members(ReadConsistency.SERIALIZABLE)).thenApply(members -> members.stream()
                 .filter(member -> member.id() == id && member.started() && !member.learner())
                 .map(Member::name)
                 .findFirst());

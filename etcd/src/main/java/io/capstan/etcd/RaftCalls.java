@@ -4,9 +4,10 @@ import com.google.protobuf.ByteString;
 import io.capstan.etcd.api.ResponseHeader;
 import io.capstan.raft.AuthState;
 import io.capstan.raft.KeyspaceException;
-import io.capstan.raft.Member;
 import io.capstan.raft.NodeStatus;
-import io.capstan.raft.RaftNode;
+import io.capstan.raft.KeyspaceNode;
+import io.capstan.raft.Member;
+import io.capstan.raft.MemberAdmin;
 import io.capstan.raft.ReadConsistency;
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.CommandResult;
@@ -32,7 +33,8 @@ final class RaftCalls {
     /** A key no range covers by itself; a point read of it costs one lookup and returns the revision. */
     private static final ByteString PROBE_KEY = ByteString.copyFrom(new byte[] {0});
 
-    private final RaftNode node;
+    private final KeyspaceNode node;
+    private final MemberAdmin admin;
     private final long clusterId;
     private final Executor executor;
     private final SpaceQuota quota;
@@ -41,8 +43,9 @@ final class RaftCalls {
      * @param clusterId etcd's cluster id, the same on every member (see {@link Member#clusterId})
      * @param quota refuses proposals that add data while this member's disk is short
      */
-    RaftCalls(RaftNode node, long clusterId, Executor executor, SpaceQuota quota) {
+    RaftCalls(KeyspaceNode node, MemberAdmin admin, long clusterId, Executor executor, SpaceQuota quota) {
         this.node = node;
+        this.admin = admin;
         this.clusterId = clusterId;
         this.executor = executor;
         this.quota = quota;
@@ -54,8 +57,13 @@ final class RaftCalls {
     }
 
     /** Runs any other call of the node, completed and failed as {@link #propose} is. */
-    <T> CompletableFuture<T> call(Function<RaftNode, CompletableFuture<T>> call) {
+    <T> CompletableFuture<T> call(Function<KeyspaceNode, CompletableFuture<T>> call) {
         return onApiExecutor(() -> call.apply(node));
+    }
+
+    /** Runs a call of the cluster's administration, completed and failed as {@link #propose} is. */
+    <T> CompletableFuture<T> admin(Function<MemberAdmin, CompletableFuture<T>> call) {
+        return onApiExecutor(() -> call.apply(admin));
     }
 
     NodeStatus status() {

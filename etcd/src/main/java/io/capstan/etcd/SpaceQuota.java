@@ -1,7 +1,7 @@
 package io.capstan.etcd;
 
 import io.capstan.raft.AlarmCommands;
-import io.capstan.raft.RaftNode;
+import io.capstan.raft.KeyspaceNode;
 import io.capstan.raft.ReadConsistency;
 import io.capstan.raft.proto.AlarmChangeRequest;
 import io.capstan.raft.proto.AlarmListRequest;
@@ -47,7 +47,7 @@ final class SpaceQuota implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(SpaceQuota.class);
 
-    private final RaftNode node;
+    private final KeyspaceNode node;
     private final Path dataDir;
     private final SpaceQuotaSettings settings;
     private final AtomicBoolean raising = new AtomicBoolean();
@@ -55,7 +55,7 @@ final class SpaceQuota implements AutoCloseable {
     private volatile FileStore store;
     private final ScheduledExecutorService timer;
 
-    SpaceQuota(RaftNode node, Path dataDir, SpaceQuotaSettings settings) {
+    SpaceQuota(KeyspaceNode node, Path dataDir, SpaceQuotaSettings settings) {
         this.node = node;
         this.dataDir = dataDir;
         this.settings = settings;

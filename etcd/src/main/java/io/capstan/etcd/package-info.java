@@ -3,9 +3,11 @@
  * services and etcd's JSON gateway paths, so that etcd clients work unchanged.
  *
  * <h2>Where it sits</h2>
- * This is the {@code capstan-etcd} module. It uses the Raft module (the node it proposes to and
- * queries, its command and query messages) and the web module (gateway routes, admission,
- * request context), and nothing else of Capstan: the daemon ({@code capstan-controller}) builds
+ * This is the {@code capstan-etcd} module. It uses the Raft module (a
+ * {@link io.capstan.raft.KeyspaceNode} it proposes to, queries and watches, the
+ * {@link io.capstan.raft.MemberAdmin} of its cluster for the Cluster and Maintenance calls, the
+ * command and query messages) and the web module (gateway routes, admission, request context),
+ * and nothing else of Capstan: the daemon ({@code capstan-controller}) builds
  * it, binds its settings from configuration, and starts and stops it. The etcd protos are in
  * {@code src/main/proto}; their messages and gRPC stubs are generated into
  * {@code io.capstan.etcd.api} and its subpackages, which clients (the benchmark, the fault

@@ -3,6 +3,9 @@ package io.capstan.etcd;
 import static org.awaitility.Awaitility.await;
 
 import io.capstan.raft.GrpcTransportBinding;
+import io.capstan.raft.KeyspaceNode;
+import io.capstan.raft.LocalKeyspaceNode;
+import io.capstan.raft.MemberAdmin;
 import io.capstan.raft.NodeStatus;
 import io.capstan.raft.Peer;
 import io.capstan.raft.RaftNode;
@@ -32,6 +35,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +45,10 @@ import org.slf4j.LoggerFactory;
  * on an ephemeral port and a {@link WebServer} (ephemeral port) serving the JSON gateway. Clients
  * (jetcd, raw gRPC channels) are made on demand and closed with the cluster. Members are addressed
  * by index. Not thread-safe: one test thread drives it.
+ *
+ * <p>{@link #local} makes instead one member on a {@link LocalKeyspaceNode}, the same API and
+ * servers over a keyspace without Raft, for tests that are not about replication: it is the
+ * leader, and has no followers.
  */
 final class EtcdCluster implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EtcdCluster.class);
@@ -61,7 +69,23 @@ final class EtcdCluster implements AutoCloseable {
     private final AuthSettings auth;
 
     /** One running member and what serves it. */
-    private record Member(RaftNode node, EtcdApi api, ApiServer server, WebServer web, ExecutorService executor) {
+    private record Member(KeyspaceNode node, Supplier<CompletableFuture<Void>> stopNode, EtcdApi api,
+                          ApiServer server, WebServer web, ExecutorService executor) {
+    }
+
+    /** A cluster of one member without Raft (see the class comment). */
+    static EtcdCluster local(Path root, AuthSettings auth) throws IOException {
+        return new EtcdCluster(root, 0, 0, Duration.ofSeconds(3), auth).startLocal();
+    }
+
+    private EtcdCluster startLocal() throws IOException {
+        RaftSettings member = memberSettings("n0", List.of(new Peer("n0", "127.0.0.1:" + freePort()))).build();
+        settings.add(member);
+        LocalKeyspaceNode node = LocalKeyspaceNode.start(member, Clock.systemUTC());
+        Member served = serve(member, node, node.admin(), () -> CompletableFuture.runAsync(node::close));
+        served.server().start().thenCompose(bound -> served.web().start())
+                .orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
+        return this;
     }
 
     /**
@@ -127,23 +151,31 @@ final class EtcdCluster implements AutoCloseable {
     private CompletableFuture<Void> startMember(int index) {
         RaftSettings member = settings.get(index);
         RaftNode node = new RaftNode(member, new GrpcTransportBinding(), Clock.systemUTC());
+        Member served = serve(member, node, node.admin(), node::stop);
+        // Published as the daemon does, once the API port is known.
+        return node.start()
+                .thenCompose(v -> served.server().start())
+                .thenAccept(bound -> node.publish(List.of("http://127.0.0.1:" + bound.getPort())))
+                .thenCompose(v -> served.web().start())
+                .thenApply(v -> null);
+    }
+
+    /** The API of {@code node} with its gRPC listener and gateway, not started yet; one more member. */
+    private Member serve(RaftSettings member, KeyspaceNode node, MemberAdmin admin,
+                         Supplier<CompletableFuture<Void>> stopNode) {
         ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
             Thread thread = new Thread(r, "etcd-api-" + member.nodeId());
             thread.setDaemon(true);
             return thread;
         });
-        EtcdApi api = new EtcdApi(node, member, LIMITS, auth, executor);
+        EtcdApi api = new EtcdApi(node, admin, member, LIMITS, auth, executor);
         ApiServer server = new ApiServer("127.0.0.1", 0, LIMITS, api.services(), api::endStreams, executor,
                 Duration.ofSeconds(2));
         WebServer web = new WebServer(WebSettings.defaults().withPort(0), api.gatewayRoutes(Gate.open("api")),
                 () -> new Readiness(true, Map.of()));
-        members.add(new Member(node, api, server, web, executor));
-        // Published as the daemon does, once the API port is known.
-        return node.start()
-                .thenCompose(v -> server.start())
-                .thenAccept(bound -> node.publish(List.of("http://127.0.0.1:" + bound.getPort())))
-                .thenCompose(v -> web.start())
-                .thenApply(v -> null);
+        Member served = new Member(node, stopNode, api, server, web, executor);
+        members.add(served);
+        return served;
     }
 
     /** Reserves ports by binding them all at once, then releases them for the members to bind. */
@@ -175,8 +207,13 @@ final class EtcdCluster implements AutoCloseable {
         members.get(index).server().stop();
     }
 
-    RaftNode node(int index) {
+    KeyspaceNode node(int index) {
         return members.get(index).node();
+    }
+
+    /** Stops member {@code index}'s node (Raft, or the local keyspace); its API servers keep running. */
+    CompletableFuture<Void> stopNode(int index) {
+        return members.get(index).stopNode().get();
     }
 
     RaftSettings settings(int index) {
@@ -221,6 +258,9 @@ final class EtcdCluster implements AutoCloseable {
 
     /** The index of a running member that is not the leader. */
     int follower() {
+        if (running() < 2) {
+            throw new IllegalStateException("a cluster of " + running() + " member has no follower");
+        }
         int leader = awaitLeader();
         return leader == 0 ? 1 : 0;
     }
@@ -274,7 +314,7 @@ final class EtcdCluster implements AutoCloseable {
         for (Member member : members) {
             member.server().stop();
             member.web().stop();
-            stopping.add(member.node().stop());
+            stopping.add(member.stopNode().get());
         }
         stopping.forEach(f -> f.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join());
         members.forEach(member -> member.executor().shutdownNow());

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * Supplies an {@link EtcdCluster} to test method parameters of that type. One cluster serves every
  * test of a class (tests keep to keys of their own): it starts on the first test that asks for it
  * and is closed, with its temporary directory deleted, when the class's tests are done, pass or
- * fail. By default 3 members all start; {@link Shape} on the class changes that.
+ * fail. By default 3 members all start; {@link Shape} on the class changes that, or asks for one
+ * member without Raft ({@link EtcdCluster#local}).
  */
 final class EtcdClusterExtension implements ParameterResolver {
     private static final ExtensionContext.Namespace NAMESPACE =
@@ -33,6 +34,9 @@ final class EtcdClusterExtension implements ParameterResolver {
         int started() default 3;
 
         long requestTimeoutMillis() default 3000;
+
+        /** One member on an in-memory keyspace instead of a Raft group: for tests not about replication. */
+        boolean local() default false;
     }
 
     @Override
@@ -59,7 +63,10 @@ final class EtcdClusterExtension implements ParameterResolver {
         try {
             Path root = Files.createTempDirectory("capstan-etcd-");
             try {
-                return new Resource(new EtcdCluster(root, 3, started, requestTimeout), root);
+                EtcdCluster cluster = shape != null && shape.local()
+                        ? EtcdCluster.local(root, EtcdCluster.AUTH)
+                        : new EtcdCluster(root, 3, started, requestTimeout);
+                return new Resource(cluster, root);
             } catch (RuntimeException e) {
                 deleteTree(root);
                 throw e;

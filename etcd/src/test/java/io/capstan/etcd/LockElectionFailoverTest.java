@@ -55,7 +55,7 @@ class LockElectionFailoverTest {
             assertEquals(List.of(leaderKey + "=before"), observed.take(1));
 
             String stopped = cluster.node(leader).nodeId();
-            cluster.node(leader).stop().get(30, TimeUnit.SECONDS);
+            cluster.stopNode(leader).get(30, TimeUnit.SECONDS);
             await().atMost(EtcdCluster.WAIT).pollInterval(Duration.ofMillis(50)).until(() -> {
                 NodeStatus status = cluster.node(served).status();
                 return status.leaderId().isPresent() && !status.leaderId().get().equals(stopped);

@@ -167,7 +167,7 @@ class StreamsAtStopTest {
                     "{\"create_request\":{\"key\":\"" + b64("raft/w") + "\"}}");
             assertTrue(JSON.readTree(gatewayWatch.readLine()).path("result").path("created").asBoolean());
 
-            cluster.node(member).stop().get(30, TimeUnit.SECONDS);
+            cluster.stopNode(member).get(30, TimeUnit.SECONDS);
 
             watch.assertStopped();
             assertGatewayStreamBreaksOff(gatewayWatch);

@@ -46,11 +46,13 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * etcd's Watch over gRPC against a 3-member cluster, with jetcd as the oracle where it exposes the
- * behaviour and a plain gRPC stream where the exact responses matter (ids, filters, cancel,
- * progress). Each test keeps to keys of its own.
+ * etcd's Watch over gRPC against one member on an in-memory keyspace (watches on a Raft group:
+ * {@link WatchFailoverTest}), with jetcd as the oracle where it exposes the behaviour and a plain
+ * gRPC stream where the exact responses matter (ids, filters, cancel, progress). Each test keeps
+ * to keys of its own.
  */
 @ExtendWith(EtcdClusterExtension.class)
+@EtcdClusterExtension.Shape(local = true)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class WatchApiTest {
 
@@ -138,19 +140,6 @@ class WatchApiTest {
             Throwable error = failure.get(WAIT_SECONDS, TimeUnit.SECONDS);
             CompactedException compacted = assertInstanceOf(CompactedException.class, error);
             assertEquals(latest, compacted.getCompactedRevision());
-        }
-    }
-
-    @Test
-    void aFollowerWatchSeesWritesMadeThroughTheLeader(EtcdCluster cluster) throws Exception {
-        int leader = cluster.awaitLeader();
-        int follower = cluster.follower();
-        Events events = new Events();
-        try (Watch.Watcher w = cluster.jetcd(follower).getWatchClient().watch(bytes("follower/"),
-                notified().isPrefix(true).build(), events.listener())) {
-            events.awaitCreated();
-            put(cluster.jetcd(leader), "follower/x", "1");
-            assertEquals(List.of("PUT follower/x=1"), events.take(1));
         }
     }
 

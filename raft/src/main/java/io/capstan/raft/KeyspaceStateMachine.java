@@ -2,23 +2,12 @@ package io.capstan.raft;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 
-import io.capstan.raft.proto.AlarmListResponse;
-import io.capstan.raft.proto.ArtifactGetResponse;
-import io.capstan.raft.proto.ArtifactListResponse;
-import io.capstan.raft.proto.ArtifactRecord;
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.CommandResult;
 import io.capstan.raft.proto.Failure;
-import io.capstan.raft.proto.LeaseLeasesResponse;
-import io.capstan.raft.proto.LeaseTimeToLiveRequest;
-import io.capstan.raft.proto.LeaseTimeToLiveResponse;
-import io.capstan.raft.proto.MemberListResponse;
 import io.capstan.raft.proto.MemberRecord;
-import io.capstan.raft.AuthState.Access;
-import io.capstan.raft.proto.Caller;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.QueryResult;
-import io.capstan.raft.proto.RangeRequest;
 
 import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
@@ -58,9 +47,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
@@ -94,6 +81,7 @@ final class KeyspaceStateMachine extends BaseStateMachine {
     private final String nodeId;
     private final CommandValidator validator;
     private final LeaseExpiry leaseExpiry;
+    private final QueryAnswers answers;
     private final AppliedChanges changes;
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     /** Written by the apply thread only. */
@@ -135,8 +123,9 @@ final class KeyspaceStateMachine extends BaseStateMachine {
                         leaseExecutor,
                         clock,
                         leaseCheckInterval,
-                        this::leaseTable,
+                        () -> store.leaseTable(),
                         proposer);
+        this.answers = new QueryAnswers(validator, leaseExpiry);
         this.changes = changes;
         this.applier = new Applier(store, leaseExpiry, changes);
         changes.storeInstalled(store);
@@ -271,7 +260,7 @@ final class KeyspaceStateMachine extends BaseStateMachine {
         } catch (InvalidProtocolBufferException e) {
             return CompletableFuture.completedFuture(
                     toMessage(
-                            failure(
+                            QueryAnswers.failure(
                                             Failure.Code.INVALID,
                                             "query does not decode: " + e.getMessage())
                                     .toByteArray()));
@@ -281,143 +270,12 @@ final class KeyspaceStateMachine extends BaseStateMachine {
 
     /** Answers {@code query} from this replica's applied state, whatever its role. */
     CompletableFuture<QueryResult> answer(Query query) {
-        MvccStore current = store;
-        try {
-            validator.validate(query);
-            AuthState auth = current.auth();
-            Caller caller = query.hasCaller() ? query.getCaller() : null;
-            return switch (query.getQueryCase()) {
-                case RANGE -> {
-                    RangeRequest range = query.getRange();
-                    if (caller != null) {
-                        auth.checkKeys(caller, Access.READ, range.getKey(), range.getRangeEnd());
-                    }
-                    long at = current.readableRevision(range.getRevision());
-                    QueryResult.Builder result =
-                            QueryResult.newBuilder().setRange(RangeReader.read(current, range, at));
-                    current.checkReadable(at);
-                    yield CompletableFuture.completedFuture(
-                            result.setRevision(current.revision()).build());
-                }
-                case LEASE_TIME_TO_LIVE -> timeToLive(current, query.getLeaseTimeToLive());
-                case LEASE_LEASES ->
-                        CompletableFuture.completedFuture(
-                                QueryResult.newBuilder()
-                                        .setRevision(current.revision())
-                                        .setLeaseLeases(
-                                                LeaseLeasesResponse.newBuilder()
-                                                        .addAllIds(current.leaseIds()))
-                                        .build());
-                case MEMBER_LIST ->
-                        CompletableFuture.completedFuture(
-                                QueryResult.newBuilder()
-                                        .setRevision(current.revision())
-                                        .setMemberList(
-                                                MemberListResponse.newBuilder()
-                                                        .addAllMembers(current.members()))
-                                        .build());
-                case AUTH_STATUS, USER_GET, USER_LIST, ROLE_GET, ROLE_LIST ->
-                        CompletableFuture.completedFuture(
-                                AuthQueries.answer(auth, caller, query)
-                                        .setRevision(current.revision())
-                                        .build());
-                case ARTIFACT_LIST ->
-                        CompletableFuture.completedFuture(
-                                QueryResult.newBuilder()
-                                        .setRevision(current.revision())
-                                        .setArtifactList(
-                                                ArtifactListResponse.newBuilder()
-                                                        .addAllArtifacts(current.artifacts()))
-                                        .build());
-                case ARTIFACT_GET -> {
-                    String digest = query.getArtifactGet().getDigest();
-                    ArtifactRecord artifact = current.artifact(digest);
-                    if (artifact == null) {
-                        throw KeyspaceException.of(
-                                Failure.Code.ARTIFACT_NOT_FOUND,
-                                "artifact " + digest + " is not registered");
-                    }
-                    yield CompletableFuture.completedFuture(
-                            QueryResult.newBuilder()
-                                    .setRevision(current.revision())
-                                    .setArtifactGet(
-                                            ArtifactGetResponse.newBuilder().setArtifact(artifact))
-                                    .build());
-                }
-                case ALARM_LIST ->
-                        CompletableFuture.completedFuture(
-                                QueryResult.newBuilder()
-                                        .setRevision(current.revision())
-                                        .setAlarmList(
-                                                AlarmListResponse.newBuilder()
-                                                        .addAllAlarms(
-                                                                AlarmCommands.list(
-                                                                        current,
-                                                                        query.getAlarmList()
-                                                                                .getAlarm())))
-                                        .build());
-                case QUERY_NOT_SET ->
-                        CompletableFuture.completedFuture(
-                                failure(Failure.Code.INVALID, "query is empty"));
-            };
-        } catch (KeyspaceException e) {
-            return CompletableFuture.completedFuture(
-                    QueryResult.newBuilder()
-                            .setRevision(current.revision())
-                            .setFailure(e.toFailure())
-                            .build());
-        } catch (InvalidCommandException e) {
-            return CompletableFuture.completedFuture(failure(Failure.Code.INVALID, e.getMessage()));
-        }
+        return answers.answer(store, query);
     }
 
-    /**
-     * The leader keeps the countdowns, so only its answer has the true time left; elsewhere the
-     * granted TTL stands in for it (an upper bound).
-     */
-    private CompletableFuture<QueryResult> timeToLive(
-            MvccStore current, LeaseTimeToLiveRequest request) {
-        Lease lease = current.lease(request.getId());
-        long revision = current.revision();
-        if (lease == null) {
-            return CompletableFuture.completedFuture(
-                    QueryResult.newBuilder()
-                            .setRevision(revision)
-                            .setLeaseTimeToLive(
-                                    LeaseTimeToLiveResponse.newBuilder()
-                                            .setId(request.getId())
-                                            .setTtl(-1))
-                            .build());
-        }
-        return leaseExpiry
-                .remainingSeconds(lease.id())
-                .thenApply(
-                        left -> {
-                            LeaseTimeToLiveResponse.Builder response =
-                                    LeaseTimeToLiveResponse.newBuilder()
-                                            .setId(lease.id())
-                                            .setGrantedTtl(lease.ttlSeconds())
-                                            .setTtl(left >= 0 ? left : lease.ttlSeconds());
-                            if (request.getKeys()) {
-                                response.addAllKeys(lease.keys());
-                            }
-                            return QueryResult.newBuilder()
-                                    .setRevision(revision)
-                                    .setLeaseTimeToLive(response)
-                                    .build();
-                        });
-    }
-
-    private static QueryResult failure(Failure.Code code, String message) {
-        return QueryResult.newBuilder()
-                .setFailure(Failure.newBuilder().setCode(code).setMessage(message))
-                .build();
-    }
-
-    /** Whole-state fingerprint; exact when taken between two applied commands (it retries until so). */
+    /** Whole-state fingerprint of the current store; see {@link MvccStore#digest}. */
     StateDigest digest() {
-        MvccStore current = store;
-        return current.readStable(() -> new StateDigest(current.revision(), current.digestNow()));
+        return store.digest();
     }
 
     /** etcd's HashKV of this replica's applied history; see {@link MvccStore#hashKv}. Any thread. */
@@ -508,15 +366,6 @@ final class KeyspaceStateMachine extends BaseStateMachine {
         store = loaded;
         applier = new Applier(loaded, leaseExpiry, changes);
         changes.storeInstalled(loaded);
-    }
-
-    private Map<Long, Long> leaseTable() {
-        MvccStore current = store;
-        Map<Long, Long> table = new LinkedHashMap<>();
-        for (Lease lease : current.leases()) {
-            table.put(lease.id(), lease.ttlSeconds());
-        }
-        return table;
     }
 
     private void deleteTemporaryFiles() throws IOException {

@@ -1,5 +1,10 @@
 package io.capstan.raft;
 
+import org.apache.ratis.statemachine.SnapshotInfo;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -50,6 +55,50 @@ public record MemberStats(
     static MemberStats notStarted(long proposals, long failedProposals) {
         return new MemberStats(
                 proposals, failedProposals, 0, 0, 0, 0, 0, 0, 0, 0, 0, Optional.empty(), List.of());
+    }
+
+    /**
+     * Reads the stats of a member whose state machine and watch hub are {@code machine} and {@code
+     * hub} (null before it started), without locks. Looks at the latest snapshot file on disk.
+     */
+    static MemberStats read(
+            KeyspaceStateMachine machine, WatchHub hub, long proposals, long failedProposals) {
+        if (machine == null || hub == null) {
+            return notStarted(proposals, failedProposals);
+        }
+        MvccStore store = machine.store();
+        return new MemberStats(
+                proposals,
+                failedProposals,
+                machine.leaderChanges(),
+                store.revision(),
+                store.compactRevision(),
+                store.liveKeyCount(),
+                store.liveBytes(),
+                store.leaseCount(),
+                hub.watchCount(),
+                hub.pendingEvents(),
+                hub.pendingRevisions(),
+                latestSnapshot(machine),
+                machine.applyLatency());
+    }
+
+    private static Optional<SnapshotFile> latestSnapshot(KeyspaceStateMachine machine) {
+        SnapshotInfo latest = machine.getLatestSnapshot();
+        if (latest == null || latest.getFiles().isEmpty()) {
+            return Optional.empty();
+        }
+        Path file = latest.getFiles().get(0).getPath();
+        try {
+            return Optional.of(
+                    new SnapshotFile(
+                            latest.getIndex(),
+                            Files.size(file),
+                            Files.getLastModifiedTime(file).toInstant()));
+        } catch (IOException e) {
+            // Replaced by a newer one meanwhile: the next read finds that.
+            return Optional.empty();
+        }
     }
 
     /**

@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -248,6 +249,20 @@ final class MvccStore {
         } while (System.nanoTime() - deadline < 0);
         throw new IllegalStateException(
                 "the store kept changing for " + STABLE_READ_LIMIT + " while reading it whole");
+    }
+
+    /** Every lease's id and granted TTL, in id order: what a new leader restarts countdowns from. */
+    Map<Long, Long> leaseTable() {
+        Map<Long, Long> table = new LinkedHashMap<>();
+        for (Lease lease : leases()) {
+            table.put(lease.id(), lease.ttlSeconds());
+        }
+        return table;
+    }
+
+    /** Whole-state fingerprint, taken between two applied commands (it retries until so). */
+    StateDigest digest() {
+        return readStable(() -> new StateDigest(revision(), digestNow()));
     }
 
     /**

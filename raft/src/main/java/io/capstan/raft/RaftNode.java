@@ -23,8 +23,6 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.SetConfigurationRequest;
-import org.apache.ratis.protocol.SnapshotManagementRequest;
-import org.apache.ratis.protocol.TransferLeadershipRequest;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
@@ -38,8 +36,6 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Collection;
 import java.util.List;
@@ -53,10 +49,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Supplier;
 
 /**
  * One member of the Capstan Raft group: a Ratis server running the keyspace state machine, and a
@@ -86,16 +80,19 @@ import java.util.function.Supplier;
  *
  * <p><b>Watches</b> ({@link #watch}) are fed by this member's own apply thread, whichever member
  * leads; stopping the node ends them with {@link WatchCanceled.Cause#STOPPED}.
+ *
+ * <p>What an API needs of a member is {@link KeyspaceNode}; the administration of its cluster
+ * (membership, leadership, snapshots) is {@link #admin()}, and its metrics {@link #stats()}.
  */
-public final class RaftNode {
+public final class RaftNode implements KeyspaceNode {
     private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
 
     /** A command that changes nothing: a transaction without compares or operations. */
-    private static final Command NOTHING =
+    static final Command NOTHING =
             Command.newBuilder().setTxn(TxnRequest.getDefaultInstance()).build();
 
     /** A read of one key no range covers alone: through ReadIndex, it waits for the commit index. */
-    private static final Query CATCH_UP =
+    static final Query CATCH_UP =
             Query.newBuilder()
                     .setRange(
                             RangeRequest.newBuilder()
@@ -129,8 +126,6 @@ public final class RaftNode {
     private final RaftGroup group;
 
     private final RaftGroup peersGroup;
-    private final ClientId adminClientId = ClientId.randomId();
-    private final AtomicLong adminCallId = new AtomicLong();
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
@@ -143,6 +138,7 @@ public final class RaftNode {
     /** Answers linearizable reads once their read round is done, off Ratis's threads. */
     private final ExecutorService readExecutor;
     private final Membership membership;
+    private final RaftAdmin admin;
     /** Proposals made and failed (see {@link MemberStats}); any thread adds. */
     private final LongAdder proposals = new LongAdder();
 
@@ -204,6 +200,8 @@ public final class RaftNode {
                         settings,
                         StepQueue.Scheduler.on(membershipExecutor),
                         new MembershipAccess());
+        this.admin =
+                new RaftAdmin(this, membership, selfId, groupId, settings.requestTimeout());
         AtomicInteger requestThreads = new AtomicInteger();
         this.requestExecutor =
                 Executors.newScheduledThreadPool(
@@ -251,6 +249,7 @@ public final class RaftNode {
                         });
     }
 
+    @Override
     public String nodeId() {
         return settings.nodeId();
     }
@@ -472,6 +471,7 @@ public final class RaftNode {
      * @return the result once applied; a transaction whose compares failed is a result with
      *     {@code succeeded = false}, not an exception
      */
+    @Override
     public CompletableFuture<CommandResult> propose(Command command) {
         try {
             validator.validate(command);
@@ -514,6 +514,7 @@ public final class RaftNode {
      * Runs a read-only query. Linearizable range reads share read rounds on this member;
      * linearizable lease queries are answered by the leader, which keeps the countdowns.
      */
+    @Override
     public CompletableFuture<QueryResult> query(Query query, ReadConsistency consistency) {
         try {
             validator.validate(query);
@@ -563,6 +564,7 @@ public final class RaftNode {
      * @throws InvalidCommandException when the key or range end breaks the limits
      * @throws IllegalStateException when the node is not running
      */
+    @Override
     public Watch watch(WatchSpec spec, WatchListener listener) {
         Objects.requireNonNull(listener, "listener");
         validator.validate(spec);
@@ -574,109 +576,6 @@ public final class RaftNode {
         return hub.watch(spec, listener);
     }
 
-    /** Takes a snapshot of this member's state now; completes with its log index. */
-    public CompletableFuture<Long> takeSnapshot() {
-        RaftServer s = server;
-        if (runningClient() == null || s == null) {
-            return notRunning();
-        }
-        SnapshotManagementRequest request =
-                SnapshotManagementRequest.newCreate(
-                        adminClientId,
-                        selfId,
-                        group.getGroupId(),
-                        adminCallId.incrementAndGet(),
-                        settings.requestTimeout().toMillis(),
-                        1);
-        return s.snapshotManagementAsync(request)
-                .thenApply(
-                        reply -> {
-                            if (!reply.isSuccess()) {
-                                throw new CompletionException(reply.getException());
-                            }
-                            return reply.getLogIndex();
-                        });
-    }
-
-    /**
-     * Takes a snapshot of this member's state now (as {@link #takeSnapshot}, which reuses the
-     * latest one when nothing was applied since) and opens it for export; the caller reads it and
-     * closes it. Should Raft delete the file before it is opened (newer snapshots were taken
-     * meanwhile), it takes another, three times at most. Ratis takes none while nothing was
-     * applied past its latest snapshot, so a member with no snapshot and no command applied yet (a
-     * new cluster) first has an empty transaction committed (it changes nothing, not even the
-     * revision) and applied here, which needs a leader.
-     */
-    public CompletableFuture<SnapshotExport> exportSnapshot() {
-        return exportSnapshot(3);
-    }
-
-    private CompletableFuture<SnapshotExport> exportSnapshot(int attempts) {
-        return takeSnapshot()
-                .thenCompose(
-                        index -> {
-                            SnapshotInfo latest = stateMachine.getLatestSnapshot();
-                            if ((latest == null || latest.getFiles().isEmpty()) && attempts > 1) {
-                                return propose(NOTHING)
-                                        .thenCompose(
-                                                committed ->
-                                                        query(CATCH_UP, ReadConsistency.LINEARIZABLE))
-                                        .thenCompose(applied -> exportSnapshot(attempts - 1));
-                            }
-                            if (latest == null || latest.getFiles().isEmpty()) {
-                                return CompletableFuture.failedFuture(
-                                        new IllegalStateException(
-                                                "member " + nodeId() + " has no snapshot"));
-                            }
-                            try {
-                                return CompletableFuture.completedFuture(
-                                        SnapshotExport.open(
-                                                latest.getFiles().get(0).getPath(),
-                                                latest.getIndex()));
-                            } catch (NoSuchFileException e) {
-                                return attempts > 1
-                                        ? exportSnapshot(attempts - 1)
-                                        : CompletableFuture.failedFuture(e);
-                            } catch (IOException e) {
-                                return CompletableFuture.failedFuture(e);
-                            }
-                        });
-    }
-
-    /**
-     * Hands leadership to the member {@code nodeId}, which only the leader can do. Completes once
-     * that member leads (at once when it is this one); fails with Ratis's {@code
-     * NotLeaderException} when this member does not lead, or its {@code
-     * TransferLeadershipException} when {@code nodeId} is not a voting member or did not take over
-     * within the request timeout.
-     */
-    public CompletableFuture<Void> transferLeadership(String nodeId) {
-        RaftServer s = server;
-        if (runningClient() == null || s == null) {
-            return notRunning();
-        }
-        TransferLeadershipRequest request =
-                new TransferLeadershipRequest(
-                        adminClientId,
-                        selfId,
-                        group.getGroupId(),
-                        adminCallId.incrementAndGet(),
-                        RaftPeerId.valueOf(nodeId),
-                        settings.requestTimeout().toMillis());
-        try {
-            return s.transferLeadershipAsync(request)
-                    .thenApply(
-                            reply -> {
-                                if (!reply.isSuccess()) {
-                                    throw new CompletionException(reply.getException());
-                                }
-                                return null;
-                            });
-        } catch (IOException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-    }
-
     /**
      * etcd's HashKV of this member's applied history up to {@code revision} (0: the latest), equal
      * on every member that applied that revision; see {@link KvHash}. CPU work on the calling
@@ -685,6 +584,7 @@ public final class RaftNode {
      * @throws KeyspaceException COMPACTED or FUTURE_REVISION, as etcd refuses the revision
      * @throws IllegalStateException before the node started
      */
+    @Override
     public KvHash hashKv(long revision) {
         KeyspaceStateMachine machine = stateMachine;
         if (machine == null) {
@@ -694,6 +594,7 @@ public final class RaftNode {
     }
 
     /** A fingerprint of this member's applied state; see {@link StateDigest}. */
+    @Override
     public StateDigest stateDigest() {
         KeyspaceStateMachine machine = stateMachine;
         if (machine == null) {
@@ -703,6 +604,7 @@ public final class RaftNode {
     }
 
     /** This member's latest applied revision, read at once; 0 before the node started. */
+    @Override
     public long appliedRevision() {
         KeyspaceStateMachine machine = stateMachine;
         return machine == null ? 0 : machine.store().revision();
@@ -712,6 +614,7 @@ public final class RaftNode {
      * This member's auth state as applied so far (an empty one before the node started): for
      * checks that need no read barrier, such as a token's signature or a watch's permission.
      */
+    @Override
     public AuthState auth() {
         KeyspaceStateMachine machine = stateMachine;
         return machine == null ? AuthState.INITIAL : machine.auth();
@@ -721,6 +624,7 @@ public final class RaftNode {
      * This member's auth state once it has applied everything committed when asked (a linearizable read),
      * or at once when serializable: what authentication reads users and the signing key from.
      */
+    @Override
     public CompletableFuture<AuthState> auth(ReadConsistency consistency) {
         KeyspaceStateMachine machine = stateMachine;
         if (runningClient() == null || machine == null) {
@@ -737,45 +641,6 @@ public final class RaftNode {
     }
 
     /**
-     * Every member of the cluster: this member's Raft configuration joined with the replicated
-     * member records (read linearizably, or from this member's state when serializable), and
-     * the members added but not started yet; by id.
-     */
-    public CompletableFuture<List<Member>> members(ReadConsistency consistency) {
-        if (runningClient() == null) {
-            return notRunning();
-        }
-        if (consistency == ReadConsistency.SERIALIZABLE) {
-            return CompletableFuture.supplyAsync(membership::localView, Runnable::run);
-        }
-        return membership.members();
-    }
-
-    /**
-     * Adds a member to be started later with {@code joinExisting}; it joins by itself then.
-     *
-     * @throws MembershipException (as the future's failure) when a peer URL is bad or taken
-     */
-    public CompletableFuture<Member> addMember(List<String> peerUrls, boolean learner) {
-        return runningClient() == null ? notRunning() : guarded(() -> membership.add(peerUrls, learner));
-    }
-
-    /** Removes member {@code id} from the cluster; completes with the members left. */
-    public CompletableFuture<List<Member>> removeMember(long id) {
-        return runningClient() == null ? notRunning() : membership.remove(id);
-    }
-
-    /** Makes learner {@code id} a voter once it has caught up; completes with it promoted. */
-    public CompletableFuture<Member> promoteMember(long id) {
-        return runningClient() == null ? notRunning() : membership.promote(id);
-    }
-
-    /** Changes the peer URLs of a member not started yet (see {@link Membership}). */
-    public CompletableFuture<List<Member>> updateMember(long id, List<String> peerUrls) {
-        return runningClient() == null ? notRunning() : guarded(() -> membership.update(id, peerUrls));
-    }
-
-    /**
      * Publishes this member's record, with the URLs it serves clients at, for the others to list;
      * completes once it is in the replicated state (retrying until then, after joining if it
      * joins).
@@ -788,11 +653,13 @@ public final class RaftNode {
     }
 
     /** This member's id, as the cluster knows it (see {@link Member#id()}). */
+    @Override
     public long memberId() {
         return memberIdOf(nodeId());
     }
 
     /** The id of the member named {@code name}, from this member's applied state. */
+    @Override
     public long memberIdOf(String name) {
         return stateMachine == null || server == null
                 ? Member.initialId(settings.groupId(), name)
@@ -808,14 +675,6 @@ public final class RaftNode {
                 .filter(m -> m.id() == id && m.started())
                 .map(Member::name)
                 .findFirst();
-    }
-
-    private static <T> CompletableFuture<T> guarded(Supplier<CompletableFuture<T>> call) {
-        try {
-            return call.get();
-        } catch (MembershipException e) {
-            return CompletableFuture.failedFuture(e);
-        }
     }
 
     /** What {@link Membership} may use of this node. */
@@ -870,46 +729,30 @@ public final class RaftNode {
      * before it started. Looks at the latest snapshot file on disk, so call it off I/O threads.
      */
     public MemberStats stats() {
+        return MemberStats.read(
+                stateMachine, watchHub, proposals.sum(), failedProposals.sum());
+    }
+
+    /**
+     * The administration of this member's cluster: membership, leadership, snapshots. Its calls
+     * fail while this node is not running.
+     */
+    public MemberAdmin admin() {
+        return admin;
+    }
+
+    /** The Ratis server while this node runs, else null. */
+    RaftServer runningServer() {
+        return runningClient() == null ? null : server;
+    }
+
+    /** The latest snapshot this member took or installed, or null; null before it started. */
+    SnapshotInfo latestSnapshot() {
         KeyspaceStateMachine machine = stateMachine;
-        WatchHub hub = watchHub;
-        if (machine == null || hub == null) {
-            return MemberStats.notStarted(proposals.sum(), failedProposals.sum());
-        }
-        MvccStore store = machine.store();
-        return new MemberStats(
-                proposals.sum(),
-                failedProposals.sum(),
-                machine.leaderChanges(),
-                store.revision(),
-                store.compactRevision(),
-                store.liveKeyCount(),
-                store.liveBytes(),
-                store.leaseCount(),
-                hub.watchCount(),
-                hub.pendingEvents(),
-                hub.pendingRevisions(),
-                latestSnapshot(machine),
-                machine.applyLatency());
+        return machine == null ? null : machine.getLatestSnapshot();
     }
 
-    private static Optional<MemberStats.SnapshotFile> latestSnapshot(KeyspaceStateMachine machine) {
-        SnapshotInfo latest = machine.getLatestSnapshot();
-        if (latest == null || latest.getFiles().isEmpty()) {
-            return Optional.empty();
-        }
-        Path file = latest.getFiles().get(0).getPath();
-        try {
-            return Optional.of(
-                    new MemberStats.SnapshotFile(
-                            latest.getIndex(),
-                            Files.size(file),
-                            Files.getLastModifiedTime(file).toInstant()));
-        } catch (IOException e) {
-            // Replaced by a newer one meanwhile: the next read finds that.
-            return Optional.empty();
-        }
-    }
-
+    @Override
     public NodeStatus status() {
         RaftServer s = server;
         if (state.get() != State.RUNNING || s == null) {
@@ -955,7 +798,7 @@ public final class RaftNode {
         return state.get() == State.RUNNING ? client : null;
     }
 
-    private <T> CompletableFuture<T> notRunning() {
+    <T> CompletableFuture<T> notRunning() {
         return CompletableFuture.failedFuture(
                 new IllegalStateException(
                         "node " + nodeId() + " is " + state.get() + ", not RUNNING"));

@@ -17,8 +17,8 @@ import java.security.NoSuchAlgorithmException;
 
 /**
  * One member's whole state at one log index, opened for export (see {@link
- * RaftNode#exportSnapshot}): the records of its Raft snapshot file, in the snapshot codec's format,
- * then zero bytes up to a multiple of {@value #BLOCK} bytes, because etcd's snapshot clients accept
+ * MemberAdmin#exportSnapshot}): the records of its Raft snapshot file, in the snapshot codec's
+ * format, then zero bytes up to a multiple of {@value #BLOCK} bytes, because etcd's snapshot clients accept
  * only such sizes. The file stays readable while open even if Raft deletes it meanwhile.
  *
  * <p>States: open until {@link #close}. One thread at a time reads it, front to back.

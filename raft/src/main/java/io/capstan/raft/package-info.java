@@ -2,8 +2,12 @@
  * Capstan's replicated state: a Ratis state machine holding an MVCC keyspace with etcd's
  * semantics, leases, snapshots, and a watch hub.
  *
- * <p>Public surface: {@link io.capstan.raft.RaftNode} (one member: start, stop, propose, query,
- * status, snapshot, state digest, watch, and {@link io.capstan.raft.MemberStats} for metrics), its {@link io.capstan.raft.RaftSettings} with
+ * <p>Public surface: {@link io.capstan.raft.KeyspaceNode}, the contract an API needs of a member
+ * (propose, query, watch, auth state, status, hashes and digest), and its two implementations:
+ * {@link io.capstan.raft.RaftNode} (one member of a Raft group: also start, stop, publish, its
+ * {@link io.capstan.raft.MemberAdmin} for membership, leadership and snapshots, and {@link
+ * io.capstan.raft.MemberStats} for metrics) and {@link io.capstan.raft.LocalKeyspaceNode} (the
+ * same keyspace in memory, without Raft, for tests); its {@link io.capstan.raft.RaftSettings} with
  * {@link io.capstan.raft.Peer}, {@link io.capstan.raft.Limits} and
  * {@link io.capstan.raft.WatchSettings}, the watch API ({@link io.capstan.raft.WatchSpec},
  * {@link io.capstan.raft.WatchListener}, {@link io.capstan.raft.Watch},

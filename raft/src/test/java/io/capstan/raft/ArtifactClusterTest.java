@@ -40,6 +40,7 @@ class ArtifactClusterTest {
         }
         for (int member : cluster.running()) {
             cluster.node(member)
+                    .admin()
                     .takeSnapshot()
                     .orTimeout(RaftCluster.WAIT.toSeconds(), TimeUnit.SECONDS)
                     .join();

@@ -72,6 +72,7 @@ class AuthClusterTest {
 
         // Leading, the restarted member's own apply answers the proposals.
         cluster.node(cluster.awaitLeader())
+                .admin()
                 .transferLeadership(cluster.node(restarted).nodeId())
                 .orTimeout(RaftCluster.WAIT.toSeconds(), TimeUnit.SECONDS)
                 .join();
@@ -123,6 +124,7 @@ class AuthClusterTest {
         for (int member : cluster.running()) {
             taken.add(
                     cluster.node(member)
+                            .admin()
                             .takeSnapshot()
                             .orTimeout(RaftCluster.WAIT.toSeconds(), TimeUnit.SECONDS)
                             .join());

@@ -159,7 +159,7 @@ class ClusterTest {
         // Snapshot the two live members; with small segments and nothing kept, the log behind it
         // is purged, so the stopped follower can only catch up by installing a snapshot.
         for (int member : cluster.running()) {
-            long index = cluster.node(member).takeSnapshot().join();
+            long index = cluster.node(member).admin().takeSnapshot().join();
             assertTrue(index > 0);
         }
         assertTrue(snapshotFiles(cluster.dataDir(leader)) > 0);
@@ -255,7 +255,7 @@ class ClusterTest {
         cluster.awaitLeader();
         int follower = cluster.anyFollower();
         try (SnapshotExport export =
-                cluster.node(follower).exportSnapshot().get(30, TimeUnit.SECONDS)) {
+                cluster.node(follower).admin().exportSnapshot().get(30, TimeUnit.SECONDS)) {
             assertEquals(1, export.revision(), "nothing was written");
             StateDigest exported = SnapshotExport.digestOf(new ByteArrayInputStream(readAll(export)));
             assertEquals(cluster.node(follower).stateDigest(), exported);
@@ -276,6 +276,7 @@ class ClusterTest {
 
         int target = cluster.anyFollower();
         cluster.node(leader)
+                .admin()
                 .transferLeadership(cluster.node(target).nodeId())
                 .get(30, TimeUnit.SECONDS);
         assertEquals(target, cluster.awaitLeader());
@@ -284,6 +285,7 @@ class ClusterTest {
                                 Exception.class,
                                 () ->
                                         cluster.node(leader)
+                                                .admin()
                                                 .transferLeadership(cluster.node(leader).nodeId())
                                                 .get(30, TimeUnit.SECONDS))
                         .getCause();

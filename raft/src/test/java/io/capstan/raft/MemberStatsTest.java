@@ -76,7 +76,7 @@ class MemberStatsTest {
         cluster.propose(leader, put("a", "1"));
         RaftNode node = cluster.node(leader);
         Instant before = Instant.now().minusSeconds(1);
-        long index = node.takeSnapshot().orTimeout(30, TimeUnit.SECONDS).join();
+        long index = node.admin().takeSnapshot().orTimeout(30, TimeUnit.SECONDS).join();
 
         MemberStats.SnapshotFile snapshot = node.stats().snapshot().orElseThrow();
         assertEquals(index, snapshot.index());

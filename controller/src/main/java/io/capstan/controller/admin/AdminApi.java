@@ -113,7 +113,7 @@ public final class AdminApi {
                 new Route("POST", SNAPSHOT, owner, MAX_BODY_BYTES, ADMISSION,
                         endpoint(new TakeSnapshotEndpoint(raft))),
                 new Route("GET", SNAPSHOT, owner, MAX_BODY_BYTES, ADMISSION,
-                        new SnapshotDownloadHandler(raft::exportSnapshot, raft::status)));
+                        new SnapshotDownloadHandler(raft.admin()::exportSnapshot, raft::status)));
     }
 
     /**

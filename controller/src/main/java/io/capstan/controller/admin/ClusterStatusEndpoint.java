@@ -40,7 +40,7 @@ final class ClusterStatusEndpoint implements AdminEndpoint {
 
     @Override
     public CompletableFuture<Answer> call(Request request) {
-        return raft.members(ReadConsistency.SERIALIZABLE).thenCompose(members -> {
+        return raft.admin().members(ReadConsistency.SERIALIZABLE).thenCompose(members -> {
             NodeStatus self = raft.status();
             List<CompletableFuture<Map<String, Object>>> states = new ArrayList<>();
             for (Member member : members) {

@@ -20,7 +20,7 @@ final class RemoveMemberEndpoint implements AdminEndpoint {
     @Override
     public CompletableFuture<Answer> call(Request request) {
         long id = MemberIds.parse(request.path(AdminApi.ID));
-        return raft.removeMember(id).thenApply(members -> {
+        return raft.admin().removeMember(id).thenApply(members -> {
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("removed", MemberIds.format(id));
             body.put("members", MemberViews.views(members, raft.status().leaderId()));

@@ -20,7 +20,7 @@ final class TakeSnapshotEndpoint implements AdminEndpoint {
 
     @Override
     public CompletableFuture<Answer> call(Request request) {
-        return raft.takeSnapshot().thenApply(index -> {
+        return raft.admin().takeSnapshot().thenApply(index -> {
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("member", raft.nodeId());
             body.put("log_index", index);

@@ -32,7 +32,7 @@ final class TransferLeaderEndpoint implements AdminEndpoint {
     @Override
     public CompletableFuture<Answer> call(Request request) {
         String target = RequestJson.parse(request.body(), Set.of(MEMBER)).requiredText(MEMBER);
-        return raft.members(ReadConsistency.SERIALIZABLE).thenCompose(members -> {
+        return raft.admin().members(ReadConsistency.SERIALIZABLE).thenCompose(members -> {
             Member chosen = resolve(members, target);
             if (!chosen.started()) {
                 throw AdminError.of(409, "member_not_started", "member " + target + " has not started yet")
@@ -50,7 +50,7 @@ final class TransferLeaderEndpoint implements AdminEndpoint {
             if (self.role() != NodeStatus.Role.LEADER) {
                 throw notLeader(self, members).toException();
             }
-            return raft.transferLeadership(chosen.name()).thenApply(transferred -> done);
+            return raft.admin().transferLeadership(chosen.name()).thenApply(transferred -> done);
         });
     }
 
