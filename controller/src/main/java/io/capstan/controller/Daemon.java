@@ -15,8 +15,10 @@ import io.capstan.etcd.GrpcAdmission;
 import io.capstan.controller.telemetry.GrpcRequestIds;
 import io.capstan.controller.telemetry.Metrics;
 import io.capstan.raft.GrpcTransportBinding;
+import io.capstan.raft.LeadershipCheck;
 import io.capstan.raft.Limits;
 import io.capstan.raft.NodeStatus;
+import io.capstan.raft.Peer;
 import io.capstan.raft.RaftNode;
 import io.capstan.raft.TransportBinding;
 import io.capstan.transport.MemberCredentials;
@@ -31,6 +33,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -39,6 +42,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
+import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.conf.RaftProperties;
 
 /**
  * The daemon's wiring: builds every component from the bound settings, declares every route
@@ -94,7 +99,17 @@ public final class Daemon {
             // The address is asked for only once Ratis runs, after the web layer bound its port.
             PeerTransport peers = PeerTransport.create(settings.transport(), settings.tls(), this::webAddress);
             routes.addAll(peers.routes(gate(TRANSPORT)));
-            binding = (self, properties, parameters) -> peers.configure(properties, parameters);
+            binding = new TransportBinding() {
+                @Override
+                public void configure(Peer self, RaftProperties properties, Parameters parameters) {
+                    peers.configure(properties, parameters);
+                }
+
+                @Override
+                public Optional<LeadershipCheck> leadershipCheck() {
+                    return Optional.of(peers::confirmLeadership);
+                }
+            };
             graph.add(decorate.apply(new ComponentAdapter(TRANSPORT, Set.of(WEB),
                     () -> CompletableFuture.completedFuture(null), peers::close)));
             raftDependency = TRANSPORT;
