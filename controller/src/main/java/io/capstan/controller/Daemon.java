@@ -31,6 +31,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -90,9 +91,11 @@ final class Daemon {
 
         TransportBinding binding;
         String raftDependency;
+        Optional<PeerTransport> webTransport = Optional.empty();
         if (settings.cluster().transport() == ClusterSettings.Transport.WEB) {
             // The address is asked for only once Ratis runs, after the web layer bound its port.
             PeerTransport peers = PeerTransport.create(settings.transport(), settings.tls(), this::webAddress);
+            webTransport = Optional.of(peers);
             routes.addAll(peers.routes(gate(TRANSPORT)));
             binding = (self, properties, parameters) -> peers.configure(properties, parameters);
             graph.add(decorate.apply(new ComponentAdapter(TRANSPORT, Set.of(WEB),
@@ -107,15 +110,18 @@ final class Daemon {
         this.admin = new AdminApi(raft, settings.admin(), settings.cluster().groupId(),
                 settings.cluster().transport() == ClusterSettings.Transport.WEB, settings.tls(), Clock.systemUTC());
         routes.addAll(admin.routes(gate(RAFT)));
+        if (settings.admin().peerFaults()) {
+            // The binder accepts fault-injection only with the web transport.
+            routes.addAll(admin.peerFaultRoutes(gate(TRANSPORT), webTransport.orElseThrow().faults()));
+        }
         // The admin API samples this member's leader while Raft runs.
         graph.add(decorate.apply(new ComponentAdapter(RAFT, Set.of(raftDependency),
                 () -> raft.start().thenRun(admin::start), () -> {
                     admin.stop();
                     raft.stop().join();
                 })));
-        boolean webTransport = settings.cluster().transport() == ClusterSettings.Transport.WEB;
         Artifacts artifacts = new Artifacts(settings.artifacts(), raft, MemberCredentials.of(settings.transport()),
-                settings.tls(), webTransport, Clock.systemUTC());
+                settings.tls(), webTransport.isPresent(), Clock.systemUTC());
         routes.addAll(artifacts.routes(gate(ARTIFACTS)));
         graph.add(decorate.apply(new ComponentAdapter(ARTIFACTS, Set.of(RAFT), artifacts::start, artifacts::stop)));
         ApiSettings apiSettings = settings.api();
