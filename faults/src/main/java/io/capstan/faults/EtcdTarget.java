@@ -2,9 +2,14 @@ package io.capstan.faults;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
-/** etcd members (Debian's etcd-server): member n's client port is 27780+n, its peer port 27880+n. */
+/**
+ * etcd members (Debian's etcd-server): member n's client port is 27780+n, its peer port 27880+n.
+ * etcd has no way to drop messages between members that an unprivileged process can reach (all
+ * listen on one loopback address), so it has no {@link LinkFaults}.
+ */
 final class EtcdTarget implements Target {
     private final Path etcd;
 
@@ -24,6 +29,11 @@ final class EtcdTarget implements Target {
 
     private static String peerUrl(Member member) {
         return "http://" + Member.HOST + ":" + (27880 + member.index());
+    }
+
+    @Override
+    public Optional<LinkFaults> linkFaults() {
+        return Optional.empty();
     }
 
     @Override

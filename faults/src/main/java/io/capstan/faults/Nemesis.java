@@ -4,33 +4,50 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
  * Injects faults on a seeded schedule: a quiet spell, one fault of a kind drawn from those enabled,
  * held for a drawn time, healed; again until the run's end. Every draw comes from one {@link Random}
  * seeded by the run, so a seed names a schedule (what "the leader" is depends on the cluster too).
- * Pauses last 3 to 7 s, longer than an election timeout (1 to 2 s on Capstan, 1 s on etcd).
+ * Pauses and dropped messages last 3 to 7 s, longer than an election timeout (1 to 2 s on Capstan,
+ * 1 s on etcd).
  *
- * <p>Threads: the control thread only.
+ * <p>Threads: the control thread only, which owns {@link #dropping}.
  */
 final class Nemesis {
     private final Cluster cluster;
+    private final Optional<LinkFaults> links;
     private final FaultLog log;
     private final Random random;
+    /** Members told to drop messages and not healed since. */
+    private final Set<Member> dropping = new LinkedHashSet<>();
 
-    Nemesis(Cluster cluster, FaultLog log, Random random) {
+    /** @param links how to drop messages between members; needed by the kinds that {@link FaultKind#dropsMessages} */
+    Nemesis(Cluster cluster, Optional<LinkFaults> links, FaultLog log, Random random) {
         this.cluster = cluster;
+        this.links = links;
         this.log = log;
         this.random = random;
     }
 
-    /** Injects faults of {@code kinds} until {@code endNanos} ({@link System#nanoTime()}), each healed. */
+    /**
+     * Injects faults of {@code kinds} until {@code endNanos} ({@link System#nanoTime()}), each healed;
+     * with no kinds, only waits until then.
+     */
     void run(List<FaultKind> kinds, long endNanos) throws IOException, InterruptedException {
+        if (kinds.isEmpty()) {
+            Thread.sleep(Math.max(0, (endNanos - System.nanoTime()) / 1_000_000));
+            return;
+        }
         Thread.sleep(1000 + random.nextInt(2000));
         while (System.nanoTime() + Duration.ofSeconds(4).toNanos() < endNanos) {
             inject(kinds.get(random.nextInt(kinds.size())), endNanos);
@@ -66,15 +83,81 @@ final class Nemesis {
                 cluster.startAll();
                 log.end(kind.label(), "restarted every member");
             }
+            case ISOLATE_LEADER -> {
+                Member leader = leaderOrAny(kind);
+                List<Member> rest = members.stream().filter(m -> !m.equals(leader)).toList();
+                log.start(kind.label(), "partition " + List.of(leader) + " | " + rest + " (the leader alone)");
+                split(List.of(leader), rest);
+                hold(3000, 7000, endNanos);
+                healLinks();
+                log.end(kind.label(), "healed");
+            }
+            case PARTITION -> {
+                List<Member> shuffled = new ArrayList<>(members);
+                Collections.shuffle(shuffled, random);
+                int minority = 1 + random.nextInt((members.size() - 1) / 2);
+                List<Member> small = sorted(shuffled.subList(0, minority));
+                List<Member> large = sorted(shuffled.subList(minority, shuffled.size()));
+                log.start(kind.label(), "partition " + small + " | " + large + leaderNote(small, large));
+                split(small, large);
+                hold(3000, 7000, endNanos);
+                healLinks();
+                log.end(kind.label(), "healed");
+            }
+            case DROP_ONE_WAY -> {
+                Member from = pick(members);
+                List<Member> rest = members.stream().filter(m -> !m.equals(from)).toList();
+                Member to = rest.get(random.nextInt(rest.size()));
+                log.start(kind.label(), "drop " + from + " -> " + to + leaderNote(List.of(from), List.of(to)));
+                drop(from, List.of(to));
+                hold(3000, 7000, endNanos);
+                healLinks();
+                log.end(kind.label(), "healed");
+            }
         }
     }
 
-    /** Ends every fault: resumes paused members and starts every member that is down. */
+    /** Ends every fault: heals dropped messages, resumes paused members and starts every member that is down. */
     void healAll() throws IOException {
+        healLinks();
         for (Member m : cluster.members()) {
             cluster.resume(m);
         }
         cluster.startAll();
+    }
+
+    /** Neither side reaches the other. */
+    private void split(List<Member> a, List<Member> b) throws IOException {
+        for (Member m : a) {
+            drop(m, b);
+        }
+        for (Member m : b) {
+            drop(m, a);
+        }
+    }
+
+    private void drop(Member from, List<Member> to) throws IOException {
+        LinkFaults l = links.orElseThrow(() -> new IllegalStateException("the target cannot drop messages"));
+        dropping.add(from);
+        l.drop(from, to);
+    }
+
+    private void healLinks() throws IOException {
+        for (Member m : List.copyOf(dropping)) {
+            links.orElseThrow().heal(m);
+            dropping.remove(m);
+        }
+    }
+
+    /** Where the leader was when the fault began, for the fault log: " (leader n2)". */
+    private String leaderNote(List<Member> a, List<Member> b) {
+        Optional<Member> leader = cluster.leader();
+        return leader.map(l -> " (leader " + l + (a.contains(l) ? ", first side" : b.contains(l) ? ", second side"
+                : "") + ")").orElse(" (no leader known)");
+    }
+
+    private static List<Member> sorted(List<Member> members) {
+        return members.stream().sorted(Comparator.comparingInt(Member::index)).toList();
     }
 
     private Member pick(List<Member> members) {

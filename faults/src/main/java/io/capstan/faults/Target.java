@@ -2,6 +2,7 @@ package io.capstan.faults;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * What the harness runs as members: Capstan or etcd, every member on {@link Member#HOST} with ports
@@ -20,4 +21,7 @@ interface Target {
      * @param members the members of the cluster, itself included
      */
     List<String> prepare(Member member, List<Member> members) throws IOException;
+
+    /** How to drop messages between members; empty where the target has no way (etcd). */
+    Optional<LinkFaults> linkFaults();
 }
