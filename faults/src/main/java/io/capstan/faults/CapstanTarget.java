@@ -45,12 +45,17 @@ final class CapstanTarget implements Target {
     }
 
     @Override
+    public String peerUrl(Member member) {
+        return "http://" + Member.HOST + ":" + webPort(member);
+    }
+
+    @Override
     public Optional<LinkFaults> linkFaults() {
         return Optional.of(links);
     }
 
     @Override
-    public List<String> prepare(Member member, List<Member> members) throws IOException {
+    public List<String> prepare(Member member, List<Member> members, boolean join) throws IOException {
         Path secretFile = member.dir().resolve("cluster.secret");
         if (!Files.exists(secretFile)) {
             Files.createFile(secretFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
@@ -69,11 +74,12 @@ final class CapstanTarget implements Target {
                     peers = [%s]
                     secret-file = "%s"
                     grpc-port = %d
+                    initial-cluster-state = "%s"
                   }
                   transport.fault-injection = on
                 }
                 """.formatted(member.name(), member.dataDir(), Member.HOST, webPort(member), clientPort(member), peers,
-                secretFile, 27680 + member.index()));
+                secretFile, 27680 + member.index(), join ? "existing" : "new"));
         return List.of(root.resolve("scripts/capstan").toString(), "serve", "--config", config.toString());
     }
 }

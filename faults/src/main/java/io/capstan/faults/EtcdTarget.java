@@ -27,7 +27,8 @@ final class EtcdTarget implements Target {
         return 27780 + member.index();
     }
 
-    private static String peerUrl(Member member) {
+    @Override
+    public String peerUrl(Member member) {
         return "http://" + Member.HOST + ":" + (27880 + member.index());
     }
 
@@ -37,13 +38,13 @@ final class EtcdTarget implements Target {
     }
 
     @Override
-    public List<String> prepare(Member member, List<Member> members) {
+    public List<String> prepare(Member member, List<Member> members, boolean join) {
         String client = "http://" + Member.HOST + ":" + clientPort(member);
         String initial = members.stream().map(m -> m.name() + "=" + peerUrl(m)).collect(Collectors.joining(","));
         return List.of(etcd.toString(), "--name", member.name(), "--data-dir", member.dataDir().toString(),
                 "--listen-client-urls", client, "--advertise-client-urls", client,
                 "--listen-peer-urls", peerUrl(member), "--initial-advertise-peer-urls", peerUrl(member),
-                "--initial-cluster", initial, "--initial-cluster-state", "new",
+                "--initial-cluster", initial, "--initial-cluster-state", join ? "existing" : "new",
                 "--initial-cluster-token", "faults", "--logger", "zap");
     }
 }

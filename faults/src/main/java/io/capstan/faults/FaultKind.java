@@ -19,7 +19,14 @@ enum FaultKind {
     /** The members split at random into a minority and a majority that cannot reach each other, then healed. */
     PARTITION(true),
     /** One member's messages to another dropped (the other's still arrive), then healed. */
-    DROP_ONE_WAY(true);
+    DROP_ONE_WAY(true),
+    /**
+     * A random member removed through the Cluster API, its process stopped and its data deleted, then
+     * added back as a voter and started to join the cluster.
+     */
+    MEMBER_CHANGE,
+    /** As {@link #MEMBER_CHANGE}, added back as a learner that is promoted once it has caught up. */
+    MEMBER_CHANGE_LEARNER;
 
     private final boolean dropsMessages;
 

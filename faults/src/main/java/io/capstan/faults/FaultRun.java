@@ -97,7 +97,8 @@ final class FaultRun {
                 faultLog.note("skipped, " + target.name() + " has no way to drop messages between members: "
                         + settings.faults().stream().filter(k -> !kinds.contains(k)).map(FaultKind::label).toList());
             }
-            Nemesis nemesis = new Nemesis(cluster, target.linkFaults(), faultLog, new Random(settings.seed()));
+            Nemesis nemesis = new Nemesis(cluster, new Membership(cluster, target), target.linkFaults(), faultLog,
+                    new Random(settings.seed()));
             ending = exercise(cluster, nemesis, kinds, history, faultLog, scheduler);
             injected = faultLog.injected();
         } finally {
@@ -161,6 +162,7 @@ final class FaultRun {
             nemesis.healAll();
         }
         faultLog.note("every fault healed");
+        List<String> failures = nemesis.failures();
         boolean recovered = cluster.awaitHealthy(RECOVERY_TIMEOUT);
         faultLog.note(recovered ? "cluster recovered" : "cluster did not recover within "
                 + RECOVERY_TIMEOUT.toSeconds() + " s");
@@ -190,7 +192,7 @@ final class FaultRun {
         for (Watcher w : watchers) {
             w.finish(log.lastRevisionUnder(w.prefix()), WATCH_CATCH_UP);
         }
-        return null;
+        return failures.isEmpty() ? null : String.join("; ", failures);
     }
 
     private static String secret() {

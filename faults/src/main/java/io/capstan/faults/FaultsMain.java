@@ -57,7 +57,8 @@ public final class FaultsMain {
         int keys;
         @Option(names = "--faults", split = ",", converter = KindConverter.class,
                 description = "Kinds of fault (default all): kill, kill-leader, pause, pause-leader, kill-all, "
-                        + "isolate-leader, partition, drop-one-way (the last three on Capstan only).")
+                        + "isolate-leader, partition, drop-one-way (these three on Capstan only), member-change, "
+                        + "member-change-learner.")
         List<FaultKind> faults;
 
         @Override

@@ -21,19 +21,25 @@ import java.util.stream.Stream;
  * Pauses and dropped messages last 3 to 7 s, longer than an election timeout (1 to 2 s on Capstan,
  * 1 s on etcd).
  *
- * <p>Threads: the control thread only, which owns {@link #dropping}.
+ * <p>Threads: the control thread only, which owns {@link #dropping} and {@link #failures}.
  */
 final class Nemesis {
+    private static final Duration MEMBERSHIP_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration STOP_GRACE = Duration.ofSeconds(20);
+
     private final Cluster cluster;
+    private final Membership membership;
     private final Optional<LinkFaults> links;
     private final FaultLog log;
     private final Random random;
+    private final List<String> failures = new ArrayList<>();
     /** Members told to drop messages and not healed since. */
     private final Set<Member> dropping = new LinkedHashSet<>();
 
     /** @param links how to drop messages between members; needed by the kinds that {@link FaultKind#dropsMessages} */
-    Nemesis(Cluster cluster, Optional<LinkFaults> links, FaultLog log, Random random) {
+    Nemesis(Cluster cluster, Membership membership, Optional<LinkFaults> links, FaultLog log, Random random) {
         this.cluster = cluster;
+        this.membership = membership;
         this.links = links;
         this.log = log;
         this.random = random;
@@ -104,6 +110,8 @@ final class Nemesis {
                 healLinks();
                 log.end(kind.label(), "healed");
             }
+            case MEMBER_CHANGE, MEMBER_CHANGE_LEARNER ->
+                    changeMember(kind, pick(members), kind == FaultKind.MEMBER_CHANGE_LEARNER);
             case DROP_ONE_WAY -> {
                 Member from = pick(members);
                 List<Member> rest = members.stream().filter(m -> !m.equals(from)).toList();
@@ -115,6 +123,49 @@ final class Nemesis {
                 log.end(kind.label(), "healed");
             }
         }
+    }
+
+    /**
+     * Removes {@code m} and adds it back on an empty data directory; a step that does not finish
+     * within {@link #MEMBERSHIP_TIMEOUT} ends the fault and is one of the run's {@link #failures}.
+     */
+    private void changeMember(FaultKind kind, Member m, boolean learner) throws IOException, InterruptedException {
+        log.start(kind.label(), "remove " + m + ", then add it back" + (learner ? " as a learner" : "")
+                + cluster.leader().map(l -> l.equals(m) ? " (the leader)" : " (leader " + l + ")").orElse(""));
+        if (!membership.remove(m, MEMBERSHIP_TIMEOUT)) {
+            fail(kind, m + " still listed " + MEMBERSHIP_TIMEOUT.toSeconds() + " s after its removal began");
+            return;
+        }
+        log.note(m + " removed");
+        boolean stopped = cluster.stop(m, STOP_GRACE);
+        wipe(m.dataDir());
+        log.note(m + (stopped ? " stopped" : " did not stop within " + STOP_GRACE.toSeconds() + " s of SIGTERM; killed")
+                + ", its data deleted");
+        Thread.sleep(1000 + random.nextInt(2000));
+        Optional<Long> id = membership.add(m, learner, MEMBERSHIP_TIMEOUT);
+        if (id.isEmpty()) {
+            fail(kind, m + " not listed " + MEMBERSHIP_TIMEOUT.toSeconds() + " s after its add began");
+            return;
+        }
+        cluster.joinOnStart(m);
+        cluster.start(m);
+        log.note(m + " added back as " + Long.toHexString(id.get()) + " and started");
+        if (membership.awaitServing(m, id.get(), learner, MEMBERSHIP_TIMEOUT)) {
+            log.end(kind.label(), m + " serves" + (learner ? " (promoted)" : ""));
+        } else {
+            fail(kind, m + " added back" + (learner ? " as a learner" : "") + " does not serve linearizable reads "
+                    + MEMBERSHIP_TIMEOUT.toSeconds() + " s after it started");
+        }
+    }
+
+    private void fail(FaultKind kind, String what) throws IOException {
+        failures.add(what);
+        log.end(kind.label(), "FAILED: " + what);
+    }
+
+    /** What went wrong while faults were injected that the history cannot show (a member that never served again). */
+    List<String> failures() {
+        return List.copyOf(failures);
     }
 
     /** Ends every fault: heals dropped messages, resumes paused members and starts every member that is down. */

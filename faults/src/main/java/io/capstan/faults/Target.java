@@ -15,12 +15,17 @@ interface Target {
     /** The port of {@code member}'s etcd v3 gRPC API. */
     int clientPort(Member member);
 
+    /** The peer URL {@code member} is listed with in the cluster's membership. */
+    String peerUrl(Member member);
+
     /**
      * Writes what {@code member} needs to start (its configuration) and returns its command line.
      *
      * @param members the members of the cluster, itself included
+     * @param join    whether it joins a running cluster that added it (else it forms the cluster with the others);
+     *                either way, a member whose data directory is not empty starts from what it holds
      */
-    List<String> prepare(Member member, List<Member> members) throws IOException;
+    List<String> prepare(Member member, List<Member> members, boolean join) throws IOException;
 
     /** How to drop messages between members; empty where the target has no way (etcd). */
     Optional<LinkFaults> linkFaults();
