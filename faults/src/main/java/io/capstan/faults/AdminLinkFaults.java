@@ -19,7 +19,9 @@ import java.util.stream.Collectors;
 final class AdminLinkFaults implements LinkFaults {
     private static final String PATH = "/v1/faults/peers";
     private static final Duration TIMEOUT = Duration.ofSeconds(3);
-    private static final int ATTEMPTS = 3;
+    /** A member restarted a moment ago may take this long to listen (its JVM starting on a busy machine). */
+    private static final Duration PATIENCE = Duration.ofSeconds(30);
+    private static final Duration PAUSE = Duration.ofMillis(250);
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(TIMEOUT).build();
@@ -40,15 +42,25 @@ final class AdminLinkFaults implements LinkFaults {
         send(member, "DELETE", HttpRequest.BodyPublishers.noBody());
     }
 
-    /** Sends one request, again after a failure up to {@link #ATTEMPTS} times; both requests are idempotent. */
+    private HttpResponse<String> send(HttpRequest request) throws IOException {
+        try {
+            return http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while sending " + request.method() + " " + request.uri(), e);
+        }
+    }
+
+    /** Sends one request, again after a failure for up to {@link #PATIENCE}; both requests are idempotent. */
     private void send(Member member, String method, HttpRequest.BodyPublisher body) throws IOException {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + Member.HOST + ":"
                         + webPort.applyAsInt(member) + PATH))
                 .timeout(TIMEOUT).header("Content-Type", "application/json").method(method, body).build();
         IOException last = null;
-        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (System.nanoTime() < deadline) {
             try {
-                HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> response = send(request);
                 if (response.statusCode() == 200) {
                     return;
                 }
@@ -56,11 +68,14 @@ final class AdminLinkFaults implements LinkFaults {
                         + response.body());
             } catch (IOException e) {
                 last = new IOException(method + " " + PATH + " on " + member + ": " + e, e);
+            }
+            try {
+                Thread.sleep(PAUSE.toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while " + method + " " + PATH + " on " + member, e);
             }
         }
-        throw last;
+        throw last != null ? last : new IOException(method + " " + PATH + " on " + member + ": no time left");
     }
 }

@@ -37,29 +37,9 @@ final class Membership {
      * @return whether the member list, asked of another member, no longer has it within {@code timeout}
      */
     boolean remove(Member member, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            for (Member via : others(member)) {
-                Optional<io.capstan.etcd.api.Member> listed;
-                try {
-                    listed = find(via, member);
-                } catch (RuntimeException e) {
-                    continue;
-                }
-                if (listed.isEmpty()) {
-                    return true;
-                }
-                try {
-                    cluster.clusterApi(via, CALL_DEADLINE).memberRemove(MemberRemoveRequest.newBuilder()
-                            .setID(listed.get().getID()).build());
-                } catch (RuntimeException e) {
-                    // Refused, or unknown whether it happened: the member list says on the next round.
-                }
-                break;
-            }
-            Thread.sleep(RETRY_PAUSE.toMillis());
-        }
-        return false;
+        return until(member, false, timeout, (via, listed) -> cluster.clusterApi(via, CALL_DEADLINE)
+                .memberRemove(MemberRemoveRequest.newBuilder().setID(listed.orElseThrow().getID()).build()))
+                .isPresent();
     }
 
     /**
@@ -68,23 +48,42 @@ final class Membership {
      * @return the new member id, once another member lists it within {@code timeout}
      */
     Optional<Long> add(Member member, boolean learner, Duration timeout) throws InterruptedException {
+        return until(member, true, timeout, (via, listed) -> cluster.clusterApi(via, CALL_DEADLINE)
+                .memberAdd(MemberAddRequest.newBuilder().addPeerURLs(target.peerUrl(member)).setIsLearner(learner)
+                        .build()))
+                .flatMap(entry -> entry.map(io.capstan.etcd.api.Member::getID));
+    }
+
+    /** One attempt at a change, through {@code via}, given {@code member}'s entry in its list now. */
+    @FunctionalInterface
+    private interface Change {
+        void request(Member via, Optional<io.capstan.etcd.api.Member> listed);
+    }
+
+    /**
+     * Requests {@code change} until another member's list has {@code member} ({@code listed}) or no
+     * longer has it; a request that failed or timed out may have taken effect, so the list decides.
+     *
+     * @return the entry seen at the end (empty inside when not {@code listed}); empty when {@code timeout} passed first
+     */
+    private Optional<Optional<io.capstan.etcd.api.Member>> until(Member member, boolean listed, Duration timeout,
+                                                                 Change change) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             for (Member via : others(member)) {
-                Optional<io.capstan.etcd.api.Member> listed;
+                Optional<io.capstan.etcd.api.Member> entry;
                 try {
-                    listed = find(via, member);
+                    entry = find(via, member);
                 } catch (RuntimeException e) {
                     continue;
                 }
-                if (listed.isPresent()) {
-                    return Optional.of(listed.get().getID());
+                if (entry.isPresent() == listed) {
+                    return Optional.of(entry);
                 }
                 try {
-                    cluster.clusterApi(via, CALL_DEADLINE).memberAdd(MemberAddRequest.newBuilder()
-                            .addPeerURLs(target.peerUrl(member)).setIsLearner(learner).build());
+                    change.request(via, entry);
                 } catch (RuntimeException e) {
-                    // As in remove: the member list decides.
+                    // Refused, or unknown whether it happened: the member list says on the next round.
                 }
                 break;
             }
