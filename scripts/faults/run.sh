@@ -3,7 +3,8 @@
 # 127.0.0.1, concurrent clients over the etcd v3 gRPC API (put, linearizable get, txn compare-and-set,
 # delete, leases with attached keys and keep-alives, watches), faults on a schedule drawn from the seed
 # (SIGKILL of a random member or of the leader, SIGSTOP/SIGCONT pauses longer than an election
-# timeout, SIGKILL of every member and a restart), then the history checked: linearizability per key,
+# timeout, SIGKILL of every member and a restart, partitions and one-way drops, membership changes),
+# then the history checked: linearizability per key,
 # lost or duplicated writes, reads of failed writes, watch gaps and duplicates, lease expiry, revisions
 # per client.
 #
@@ -12,7 +13,8 @@
 #
 # --faults limits the kinds drawn (default all): kill, kill-leader, pause, pause-leader, kill-all, isolate-leader,
 # partition, drop-one-way (these three drop Raft messages between Capstan members through their admin route
-# /v1/faults/peers; etcd has no such seam, so against etcd they are skipped).
+# /v1/faults/peers; etcd has no such seam, so against etcd they are skipped), member-change and
+# member-change-learner (a member removed through the Cluster API, wiped, added back and started to join).
 #
 # It prints where the run's directory is (default ./data/faults/<target>-<members>-seed<N>-<time>), then
 # one summary. The directory keeps history.jsonl (every invocation and completion, every watch event),
