@@ -40,9 +40,10 @@ class RejoinedMemberReadTest {
     }
 
     /*
-     * Fails: once promoted, the member's first read round proposes its empty entry through the leader
-     * (applied on every member) but the round never goes on to its ReadIndex read here nor times out, so
-     * every linearizable read through the member times out.
+     * Fails: once promoted, every linearizable read through the member times out (each read round, even
+     * with each Raft attempt bounded by its deadline); its first round's empty entry is applied on every
+     * member, but no ReadIndex read reaches the member's own division. Restarting the promoted member
+     * (same data) clears it: its reads then succeed.
      */
     @Test
     @Disabled("a learner promoted after it was added back never answers a linearizable read")
