@@ -15,8 +15,10 @@ import io.capstan.controller.etcd.GrpcAdmission;
 import io.capstan.controller.telemetry.GrpcRequestIds;
 import io.capstan.controller.telemetry.Metrics;
 import io.capstan.raft.GrpcTransportBinding;
+import io.capstan.raft.LeadershipCheck;
 import io.capstan.raft.Limits;
 import io.capstan.raft.NodeStatus;
+import io.capstan.raft.Peer;
 import io.capstan.raft.RaftNode;
 import io.capstan.raft.TransportBinding;
 import io.capstan.transport.MemberCredentials;
@@ -40,6 +42,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
+import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.conf.RaftProperties;
 
 /**
  * The daemon's wiring: builds every component from the bound settings, declares every route
@@ -97,7 +101,17 @@ final class Daemon {
             PeerTransport peers = PeerTransport.create(settings.transport(), settings.tls(), this::webAddress);
             webTransport = Optional.of(peers);
             routes.addAll(peers.routes(gate(TRANSPORT)));
-            binding = (self, properties, parameters) -> peers.configure(properties, parameters);
+            binding = new TransportBinding() {
+                @Override
+                public void configure(Peer self, RaftProperties properties, Parameters parameters) {
+                    peers.configure(properties, parameters);
+                }
+
+                @Override
+                public Optional<LeadershipCheck> leadershipCheck() {
+                    return Optional.of(peers::confirmLeadership);
+                }
+            };
             graph.add(decorate.apply(new ComponentAdapter(TRANSPORT, Set.of(WEB),
                     () -> CompletableFuture.completedFuture(null), peers::close)));
             raftDependency = TRANSPORT;

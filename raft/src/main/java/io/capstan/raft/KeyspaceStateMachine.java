@@ -58,9 +58,12 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
@@ -109,6 +112,9 @@ final class KeyspaceStateMachine extends BaseStateMachine {
     /** Completed, once, with the first failure Ratis reports from writing the log. */
     private final CompletableFuture<Throwable> logFailure;
 
+    /** Reads waiting for the apply thread to reach a log index; guarded by itself. */
+    private final NavigableMap<Long, CompletableFuture<Void>> appliedWaiters = new TreeMap<>();
+
     /**
      * @param proposer submits a command to the log (used by lease expiry)
      * @param leaseExecutor the one thread that owns lease countdowns
@@ -144,6 +150,40 @@ final class KeyspaceStateMachine extends BaseStateMachine {
 
     LeaseExpiry leaseExpiry() {
         return leaseExpiry;
+    }
+
+    /**
+     * Completes once this replica has applied the log up to {@code index}. It completes on the
+     * apply thread: callers move their work elsewhere. Any thread.
+     */
+    CompletableFuture<Void> appliedUpTo(long index) {
+        synchronized (appliedWaiters) {
+            if (getLastAppliedTermIndex().getIndex() >= index) {
+                return CompletableFuture.completedFuture(null);
+            }
+            return appliedWaiters.computeIfAbsent(index, i -> new CompletableFuture<>());
+        }
+    }
+
+    /** Every entry Ratis applies, ours or its own (configuration, leader's first entry), comes here. */
+    @Override
+    protected boolean updateLastAppliedTermIndex(TermIndex applied) {
+        boolean moved = super.updateLastAppliedTermIndex(applied);
+        releaseWaitersUpTo(applied.getIndex());
+        return moved;
+    }
+
+    private void releaseWaitersUpTo(long index) {
+        List<CompletableFuture<Void>> ready;
+        synchronized (appliedWaiters) {
+            NavigableMap<Long, CompletableFuture<Void>> reached = appliedWaiters.headMap(index, true);
+            if (reached.isEmpty()) {
+                return;
+            }
+            ready = new ArrayList<>(reached.values());
+            reached.clear();
+        }
+        ready.forEach(waiter -> waiter.complete(null));
     }
 
     /** The store readers see now; any thread. */
@@ -496,6 +536,7 @@ final class KeyspaceStateMachine extends BaseStateMachine {
         }
         install(loaded);
         setLastAppliedTermIndex(snapshot.getTermIndex());
+        releaseWaitersUpTo(snapshot.getIndex());
         LOG.info(
                 "[{}] loaded snapshot {} (revision {}, {} keys)",
                 nodeId,

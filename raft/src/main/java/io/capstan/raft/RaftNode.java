@@ -25,6 +25,7 @@ import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.SetConfigurationRequest;
 import org.apache.ratis.protocol.SnapshotManagementRequest;
 import org.apache.ratis.protocol.TransferLeadershipRequest;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
@@ -361,32 +362,77 @@ public final class RaftNode {
     }
 
     /**
-     * One read round: an empty transaction committed after the round began, then, on a follower,
-     * a ReadIndex read that waits until this member applied up to the leader's commit index.
+     * One read round: proof that the leader still leads, taken after the round began, then waiting
+     * until this member has applied up to the leader's commit index of that moment (ReadIndex).
      *
-     * <p>Why not ReadIndex alone: Ratis's leader answers a ReadIndex request at once, without
-     * hearing from a majority, when its commit index has not moved since the last round that
-     * did. Under reads alone the commit index stands still, so a leader that was deposed (paused,
-     * cut off) while a new leader commits writes would answer from stale state. A commit needs a
-     * majority to accept this leader's term after the round began, which is the proof ReadIndex
-     * is meant to give; the leader applied the entry before it replied, so there the round ends.
+     * <p>Why not Ratis's ReadIndex alone: Ratis's leader answers a ReadIndex request at once,
+     * without hearing from a majority, when its commit index has not moved since the last round
+     * that did. Under reads alone the commit index stands still, so a leader that was deposed
+     * (paused, cut off) while a new leader commits writes would answer from stale state. So:
+     *
+     * <ul>
+     *   <li>with a transport that offers a {@link LeadershipCheck}, the leader proves itself with a
+     *       heartbeat round and no log entry, and answers followers' ReadIndex requests only after
+     *       such a proof; a follower asks the leader through Ratis's ReadIndex;
+     *   <li>otherwise an empty transaction is committed after the round began (a commit needs a
+     *       majority to accept this leader's term), then a follower reads Ratis's ReadIndex, which
+     *       now has moved.
+     * </ul>
      */
     private CompletableFuture<?> confirmedRound(
             RaftRequests carrier, Message nothing, Message catchUp) {
         if (soleVoter()) {
             // No other member can lead, so there is nothing to prove: no entry per read.
-            return carrier.read(catchUp, RaftRequests.Route.HERE)
-                    .thenApply(r -> decode(r, QueryResult::parseFrom));
+            return catchUpRound(carrier, catchUp);
         }
-        return carrier.write(nothing)
+        Optional<LeadershipCheck> check = transport.leadershipCheck();
+        if (check.isEmpty()) {
+            return carrier.write(nothing)
+                    .thenCompose(
+                            committed -> {
+                                decode(committed, CommandResult::parseFrom);
+                                return committed.getServerId().equals(selfId)
+                                        ? CompletableFuture.completedFuture(null)
+                                        : catchUpRound(carrier, catchUp);
+                            });
+        }
+        RaftServer.Division division;
+        try {
+            division = server.getDivision(groupId());
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        if (!division.getInfo().isLeader()) {
+            return catchUpRound(carrier, catchUp);
+        }
+        KeyspaceStateMachine machine = stateMachine;
+        return check.get()
+                .confirm(division)
+                .thenCompose(machine::appliedUpTo)
+                .orTimeout(settings.requestTimeout().toNanos(), TimeUnit.NANOSECONDS)
+                // Off the apply thread, which completes the wait.
+                .handleAsync((applied, failure) -> failure, requestExecutor)
                 .thenCompose(
-                        committed -> {
-                            decode(committed, CommandResult::parseFrom);
-                            return committed.getServerId().equals(selfId)
-                                    ? CompletableFuture.completedFuture(committed)
-                                    : carrier.read(catchUp, RaftRequests.Route.HERE)
-                                            .thenApply(r -> decode(r, QueryResult::parseFrom));
+                        failure -> {
+                            if (failure == null) {
+                                return CompletableFuture.completedFuture(null);
+                            }
+                            Throwable cause =
+                                    failure instanceof CompletionException
+                                            ? failure.getCause()
+                                            : failure;
+                            // Deposed meanwhile: ask the new leader as any follower does.
+                            return cause instanceof NotLeaderException
+                                    ? catchUpRound(carrier, catchUp)
+                                    : CompletableFuture.failedFuture(cause);
                         });
+    }
+
+    /** Ratis's ReadIndex read on this member: waits until it applied up to the leader's commit index. */
+    private static CompletableFuture<?> catchUpRound(
+            RaftRequests carrier, Message catchUp) {
+        return carrier.read(catchUp, RaftRequests.Route.HERE)
+                .thenApply(r -> decode(r, QueryResult::parseFrom));
     }
 
     /** Whether this member is the only voter, a configuration being changed included. */

@@ -1,5 +1,6 @@
 package io.capstan.raft;
 
+import java.util.Optional;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 
@@ -18,4 +19,12 @@ public interface TransportBinding {
      * @param parameters Ratis parameters, for objects that properties cannot carry
      */
     void configure(Peer self, RaftProperties properties, Parameters parameters);
+
+    /**
+     * How a leader proves it still leads before a linearizable read, when this transport can
+     * without a log entry; when it cannot (the default), each read round commits an empty entry.
+     */
+    default Optional<LeadershipCheck> leadershipCheck() {
+        return Optional.empty();
+    }
 }

@@ -205,8 +205,8 @@ class ClusterTest {
     @Test
     void expiredLeaseDeletesItsKeysOnEveryMember(RaftCluster cluster) {
         int leader = cluster.awaitLeader();
-        long lease = cluster.propose(leader, Ops.grant(0, 1)).getLeaseGrant().getId();
-        long kept = cluster.propose(leader, Ops.grant(0, 1)).getLeaseGrant().getId();
+        long lease = cluster.propose(leader, Ops.grant(0, 3)).getLeaseGrant().getId();
+        long kept = cluster.propose(leader, Ops.grant(0, 3)).getLeaseGrant().getId();
         cluster.propose(leader, put(putReq("ephemeral", "v").toBuilder().setLease(lease).build()));
         cluster.propose(leader, put(putReq("renewed", "v").toBuilder().setLease(kept).build()));
         cluster.propose(leader, put("durable", "v"));

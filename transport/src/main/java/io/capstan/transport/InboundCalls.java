@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.apache.ratis.client.impl.ClientProtoUtils;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesRequestProto;
 import org.apache.ratis.proto.RaftProtos.GroupInfoRequestProto;
@@ -20,6 +21,8 @@ import org.apache.ratis.proto.RaftProtos.StartLeaderElectionRequestProto;
 import org.apache.ratis.proto.RaftProtos.TransferLeadershipRequestProto;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.thirdparty.com.google.protobuf.InvalidProtocolBufferException;
 
@@ -66,7 +69,7 @@ final class InboundCalls {
     private InboundCalls() {
     }
 
-    static Map<Operation, InboundCall<?>> all(OrderedClientRequests ordered) {
+    static Map<Operation, InboundCall<?>> all(OrderedClientRequests ordered, LeaderContact leaderContact) {
         Map<Operation, InboundCall<?>> calls = new EnumMap<>(Operation.class);
         calls.put(Operation.REQUEST_VOTE, new InboundCall<>(RequestVoteRequestProto::parseFrom,
                 (server, r) -> CompletableFuture.completedFuture(server.requestVote(r).toByteArray())));
@@ -77,7 +80,7 @@ final class InboundCalls {
         calls.put(Operation.START_LEADER_ELECTION, new InboundCall<>(StartLeaderElectionRequestProto::parseFrom,
                 (server, r) -> CompletableFuture.completedFuture(server.startLeaderElection(r).toByteArray())));
         calls.put(Operation.READ_INDEX, new InboundCall<>(ReadIndexRequestProto::parseFrom,
-                (server, r) -> server.readIndexAsync(r).thenApply(reply -> reply.toByteArray())));
+                (server, r) -> readIndex(server, r, leaderContact)));
 
         calls.put(Operation.CLIENT_ORDERED, new InboundCall<>(InboundCalls::clientRequest,
                 (server, r) -> encoded(ordered.submit(r, server::submitClientRequestAsync))));
@@ -109,6 +112,30 @@ final class InboundCalls {
                 (server, r) -> server.getGroupInfoAsync(r)
                         .thenApply(reply -> ClientProtoUtils.toGroupInfoReplyProto(reply).toByteArray())));
         return calls;
+    }
+
+    /**
+     * A follower's ReadIndex request: the leader first proves it still leads ({@link LeaderContact}),
+     * since Ratis's answer alone may not have heard from a majority; a member that does not lead
+     * leaves the answer (not the leader, try that one) to Ratis.
+     */
+    private static CompletableFuture<byte[]> readIndex(RaftServer server, ReadIndexRequestProto request,
+                                                       LeaderContact leaderContact) throws IOException {
+        RaftServer.Division division = server.getDivision(
+                RaftGroupId.valueOf(request.getServerRequest().getRaftGroupId().getId()));
+        return leaderContact.confirm(division)
+                .handle((index, failure) -> failure)
+                .thenCompose(failure -> {
+                    Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+                    if (cause != null && !(cause instanceof NotLeaderException)) {
+                        return CompletableFuture.failedFuture(cause);
+                    }
+                    try {
+                        return server.readIndexAsync(request).thenApply(reply -> reply.toByteArray());
+                    } catch (IOException e) {
+                        return CompletableFuture.failedFuture(e);
+                    }
+                });
     }
 
     private static RaftClientRequest clientRequest(byte[] body) throws InvalidProtocolBufferException {

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -29,6 +30,7 @@ import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.rpc.RpcType;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.leader.LogAppender;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.OptionMap;
@@ -82,6 +84,8 @@ public final class PeerTransport implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final PeerChannels channels;
     private final PeerChannelEndpoint endpoint;
+    private final LeaderContact leaderContact;
+    private final LongSupplier nanoTime;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     PeerTransport(TransportSettings settings, Optional<TlsSettings> tls,
@@ -98,7 +102,10 @@ public final class PeerTransport implements AutoCloseable {
                 .orElse(null);
         this.channels = new PeerChannels(worker, new DefaultByteBufferPool(true, BUFFER_BYTES), ssl, authenticator,
                 faults, timer, limits.peerBodyBytes(), settings.connectTimeout(), nanoTime);
-        this.endpoint = new PeerChannelEndpoint(InboundCalls.all(ordered), authenticator, inbound, inboundExecutor,
+        this.nanoTime = nanoTime;
+        this.leaderContact = new LeaderContact(timer, nanoTime, settings.requestTimeout());
+        this.endpoint = new PeerChannelEndpoint(InboundCalls.all(ordered, leaderContact), authenticator, inbound,
+                inboundExecutor,
                 limits);
         timer.scheduleWithFixedDelay(this::expireOrderedRequests, EXPIRY_INTERVAL.toMillis(),
                 EXPIRY_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
@@ -181,6 +188,24 @@ public final class PeerTransport implements AutoCloseable {
         parameters.put(WebRpcType.TRANSPORT_PARAMETER, this, PeerTransport.class);
     }
 
+    /**
+     * Proves that {@code division}, a Raft server on this transport, still leads: completes with its
+     * read index (its commit index when the proof began) once a majority of its voters accepted its
+     * term in appends sent after the call, without writing a log entry. Fails with Ratis's
+     * {@code NotLeaderException} at once when it does not lead (or has not committed an entry of its
+     * term yet), and with {@code ReadIndexException} when no majority answers within the request
+     * timeout. Linearizable reads wait for it (see {@link LeaderContact} for why not Ratis's own).
+     */
+    public CompletableFuture<Long> confirmLeadership(RaftServer.Division division) {
+        Objects.requireNonNull(division, "division");
+        return leaderContact.confirm(division);
+    }
+
+    /** Ratis made {@code appender}; leadership rounds wake it to send a heartbeat. */
+    void appenderStarted(LogAppender appender) {
+        leaderContact.appenderStarted(appender);
+    }
+
     /** The fault-injection seam of this member's outgoing requests; all off unless a test turns them on. */
     public PeerFaults faults() {
         return faults;
@@ -214,7 +239,7 @@ public final class PeerTransport implements AutoCloseable {
     }
 
     WebServerRpc newServerRpc(RaftServer server, RpcType type) {
-        return new WebServerRpc(server, type, channels, inbound, advertisedAddress);
+        return new WebServerRpc(server, type, channels, inbound, advertisedAddress, leaderContact, nanoTime);
     }
 
     WebClientRpc newClientRpc(ClientId clientId, RaftProperties properties) {

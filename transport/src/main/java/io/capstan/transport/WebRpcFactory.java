@@ -8,6 +8,9 @@ import org.apache.ratis.rpc.RpcType;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerRpc;
 import org.apache.ratis.server.ServerFactory;
+import org.apache.ratis.server.leader.FollowerInfo;
+import org.apache.ratis.server.leader.LeaderState;
+import org.apache.ratis.server.leader.LogAppender;
 
 /**
  * What Ratis asks for when it builds a server or a client over the web-layer transport: both
@@ -28,6 +31,14 @@ final class WebRpcFactory implements ServerFactory, ClientFactory {
     @Override
     public RpcType getRpcType() {
         return type;
+    }
+
+    /** Ratis's default appender, which the transport also wakes for leadership rounds. */
+    @Override
+    public LogAppender newLogAppender(RaftServer.Division server, LeaderState state, FollowerInfo follower) {
+        LogAppender appender = ServerFactory.super.newLogAppender(server, state, follower);
+        transport.appenderStarted(appender);
+        return appender;
     }
 
     @Override

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesReplyProto;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesRequestProto;
@@ -59,16 +60,20 @@ final class WebServerRpc extends RaftServerRpcWithProxy<PeerEndpoint, PeerProxyM
     private final InboundBinding inbound;
     private final Supplier<InetSocketAddress> advertisedAddress;
     private final Duration requestTimeout;
+    private final LeaderContact leaderContact;
+    private final LongSupplier nanoTime;
     private volatile boolean running;
 
     WebServerRpc(RaftServer server, RpcType rpcType, PeerChannels carrier, InboundBinding inbound,
-                 Supplier<InetSocketAddress> advertisedAddress) {
+                 Supplier<InetSocketAddress> advertisedAddress, LeaderContact leaderContact, LongSupplier nanoTime) {
         super(server::getId, id -> PeerEndpoint.newMap(id + "-peers", carrier.scheme()));
         this.server = server;
         this.rpcType = rpcType;
         this.carrier = carrier;
         this.inbound = inbound;
         this.advertisedAddress = advertisedAddress;
+        this.leaderContact = leaderContact;
+        this.nanoTime = nanoTime;
         this.requestTimeout = Duration.ofNanos(
                 RaftServerConfigKeys.Rpc.requestTimeout(server.getProperties()).toLong(TimeUnit.NANOSECONDS));
     }
@@ -130,7 +135,14 @@ final class WebServerRpc extends RaftServerRpcWithProxy<PeerEndpoint, PeerProxyM
 
     @Override
     public CompletableFuture<AppendEntriesReplyProto> appendEntriesAsync(AppendEntriesRequestProto request) {
-        return send(Operation.APPEND_ENTRIES, request.getServerRequest(), request, AppendEntriesReplyProto.parser());
+        long sent = nanoTime.getAsLong();
+        RaftPeerId follower = RaftPeerId.valueOf(request.getServerRequest().getReplyId());
+        return send(Operation.APPEND_ENTRIES, request.getServerRequest(), request, AppendEntriesReplyProto.parser())
+                .whenComplete((reply, failure) -> {
+                    if (reply != null) {
+                        leaderContact.replied(follower, request.getLeaderTerm(), sent, reply);
+                    }
+                });
     }
 
     /** What a follower asks the leader before it serves a linearizable read. */

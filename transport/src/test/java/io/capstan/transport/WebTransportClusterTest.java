@@ -2,6 +2,7 @@ package io.capstan.transport;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,11 +12,15 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.protocol.exceptions.ReadIndexException;
+import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -177,5 +182,66 @@ class WebTransportClusterTest {
         for (Node node : cluster.nodes) {
             assertEquals(1, node.machine.count(), "nothing of the refused write reached " + node.id);
         }
+    }
+    // The leadership proof linearizable reads wait for (LeaderContact): a majority that accepted the
+    // leader's term after it was asked for.
+
+    private RaftServer.Division division(Node node) throws Exception {
+        return node.server.getDivision(cluster.group.getGroupId());
+    }
+
+    private long confirm(Node node) throws Exception {
+        return node.transport.confirmLeadership(division(node)).get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void leaderWithAMajorityConfirmsWithACommitIndexCoveringEveryAcknowledgedWrite() throws Exception {
+        cluster = TestCluster.start(3, dir, MAX_MESSAGE_BYTES);
+        Node leader = cluster.awaitLeader();
+        RaftClient client = cluster.client(leader);
+        RaftClientReply written = client.io().send(Message.valueOf("w"));
+        assertTrue(written.isSuccess(), written::toString);
+
+        long readIndex = confirm(leader);
+        assertTrue(readIndex >= written.getLogIndex(), readIndex + " < " + written.getLogIndex());
+        // Each round hears from the followers again; the index never goes back.
+        assertTrue(confirm(leader) >= readIndex);
+    }
+
+    @Test
+    void followerIsToldItDoesNotLead() throws Exception {
+        cluster = TestCluster.start(3, dir, MAX_MESSAGE_BYTES);
+        Node follower = cluster.others(cluster.awaitLeader()).get(0);
+        ExecutionException failed = assertThrows(ExecutionException.class, () -> confirm(follower));
+        assertInstanceOf(NotLeaderException.class, failed.getCause());
+    }
+
+    @Test
+    void leaderCutOffFromEveryFollowerNeverConfirmsEvenRightAfterARoundThatDid() throws Exception {
+        cluster = TestCluster.start(3, dir, MAX_MESSAGE_BYTES);
+        Node leader = cluster.awaitLeader();
+        List<Node> followers = cluster.others(leader);
+        confirm(leader);
+
+        leader.transport.faults().isolate(followers.stream().map(n -> n.id).toList());
+        followers.forEach(f -> f.transport.faults().isolate(leader.id));
+        CompletableFuture<Long> round = leader.transport.confirmLeadership(division(leader));
+        ExecutionException failed = assertThrows(ExecutionException.class, () -> round.get(30, TimeUnit.SECONDS));
+        assertTrue(failed.getCause() instanceof NotLeaderException
+                        || failed.getCause() instanceof ReadIndexException,
+                failed.getCause()::toString);
+    }
+
+    @Test
+    void leaderAndOneOfTwoFollowersAreAMajority() throws Exception {
+        cluster = TestCluster.start(3, dir, MAX_MESSAGE_BYTES);
+        Node leader = cluster.awaitLeader();
+        Node lost = cluster.others(leader).get(0);
+        leader.transport.faults().isolate(lost.id);
+        lost.transport.faults().isolate(leader.id);
+
+        RaftClientReply written = cluster.client(leader).io().send(Message.valueOf("w"));
+        assertTrue(written.isSuccess(), written::toString);
+        assertTrue(confirm(leader) >= written.getLogIndex());
     }
 }
