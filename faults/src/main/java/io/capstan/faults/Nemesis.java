@@ -183,9 +183,8 @@ final class Nemesis {
         try {
             cut.cut();
         } catch (IOException e) {
-            log.note(kind.label() + " not injected: " + e.getMessage());
             healLinks();
-            log.end(kind.label(), "not injected");
+            log.notInjected(kind.label(), e.getMessage());
             return;
         }
         hold(3000, 7000, endNanos);
