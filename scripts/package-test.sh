@@ -146,7 +146,7 @@ launcher_java_opts() {
   local out
   out="$(JAVA_OPTS="-XX:+PrintCommandLineFlags" CAPSTAN_JVM_OPTIONS="$work/root/etc/capstan/jvm.options" \
     CAPSTAN_JAR="$work/root/usr/share/capstan/capstan.jar" "$work/root/usr/bin/capstan" version)"
-  [[ "$out" == *"-XX:MaxHeapSize=1073741824"* && "$out" == *"-XX:+UseSerialGC"* && "$out" == *"capstan "* ]] \
+  [[ "$out" == *"-XX:MaxHeapSize=1073741824"* && "$out" == *"-XX:+UseParallelGC"* && "$out" == *"capstan "* ]] \
     || { echo "$out"; return 1; }
   out="$(JAVA_OPTS="-Xmx77m -XX:+PrintCommandLineFlags" CAPSTAN_JVM_OPTIONS="$work/root/etc/capstan/jvm.options" \
     CAPSTAN_JAR="$work/root/usr/share/capstan/capstan.jar" "$work/root/usr/bin/capstan" version)"

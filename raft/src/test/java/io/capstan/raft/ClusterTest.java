@@ -245,7 +245,7 @@ class ClusterTest {
                                                 .setKeys(true))
                                 .build(),
                         ReadConsistency.LINEARIZABLE);
-        assertEquals(1, alive.getLeaseTimeToLive().getGrantedTtl());
+        assertEquals(3, alive.getLeaseTimeToLive().getGrantedTtl());
         assertEquals(1, alive.getLeaseTimeToLive().getKeysCount());
         cluster.awaitConverged();
     }
