@@ -3,12 +3,18 @@
 # 127.0.0.1, concurrent clients over the etcd v3 gRPC API (put, linearizable get, txn compare-and-set,
 # delete, leases with attached keys and keep-alives, watches), faults on a schedule drawn from the seed
 # (SIGKILL of a random member or of the leader, SIGSTOP/SIGCONT pauses longer than an election
-# timeout, SIGKILL of every member and a restart), then the history checked: linearizability per key,
+# timeout, SIGKILL of every member and a restart, partitions and one-way drops, membership changes),
+# then the history checked: linearizability per key,
 # lost or duplicated writes, reads of failed writes, watch gaps and duplicates, lease expiry, revisions
 # per client.
 #
-#   scripts/faults/run.sh --seed N --minutes M [--members 3|5] [--target capstan|etcd] [--dir DIR]
+#   scripts/faults/run.sh --seed N --minutes M [--members 3|5] [--target capstan|etcd] [--dir DIR] [--faults K,K]
 #   scripts/faults/run.sh --seed N --seconds S ...       (the same, the length in seconds)
+#
+# --faults limits the kinds drawn (default all): kill, kill-leader, pause, pause-leader, kill-all, isolate-leader,
+# partition, drop-one-way (these three drop Raft messages between Capstan members through their admin route
+# /v1/faults/peers; etcd has no such seam, so against etcd they are skipped), member-change and
+# member-change-learner (a member removed through the Cluster API, wiped, added back and started to join).
 #
 # It prints where the run's directory is (default ./data/faults/<target>-<members>-seed<N>-<time>), then
 # one summary. The directory keeps history.jsonl (every invocation and completion, every watch event),
@@ -31,11 +37,12 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 usage() {
-  echo "usage: $0 --seed N (--minutes M | --seconds S) [--members 3|5] [--target capstan|etcd] [--dir DIR]" >&2
+  echo "usage: $0 --seed N (--minutes M | --seconds S) [--members 3|5] [--target capstan|etcd] [--dir DIR]" \
+    "[--faults K,K,...]" >&2
   exit 2
 }
 
-seed="" seconds="" members=3 target=capstan dir=""
+seed="" seconds="" members=3 target=capstan dir="" faults=()
 while (($#)); do
   case "$1" in
     --seed) seed="${2:-}"; shift 2 || usage ;;
@@ -44,6 +51,7 @@ while (($#)); do
     --members) members="${2:-}"; shift 2 || usage ;;
     --target) target="${2:-}"; shift 2 || usage ;;
     --dir) dir="${2:-}"; shift 2 || usage ;;
+    --faults) [[ -n "${2:-}" ]] || usage; faults=(--faults "$2"); shift 2 ;;
     *) usage ;;
   esac
 done
@@ -77,7 +85,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 setsid java -Xmx1g -jar "$jar" run --seed "$seed" --seconds "$seconds" --members "$members" \
-  --target "$target" --dir "$dir" --root "$root" --etcd "$(command -v etcd || echo /usr/bin/etcd)" &
+  --target "$target" --dir "$dir" --root "$root" --etcd "$(command -v etcd || echo /usr/bin/etcd)" "${faults[@]}" &
 harness=$!
 rc=0
 wait "$harness" || rc=$?

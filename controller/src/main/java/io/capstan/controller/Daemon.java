@@ -95,9 +95,11 @@ public final class Daemon {
 
         TransportBinding binding;
         String raftDependency;
+        Optional<PeerTransport> webTransport = Optional.empty();
         if (settings.cluster().transport() == ClusterSettings.Transport.WEB) {
             // The address is asked for only once Ratis runs, after the web layer bound its port.
             PeerTransport peers = PeerTransport.create(settings.transport(), settings.tls(), this::webAddress);
+            webTransport = Optional.of(peers);
             routes.addAll(peers.routes(gate(TRANSPORT)));
             binding = new TransportBinding() {
                 @Override
@@ -122,15 +124,18 @@ public final class Daemon {
         this.admin = new AdminApi(raft, settings.admin(), settings.cluster().groupId(),
                 settings.cluster().transport() == ClusterSettings.Transport.WEB, settings.tls(), Clock.systemUTC());
         routes.addAll(admin.routes(gate(RAFT)));
+        if (settings.admin().peerFaults()) {
+            // The binder accepts fault-injection only with the web transport.
+            routes.addAll(admin.peerFaultRoutes(gate(TRANSPORT), webTransport.orElseThrow().faults()));
+        }
         // The admin API samples this member's leader while Raft runs.
         graph.add(decorate.apply(new ComponentAdapter(RAFT, Set.of(raftDependency),
                 () -> raft.start().thenRun(admin::start), () -> {
                     admin.stop();
                     raft.stop().join();
                 })));
-        boolean webTransport = settings.cluster().transport() == ClusterSettings.Transport.WEB;
         Artifacts artifacts = new Artifacts(settings.artifacts(), raft, MemberCredentials.of(settings.transport()),
-                settings.tls(), webTransport, Clock.systemUTC());
+                settings.tls(), webTransport.isPresent(), Clock.systemUTC());
         routes.addAll(artifacts.routes(gate(ARTIFACTS)));
         graph.add(decorate.apply(new ComponentAdapter(ARTIFACTS, Set.of(RAFT), artifacts::start, artifacts::stop)));
         ApiSettings apiSettings = settings.api();

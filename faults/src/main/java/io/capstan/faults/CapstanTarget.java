@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -12,10 +13,13 @@ import java.util.stream.Collectors;
  * (the built jar with {@code conf/jvm.options}) with a generated configuration, the web transport
  * between members and a shared cluster secret. Member n's web port is 27480+n, its etcd API port
  * 27580+n (and its unused Raft gRPC port 27680+n, so that it can never meet another cluster's).
+ * Members run with {@code capstan.transport.fault-injection = on}, which {@link AdminLinkFaults}
+ * uses to drop messages between them.
  */
 final class CapstanTarget implements Target {
     private final Path root;
     private final String secret;
+    private final LinkFaults links = new AdminLinkFaults(CapstanTarget::webPort);
 
     /**
      * @param root   the project's checkout (its {@code scripts/capstan} launches members)
@@ -41,7 +45,17 @@ final class CapstanTarget implements Target {
     }
 
     @Override
-    public List<String> prepare(Member member, List<Member> members) throws IOException {
+    public String peerUrl(Member member) {
+        return "http://" + Member.HOST + ":" + webPort(member);
+    }
+
+    @Override
+    public Optional<LinkFaults> linkFaults() {
+        return Optional.of(links);
+    }
+
+    @Override
+    public List<String> prepare(Member member, List<Member> members, boolean join) throws IOException {
         Path secretFile = member.dir().resolve("cluster.secret");
         if (!Files.exists(secretFile)) {
             Files.createFile(secretFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
@@ -60,10 +74,12 @@ final class CapstanTarget implements Target {
                     peers = [%s]
                     secret-file = "%s"
                     grpc-port = %d
+                    initial-cluster-state = "%s"
                   }
+                  transport.fault-injection = on
                 }
                 """.formatted(member.name(), member.dataDir(), Member.HOST, webPort(member), clientPort(member), peers,
-                secretFile, 27680 + member.index()));
+                secretFile, 27680 + member.index(), join ? "existing" : "new"));
         return List.of(root.resolve("scripts/capstan").toString(), "serve", "--config", config.toString());
     }
 }

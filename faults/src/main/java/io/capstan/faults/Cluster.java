@@ -1,6 +1,7 @@
 package io.capstan.faults;
 
 import com.google.protobuf.ByteString;
+import io.capstan.etcd.api.ClusterGrpc;
 import io.capstan.etcd.api.KVGrpc;
 import io.capstan.etcd.api.LeaseGrpc;
 import io.capstan.etcd.api.MaintenanceGrpc;
@@ -30,8 +31,8 @@ import java.util.concurrent.TimeUnit;
  * them. A shutdown hook SIGKILLs every member still running when the harness's JVM exits early.
  *
  * <p>Threads: processes are started, signalled and stopped by the harness's control thread only
- * (which owns {@link #paused}); the channels, {@link #isUp} and {@link #status} may be used from any
- * thread.
+ * (which owns {@link #paused} and {@link #joining}); the channels, {@link #isUp} and {@link #status}
+ * may be used from any thread.
  */
 final class Cluster implements AutoCloseable {
     private static final Duration STATUS_DEADLINE = Duration.ofSeconds(1);
@@ -41,6 +42,8 @@ final class Cluster implements AutoCloseable {
     private final Map<Member, ManagedChannel> channels = new LinkedHashMap<>();
     private final Map<Member, Process> processes = new ConcurrentHashMap<>();
     private final Set<Member> paused = new HashSet<>();
+    /** Members added to the running cluster, which join it rather than form it when started on empty data. */
+    private final Set<Member> joining = new HashSet<>();
     private final Thread killOnExit = new Thread(this::killAllNow, "kill-members-on-exit");
 
     Cluster(Target target, List<Member> members) {
@@ -70,6 +73,11 @@ final class Cluster implements AutoCloseable {
         return LeaseGrpc.newStub(channels.get(m)).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    ClusterGrpc.ClusterBlockingStub clusterApi(Member m, Duration deadline) {
+        return ClusterGrpc.newBlockingStub(channels.get(m))
+                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     WatchGrpc.WatchStub watches(Member m) {
         return WatchGrpc.newStub(channels.get(m));
     }
@@ -87,7 +95,7 @@ final class Cluster implements AutoCloseable {
             return;
         }
         Files.createDirectories(m.dataDir());
-        List<String> command = target.prepare(m, members);
+        List<String> command = target.prepare(m, members, joining.contains(m));
         Files.writeString(m.log(), "---- harness: starting " + m + ": " + String.join(" ", command) + "\n",
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
@@ -95,6 +103,11 @@ final class Cluster implements AutoCloseable {
         processes.put(m, builder.start());
         paused.remove(m);
         channels.get(m).resetConnectBackoff();
+    }
+
+    /** From now on {@code m} starts as a member the running cluster added, joining it. */
+    void joinOnStart(Member m) {
+        joining.add(m);
     }
 
     /** Whether {@code m}'s process runs (paused or not). */
@@ -111,9 +124,38 @@ final class Cluster implements AutoCloseable {
             return;
         }
         p.destroyForcibly();
+        awaitExit(m, p, "SIGKILL");
+    }
+
+    /**
+     * SIGTERM, as an operator stops a member; waits until the process is gone.
+     *
+     * @return whether it stopped by itself within {@code grace} (else it was killed)
+     */
+    boolean stop(Member m, Duration grace) throws IOException {
+        resume(m);
+        Process p = processes.remove(m);
+        if (p == null || !p.isAlive()) {
+            return true;
+        }
+        p.destroy();
+        try {
+            if (p.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+                return true;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while stopping " + m, e);
+        }
+        p.destroyForcibly();
+        awaitExit(m, p, "SIGKILL");
+        return false;
+    }
+
+    private static void awaitExit(Member m, Process p, String signal) throws IOException {
         try {
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                throw new IOException(m + " (pid " + p.pid() + ") did not die within 30 s of SIGKILL");
+                throw new IOException(m + " (pid " + p.pid() + ") did not die within 30 s of " + signal);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -13,7 +13,35 @@ enum FaultKind {
     /** SIGSTOP of the leader for longer than an election timeout, then SIGCONT. */
     PAUSE_LEADER,
     /** SIGKILL of every member at once, then all restarted. */
-    KILL_ALL;
+    KILL_ALL,
+    /** The leader cut off from every other member (both ways), then healed. */
+    ISOLATE_LEADER(true),
+    /** The members split at random into a minority and a majority that cannot reach each other, then healed. */
+    PARTITION(true),
+    /** One member's messages to another dropped (the other's still arrive), then healed. */
+    DROP_ONE_WAY(true),
+    /**
+     * A random member removed through the Cluster API, its process stopped and its data deleted, then
+     * added back as a voter and started to join the cluster.
+     */
+    MEMBER_CHANGE,
+    /** As {@link #MEMBER_CHANGE}, added back as a learner that is promoted once it has caught up. */
+    MEMBER_CHANGE_LEARNER;
+
+    private final boolean dropsMessages;
+
+    FaultKind() {
+        this(false);
+    }
+
+    FaultKind(boolean dropsMessages) {
+        this.dropsMessages = dropsMessages;
+    }
+
+    /** Whether the kind drops messages between members, which needs the target's {@link LinkFaults}. */
+    boolean dropsMessages() {
+        return dropsMessages;
+    }
 
     /** The kind's name on the command line and in logs: {@code kill-leader}. */
     String label() {

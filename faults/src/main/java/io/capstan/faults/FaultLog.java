@@ -37,6 +37,12 @@ final class FaultLog implements AutoCloseable {
         line(kind, "end", detail);
     }
 
+    /** Ends a fault that {@link #start} began but that could not be injected; it is not counted. */
+    void notInjected(String kind, String why) throws IOException {
+        injected.computeIfPresent(kind, (k, n) -> n > 1 ? n - 1 : null);
+        line(kind, "end", "not injected: " + why);
+    }
+
     /** A note of the harness (the cluster recovered, a step it took). */
     void note(String what) throws IOException {
         line("harness", "note", what);

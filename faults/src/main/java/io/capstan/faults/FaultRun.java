@@ -91,7 +91,15 @@ final class FaultRun {
                 return SETUP_FAILED;
             }
             faultLog.note("cluster up");
-            ending = exercise(cluster, history, faultLog, scheduler);
+            List<FaultKind> kinds = settings.faults().stream()
+                    .filter(k -> !k.dropsMessages() || target.linkFaults().isPresent()).toList();
+            if (kinds.size() < settings.faults().size()) {
+                faultLog.note("skipped, " + target.name() + " has no way to drop messages between members: "
+                        + settings.faults().stream().filter(k -> !kinds.contains(k)).map(FaultKind::label).toList());
+            }
+            Nemesis nemesis = new Nemesis(cluster, new Membership(cluster, target), target.linkFaults(), faultLog,
+                    new Random(settings.seed()));
+            ending = exercise(cluster, nemesis, kinds, history, faultLog, scheduler);
             injected = faultLog.injected();
         } finally {
             scheduler.shutdownNow();
@@ -114,8 +122,9 @@ final class FaultRun {
      *
      * @return null when the cluster recovered and answered the final reads; else what went wrong
      */
-    private String exercise(Cluster cluster, HistoryFile history, FaultLog faultLog,
-                            ScheduledExecutorService scheduler) throws IOException, InterruptedException {
+    private String exercise(Cluster cluster, Nemesis nemesis, List<FaultKind> kinds, HistoryFile history,
+                            FaultLog faultLog, ScheduledExecutorService scheduler)
+            throws IOException, InterruptedException {
         int size = settings.members();
         List<Watcher> watchers = List.of(
                 new Watcher("w0", HistoryChecker.REGISTER_PREFIX, cluster, history, scheduler, 0, 1, Long.MAX_VALUE),
@@ -123,15 +132,16 @@ final class FaultRun {
                 new Watcher("w2", HistoryChecker.LEASE_PREFIX, cluster, history, scheduler, 2 % size, 1, Long.MAX_VALUE));
         watchers.forEach(Watcher::open);
         try {
-            return workload(cluster, history, faultLog, scheduler, watchers);
+            return workload(cluster, nemesis, kinds, history, faultLog, scheduler, watchers);
         } finally {
             watchers.forEach(Watcher::stop);
         }
     }
 
     /** The clients under the nemesis, then the final reads and log; see {@link #exercise}. */
-    private String workload(Cluster cluster, HistoryFile history, FaultLog faultLog, ScheduledExecutorService scheduler,
-                            List<Watcher> watchers) throws IOException, InterruptedException {
+    private String workload(Cluster cluster, Nemesis nemesis, List<FaultKind> kinds, HistoryFile history,
+                            FaultLog faultLog, ScheduledExecutorService scheduler, List<Watcher> watchers)
+            throws IOException, InterruptedException {
         long seed = settings.seed();
         int size = settings.members();
         List<String> keys = KvClient.registerKeys(settings.keys());
@@ -146,13 +156,13 @@ final class FaultRun {
         LeaseClient leases = new LeaseClient("l0", cluster, history, seed * 1000 + 999, OP_DEADLINE);
         threads.add(new Thread(leases, "client-l0"));
         threads.forEach(Thread::start);
-        Nemesis nemesis = new Nemesis(cluster, faultLog, new Random(seed));
         try {
-            nemesis.run(settings.faults(), System.nanoTime() + settings.length().toNanos());
+            nemesis.run(kinds, System.nanoTime() + settings.length().toNanos());
         } finally {
             nemesis.healAll();
         }
         faultLog.note("every fault healed");
+        List<String> failures = nemesis.failures();
         boolean recovered = cluster.awaitHealthy(RECOVERY_TIMEOUT);
         faultLog.note(recovered ? "cluster recovered" : "cluster did not recover within "
                 + RECOVERY_TIMEOUT.toSeconds() + " s");
@@ -182,7 +192,7 @@ final class FaultRun {
         for (Watcher w : watchers) {
             w.finish(log.lastRevisionUnder(w.prefix()), WATCH_CATCH_UP);
         }
-        return null;
+        return failures.isEmpty() ? null : String.join("; ", failures);
     }
 
     private static String secret() {

@@ -56,7 +56,9 @@ public final class FaultsMain {
         @Option(names = "--keys", defaultValue = "6", description = "Register keys.")
         int keys;
         @Option(names = "--faults", split = ",", converter = KindConverter.class,
-                description = "Kinds of fault (default all): kill, kill-leader, pause, pause-leader, kill-all.")
+                description = "Kinds of fault (default all): kill, kill-leader, pause, pause-leader, kill-all, "
+                        + "isolate-leader, partition, drop-one-way (these three on Capstan only), member-change, "
+                        + "member-change-learner.")
         List<FaultKind> faults;
 
         @Override

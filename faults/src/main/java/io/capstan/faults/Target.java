@@ -2,6 +2,7 @@ package io.capstan.faults;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * What the harness runs as members: Capstan or etcd, every member on {@link Member#HOST} with ports
@@ -14,10 +15,18 @@ interface Target {
     /** The port of {@code member}'s etcd v3 gRPC API. */
     int clientPort(Member member);
 
+    /** The peer URL {@code member} is listed with in the cluster's membership. */
+    String peerUrl(Member member);
+
     /**
      * Writes what {@code member} needs to start (its configuration) and returns its command line.
      *
      * @param members the members of the cluster, itself included
+     * @param join    whether it joins a running cluster that added it (else it forms the cluster with the others);
+     *                either way, a member whose data directory is not empty starts from what it holds
      */
-    List<String> prepare(Member member, List<Member> members) throws IOException;
+    List<String> prepare(Member member, List<Member> members, boolean join) throws IOException;
+
+    /** How to drop messages between members; empty where the target has no way (etcd). */
+    Optional<LinkFaults> linkFaults();
 }

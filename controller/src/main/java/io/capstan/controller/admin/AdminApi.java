@@ -4,6 +4,7 @@ import io.capstan.controller.lifecycle.ComponentState;
 import io.capstan.raft.Member;
 import io.capstan.raft.NodeStatus;
 import io.capstan.raft.RaftNode;
+import io.capstan.transport.PeerFaults;
 import io.capstan.web.Gate;
 import io.capstan.web.Readiness;
 import io.capstan.web.Admission;
@@ -31,7 +32,9 @@ import org.slf4j.LoggerFactory;
  *       {@code POST /v1/cluster/members/{id}/promote}: membership, as etcd's member
  *       add/remove/promote;</li>
  *   <li>{@code POST /v1/cluster/leader}: leadership transfer;</li>
- *   <li>{@code POST /v1/snapshot} (take one now) and {@code GET /v1/snapshot} (stream a backup).</li>
+ *   <li>{@code POST /v1/snapshot} (take one now) and {@code GET /v1/snapshot} (stream a backup);</li>
+ *   <li>with {@code capstan.transport.fault-injection = on} only, {@code /v1/faults/peers}
+ *       ({@link #peerFaultRoutes}).</li>
  * </ul>
  * JSON in and out; errors in the web layer's shape with a stable code. With a token configured,
  * {@link #guarded} puts it in front of these routes and {@code /metrics}.
@@ -114,6 +117,20 @@ public final class AdminApi {
                         endpoint(new TakeSnapshotEndpoint(raft))),
                 new Route("GET", SNAPSHOT, owner, MAX_BODY_BYTES, ADMISSION,
                         new SnapshotDownloadHandler(raft.admin()::exportSnapshot, raft::status)));
+    }
+
+    /**
+     * The routes of {@code /v1/faults/peers} (see {@link PeerFaultsEndpoints}) over {@code faults},
+     * each open while {@code owner} (the transport component) runs. Declare them only with
+     * {@code capstan.transport.fault-injection = on}.
+     */
+    public List<Route> peerFaultRoutes(Gate owner, PeerFaults faults) {
+        PeerFaultsEndpoints endpoints = new PeerFaultsEndpoints(raft, faults);
+        String path = PeerFaultsEndpoints.PATH;
+        return List.of(
+                new Route("GET", path, owner, MAX_BODY_BYTES, ADMISSION, endpoint(endpoints.show())),
+                new Route("PUT", path, owner, MAX_BODY_BYTES, ADMISSION, endpoint(endpoints.replace())),
+                new Route("DELETE", path, owner, MAX_BODY_BYTES, ADMISSION, endpoint(endpoints.clear())));
     }
 
     /**

@@ -5,7 +5,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -58,6 +62,51 @@ final class RequestJson {
             throw bad("'" + field + "' must be a non-empty string, was " + value);
         }
         return value.asText();
+    }
+
+    /** A field that must be an array of non-empty strings, if present; empty when left out. */
+    List<String> texts(String field) {
+        JsonNode value = object.get(field);
+        if (value == null || value.isNull()) {
+            return List.of();
+        }
+        List<String> texts = new ArrayList<>();
+        if (value.isArray()) {
+            for (JsonNode element : value) {
+                if (!element.isTextual() || element.asText().isBlank()) {
+                    break;
+                }
+                texts.add(element.asText());
+            }
+        }
+        if (!value.isArray() || texts.size() != value.size()) {
+            throw bad("'" + field + "' must be an array of non-empty strings, was " + value);
+        }
+        return List.copyOf(texts);
+    }
+
+    /**
+     * A field that must be an object whose values are whole numbers in {@code min..max}, if
+     * present; empty when left out. Keeps the object's order.
+     */
+    Map<String, Long> wholeNumbers(String field, long min, long max) {
+        JsonNode value = object.get(field);
+        if (value == null || value.isNull()) {
+            return Map.of();
+        }
+        if (!value.isObject()) {
+            throw bad("'" + field + "' must be an object of names to numbers " + min + ".." + max + ", was " + value);
+        }
+        Map<String, Long> numbers = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> fields = value.fields(); fields.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = fields.next();
+            JsonNode n = e.getValue();
+            if (!n.canConvertToExactIntegral() || !n.canConvertToLong() || n.asLong() < min || n.asLong() > max) {
+                throw bad("'" + field + "." + e.getKey() + "' must be a whole number " + min + ".." + max + ", was " + n);
+            }
+            numbers.put(e.getKey(), n.asLong());
+        }
+        return numbers;
     }
 
     /** A boolean field, {@code absent} when left out. */

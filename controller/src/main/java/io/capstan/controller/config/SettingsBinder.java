@@ -55,6 +55,9 @@ final class SettingsBinder {
     private static final int SUGGESTION_DISTANCE = 3;
     /** Below the node's data directory, the raft module's own. */
     private static final String RAFT_DIR = "raft";
+    static final String FAULT_INJECTION = "capstan.transport.fault-injection";
+    /** A switch's words; HOCON reads a bare on/off as a boolean, which arrives here as true/false. */
+    private static final Map<String, Boolean> ON_OFF = Map.of("on", true, "off", false, "true", true, "false", false);
 
     private SettingsBinder() {
     }
@@ -120,6 +123,8 @@ final class SettingsBinder {
         Optional<Integer> grpcPort = r.integer("capstan.raft.grpc-port", 0, 65535, PORT);
         Optional<RaftTuning> raftTuning = RaftTuning.read(r);
         Optional<TransportTuning> transportTuning = TransportTuning.read(r, raftTuning);
+        Optional<Boolean> faultInjection = r.string(FAULT_INJECTION, t -> ON_OFF.containsKey(t), "must be on or off")
+                .map(ON_OFF::get);
         Optional<byte[]> secret = secretFile.flatMap(file -> file.flatMap(f -> ClusterSecret.read(r, f)));
         Optional<Duration> maxLeaderless = r.duration("capstan.raft.max-leaderless", false);
         Optional<Optional<Path>> tokenFile = optionalPath(r, AdminTokenFile.KEY);
@@ -132,6 +137,10 @@ final class SettingsBinder {
         Optional<List<PeerEntry>> members =
                 members(config, r, nodeId, nodeHost, listedPeers, transport, webPort, grpcPort);
         checkPortClash(config, r, webPort, apiPort, transport, grpcPort);
+        if (faultInjection.orElse(false) && transport.orElse(null) == ClusterSettings.Transport.GRPC) {
+            r.problem(FAULT_INJECTION, r.valueAt(FAULT_INJECTION), "can be on only with capstan.raft.transport = web:"
+                    + " the fault seam is the web transport's");
+        }
         if (members.isPresent() && webHost.isPresent() && secretFile.isPresent() && secretFile.get().isEmpty()) {
             checkSecretOptional(r, members.get(), webHost.get());
         }
@@ -186,7 +195,7 @@ final class SettingsBinder {
                 raft.orElseThrow(),
                 transportSettings.orElseThrow(),
                 new LogSettings(logFormat.orElseThrow()),
-                new AdminSettings(adminToken.orElseThrow(), maxLeaderless.orElseThrow()),
+                new AdminSettings(adminToken.orElseThrow(), maxLeaderless.orElseThrow(), faultInjection.orElseThrow()),
                 tls.orElseThrow(),
                 artifacts.orElseThrow());
     }

@@ -90,6 +90,26 @@ class RaftAndTransportKeysTest {
         assertEquals(Duration.ofSeconds(9), transport.requestTimeout());
         assertEquals(16L << 20, transport.maxMessageBytes());
         assertEquals(Duration.ofMillis(500), transport.connectTimeout());
+        assertEquals(false, s.admin().peerFaults(), "the fault seam's route is off unless asked for");
+    }
+
+    @Test
+    void faultInjectionTurnsOnWithTheWebTransportOnly() {
+        for (String on : List.of("on", "true", "\"on\"")) {
+            assertEquals(true, load(write(dir, "faults.conf", "capstan.transport.fault-injection = " + on + "\n"),
+                    Map.of()).admin().peerFaults(), on);
+        }
+        assertEquals(false, load(write(dir, "faults.conf", "capstan.transport.fault-injection = off\n"),
+                Map.of()).admin().peerFaults());
+
+        List<Problem> problems = problemsOf("""
+                capstan.raft.transport = grpc
+                capstan.transport.fault-injection = on
+                """);
+
+        assertProblem(problems, "capstan.transport.fault-injection", "\"on\"",
+                "can be on only with capstan.raft.transport = web", "bad.conf:2");
+        assertEquals(1, problems.size(), describe(problems));
     }
 
     @Test
@@ -143,7 +163,9 @@ class RaftAndTransportKeysTest {
             capstan.transport.max-message-bytes          | 1MiB        | "1MiB"        | must be a size from 2MiB to 1GiB
             capstan.transport.max-message-bytes          | 2GiB        | "2GiB"        | must be a size from 2MiB to 1GiB
             capstan.transport.connect-timeout            | "never"     | "never"       | must be a positive duration
-            capstan.transport                            | []          | []            | must be a block of settings { connect-timeout, max-message-bytes, request-timeout }
+            capstan.transport.fault-injection            | maybe       | "maybe"       | must be on or off
+            capstan.transport.fault-injection            | 1           | 1             | must be on or off
+            capstan.transport                            | []          | []            | must be a block of settings { connect-timeout, fault-injection, max-message-bytes, request-timeout }
             """)
     void eachBadValueNamesItsKeyValueAndWhatIsAllowed(String key, String written, String shown, String allowed) {
         List<Problem> problems = problemsOf(key + " = " + written + "\n");
