@@ -58,15 +58,15 @@ class RejoinedMemberReadTest {
             String peerUrl = "http://127.0.0.1:" + leaving.webAddress().getPort();
             leader.raft().propose(put("before", "1")).get(30, TimeUnit.SECONDS);
 
-            leader.raft().removeMember(leaving.raft().memberId()).get(30, TimeUnit.SECONDS);
+            leader.raft().admin().removeMember(leaving.raft().memberId()).get(30, TimeUnit.SECONDS);
             cluster.stop(index);
             deleteTree(dir.resolve("n" + (index + 1)));
-            Member added = leader.raft().addMember(List.of(peerUrl), learner).get(30, TimeUnit.SECONDS);
+            Member added = leader.raft().admin().addMember(List.of(peerUrl), learner).get(30, TimeUnit.SECONDS);
             Daemon back = cluster.restart(index, "capstan.raft.initial-cluster-state = existing");
             if (learner) {
                 DaemonCluster.awaitTrue("the learner is promoted once caught up", WAIT, () -> {
                     try {
-                        leader.raft().promoteMember(added.id()).get(30, TimeUnit.SECONDS);
+                        leader.raft().admin().promoteMember(added.id()).get(30, TimeUnit.SECONDS);
                         return true;
                     } catch (Exception e) {
                         return false;

@@ -61,7 +61,7 @@ final class PeerFaultsEndpoints {
             RequestJson body = RequestJson.parse(request.body(), Set.of(DROP, DELAY));
             List<String> drop = body.texts(DROP);
             Map<String, Long> delay = body.wholeNumbers(DELAY, 1, MAX_DELAY_MS);
-            return raft.members(ReadConsistency.SERIALIZABLE).thenApply(members -> {
+            return raft.admin().members(ReadConsistency.SERIALIZABLE).thenApply(members -> {
                 Map<RaftPeerId, PeerFaults.Fault> rules = new HashMap<>();
                 for (String peer : drop) {
                     rules.put(peer(peer, members), PeerFaults.Fault.dropped());
