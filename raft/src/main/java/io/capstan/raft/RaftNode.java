@@ -380,7 +380,13 @@ public final class RaftNode implements KeyspaceNode {
      */
     private CompletableFuture<?> confirmedRound(
             RaftRequests carrier, Message nothing, Message catchUp) {
-        if (soleVoter()) {
+        RaftServer.Division division;
+        try {
+            division = server.getDivision(groupId());
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        if (soleVoter(division)) {
             // No other member can lead, so there is nothing to prove: no entry per read.
             return catchUpRound(carrier, catchUp);
         }
@@ -394,12 +400,6 @@ public final class RaftNode implements KeyspaceNode {
                                         ? CompletableFuture.completedFuture(null)
                                         : catchUpRound(carrier, catchUp);
                             });
-        }
-        RaftServer.Division division;
-        try {
-            division = server.getDivision(groupId());
-        } catch (IOException e) {
-            return CompletableFuture.failedFuture(e);
         }
         if (!division.getInfo().isLeader()) {
             return catchUpRound(carrier, catchUp);
@@ -416,10 +416,7 @@ public final class RaftNode implements KeyspaceNode {
                             if (failure == null) {
                                 return CompletableFuture.completedFuture(null);
                             }
-                            Throwable cause =
-                                    failure instanceof CompletionException
-                                            ? failure.getCause()
-                                            : failure;
+                            Throwable cause = StepQueue.cause(failure);
                             // Deposed meanwhile: ask the new leader as any follower does.
                             return cause instanceof NotLeaderException
                                     ? catchUpRound(carrier, catchUp)
@@ -435,13 +432,9 @@ public final class RaftNode implements KeyspaceNode {
     }
 
     /** Whether this member is the only voter, a configuration being changed included. */
-    private boolean soleVoter() {
-        try {
-            Collection<RaftPeer> voters = server.getDivision(groupId()).getRaftConf().getAllPeers();
-            return voters.size() == 1 && voters.iterator().next().getId().equals(selfId);
-        } catch (IOException e) {
-            return false;
-        }
+    private boolean soleVoter(RaftServer.Division division) {
+        Collection<RaftPeer> voters = division.getRaftConf().getAllPeers();
+        return voters.size() == 1 && voters.iterator().next().getId().equals(selfId);
     }
 
     private RaftGroupId groupId() {

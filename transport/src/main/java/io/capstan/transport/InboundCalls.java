@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import org.apache.ratis.client.impl.ClientProtoUtils;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesRequestProto;
 import org.apache.ratis.proto.RaftProtos.GroupInfoRequestProto;
@@ -126,7 +125,7 @@ final class InboundCalls {
         return leaderContact.confirm(division)
                 .handle((index, failure) -> failure)
                 .thenCompose(failure -> {
-                    Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+                    Throwable cause = PeerWire.unwrap(failure);
                     if (cause != null && !(cause instanceof NotLeaderException)) {
                         return CompletableFuture.failedFuture(cause);
                     }
