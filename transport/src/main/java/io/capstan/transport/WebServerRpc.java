@@ -12,6 +12,7 @@ import org.apache.ratis.proto.RaftProtos.AppendEntriesReplyProto;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesRequestProto;
 import org.apache.ratis.proto.RaftProtos.InstallSnapshotReplyProto;
 import org.apache.ratis.proto.RaftProtos.InstallSnapshotRequestProto;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.proto.RaftProtos.RaftRpcRequestProto;
 import org.apache.ratis.proto.RaftProtos.ReadIndexReplyProto;
 import org.apache.ratis.proto.RaftProtos.ReadIndexRequestProto;
@@ -19,9 +20,11 @@ import org.apache.ratis.proto.RaftProtos.RequestVoteReplyProto;
 import org.apache.ratis.proto.RaftProtos.RequestVoteRequestProto;
 import org.apache.ratis.proto.RaftProtos.StartLeaderElectionReplyProto;
 import org.apache.ratis.proto.RaftProtos.StartLeaderElectionRequestProto;
+import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.ServerNotReadyException;
 import org.apache.ratis.rpc.RpcType;
+import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.RaftServerRpcWithProxy;
@@ -137,12 +140,41 @@ final class WebServerRpc extends RaftServerRpcWithProxy<PeerEndpoint, PeerProxyM
     public CompletableFuture<AppendEntriesReplyProto> appendEntriesAsync(AppendEntriesRequestProto request) {
         long sent = nanoTime.getAsLong();
         RaftPeerId follower = RaftPeerId.valueOf(request.getServerRequest().getReplyId());
-        return send(Operation.APPEND_ENTRIES, request.getServerRequest(), request, AppendEntriesReplyProto.parser())
+        return send(Operation.APPEND_ENTRIES, request.getServerRequest(), unflaggedForVoter(request, follower),
+                AppendEntriesReplyProto.parser())
                 .whenComplete((reply, failure) -> {
                     if (reply != null) {
                         leaderContact.replied(follower, request.getLeaderTerm(), sent, reply);
                     }
                 });
+    }
+
+    /**
+     * {@code request} without its "initializing" flag when {@code follower} is a voter of this leader's
+     * configuration. Ratis (3.3) flags its appends to a member it has not marked caught up, and marks
+     * one only when it staged it as a new voter. A learner (a Ratis listener) promoted to a voter is
+     * not staged again, so its appends stay flagged until the next leader change; a member that
+     * started empty and joined waits for an unflagged append before it runs, and until then its
+     * Ratis server refuses client requests (its linearizable reads) and votes and never times out
+     * to call an election. A restart cleared it only because a member that restarts as a voter
+     * runs at once. Clearing the flag for voters of the configuration does what Ratis does for a
+     * voter it staged (new voters are staged before they enter the configuration, so their
+     * appends keep the flag until then).
+     */
+    private AppendEntriesRequestProto unflaggedForVoter(AppendEntriesRequestProto request, RaftPeerId follower) {
+        if (!request.getInitializing()) {
+            return request;
+        }
+        RaftConfiguration conf;
+        try {
+            conf = server.getDivision(RaftGroupId.valueOf(request.getServerRequest().getRaftGroupId().getId()))
+                    .getRaftConf();
+        } catch (IOException e) {
+            return request;
+        }
+        boolean voter = conf.getCurrentPeers(RaftPeerRole.FOLLOWER).stream()
+                .anyMatch(peer -> peer.getId().equals(follower));
+        return voter ? request.toBuilder().setInitializing(false).build() : request;
     }
 
     /** What a follower asks the leader before it serves a linearizable read. */
