@@ -115,7 +115,11 @@ class ClusterApiTest {
                 () -> KVGrpc.newBlockingStub(cluster.channel(joined)).withDeadlineAfter(30, TimeUnit.SECONDS)
                         .range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("cluster/before-join")).build()));
 
-        List<Member> promoted = get(api.promoteMember(id)).getMembers();
+        // Refused while the learner is not in sync with the leader as this member last heard; tried again, as
+        // etcd clients do.
+        List<Member> promoted = await().atMost(EtcdCluster.WAIT)
+                .ignoreExceptionsMatching(e -> String.valueOf(e.getMessage()).contains("in sync with leader"))
+                .until(() -> get(api.promoteMember(id)).getMembers(), members -> true);
         assertFalse(byId(promoted, id).isLearner(), promoted.toString());
         assertEquals(4, promoted.size());
         assertStatus(Status.Code.FAILED_PRECONDITION, "etcdserver: can only promote a learner member",

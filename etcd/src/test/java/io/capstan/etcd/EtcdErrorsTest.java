@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.capstan.raft.InvalidCommandException;
 import io.capstan.raft.InvalidCommandException.Reason;
 import io.capstan.raft.KeyspaceException;
+import io.capstan.raft.MembershipException;
 import io.capstan.raft.NodeStatus;
 import io.capstan.raft.proto.Failure;
 import io.grpc.Status.Code;
@@ -88,6 +89,15 @@ class EtcdErrorsTest {
                 EtcdErrors.fromRaft(new ResourceUnavailableException("pending requests"), FOLLOWER).error());
         assertEquals(new EtcdError(Code.UNAVAILABLE, "etcdserver: no leader"), EtcdErrors.NO_LEADER);
         assertEquals(new EtcdError(Code.RESOURCE_EXHAUSTED, "etcdserver: too many requests"), EtcdErrors.TOO_MANY_REQUESTS);
+    }
+
+    @Test
+    void aLearnerBehindTheLeaderIsRefusedAsEtcdRefusesIt() {
+        MembershipException behind = new MembershipException(MembershipException.Reason.LEARNER_NOT_READY,
+                "learner is not in sync with the leader: commit index 3 of the leader's 40");
+        assertEquals(new EtcdError(Code.FAILED_PRECONDITION,
+                        "etcdserver: can only promote a learner member which is in sync with leader"),
+                EtcdErrors.fromRaft(new CompletionException(behind), FOLLOWER).error());
     }
 
     @Test

@@ -14,6 +14,7 @@ import io.capstan.raft.proto.TxnRequest;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
@@ -39,7 +40,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -736,6 +739,17 @@ public final class RaftNode implements KeyspaceNode {
         @Override
         public CompletableFuture<QueryResult> linearizable(Query query) {
             return query(query, ReadConsistency.LINEARIZABLE);
+        }
+
+        @Override
+        public Map<String, Long> commitIndices() throws IOException {
+            Map<String, Long> indices = new HashMap<>();
+            for (CommitInfoProto info : server.getDivision(group.getGroupId()).getCommitInfos()) {
+                indices.put(
+                        RaftPeerId.valueOf(info.getServer().getId()).toString(),
+                        info.getCommitIndex());
+            }
+            return indices;
         }
 
         @Override

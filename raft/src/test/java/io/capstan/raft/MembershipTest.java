@@ -30,6 +30,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -193,6 +194,39 @@ class MembershipTest {
     }
 
     @Test
+    void aLearnerIsPromotedOnlyOnceInSyncWithTheLeader() throws Exception {
+        node.configuration = new TestConfiguration(List.of(N1, N2), List.of(N4));
+        node.records = List.of(added(77, 7484, true).toBuilder().setName("n4").build());
+        node.commitIndices = Map.of("n1", 200L, "n2", 198L, "n4", 170L);
+        Membership membership = membership("n1", 7481);
+
+        CompletableFuture<Member> behind = membership.promote(77);
+        scheduler.runReady();
+        node.answerMemberList();
+        scheduler.runReady();
+        MembershipException refused =
+                assertInstanceOf(MembershipException.class, assertFailed(behind).getCause());
+        assertEquals(MembershipException.Reason.LEARNER_NOT_READY, refused.reason());
+        assertTrue(refused.getMessage().contains("170 of the leader's 200"), refused.getMessage());
+        assertEquals(0, node.configurationChanges.size(), "no configuration change asked for");
+
+        node.commitIndices = Map.of("n1", 200L, "n2", 198L, "n4", 180L);
+        CompletableFuture<Member> inSync = membership.promote(77);
+        scheduler.runReady();
+        node.answerMemberList();
+        scheduler.runReady();
+        assertEquals(1, node.configurationChanges.size(), "90% of the leader's log: in sync");
+        assertEquals(
+                List.of("n1@127.0.0.1:7481", "n2@127.0.0.1:7482", "n4@127.0.0.1:7484"),
+                names(node.configurationChanges.peek().change().getServersInNewConf()));
+        node.answerConfigurationChange(null);
+        scheduler.runReady();
+        node.answerMemberList();
+        scheduler.runReady();
+        assertFalse(inSync.get().learner(), inSync.toString());
+    }
+
+    @Test
     void theLocalViewIsBuiltOncePerChangeOfMembership() {
         Membership membership = membership("n1", 7481);
         List<Member> first = membership.localView();
@@ -293,6 +327,7 @@ class MembershipTest {
 
         volatile RaftConfiguration configuration;
         volatile List<MemberRecord> records = List.of();
+        volatile Map<String, Long> commitIndices = Map.of();
         final Queue<CompletableFuture<QueryResult>> reads = new ArrayDeque<>();
         final Queue<Proposal> proposals = new ArrayDeque<>();
         final Queue<Change> configurationChanges = new ArrayDeque<>();
@@ -327,6 +362,11 @@ class MembershipTest {
             CompletableFuture<QueryResult> answer = new CompletableFuture<>();
             reads.add(answer);
             return answer;
+        }
+
+        @Override
+        public Map<String, Long> commitIndices() {
+            return commitIndices;
         }
 
         @Override
