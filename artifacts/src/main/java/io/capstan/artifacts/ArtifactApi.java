@@ -16,6 +16,7 @@ import io.undertow.util.SameThreadExecutor;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -32,35 +33,42 @@ import java.util.function.Supplier;
  * The artifact endpoints on the web port:
  *
  * <ul>
- *   <li>{@code POST /v1/artifacts} {@code {"url", "digest", "references"?, "media_type"?, "size"?}}:
- *       registers an artifact by its source and digest; 202 while it is being fetched, 200 when
- *       this member already holds it;</li>
- *   <li>{@code GET /v1/artifacts}: every artifact with its state, and this member's progress;</li>
+ *   <li>{@code POST /v1/artifacts} {@code {"url", "digest", "references"?, "media_type"?,
+ *       "size"?}}: registers an artifact by its source and digest; 202 while it is being fetched,
+ *       200 when this member already holds it;
+ *   <li>{@code GET /v1/artifacts}: every artifact with its state, and this member's progress;
  *   <li>{@code GET|HEAD /v1/artifacts/{digest}}: its bytes, from any member (one that lacks them
- *       fetches them first), see {@link FileResponse};</li>
+ *       fetches them first), see {@link FileResponse};
  *   <li>{@code DELETE /v1/artifacts/{digest}}: deletes it, refused (409) while it has references;
- *       with {@code ?reference=NAME} (repeatable) it drops those references instead;</li>
+ *       with {@code ?reference=NAME} (repeatable) it drops those references instead;
  *   <li>{@code GET /peer/artifacts/{digest}}: the bytes this member holds, for other members only
- *       (the cluster secret, as on the Raft peer routes); never fetches.</li>
+ *       (the cluster secret, as on the Raft peer routes); never fetches.
  * </ul>
  *
- * <p>Threading: handlers start on an I/O thread, read bodies without blocking, and continue on
- * the work executor once the service answers; bytes are sent without blocking. Immutable.
+ * <p>Threading: handlers start on an I/O thread, read bodies without blocking, and continue on the
+ * work executor once the service answers; bytes are sent without blocking. Immutable.
  */
 final class ArtifactApi {
     static final String PATH = "/v1/artifacts";
     static final String PEER_PATH_PREFIX = "/peer/artifacts/";
     static final String DIGEST = "digest";
+
     /** Registrations are a line of JSON. */
     static final long MAX_BODY_BYTES = 64 * 1024;
-    /** Requests that answer at once share the admin API's budget ({@code capstan.web.admission.admin}). */
+
+    /**
+     * Requests that answer at once share the admin API's budget ({@code
+     * capstan.web.admission.admin}).
+     */
     static final Admission ADMIN = Admission.budget("admin");
+
     /**
      * Requests that move an artifact's bytes (downloads, upload bodies) can last long; they have a
      * budget of their own ({@code capstan.web.admission.artifacts}), so they never take the admin
      * API's places.
      */
     static final Admission TRANSFERS = Admission.budget("artifacts");
+
     private static final ObjectReader JSON = new ObjectMapper().reader();
 
     private final ArtifactService service;
@@ -77,31 +85,57 @@ final class ArtifactApi {
         String one = PATH + "/{" + DIGEST + "}";
         return List.of(
                 new Route("POST", PATH, owner, MAX_BODY_BYTES, ADMIN, this::register),
-                new Route("GET", PATH, owner, MAX_BODY_BYTES, ADMIN, exchange -> answer(exchange, service.list()
-                        .thenApply(all -> Map.of("artifacts", all.stream().map(this::view).toList())), 200)),
+                new Route("GET", PATH, owner, MAX_BODY_BYTES, ADMIN, this::list),
                 new Route("GET", one, owner, MAX_BODY_BYTES, TRANSFERS, this::download),
                 new Route("HEAD", one, owner, MAX_BODY_BYTES, ADMIN, this::download),
                 new Route("DELETE", one, owner, MAX_BODY_BYTES, ADMIN, this::delete),
-                // Exempt, as peer messages are: members bound these themselves (fetch.parallel each),
-                // and a request without the cluster secret is refused on its headers.
-                new Route("GET", PEER_PATH_PREFIX + "{" + DIGEST + "}", owner, MAX_BODY_BYTES, Admission.EXEMPT,
+                // Exempt, as peer messages are: members bound these themselves (fetch.parallel
+                // each), and a request without the cluster secret is refused on its headers.
+                new Route(
+                        "GET",
+                        PEER_PATH_PREFIX + "{" + DIGEST + "}",
+                        owner,
+                        MAX_BODY_BYTES,
+                        Admission.EXEMPT,
                         this::peerDownload));
     }
 
+    private void list(HttpServerExchange exchange) {
+        answer(
+                exchange,
+                service.list()
+                        .thenApply(
+                                all -> Map.of("artifacts", all.stream().map(this::view).toList())),
+                200);
+    }
+
     private void register(HttpServerExchange exchange) {
-        RequestBodies.readFully(exchange, (ex, body) -> {
-            Registration registration;
-            try {
-                registration = Registration.parse(body);
-            } catch (Errors.Refusal e) {
-                Errors.send(ex, e);
-                return;
-            }
-            continueWith(ex, () -> service.register(registration.digest(), registration.url(), registration.size(),
-                    registration.mediaType(), registration.references()), (e, registered) -> {
-                        JsonResponses.send(e, registered.local() ? 200 : 202, view(registered.record()));
-                    });
-        });
+        RequestBodies.readFully(
+                exchange,
+                (ex, body) -> {
+                    Registration registration;
+                    try {
+                        registration = Registration.parse(body);
+                    } catch (Errors.Refusal e) {
+                        Errors.send(ex, e);
+                        return;
+                    }
+                    continueWith(
+                            ex,
+                            () ->
+                                    service.register(
+                                            registration.digest(),
+                                            registration.url(),
+                                            registration.size(),
+                                            registration.mediaType(),
+                                            registration.references()),
+                            (e, registered) -> {
+                                JsonResponses.send(
+                                        e,
+                                        registered.local() ? 200 : 202,
+                                        view(registered.record()));
+                            });
+                });
     }
 
     private void download(HttpServerExchange exchange) {
@@ -109,27 +143,53 @@ final class ArtifactApi {
         if (digest == null) {
             return;
         }
-        continueWith(exchange, () -> service.local(digest), (ex, local) -> FileResponse.send(ex, local.path(), digest,
-                local.record().map(ArtifactRecord::getMediaType).orElse("")));
+        continueWith(
+                exchange,
+                () -> service.local(digest),
+                (ex, local) ->
+                        FileResponse.send(
+                                ex,
+                                local.path(),
+                                digest,
+                                local.record().map(ArtifactRecord::getMediaType).orElse("")));
     }
 
     private void peerDownload(HttpServerExchange exchange) {
         if (!credentials.admits(exchange)) {
-            JsonResponses.sendError(exchange, 401, "unauthorized", "artifact peer requests need the cluster secret");
+            JsonResponses.sendError(
+                    exchange,
+                    401,
+                    "unauthorized",
+                    "artifact peer requests need the cluster secret");
             return;
         }
         Digest digest = digestParameter(exchange);
         if (digest == null) {
             return;
         }
-        continueWith(exchange, () -> CompletableFuture.supplyAsync(() -> {
-            try {
-                return service.store().verified(digest).orElseThrow(() -> new Errors.Refusal(404, "artifact_not_found",
-                        "artifact " + digest + " is not on member " + service.records().self()));
-            } catch (IOException e) {
-                throw Errors.wrapped(e);
-            }
-        }, work), (ex, path) -> FileResponse.send(ex, path, digest, "application/octet-stream"));
+        continueWith(
+                exchange,
+                () -> CompletableFuture.supplyAsync(() -> storedFile(digest), work),
+                (ex, path) -> FileResponse.send(ex, path, digest, "application/octet-stream"));
+    }
+
+    /** The verified file of {@code digest} on this member; a 404 refusal when it has none. */
+    private Path storedFile(Digest digest) {
+        try {
+            return service.store()
+                    .verified(digest)
+                    .orElseThrow(
+                            () ->
+                                    new Errors.Refusal(
+                                            404,
+                                            "artifact_not_found",
+                                            "artifact "
+                                                    + digest
+                                                    + " is not on member "
+                                                    + service.records().self()));
+        } catch (IOException e) {
+            throw Errors.wrapped(e);
+        }
     }
 
     private void delete(HttpServerExchange exchange) {
@@ -148,7 +208,10 @@ final class ArtifactApi {
                 return;
             }
         }
-        answer(exchange, service.release(digest, List.copyOf(references)).thenApply(this::view), 200);
+        answer(
+                exchange,
+                service.release(digest, List.copyOf(references)).thenApply(this::view),
+                200);
     }
 
     /** The digest path parameter, or null after answering 400. */
@@ -175,30 +238,35 @@ final class ArtifactApi {
      * Keeps the exchange open past the handler, runs {@code call} and answers with {@code then} on
      * the work executor, or the failure in the error shape; the request id stays in the MDC.
      */
-    private <T> void continueWith(HttpServerExchange exchange, Supplier<CompletableFuture<T>> call,
-                                  Then<T> then) {
+    private <T> void continueWith(
+            HttpServerExchange exchange, Supplier<CompletableFuture<T>> call, Then<T> then) {
         RequestContext context = RequestContext.of(exchange);
-        exchange.dispatch(SameThreadExecutor.INSTANCE, () -> {
-            CompletableFuture<T> result;
-            try {
-                result = call.get();
-            } catch (RuntimeException e) {
-                result = CompletableFuture.failedFuture(e);
-            }
-            result.whenComplete((value, error) -> {
-                try {
-                    work.execute(context.wrap(() -> {
-                        if (error != null) {
-                            Errors.send(exchange, error);
-                        } else {
-                            then.accept(exchange, value);
-                        }
-                    }));
-                } catch (RejectedExecutionException e) {
-                    context.run(() -> Errors.send(exchange, e));
-                }
-            });
-        });
+        exchange.dispatch(
+                SameThreadExecutor.INSTANCE,
+                () -> {
+                    CompletableFuture<T> result;
+                    try {
+                        result = call.get();
+                    } catch (RuntimeException e) {
+                        result = CompletableFuture.failedFuture(e);
+                    }
+                    result.whenComplete(
+                            (value, error) -> {
+                                try {
+                                    work.execute(
+                                            context.wrap(
+                                                    () -> {
+                                                        if (error != null) {
+                                                            Errors.send(exchange, error);
+                                                        } else {
+                                                            then.accept(exchange, value);
+                                                        }
+                                                    }));
+                                } catch (RejectedExecutionException e) {
+                                    context.run(() -> Errors.send(exchange, e));
+                                }
+                            });
+                });
     }
 
     /** An artifact as the API shows it, with this member's part (holds it, progress of a fetch). */
@@ -220,17 +288,20 @@ final class ArtifactApi {
             view.put("fetcher", record.getFetcher());
         }
         view.put("local", service.isLocal(digest));
-        service.progress(digest).ifPresent(received -> {
-            Map<String, Object> progress = new LinkedHashMap<>();
-            progress.put("received", received);
-            progress.put("total", record.getSize());
-            view.put("progress", progress);
-        });
+        service.progress(digest)
+                .ifPresent(
+                        received -> {
+                            Map<String, Object> progress = new LinkedHashMap<>();
+                            progress.put("received", received);
+                            progress.put("total", record.getSize());
+                            view.put("progress", progress);
+                        });
         return view;
     }
 
     /** A registration's body, checked. */
-    private record Registration(Digest digest, URI url, long size, String mediaType, List<String> references) {
+    private record Registration(
+            Digest digest, URI url, long size, String mediaType, List<String> references) {
 
         static Registration parse(byte[] body) {
             JsonNode json;
@@ -252,7 +323,10 @@ final class ArtifactApi {
             }
             URI url = url(text(json, "url", true));
             JsonNode size = json.path("size");
-            if (!size.isMissingNode() && (!size.canConvertToLong() || size.asLong() < 0 || !size.isIntegralNumber())) {
+            if (!size.isMissingNode()
+                    && (!size.canConvertToLong()
+                            || size.asLong() < 0
+                            || !size.isIntegralNumber())) {
                 throw Errors.badRequest("size must be a whole number of bytes");
             }
             List<String> references = new ArrayList<>();
@@ -268,7 +342,8 @@ final class ArtifactApi {
                     references.add(reference.asText());
                 }
             }
-            return new Registration(digest, url, size.asLong(0), text(json, "media_type", false), references);
+            return new Registration(
+                    digest, url, size.asLong(0), text(json, "media_type", false), references);
         }
 
         private static String text(JsonNode json, String field, boolean required) {
@@ -277,7 +352,8 @@ final class ArtifactApi {
                 return "";
             }
             if (!node.isTextual()) {
-                throw Errors.badRequest(field + " must be a string" + (required ? " and is required" : ""));
+                throw Errors.badRequest(
+                        field + " must be a string" + (required ? " and is required" : ""));
             }
             return node.asText();
         }
@@ -285,7 +361,8 @@ final class ArtifactApi {
         private static URI url(String text) {
             try {
                 URI url = new URI(text);
-                String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
+                String scheme =
+                        url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
                 if ((scheme.equals("http") || scheme.equals("https")) && url.getHost() != null) {
                     return url;
                 }

@@ -3,8 +3,8 @@ package io.capstan.artifacts;
 import java.io.IOException;
 
 /**
- * Why an artifact's bytes could not be stored or fetched, with a stable {@link Kind} the HTTP
- * layer maps to a status and error code; the message is for people and names the artifact.
+ * Why an artifact's bytes could not be stored or fetched, with a stable {@link Kind} the HTTP layer
+ * maps to a status and error code; the message is for people and names the artifact.
  */
 final class ArtifactException extends IOException {
     private static final long serialVersionUID = 1L;

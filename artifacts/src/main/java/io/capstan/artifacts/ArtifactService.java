@@ -32,32 +32,32 @@ import org.slf4j.LoggerFactory;
  *       fetcher) fetches it from the source, every other member waits until some member holds it
  *       and then fetches it from that member (then from the source when no member delivers).
  *       Requests for one digest on one member share one fetch ({@link SingleFlight}), so however
- *       many registrations arrive, the source sees one request.</li>
- *   <li>The reconciler, every {@code reconcile-interval}, compares the store with the records:
- *       it fetches what this member lacks, tells the cluster what it holds, takes over a fetch
- *       from the source whose member has not finished it within {@code fetch.stale-after}, and
- *       deletes files whose record was deleted (or that no record has named for {@code gc.grace}).
- *       This is how a member that was down catches up.</li>
+ *       many registrations arrive, the source sees one request.
+ *   <li>The reconciler, every {@code reconcile-interval}, compares the store with the records: it
+ *       fetches what this member lacks, tells the cluster what it holds, takes over a fetch from
+ *       the source whose member has not finished it within {@code fetch.stale-after}, and deletes
+ *       files whose record was deleted (or that no record has named for {@code gc.grace}). This is
+ *       how a member that was down catches up.
  *   <li>On the leader, garbage collection deletes the records of artifacts that have had no
- *       reference for {@code gc.grace}; each member then deletes the bytes.</li>
+ *       reference for {@code gc.grace}; each member then deletes the bytes.
  * </ul>
  *
- * <p>Threading: public methods from any thread. Fetches run on the fetch threads (as many as
- * {@code fetch.parallel}); reconciling and garbage collection start on the timer thread and
- * continue on the work executor; continuations of Raft calls hop to the work executor. State:
- * the store (thread-safe), the flights (concurrent), the progress and failure maps (concurrent,
- * one entry per digest, written by the fetch that owns the digest's flight), and the digests the
- * last reconcile pass saw, read and replaced only by reconcile passes, which never overlap (each
- * is scheduled after the previous one ended).
+ * <p>Threading: public methods from any thread. Fetches run on the fetch threads (as many as {@code
+ * fetch.parallel}); reconciling and garbage collection start on the timer thread and continue on
+ * the work executor; continuations of Raft calls hop to the work executor. State: the store
+ * (thread-safe), the flights (concurrent), the progress and failure maps (concurrent, one entry per
+ * digest, written by the fetch that owns the digest's flight), and the digests the last reconcile
+ * pass saw, read and replaced only by reconcile passes, which never overlap (each is scheduled
+ * after the previous one ended).
  */
 final class ArtifactService {
     private static final Logger LOG = LoggerFactory.getLogger(ArtifactService.class);
+
     /** How long a fetch thread waits for Raft to record what it did. */
     private static final Duration RECORD_WAIT = Duration.ofSeconds(30);
 
     /** A registration's answer: the record, and whether this member already holds the bytes. */
-    record Registered(ArtifactRecord record, boolean local) {
-    }
+    record Registered(ArtifactRecord record, boolean local) {}
 
     private final ArtifactSettings settings;
     private final Records records;
@@ -68,11 +68,18 @@ final class ArtifactService {
     private final Executor work;
     private final Map<Digest, Long> progress = new ConcurrentHashMap<>();
     private final Map<Digest, Long> lastFailure = new ConcurrentHashMap<>();
+
     /** Digests with a record at the last reconcile pass; reconcile passes only. */
     private volatile Set<Digest> seen = Set.of();
 
-    ArtifactService(ArtifactSettings settings, Records records, ContentStore store, Fetcher fetcher,
-                    ArtifactStats stats, Executor fetchThreads, Executor work) {
+    ArtifactService(
+            ArtifactSettings settings,
+            Records records,
+            ContentStore store,
+            Fetcher fetcher,
+            ArtifactStats stats,
+            Executor fetchThreads,
+            Executor work) {
         this.settings = settings;
         this.records = records;
         this.store = store;
@@ -92,75 +99,110 @@ final class ArtifactService {
 
     /**
      * Registers {@code digest} from {@code source} with {@code references}, and starts what this
-     * member has to do about it (fetch from the source as the fetcher, or from a member that
-     * holds it). A file already here whose digest verifies counts as held: nothing is fetched.
+     * member has to do about it (fetch from the source as the fetcher, or from a member that holds
+     * it). A file already here whose digest verifies counts as held: nothing is fetched.
      */
-    CompletableFuture<Registered> register(Digest digest, URI source, long size, String mediaType,
-                                           List<String> references) {
+    CompletableFuture<Registered> register(
+            Digest digest, URI source, long size, String mediaType, List<String> references) {
         return CompletableFuture.supplyAsync(() -> verified(digest).isPresent(), work)
-                .thenCompose(held -> records.register(ArtifactRegisterRequest.newBuilder()
-                        .setDigest(digest.toString())
-                        .setSourceUrl(source.toString())
-                        .setSize(size)
-                        .setMediaType(mediaType)
-                        .addAllReferences(references)
-                        .setHeld(held)))
-                .thenApplyAsync(record -> {
-                    boolean local = record.getHoldersList().contains(records.self()) && store.contains(digest);
-                    if (!local) {
-                        background(record);
-                    }
-                    return new Registered(record, local);
-                }, work);
+                .thenCompose(
+                        held ->
+                                records.register(
+                                        ArtifactRegisterRequest.newBuilder()
+                                                .setDigest(digest.toString())
+                                                .setSourceUrl(source.toString())
+                                                .setSize(size)
+                                                .setMediaType(mediaType)
+                                                .addAllReferences(references)
+                                                .setHeld(held)))
+                .thenApplyAsync(
+                        record -> {
+                            boolean local =
+                                    record.getHoldersList().contains(records.self())
+                                            && store.contains(digest);
+                            if (!local) {
+                                background(record);
+                            }
+                            return new Registered(record, local);
+                        },
+                        work);
     }
 
     /** Registers bytes this member's store holds (a finished upload). */
-    CompletableFuture<ArtifactRecord> registerHeld(Digest digest, long size, String mediaType, List<String> references) {
-        return records.register(ArtifactRegisterRequest.newBuilder()
-                .setDigest(digest.toString())
-                .setSize(size)
-                .setMediaType(mediaType)
-                .addAllReferences(references)
-                .setHeld(true));
+    CompletableFuture<ArtifactRecord> registerHeld(
+            Digest digest, long size, String mediaType, List<String> references) {
+        return records.register(
+                ArtifactRegisterRequest.newBuilder()
+                        .setDigest(digest.toString())
+                        .setSize(size)
+                        .setMediaType(mediaType)
+                        .addAllReferences(references)
+                        .setHeld(true));
     }
 
     /**
-     * The verified file of {@code digest} on this member, fetched first from a member that holds
-     * it (or its source) when the record is READY and this member lacks it.
+     * The verified file of {@code digest} on this member, fetched first from a member that holds it
+     * (or its source) when the record is READY and this member lacks it.
      *
      * @return with the record (empty when this member's file has no record yet)
      * @throws Errors.Refusal (as the failure) when it is not registered, not fetched yet, or failed
      */
     CompletableFuture<Local> local(Digest digest) {
-        return records.get(digest).thenComposeAsync(record -> {
-            Optional<Path> here = verified(digest);
-            if (here.isPresent()) {
-                return CompletableFuture.completedFuture(new Local(here.get(), record));
-            }
-            if (record.isEmpty()) {
-                throw Errors.notFound(digest);
-            }
-            ArtifactRecord r = record.get();
-            return switch (r.getState()) {
-                case READY -> ensure(r).thenApply(done -> new Local(store.path(digest), record));
-                case FAILED -> throw new Errors.Refusal(409, "artifact_failed", "artifact " + digest
-                        + " could not be fetched: " + r.getFailure(), Map.of("state", "failed"));
-                default -> throw new Errors.Refusal(409, "artifact_not_ready", "artifact " + digest
-                        + " is still being fetched by " + r.getFetcher(), Map.of("state", "fetching"));
-            };
-        }, work);
+        return records.get(digest)
+                .thenComposeAsync(
+                        record -> {
+                            Optional<Path> here = verified(digest);
+                            if (here.isPresent()) {
+                                return CompletableFuture.completedFuture(
+                                        new Local(here.get(), record));
+                            }
+                            if (record.isEmpty()) {
+                                throw Errors.notFound(digest);
+                            }
+                            ArtifactRecord r = record.get();
+                            return switch (r.getState()) {
+                                case READY ->
+                                        ensure(r)
+                                                .thenApply(
+                                                        done ->
+                                                                new Local(
+                                                                        store.path(digest),
+                                                                        record));
+                                case FAILED ->
+                                        throw new Errors.Refusal(
+                                                409,
+                                                "artifact_failed",
+                                                "artifact "
+                                                        + digest
+                                                        + " could not be fetched: "
+                                                        + r.getFailure(),
+                                                Map.of("state", "failed"));
+                                default ->
+                                        throw new Errors.Refusal(
+                                                409,
+                                                "artifact_not_ready",
+                                                "artifact "
+                                                        + digest
+                                                        + " is still being fetched by "
+                                                        + r.getFetcher(),
+                                                Map.of("state", "fetching"));
+                            };
+                        },
+                        work);
     }
 
     /** A verified file of this member and the record naming it, if any. */
-    record Local(Path path, Optional<ArtifactRecord> record) {
-    }
+    record Local(Path path, Optional<ArtifactRecord> record) {}
 
     /** Deletes the record (refused while referenced), then this member's bytes. */
     CompletableFuture<ArtifactRecord> delete(Digest digest) {
-        return records.delete(digest, 0).thenApplyAsync(record -> {
-            deleteLocal(digest);
-            return record;
-        }, work);
+        return records.delete(digest, 0)
+                .thenApplyAsync(
+                        record -> {
+                            deleteLocal(digest);
+                            return record;
+                        },
+                        work);
     }
 
     CompletableFuture<ArtifactRecord> release(Digest digest, List<String> references) {
@@ -182,7 +224,9 @@ final class ArtifactService {
         return store.contains(digest);
     }
 
-    /** One reconcile pass; completes when its decisions are made (fetches go on in the background). */
+    /**
+     * One reconcile pass; completes when its decisions are made (fetches go on in the background).
+     */
     CompletableFuture<Void> reconcile() {
         return records.list().thenAcceptAsync(this::reconcile, work);
     }
@@ -205,8 +249,10 @@ final class ArtifactService {
                 if (!holder) {
                     background(record);
                 }
-            } else if (record.getState() == State.FETCHING && !record.getFetcher().equals(records.self())
-                    && now - record.getFetchStartedUnixMs() > settings.fetch().staleAfter().toMillis()) {
+            } else if (record.getState() == State.FETCHING
+                    && !record.getFetcher().equals(records.self())
+                    && now - record.getFetchStartedUnixMs()
+                            > settings.fetch().staleAfter().toMillis()) {
                 takeOver(record);
             } else if (record.getState() != State.FAILED && !recentlyFailed(digest, now)) {
                 background(record);
@@ -215,7 +261,9 @@ final class ArtifactService {
         Set<Digest> before = seen;
         seen = Set.copyOf(named);
         for (Digest digest : present) {
-            if (!named.contains(digest) && !flights.inFlight(digest) && (before.contains(digest) || unnamedTooLong(digest))) {
+            if (!named.contains(digest)
+                    && !flights.inFlight(digest)
+                    && (before.contains(digest) || unnamedTooLong(digest))) {
                 LOG.info("deleting artifact {}: its record is gone", digest);
                 deleteLocal(digest);
             }
@@ -230,49 +278,74 @@ final class ArtifactService {
         if (!records.isLeader()) {
             return CompletableFuture.completedFuture(null);
         }
-        return records.list().thenComposeAsync(all -> {
-            long now = records.now();
-            List<CompletableFuture<?>> deletes = new ArrayList<>();
-            for (ArtifactRecord record : all) {
-                long since = record.getUnreferencedSinceUnixMs();
-                if (record.getReferencesCount() == 0 && since > 0 && now - since > settings.gcGrace().toMillis()) {
-                    LOG.info("garbage-collecting artifact {}: unreferenced since {} ms ago", record.getDigest(),
-                            now - since);
-                    deletes.add(records.delete(Digest.parse(record.getDigest()), since).exceptionally(error -> {
-                        LOG.info("artifact {} was kept: {}", record.getDigest(), Errors.cause(error).getMessage());
-                        return null;
-                    }));
-                }
-            }
-            return CompletableFuture.allOf(deletes.toArray(CompletableFuture[]::new));
-        }, work);
+        return records.list()
+                .thenComposeAsync(
+                        all -> {
+                            long now = records.now();
+                            List<CompletableFuture<?>> deletes = new ArrayList<>();
+                            for (ArtifactRecord record : all) {
+                                long since = record.getUnreferencedSinceUnixMs();
+                                if (record.getReferencesCount() == 0
+                                        && since > 0
+                                        && now - since > settings.gcGrace().toMillis()) {
+                                    LOG.info(
+                                            "garbage-collecting artifact {}: unreferenced since {} ms ago",
+                                            record.getDigest(),
+                                            now - since);
+                                    deletes.add(
+                                            records.delete(Digest.parse(record.getDigest()), since)
+                                                    .exceptionally(
+                                                            error -> {
+                                                                LOG.info(
+                                                                        "artifact {} was kept: {}",
+                                                                        record.getDigest(),
+                                                                        Errors.cause(error)
+                                                                                .getMessage());
+                                                                return null;
+                                                            }));
+                                }
+                            }
+                            return CompletableFuture.allOf(
+                                    deletes.toArray(CompletableFuture[]::new));
+                        },
+                        work);
     }
 
     /**
-     * Starts {@link #ensure} when this member has something to do about {@code record} (its file
-     * is here but not recorded, some member holds it, or this member is its fetcher), and only
-     * logs a failure: a later reconcile pass tries again.
+     * Starts {@link #ensure} when this member has something to do about {@code record} (its file is
+     * here but not recorded, some member holds it, or this member is its fetcher), and only logs a
+     * failure: a later reconcile pass tries again.
      */
     private void background(ArtifactRecord record) {
         Digest digest = Digest.parse(record.getDigest());
-        boolean wanted = store.contains(digest) || record.getState() == State.READY
-                || (record.getState() == State.FETCHING && record.getFetcher().equals(records.self()));
+        boolean wanted =
+                store.contains(digest)
+                        || record.getState() == State.READY
+                        || (record.getState() == State.FETCHING
+                                && record.getFetcher().equals(records.self()));
         if (!wanted || flights.inFlight(digest)) {
             return;
         }
-        ensure(record).exceptionally(error -> {
-            LOG.warn("artifact {} is not on this member yet: {}", digest, Errors.cause(error).getMessage());
-            return null;
-        });
+        ensure(record)
+                .exceptionally(
+                        error -> {
+                            LOG.warn(
+                                    "artifact {} is not on this member yet: {}",
+                                    digest,
+                                    Errors.cause(error).getMessage());
+                            return null;
+                        });
     }
 
     /**
-     * This member's verified copy of {@code record}'s bytes, fetched when missing (one flight
-     * per digest), and the cluster told that this member holds it.
+     * This member's verified copy of {@code record}'s bytes, fetched when missing (one flight per
+     * digest), and the cluster told that this member holds it.
      */
     private CompletableFuture<Void> ensure(ArtifactRecord record) {
         Digest digest = Digest.parse(record.getDigest());
-        return flights.join(digest, () -> CompletableFuture.runAsync(() -> fetchHere(digest, record), fetchThreads));
+        return flights.join(
+                digest,
+                () -> CompletableFuture.runAsync(() -> fetchHere(digest, record), fetchThreads));
     }
 
     /** On a fetch thread, in the digest's flight. */
@@ -284,14 +357,22 @@ final class ArtifactService {
         } else {
             boolean fromSource = record.getState() == State.FETCHING;
             try {
-                Path fetched = fetcher.fetch(store, digest, record.getSize(), settings.maxSize(), sources(record),
-                        received -> progress.put(digest, received));
+                Path fetched =
+                        fetcher.fetch(
+                                store,
+                                digest,
+                                record.getSize(),
+                                settings.maxSize(),
+                                sources(record),
+                                received -> progress.put(digest, received));
                 size = sizeOf(fetched);
                 lastFailure.remove(digest);
             } catch (ArtifactException e) {
                 lastFailure.put(digest, records.now());
                 if (fromSource && record.getFetcher().equals(records.self())) {
-                    await(records.failed(digest, e.getMessage()), "record the failed fetch of " + digest);
+                    await(
+                            records.failed(digest, e.getMessage()),
+                            "record the failed fetch of " + digest);
                 }
                 throw new CompletionException(e);
             } catch (InterruptedException e) {
@@ -317,9 +398,16 @@ final class ArtifactService {
                     continue;
                 }
                 try {
-                    records.webAddress(holder).get(RECORD_WAIT.toMillis(), TimeUnit.MILLISECONDS).ifPresent(address ->
-                            sources.add(new Fetcher.Source(address.resolve(ArtifactApi.PEER_PATH_PREFIX
-                                    + record.getDigest()), true)));
+                    records.webAddress(holder)
+                            .get(RECORD_WAIT.toMillis(), TimeUnit.MILLISECONDS)
+                            .ifPresent(
+                                    address ->
+                                            sources.add(
+                                                    new Fetcher.Source(
+                                                            address.resolve(
+                                                                    ArtifactApi.PEER_PATH_PREFIX
+                                                                            + record.getDigest()),
+                                                            true)));
                 } catch (Exception e) {
                     LOG.debug("no address for member {}: {}", holder, e.toString());
                 }
@@ -332,31 +420,46 @@ final class ArtifactService {
     }
 
     private void takeOver(ArtifactRecord record) {
-        records.register(ArtifactRegisterRequest.newBuilder()
-                        .setDigest(record.getDigest())
-                        .setSourceUrl(record.getSourceUrl())
-                        .setTakeOverFetchStartedUnixMs(record.getFetchStartedUnixMs()))
-                .thenAcceptAsync(taken -> {
-                    if (taken.getState() == State.FETCHING && taken.getFetcher().equals(records.self())) {
-                        LOG.info("took over the fetch of {} from {}", record.getDigest(), record.getFetcher());
-                        background(taken);
-                    }
-                }, work)
-                .exceptionally(error -> {
-                    LOG.info("could not take over the fetch of {}: {}", record.getDigest(), error.toString());
-                    return null;
-                });
+        records.register(
+                        ArtifactRegisterRequest.newBuilder()
+                                .setDigest(record.getDigest())
+                                .setSourceUrl(record.getSourceUrl())
+                                .setTakeOverFetchStartedUnixMs(record.getFetchStartedUnixMs()))
+                .thenAcceptAsync(
+                        taken -> {
+                            if (taken.getState() == State.FETCHING
+                                    && taken.getFetcher().equals(records.self())) {
+                                LOG.info(
+                                        "took over the fetch of {} from {}",
+                                        record.getDigest(),
+                                        record.getFetcher());
+                                background(taken);
+                            }
+                        },
+                        work)
+                .exceptionally(
+                        error -> {
+                            LOG.info(
+                                    "could not take over the fetch of {}: {}",
+                                    record.getDigest(),
+                                    error.toString());
+                            return null;
+                        });
     }
 
     private boolean recentlyFailed(Digest digest, long now) {
         Long failed = lastFailure.get(digest);
-        long pause = Math.max(settings.reconcileInterval().toMillis(), settings.fetch().backoffMax().toMillis());
+        long pause =
+                Math.max(
+                        settings.reconcileInterval().toMillis(),
+                        settings.fetch().backoffMax().toMillis());
         return failed != null && now - failed < pause;
     }
 
     private boolean unnamedTooLong(Digest digest) {
         try {
-            return records.now() - store.modified(digest).toEpochMilli() > settings.gcGrace().toMillis();
+            return records.now() - store.modified(digest).toEpochMilli()
+                    > settings.gcGrace().toMillis();
         } catch (IOException e) {
             return false;
         }

@@ -4,8 +4,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Counters of one member's artifacts, for metrics. Any thread adds (they are {@link LongAdder}s:
- * upload PATCHes, fetch threads and request handlers count at the same time) and any thread
- * reads; a read is a moment's value.
+ * upload PATCHes, fetch threads and request handlers count at the same time) and any thread reads;
+ * a read is a moment's value.
  */
 public final class ArtifactStats {
     private final LongAdder bytesFromSources = new LongAdder();
@@ -30,8 +30,8 @@ public final class ArtifactStats {
     }
 
     /**
-     * Bytes whose SHA-256 was not their digest: fetched or uploaded bytes refused, and stored
-     * files found corrupt (and removed).
+     * Bytes whose SHA-256 was not their digest: fetched or uploaded bytes refused, and stored files
+     * found corrupt (and removed).
      */
     public long verifyFailures() {
         return verifyFailures.sum();

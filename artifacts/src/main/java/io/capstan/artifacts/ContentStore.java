@@ -22,24 +22,24 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A member's content-addressed store: one file per artifact in one directory, named by the
- * hex digits of its SHA-256. No partial file is ever visible under a digest's name:
+ * A member's content-addressed store: one file per artifact in one directory, named by the hex
+ * digits of its SHA-256. No partial file is ever visible under a digest's name:
  *
  * <ul>
  *   <li>bytes go to a unique temporary file in the same directory (a {@link Writer}), which is
  *       fsynced, its digest checked, then renamed atomically into place and the directory fsynced;
  *       a mismatch, a size past the limit or a full disk deletes the temporary file and stores
- *       nothing;</li>
+ *       nothing;
  *   <li>a file already in place whose digest verifies is trusted and never rewritten (a second
  *       writer's identical bytes are dropped); one that does not verify is deleted, and the next
- *       write puts a good one in its place;</li>
- *   <li>temporary files a crash left behind are removed by {@link #open()}.</li>
+ *       write puts a good one in its place;
+ *   <li>temporary files a crash left behind are removed by {@link #open()}.
  * </ul>
  *
- * <p>Threading: any thread. Each {@link Writer} belongs to one thread at a time. Placing,
- * replacing and deleting the file of one digest happen under that digest's lock stripe, so a
- * check that found a file corrupt never deletes a good one put there meanwhile. The set of files
- * verified since start is a concurrent set.
+ * <p>Threading: any thread. Each {@link Writer} belongs to one thread at a time. Placing, replacing
+ * and deleting the file of one digest happen under that digest's lock stripe, so a check that found
+ * a file corrupt never deletes a good one put there meanwhile. The set of files verified since
+ * start is a concurrent set.
  */
 final class ContentStore {
     static final String TEMP_SUFFIX = ".tmp";
@@ -59,7 +59,12 @@ final class ContentStore {
     private final Object[] stripes = new Object[STRIPES];
 
     ContentStore(Path dir, ArtifactStats stats) {
-        this(dir, stats, temp -> FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
+        this(
+                dir,
+                stats,
+                temp ->
+                        FileChannel.open(
+                                temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
     }
 
     ContentStore(Path dir, ArtifactStats stats, ChannelOpener opener) {
@@ -106,9 +111,9 @@ final class ContentStore {
     }
 
     /**
-     * The file of {@code digest} when it is in place and its bytes hash to it. The first call
-     * after start reads the whole file; later ones trust that check. A file that does not verify
-     * is deleted (and counted as a verify failure), and the answer is empty.
+     * The file of {@code digest} when it is in place and its bytes hash to it. The first call after
+     * start reads the whole file; later ones trust that check. A file that does not verify is
+     * deleted (and counted as a verify failure), and the answer is empty.
      */
     Optional<Path> verified(Digest digest) throws IOException {
         Path path = path(digest);
@@ -156,8 +161,8 @@ final class ContentStore {
 
     /**
      * Moves {@code file} (on the store's file system, e.g. a finished upload) into the store under
-     * the digest of its bytes, after syncing it; when {@code expected} is given the bytes must
-     * hash to it. The file is gone afterwards either way.
+     * the digest of its bytes, after syncing it; when {@code expected} is given the bytes must hash
+     * to it. The file is gone afterwards either way.
      *
      * @return the digest of the bytes
      * @throws ArtifactException DIGEST_MISMATCH when they do not hash to {@code expected}
@@ -170,8 +175,13 @@ final class ContentStore {
             Digest actual = hash(file);
             if (expected.isPresent() && !expected.get().equals(actual)) {
                 stats.verifyFailed();
-                throw new ArtifactException(ArtifactException.Kind.DIGEST_MISMATCH,
-                        "the bytes have digest " + actual + ", not " + expected.get() + "; nothing was stored");
+                throw new ArtifactException(
+                        ArtifactException.Kind.DIGEST_MISMATCH,
+                        "the bytes have digest "
+                                + actual
+                                + ", not "
+                                + expected.get()
+                                + "; nothing was stored");
             }
             place(file, actual);
             return actual;
@@ -231,7 +241,11 @@ final class ContentStore {
                 Files.deleteIfExists(source);
                 return;
             }
-            Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(
+                    source,
+                    target,
+                    StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
             syncDirectory();
             verified.add(digest);
         }
@@ -243,7 +257,8 @@ final class ContentStore {
 
     private static boolean sameFile(Path path, Object fileKey) throws IOException {
         try {
-            return Objects.equals(fileKey, Files.readAttributes(path, BasicFileAttributes.class).fileKey());
+            return Objects.equals(
+                    fileKey, Files.readAttributes(path, BasicFileAttributes.class).fileKey());
         } catch (NoSuchFileException e) {
             return false;
         }
@@ -259,7 +274,9 @@ final class ContentStore {
     private static boolean isDiskFull(IOException e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             String message = t.getMessage();
-            if (message != null && (message.contains("No space left") || message.contains("Disk quota exceeded"))) {
+            if (message != null
+                    && (message.contains("No space left")
+                            || message.contains("Disk quota exceeded"))) {
                 return true;
             }
         }
@@ -306,8 +323,13 @@ final class ContentStore {
         void write(ByteBuffer bytes) throws IOException {
             int n = bytes.remaining();
             if (written + n > maxBytes) {
-                throw new ArtifactException(ArtifactException.Kind.TOO_LARGE, "artifact " + expected
-                        + " is larger than the limit of " + maxBytes + " bytes; nothing was stored");
+                throw new ArtifactException(
+                        ArtifactException.Kind.TOO_LARGE,
+                        "artifact "
+                                + expected
+                                + " is larger than the limit of "
+                                + maxBytes
+                                + " bytes; nothing was stored");
             }
             sha.update(bytes.duplicate());
             try {
@@ -338,8 +360,15 @@ final class ContentStore {
             if (!actual.equals(expected)) {
                 discard();
                 stats.verifyFailed();
-                throw new ArtifactException(ArtifactException.Kind.DIGEST_MISMATCH, "the " + written
-                        + " bytes received have digest " + actual + ", not " + expected + "; nothing was stored");
+                throw new ArtifactException(
+                        ArtifactException.Kind.DIGEST_MISMATCH,
+                        "the "
+                                + written
+                                + " bytes received have digest "
+                                + actual
+                                + ", not "
+                                + expected
+                                + "; nothing was stored");
             }
             try {
                 place(temp, expected);
@@ -371,9 +400,18 @@ final class ContentStore {
             if (e instanceof ArtifactException || !isDiskFull(e)) {
                 return e;
             }
-            return new ArtifactException(ArtifactException.Kind.STORE_FULL, "the artifact store " + dir
-                    + " is full (" + e.getMessage() + ") after " + written + " bytes of " + expected
-                    + "; nothing was stored", e);
+            return new ArtifactException(
+                    ArtifactException.Kind.STORE_FULL,
+                    "the artifact store "
+                            + dir
+                            + " is full ("
+                            + e.getMessage()
+                            + ") after "
+                            + written
+                            + " bytes of "
+                            + expected
+                            + "; nothing was stored",
+                    e);
         }
     }
 }

@@ -21,13 +21,16 @@ record Digest(String hex) {
     }
 
     /**
-     * @throws IllegalArgumentException naming the expected form when {@code text} is not
-     *                                  {@code sha256:} and 64 lower-case hex digits
+     * @throws IllegalArgumentException naming the expected form when {@code text} is not {@code
+     *     sha256:} and 64 lower-case hex digits
      */
     static Digest parse(String text) {
-        if (text == null || !text.startsWith(PREFIX) || !HEX.matcher(text.substring(PREFIX.length())).matches()) {
-            throw new IllegalArgumentException("digest must be sha256: and 64 lower-case hex digits, got "
-                    + (text == null ? "nothing" : shortened(text)));
+        if (text == null
+                || !text.startsWith(PREFIX)
+                || !HEX.matcher(text.substring(PREFIX.length())).matches()) {
+            throw new IllegalArgumentException(
+                    "digest must be sha256: and 64 lower-case hex digits, got "
+                            + (text == null ? "nothing" : shortened(text)));
         }
         return new Digest(text.substring(PREFIX.length()));
     }

@@ -13,12 +13,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one place where the artifact endpoints' failures become HTTP errors, in the web layer's
- * error shape: bad input 400; an artifact that does not exist 404; a refusal by its state (still
- * referenced, not fetched yet, its fetch failed) 409; bytes that are not what the digest names
- * 422; a full store 507; a source or member that could not deliver 502; a cluster that cannot
- * decide now (no leader, timed out, stopping) 503 with Retry-After. Only a bug is a 500, logged
- * here. Stateless.
+ * The one place where the artifact endpoints' failures become HTTP errors, in the web layer's error
+ * shape: bad input 400; an artifact that does not exist 404; a refusal by its state (still
+ * referenced, not fetched yet, its fetch failed) 409; bytes that are not what the digest names 422;
+ * a full store 507; a source or member that could not deliver 502; a cluster that cannot decide now
+ * (no leader, timed out, stopping) 503 with Retry-After. Only a bug is a 500, logged here.
+ * Stateless.
  */
 final class Errors {
     private static final Logger LOG = LoggerFactory.getLogger(Errors.class);
@@ -42,8 +42,7 @@ final class Errors {
         }
     }
 
-    private Errors() {
-    }
+    private Errors() {}
 
     static Refusal badRequest(String message) {
         return new Refusal(400, JsonResponses.BAD_REQUEST, message);
@@ -56,7 +55,8 @@ final class Errors {
     /** The failure behind a future's wrapping. */
     static Throwable cause(Throwable failure) {
         Throwable cause = failure;
-        while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
+        while ((cause instanceof CompletionException || cause instanceof ExecutionException)
+                && cause.getCause() != null) {
             cause = cause.getCause();
         }
         return cause;
@@ -83,25 +83,41 @@ final class Errors {
             JsonResponses.sendError(exchange, 400, JsonResponses.BAD_REQUEST, e.getMessage());
         } else if (cause instanceof KeyspaceException e) {
             switch (e.code()) {
-                case ARTIFACT_NOT_FOUND -> JsonResponses.sendError(exchange, 404, "artifact_not_found", e.getMessage());
-                case ARTIFACT_REFERENCED -> JsonResponses.sendError(exchange, 409, "artifact_referenced", e.getMessage());
-                default -> JsonResponses.sendError(exchange, 400, JsonResponses.BAD_REQUEST, e.getMessage());
+                case ARTIFACT_NOT_FOUND ->
+                        JsonResponses.sendError(
+                                exchange, 404, "artifact_not_found", e.getMessage());
+                case ARTIFACT_REFERENCED ->
+                        JsonResponses.sendError(
+                                exchange, 409, "artifact_referenced", e.getMessage());
+                default ->
+                        JsonResponses.sendError(
+                                exchange, 400, JsonResponses.BAD_REQUEST, e.getMessage());
             }
         } else if (cause instanceof ArtifactException e) {
             switch (e.kind()) {
-                case DIGEST_MISMATCH -> JsonResponses.sendError(exchange, 422, "digest_mismatch", e.getMessage());
-                case TOO_LARGE -> JsonResponses.sendError(exchange, 413, JsonResponses.PAYLOAD_TOO_LARGE, e.getMessage());
-                case STORE_FULL -> JsonResponses.sendError(exchange, 507, "store_full", e.getMessage());
-                case REFUSED, UNAVAILABLE -> JsonResponses.sendError(exchange, 502, "fetch_failed", e.getMessage());
+                case DIGEST_MISMATCH ->
+                        JsonResponses.sendError(exchange, 422, "digest_mismatch", e.getMessage());
+                case TOO_LARGE ->
+                        JsonResponses.sendError(
+                                exchange, 413, JsonResponses.PAYLOAD_TOO_LARGE, e.getMessage());
+                case STORE_FULL ->
+                        JsonResponses.sendError(exchange, 507, "store_full", e.getMessage());
+                case REFUSED, UNAVAILABLE ->
+                        JsonResponses.sendError(exchange, 502, "fetch_failed", e.getMessage());
             }
         } else if (cause instanceof RejectedExecutionException) {
             retryLater(exchange, JsonResponses.SHUTTING_DOWN, "this member is stopping");
-        } else if (cause instanceof java.io.IOException || cause instanceof java.util.concurrent.TimeoutException) {
+        } else if (cause instanceof java.io.IOException
+                || cause instanceof java.util.concurrent.TimeoutException) {
             // Raft's failures: no leader, a timeout, a server not running.
-            retryLater(exchange, JsonResponses.UNAVAILABLE, "the cluster cannot decide now: " + cause.getMessage());
+            retryLater(
+                    exchange,
+                    JsonResponses.UNAVAILABLE,
+                    "the cluster cannot decide now: " + cause.getMessage());
         } else {
             LOG.error("artifact request failed unexpectedly", cause);
-            JsonResponses.sendError(exchange, 500, JsonResponses.INTERNAL, "internal error: " + cause);
+            JsonResponses.sendError(
+                    exchange, 500, JsonResponses.INTERNAL, "internal error: " + cause);
         }
     }
 

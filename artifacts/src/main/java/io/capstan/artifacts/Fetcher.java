@@ -29,15 +29,15 @@ import org.slf4j.LoggerFactory;
  * Downloads an artifact's bytes into the {@link ContentStore}, trying its sources in order (other
  * members first, then its source URL). Each source gets up to {@link FetchSettings#attempts()}
  * tries for failures another try may cure, with a doubling, jittered wait between them; a 4xx, a
- * digest mismatch or too many bytes move on to the next source at once, and a full store ends
- * the fetch. An attempt fails when no answer or byte arrives for the idle timeout or it outlasts
- * the attempt timeout. Bytes are written as they arrive (never held whole), hashed on the way,
- * and stored only when their digest is right.
+ * digest mismatch or too many bytes move on to the next source at once, and a full store ends the
+ * fetch. An attempt fails when no answer or byte arrives for the idle timeout or it outlasts the
+ * attempt timeout. Bytes are written as they arrive (never held whole), hashed on the way, and
+ * stored only when their digest is right.
  *
- * <p>Threading: {@link #fetch} blocks the calling thread (a fetch thread; the number of them is
- * the parallelism). Response bytes arrive on the HTTP clients' executors, one delivery at a time
- * per attempt; the timer thread checks each attempt's progress. Immutable apart from each
- * attempt's own state.
+ * <p>Threading: {@link #fetch} blocks the calling thread (a fetch thread; the number of them is the
+ * parallelism). Response bytes arrive on the HTTP clients' executors, one delivery at a time per
+ * attempt; the timer thread checks each attempt's progress. Immutable apart from each attempt's own
+ * state.
  */
 final class Fetcher {
     private static final Logger LOG = LoggerFactory.getLogger(Fetcher.class);
@@ -72,11 +72,18 @@ final class Fetcher {
 
     /**
      * @param sources the client for source URLs
-     * @param peers   the client for other members (trusting their certificates when TLS is on)
-     * @param jitter  a factor in (0, 1] for each wait between tries
+     * @param peers the client for other members (trusting their certificates when TLS is on)
+     * @param jitter a factor in (0, 1] for each wait between tries
      */
-    Fetcher(FetchSettings settings, HttpClient sources, HttpClient peers, MemberCredentials credentials,
-            ScheduledExecutorService timer, DoubleSupplier jitter, Sleeper sleeper, ArtifactStats stats) {
+    Fetcher(
+            FetchSettings settings,
+            HttpClient sources,
+            HttpClient peers,
+            MemberCredentials credentials,
+            ScheduledExecutorService timer,
+            DoubleSupplier jitter,
+            Sleeper sleeper,
+            ArtifactStats stats) {
         this.settings = settings;
         this.sources = sources;
         this.peers = peers;
@@ -90,17 +97,24 @@ final class Fetcher {
     /**
      * Stores the bytes of {@code digest} from the first source that delivers them.
      *
-     * @param size     the artifact's size when known (more bytes fail), else 0
+     * @param size the artifact's size when known (more bytes fail), else 0
      * @param maxBytes the largest artifact accepted
      * @param progress told the bytes received so far by the attempt under way
      * @return the stored file
-     * @throws ArtifactException naming every source's last failure when none delivered, or at
-     *                           once when the store is full
+     * @throws ArtifactException naming every source's last failure when none delivered, or at once
+     *     when the store is full
      */
-    Path fetch(ContentStore store, Digest digest, long size, long maxBytes, List<Source> candidates,
-               LongConsumer progress) throws ArtifactException, InterruptedException {
+    Path fetch(
+            ContentStore store,
+            Digest digest,
+            long size,
+            long maxBytes,
+            List<Source> candidates,
+            LongConsumer progress)
+            throws ArtifactException, InterruptedException {
         if (candidates.isEmpty()) {
-            throw new ArtifactException(ArtifactException.Kind.UNAVAILABLE,
+            throw new ArtifactException(
+                    ArtifactException.Kind.UNAVAILABLE,
                     "artifact " + digest + " has no source URL and no member holds it");
         }
         long limit = size > 0 ? Math.min(size, maxBytes) : maxBytes;
@@ -121,21 +135,30 @@ final class Fetcher {
                         break;
                     }
                     Duration wait = settings.backoff(attempt + 1, jitter.getAsDouble());
-                    LOG.info("fetching {} from {} failed ({}); try {} of {} in {} ms", digest, source,
-                            e.getMessage(), attempt + 1, settings.attempts(), wait.toMillis());
+                    LOG.info(
+                            "fetching {} from {} failed ({}); try {} of {} in {} ms",
+                            digest,
+                            source,
+                            e.getMessage(),
+                            attempt + 1,
+                            settings.attempts(),
+                            wait.toMillis());
                     sleeper.sleep(wait);
                 }
             }
         }
-        throw new ArtifactException(lastKind, "could not fetch " + digest + ": " + String.join("; ", failures));
+        throw new ArtifactException(
+                lastKind, "could not fetch " + digest + ": " + String.join("; ", failures));
     }
 
-    private Path attempt(ContentStore store, Digest digest, long limit, Source source, LongConsumer progress)
+    private Path attempt(
+            ContentStore store, Digest digest, long limit, Source source, LongConsumer progress)
             throws ArtifactException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(source.uri())
-                .timeout(settings.idleTimeout())
-                .header("Accept-Encoding", "identity")
-                .GET();
+        HttpRequest.Builder request =
+                HttpRequest.newBuilder(source.uri())
+                        .timeout(settings.idleTimeout())
+                        .header("Accept-Encoding", "identity")
+                        .GET();
         if (source.peer()) {
             request.header(credentials.headerName(), credentials.headerValue());
         }
@@ -143,9 +166,10 @@ final class Fetcher {
             Download download = new Download(writer, source, limit, progress);
             ScheduledFuture<?> watch = watch(download);
             try {
-                HttpResponse<Long> response = (source.peer() ? peers : sources)
-                        .sendAsync(request.build(), download::subscriber)
-                        .get();
+                HttpResponse<Long> response =
+                        (source.peer() ? peers : sources)
+                                .sendAsync(request.build(), download::subscriber)
+                                .get();
                 download.check(response.statusCode());
             } catch (ExecutionException e) {
                 throw download.failure(e.getCause());
@@ -165,23 +189,32 @@ final class Fetcher {
         long tick = Math.min(settings.idleTimeout().toMillis(), MAX_WATCH_TICK.toMillis());
         long idle = settings.idleTimeout().toNanos();
         long deadline = System.nanoTime() + settings.attemptTimeout().toNanos();
-        return timer.scheduleAtFixedRate(() -> {
-            long now = System.nanoTime();
-            if (now - deadline > 0) {
-                download.abort(new ArtifactException(ArtifactException.Kind.UNAVAILABLE,
-                        "the download took longer than " + settings.attemptTimeout()));
-            } else if (now - download.lastProgress() > idle) {
-                download.abort(new ArtifactException(ArtifactException.Kind.UNAVAILABLE,
-                        "no bytes arrived for " + settings.idleTimeout()));
-            }
-        }, tick, tick, TimeUnit.MILLISECONDS);
+        return timer.scheduleAtFixedRate(
+                () -> {
+                    long now = System.nanoTime();
+                    if (now - deadline > 0) {
+                        download.abort(
+                                new ArtifactException(
+                                        ArtifactException.Kind.UNAVAILABLE,
+                                        "the download took longer than "
+                                                + settings.attemptTimeout()));
+                    } else if (now - download.lastProgress() > idle) {
+                        download.abort(
+                                new ArtifactException(
+                                        ArtifactException.Kind.UNAVAILABLE,
+                                        "no bytes arrived for " + settings.idleTimeout()));
+                    }
+                },
+                tick,
+                tick,
+                TimeUnit.MILLISECONDS);
     }
 
     /**
-     * One attempt's body: written into the store's writer as it arrives, one buffer list at a
-     * time (demand of one), and stopped by the watch or by a write that fails. Writes and the
-     * stop hold this object's lock, so once {@link #stop()} returned no byte is written any more
-     * and the writer is the fetch thread's alone.
+     * One attempt's body: written into the store's writer as it arrives, one buffer list at a time
+     * (demand of one), and stopped by the watch or by a write that fails. Writes and the stop hold
+     * this object's lock, so once {@link #stop()} returned no byte is written any more and the
+     * writer is the fetch thread's alone.
      */
     private final class Download implements HttpResponse.BodySubscriber<Long> {
         private final ContentStore.Writer writer;
@@ -210,8 +243,14 @@ final class Fetcher {
             }
             long declared = info.headers().firstValueAsLong("Content-Length").orElse(-1);
             if (declared > limit) {
-                abort(new ArtifactException(ArtifactException.Kind.TOO_LARGE, "it announces " + declared
-                        + " bytes, more than the limit of " + limit + "; nothing was stored"));
+                abort(
+                        new ArtifactException(
+                                ArtifactException.Kind.TOO_LARGE,
+                                "it announces "
+                                        + declared
+                                        + " bytes, more than the limit of "
+                                        + limit
+                                        + "; nothing was stored"));
             }
             return this;
         }
@@ -243,8 +282,11 @@ final class Fetcher {
                     }
                 } catch (IOException e) {
                     stats.fetched(source.peer(), writer.written() - before);
-                    abort(e instanceof ArtifactException a ? a
-                            : new ArtifactException(ArtifactException.Kind.UNAVAILABLE, e.getMessage(), e));
+                    abort(
+                            e instanceof ArtifactException a
+                                    ? a
+                                    : new ArtifactException(
+                                            ArtifactException.Kind.UNAVAILABLE, e.getMessage(), e));
                     return;
                 }
                 stats.fetched(source.peer(), writer.written() - before);
@@ -269,7 +311,9 @@ final class Fetcher {
             return body;
         }
 
-        /** Ends the attempt with {@code why}: no more bytes are taken, and the wait fails with it. */
+        /**
+         * Ends the attempt with {@code why}: no more bytes are taken, and the wait fails with it.
+         */
         void abort(ArtifactException why) {
             synchronized (this) {
                 if (aborted == null) {
@@ -294,7 +338,8 @@ final class Fetcher {
                 return;
             }
             boolean retryable = code >= 500 || code == 408 || code == 429;
-            throw new ArtifactException(retryable ? ArtifactException.Kind.UNAVAILABLE : ArtifactException.Kind.REFUSED,
+            throw new ArtifactException(
+                    retryable ? ArtifactException.Kind.UNAVAILABLE : ArtifactException.Kind.REFUSED,
                     "it answered HTTP " + code);
         }
 
@@ -305,13 +350,18 @@ final class Fetcher {
                     return aborted;
                 }
             }
-            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            Throwable cause =
+                    error instanceof CompletionException && error.getCause() != null
+                            ? error.getCause()
+                            : error;
             if (cause instanceof ArtifactException a) {
                 return a;
             }
             if (cause instanceof HttpTimeoutException) {
-                return new ArtifactException(ArtifactException.Kind.UNAVAILABLE,
-                        "no answer within " + settings.idleTimeout(), cause);
+                return new ArtifactException(
+                        ArtifactException.Kind.UNAVAILABLE,
+                        "no answer within " + settings.idleTimeout(),
+                        cause);
             }
             String message = cause.getMessage() != null ? cause.getMessage() : cause.toString();
             return new ArtifactException(ArtifactException.Kind.UNAVAILABLE, message, cause);

@@ -8,8 +8,8 @@ import java.util.function.Supplier;
 
 /**
  * At most one piece of work per key at a time: a caller that asks for a key while its work runs
- * joins it and gets the same result or the same failure; once it completes, the next caller
- * starts afresh. A joiner is counted in {@link ArtifactStats#fetchesShared()}.
+ * joins it and gets the same result or the same failure; once it completes, the next caller starts
+ * afresh. A joiner is counted in {@link ArtifactStats#fetchesShared()}.
  *
  * <p>Threading: any thread. The map of flights is concurrent, and the flight for a key is created
  * inside {@link ConcurrentHashMap#computeIfAbsent}, so two callers can never both start one; work
@@ -40,15 +40,17 @@ final class SingleFlight<K> {
         } catch (RuntimeException e) {
             started = CompletableFuture.failedFuture(e);
         }
-        started.whenComplete((done, error) -> {
-            // Removed before completing, so a caller woken by the result that asks again starts anew.
-            flights.remove(key, created);
-            if (error != null) {
-                created.completeExceptionally(error);
-            } else {
-                created.complete(null);
-            }
-        });
+        started.whenComplete(
+                (done, error) -> {
+                    // Removed before completing, so a caller woken by the result that asks again
+                    // starts anew.
+                    flights.remove(key, created);
+                    if (error != null) {
+                        created.completeExceptionally(error);
+                    } else {
+                        created.complete(null);
+                    }
+                });
         return created.copy();
     }
 

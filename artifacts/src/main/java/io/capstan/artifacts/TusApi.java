@@ -29,28 +29,28 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The tus resumable upload protocol 1.0.0 at {@value #PATH}: core (HEAD, PATCH, OPTIONS),
- * creation and creation-with-upload (POST), termination (DELETE), expiration
- * ({@code Upload-Expires}) and checksum ({@code Upload-Checksum: sha256 <base64>}). A finished
- * upload ends as a verified artifact: its bytes move into the store under their digest (which
- * must be the {@code digest} metadata value when the client gave one) and the cluster records
- * that this member holds it; the last answer names it in {@value #ARTIFACT_HEADER}.
+ * The tus resumable upload protocol 1.0.0 at {@value #PATH}: core (HEAD, PATCH, OPTIONS), creation
+ * and creation-with-upload (POST), termination (DELETE), expiration ({@code Upload-Expires}) and
+ * checksum ({@code Upload-Checksum: sha256 <base64>}). A finished upload ends as a verified
+ * artifact: its bytes move into the store under their digest (which must be the {@code digest}
+ * metadata value when the client gave one) and the cluster records that this member holds it; the
+ * last answer names it in {@value #ARTIFACT_HEADER}.
  *
- * <p>Metadata keys Capstan reads: {@code digest} ({@code sha256:<hex>}, checked at the end),
- * {@code filetype} (the media type) and {@code reference} (a reference the artifact gets).
+ * <p>Metadata keys Capstan reads: {@code digest} ({@code sha256:<hex>}, checked at the end), {@code
+ * filetype} (the media type) and {@code reference} (a reference the artifact gets).
  *
  * <p><b>Requests.</b> Each request's headers are read once into an immutable {@link TusRequest}
  * (with the web layer's immutable request context) before anything else happens. A PATCH owns its
- * upload ({@link Upload#tryOwn()}) from before its body is read until its answer: a second PATCH,
- * a DELETE, or expiry meanwhile is refused with 423 and never touches the bytes. The body is read
- * on a worker thread, in the order it arrives, into the upload's file at its offset; the new
- * offset is recorded only after those bytes were synced. A PATCH whose connection breaks keeps
- * every byte that arrived (synced, then recorded), unless it carried a checksum, which those bytes
- * can no longer match: then the upload stays where it was. A checksum that does not match (460)
- * leaves the offset where it was too.
+ * upload ({@link Upload#tryOwn()}) from before its body is read until its answer: a second PATCH, a
+ * DELETE, or expiry meanwhile is refused with 423 and never touches the bytes. The body is read on
+ * a worker thread, in the order it arrives, into the upload's file at its offset; the new offset is
+ * recorded only after those bytes were synced. A PATCH whose connection breaks keeps every byte
+ * that arrived (synced, then recorded), unless it carried a checksum, which those bytes can no
+ * longer match: then the upload stays where it was. A checksum that does not match (460) leaves the
+ * offset where it was too.
  *
- * <p>Threading: handlers start on I/O threads; bodies are read and files written on the web
- * layer's worker threads, one owner per upload. Counters are {@link ArtifactStats}' adders.
+ * <p>Threading: handlers start on I/O threads; bodies are read and files written on the web layer's
+ * worker threads, one owner per upload. Counters are {@link ArtifactStats}' adders.
  */
 final class TusApi {
     private static final Logger LOG = LoggerFactory.getLogger(TusApi.class);
@@ -59,16 +59,19 @@ final class TusApi {
     static final String VERSION = "1.0.0";
     static final String OFFSET_STREAM = "application/offset+octet-stream";
     static final String ARTIFACT_HEADER = "Capstan-Artifact-Digest";
-    static final String EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum";
+    static final String EXTENSIONS =
+            "creation,creation-with-upload,termination,expiration,checksum";
     private static final Duration REGISTER_WAIT = Duration.ofSeconds(30);
     private static final int BUFFER_BYTES = 64 * 1024;
-    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter HTTP_DATE =
+            DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
 
     private static final HttpString TUS_RESUMABLE = new HttpString("Tus-Resumable");
     private static final HttpString TUS_VERSION = new HttpString("Tus-Version");
     private static final HttpString TUS_EXTENSION = new HttpString("Tus-Extension");
     private static final HttpString TUS_MAX_SIZE = new HttpString("Tus-Max-Size");
-    private static final HttpString TUS_CHECKSUM_ALGORITHM = new HttpString("Tus-Checksum-Algorithm");
+    private static final HttpString TUS_CHECKSUM_ALGORITHM =
+            new HttpString("Tus-Checksum-Algorithm");
     private static final HttpString UPLOAD_OFFSET = new HttpString("Upload-Offset");
     private static final HttpString UPLOAD_LENGTH = new HttpString("Upload-Length");
     private static final HttpString UPLOAD_DEFER_LENGTH = new HttpString("Upload-Defer-Length");
@@ -93,16 +96,41 @@ final class TusApi {
         // The body limit is the upload limit: a PATCH streams to disk, never into memory.
         long body = maxSize;
         return List.of(
-                new Route("OPTIONS", PATH, owner, ArtifactApi.MAX_BODY_BYTES, ArtifactApi.ADMIN, this::options),
+                new Route(
+                        "OPTIONS",
+                        PATH,
+                        owner,
+                        ArtifactApi.MAX_BODY_BYTES,
+                        ArtifactApi.ADMIN,
+                        this::options),
                 new Route("POST", PATH, owner, body, ArtifactApi.TRANSFERS, this::create),
-                new Route("HEAD", one, owner, ArtifactApi.MAX_BODY_BYTES, ArtifactApi.ADMIN, this::head),
+                new Route(
+                        "HEAD",
+                        one,
+                        owner,
+                        ArtifactApi.MAX_BODY_BYTES,
+                        ArtifactApi.ADMIN,
+                        this::head),
                 new Route("PATCH", one, owner, body, ArtifactApi.TRANSFERS, this::patch),
-                new Route("DELETE", one, owner, ArtifactApi.MAX_BODY_BYTES, ArtifactApi.ADMIN, this::terminate));
+                new Route(
+                        "DELETE",
+                        one,
+                        owner,
+                        ArtifactApi.MAX_BODY_BYTES,
+                        ArtifactApi.ADMIN,
+                        this::terminate));
     }
 
     /** One request's tus headers, read once; immutable. */
-    record TusRequest(RequestContext context, String uploadId, String resumable, long offset, String contentType,
-                      long contentLength, Optional<byte[]> checksum, String checksumProblem) {
+    record TusRequest(
+            RequestContext context,
+            String uploadId,
+            String resumable,
+            long offset,
+            String contentType,
+            long contentLength,
+            Optional<byte[]> checksum,
+            String checksumProblem) {
 
         static TusRequest of(HttpServerExchange exchange) {
             var headers = exchange.getRequestHeaders();
@@ -113,7 +141,8 @@ final class TusApi {
             if (checksum != null) {
                 String[] parts = checksum.strip().split(" ", 2);
                 if (parts.length != 2 || !parts[0].equals("sha256")) {
-                    problem = "Upload-Checksum must be 'sha256 <base64>'; sha256 is the one algorithm supported";
+                    problem =
+                            "Upload-Checksum must be 'sha256 <base64>'; sha256 is the one algorithm supported";
                 } else {
                     try {
                         expected = Optional.of(Base64.getDecoder().decode(parts[1].strip()));
@@ -122,10 +151,15 @@ final class TusApi {
                     }
                 }
             }
-            return new TusRequest(RequestContext.of(exchange), id == null ? "" : id.getFirst(),
-                    headers.getFirst(TUS_RESUMABLE), number(headers.getFirst(UPLOAD_OFFSET)),
-                    headers.getFirst(Headers.CONTENT_TYPE), number(headers.getFirst(Headers.CONTENT_LENGTH)),
-                    expected, problem);
+            return new TusRequest(
+                    RequestContext.of(exchange),
+                    id == null ? "" : id.getFirst(),
+                    headers.getFirst(TUS_RESUMABLE),
+                    number(headers.getFirst(UPLOAD_OFFSET)),
+                    headers.getFirst(Headers.CONTENT_TYPE),
+                    number(headers.getFirst(Headers.CONTENT_LENGTH)),
+                    expected,
+                    problem);
         }
 
         /** A non-negative number, -1 when absent, -2 when malformed. */
@@ -168,16 +202,27 @@ final class TusApi {
         }
         var headers = exchange.getRequestHeaders();
         if (headers.contains(UPLOAD_DEFER_LENGTH)) {
-            refuse(exchange, 400, "bad_request", "Upload-Defer-Length is not supported; send Upload-Length");
+            refuse(
+                    exchange,
+                    400,
+                    "bad_request",
+                    "Upload-Defer-Length is not supported; send Upload-Length");
             return;
         }
         long length = TusRequest.number(headers.getFirst(UPLOAD_LENGTH));
         if (length < 0) {
-            refuse(exchange, 400, "bad_request", "Upload-Length must be a non-negative whole number");
+            refuse(
+                    exchange,
+                    400,
+                    "bad_request",
+                    "Upload-Length must be a non-negative whole number");
             return;
         }
         if (length > maxSize) {
-            refuse(exchange, 413, JsonResponses.PAYLOAD_TOO_LARGE,
+            refuse(
+                    exchange,
+                    413,
+                    JsonResponses.PAYLOAD_TOO_LARGE,
                     "Upload-Length " + length + " exceeds the limit of " + maxSize + " bytes");
             return;
         }
@@ -193,7 +238,11 @@ final class TusApi {
             return;
         }
         if (request.hasBody() && !OFFSET_STREAM.equals(request.contentType())) {
-            refuse(exchange, 415, "unsupported_media_type", "a body needs Content-Type: " + OFFSET_STREAM);
+            refuse(
+                    exchange,
+                    415,
+                    "unsupported_media_type",
+                    "a body needs Content-Type: " + OFFSET_STREAM);
             return;
         }
         Upload upload;
@@ -209,12 +258,15 @@ final class TusApi {
         upload.tryOwn();
         exchange.getResponseHeaders().put(Headers.LOCATION, PATH + "/" + upload.id());
         LOG.info("upload {} created: {} bytes", upload.id(), length);
-        owned(exchange, upload, () -> {
-            if (request.hasBody() && !receive(exchange, request, upload)) {
-                return;
-            }
-            answerAfterWrite(exchange, upload, 201);
-        });
+        owned(
+                exchange,
+                upload,
+                () -> {
+                    if (request.hasBody() && !receive(exchange, request, upload)) {
+                        return;
+                    }
+                    answerAfterWrite(exchange, upload, 201);
+                });
     }
 
     private void head(HttpServerExchange exchange) {
@@ -225,7 +277,8 @@ final class TusApi {
         }
         exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
         if (upload.offset() == upload.length() && !upload.done() && upload.tryOwn()) {
-            // Finishing failed before (no leader, say): try again, as the client asks where it stands.
+            // Finishing failed before (no leader, say): try again, as the client asks where it
+            // stands.
             owned(exchange, upload, () -> answerAfterWrite(exchange, upload, 200));
             return;
         }
@@ -240,11 +293,19 @@ final class TusApi {
             return;
         }
         if (!OFFSET_STREAM.equals(request.contentType())) {
-            refuse(exchange, 415, "unsupported_media_type", "a PATCH needs Content-Type: " + OFFSET_STREAM);
+            refuse(
+                    exchange,
+                    415,
+                    "unsupported_media_type",
+                    "a PATCH needs Content-Type: " + OFFSET_STREAM);
             return;
         }
         if (request.offset() < 0) {
-            refuse(exchange, 400, "bad_request", "Upload-Offset must be a non-negative whole number");
+            refuse(
+                    exchange,
+                    400,
+                    "bad_request",
+                    "Upload-Offset must be a non-negative whole number");
             return;
         }
         if (!request.checksumProblem().isEmpty()) {
@@ -255,21 +316,30 @@ final class TusApi {
         if (upload == null || !own(exchange, upload)) {
             return;
         }
-        owned(exchange, upload, () -> {
-            if (request.offset() != upload.offset()) {
-                exchange.getResponseHeaders().put(UPLOAD_OFFSET, upload.offset());
-                refuse(exchange, 409, "offset_mismatch", "Upload-Offset is " + request.offset()
-                        + " but the upload is at " + upload.offset());
-                return;
-            }
-            if (upload.digest().isPresent()) {
-                answerAfterWrite(exchange, upload, 204);
-                return;
-            }
-            if (receive(exchange, request, upload)) {
-                answerAfterWrite(exchange, upload, 204);
-            }
-        });
+        owned(
+                exchange,
+                upload,
+                () -> {
+                    if (request.offset() != upload.offset()) {
+                        exchange.getResponseHeaders().put(UPLOAD_OFFSET, upload.offset());
+                        refuse(
+                                exchange,
+                                409,
+                                "offset_mismatch",
+                                "Upload-Offset is "
+                                        + request.offset()
+                                        + " but the upload is at "
+                                        + upload.offset());
+                        return;
+                    }
+                    if (upload.digest().isPresent()) {
+                        answerAfterWrite(exchange, upload, 204);
+                        return;
+                    }
+                    if (receive(exchange, request, upload)) {
+                        answerAfterWrite(exchange, upload, 204);
+                    }
+                });
     }
 
     private void terminate(HttpServerExchange exchange) {
@@ -277,43 +347,48 @@ final class TusApi {
         if (upload == null || !own(exchange, upload)) {
             return;
         }
-        owned(exchange, upload, () -> {
-            try {
-                uploads.delete(upload);
-                LOG.info("upload {} terminated", upload.id());
-                exchange.setStatusCode(204);
-                exchange.endExchange();
-            } catch (IOException e) {
-                Errors.send(exchange, e);
-            }
-        });
+        owned(
+                exchange,
+                upload,
+                () -> {
+                    try {
+                        uploads.delete(upload);
+                        LOG.info("upload {} terminated", upload.id());
+                        exchange.setStatusCode(204);
+                        exchange.endExchange();
+                    } catch (IOException e) {
+                        Errors.send(exchange, e);
+                    }
+                });
     }
 
     /**
      * Runs {@code step} on a worker thread as the upload's owner. Ownership ends just before the
      * answer is committed (every change to the upload is done by then), so a client that got the
-     * answer and sends its next request never finds the upload still owned by this one; should
-     * no answer be committed, it ends when the step returns.
+     * answer and sends its next request never finds the upload still owned by this one; should no
+     * answer be committed, it ends when the step returns.
      */
     private void owned(HttpServerExchange exchange, Upload upload, Runnable step) {
         exchange.getResponseHeaders().put(TUS_RESUMABLE, VERSION);
         AtomicBoolean released = new AtomicBoolean();
-        Runnable release = () -> {
-            if (released.compareAndSet(false, true)) {
-                upload.release();
-            }
-        };
+        Runnable release =
+                () -> {
+                    if (released.compareAndSet(false, true)) {
+                        upload.release();
+                    }
+                };
         exchange.addResponseCommitListener(committed -> release.run());
         try {
-            exchange.dispatch(() -> {
-                try {
-                    step.run();
-                } catch (RuntimeException e) {
-                    Errors.send(exchange, e);
-                } finally {
-                    release.run();
-                }
-            });
+            exchange.dispatch(
+                    () -> {
+                        try {
+                            step.run();
+                        } catch (RuntimeException e) {
+                            Errors.send(exchange, e);
+                        } finally {
+                            release.run();
+                        }
+                    });
         } catch (RuntimeException e) {
             release.run();
             throw e;
@@ -324,14 +399,23 @@ final class TusApi {
      * Reads the body into the upload at its offset and records the new offset once synced.
      *
      * @return true to answer; false when the answer was given (a refusal) or cannot be (the
-     *         connection broke)
+     *     connection broke)
      */
     private boolean receive(HttpServerExchange exchange, TusRequest request, Upload upload) {
         long start = upload.offset();
         long room = upload.length() - start;
         if (request.contentLength() > room) {
-            refuse(exchange, 413, JsonResponses.PAYLOAD_TOO_LARGE, "the body's " + request.contentLength()
-                    + " bytes run past the upload's length of " + upload.length() + " (at offset " + start + ")");
+            refuse(
+                    exchange,
+                    413,
+                    JsonResponses.PAYLOAD_TOO_LARGE,
+                    "the body's "
+                            + request.contentLength()
+                            + " bytes run past the upload's length of "
+                            + upload.length()
+                            + " (at offset "
+                            + start
+                            + ")");
             return false;
         }
         MessageDigest sha = request.checksum().isPresent() ? Digest.hasher() : null;
@@ -362,15 +446,23 @@ final class TusApi {
                     stats.uploaded(n);
                 }
                 if (request.contentLength() >= 0 && received < request.contentLength()) {
-                    broke = new IOException("the body ended after " + received + " of " + request.contentLength()
-                            + " bytes");
+                    broke =
+                            new IOException(
+                                    "the body ended after "
+                                            + received
+                                            + " of "
+                                            + request.contentLength()
+                                            + " bytes");
                 }
             } catch (IOException e) {
                 broke = e;
             }
             channel.force(true);
-            mismatch = sha != null && broke == null && !overrun
-                    && !MessageDigest.isEqual(sha.digest(), request.checksum().get());
+            mismatch =
+                    sha != null
+                            && broke == null
+                            && !overrun
+                            && !MessageDigest.isEqual(sha.digest(), request.checksum().get());
             // A checksum covers the whole body: a broken or mismatching one keeps nothing.
             if (overrun || mismatch || (sha != null && broke != null)) {
                 channel.truncate(start);
@@ -393,20 +485,34 @@ final class TusApi {
         if (broke != null) {
             long at = upload.offset();
             String why = broke.toString();
-            request.context().run(() -> LOG.info("{}: the body broke off ({}); the upload stays at offset {}",
-                    request.describe(), why, at));
+            request.context()
+                    .run(
+                            () ->
+                                    LOG.info(
+                                            "{}: the body broke off ({}); the upload stays at offset {}",
+                                            request.describe(),
+                                            why,
+                                            at));
             exchange.setPersistent(false);
             exchange.endExchange();
             return false;
         }
         if (overrun) {
-            refuse(exchange, 413, JsonResponses.PAYLOAD_TOO_LARGE,
-                    "the body runs past the upload's length of " + upload.length() + "; nothing of it was kept");
+            refuse(
+                    exchange,
+                    413,
+                    JsonResponses.PAYLOAD_TOO_LARGE,
+                    "the body runs past the upload's length of "
+                            + upload.length()
+                            + "; nothing of it was kept");
             return false;
         }
         if (mismatch) {
             exchange.getResponseHeaders().put(UPLOAD_OFFSET, upload.offset());
-            refuse(exchange, 460, "checksum_mismatch",
+            refuse(
+                    exchange,
+                    460,
+                    "checksum_mismatch",
                     "the body's SHA-256 is not the one in Upload-Checksum; nothing of it was kept");
             return false;
         }
@@ -421,16 +527,26 @@ final class TusApi {
             } catch (ArtifactException e) {
                 if (e.kind() == ArtifactException.Kind.DIGEST_MISMATCH) {
                     drop(upload);
-                    refuse(exchange, 460, "checksum_mismatch", e.getMessage() + "; the upload was deleted");
+                    refuse(
+                            exchange,
+                            460,
+                            "checksum_mismatch",
+                            e.getMessage() + "; the upload was deleted");
                 } else {
                     Errors.send(exchange, e);
                 }
                 return;
             } catch (Exception e) {
                 exchange.getResponseHeaders().put(Headers.RETRY_AFTER, "1");
-                JsonResponses.sendError(exchange, 503, JsonResponses.UNAVAILABLE, "upload " + upload.id()
-                        + " has every byte but the cluster could not record the artifact yet ("
-                        + Errors.cause(e).getMessage() + "); HEAD or PATCH it again to retry");
+                JsonResponses.sendError(
+                        exchange,
+                        503,
+                        JsonResponses.UNAVAILABLE,
+                        "upload "
+                                + upload.id()
+                                + " has every byte but the cluster could not record the artifact yet ("
+                                + Errors.cause(e).getMessage()
+                                + "); HEAD or PATCH it again to retry");
                 return;
             }
         }
@@ -439,10 +555,13 @@ final class TusApi {
         exchange.endExchange();
     }
 
-    /** Moves the bytes into the store under their digest and has the cluster record it. The owner's. */
+    /**
+     * Moves the bytes into the store under their digest and has the cluster record it. The owner's.
+     */
     private void finish(Upload upload) throws Exception {
         if (upload.digest().isEmpty()) {
-            Optional<Digest> expected = Optional.ofNullable(upload.metadata().get("digest")).map(Digest::parse);
+            Optional<Digest> expected =
+                    Optional.ofNullable(upload.metadata().get("digest")).map(Digest::parse);
             Digest digest = service.store().adopt(upload.data(), expected);
             upload.stored(digest);
             uploads.save(upload);
@@ -450,7 +569,10 @@ final class TusApi {
         }
         Digest digest = upload.digest().orElseThrow();
         String reference = upload.metadata().get("reference");
-        service.registerHeld(digest, upload.length(), upload.metadata().getOrDefault("filetype", ""),
+        service.registerHeld(
+                        digest,
+                        upload.length(),
+                        upload.metadata().getOrDefault("filetype", ""),
                         reference == null || reference.isEmpty() ? List.of() : List.of(reference))
                 .get(REGISTER_WAIT.toMillis(), TimeUnit.MILLISECONDS);
         upload.recorded();
@@ -474,10 +596,13 @@ final class TusApi {
             headers.put(UPLOAD_METADATA, upload.rawMetadata());
         }
         if (!upload.done()) {
-            headers.put(UPLOAD_EXPIRES, HTTP_DATE.format(Instant.ofEpochMilli(uploads.expiresUnixMs(upload))));
+            headers.put(
+                    UPLOAD_EXPIRES,
+                    HTTP_DATE.format(Instant.ofEpochMilli(uploads.expiresUnixMs(upload))));
         }
-        upload.digest().filter(d -> upload.done()).ifPresent(d -> headers.put(new HttpString(ARTIFACT_HEADER),
-                d.toString()));
+        upload.digest()
+                .filter(d -> upload.done())
+                .ifPresent(d -> headers.put(new HttpString(ARTIFACT_HEADER), d.toString()));
     }
 
     private static boolean checkVersion(HttpServerExchange exchange, TusRequest request) {
@@ -485,8 +610,14 @@ final class TusApi {
             return true;
         }
         exchange.getResponseHeaders().put(TUS_VERSION, VERSION);
-        refuse(exchange, 412, "unsupported_version", "Tus-Resumable must be " + VERSION + ", got "
-                + (request.resumable() == null ? "none" : request.resumable()));
+        refuse(
+                exchange,
+                412,
+                "unsupported_version",
+                "Tus-Resumable must be "
+                        + VERSION
+                        + ", got "
+                        + (request.resumable() == null ? "none" : request.resumable()));
         return false;
     }
 
@@ -497,7 +628,11 @@ final class TusApi {
         }
         Optional<Upload> found = uploads.get(request.uploadId());
         if (found.isEmpty()) {
-            refuse(exchange, 404, "upload_not_found", "no upload " + request.uploadId() + " (it may have expired)");
+            refuse(
+                    exchange,
+                    404,
+                    "upload_not_found",
+                    "no upload " + request.uploadId() + " (it may have expired)");
             return null;
         }
         return found.get();
@@ -508,19 +643,25 @@ final class TusApi {
         if (upload.tryOwn()) {
             return true;
         }
-        refuse(exchange, 423, "upload_locked", "another request is using upload " + upload.id()
-                + "; retry once it has ended (HEAD tells the offset)");
+        refuse(
+                exchange,
+                423,
+                "upload_locked",
+                "another request is using upload "
+                        + upload.id()
+                        + "; retry once it has ended (HEAD tells the offset)");
         return false;
     }
 
-    private static void refuse(HttpServerExchange exchange, int status, String code, String message) {
+    private static void refuse(
+            HttpServerExchange exchange, int status, String code, String message) {
         exchange.getResponseHeaders().put(TUS_RESUMABLE, VERSION);
         JsonResponses.sendError(exchange, status, code, message);
     }
 
     /**
-     * Parses {@code Upload-Metadata}: comma-separated pairs of a key and its base64 value (or a
-     * key alone).
+     * Parses {@code Upload-Metadata}: comma-separated pairs of a key and its base64 value (or a key
+     * alone).
      *
      * @throws IllegalArgumentException naming the pair that is malformed
      */
@@ -532,14 +673,22 @@ final class TusApi {
         for (String pair : header.split(",")) {
             String[] parts = pair.strip().split(" ");
             if (parts.length > 2 || parts[0].isEmpty() || metadata.containsKey(parts[0])) {
-                throw new IllegalArgumentException("Upload-Metadata pair '" + pair.strip()
-                        + "' is not 'key base64value' with a key of its own");
+                throw new IllegalArgumentException(
+                        "Upload-Metadata pair '"
+                                + pair.strip()
+                                + "' is not 'key base64value' with a key of its own");
             }
             try {
-                metadata.put(parts[0], parts.length == 1 ? ""
-                        : new String(Base64.getDecoder().decode(parts[1]), StandardCharsets.UTF_8));
+                metadata.put(
+                        parts[0],
+                        parts.length == 1
+                                ? ""
+                                : new String(
+                                        Base64.getDecoder().decode(parts[1]),
+                                        StandardCharsets.UTF_8));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("Upload-Metadata value of " + parts[0] + " is not base64");
+                throw new IllegalArgumentException(
+                        "Upload-Metadata value of " + parts[0] + " is not base64");
             }
         }
         return metadata;

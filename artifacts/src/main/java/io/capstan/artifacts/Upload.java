@@ -14,8 +14,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p><b>One owner at a time.</b> A request that changes the upload (a PATCH, its termination,
  * finishing it, expiry) must {@link #tryOwn() own} it first and {@link #release()} it after; a
  * second request finds it owned and is refused (423), so bytes of two requests never interleave.
- * Only the owner writes the progress fields; they are volatile so that HEAD, which never waits
- * for an owner, reads the last committed values.
+ * Only the owner writes the progress fields; they are volatile so that HEAD, which never waits for
+ * an owner, reads the last committed values.
  */
 final class Upload {
     private final String id;
@@ -30,7 +30,13 @@ final class Upload {
     private volatile Digest digest;
     private volatile boolean registered;
 
-    Upload(String id, long length, Map<String, String> metadata, String rawMetadata, long createdUnixMs, Path data) {
+    Upload(
+            String id,
+            long length,
+            Map<String, String> metadata,
+            String rawMetadata,
+            long createdUnixMs,
+            Path data) {
         this.id = Objects.requireNonNull(id, "id");
         this.length = length;
         this.metadata = Map.copyOf(metadata);

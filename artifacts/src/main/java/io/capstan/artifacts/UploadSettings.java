@@ -5,9 +5,9 @@ import java.time.Duration;
 /**
  * Limits of tus uploads, bound from {@code capstan.artifacts.uploads.*}. Immutable.
  *
- * @param maxOpen     uploads not yet finished that may exist at once; creating another is refused
- * @param expireAfter an unfinished upload untouched this long is deleted, and so is the record of
- *                    a finished one
+ * @param maxOpen uploads not yet finished that may exist at once; creating another is refused
+ * @param expireAfter an unfinished upload untouched this long is deleted, and so is the record of a
+ *     finished one
  */
 public record UploadSettings(int maxOpen, Duration expireAfter) {
 

@@ -23,10 +23,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * This member's tus uploads, each an {@link Upload} with two files in the uploads directory: its
- * bytes ({@code <id>.part}) and its record ({@code <id>.json}: length, metadata, the offset of
- * the last durable byte, and once finished the digest). A record is written whole (temporary
- * file, fsync, rename, directory fsync) after the bytes it counts were synced, so after a crash
- * the record never claims a byte the disk lost; bytes past it are cut off at start.
+ * bytes ({@code <id>.part}) and its record ({@code <id>.json}: length, metadata, the offset of the
+ * last durable byte, and once finished the digest). A record is written whole (temporary file,
+ * fsync, rename, directory fsync) after the bytes it counts were synced, so after a crash the
+ * record never claims a byte the disk lost; bytes past it are cut off at start.
  *
  * <p>Threading: any thread. The map of uploads is concurrent; creating one past the limit is
  * refused under this object's lock, which also serialises record writes of different uploads'
@@ -88,9 +88,17 @@ final class Uploads {
         try {
             JsonNode json = JSON.readTree(Files.readAllBytes(record));
             Map<String, String> metadata = new LinkedHashMap<>();
-            json.path("metadata").fields().forEachRemaining(e -> metadata.put(e.getKey(), e.getValue().asText()));
-            Upload upload = new Upload(id, json.path("length").asLong(), metadata, json.path("raw_metadata").asText(""),
-                    json.path("created").asLong(), dataOf(id));
+            json.path("metadata")
+                    .fields()
+                    .forEachRemaining(e -> metadata.put(e.getKey(), e.getValue().asText()));
+            Upload upload =
+                    new Upload(
+                            id,
+                            json.path("length").asLong(),
+                            metadata,
+                            json.path("raw_metadata").asText(""),
+                            json.path("created").asLong(),
+                            dataOf(id));
             upload.committed(json.path("offset").asLong(), json.path("touched").asLong());
             if (json.hasNonNull("digest")) {
                 upload.stored(Digest.parse(json.path("digest").asText()));
@@ -103,17 +111,27 @@ final class Uploads {
             }
             uploads.put(id, upload);
         } catch (IOException | RuntimeException e) {
-            LOG.warn("dropping upload {}: its record {} cannot be read: {}", id, record, e.toString());
+            LOG.warn(
+                    "dropping upload {}: its record {} cannot be read: {}",
+                    id,
+                    record,
+                    e.toString());
         }
     }
 
     private static void cutToOffset(Upload upload) throws IOException {
-        try (FileChannel channel = FileChannel.open(upload.data(), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        try (FileChannel channel =
+                FileChannel.open(
+                        upload.data(), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
             if (channel.size() > upload.offset()) {
                 channel.truncate(upload.offset());
                 channel.force(true);
             } else if (channel.size() < upload.offset()) {
-                throw new IOException("its bytes end at " + channel.size() + ", before its offset " + upload.offset());
+                throw new IOException(
+                        "its bytes end at "
+                                + channel.size()
+                                + ", before its offset "
+                                + upload.offset());
             }
         }
     }
@@ -123,17 +141,22 @@ final class Uploads {
      *
      * @throws TooMany when {@code uploads.max-open} unfinished uploads exist
      */
-    Upload create(long length, Map<String, String> metadata, String rawMetadata) throws IOException, TooMany {
+    Upload create(long length, Map<String, String> metadata, String rawMetadata)
+            throws IOException, TooMany {
         synchronized (this) {
             long open = uploads.values().stream().filter(u -> !u.done()).count();
             if (open >= settings.maxOpen()) {
-                throw new TooMany("this member has " + open + " unfinished uploads, the limit "
-                        + "(capstan.artifacts.uploads.max-open); finish or terminate one, or wait for it to expire");
+                throw new TooMany(
+                        "this member has "
+                                + open
+                                + " unfinished uploads, the limit "
+                                + "(capstan.artifacts.uploads.max-open); finish or terminate one, or wait for it to expire");
             }
             byte[] raw = new byte[16];
             random.nextBytes(raw);
             String id = HexFormat.of().formatHex(raw);
-            Upload upload = new Upload(id, length, metadata, rawMetadata, clock.getAsLong(), dataOf(id));
+            Upload upload =
+                    new Upload(id, length, metadata, rawMetadata, clock.getAsLong(), dataOf(id));
             Files.createFile(upload.data());
             save(upload);
             uploads.put(id, upload);
@@ -172,12 +195,17 @@ final class Uploads {
         json.put("registered", upload.registered());
         Path record = dir.resolve(upload.id() + RECORD_SUFFIX);
         Path temp = dir.resolve(upload.id() + RECORD_SUFFIX + ".tmp");
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel channel =
+                FileChannel.open(
+                        temp,
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE,
+                        StandardOpenOption.TRUNCATE_EXISTING)) {
             channel.write(ByteBuffer.wrap(JSON.writeValueAsBytes(json)));
             channel.force(true);
         }
-        Files.move(temp, record, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(
+                temp, record, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         syncDirectory();
     }
 
@@ -189,7 +217,10 @@ final class Uploads {
         syncDirectory();
     }
 
-    /** Deletes the uploads not touched within {@code expire-after}; an owned one waits for the next pass. */
+    /**
+     * Deletes the uploads not touched within {@code expire-after}; an owned one waits for the next
+     * pass.
+     */
     int expire() {
         long now = clock.getAsLong();
         int expired = 0;

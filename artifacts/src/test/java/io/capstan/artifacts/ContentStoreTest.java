@@ -29,8 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ContentStoreTest {
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     static byte[] bytes(int size, long seed) {
         byte[] data = new byte[size];
@@ -50,7 +49,8 @@ class ContentStoreTest {
 
     private List<Path> temporaryFiles() throws Exception {
         try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(p -> p.getFileName().toString().endsWith(ContentStore.TEMP_SUFFIX)).toList();
+            return files.filter(p -> p.getFileName().toString().endsWith(ContentStore.TEMP_SUFFIX))
+                    .toList();
         }
     }
 
@@ -72,8 +72,12 @@ class ContentStoreTest {
         ArtifactStats stats = new ArtifactStats();
         ContentStore store = open(stats);
         Digest wanted = digestOf(bytes(1000, 1));
-        ArtifactException e = assertThrows(ArtifactException.class,
-                () -> store.write(wanted, new ByteArrayInputStream(bytes(1000, 2)), 10_000));
+        ArtifactException e =
+                assertThrows(
+                        ArtifactException.class,
+                        () ->
+                                store.write(
+                                        wanted, new ByteArrayInputStream(bytes(1000, 2)), 10_000));
         assertEquals(ArtifactException.Kind.DIGEST_MISMATCH, e.kind());
         assertTrue(e.getMessage().contains(wanted.toString()), e.getMessage());
         assertFalse(store.contains(wanted));
@@ -86,8 +90,10 @@ class ContentStoreTest {
         ContentStore store = open(new ArtifactStats());
         byte[] data = bytes(5000, 3);
         Digest digest = digestOf(data);
-        ArtifactException e = assertThrows(ArtifactException.class,
-                () -> store.write(digest, new ByteArrayInputStream(data), 4999));
+        ArtifactException e =
+                assertThrows(
+                        ArtifactException.class,
+                        () -> store.write(digest, new ByteArrayInputStream(data), 4999));
         assertEquals(ArtifactException.Kind.TOO_LARGE, e.kind());
         assertFalse(store.contains(digest));
         assertEquals(List.of(), temporaryFiles());
@@ -110,7 +116,8 @@ class ContentStoreTest {
         assertEquals(old, Files.getLastModifiedTime(path), "a verified file was rewritten");
         assertEquals(List.of(), temporaryFiles());
 
-        // Corrupted on disk: a new store's check deletes it, and the next write puts a good one in place.
+        // Corrupted on disk: a new store's check deletes it, and the next write puts a good one in
+        // place.
         byte[] corrupt = data.clone();
         corrupt[5000] ^= 1;
         Files.write(path, corrupt);
@@ -123,7 +130,8 @@ class ContentStoreTest {
     }
 
     @Test
-    void aCrashBetweenWriteAndRenameLeavesNoVisibleFileAndTheTemporaryFileGoesAtStart() throws Exception {
+    void aCrashBetweenWriteAndRenameLeavesNoVisibleFileAndTheTemporaryFileGoesAtStart()
+            throws Exception {
         ContentStore store = open(new ArtifactStats());
         byte[] data = bytes(100_000, 5);
         Digest digest = digestOf(data);
@@ -144,17 +152,25 @@ class ContentStoreTest {
     @Test
     void aFullDiskIsAClearErrorAndLeavesNothingHalfWritten() throws Exception {
         // /dev/full fails every write with ENOSPC, as a file system that filled up does.
-        ContentStore store = new ContentStore(dir, new ArtifactStats(), temp -> {
-            Files.createFile(temp);
-            return FileChannel.open(Path.of("/dev/full"), StandardOpenOption.WRITE);
-        });
+        ContentStore store =
+                new ContentStore(
+                        dir,
+                        new ArtifactStats(),
+                        temp -> {
+                            Files.createFile(temp);
+                            return FileChannel.open(Path.of("/dev/full"), StandardOpenOption.WRITE);
+                        });
         store.open();
         byte[] data = bytes(200_000, 6);
         Digest digest = digestOf(data);
-        ArtifactException e = assertThrows(ArtifactException.class,
-                () -> store.write(digest, new ByteArrayInputStream(data), data.length));
+        ArtifactException e =
+                assertThrows(
+                        ArtifactException.class,
+                        () -> store.write(digest, new ByteArrayInputStream(data), data.length));
         assertEquals(ArtifactException.Kind.STORE_FULL, e.kind());
-        assertTrue(e.getMessage().contains("is full") && e.getMessage().contains("nothing was stored"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("is full") && e.getMessage().contains("nothing was stored"),
+                e.getMessage());
         assertFalse(store.contains(digest));
         assertEquals(List.of(), temporaryFiles());
     }
@@ -193,8 +209,10 @@ class ContentStoreTest {
 
         Path other = Files.createTempFile(dir.getParent(), "upload", ".part");
         Files.write(other, bytes(10, 9));
-        ArtifactException e = assertThrows(ArtifactException.class,
-                () -> store.adopt(other, java.util.Optional.of(digest)));
+        ArtifactException e =
+                assertThrows(
+                        ArtifactException.class,
+                        () -> store.adopt(other, java.util.Optional.of(digest)));
         assertEquals(ArtifactException.Kind.DIGEST_MISMATCH, e.kind());
         assertFalse(Files.exists(other));
         assertArrayEquals(data, Files.readAllBytes(store.path(digest)));

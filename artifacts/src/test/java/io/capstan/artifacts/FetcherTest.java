@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -31,12 +32,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class FetcherTest {
-    static final MemberCredentials CREDENTIALS = MemberCredentials.of(new TransportSettings(
-            "0123456789abcdef0123".getBytes(StandardCharsets.US_ASCII), Duration.ofSeconds(5), 64L << 20,
-            Duration.ofSeconds(3)));
+    static final MemberCredentials CREDENTIALS =
+            MemberCredentials.of(
+                    new TransportSettings(
+                            "0123456789abcdef0123".getBytes(StandardCharsets.US_ASCII),
+                            Duration.ofSeconds(5),
+                            64L << 20,
+                            Duration.ofSeconds(3)));
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
     private TestSource source;
     private ScheduledExecutorService timer;
     private ExecutorService http;
@@ -62,10 +66,20 @@ class FetcherTest {
     }
 
     private Fetcher fetcher(Duration idle, int attempts) {
-        FetchSettings settings = new FetchSettings(2, Duration.ofSeconds(2), idle, Duration.ofMinutes(1), attempts,
-                Duration.ofMillis(100), Duration.ofSeconds(2), Duration.ofMinutes(1));
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(http).build();
-        return new Fetcher(settings, client, client, CREDENTIALS, timer, () -> 1.0, waits::add, stats);
+        FetchSettings settings =
+                new FetchSettings(
+                        2,
+                        Duration.ofSeconds(2),
+                        idle,
+                        Duration.ofMinutes(1),
+                        attempts,
+                        Duration.ofMillis(100),
+                        Duration.ofSeconds(2),
+                        Duration.ofMinutes(1));
+        HttpClient client =
+                HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(http).build();
+        return new Fetcher(
+                settings, client, client, CREDENTIALS, timer, () -> 1.0, waits::add, stats);
     }
 
     private static Fetcher.Source from(TestSource source, String path, boolean peer) {
@@ -78,8 +92,15 @@ class FetcherTest {
         Digest digest = digestOf(data);
         source.serve("/a", data);
         AtomicLong progress = new AtomicLong();
-        Path path = fetcher(Duration.ofSeconds(10), 3)
-                .fetch(store, digest, 0, 1L << 30, List.of(from(source, "/a", false)), progress::set);
+        Path path =
+                fetcher(Duration.ofSeconds(10), 3)
+                        .fetch(
+                                store,
+                                digest,
+                                0,
+                                1L << 30,
+                                List.of(from(source, "/a", false)),
+                                progress::set);
         assertArrayEquals(data, Files.readAllBytes(path));
         assertEquals(data.length, progress.get());
         assertEquals(data.length, stats.bytesFromSources());
@@ -93,19 +114,39 @@ class FetcherTest {
         source.serve("/a", data);
         source.failFirst("/a", 503, 500, 429);
         fetcher(Duration.ofSeconds(10), 4)
-                .fetch(store, digestOf(data), 0, 1L << 30, List.of(from(source, "/a", false)), n -> { });
+                .fetch(
+                        store,
+                        digestOf(data),
+                        0,
+                        1L << 30,
+                        List.of(from(source, "/a", false)),
+                        n -> {});
         assertEquals(4, source.requests("/a"));
-        assertEquals(List.of(Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(400)), waits);
+        assertEquals(
+                List.of(Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(400)),
+                waits);
         assertTrue(store.contains(digestOf(data)));
     }
 
     @Test
     void aRefusalIsNotRetriedAndTheErrorNamesEverySource() throws Exception {
         Digest digest = digestOf(bytes(10, 3));
-        ArtifactException e = assertThrows(ArtifactException.class, () -> fetcher(Duration.ofSeconds(10), 4)
-                .fetch(store, digest, 0, 1L << 30, List.of(from(source, "/missing", false)), n -> { }));
+        ArtifactException e =
+                assertThrows(
+                        ArtifactException.class,
+                        () ->
+                                fetcher(Duration.ofSeconds(10), 4)
+                                        .fetch(
+                                                store,
+                                                digest,
+                                                0,
+                                                1L << 30,
+                                                List.of(from(source, "/missing", false)),
+                                                n -> {}));
         assertEquals(1, source.requests("/missing"));
-        assertTrue(e.getMessage().contains("HTTP 404") && e.getMessage().contains(source.url("/missing").toString()),
+        assertTrue(
+                e.getMessage().contains("HTTP 404")
+                        && e.getMessage().contains(source.url("/missing").toString()),
                 e.getMessage());
         assertFalse(store.contains(digest));
     }
@@ -115,8 +156,18 @@ class FetcherTest {
         byte[] wanted = bytes(5000, 4);
         source.serve("/a", bytes(5000, 5));
         Digest digest = digestOf(wanted);
-        ArtifactException e = assertThrows(ArtifactException.class, () -> fetcher(Duration.ofSeconds(10), 4)
-                .fetch(store, digest, 0, 1L << 30, List.of(from(source, "/a", false)), n -> { }));
+        ArtifactException e =
+                assertThrows(
+                        ArtifactException.class,
+                        () ->
+                                fetcher(Duration.ofSeconds(10), 4)
+                                        .fetch(
+                                                store,
+                                                digest,
+                                                0,
+                                                1L << 30,
+                                                List.of(from(source, "/a", false)),
+                                                n -> {}));
         assertEquals(ArtifactException.Kind.DIGEST_MISMATCH, e.kind());
         assertTrue(e.getMessage().contains("not " + digest), e.getMessage());
         assertEquals(1, source.requests("/a"), "a digest mismatch is not worth another try");
@@ -131,8 +182,18 @@ class FetcherTest {
     void moreBytesThanTheLimitAreRefusedBeforeTheyAreRead() throws Exception {
         byte[] data = bytes(100_000, 6);
         source.serve("/a", data);
-        ArtifactException e = assertThrows(ArtifactException.class, () -> fetcher(Duration.ofSeconds(10), 4)
-                .fetch(store, digestOf(data), 0, 50_000, List.of(from(source, "/a", false)), n -> { }));
+        ArtifactException e =
+                assertThrows(
+                        ArtifactException.class,
+                        () ->
+                                fetcher(Duration.ofSeconds(10), 4)
+                                        .fetch(
+                                                store,
+                                                digestOf(data),
+                                                0,
+                                                50_000,
+                                                List.of(from(source, "/a", false)),
+                                                n -> {}));
         assertEquals(ArtifactException.Kind.TOO_LARGE, e.kind());
         assertEquals(1, source.requests("/a"));
         assertEquals(List.of(), store.list());
@@ -143,8 +204,18 @@ class FetcherTest {
         byte[] data = bytes(200_000, 7);
         source.serve("/a", data);
         source.stall("/a");
-        ArtifactException e = assertThrows(ArtifactException.class, () -> fetcher(Duration.ofMillis(500), 2)
-                .fetch(store, digestOf(data), 0, 1L << 30, List.of(from(source, "/a", false)), n -> { }));
+        ArtifactException e =
+                assertThrows(
+                        ArtifactException.class,
+                        () ->
+                                fetcher(Duration.ofMillis(500), 2)
+                                        .fetch(
+                                                store,
+                                                digestOf(data),
+                                                0,
+                                                1L << 30,
+                                                List.of(from(source, "/a", false)),
+                                                n -> {}));
         assertEquals(ArtifactException.Kind.UNAVAILABLE, e.kind());
         assertTrue(e.getMessage().contains("no bytes arrived"), e.getMessage());
         assertEquals(2, source.requests("/a"));
@@ -156,8 +227,14 @@ class FetcherTest {
         byte[] data = bytes(20_000, 8);
         source.serve("/source", data);
         Fetcher.Source peer = from(source, "/peer", true);
-        fetcher(Duration.ofSeconds(10), 3).fetch(store, digestOf(data), 0, 1L << 30,
-                List.of(peer, from(source, "/source", false)), n -> { });
+        fetcher(Duration.ofSeconds(10), 3)
+                .fetch(
+                        store,
+                        digestOf(data),
+                        0,
+                        1L << 30,
+                        List.of(peer, from(source, "/source", false)),
+                        n -> {});
         assertEquals(1, source.requests("/peer"));
         assertEquals(List.of(CREDENTIALS.headerValue()), source.peerSecrets("/peer"));
         assertEquals(1, source.requests("/source"));
@@ -175,19 +252,38 @@ class FetcherTest {
         ExecutorService fetchThreads = Executors.newFixedThreadPool(2);
         ExecutorService callers = Executors.newFixedThreadPool(50);
         try {
+            Runnable fetchUnlessStored =
+                    () -> {
+                        try {
+                            if (store.verified(digest).isEmpty()) {
+                                fetcher.fetch(
+                                        store,
+                                        digest,
+                                        0,
+                                        1L << 30,
+                                        List.of(from(source, "/a", false)),
+                                        n -> {});
+                            }
+                        } catch (Exception e) {
+                            throw new CompletionException(e);
+                        }
+                    };
             List<CompletableFuture<Void>> all = new ArrayList<>();
             for (int i = 0; i < 50; i++) {
-                all.add(CompletableFuture.supplyAsync(() -> flights.join(digest, () -> CompletableFuture.runAsync(() -> {
-                    try {
-                        if (store.verified(digest).isEmpty()) {
-                            fetcher.fetch(store, digest, 0, 1L << 30, List.of(from(source, "/a", false)), n -> { });
-                        }
-                    } catch (Exception e) {
-                        throw new java.util.concurrent.CompletionException(e);
-                    }
-                }, fetchThreads)), callers).thenCompose(f -> f));
+                all.add(
+                        CompletableFuture.supplyAsync(
+                                        () ->
+                                                flights.join(
+                                                        digest,
+                                                        () ->
+                                                                CompletableFuture.runAsync(
+                                                                        fetchUnlessStored,
+                                                                        fetchThreads)),
+                                        callers)
+                                .thenCompose(f -> f));
             }
-            CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+                    .get(60, TimeUnit.SECONDS);
         } finally {
             fetchThreads.shutdownNow();
             callers.shutdownNow();

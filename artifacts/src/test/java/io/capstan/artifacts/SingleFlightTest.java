@@ -23,18 +23,27 @@ class SingleFlightTest {
         SingleFlight<String> flights = new SingleFlight<>(stats);
         AtomicInteger started = new AtomicInteger();
         CompletableFuture<Void> work = new CompletableFuture<>();
-        CompletableFuture<Void> first = flights.join("a", () -> {
-            started.incrementAndGet();
-            return work;
-        });
-        CompletableFuture<Void> second = flights.join("a", () -> {
-            started.incrementAndGet();
-            return CompletableFuture.completedFuture(null);
-        });
-        CompletableFuture<Void> other = flights.join("b", () -> {
-            started.incrementAndGet();
-            return CompletableFuture.completedFuture(null);
-        });
+        CompletableFuture<Void> first =
+                flights.join(
+                        "a",
+                        () -> {
+                            started.incrementAndGet();
+                            return work;
+                        });
+        CompletableFuture<Void> second =
+                flights.join(
+                        "a",
+                        () -> {
+                            started.incrementAndGet();
+                            return CompletableFuture.completedFuture(null);
+                        });
+        CompletableFuture<Void> other =
+                flights.join(
+                        "b",
+                        () -> {
+                            started.incrementAndGet();
+                            return CompletableFuture.completedFuture(null);
+                        });
         assertEquals(2, started.get(), "one start for a, one for b");
         assertEquals(1, stats.fetchesShared());
         assertTrue(other.isDone());
@@ -59,19 +68,25 @@ class SingleFlightTest {
         assertSame(failure, assertThrows(ExecutionException.class, second::get).getCause());
 
         AtomicInteger again = new AtomicInteger();
-        flights.join("a", () -> {
-            again.incrementAndGet();
-            return CompletableFuture.completedFuture(null);
-        }).get();
+        flights.join(
+                        "a",
+                        () -> {
+                            again.incrementAndGet();
+                            return CompletableFuture.completedFuture(null);
+                        })
+                .get();
         assertEquals(1, again.get());
     }
 
     @Test
     void workThatThrowsFailsItsFlightAndFreesTheKey() {
         SingleFlight<String> flights = new SingleFlight<>(new ArtifactStats());
-        CompletableFuture<Void> failed = flights.join("a", () -> {
-            throw new IllegalArgumentException("bad");
-        });
+        CompletableFuture<Void> failed =
+                flights.join(
+                        "a",
+                        () -> {
+                            throw new IllegalArgumentException("bad");
+                        });
         assertTrue(failed.isCompletedExceptionally());
         assertFalse(flights.inFlight("a"));
     }

@@ -19,9 +19,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A real HTTP server on 127.0.0.1 that serves artifacts' bytes by path and counts every request,
- * as an artifact's source URL does. Paths can be told to answer a status first, or to stall
- * mid-body until released, to exercise retries and timeouts.
+ * A real HTTP server on 127.0.0.1 that serves artifacts' bytes by path and counts every request, as
+ * an artifact's source URL does. Paths can be told to answer a status first, or to stall mid-body
+ * until released, to exercise retries and timeouts.
  */
 public final class TestSource implements AutoCloseable {
     private final HttpServer server;
@@ -78,7 +78,9 @@ public final class TestSource implements AutoCloseable {
         String path = exchange.getRequestURI().getPath();
         requests.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
         String secret = exchange.getRequestHeaders().getFirst("Capstan-Peer-Secret");
-        peerHeaders.merge(path, List.of(secret == null ? "" : secret),
+        peerHeaders.merge(
+                path,
+                List.of(secret == null ? "" : secret),
                 (a, b) -> java.util.stream.Stream.concat(a.stream(), b.stream()).toList());
         try (exchange) {
             if (delayMillis > 0) {

@@ -37,21 +37,26 @@ import javax.net.ssl.TrustManagerFactory;
  */
 final class AdminClient {
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+
     /** Longer than anything a member does for one admin request (a leader transfer, a snapshot). */
     static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
+
     private static final ObjectReader READER = new ObjectMapper().reader();
 
     private final List<URI> endpoints;
     private final Optional<String> token;
     private final HttpClient http;
 
-    /** @param tls trusts the CA certificates {@code --cacert} named, for https endpoints */
+    /**
+     * @param tls trusts the CA certificates {@code --cacert} named, for https endpoints
+     */
     AdminClient(List<URI> endpoints, Optional<String> token, Optional<SSLContext> tls) {
         this.endpoints = List.copyOf(endpoints);
         this.token = token;
-        HttpClient.Builder builder = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(CONNECT_TIMEOUT);
+        HttpClient.Builder builder =
+                HttpClient.newBuilder()
+                        .version(HttpClient.Version.HTTP_1_1)
+                        .connectTimeout(CONNECT_TIMEOUT);
         tls.ifPresent(builder::sslContext);
         this.http = builder.build();
     }
@@ -61,15 +66,20 @@ final class AdminClient {
     }
 
     /** A JSON request to the first endpoint that takes it; {@code json} is the body, if any. */
-    Reply call(String method, String path, Optional<String> json) throws IOException, InterruptedException {
-        HttpResponse<byte[]> response = send(method, path, json, HttpResponse.BodyHandlers.ofByteArray());
+    Reply call(String method, String path, Optional<String> json)
+            throws IOException, InterruptedException {
+        HttpResponse<byte[]> response =
+                send(method, path, json, HttpResponse.BodyHandlers.ofByteArray());
         return Reply.of(response);
     }
 
     /** As {@link #call} at {@code endpoint} only, e.g. the leader a member pointed at. */
     Reply callAt(URI endpoint, String method, String path, Optional<String> json)
             throws IOException, InterruptedException {
-        return Reply.of(http.send(request(endpoint, method, path, json), HttpResponse.BodyHandlers.ofByteArray()));
+        return Reply.of(
+                http.send(
+                        request(endpoint, method, path, json),
+                        HttpResponse.BodyHandlers.ofByteArray()));
     }
 
     /** A request whose body the caller reads as it arrives (a snapshot). */
@@ -81,21 +91,33 @@ final class AdminClient {
      * Any request with {@code headers} and {@code body}, at {@code endpoint} when given (a tus
      * upload lives on one member), else at the first endpoint that takes it.
      */
-    Reply send(Optional<URI> endpoint, String method, String path, Map<String, String> headers,
-               HttpRequest.BodyPublisher body) throws IOException, InterruptedException {
+    Reply send(
+            Optional<URI> endpoint,
+            String method,
+            String path,
+            Map<String, String> headers,
+            HttpRequest.BodyPublisher body)
+            throws IOException, InterruptedException {
         if (endpoint.isPresent()) {
-            return Reply.of(http.send(request(endpoint.get(), method, path, body, headers),
-                    HttpResponse.BodyHandlers.ofByteArray()));
+            return Reply.of(
+                    http.send(
+                            request(endpoint.get(), method, path, body, headers),
+                            HttpResponse.BodyHandlers.ofByteArray()));
         }
-        return Reply.of(send(e -> request(e, method, path, body, headers), HttpResponse.BodyHandlers.ofByteArray()));
+        return Reply.of(
+                send(
+                        e -> request(e, method, path, body, headers),
+                        HttpResponse.BodyHandlers.ofByteArray()));
     }
 
-    private <T> HttpResponse<T> send(String method, String path, Optional<String> json,
-                                     HttpResponse.BodyHandler<T> handler) throws IOException, InterruptedException {
+    private <T> HttpResponse<T> send(
+            String method, String path, Optional<String> json, HttpResponse.BodyHandler<T> handler)
+            throws IOException, InterruptedException {
         return send(endpoint -> request(endpoint, method, path, json), handler);
     }
 
-    private <T> HttpResponse<T> send(Function<URI, HttpRequest> request, HttpResponse.BodyHandler<T> handler)
+    private <T> HttpResponse<T> send(
+            Function<URI, HttpRequest> request, HttpResponse.BodyHandler<T> handler)
             throws IOException, InterruptedException {
         List<String> refused = new ArrayList<>();
         for (URI endpoint : endpoints) {
@@ -109,17 +131,25 @@ final class AdminClient {
     }
 
     private HttpRequest request(URI endpoint, String method, String path, Optional<String> json) {
-        return request(endpoint, method, path,
+        return request(
+                endpoint,
+                method,
+                path,
                 json.map(body -> HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8))
                         .orElse(HttpRequest.BodyPublishers.noBody()),
                 json.isPresent() ? Map.of("Content-Type", "application/json") : Map.of());
     }
 
-    private HttpRequest request(URI endpoint, String method, String path, HttpRequest.BodyPublisher body,
-                                Map<String, String> headers) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(endpoint.resolve(path))
-                .timeout(REQUEST_TIMEOUT)
-                .method(method, body);
+    private HttpRequest request(
+            URI endpoint,
+            String method,
+            String path,
+            HttpRequest.BodyPublisher body,
+            Map<String, String> headers) {
+        HttpRequest.Builder request =
+                HttpRequest.newBuilder(endpoint.resolve(path))
+                        .timeout(REQUEST_TIMEOUT)
+                        .method(method, body);
         headers.forEach(request::header);
         token.ifPresent(t -> request.header("Authorization", "Bearer " + t));
         return request.build();
@@ -138,7 +168,7 @@ final class AdminClient {
     /**
      * An SSL context that trusts the certificates in the PEM file {@code caFile}.
      *
-     * @throws IOException              when it cannot be read
+     * @throws IOException when it cannot be read
      * @throws GeneralSecurityException when it holds no certificate or a malformed one
      */
     static SSLContext trusting(Path caFile) throws IOException, GeneralSecurityException {
@@ -155,7 +185,8 @@ final class AdminClient {
         for (Certificate certificate : certificates) {
             trusted.setCertificateEntry("ca-" + n++, certificate);
         }
-        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        TrustManagerFactory trust =
+                TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         trust.init(trusted);
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(null, trust.getTrustManagers(), null);
@@ -171,17 +202,28 @@ final class AdminClient {
         }
     }
 
-    /** A whole answer: who gave it, its status, its headers (lower-case names, first values) and its body. */
+    /**
+     * A whole answer: who gave it, its status, its headers (lower-case names, first values) and its
+     * body.
+     */
     record Reply(URI endpoint, int status, Map<String, String> headers, byte[] body) {
 
         static Reply of(HttpResponse<byte[]> response) {
             Map<String, String> headers = new java.util.HashMap<>();
-            response.headers().map().forEach((name, values) -> {
-                if (!values.isEmpty()) {
-                    headers.put(name.toLowerCase(java.util.Locale.ROOT), values.get(0));
-                }
-            });
-            return new Reply(endpointOf(response.uri()), response.statusCode(), Map.copyOf(headers), response.body());
+            response.headers()
+                    .map()
+                    .forEach(
+                            (name, values) -> {
+                                if (!values.isEmpty()) {
+                                    headers.put(
+                                            name.toLowerCase(java.util.Locale.ROOT), values.get(0));
+                                }
+                            });
+            return new Reply(
+                    endpointOf(response.uri()),
+                    response.statusCode(),
+                    Map.copyOf(headers),
+                    response.body());
         }
 
         /** The answer to a request for {@code uri}, credited to its endpoint. */
@@ -217,10 +259,19 @@ final class AdminClient {
             JsonNode error = json().path("error");
             String message = error.path("message").asText("");
             if (message.isEmpty()) {
-                message = new String(body, 0, Math.min(body.length, 200), StandardCharsets.UTF_8).strip();
+                message =
+                        new String(body, 0, Math.min(body.length, 200), StandardCharsets.UTF_8)
+                                .strip();
             }
             String code = error.path("code").asText("");
-            return message + " (" + (code.isEmpty() ? "" : code + ", ") + "HTTP " + status + " from " + endpoint + ")";
+            return message
+                    + " ("
+                    + (code.isEmpty() ? "" : code + ", ")
+                    + "HTTP "
+                    + status
+                    + " from "
+                    + endpoint
+                    + ")";
         }
     }
 }

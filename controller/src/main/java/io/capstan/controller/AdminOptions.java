@@ -27,34 +27,49 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * The options every command that talks to the admin API shares, and how they print: human text
- * by default, the API's JSON with {@code --json}; failures as one {@code capstan: ...} line on
- * stderr. Bad options (an endpoint that is not a URL, an unreadable token or CA file) are usage
- * errors, exit code 2. Filled by picocli on the command's thread. With {@code --cert} and
- * {@code --key} the client presents that certificate to endpoints that require client certificates.
+ * The options every command that talks to the admin API shares, and how they print: human text by
+ * default, the API's JSON with {@code --json}; failures as one {@code capstan: ...} line on stderr.
+ * Bad options (an endpoint that is not a URL, an unreadable token or CA file) are usage errors,
+ * exit code 2. Filled by picocli on the command's thread. With {@code --cert} and {@code --key} the
+ * client presents that certificate to endpoints that require client certificates.
  */
 final class AdminOptions {
     private static final ObjectWriter PRETTY = new ObjectMapper().writerWithDefaultPrettyPrinter();
 
-    @Option(names = "--endpoints", split = ",", paramLabel = "URL", defaultValue = "http://127.0.0.1:7480",
-            description = "Members' web URLs, comma separated; a request goes to the first that accepts a"
-                    + " connection. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--endpoints",
+            split = ",",
+            paramLabel = "URL",
+            defaultValue = "http://127.0.0.1:7480",
+            description =
+                    "Members' web URLs, comma separated; a request goes to the first that accepts a"
+                            + " connection. Default: ${DEFAULT-VALUE}.")
     List<String> endpoints;
 
-    @Option(names = "--token-file", paramLabel = "FILE",
+    @Option(
+            names = "--token-file",
+            paramLabel = "FILE",
             description = "File holding the admin token (the daemon's capstan.admin.token-file).")
     Path tokenFile;
 
-    @Option(names = "--cacert", paramLabel = "FILE",
+    @Option(
+            names = "--cacert",
+            paramLabel = "FILE",
             description = "PEM file of the CA certificates to trust for https endpoints.")
     Path cacert;
 
-    @Option(names = "--cert", paramLabel = "FILE",
-            description = "PEM file of the client certificate (then its CAs) for endpoints that require one"
-                    + " (capstan.tls.client-ca-file); with --key.")
+    @Option(
+            names = "--cert",
+            paramLabel = "FILE",
+            description =
+                    "PEM file of the client certificate (then its CAs) for endpoints that require one"
+                            + " (capstan.tls.client-ca-file); with --key.")
     Path cert;
 
-    @Option(names = "--key", paramLabel = "FILE", description = "PEM file of the private key of --cert.")
+    @Option(
+            names = "--key",
+            paramLabel = "FILE",
+            description = "PEM file of the private key of --cert.")
     Path key;
 
     @Option(names = "--json", description = "Print the API's JSON instead of text.")
@@ -89,7 +104,9 @@ final class AdminOptions {
         return ExitCodes.FAILED;
     }
 
-    /** Reports an answer that is not a success: its JSON on stdout with {@code --json}; exit code 1. */
+    /**
+     * Reports an answer that is not a success: its JSON on stdout with {@code --json}; exit code 1.
+     */
     int refused(AdminClient.Reply reply) {
         if (json && !reply.json().isMissingNode()) {
             printJson(reply.json());
@@ -148,10 +165,16 @@ final class AdminOptions {
         try {
             URI uri = new URI(text);
             boolean web = "http".equals(uri.getScheme()) || "https".equals(uri.getScheme());
-            boolean bare = (uri.getRawPath() == null || uri.getRawPath().isEmpty() || uri.getRawPath().equals("/"))
-                    && uri.getRawQuery() == null && uri.getRawFragment() == null && uri.getRawUserInfo() == null;
+            boolean bare =
+                    (uri.getRawPath() == null
+                                    || uri.getRawPath().isEmpty()
+                                    || uri.getRawPath().equals("/"))
+                            && uri.getRawQuery() == null
+                            && uri.getRawFragment() == null
+                            && uri.getRawUserInfo() == null;
             if (web && bare && uri.getHost() != null) {
-                return new URI(uri.getScheme(), null, uri.getHost(), uri.getPort(), null, null, null);
+                return new URI(
+                        uri.getScheme(), null, uri.getHost(), uri.getPort(), null, null, null);
             }
         } catch (URISyntaxException e) {
             // reported below
@@ -172,7 +195,13 @@ final class AdminOptions {
         } catch (IOException e) {
             throw usage("--token-file " + tokenFile + " cannot be read: " + e);
         } catch (IllegalArgumentException e) {
-            throw usage("--token-file " + tokenFile + " " + e.getMessage() + "; an admin token is " + AdminToken.RULE);
+            throw usage(
+                    "--token-file "
+                            + tokenFile
+                            + " "
+                            + e.getMessage()
+                            + "; an admin token is "
+                            + AdminToken.RULE);
         }
     }
 
@@ -186,7 +215,11 @@ final class AdminOptions {
         try {
             return Optional.of(AdminClient.trusting(cacert));
         } catch (IOException | GeneralSecurityException e) {
-            throw usage("--cacert " + cacert + " is not a readable PEM file of CA certificates: " + e.getMessage());
+            throw usage(
+                    "--cacert "
+                            + cacert
+                            + " is not a readable PEM file of CA certificates: "
+                            + e.getMessage());
         }
     }
 
@@ -196,7 +229,8 @@ final class AdminOptions {
         }
         List<X509Certificate> chain = pem("--cert", cert, PemFiles::certificates);
         PrivateKey privateKey = pem("--key", key, PemFiles::privateKey);
-        List<X509Certificate> trusted = cacert == null ? List.of() : pem("--cacert", cacert, PemFiles::certificates);
+        List<X509Certificate> trusted =
+                cacert == null ? List.of() : pem("--cacert", cacert, PemFiles::certificates);
         try {
             return new TlsIdentity(chain, privateKey).clientContext(trusted);
         } catch (IllegalArgumentException e) {

@@ -40,13 +40,19 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code capstan artifact add|list|get|rm}: artifacts through a member's API. {@code add} registers
- * a URL with its digest, or uploads a file with tus (in chunks, each with its SHA-256);
- * {@code get} saves an artifact's bytes after checking their digest; on a terminal, transfers show
- * a progress bar on stderr. Exit codes: 0 done, 1 refused, unreachable or damaged, 2 usage.
+ * a URL with its digest, or uploads a file with tus (in chunks, each with its SHA-256); {@code get}
+ * saves an artifact's bytes after checking their digest; on a terminal, transfers show a progress
+ * bar on stderr. Exit codes: 0 done, 1 refused, unreachable or damaged, 2 usage.
  */
-@Command(name = "artifact", description = "Register, upload, list, download or delete artifacts.",
-        subcommands = {ArtifactCommand.Add.class, ArtifactCommand.ListCommand.class, ArtifactCommand.Get.class,
-                ArtifactCommand.Remove.class})
+@Command(
+        name = "artifact",
+        description = "Register, upload, list, download or delete artifacts.",
+        subcommands = {
+            ArtifactCommand.Add.class,
+            ArtifactCommand.ListCommand.class,
+            ArtifactCommand.Get.class,
+            ArtifactCommand.Remove.class
+        })
 final class ArtifactCommand implements Runnable {
     static final String ARTIFACTS = "/v1/artifacts";
     static final String UPLOADS = "/v1/uploads";
@@ -54,8 +60,7 @@ final class ArtifactCommand implements Runnable {
     private static final int CHUNK_BYTES = 8 << 20;
     private static final Duration POLL = Duration.ofMillis(500);
 
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
     @Override
     public void run() {
@@ -64,7 +69,8 @@ final class ArtifactCommand implements Runnable {
 
     static String digestOption(AdminOptions options, String digest) {
         if (digest == null || !digest.matches("sha256:[0-9a-f]{64}")) {
-            throw options.usage("DIGEST must be sha256: and 64 lower-case hex digits, got '" + digest + "'");
+            throw options.usage(
+                    "DIGEST must be sha256: and 64 lower-case hex digits, got '" + digest + "'");
         }
         return digest;
     }
@@ -78,9 +84,17 @@ final class ArtifactCommand implements Runnable {
     }
 
     static void printArtifact(JsonNode a, java.io.PrintWriter out) {
-        out.println(a.path("digest").asText() + " " + a.path("state").asText() + ", " + a.path("size").asLong()
-                + " bytes, held by " + join(a.path("holders")) + ", referenced by " + join(a.path("references"))
-                + (a.has("failure") ? ", failed: " + a.path("failure").asText() : ""));
+        out.println(
+                a.path("digest").asText()
+                        + " "
+                        + a.path("state").asText()
+                        + ", "
+                        + a.path("size").asLong()
+                        + " bytes, held by "
+                        + join(a.path("holders"))
+                        + ", referenced by "
+                        + join(a.path("references"))
+                        + (a.has("failure") ? ", failed: " + a.path("failure").asText() : ""));
     }
 
     private static String join(JsonNode list) {
@@ -90,29 +104,39 @@ final class ArtifactCommand implements Runnable {
     }
 
     /**
-     * {@code capstan artifact add SOURCE}: an http(s) URL is registered with {@code --digest}; a file
-     * is uploaded with tus to one member, which records it.
+     * {@code capstan artifact add SOURCE}: an http(s) URL is registered with {@code --digest}; a
+     * file is uploaded with tus to one member, which records it.
      */
-    @Command(name = "add", description = "Register an artifact by URL and digest, or upload a file.")
+    @Command(
+            name = "add",
+            description = "Register an artifact by URL and digest, or upload a file.")
     static final class Add implements Callable<Integer> {
-        @Mixin
-        AdminOptions options;
+        @Mixin AdminOptions options;
 
-        @Parameters(paramLabel = "SOURCE", description = "An http(s) URL to fetch from, or a file to upload.")
+        @Parameters(
+                paramLabel = "SOURCE",
+                description = "An http(s) URL to fetch from, or a file to upload.")
         String source;
 
-        @Option(names = "--digest", paramLabel = "DIGEST",
+        @Option(
+                names = "--digest",
+                paramLabel = "DIGEST",
                 description = "sha256:<hex> of the bytes; required for a URL, checked for a file.")
         String digest;
 
-        @Option(names = "--ref", paramLabel = "NAME",
-                description = "A reference (a key or name that uses it); repeatable for a URL, once for a file.")
+        @Option(
+                names = "--ref",
+                paramLabel = "NAME",
+                description =
+                        "A reference (a key or name that uses it); repeatable for a URL, once for a file.")
         List<String> references = new ArrayList<>();
 
         @Option(names = "--media-type", paramLabel = "TYPE", description = "The bytes' media type.")
         String mediaType = "";
 
-        @Option(names = "--wait", description = "For a URL: wait until a member holds it (or its fetch failed).")
+        @Option(
+                names = "--wait",
+                description = "For a URL: wait until a member holds it (or its fetch failed).")
         boolean await;
 
         @Override
@@ -123,7 +147,8 @@ final class ArtifactCommand implements Runnable {
                 }
                 Path file = Path.of(source);
                 if (!Files.isRegularFile(file)) {
-                    throw options.usage("SOURCE must be an http(s) URL or an existing file: " + source);
+                    throw options.usage(
+                            "SOURCE must be an http(s) URL or an existing file: " + source);
                 }
                 return upload(file);
             } catch (IOException e) {
@@ -135,10 +160,11 @@ final class ArtifactCommand implements Runnable {
         }
 
         private int register() throws IOException, InterruptedException {
-            ObjectNode body = JSON.createObjectNode()
-                    .put("url", source)
-                    .put("digest", digestOption(options, digest))
-                    .put("media_type", mediaType);
+            ObjectNode body =
+                    JSON.createObjectNode()
+                            .put("url", source)
+                            .put("digest", digestOption(options, digest))
+                            .put("media_type", mediaType);
             references.forEach(body.putArray("references")::add);
             AdminClient client = options.client();
             AdminClient.Reply reply = client.call("POST", ARTIFACTS, Optional.of(body.toString()));
@@ -147,9 +173,13 @@ final class ArtifactCommand implements Runnable {
             }
             Progress bar = Progress.onTerminal("fetching");
             while (true) {
-                JsonNode artifact = find(client.callAt(reply.endpoint(), "GET", ARTIFACTS, Optional.empty()), digest);
+                JsonNode artifact =
+                        find(
+                                client.callAt(reply.endpoint(), "GET", ARTIFACTS, Optional.empty()),
+                                digest);
                 String state = artifact == null ? "" : artifact.path("state").asText();
-                bar.show(artifact == null ? 0 : artifact.path("progress").path("received").asLong(),
+                bar.show(
+                        artifact == null ? 0 : artifact.path("progress").path("received").asLong(),
                         artifact == null ? 0 : artifact.path("size").asLong());
                 if (state.equals("ready") || state.equals("failed") || artifact == null) {
                     bar.end();
@@ -183,10 +213,19 @@ final class ArtifactCommand implements Runnable {
             long length = Files.size(file);
             String actual = hash(file);
             if (digest != null && !digestOption(options, digest).equals(actual)) {
-                return options.failed(file + " has digest " + actual + ", not " + digest + "; nothing was uploaded");
+                return options.failed(
+                        file
+                                + " has digest "
+                                + actual
+                                + ", not "
+                                + digest
+                                + "; nothing was uploaded");
             }
-            StringBuilder metadata = new StringBuilder("filename ").append(base64(file.getFileName().toString()))
-                    .append(",digest ").append(base64(actual));
+            StringBuilder metadata =
+                    new StringBuilder("filename ")
+                            .append(base64(file.getFileName().toString()))
+                            .append(",digest ")
+                            .append(base64(actual));
             if (!mediaType.isEmpty()) {
                 metadata.append(",filetype ").append(base64(mediaType));
             }
@@ -194,9 +233,19 @@ final class ArtifactCommand implements Runnable {
                 metadata.append(",reference ").append(base64(references.get(0)));
             }
             AdminClient client = options.client();
-            AdminClient.Reply created = client.send(Optional.empty(), "POST", UPLOADS, Map.of("Tus-Resumable", "1.0.0",
-                    "Upload-Length", Long.toString(length), "Upload-Metadata", metadata.toString()),
-                    HttpRequest.BodyPublishers.noBody());
+            AdminClient.Reply created =
+                    client.send(
+                            Optional.empty(),
+                            "POST",
+                            UPLOADS,
+                            Map.of(
+                                    "Tus-Resumable",
+                                    "1.0.0",
+                                    "Upload-Length",
+                                    Long.toString(length),
+                                    "Upload-Metadata",
+                                    metadata.toString()),
+                            HttpRequest.BodyPublishers.noBody());
             if (created.status() != 201) {
                 return options.refused(created);
             }
@@ -205,17 +254,30 @@ final class ArtifactCommand implements Runnable {
             Progress bar = Progress.onTerminal("uploading");
             AdminClient.Reply last = created;
             try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-                ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(CHUNK_BYTES, Math.max(1, length)));
+                ByteBuffer buffer =
+                        ByteBuffer.allocate((int) Math.min(CHUNK_BYTES, Math.max(1, length)));
                 for (long offset = 0; offset < length; ) {
                     buffer.clear();
                     int n = channel.read(buffer, offset);
                     byte[] chunk = new byte[n];
                     buffer.flip().get(chunk);
-                    String checksum = "sha256 " + Base64.getEncoder().encodeToString(sha256().digest(chunk));
-                    last = client.send(member, "PATCH", location, Map.of("Tus-Resumable", "1.0.0",
-                                    "Upload-Offset", Long.toString(offset),
-                                    "Content-Type", "application/offset+octet-stream", "Upload-Checksum", checksum),
-                            HttpRequest.BodyPublishers.ofByteArray(chunk));
+                    String checksum =
+                            "sha256 " + Base64.getEncoder().encodeToString(sha256().digest(chunk));
+                    last =
+                            client.send(
+                                    member,
+                                    "PATCH",
+                                    location,
+                                    Map.of(
+                                            "Tus-Resumable",
+                                            "1.0.0",
+                                            "Upload-Offset",
+                                            Long.toString(offset),
+                                            "Content-Type",
+                                            "application/offset+octet-stream",
+                                            "Upload-Checksum",
+                                            checksum),
+                                    HttpRequest.BodyPublishers.ofByteArray(chunk));
                     if (last.status() != 204) {
                         bar.end();
                         return options.refused(last);
@@ -227,8 +289,11 @@ final class ArtifactCommand implements Runnable {
             bar.end();
             String stored = last.headers().getOrDefault("capstan-artifact-digest", actual);
             if (options.json) {
-                options.printJson(JSON.createObjectNode().put("digest", stored).put("size", length)
-                        .put("upload", location));
+                options.printJson(
+                        JSON.createObjectNode()
+                                .put("digest", stored)
+                                .put("size", length)
+                                .put("upload", location));
             } else {
                 options.out().println("uploaded " + file + " (" + length + " bytes) as " + stored);
             }
@@ -252,21 +317,38 @@ final class ArtifactCommand implements Runnable {
     }
 
     /** {@code capstan artifact list}: every artifact, its state and who holds it. */
-    @Command(name = "list", description = "List the artifacts with their state, holders and references.")
+    @Command(
+            name = "list",
+            description = "List the artifacts with their state, holders and references.")
     static final class ListCommand implements Callable<Integer> {
-        @Mixin
-        AdminOptions options;
+        @Mixin AdminOptions options;
 
         @Override
         public Integer call() {
-            return options.exchange("GET", ARTIFACTS, Optional.empty(), (answer, out) -> {
-                TextTable table = new TextTable("DIGEST", "STATE", "SIZE", "HOLDERS", "REFERENCES", "CREATED");
-                for (JsonNode a : answer.path("artifacts")) {
-                    table.row(a.path("digest").asText(), a.path("state").asText(), a.path("size").asText(),
-                            join(a.path("holders")), join(a.path("references")), a.path("created").asText());
-                }
-                table.print(out);
-            });
+            return options.exchange(
+                    "GET",
+                    ARTIFACTS,
+                    Optional.empty(),
+                    (answer, out) -> {
+                        TextTable table =
+                                new TextTable(
+                                        "DIGEST",
+                                        "STATE",
+                                        "SIZE",
+                                        "HOLDERS",
+                                        "REFERENCES",
+                                        "CREATED");
+                        for (JsonNode a : answer.path("artifacts")) {
+                            table.row(
+                                    a.path("digest").asText(),
+                                    a.path("state").asText(),
+                                    a.path("size").asText(),
+                                    join(a.path("holders")),
+                                    join(a.path("references")),
+                                    a.path("created").asText());
+                        }
+                        table.print(out);
+                    });
         }
     }
 
@@ -277,13 +359,15 @@ final class ArtifactCommand implements Runnable {
      */
     @Command(name = "get", description = "Save an artifact's bytes to FILE, verifying its digest.")
     static final class Get implements Callable<Integer> {
-        @Mixin
-        AdminOptions options;
+        @Mixin AdminOptions options;
 
         @Parameters(paramLabel = "DIGEST", description = "sha256:<hex> of the artifact.")
         String digest;
 
-        @Option(names = {"-o", "--output"}, paramLabel = "FILE", required = true,
+        @Option(
+                names = {"-o", "--output"},
+                paramLabel = "FILE",
+                required = true,
                 description = "Where to write it; replaced if it exists.")
         Path file;
 
@@ -295,12 +379,19 @@ final class ArtifactCommand implements Runnable {
                 throw options.usage("FILE must be a file in an existing directory: " + file);
             }
             try {
-                HttpResponse<InputStream> response = options.client().stream(ARTIFACTS + "/"
-                        + URLEncoder.encode(digest, StandardCharsets.UTF_8).replace("%3A", ":"));
+                HttpResponse<InputStream> response =
+                        options.client().stream(
+                                ARTIFACTS
+                                        + "/"
+                                        + URLEncoder.encode(digest, StandardCharsets.UTF_8)
+                                                .replace("%3A", ":"));
                 try (InputStream body = response.body()) {
                     if (response.statusCode() != 200) {
-                        return options.refused(AdminClient.Reply.of(response.uri(), response.statusCode(),
-                                body.readNBytes(64 << 10)));
+                        return options.refused(
+                                AdminClient.Reply.of(
+                                        response.uri(),
+                                        response.statusCode(),
+                                        body.readNBytes(64 << 10)));
                     }
                     long size = response.headers().firstValueAsLong("Content-Length").orElse(0);
                     return save(body, size, target);
@@ -314,13 +405,15 @@ final class ArtifactCommand implements Runnable {
         }
 
         private int save(InputStream body, long size, Path target) throws IOException {
-            Path temp = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".", ".part");
+            Path temp =
+                    Files.createTempFile(
+                            target.getParent(), "." + target.getFileName() + ".", ".part");
             Progress bar = Progress.onTerminal("downloading");
             try {
                 MessageDigest sha = sha256();
                 long total = 0;
                 try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE);
-                     OutputStream out = Channels.newOutputStream(channel)) {
+                        OutputStream out = Channels.newOutputStream(channel)) {
                     byte[] buffer = new byte[1 << 16];
                     for (int n = body.read(buffer); n >= 0; n = body.read(buffer)) {
                         out.write(buffer, 0, n);
@@ -334,16 +427,29 @@ final class ArtifactCommand implements Runnable {
                 bar.end();
                 String actual = "sha256:" + HexFormat.of().formatHex(sha.digest());
                 if (!actual.equals(digest)) {
-                    return options.failed("the bytes received have digest " + actual + ", not " + digest
-                            + "; nothing was written to " + file);
+                    return options.failed(
+                            "the bytes received have digest "
+                                    + actual
+                                    + ", not "
+                                    + digest
+                                    + "; nothing was written to "
+                                    + file);
                 }
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(
+                        temp,
+                        target,
+                        StandardCopyOption.ATOMIC_MOVE,
+                        StandardCopyOption.REPLACE_EXISTING);
                 SnapshotCommand.Save.syncDirectory(target.getParent());
                 if (options.json) {
-                    options.printJson(JSON.createObjectNode().put("file", target.toString()).put("bytes", total)
-                            .put("digest", digest));
+                    options.printJson(
+                            JSON.createObjectNode()
+                                    .put("file", target.toString())
+                                    .put("bytes", total)
+                                    .put("digest", digest));
                 } else {
-                    options.out().println("saved " + digest + " (" + total + " bytes) to " + target);
+                    options.out()
+                            .println("saved " + digest + " (" + total + " bytes) to " + target);
                 }
                 return ExitCodes.OK;
             } finally {
@@ -353,34 +459,42 @@ final class ArtifactCommand implements Runnable {
     }
 
     /**
-     * {@code capstan artifact rm DIGEST}: deletes it (refused while it has references); with
-     * {@code --ref NAME} drops those references instead.
+     * {@code capstan artifact rm DIGEST}: deletes it (refused while it has references); with {@code
+     * --ref NAME} drops those references instead.
      */
     @Command(name = "rm", description = "Delete an artifact, or drop references to it with --ref.")
     static final class Remove implements Callable<Integer> {
-        @Mixin
-        AdminOptions options;
+        @Mixin AdminOptions options;
 
         @Parameters(paramLabel = "DIGEST", description = "sha256:<hex> of the artifact.")
         String digest;
 
-        @Option(names = "--ref", paramLabel = "NAME", description = "Drop this reference only; repeatable.")
+        @Option(
+                names = "--ref",
+                paramLabel = "NAME",
+                description = "Drop this reference only; repeatable.")
         List<String> references = new ArrayList<>();
 
         @Override
         public Integer call() {
-            StringBuilder path = new StringBuilder(ARTIFACTS).append('/').append(digestOption(options, digest));
+            StringBuilder path =
+                    new StringBuilder(ARTIFACTS).append('/').append(digestOption(options, digest));
             for (int i = 0; i < references.size(); i++) {
-                path.append(i == 0 ? '?' : '&').append("reference=")
+                path.append(i == 0 ? '?' : '&')
+                        .append("reference=")
                         .append(URLEncoder.encode(references.get(i), StandardCharsets.UTF_8));
             }
-            return options.exchange("DELETE", path.toString(), Optional.empty(), (answer, out) -> {
-                if (references.isEmpty()) {
-                    out.println("deleted " + answer.path("digest").asText());
-                } else {
-                    printArtifact(answer, out);
-                }
-            });
+            return options.exchange(
+                    "DELETE",
+                    path.toString(),
+                    Optional.empty(),
+                    (answer, out) -> {
+                        if (references.isEmpty()) {
+                            out.println("deleted " + answer.path("digest").asText());
+                        } else {
+                            printArtifact(answer, out);
+                        }
+                    });
         }
     }
 
@@ -413,8 +527,15 @@ final class ArtifactCommand implements Runnable {
                 return;
             }
             int filled = (int) Math.min(WIDTH, done * WIDTH / total);
-            err.printf(Locale.ROOT, "\r%s [%s%s] %3d%% %.1f/%.1f MiB", what, "#".repeat(filled),
-                    ".".repeat(WIDTH - filled), done * 100 / total, done / 1048576.0, total / 1048576.0);
+            err.printf(
+                    Locale.ROOT,
+                    "\r%s [%s%s] %3d%% %.1f/%.1f MiB",
+                    what,
+                    "#".repeat(filled),
+                    ".".repeat(WIDTH - filled),
+                    done * 100 / total,
+                    done / 1048576.0,
+                    total / 1048576.0);
         }
 
         void end() {

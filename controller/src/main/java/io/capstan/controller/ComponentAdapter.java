@@ -11,8 +11,12 @@ import java.util.function.Supplier;
  *
  * <p>A blocking stop runs on a thread of its own, so the lifecycle's executor never waits on it.
  */
-record ComponentAdapter(String name, Set<String> dependencies,
-                        Supplier<CompletableFuture<?>> starter, Runnable blockingStop) implements Component {
+record ComponentAdapter(
+        String name,
+        Set<String> dependencies,
+        Supplier<CompletableFuture<?>> starter,
+        Runnable blockingStop)
+        implements Component {
 
     ComponentAdapter {
         dependencies = Set.copyOf(dependencies);
@@ -25,6 +29,7 @@ record ComponentAdapter(String name, Set<String> dependencies,
 
     @Override
     public CompletableFuture<Void> stop() {
-        return CompletableFuture.runAsync(blockingStop, task -> new Thread(task, name + "-stop").start());
+        return CompletableFuture.runAsync(
+                blockingStop, task -> new Thread(task, name + "-stop").start());
     }
 }

@@ -9,8 +9,7 @@ public final class ExitCodes {
     public static final int FAILED = 1;
     public static final int USAGE = 2;
 
-    private ExitCodes() {
-    }
+    private ExitCodes() {}
 
     static int forException(Throwable t) {
         if (t instanceof SettingsException || t instanceof CommandLine.ParameterException) {

@@ -17,26 +17,33 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code capstan health}: asks every endpoint's {@code /health/ready} (not just the first that
- * answers, as {@code etcdctl endpoint health} does) and prints one line each: ready, not ready
- * with the failing checks, or unreachable. Exit codes: 0 when every endpoint is ready, 1 when any
- * is not or cannot be reached, 2 usage.
+ * answers, as {@code etcdctl endpoint health} does) and prints one line each: ready, not ready with
+ * the failing checks, or unreachable. Exit codes: 0 when every endpoint is ready, 1 when any is not
+ * or cannot be reached, 2 usage.
  */
 @Command(name = "health", description = "Check whether each endpoint's member is ready.")
 final class HealthCommand implements Callable<Integer> {
     private static final String READY = "/health/ready";
 
-    @Mixin
-    AdminOptions options;
+    @Mixin AdminOptions options;
 
-    @Option(names = "--check", paramLabel = "NAME",
-            description = "Only these checks (repeatable): a component (web, transport, raft, api) or leader, applied.")
+    @Option(
+            names = "--check",
+            paramLabel = "NAME",
+            description =
+                    "Only these checks (repeatable): a component (web, transport, raft, api) or leader, applied.")
     List<String> checks = new ArrayList<>();
 
     @Override
     public Integer call() {
         AdminClient client = options.client();
-        String path = READY + (checks.isEmpty() ? "" : "?check=" + URLEncoder.encode(String.join(",", checks),
-                StandardCharsets.UTF_8));
+        String path =
+                READY
+                        + (checks.isEmpty()
+                                ? ""
+                                : "?check="
+                                        + URLEncoder.encode(
+                                                String.join(",", checks), StandardCharsets.UTF_8));
         boolean allReady = true;
         List<Map<String, Object>> results = new ArrayList<>();
         for (URI endpoint : client.endpoints()) {
@@ -81,14 +88,27 @@ final class HealthCommand implements Callable<Integer> {
 
     private static String describe(boolean ready, JsonNode health) {
         List<String> failing = new ArrayList<>();
-        health.path("checks").fields().forEachRemaining(check -> {
-            if (!check.getValue().asText().equals("pass")) {
-                failing.add(check.getKey());
-            }
-        });
+        health.path("checks")
+                .fields()
+                .forEachRemaining(
+                        check -> {
+                            if (!check.getValue().asText().equals("pass")) {
+                                failing.add(check.getKey());
+                            }
+                        });
         JsonNode raft = health.path("raft");
-        String about = raft.isMissingNode() ? "" : ", " + health.path("node").asText() + " " + raft.path("role").asText()
-                + ", leader " + raft.path("leader").asText("none") + ", term " + raft.path("term").asText();
-        return (ready ? "ready" : "not ready (failing: " + String.join(", ", failing) + ")") + about;
+        String about =
+                raft.isMissingNode()
+                        ? ""
+                        : ", "
+                                + health.path("node").asText()
+                                + " "
+                                + raft.path("role").asText()
+                                + ", leader "
+                                + raft.path("leader").asText("none")
+                                + ", term "
+                                + raft.path("term").asText();
+        return (ready ? "ready" : "not ready (failing: " + String.join(", ", failing) + ")")
+                + about;
     }
 }

@@ -9,14 +9,14 @@ import java.util.Iterator;
 import java.util.Locale;
 
 /**
- * A logback appender that passes every event to one of its attached appenders, the one named
- * like the current format ({@code text} → the appender named {@code TEXT}, {@code json} →
- * {@code JSON}), so the daemon can change its log format once its configuration is bound, after
- * logback was configured. {@code logback.xml} declares it with both appenders attached and the
- * first format from {@code CAPSTAN_LOG_FORMAT}; {@link NodeLogging#useFormat} switches it.
+ * A logback appender that passes every event to one of its attached appenders, the one named like
+ * the current format ({@code text} → the appender named {@code TEXT}, {@code json} → {@code JSON}),
+ * so the daemon can change its log format once its configuration is bound, after logback was
+ * configured. {@code logback.xml} declares it with both appenders attached and the first format
+ * from {@code CAPSTAN_LOG_FORMAT}; {@link NodeLogging#useFormat} switches it.
  *
- * <p>Threads: logback configures it on one thread before any event; events arrive on every
- * thread and read the selected appender from a volatile field, which {@link #setFormat} replaces.
+ * <p>Threads: logback configures it on one thread before any event; events arrive on every thread
+ * and read the selected appender from a volatile field, which {@link #setFormat} replaces.
  */
 public final class LogFormatSwitch extends UnsynchronizedAppenderBase<ILoggingEvent>
         implements AppenderAttachable<ILoggingEvent> {
@@ -25,7 +25,9 @@ public final class LogFormatSwitch extends UnsynchronizedAppenderBase<ILoggingEv
     private volatile String format = "text";
     private volatile Appender<ILoggingEvent> selected;
 
-    /** The format's name, {@code text} or {@code json}; an unknown one leaves the format as it was. */
+    /**
+     * The format's name, {@code text} or {@code json}; an unknown one leaves the format as it was.
+     */
     public void setFormat(String format) {
         String name = format == null ? "" : format.trim().toLowerCase(Locale.ROOT);
         if (!name.equals("text") && !name.equals("json")) {
@@ -44,7 +46,11 @@ public final class LogFormatSwitch extends UnsynchronizedAppenderBase<ILoggingEv
     public void start() {
         selected = appenders.getAppender(format.toUpperCase(Locale.ROOT));
         if (selected == null) {
-            addError("no appender named " + format.toUpperCase(Locale.ROOT) + " is attached to " + getName());
+            addError(
+                    "no appender named "
+                            + format.toUpperCase(Locale.ROOT)
+                            + " is attached to "
+                            + getName());
             return;
         }
         super.start();

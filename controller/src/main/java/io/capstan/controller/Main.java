@@ -5,13 +5,14 @@ import picocli.CommandLine;
 /**
  * The {@code capstan} process entry point. The only class that calls {@link System#exit}.
  *
- * <p>Exit codes: 0 after a clean run or stop, 1 when the daemon failed to start or failed
- * while running, 2 for bad configuration or bad usage.
+ * <p>Exit codes: 0 after a clean run or stop, 1 when the daemon failed to start or failed while
+ * running, 2 for bad configuration or bad usage.
  */
 public final class Main {
 
     /** The JDK's system property that sizes the common fork-join pool. */
-    static final String COMMON_POOL_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
+    static final String COMMON_POOL_PARALLELISM =
+            "java.util.concurrent.ForkJoinPool.common.parallelism";
 
     static {
         // With one core to spare (the JDK's default on a 2-core machine) the common pool has
@@ -20,13 +21,13 @@ public final class Main {
         // thread per write. Two pool threads at least make those stages share the pool. This runs
         // before anything in the process touches CompletableFuture, which reads the setting once.
         if (System.getProperty(COMMON_POOL_PARALLELISM) == null) {
-            System.setProperty(COMMON_POOL_PARALLELISM,
+            System.setProperty(
+                    COMMON_POOL_PARALLELISM,
                     Integer.toString(Math.max(2, Runtime.getRuntime().availableProcessors() - 1)));
         }
     }
 
-    private Main() {
-    }
+    private Main() {}
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -41,9 +42,10 @@ public final class Main {
     public static CommandLine commandLine() {
         return new CommandLine(new CapstanCommand())
                 .setExitCodeExceptionMapper(ExitCodes::forException)
-                .setExecutionExceptionHandler((ex, cmd, parsed) -> {
-                    cmd.getErr().println("capstan: " + ex.getMessage());
-                    return ExitCodes.forException(ex);
-                });
+                .setExecutionExceptionHandler(
+                        (ex, cmd, parsed) -> {
+                            cmd.getErr().println("capstan: " + ex.getMessage());
+                            return ExitCodes.forException(ex);
+                        });
     }
 }

@@ -6,10 +6,10 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 
 /**
- * A UTC clock that moves only with {@link System#nanoTime()}: it starts at the wall-clock time it was
- * made and never steps when the wall clock is set (by NTP, by hand, by a skewed host). What measures
- * durations across time reads it: the leader's lease countdowns and the watch progress ticks, which
- * etcd also times with the monotonic clock. Immutable and thread-safe.
+ * A UTC clock that moves only with {@link System#nanoTime()}: it starts at the wall-clock time it
+ * was made and never steps when the wall clock is set (by NTP, by hand, by a skewed host). What
+ * measures durations across time reads it: the leader's lease countdowns and the watch progress
+ * ticks, which etcd also times with the monotonic clock. Immutable and thread-safe.
  */
 final class MonotonicClock extends Clock {
     private final Instant origin;

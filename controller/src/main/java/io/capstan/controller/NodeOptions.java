@@ -10,26 +10,36 @@ import picocli.CommandLine.Option;
 
 /**
  * The member a disaster-recovery command works on, named as {@code capstan serve} names it: its
- * configuration file and environment, with the data directory, member id and peer list given on
- * the command line taking precedence (they become the {@code CAPSTAN_*} overrides of the same
- * keys). Filled in by picocli; used on the command's thread.
+ * configuration file and environment, with the data directory, member id and peer list given on the
+ * command line taking precedence (they become the {@code CAPSTAN_*} overrides of the same keys).
+ * Filled in by picocli; used on the command's thread.
  */
 final class NodeOptions {
 
-    @Option(names = "--config", paramLabel = "FILE", description = "The member's configuration file.")
+    @Option(
+            names = "--config",
+            paramLabel = "FILE",
+            description = "The member's configuration file.")
     Path config;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "The member's data directory (capstan.node.data-dir).")
+    @Option(
+            names = "--data-dir",
+            paramLabel = "DIR",
+            description = "The member's data directory (capstan.node.data-dir).")
     Path dataDir;
 
     @Option(names = "--name", paramLabel = "ID", description = "The member's id (capstan.node.id).")
     String name;
 
-    @Option(names = "--peers", paramLabel = "LIST",
+    @Option(
+            names = "--peers",
+            paramLabel = "LIST",
             description = "The new cluster's members, id=host:port,... (capstan.raft.peers).")
     String peers;
 
-    /** The member's settings with these options applied; a bad value fails as {@code serve} fails. */
+    /**
+     * The member's settings with these options applied; a bad value fails as {@code serve} fails.
+     */
     Settings load() {
         return load(Optional.ofNullable(peers));
     }

@@ -18,29 +18,30 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code capstan serve}: binds the configuration, starts the daemon's lifecycle graph and
- * runs until SIGTERM or SIGINT, then stops it in reverse order.
+ * {@code capstan serve}: binds the configuration, starts the daemon's lifecycle graph and runs
+ * until SIGTERM or SIGINT, then stops it in reverse order.
  *
- * <p>Bad configuration ends the process with exit code 2 before any component starts; a
- * component that fails to start ends it with 1 after everything started was stopped. So does a
- * Raft log that cannot be written (a full disk): the member says so, stops in order and exits 1,
- * so that systemd starts it again ({@code Restart=on-failure}), and it comes back once there is
- * room (see README, Disk full).
+ * <p>Bad configuration ends the process with exit code 2 before any component starts; a component
+ * that fails to start ends it with 1 after everything started was stopped. So does a Raft log that
+ * cannot be written (a full disk): the member says so, stops in order and exits 1, so that systemd
+ * starts it again ({@code Restart=on-failure}), and it comes back once there is room (see README,
+ * Disk full).
  *
- * <p>Under systemd ({@code NOTIFY_SOCKET} set) it sends {@code READY=1} once every component
- * runs, status lines and watchdog pings while it serves, and {@code STOPPING=1} when the stop
- * begins (see {@link SystemdNotifier}).
+ * <p>Under systemd ({@code NOTIFY_SOCKET} set) it sends {@code READY=1} once every component runs,
+ * status lines and watchdog pings while it serves, and {@code STOPPING=1} when the stop begins (see
+ * {@link SystemdNotifier}).
  */
 @Command(name = "serve", description = "Run the daemon until SIGTERM or SIGINT.")
 final class ServeCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
 
-    @Option(names = "--config", paramLabel = "FILE",
+    @Option(
+            names = "--config",
+            paramLabel = "FILE",
             description = "HOCON configuration file; built-in defaults give a single-node cluster.")
     Path config;
 
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -52,9 +53,14 @@ final class ServeCommand implements Callable<Integer> {
         // Installed before anything starts, so a signal during start still stops cleanly.
         CompletableFuture<String> stopSignal = StopSignals.install();
         Daemon daemon = Daemon.create(settings);
-        try (SystemdNotifier systemd = SystemdNotifier.fromEnvironment(System.getenv(),
-                new WebHealthProbe(daemon::isRunning, daemon::webAddress,
-                        settings.tls().map(TlsSettings::selfContext)), daemon::raftSummary)) {
+        try (SystemdNotifier systemd =
+                SystemdNotifier.fromEnvironment(
+                        System.getenv(),
+                        new WebHealthProbe(
+                                daemon::isRunning,
+                                daemon::webAddress,
+                                settings.tls().map(TlsSettings::selfContext)),
+                        daemon::raftSummary)) {
             return serve(daemon, stopSignal, systemd);
         }
     }
@@ -80,9 +86,13 @@ final class ServeCommand implements Callable<Integer> {
         CompletableFuture.anyOf(stopSignal, fatal).join();
         if (!stopSignal.isDone()) {
             Throwable cause = fatal.join();
-            log.error("stopping: the Raft log cannot be written ({}); this member starts again once its data"
-                    + " directory has room", cause.toString());
-            spec.commandLine().getErr().println("capstan: stopping: the Raft log cannot be written: " + cause);
+            log.error(
+                    "stopping: the Raft log cannot be written ({}); this member starts again once its data"
+                            + " directory has room",
+                    cause.toString());
+            spec.commandLine()
+                    .getErr()
+                    .println("capstan: stopping: the Raft log cannot be written: " + cause);
             systemd.stopping();
             awaitStop(daemon);
             return ExitCodes.FAILED;

@@ -20,20 +20,21 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
  * {@code capstan snapshot save}: backups of the cluster's state through a member's admin API;
  * {@code capstan snapshot restore}: a new cluster from one ({@link SnapshotRestoreCommand}).
  */
-@Command(name = "snapshot", description = "Back up the cluster's state, or restore a new cluster from a backup.",
+@Command(
+        name = "snapshot",
+        description = "Back up the cluster's state, or restore a new cluster from a backup.",
         subcommands = {SnapshotCommand.Save.class, SnapshotRestoreCommand.class})
 final class SnapshotCommand implements Runnable {
 
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
     @Override
     public void run() {
@@ -44,19 +45,22 @@ final class SnapshotCommand implements Runnable {
      * {@code capstan snapshot save FILE}: streams {@code GET /v1/snapshot} into a temporary file
      * next to FILE, checks the SHA-256 the stream ends with against everything before it, syncs it
      * to disk and renames it to FILE in one step, so FILE is either the whole verified backup or
-     * untouched. The file is etcd's layout (the export, then its 32-byte SHA-256), as
-     * {@code etcdctl snapshot save} writes it. Exit codes: 0 saved, 1 refused, unreachable or
-     * corrupt (nothing written), 2 usage.
+     * untouched. The file is etcd's layout (the export, then its 32-byte SHA-256), as {@code
+     * etcdctl snapshot save} writes it. Exit codes: 0 saved, 1 refused, unreachable or corrupt
+     * (nothing written), 2 usage.
      */
-    @Command(name = "save", description = "Save a member's snapshot to FILE, verifying its SHA-256.")
+    @Command(
+            name = "save",
+            description = "Save a member's snapshot to FILE, verifying its SHA-256.")
     static final class Save implements Callable<Integer> {
         static final int CHECKSUM_BYTES = 32;
         private static final int BUFFER_BYTES = 64 * 1024;
 
-        @Mixin
-        AdminOptions options;
+        @Mixin AdminOptions options;
 
-        @Parameters(paramLabel = "FILE", description = "Where to write the snapshot; replaced if it exists.")
+        @Parameters(
+                paramLabel = "FILE",
+                description = "Where to write the snapshot; replaced if it exists.")
         Path file;
 
         @Override
@@ -70,8 +74,11 @@ final class SnapshotCommand implements Runnable {
                 HttpResponse<InputStream> response = client.stream("/v1/snapshot");
                 try (InputStream body = response.body()) {
                     if (response.statusCode() != 200) {
-                        return options.refused(AdminClient.Reply.of(response.uri(), response.statusCode(),
-                                body.readNBytes(64 << 10)));
+                        return options.refused(
+                                AdminClient.Reply.of(
+                                        response.uri(),
+                                        response.statusCode(),
+                                        body.readNBytes(64 << 10)));
                     }
                     return save(response, body, target);
                 }
@@ -83,20 +90,36 @@ final class SnapshotCommand implements Runnable {
             }
         }
 
-        private int save(HttpResponse<InputStream> response, InputStream body, Path target) throws IOException {
-            Path temp = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".", ".part");
+        private int save(HttpResponse<InputStream> response, InputStream body, Path target)
+                throws IOException {
+            Path temp =
+                    Files.createTempFile(
+                            target.getParent(), "." + target.getFileName() + ".", ".part");
             try {
                 Received received = receive(body, temp);
-                long expected = response.headers().firstValueAsLong("Content-Length").orElse(received.bytes());
+                long expected =
+                        response.headers()
+                                .firstValueAsLong("Content-Length")
+                                .orElse(received.bytes());
                 if (received.bytes() != expected || received.bytes() < CHECKSUM_BYTES) {
-                    return options.failed("the snapshot ended after " + received.bytes() + " of " + expected
-                            + " bytes; nothing was written to " + file);
+                    return options.failed(
+                            "the snapshot ended after "
+                                    + received.bytes()
+                                    + " of "
+                                    + expected
+                                    + " bytes; nothing was written to "
+                                    + file);
                 }
                 if (!MessageDigest.isEqual(received.computed(), received.trailer())) {
-                    return options.failed("the snapshot's SHA-256 does not match its content; nothing was written to "
-                            + file);
+                    return options.failed(
+                            "the snapshot's SHA-256 does not match its content; nothing was written to "
+                                    + file);
                 }
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(
+                        temp,
+                        target,
+                        StandardCopyOption.ATOMIC_MOVE,
+                        StandardCopyOption.REPLACE_EXISTING);
                 syncDirectory(target.getParent());
                 report(response, received, target);
                 return ExitCodes.OK;
@@ -106,8 +129,8 @@ final class SnapshotCommand implements Runnable {
         }
 
         /**
-         * Copies the whole body into {@code temp} and syncs it, hashing all but its last
-         * {@value #CHECKSUM_BYTES} bytes, which are the sender's checksum.
+         * Copies the whole body into {@code temp} and syncs it, hashing all but its last {@value
+         * #CHECKSUM_BYTES} bytes, which are the sender's checksum.
          */
         private static Received receive(InputStream body, Path temp) throws IOException {
             MessageDigest sha256 = sha256();
@@ -115,7 +138,7 @@ final class SnapshotCommand implements Runnable {
             int held = 0; // bytes at the start of buffer not hashed yet: possibly the trailer
             long total = 0;
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE);
-                 OutputStream out = Channels.newOutputStream(channel)) {
+                    OutputStream out = Channels.newOutputStream(channel)) {
                 int n;
                 while ((n = body.read(buffer, held, buffer.length - held)) >= 0) {
                     out.write(buffer, held, n);
@@ -135,7 +158,8 @@ final class SnapshotCommand implements Runnable {
         }
 
         private void report(HttpResponse<InputStream> response, Received received, Path target) {
-            String revision = response.headers().firstValue("X-Capstan-Snapshot-Revision").orElse("?");
+            String revision =
+                    response.headers().firstValue("X-Capstan-Snapshot-Revision").orElse("?");
             String index = response.headers().firstValue("X-Capstan-Snapshot-Index").orElse("?");
             String sha = HexFormat.of().formatHex(received.trailer());
             if (options.json) {
@@ -147,13 +171,24 @@ final class SnapshotCommand implements Runnable {
                 saved.put("log_index", index.equals("?") ? null : Long.parseLong(index));
                 options.printJson(saved);
             } else {
-                options.out().println("saved snapshot at revision " + revision + " (log index " + index + ", "
-                        + received.bytes() + " bytes, sha256 " + sha + ") to " + target);
+                options.out()
+                        .println(
+                                "saved snapshot at revision "
+                                        + revision
+                                        + " (log index "
+                                        + index
+                                        + ", "
+                                        + received.bytes()
+                                        + " bytes, sha256 "
+                                        + sha
+                                        + ") to "
+                                        + target);
             }
         }
 
         static void syncDirectory(Path dir) {
-            // Makes the rename durable; some file systems cannot sync a directory, which is no worse than before.
+            // Makes the rename durable; some file systems cannot sync a directory, which is no
+            // worse than before.
             try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
                 channel.force(true);
             } catch (IOException e) {
@@ -170,7 +205,6 @@ final class SnapshotCommand implements Runnable {
         }
 
         /** What arrived: its length, the SHA-256 of all but its last 32 bytes, and those bytes. */
-        private record Received(long bytes, byte[] computed, byte[] trailer) {
-        }
+        private record Received(long bytes, byte[] computed, byte[] trailer) {}
     }
 }

@@ -4,7 +4,9 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Rows of text printed in left-aligned columns two spaces apart, for people. Filled by one thread. */
+/**
+ * Rows of text printed in left-aligned columns two spaces apart, for people. Filled by one thread.
+ */
 public final class TextTable {
     private final List<String[]> rows = new ArrayList<>();
 
@@ -14,8 +16,12 @@ public final class TextTable {
 
     public void row(String... cells) {
         if (cells.length != rows.get(0).length) {
-            throw new IllegalArgumentException("a row of " + cells.length + " cells in a table of "
-                    + rows.get(0).length + " columns");
+            throw new IllegalArgumentException(
+                    "a row of "
+                            + cells.length
+                            + " cells in a table of "
+                            + rows.get(0).length
+                            + " columns");
         }
         rows.add(cells.clone());
     }

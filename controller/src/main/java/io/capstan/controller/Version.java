@@ -12,7 +12,8 @@ final class Version implements IVersionProvider {
     static String current() {
         try (InputStream in = Version.class.getResourceAsStream("/capstan-version.properties")) {
             if (in == null) {
-                throw new IllegalStateException("capstan-version.properties is missing from the classpath");
+                throw new IllegalStateException(
+                        "capstan-version.properties is missing from the classpath");
             }
             Properties p = new Properties();
             p.load(in);

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The admin token on a real daemon: /v1/* and /metrics need it (401 without, 403 with another),
- * /health/*, etcd's gateway and the peer routes do not; and a daemon reachable beyond loopback
- * does not start without one.
+ * /health/*, etcd's gateway and the peer routes do not; and a daemon reachable beyond loopback does
+ * not start without one.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
@@ -34,7 +34,8 @@ class AdminAuthTest {
     @BeforeAll
     void start(@TempDir Path dir) throws Exception {
         Path token = Files.writeString(dir.resolve("admin.token"), TOKEN + "\n");
-        cluster = DaemonCluster.start(dir, 1, "web", "capstan.admin.token-file = \"" + token + "\"");
+        cluster =
+                DaemonCluster.start(dir, 1, "web", "capstan.admin.token-file = \"" + token + "\"");
         daemon = cluster.member(0);
         cluster.awaitLeader(cluster.members(), Duration.ofSeconds(60));
     }
@@ -52,25 +53,39 @@ class AdminAuthTest {
 
     @Test
     void withoutATokenTheAdminEndpointsAnswer401WithABearerChallenge() throws Exception {
-        for (String authorization : new String[] {null, "Basic YWRtaW46YWRtaW4=", "Bearer", "Bearer "}) {
+        for (String authorization :
+                new String[] {null, "Basic YWRtaW46YWRtaW4=", "Bearer", "Bearer "}) {
             AdminHttp.Reply reply = get("/v1/cluster", authorization);
             assertEquals(401, reply.status(), authorization + " -> " + reply.text());
             assertEquals("unauthorized", reply.errorCode());
-            assertEquals("Bearer realm=\"capstan\"", reply.headers().firstValue("WWW-Authenticate").orElseThrow());
+            assertEquals(
+                    "Bearer realm=\"capstan\"",
+                    reply.headers().firstValue("WWW-Authenticate").orElseThrow());
         }
-        AdminHttp.Reply add = send(daemon, "POST", "/v1/cluster/members",
-                Optional.of("{\"peer_url\":\"http://127.0.0.1:9\"}"), Optional.empty());
+        AdminHttp.Reply add =
+                send(
+                        daemon,
+                        "POST",
+                        "/v1/cluster/members",
+                        Optional.of("{\"peer_url\":\"http://127.0.0.1:9\"}"),
+                        Optional.empty());
         assertEquals(401, add.status(), add.text());
         assertEquals(401, get("/v1/snapshot", null).status());
         assertEquals(401, get("/metrics", null).status());
-        assertEquals(1, get("/v1/cluster", "Bearer " + TOKEN).json().path("members").size(),
+        assertEquals(
+                1,
+                get("/v1/cluster", "Bearer " + TOKEN).json().path("members").size(),
                 "the refused add changed nothing");
     }
 
     @Test
     void anotherTokenIsForbidden() throws Exception {
-        for (String authorization : new String[] {"Bearer " + TOKEN.substring(1), "Bearer " + TOKEN + "x",
-                "Bearer " + TOKEN.toLowerCase()}) {
+        for (String authorization :
+                new String[] {
+                    "Bearer " + TOKEN.substring(1),
+                    "Bearer " + TOKEN + "x",
+                    "Bearer " + TOKEN.toLowerCase()
+                }) {
             AdminHttp.Reply reply = get("/v1/cluster", authorization);
             assertEquals(403, reply.status(), authorization + " -> " + reply.text());
             assertEquals("forbidden", reply.errorCode());
@@ -91,33 +106,50 @@ class AdminAuthTest {
         assertEquals(200, get("/health/live", null).status());
         // A member just started is ready once it has applied its first entry.
         AdminHttp.Reply[] ready = {null};
-        DaemonCluster.awaitTrue("ready without a token", Duration.ofSeconds(30), () -> {
-            try {
-                ready[0] = get("/health/ready", null);
-            } catch (Exception e) {
-                throw new AssertionError(e);
-            }
-            return ready[0].status() == 200;
-        });
+        DaemonCluster.awaitTrue(
+                "ready without a token",
+                Duration.ofSeconds(30),
+                () -> {
+                    try {
+                        ready[0] = get("/health/ready", null);
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                    return ready[0].status() == 200;
+                });
         assertEquals("ready", ready[0].json().path("status").asText(), ready[0].text());
-        AdminHttp.Reply range = send(daemon, "POST", "/v3/kv/range", Optional.of("{\"key\":\"Zm9v\"}"), Optional.empty());
+        AdminHttp.Reply range =
+                send(
+                        daemon,
+                        "POST",
+                        "/v3/kv/range",
+                        Optional.of("{\"key\":\"Zm9v\"}"),
+                        Optional.empty());
         assertEquals(200, range.status(), "etcd's own auth governs /v3/*: " + range.text());
     }
 
     @Test
     void aDaemonBeyondLoopbackWithoutATokenDoesNotStart(@TempDir Path dir) throws Exception {
-        Path secret = Files.writeString(dir.resolve("cluster.secret"), "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=");
-        Path conf = Files.writeString(dir.resolve("open.conf"), String.join("\n",
-                "capstan.node.data-dir = \"" + dir.resolve("n1") + "\"",
-                "capstan.web { host = \"0.0.0.0\", port = 0 }",
-                "capstan.api.port = 0",
-                "capstan.raft.secret-file = \"" + secret + "\""));
+        Path secret =
+                Files.writeString(
+                        dir.resolve("cluster.secret"),
+                        "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=");
+        Path conf =
+                Files.writeString(
+                        dir.resolve("open.conf"),
+                        String.join(
+                                "\n",
+                                "capstan.node.data-dir = \"" + dir.resolve("n1") + "\"",
+                                "capstan.web { host = \"0.0.0.0\", port = 0 }",
+                                "capstan.api.port = 0",
+                                "capstan.raft.secret-file = \"" + secret + "\""));
         StringWriter err = new StringWriter();
 
-        int exit = Main.commandLine()
-                .setOut(new PrintWriter(new StringWriter(), true))
-                .setErr(new PrintWriter(err, true))
-                .execute("serve", "--config", conf.toString());
+        int exit =
+                Main.commandLine()
+                        .setOut(new PrintWriter(new StringWriter(), true))
+                        .setErr(new PrintWriter(err, true))
+                        .execute("serve", "--config", conf.toString());
 
         assertEquals(ExitCodes.USAGE, exit, err.toString());
         assertTrue(err.toString().contains("capstan.admin.token-file"), err.toString());

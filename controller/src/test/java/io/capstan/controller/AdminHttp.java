@@ -15,13 +15,13 @@ import java.util.Optional;
 /** A test's HTTP client of the admin API on one daemon's web port, optionally with a token. */
 final class AdminHttp {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient CLIENT = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5))
-            .build();
+    private static final HttpClient CLIENT =
+            HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(5))
+                    .build();
 
-    private AdminHttp() {
-    }
+    private AdminHttp() {}
 
     /** One answer, whole. */
     record Reply(int status, HttpHeaders headers, byte[] body) {
@@ -64,13 +64,23 @@ final class AdminHttp {
     }
 
     /** Any request; {@code authorization} is the whole header value. */
-    static Reply send(Daemon daemon, String method, String path, Optional<String> json, Optional<String> authorization)
+    static Reply send(
+            Daemon daemon,
+            String method,
+            String path,
+            Optional<String> json,
+            Optional<String> authorization)
             throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(url(daemon, path))
-                .timeout(Duration.ofSeconds(60))
-                .method(method, json.map(HttpRequest.BodyPublishers::ofString).orElse(HttpRequest.BodyPublishers.noBody()));
+        HttpRequest.Builder request =
+                HttpRequest.newBuilder(url(daemon, path))
+                        .timeout(Duration.ofSeconds(60))
+                        .method(
+                                method,
+                                json.map(HttpRequest.BodyPublishers::ofString)
+                                        .orElse(HttpRequest.BodyPublishers.noBody()));
         authorization.ifPresent(value -> request.header("Authorization", value));
-        HttpResponse<byte[]> response = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> response =
+                CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
         return new Reply(response.statusCode(), response.headers(), response.body());
     }
 }

@@ -27,16 +27,15 @@ import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
- * A gRPC call's request id stays in the log context when its outcome is handled on the API
- * threads, after Raft answered on a thread of its own: the member logs the failure of a write
- * that found no quorum with the caller's {@code x-request-id}.
+ * A gRPC call's request id stays in the log context when its outcome is handled on the API threads,
+ * after Raft answered on a thread of its own: the member logs the failure of a write that found no
+ * quorum with the caller's {@code x-request-id}.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class ApiRequestIdTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     @Test
     void aFailedWriteIsLoggedWithTheCallersRequestId() throws Exception {
@@ -44,7 +43,8 @@ class ApiRequestIdTest {
         ListAppender<ILoggingEvent> logged = new ListAppender<>();
         logged.start();
         Level level = errors.getLevel();
-        try (DaemonCluster cluster = DaemonCluster.start(dir, 3, "web", "capstan.raft.request-timeout = 1s")) {
+        try (DaemonCluster cluster =
+                DaemonCluster.start(dir, 3, "web", "capstan.raft.request-timeout = 1s")) {
             Daemon leader = cluster.awaitLeader(cluster.members(), WAIT);
             int alone = cluster.members().indexOf(leader);
             for (int i = 0; i < 3; i++) {
@@ -57,23 +57,49 @@ class ApiRequestIdTest {
 
             Metadata headers = new Metadata();
             headers.put(GrpcRequestIds.HEADER, "no-quorum-put-1");
-            ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", cluster.apiPort(alone))
-                    .usePlaintext().build();
+            ManagedChannel channel =
+                    NettyChannelBuilder.forAddress("127.0.0.1", cluster.apiPort(alone))
+                            .usePlaintext()
+                            .build();
             try {
-                KVGrpc.KVBlockingStub kv = KVGrpc.newBlockingStub(channel)
-                        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
-                        .withDeadlineAfter(60, TimeUnit.SECONDS);
-                assertThrows(StatusRuntimeException.class, () -> kv.put(PutRequest.newBuilder()
-                        .setKey(ByteString.copyFromUtf8("k")).setValue(ByteString.copyFromUtf8("v")).build()));
+                KVGrpc.KVBlockingStub kv =
+                        KVGrpc.newBlockingStub(channel)
+                                .withInterceptors(
+                                        MetadataUtils.newAttachHeadersInterceptor(headers))
+                                .withDeadlineAfter(60, TimeUnit.SECONDS);
+                assertThrows(
+                        StatusRuntimeException.class,
+                        () ->
+                                kv.put(
+                                        PutRequest.newBuilder()
+                                                .setKey(ByteString.copyFromUtf8("k"))
+                                                .setValue(ByteString.copyFromUtf8("v"))
+                                                .build()));
             } finally {
                 channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
             }
             List<ILoggingEvent> failures = List.copyOf(logged.list);
-            assertTrue(failures.stream().anyMatch(e -> e.getThreadName().startsWith("capstan-api-")
-                            && "no-quorum-put-1".equals(e.getMDCPropertyMap().get(RequestContext.MDC_KEY))),
-                    "the failure was logged on an API thread with the request id: " + failures.stream()
-                            .map(e -> e.getThreadName() + " " + e.getMDCPropertyMap() + " " + e.getFormattedMessage())
-                            .toList());
+            assertTrue(
+                    failures.stream()
+                            .anyMatch(
+                                    e ->
+                                            e.getThreadName().startsWith("capstan-api-")
+                                                    && "no-quorum-put-1"
+                                                            .equals(
+                                                                    e.getMDCPropertyMap()
+                                                                            .get(
+                                                                                    RequestContext
+                                                                                            .MDC_KEY))),
+                    "the failure was logged on an API thread with the request id: "
+                            + failures.stream()
+                                    .map(
+                                            e ->
+                                                    e.getThreadName()
+                                                            + " "
+                                                            + e.getMDCPropertyMap()
+                                                            + " "
+                                                            + e.getFormattedMessage())
+                                    .toList());
         } finally {
             errors.detachAppender(logged);
             errors.setLevel(level);

@@ -29,22 +29,26 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Artifacts on a real 3-member cluster (real Undertow ports, real Ratis, the web transport): many
- * registrations of one digest share one source request, and every member serves the same bytes;
- * an upload to one member reaches a member that was down during it.
+ * registrations of one digest share one source request, and every member serves the same bytes; an
+ * upload to one member reaches a member that was down during it.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ArtifactClusterTest {
-    static final String FAST = String.join("\n",
-            "capstan.artifacts {",
-            "  reconcile-interval = 200ms",
-            "  fetch { backoff-min = 50ms, backoff-max = 500ms, attempts = 3 }",
-            "}");
+    static final String FAST =
+            String.join(
+                    "\n",
+                    "capstan.artifacts {",
+                    "  reconcile-interval = 200ms",
+                    "  fetch { backoff-min = 50ms, backoff-max = 500ms, attempts = 3 }",
+                    "}");
     static final Duration WAIT = Duration.ofSeconds(60);
-    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(5))
+                    .build();
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     static byte[] bytes(int size, long seed) {
         byte[] data = new byte[size];
@@ -53,7 +57,8 @@ class ArtifactClusterTest {
     }
 
     static String digestOf(byte[] data) throws Exception {
-        return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        return "sha256:"
+                + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
     }
 
     static JsonNode artifact(Daemon member, String digest) throws Exception {
@@ -68,16 +73,21 @@ class ArtifactClusterTest {
     static boolean heldEverywhere(List<Daemon> members, String digest) throws Exception {
         for (Daemon member : members) {
             JsonNode a = artifact(member, digest);
-            if (a == null || !a.path("local").asBoolean() || a.path("holders").size() != members.size()) {
+            if (a == null
+                    || !a.path("local").asBoolean()
+                    || a.path("holders").size() != members.size()) {
                 return false;
             }
         }
         return true;
     }
 
-    static HttpResponse<byte[]> download(Daemon member, String digest, String... headers) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(AdminHttp.url(member, "/v1/artifacts/" + digest))
-                .timeout(Duration.ofSeconds(60)).GET();
+    static HttpResponse<byte[]> download(Daemon member, String digest, String... headers)
+            throws Exception {
+        HttpRequest.Builder request =
+                HttpRequest.newBuilder(AdminHttp.url(member, "/v1/artifacts/" + digest))
+                        .timeout(Duration.ofSeconds(60))
+                        .GET();
         for (int i = 0; i < headers.length; i += 2) {
             request.header(headers[i], headers[i + 1]);
         }
@@ -100,10 +110,12 @@ class ArtifactClusterTest {
     }
 
     @Test
-    void fiftyRegistrationsOfOneDigestMakeOneSourceRequestAndEveryMemberServesTheSameBytes() throws Exception {
+    void fiftyRegistrationsOfOneDigestMakeOneSourceRequestAndEveryMemberServesTheSameBytes()
+            throws Exception {
         byte[] data = bytes(4 << 20, 1);
         String digest = digestOf(data);
-        try (TestSource source = new TestSource(); DaemonCluster cluster = DaemonCluster.start(dir, 3, "web", FAST)) {
+        try (TestSource source = new TestSource();
+                DaemonCluster cluster = DaemonCluster.start(dir, 3, "web", FAST)) {
             source.serve("/module.wasm", data);
             // A slow source: every registration arrives while the one fetch is still under way.
             source.delay(500);
@@ -115,15 +127,24 @@ class ArtifactClusterTest {
             try {
                 for (int i = 0; i < 50; i++) {
                     Daemon member = members.get(i % 3);
-                    String body = "{\"url\":\"" + source.url("/module.wasm") + "\",\"digest\":\"" + digest
-                            + "\",\"media_type\":\"application/wasm\",\"references\":[\"component-" + i + "\"]}";
-                    replies.add(CompletableFuture.supplyAsync(() -> {
-                        try {
-                            return AdminHttp.post(member, "/v1/artifacts", body);
-                        } catch (Exception e) {
-                            throw new java.util.concurrent.CompletionException(e);
-                        }
-                    }, clients));
+                    String body =
+                            "{\"url\":\""
+                                    + source.url("/module.wasm")
+                                    + "\",\"digest\":\""
+                                    + digest
+                                    + "\",\"media_type\":\"application/wasm\",\"references\":[\"component-"
+                                    + i
+                                    + "\"]}";
+                    replies.add(
+                            CompletableFuture.supplyAsync(
+                                    () -> {
+                                        try {
+                                            return AdminHttp.post(member, "/v1/artifacts", body);
+                                        } catch (Exception e) {
+                                            throw new java.util.concurrent.CompletionException(e);
+                                        }
+                                    },
+                                    clients));
                 }
                 for (CompletableFuture<AdminHttp.Reply> reply : replies) {
                     AdminHttp.Reply r = reply.get(60, TimeUnit.SECONDS);
@@ -134,7 +155,8 @@ class ArtifactClusterTest {
                 clients.shutdownNow();
             }
             awaitCondition("every member holds " + digest, () -> heldEverywhere(members, digest));
-            System.out.printf("50 concurrent registrations of one 4 MiB artifact: every member held it after %d ms%n",
+            System.out.printf(
+                    "50 concurrent registrations of one 4 MiB artifact: every member held it after %d ms%n",
                     (System.nanoTime() - started) / 1_000_000);
             assertEquals(1, source.requests("/module.wasm"), "source requests");
 
@@ -148,22 +170,33 @@ class ArtifactClusterTest {
                 assertEquals(200, got.statusCode());
                 assertArrayEquals(data, got.body());
                 assertEquals("\"" + digest + "\"", got.headers().firstValue("ETag").orElseThrow());
-                assertEquals("application/wasm", got.headers().firstValue("Content-Type").orElseThrow());
+                assertEquals(
+                        "application/wasm", got.headers().firstValue("Content-Type").orElseThrow());
             }
             // A range, a cached copy, an unsatisfiable range.
-            HttpResponse<byte[]> range = download(members.get(1), digest, "Range", "bytes=1000-1999");
+            HttpResponse<byte[]> range =
+                    download(members.get(1), digest, "Range", "bytes=1000-1999");
             assertEquals(206, range.statusCode());
             assertArrayEquals(Arrays.copyOfRange(data, 1000, 2000), range.body());
-            assertEquals("bytes 1000-1999/" + data.length, range.headers().firstValue("Content-Range").orElseThrow());
+            assertEquals(
+                    "bytes 1000-1999/" + data.length,
+                    range.headers().firstValue("Content-Range").orElseThrow());
             HttpResponse<byte[]> tail = download(members.get(0), digest, "Range", "bytes=-10");
             assertArrayEquals(Arrays.copyOfRange(data, data.length - 10, data.length), tail.body());
-            assertEquals(304, download(members.get(2), digest, "If-None-Match", "\"" + digest + "\"").statusCode());
-            assertEquals(416, download(members.get(2), digest, "Range", "bytes=" + data.length + "-").statusCode());
+            assertEquals(
+                    304,
+                    download(members.get(2), digest, "If-None-Match", "\"" + digest + "\"")
+                            .statusCode());
+            assertEquals(
+                    416,
+                    download(members.get(2), digest, "Range", "bytes=" + data.length + "-")
+                            .statusCode());
             // The peer route is for members only.
             AdminHttp.Reply peer = AdminHttp.get(members.get(0), "/peer/artifacts/" + digest);
             assertEquals(401, peer.status(), peer.text());
 
-            // Refused while referenced; dropping every reference, then deleting, removes it everywhere.
+            // Refused while referenced; dropping every reference, then deleting, removes it
+            // everywhere.
             AdminHttp.Reply refused = AdminHttp.delete(members.get(1), "/v1/artifacts/" + digest);
             assertEquals(409, refused.status(), refused.text());
             assertEquals("artifact_referenced", refused.errorCode());
@@ -171,19 +204,24 @@ class ArtifactClusterTest {
             for (int i = 0; i < 50; i++) {
                 query.append(i == 0 ? "?" : "&").append("reference=component-").append(i);
             }
-            AdminHttp.Reply released = AdminHttp.delete(members.get(1), "/v1/artifacts/" + digest + query);
+            AdminHttp.Reply released =
+                    AdminHttp.delete(members.get(1), "/v1/artifacts/" + digest + query);
             assertEquals(200, released.status(), released.text());
             assertEquals(0, released.json().path("references").size());
             assertEquals(200, AdminHttp.delete(members.get(1), "/v1/artifacts/" + digest).status());
-            awaitCondition("every member deleted the bytes", () -> {
-                for (int i = 0; i < 3; i++) {
-                    if (Files.exists(dir.resolve("n" + (i + 1)).resolve("artifacts/sha256")
-                            .resolve(digest.substring("sha256:".length())))) {
-                        return false;
-                    }
-                }
-                return true;
-            });
+            awaitCondition(
+                    "every member deleted the bytes",
+                    () -> {
+                        for (int i = 0; i < 3; i++) {
+                            if (Files.exists(
+                                    dir.resolve("n" + (i + 1))
+                                            .resolve("artifacts/sha256")
+                                            .resolve(digest.substring("sha256:".length())))) {
+                                return false;
+                            }
+                        }
+                        return true;
+                    });
             assertEquals(404, download(members.get(0), digest).statusCode());
         }
     }
@@ -196,16 +234,26 @@ class ArtifactClusterTest {
             cluster.awaitLeader(cluster.members(), WAIT);
             cluster.stop(2);
             Daemon first = cluster.member(0);
-            String location = TusClient.upload(first, data, 1 << 20, "digest " + TusClient.base64(digest));
+            String location =
+                    TusClient.upload(first, data, 1 << 20, "digest " + TusClient.base64(digest));
             assertTrue(location.startsWith("/v1/uploads/"), location);
-            assertEquals(digest, TusClient.head(first, location).headers().firstValue("Capstan-Artifact-Digest")
-                    .orElseThrow());
-            awaitCondition("both running members hold it",
-                    () -> artifact(cluster.member(1), digest) != null
-                            && artifact(cluster.member(1), digest).path("local").asBoolean());
+            assertEquals(
+                    digest,
+                    TusClient.head(first, location)
+                            .headers()
+                            .firstValue("Capstan-Artifact-Digest")
+                            .orElseThrow());
+            awaitCondition(
+                    "both running members hold it",
+                    () ->
+                            artifact(cluster.member(1), digest) != null
+                                    && artifact(cluster.member(1), digest)
+                                            .path("local")
+                                            .asBoolean());
 
             Daemon restarted = cluster.restart(2);
-            awaitCondition("the restarted member holds it",
+            awaitCondition(
+                    "the restarted member holds it",
                     () -> heldEverywhere(cluster.members(), digest));
             for (Daemon member : List.of(cluster.member(0), cluster.member(1), restarted)) {
                 HttpResponse<byte[]> got = download(member, digest);

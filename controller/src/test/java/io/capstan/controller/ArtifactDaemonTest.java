@@ -1,8 +1,8 @@
 package io.capstan.controller;
 
+import static io.capstan.controller.AdminCliTest.capstan;
 import static io.capstan.controller.ArtifactClusterTest.bytes;
 import static io.capstan.controller.ArtifactClusterTest.digestOf;
-import static io.capstan.controller.AdminCliTest.capstan;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -24,9 +24,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Artifacts on one real member behind the admin token: files already in the store (valid: no
- * fetch; corrupt: replaced), a source that serves other bytes, garbage collection after the
- * grace period, bad input, and the {@code capstan artifact} CLI.
+ * Artifacts on one real member behind the admin token: files already in the store (valid: no fetch;
+ * corrupt: replaced), a source that serves other bytes, garbage collection after the grace period,
+ * bad input, and the {@code capstan artifact} CLI.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
@@ -44,10 +44,16 @@ class ArtifactDaemonTest {
         dir = tempDir;
         token = Files.writeString(dir.resolve("admin.token"), TOKEN + "\n");
         source = new TestSource();
-        cluster = DaemonCluster.start(dir, 1, "web", String.join("\n",
-                "capstan.admin.token-file = \"" + token + "\"",
-                ArtifactClusterTest.FAST,
-                "capstan.artifacts.gc { grace = 2s, interval = 200ms }"));
+        cluster =
+                DaemonCluster.start(
+                        dir,
+                        1,
+                        "web",
+                        String.join(
+                                "\n",
+                                "capstan.admin.token-file = \"" + token + "\"",
+                                ArtifactClusterTest.FAST,
+                                "capstan.artifacts.gc { grace = 2s, interval = 200ms }"));
         member = cluster.member(0);
         cluster.awaitLeader(cluster.members(), WAIT);
     }
@@ -59,12 +65,22 @@ class ArtifactDaemonTest {
     }
 
     private AdminHttp.Reply send(String method, String path, String json) throws Exception {
-        return AdminHttp.send(member, method, path, Optional.ofNullable(json), Optional.of("Bearer " + TOKEN));
+        return AdminHttp.send(
+                member, method, path, Optional.ofNullable(json), Optional.of("Bearer " + TOKEN));
     }
 
-    private AdminHttp.Reply register(String path, String digest, String reference) throws Exception {
-        return send("POST", "/v1/artifacts", "{\"url\":\"" + source.url(path) + "\",\"digest\":\"" + digest
-                + "\",\"references\":[\"" + reference + "\"]}");
+    private AdminHttp.Reply register(String path, String digest, String reference)
+            throws Exception {
+        return send(
+                "POST",
+                "/v1/artifacts",
+                "{\"url\":\""
+                        + source.url(path)
+                        + "\",\"digest\":\""
+                        + digest
+                        + "\",\"references\":[\""
+                        + reference
+                        + "\"]}");
     }
 
     private Path stored(String digest) {
@@ -80,7 +96,8 @@ class ArtifactDaemonTest {
             }
             Thread.sleep(50);
         }
-        throw new AssertionError(digest + " never became " + state + ": " + artifactWithToken(digest));
+        throw new AssertionError(
+                digest + " never became " + state + ": " + artifactWithToken(digest));
     }
 
     private JsonNode artifactWithToken(String digest) throws Exception {
@@ -129,7 +146,9 @@ class ArtifactDaemonTest {
         assertTrue(failed.path("failure").asText().contains("not " + digest), failed.toString());
         assertFalse(Files.exists(stored(digest)));
         try (var files = Files.list(stored(digest).getParent())) {
-            assertTrue(files.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")), "no temporary file stays");
+            assertTrue(
+                    files.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")),
+                    "no temporary file stays");
         }
         AdminHttp.Reply get = send("GET", "/v1/artifacts/" + digest, null);
         assertEquals(409, get.status());
@@ -148,14 +167,18 @@ class ArtifactDaemonTest {
         assertEquals(202, register("/gc", digest, "app").status());
         awaitState(digest, "ready");
         assertTrue(Files.exists(stored(digest)));
-        assertEquals(200, send("DELETE", "/v1/artifacts/" + digest + "?reference=app", null).status());
-        DaemonCluster.awaitTrue("the unreferenced artifact is collected", WAIT, () -> {
-            try {
-                return artifactWithToken(digest) == null && !Files.exists(stored(digest));
-            } catch (Exception e) {
-                return false;
-            }
-        });
+        assertEquals(
+                200, send("DELETE", "/v1/artifacts/" + digest + "?reference=app", null).status());
+        DaemonCluster.awaitTrue(
+                "the unreferenced artifact is collected",
+                WAIT,
+                () -> {
+                    try {
+                        return artifactWithToken(digest) == null && !Files.exists(stored(digest));
+                    } catch (Exception e) {
+                        return false;
+                    }
+                });
     }
 
     @Test
@@ -165,11 +188,17 @@ class ArtifactDaemonTest {
         AdminHttp.Reply notJson = send("POST", "/v1/artifacts", "{not json");
         assertEquals(400, notJson.status());
         assertEquals("bad_request", notJson.errorCode());
-        AdminHttp.Reply badDigest = send("POST", "/v1/artifacts", "{\"url\":\"http://x.test/a\",\"digest\":\"md5:1\"}");
+        AdminHttp.Reply badDigest =
+                send("POST", "/v1/artifacts", "{\"url\":\"http://x.test/a\",\"digest\":\"md5:1\"}");
         assertEquals(400, badDigest.status());
         assertTrue(badDigest.text().contains("sha256:"), badDigest.text());
-        AdminHttp.Reply badUrl = send("POST", "/v1/artifacts",
-                "{\"url\":\"file:///etc/passwd\",\"digest\":\"" + digestOf(new byte[1]) + "\"}");
+        AdminHttp.Reply badUrl =
+                send(
+                        "POST",
+                        "/v1/artifacts",
+                        "{\"url\":\"file:///etc/passwd\",\"digest\":\""
+                                + digestOf(new byte[1])
+                                + "\"}");
         assertEquals(400, badUrl.status());
         assertEquals(400, send("GET", "/v1/artifacts/nope", null).status());
         assertEquals(404, send("GET", "/v1/artifacts/" + digestOf(new byte[2]), null).status());
@@ -184,24 +213,35 @@ class ArtifactDaemonTest {
         String endpoint = "http://127.0.0.1:" + member.webAddress().getPort();
         String[] common = {"--endpoints", endpoint, "--token-file", token.toString()};
 
-        AdminCliTest.Run added = capstan(concat(new String[] {"artifact", "add", file.toString(), "--ref", "cli"},
-                common));
+        AdminCliTest.Run added =
+                capstan(
+                        concat(
+                                new String[] {"artifact", "add", file.toString(), "--ref", "cli"},
+                                common));
         assertEquals(0, added.exit(), added.toString());
         assertTrue(added.out().contains(digest), added.toString());
 
         AdminCliTest.Run listed = capstan(concat(new String[] {"artifact", "list"}, common));
         assertEquals(0, listed.exit(), listed.toString());
-        assertTrue(listed.out().contains(digest) && listed.out().contains("ready"), listed.toString());
+        assertTrue(
+                listed.out().contains(digest) && listed.out().contains("ready"), listed.toString());
 
         Path saved = dir.resolve("saved.bin");
-        AdminCliTest.Run got = capstan(concat(new String[] {"artifact", "get", digest, "-o", saved.toString()}, common));
+        AdminCliTest.Run got =
+                capstan(
+                        concat(
+                                new String[] {"artifact", "get", digest, "-o", saved.toString()},
+                                common));
         assertEquals(0, got.exit(), got.toString());
         assertArrayEquals(data, Files.readAllBytes(saved));
 
         AdminCliTest.Run refused = capstan(concat(new String[] {"artifact", "rm", digest}, common));
         assertEquals(1, refused.exit(), refused.toString());
         assertTrue(refused.err().contains("artifact_referenced"), refused.toString());
-        assertEquals(0, capstan(concat(new String[] {"artifact", "rm", digest, "--ref", "cli"}, common)).exit());
+        assertEquals(
+                0,
+                capstan(concat(new String[] {"artifact", "rm", digest, "--ref", "cli"}, common))
+                        .exit());
         AdminCliTest.Run removed = capstan(concat(new String[] {"artifact", "rm", digest}, common));
         assertEquals(0, removed.exit(), removed.toString());
         assertNull(artifactWithToken(digest));
@@ -209,12 +249,25 @@ class ArtifactDaemonTest {
         byte[] fetched = bytes(200_000, 27);
         String fetchedDigest = digestOf(fetched);
         source.serve("/cli", fetched);
-        AdminCliTest.Run byUrl = capstan(concat(new String[] {"artifact", "add", source.url("/cli").toString(),
-                "--digest", fetchedDigest, "--ref", "cli", "--wait"}, common));
+        AdminCliTest.Run byUrl =
+                capstan(
+                        concat(
+                                new String[] {
+                                    "artifact",
+                                    "add",
+                                    source.url("/cli").toString(),
+                                    "--digest",
+                                    fetchedDigest,
+                                    "--ref",
+                                    "cli",
+                                    "--wait"
+                                },
+                                common));
         assertEquals(0, byUrl.exit(), byUrl.toString());
         assertTrue(byUrl.out().contains(fetchedDigest + " ready"), byUrl.toString());
 
-        AdminCliTest.Run usage = capstan(concat(new String[] {"artifact", "get", "sha1:abc", "-o", "x"}, common));
+        AdminCliTest.Run usage =
+                capstan(concat(new String[] {"artifact", "get", "sha1:abc", "-o", "x"}, common));
         assertEquals(2, usage.exit(), usage.toString());
     }
 

@@ -32,30 +32,46 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The daemon's cluster behaviour, written once and run over both Raft transports: the web
- * layer's and Ratis's own gRPC one (STYLE.md, "a plug-in with a twin").
+ * The daemon's cluster behaviour, written once and run over both Raft transports: the web layer's
+ * and Ratis's own gRPC one (STYLE.md, "a plug-in with a twin").
  */
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class ClusterOverBothTransportsTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     private static Command put(String key, String value) {
-        return Command.newBuilder().setPut(PutRequest.newBuilder()
-                .setKey(ByteString.copyFromUtf8(key)).setValue(ByteString.copyFromUtf8(value))).build();
+        return Command.newBuilder()
+                .setPut(
+                        PutRequest.newBuilder()
+                                .setKey(ByteString.copyFromUtf8(key))
+                                .setValue(ByteString.copyFromUtf8(value)))
+                .build();
     }
 
-    private static String get(Daemon member, String key, ReadConsistency consistency) throws Exception {
-        RangeResponse range = member.raft().query(Query.newBuilder().setRange(RangeRequest.newBuilder()
-                .setKey(ByteString.copyFromUtf8(key))).build(), consistency).get().getRange();
+    private static String get(Daemon member, String key, ReadConsistency consistency)
+            throws Exception {
+        RangeResponse range =
+                member.raft()
+                        .query(
+                                Query.newBuilder()
+                                        .setRange(
+                                                RangeRequest.newBuilder()
+                                                        .setKey(ByteString.copyFromUtf8(key)))
+                                        .build(),
+                                consistency)
+                        .get()
+                        .getRange();
         return range.getKvsCount() == 0 ? null : range.getKvs(0).getValue().toStringUtf8();
     }
 
-    private static void awaitConverged(DaemonCluster cluster, List<Daemon> members) throws InterruptedException {
-        DaemonCluster.awaitTrue("every member applied the same log", WAIT, () -> members.stream()
-                .map(m -> m.raft().stateDigest()).distinct().count() == 1);
+    private static void awaitConverged(DaemonCluster cluster, List<Daemon> members)
+            throws InterruptedException {
+        DaemonCluster.awaitTrue(
+                "every member applied the same log",
+                WAIT,
+                () -> members.stream().map(m -> m.raft().stateDigest()).distinct().count() == 1);
     }
 
     private static final Pattern SNAPSHOT_FILE = Pattern.compile("snapshot\\.\\d+_(\\d+)");
@@ -89,26 +105,38 @@ class ClusterOverBothTransportsTest {
     @ValueSource(strings = {"web", "grpc"})
     void leaderWhoseFollowersAreGoneAnswersNoLinearizableRead(String transport) throws Exception {
         // Long election timeouts: the leader keeps believing it leads while it is asked.
-        String slow = "capstan.raft { election-timeout-min = 6s, election-timeout-max = 8s, request-timeout = 1s }";
+        String slow =
+                "capstan.raft { election-timeout-min = 6s, election-timeout-max = 8s, request-timeout = 1s }";
         try (DaemonCluster cluster = DaemonCluster.start(dir, 3, transport, slow)) {
             Daemon leader = cluster.awaitLeader(cluster.members(), WAIT);
             leader.raft().propose(put("k", "v1")).get();
-            assertEquals("v1", get(leader, "k", ReadConsistency.LINEARIZABLE), "a read a majority vouched for");
+            assertEquals(
+                    "v1",
+                    get(leader, "k", ReadConsistency.LINEARIZABLE),
+                    "a read a majority vouched for");
 
             for (int i = 0; i < 3; i++) {
                 if (cluster.member(i) != leader) {
                     cluster.stop(i);
                 }
             }
-            assertEquals(NodeStatus.Role.LEADER, leader.raft().status().role(), "it has not noticed yet");
-            assertThrows(ExecutionException.class, () -> get(leader, "k", ReadConsistency.LINEARIZABLE));
-            assertEquals("v1", get(leader, "k", ReadConsistency.SERIALIZABLE), "its own state it still serves");
+            assertEquals(
+                    NodeStatus.Role.LEADER,
+                    leader.raft().status().role(),
+                    "it has not noticed yet");
+            assertThrows(
+                    ExecutionException.class, () -> get(leader, "k", ReadConsistency.LINEARIZABLE));
+            assertEquals(
+                    "v1",
+                    get(leader, "k", ReadConsistency.SERIALIZABLE),
+                    "its own state it still serves");
         }
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"web", "grpc"})
-    void anyMemberWritesAndEveryMemberReadsItsOwnWriteLinearizably(String transport) throws Exception {
+    void anyMemberWritesAndEveryMemberReadsItsOwnWriteLinearizably(String transport)
+            throws Exception {
         try (DaemonCluster cluster = DaemonCluster.start(dir, 3, transport, "")) {
             cluster.awaitLeader(cluster.members(), WAIT);
             for (int i = 0; i < 30; i++) {
@@ -116,7 +144,9 @@ class ClusterOverBothTransportsTest {
                 Daemon reader = cluster.member((i + 1) % 3);
                 writer.raft().propose(put("key" + i, "value" + i)).get();
                 // A linearizable read on another member sees the acknowledged write at once.
-                assertEquals("value" + i, get(reader, "key" + i, ReadConsistency.LINEARIZABLE),
+                assertEquals(
+                        "value" + i,
+                        get(reader, "key" + i, ReadConsistency.LINEARIZABLE),
                         "read of key" + i + " via " + reader.raft().nodeId());
             }
             awaitConverged(cluster, cluster.members());
@@ -134,8 +164,8 @@ class ClusterOverBothTransportsTest {
             oldLeader.raft().propose(put("before", "failover")).get();
 
             cluster.stop(old);
-            List<Daemon> survivors = IntStream.range(0, 3).filter(i -> i != old)
-                    .mapToObj(cluster::member).toList();
+            List<Daemon> survivors =
+                    IntStream.range(0, 3).filter(i -> i != old).mapToObj(cluster::member).toList();
             Daemon newLeader = cluster.awaitLeader(survivors, WAIT);
             assertNotSame(oldLeader, newLeader);
             for (int i = 0; i < 20; i++) {
@@ -153,7 +183,8 @@ class ClusterOverBothTransportsTest {
     @ParameterizedTest
     @ValueSource(strings = {"web", "grpc"})
     void followerBehindAPurgedLogCatchesUpFromASnapshot(String transport) throws Exception {
-        String snapshotsQuickly = "capstan.raft { log-segment-size = 4096, log-entries-kept-after-snapshot = 0 }";
+        String snapshotsQuickly =
+                "capstan.raft { log-segment-size = 4096, log-entries-kept-after-snapshot = 0 }";
         try (DaemonCluster cluster = DaemonCluster.start(dir, 3, transport, snapshotsQuickly)) {
             Daemon leader = cluster.awaitLeader(cluster.members(), WAIT);
             int follower = (cluster.members().indexOf(leader) + 1) % 3;
@@ -167,12 +198,15 @@ class ClusterOverBothTransportsTest {
                     assertTrue(cluster.member(i).raft().admin().takeSnapshot().get() > 0);
                 }
             }
-            long leaderSnapshot = latestSnapshotIndex(dir.resolve("n" + (cluster.members().indexOf(leader) + 1)));
-            // A member may snapshot what it applied as it stops; the follower stopped before the 60 puts.
+            long leaderSnapshot =
+                    latestSnapshotIndex(dir.resolve("n" + (cluster.members().indexOf(leader) + 1)));
+            // A member may snapshot what it applied as it stops; the follower stopped before the 60
+            // puts.
             assertTrue(latestSnapshotIndex(dir.resolve("n" + (follower + 1))) < leaderSnapshot);
             Daemon restarted = cluster.restart(follower);
             awaitConverged(cluster, cluster.members());
-            assertTrue(latestSnapshotIndex(dir.resolve("n" + (follower + 1))) >= leaderSnapshot,
+            assertTrue(
+                    latestSnapshotIndex(dir.resolve("n" + (follower + 1))) >= leaderSnapshot,
                     "the log behind the snapshot was purged, so the follower must have installed it");
             assertEquals(value + 59, get(restarted, "k9", ReadConsistency.SERIALIZABLE));
             assertEquals(61, restarted.raft().stateDigest().revision());

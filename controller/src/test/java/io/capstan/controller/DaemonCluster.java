@@ -24,15 +24,17 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 /**
- * Daemons of one cluster in this JVM, each with its own real web port on 127.0.0.1, its own
- * data directory and the real peer transport, configured the way an operator configures
- * them: a HOCON file per member, bound by {@link SettingsLoader}.
+ * Daemons of one cluster in this JVM, each with its own real web port on 127.0.0.1, its own data
+ * directory and the real peer transport, configured the way an operator configures them: a HOCON
+ * file per member, bound by {@link SettingsLoader}.
  */
 final class DaemonCluster implements AutoCloseable {
     /** Replaced on restart; touched only by the test thread. */
     private final List<Daemon> members;
+
     /** Replaced on a restart with more configuration; touched only by the test thread. */
     private final List<Settings> settings;
+
     private final List<Path> configs;
 
     private DaemonCluster(List<Daemon> members, List<Settings> settings, List<Path> configs) {
@@ -45,14 +47,23 @@ final class DaemonCluster implements AutoCloseable {
      * Builds (without starting) {@code size} members n1..nN over {@code transport} ("web" or
      * "grpc"); {@code decorate} may wrap member i's components (0-based), e.g. to delay one.
      */
-    static DaemonCluster create(Path dir, int size, String transport,
-                                BiFunction<Integer, Component, Component> decorate) throws Exception {
+    static DaemonCluster create(
+            Path dir,
+            int size,
+            String transport,
+            BiFunction<Integer, Component, Component> decorate)
+            throws Exception {
         return create(dir, size, transport, "", decorate);
     }
 
     /** As above, with {@code extraConfig} (HOCON) appended to every member's file. */
-    static DaemonCluster create(Path dir, int size, String transport, String extraConfig,
-                                BiFunction<Integer, Component, Component> decorate) throws Exception {
+    static DaemonCluster create(
+            Path dir,
+            int size,
+            String transport,
+            String extraConfig,
+            BiFunction<Integer, Component, Component> decorate)
+            throws Exception {
         int[] ports = freePorts(3 * size);
         int[] webPorts = Arrays.copyOfRange(ports, 0, size);
         int[] apiPorts = Arrays.copyOfRange(ports, size, 2 * size);
@@ -62,28 +73,43 @@ final class DaemonCluster implements AutoCloseable {
         new java.security.SecureRandom().nextBytes(random);
         Files.writeString(secret, Base64.getEncoder().encodeToString(random));
         boolean web = transport.equals("web");
-        String peers = IntStream.range(0, size)
-                .mapToObj(i -> "\"n" + (i + 1) + "=127.0.0.1:" + (web ? webPorts[i] : grpcPorts[i]) + "\"")
-                .collect(Collectors.joining(", "));
+        String peers =
+                IntStream.range(0, size)
+                        .mapToObj(
+                                i ->
+                                        "\"n"
+                                                + (i + 1)
+                                                + "=127.0.0.1:"
+                                                + (web ? webPorts[i] : grpcPorts[i])
+                                                + "\"")
+                        .collect(Collectors.joining(", "));
         List<Daemon> members = new ArrayList<>();
         List<Settings> settings = new ArrayList<>();
         List<Path> configs = new ArrayList<>();
         for (int i = 0; i < size; i++) {
             int index = i;
             Path conf = dir.resolve("n" + (i + 1) + ".conf");
-            Files.writeString(conf, String.join("\n",
-                    "capstan.node { id = \"n" + (i + 1) + "\", data-dir = \"" + dir.resolve("n" + (i + 1)) + "\" }",
-                    "capstan.web.port = " + webPorts[i],
-                    "capstan.api.port = " + apiPorts[i],
-                    "capstan.raft {",
-                    "  transport = " + transport,
-                    "  peers = [" + peers + "]",
-                    "  secret-file = \"" + secret + "\"",
-                    "  grpc-port = " + grpcPorts[i],
-                    "  election-timeout-min = 300ms",
-                    "  election-timeout-max = 600ms",
-                    "}",
-                    extraConfig), StandardCharsets.UTF_8);
+            Files.writeString(
+                    conf,
+                    String.join(
+                            "\n",
+                            "capstan.node { id = \"n"
+                                    + (i + 1)
+                                    + "\", data-dir = \""
+                                    + dir.resolve("n" + (i + 1))
+                                    + "\" }",
+                            "capstan.web.port = " + webPorts[i],
+                            "capstan.api.port = " + apiPorts[i],
+                            "capstan.raft {",
+                            "  transport = " + transport,
+                            "  peers = [" + peers + "]",
+                            "  secret-file = \"" + secret + "\"",
+                            "  grpc-port = " + grpcPorts[i],
+                            "  election-timeout-min = 300ms",
+                            "  election-timeout-max = 600ms",
+                            "}",
+                            extraConfig),
+                    StandardCharsets.UTF_8);
             Settings bound = SettingsLoader.load(Optional.of(conf), Map.of());
             settings.add(bound);
             configs.add(conf);
@@ -92,9 +118,13 @@ final class DaemonCluster implements AutoCloseable {
         return new DaemonCluster(members, settings, configs);
     }
 
-    static DaemonCluster start(Path dir, int size, String transport, String extraConfig) throws Exception {
+    static DaemonCluster start(Path dir, int size, String transport, String extraConfig)
+            throws Exception {
         DaemonCluster cluster = create(dir, size, transport, extraConfig, (i, c) -> c);
-        CompletableFuture.allOf(cluster.members.stream().map(Daemon::start).toArray(CompletableFuture[]::new))
+        CompletableFuture.allOf(
+                        cluster.members.stream()
+                                .map(Daemon::start)
+                                .toArray(CompletableFuture[]::new))
                 .get();
         return cluster;
     }
@@ -105,8 +135,7 @@ final class DaemonCluster implements AutoCloseable {
         try {
             int[] ports = new int[n];
             for (int i = 0; i < n; i++) {
-                ServerSocket socket =
-                        new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
                 held.add(socket);
                 ports[i] = socket.getLocalPort();
             }
@@ -123,7 +152,9 @@ final class DaemonCluster implements AutoCloseable {
         members.get(i).stop().join();
     }
 
-    /** Starts member i again from its configuration and data directory, as a restarted process does. */
+    /**
+     * Starts member i again from its configuration and data directory, as a restarted process does.
+     */
     Daemon restart(int i) throws Exception {
         Daemon again = Daemon.create(settings.get(i));
         members.set(i, again);
@@ -131,10 +162,17 @@ final class DaemonCluster implements AutoCloseable {
         return again;
     }
 
-    /** Stops member i, appends {@code extraConfig} (HOCON, which overrides) to its file and starts it again. */
+    /**
+     * Stops member i, appends {@code extraConfig} (HOCON, which overrides) to its file and starts
+     * it again.
+     */
     Daemon restart(int i, String extraConfig) throws Exception {
         stop(i);
-        Files.writeString(configs.get(i), "\n" + extraConfig + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+        Files.writeString(
+                configs.get(i),
+                "\n" + extraConfig + "\n",
+                StandardCharsets.UTF_8,
+                StandardOpenOption.APPEND);
         settings.set(i, SettingsLoader.load(Optional.of(configs.get(i)), Map.of()));
         return restart(i);
     }
@@ -163,10 +201,12 @@ final class DaemonCluster implements AutoCloseable {
             }
             Thread.sleep(50);
         }
-        throw new AssertionError("no leader among " + candidates.size() + " members within " + timeout);
+        throw new AssertionError(
+                "no leader among " + candidates.size() + " members within " + timeout);
     }
 
-    static void awaitTrue(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+    static void awaitTrue(String what, Duration timeout, BooleanSupplier condition)
+            throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
@@ -178,6 +218,8 @@ final class DaemonCluster implements AutoCloseable {
 
     @Override
     public void close() {
-        CompletableFuture.allOf(members.stream().map(Daemon::stop).toArray(CompletableFuture[]::new)).join();
+        CompletableFuture.allOf(
+                        members.stream().map(Daemon::stop).toArray(CompletableFuture[]::new))
+                .join();
     }
 }

@@ -33,25 +33,32 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     /** Starts {@code capstan args...} with {@code env} added to a CAPSTAN_-free environment. */
-    static DaemonProcess start(Path workDir, Map<String, String> env, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m",
-                "-cp", productionClassPath(),
-                Main.class.getName()));
+    static DaemonProcess start(Path workDir, Map<String, String> env, String... args)
+            throws IOException {
+        List<String> command =
+                new ArrayList<>(
+                        List.of(
+                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                                "-Xmx256m",
+                                "-cp",
+                                productionClassPath(),
+                                Main.class.getName()));
         command.addAll(List.of(args));
         Path out = Files.createTempFile(workDir, "stdout", ".txt");
         Path err = Files.createTempFile(workDir, "stderr", ".txt");
-        ProcessBuilder builder = new ProcessBuilder(command)
-                .directory(workDir.toFile())
-                .redirectOutput(out.toFile())
-                .redirectError(err.toFile());
+        ProcessBuilder builder =
+                new ProcessBuilder(command)
+                        .directory(workDir.toFile())
+                        .redirectOutput(out.toFile())
+                        .redirectError(err.toFile());
         builder.environment().keySet().removeIf(k -> k.startsWith("CAPSTAN_"));
         builder.environment().putAll(env);
         return new DaemonProcess(builder.start(), out, err);
     }
 
-    /** The test JVM's classpath without test classes, so the daemon logs as it does in production. */
+    /**
+     * The test JVM's classpath without test classes, so the daemon logs as it does in production.
+     */
     private static String productionClassPath() {
         return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
                 .filter(entry -> !entry.endsWith("test-classes"))
@@ -70,9 +77,12 @@ final class DaemonProcess implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline && process.isAlive()) {
             try {
-                HttpResponse<Void> r = client.send(
-                        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
-                        HttpResponse.BodyHandlers.discarding());
+                HttpResponse<Void> r =
+                        client.send(
+                                HttpRequest.newBuilder(URI.create(url))
+                                        .timeout(Duration.ofSeconds(2))
+                                        .build(),
+                                HttpResponse.BodyHandlers.discarding());
                 if (r.statusCode() == status) {
                     return true;
                 }
@@ -103,7 +113,8 @@ final class DaemonProcess implements AutoCloseable {
     int awaitExit(Duration timeout) throws InterruptedException {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             process.destroyForcibly();
-            throw new AssertionError("capstan did not exit within " + timeout + "; stderr:\n" + stderr());
+            throw new AssertionError(
+                    "capstan did not exit within " + timeout + "; stderr:\n" + stderr());
         }
         return process.exitValue();
     }

@@ -37,9 +37,9 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>Invariants, after every request: no 5xx; a 4xx carries a body that says why (HEAD aside) and
  * changed no state, and when its body is not JSON at all the Raft log applied nothing for it
- * (refusals that depend on the state, such as a put on a lease that does not exist, are decided
- * as the command applies, as in etcd); the member stays ready. Leases a request
- * grants are revoked at once, so that no expiry reaches the log behind a later request's back.
+ * (refusals that depend on the state, such as a put on a lease that does not exist, are decided as
+ * the command applies, as in etcd); the member stays ready. Leases a request grants are revoked at
+ * once, so that no expiry reaches the log behind a later request's back.
  *
  * <p>Requests that would change the membership of the cluster or lock everyone out (add, remove,
  * promote, leader transfer, auth enable) are fuzzed only where they cannot succeed: without the
@@ -55,108 +55,148 @@ class HttpSurfaceFuzzTest {
     private static final int MAX_VALUE_BYTES = 256;
     private static final int MAX_REQUEST_BYTES = 2048;
     private static final int MAX_TXN_OPS = 8;
-    /** More than the gateway ({@code 2 * max-request-bytes + 64KiB}) or an admin route (64KiB) takes. */
+
+    /**
+     * More than the gateway ({@code 2 * max-request-bytes + 64KiB}) or an admin route (64KiB)
+     * takes.
+     */
     private static final int TOO_LARGE = 128 << 10;
+
     private static final Duration ANSWER = Duration.ofSeconds(20);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(ANSWER)
-            .build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(ANSWER)
+                    .build();
 
     /** A route to fuzz: its method and path, and what a request to it may carry. */
-    private record Target(String method, String path, Kind kind) { }
+    private record Target(String method, String path, Kind kind) {}
 
     private enum Kind {
         /** Anything, the admin token included. */
         OPEN,
         /** Answers with a stream that stays open: a 2xx is taken from its headers. */
         STREAM,
-        /** Would change the membership or lock clients out: only without the token or with a body that cannot parse. */
+        /**
+         * Would change the membership or lock clients out: only without the token or with a body
+         * that cannot parse.
+         */
         GUARDED
     }
 
-    private static final List<Target> TARGETS = List.of(
-            new Target("POST", "/v3/kv/range", Kind.OPEN),
-            new Target("POST", "/v3/kv/put", Kind.OPEN),
-            new Target("POST", "/v3/kv/deleterange", Kind.OPEN),
-            new Target("POST", "/v3/kv/txn", Kind.OPEN),
-            new Target("POST", "/v3/kv/compaction", Kind.OPEN),
-            new Target("POST", "/v3/lease/grant", Kind.OPEN),
-            new Target("POST", "/v3/lease/revoke", Kind.OPEN),
-            new Target("POST", "/v3/lease/keepalive", Kind.OPEN),
-            new Target("POST", "/v3/lease/timetolive", Kind.OPEN),
-            new Target("POST", "/v3/lease/leases", Kind.OPEN),
-            new Target("POST", "/v3/maintenance/status", Kind.OPEN),
-            new Target("POST", "/v3/maintenance/alarm", Kind.OPEN),
-            new Target("POST", "/v3/maintenance/hash", Kind.OPEN),
-            new Target("POST", "/v3/maintenance/hashkv", Kind.OPEN),
-            new Target("POST", "/v3/maintenance/defragment", Kind.OPEN),
-            new Target("POST", "/v3/maintenance/snapshot", Kind.STREAM),
-            new Target("POST", "/v3/watch", Kind.STREAM),
-            new Target("POST", "/v3/cluster/member/list", Kind.OPEN),
-            new Target("POST", "/v3/cluster/member/add", Kind.GUARDED),
-            new Target("POST", "/v3/cluster/member/remove", Kind.GUARDED),
-            new Target("POST", "/v3/cluster/member/update", Kind.GUARDED),
-            new Target("POST", "/v3/cluster/member/promote", Kind.GUARDED),
-            new Target("POST", "/v3/maintenance/transfer-leadership", Kind.GUARDED),
-            new Target("POST", "/v3/lock/lock", Kind.STREAM),
-            new Target("POST", "/v3/lock/unlock", Kind.OPEN),
-            new Target("POST", "/v3/election/campaign", Kind.STREAM),
-            new Target("POST", "/v3/election/proclaim", Kind.OPEN),
-            new Target("POST", "/v3/election/leader", Kind.OPEN),
-            new Target("POST", "/v3/election/observe", Kind.STREAM),
-            new Target("POST", "/v3/election/resign", Kind.OPEN),
-            new Target("POST", "/v3/auth/enable", Kind.GUARDED),
-            new Target("POST", "/v3/auth/disable", Kind.OPEN),
-            new Target("POST", "/v3/auth/status", Kind.OPEN),
-            new Target("POST", "/v3/auth/authenticate", Kind.OPEN),
-            new Target("POST", "/v3/auth/user/add", Kind.OPEN),
-            new Target("POST", "/v3/auth/user/get", Kind.OPEN),
-            new Target("POST", "/v3/auth/user/delete", Kind.OPEN),
-            new Target("POST", "/v3/auth/user/grant", Kind.OPEN),
-            new Target("POST", "/v3/auth/role/add", Kind.OPEN),
-            new Target("POST", "/v3/auth/role/grant", Kind.OPEN),
-            new Target("GET", "/v1/cluster", Kind.OPEN),
-            new Target("POST", "/v1/cluster/members", Kind.GUARDED),
-            new Target("DELETE", "/v1/cluster/members/", Kind.GUARDED),
-            new Target("POST", "/v1/cluster/leader", Kind.GUARDED),
-            new Target("POST", "/v1/snapshot", Kind.OPEN),
-            new Target("GET", "/v1/snapshot", Kind.OPEN),
-            new Target("GET", "/v1/artifacts", Kind.OPEN),
-            new Target("POST", "/v1/artifacts", Kind.GUARDED),
-            new Target("GET", "/v1/artifacts/", Kind.OPEN),
-            new Target("POST", "/v1/uploads", Kind.OPEN),
-            new Target("PATCH", "/v1/uploads/", Kind.OPEN),
-            new Target("HEAD", "/v1/uploads/", Kind.OPEN),
-            new Target("GET", "/metrics", Kind.OPEN),
-            new Target("GET", "/health/ready", Kind.OPEN),
-            new Target("GET", "/nowhere", Kind.OPEN));
+    private static final List<Target> TARGETS =
+            List.of(
+                    new Target("POST", "/v3/kv/range", Kind.OPEN),
+                    new Target("POST", "/v3/kv/put", Kind.OPEN),
+                    new Target("POST", "/v3/kv/deleterange", Kind.OPEN),
+                    new Target("POST", "/v3/kv/txn", Kind.OPEN),
+                    new Target("POST", "/v3/kv/compaction", Kind.OPEN),
+                    new Target("POST", "/v3/lease/grant", Kind.OPEN),
+                    new Target("POST", "/v3/lease/revoke", Kind.OPEN),
+                    new Target("POST", "/v3/lease/keepalive", Kind.OPEN),
+                    new Target("POST", "/v3/lease/timetolive", Kind.OPEN),
+                    new Target("POST", "/v3/lease/leases", Kind.OPEN),
+                    new Target("POST", "/v3/maintenance/status", Kind.OPEN),
+                    new Target("POST", "/v3/maintenance/alarm", Kind.OPEN),
+                    new Target("POST", "/v3/maintenance/hash", Kind.OPEN),
+                    new Target("POST", "/v3/maintenance/hashkv", Kind.OPEN),
+                    new Target("POST", "/v3/maintenance/defragment", Kind.OPEN),
+                    new Target("POST", "/v3/maintenance/snapshot", Kind.STREAM),
+                    new Target("POST", "/v3/watch", Kind.STREAM),
+                    new Target("POST", "/v3/cluster/member/list", Kind.OPEN),
+                    new Target("POST", "/v3/cluster/member/add", Kind.GUARDED),
+                    new Target("POST", "/v3/cluster/member/remove", Kind.GUARDED),
+                    new Target("POST", "/v3/cluster/member/update", Kind.GUARDED),
+                    new Target("POST", "/v3/cluster/member/promote", Kind.GUARDED),
+                    new Target("POST", "/v3/maintenance/transfer-leadership", Kind.GUARDED),
+                    new Target("POST", "/v3/lock/lock", Kind.STREAM),
+                    new Target("POST", "/v3/lock/unlock", Kind.OPEN),
+                    new Target("POST", "/v3/election/campaign", Kind.STREAM),
+                    new Target("POST", "/v3/election/proclaim", Kind.OPEN),
+                    new Target("POST", "/v3/election/leader", Kind.OPEN),
+                    new Target("POST", "/v3/election/observe", Kind.STREAM),
+                    new Target("POST", "/v3/election/resign", Kind.OPEN),
+                    new Target("POST", "/v3/auth/enable", Kind.GUARDED),
+                    new Target("POST", "/v3/auth/disable", Kind.OPEN),
+                    new Target("POST", "/v3/auth/status", Kind.OPEN),
+                    new Target("POST", "/v3/auth/authenticate", Kind.OPEN),
+                    new Target("POST", "/v3/auth/user/add", Kind.OPEN),
+                    new Target("POST", "/v3/auth/user/get", Kind.OPEN),
+                    new Target("POST", "/v3/auth/user/delete", Kind.OPEN),
+                    new Target("POST", "/v3/auth/user/grant", Kind.OPEN),
+                    new Target("POST", "/v3/auth/role/add", Kind.OPEN),
+                    new Target("POST", "/v3/auth/role/grant", Kind.OPEN),
+                    new Target("GET", "/v1/cluster", Kind.OPEN),
+                    new Target("POST", "/v1/cluster/members", Kind.GUARDED),
+                    new Target("DELETE", "/v1/cluster/members/", Kind.GUARDED),
+                    new Target("POST", "/v1/cluster/leader", Kind.GUARDED),
+                    new Target("POST", "/v1/snapshot", Kind.OPEN),
+                    new Target("GET", "/v1/snapshot", Kind.OPEN),
+                    new Target("GET", "/v1/artifacts", Kind.OPEN),
+                    new Target("POST", "/v1/artifacts", Kind.GUARDED),
+                    new Target("GET", "/v1/artifacts/", Kind.OPEN),
+                    new Target("POST", "/v1/uploads", Kind.OPEN),
+                    new Target("PATCH", "/v1/uploads/", Kind.OPEN),
+                    new Target("HEAD", "/v1/uploads/", Kind.OPEN),
+                    new Target("GET", "/metrics", Kind.OPEN),
+                    new Target("GET", "/health/ready", Kind.OPEN),
+                    new Target("GET", "/nowhere", Kind.OPEN));
 
-    private static final String[] METHODS = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "BREW"};
+    private static final String[] METHODS = {
+        "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "BREW"
+    };
     private static final String[] CONTENT_TYPES = {
-        "application/json", "application/json; charset=utf-16", "text/plain", "application/x-protobuf",
-        "application/offset+octet-stream", "multipart/form-data; boundary=x", "application/grpc"};
-    private static final String[] FIELDS = {"key", "range_end", "value", "lease", "ID", "TTL", "name", "password",
-        "role", "revision", "limit", "keys_only", "prev_kv", "create_request", "compare", "success", "failure"};
+        "application/json",
+        "application/json; charset=utf-16",
+        "text/plain",
+        "application/x-protobuf",
+        "application/offset+octet-stream",
+        "multipart/form-data; boundary=x",
+        "application/grpc"
+    };
+    private static final String[] FIELDS = {
+        "key",
+        "range_end",
+        "value",
+        "lease",
+        "ID",
+        "TTL",
+        "name",
+        "password",
+        "role",
+        "revision",
+        "limit",
+        "keys_only",
+        "prev_kv",
+        "create_request",
+        "compare",
+        "success",
+        "failure"
+    };
 
-    @TempDir
-    static Path dir;
+    @TempDir static Path dir;
     private static DaemonCluster cluster;
     private static Daemon member;
 
     @BeforeAll
     static void start() throws Exception {
         Path token = Files.writeString(dir.resolve("admin.token"), TOKEN + "\n");
-        cluster = DaemonCluster.start(dir, 1, "web", String.join("\n",
-                "capstan.admin.token-file = \"" + token + "\"",
-                "capstan.api.nospace.min-free = 0",
-                "capstan.raft.limits {",
-                "  max-key-bytes = " + MAX_KEY_BYTES,
-                "  max-value-bytes = " + MAX_VALUE_BYTES,
-                "  max-request-bytes = " + MAX_REQUEST_BYTES,
-                "  max-txn-ops = " + MAX_TXN_OPS,
-                "}"));
+        cluster =
+                DaemonCluster.start(
+                        dir,
+                        1,
+                        "web",
+                        String.join(
+                                "\n",
+                                "capstan.admin.token-file = \"" + token + "\"",
+                                "capstan.api.nospace.min-free = 0",
+                                "capstan.raft.limits {",
+                                "  max-key-bytes = " + MAX_KEY_BYTES,
+                                "  max-value-bytes = " + MAX_VALUE_BYTES,
+                                "  max-request-bytes = " + MAX_REQUEST_BYTES,
+                                "  max-txn-ops = " + MAX_TXN_OPS,
+                                "}"));
         member = cluster.awaitLeader(cluster.members(), ANSWER);
     }
 
@@ -172,9 +212,13 @@ class HttpSurfaceFuzzTest {
         Target target = data.pickValue(TARGETS);
         boolean guarded = target.kind() == Kind.GUARDED;
         String method = data.consumeBoolean() ? target.method() : data.pickValue(METHODS);
-        String path = target.path().endsWith("/")
-                ? target.path() + Base64.getUrlEncoder().withoutPadding().encodeToString(data.consumeBytes(24))
-                : target.path();
+        String path =
+                target.path().endsWith("/")
+                        ? target.path()
+                                + Base64.getUrlEncoder()
+                                        .withoutPadding()
+                                        .encodeToString(data.consumeBytes(24))
+                        : target.path();
         if (data.consumeBoolean()) {
             path += "?" + Base64.getUrlEncoder().encodeToString(data.consumeBytes(24));
         }
@@ -183,11 +227,13 @@ class HttpSurfaceFuzzTest {
         String contentType = data.pickValue(CONTENT_TYPES);
         byte[] body = body(data, guarded);
 
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                        + member.webAddress().getPort() + path))
-                .timeout(ANSWER)
-                .header("Content-Type", contentType)
-                .method(method, HttpRequest.BodyPublishers.ofByteArray(body));
+        HttpRequest.Builder request =
+                HttpRequest.newBuilder(
+                                URI.create(
+                                        "http://127.0.0.1:" + member.webAddress().getPort() + path))
+                        .timeout(ANSWER)
+                        .header("Content-Type", contentType)
+                        .method(method, HttpRequest.BodyPublishers.ofByteArray(body));
         if (withToken) {
             request.header("Authorization", "Bearer " + TOKEN);
         } else if (token == 1) {
@@ -218,18 +264,30 @@ class HttpSurfaceFuzzTest {
         assertTrue(status < 500, () -> what + " answered " + status + ": " + text);
         if (status >= 400) {
             if (!method.equals("HEAD")) {
-                assertFalse(text.isBlank(), () -> what + " answered " + status + " without saying why");
+                assertFalse(
+                        text.isBlank(), () -> what + " answered " + status + " without saying why");
             }
-            assertEquals(state, member.raft().stateDigest(),
+            assertEquals(
+                    state,
+                    member.raft().stateDigest(),
                     () -> what + " answered " + status + " (" + text + ") yet changed the state");
             if (!parses) {
-                assertEquals(applied, member.raft().status().appliedIndex(),
-                        () -> what + " answered " + status + " (" + text + ") yet reached the Raft log");
+                assertEquals(
+                        applied,
+                        member.raft().status().appliedIndex(),
+                        () ->
+                                what
+                                        + " answered "
+                                        + status
+                                        + " ("
+                                        + text
+                                        + ") yet reached the Raft log");
             }
         } else {
             revokeLeases();
         }
-        // Ready again soon: right after a write the applied index may trail the commit for a moment.
+        // Ready again soon: right after a write the applied index may trail the commit for a
+        // moment.
         DaemonCluster.awaitTrue("ready after " + what, ANSWER, () -> ready());
     }
 
@@ -239,26 +297,39 @@ class HttpSurfaceFuzzTest {
      * target's body never parses: a NUL first, or more bytes than any route takes.
      */
     private static byte[] body(FuzzedDataProvider data, boolean guarded) throws IOException {
-        byte[] body = switch (data.consumeInt(0, 4)) {
-            case 0 -> data.consumeBytes(4096);
-            case 1 -> {
-                StringBuilder json = new StringBuilder("{");
-                int fields = data.consumeInt(0, 6);
-                for (int i = 0; i < fields; i++) {
-                    json.append(i == 0 ? "" : ",").append('"').append(data.pickValue(FIELDS)).append("\":")
-                            .append(data.consumeString(64));
-                }
-                yield json.append('}').toString().getBytes(StandardCharsets.UTF_8);
-            }
-            case 2 -> {
-                int depth = data.consumeInt(1, 5000);
-                yield ("[".repeat(depth) + "]".repeat(data.consumeInt(0, depth))).getBytes(StandardCharsets.UTF_8);
-            }
-            case 3 -> JSON.writeValueAsBytes(JSON.createObjectNode()
-                    .put("key", base64(data.consumeInt(0, 2 * MAX_KEY_BYTES)))
-                    .put("value", base64(data.consumeInt(0, 2 * MAX_REQUEST_BYTES))));
-            default -> transaction(data);
-        };
+        byte[] body =
+                switch (data.consumeInt(0, 4)) {
+                    case 0 -> data.consumeBytes(4096);
+                    case 1 -> {
+                        StringBuilder json = new StringBuilder("{");
+                        int fields = data.consumeInt(0, 6);
+                        for (int i = 0; i < fields; i++) {
+                            json.append(i == 0 ? "" : ",")
+                                    .append('"')
+                                    .append(data.pickValue(FIELDS))
+                                    .append("\":")
+                                    .append(data.consumeString(64));
+                        }
+                        yield json.append('}').toString().getBytes(StandardCharsets.UTF_8);
+                    }
+                    case 2 -> {
+                        int depth = data.consumeInt(1, 5000);
+                        yield ("[".repeat(depth) + "]".repeat(data.consumeInt(0, depth)))
+                                .getBytes(StandardCharsets.UTF_8);
+                    }
+                    case 3 ->
+                            JSON.writeValueAsBytes(
+                                    JSON.createObjectNode()
+                                            .put(
+                                                    "key",
+                                                    base64(data.consumeInt(0, 2 * MAX_KEY_BYTES)))
+                                            .put(
+                                                    "value",
+                                                    base64(
+                                                            data.consumeInt(
+                                                                    0, 2 * MAX_REQUEST_BYTES))));
+                    default -> transaction(data);
+                };
         if (!guarded) {
             return body;
         }
@@ -286,7 +357,8 @@ class HttpSurfaceFuzzTest {
         var success = txn.putArray("success");
         int ops = data.consumeInt(0, 2 * MAX_TXN_OPS);
         for (int i = 0; i < ops; i++) {
-            success.addObject().putObject("request_put")
+            success.addObject()
+                    .putObject("request_put")
                     .put("key", base64(data.consumeInt(1, MAX_KEY_BYTES + 1)))
                     .put("value", base64(data.consumeInt(0, MAX_VALUE_BYTES + 1)));
         }
@@ -302,7 +374,11 @@ class HttpSurfaceFuzzTest {
         HttpResponse<String> leases = send("POST", "/v3/lease/leases", "{}");
         assertEquals(200, leases.statusCode(), leases.body());
         for (JsonNode lease : JSON.readTree(leases.body()).path("leases")) {
-            HttpResponse<String> revoked = send("POST", "/v3/lease/revoke", "{\"ID\":\"" + lease.path("ID").asText() + "\"}");
+            HttpResponse<String> revoked =
+                    send(
+                            "POST",
+                            "/v3/lease/revoke",
+                            "{\"ID\":\"" + lease.path("ID").asText() + "\"}");
             assertTrue(revoked.statusCode() == 200 || revoked.statusCode() == 404, revoked.body());
         }
     }
@@ -315,10 +391,15 @@ class HttpSurfaceFuzzTest {
         }
     }
 
-    private static HttpResponse<String> send(String method, String path, String json) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + member.webAddress().getPort() + path))
-                .timeout(ANSWER)
-                .method(method, HttpRequest.BodyPublishers.ofString(json))
-                .build(), HttpResponse.BodyHandlers.ofString());
+    private static HttpResponse<String> send(String method, String path, String json)
+            throws Exception {
+        return HTTP.send(
+                HttpRequest.newBuilder(
+                                URI.create(
+                                        "http://127.0.0.1:" + member.webAddress().getPort() + path))
+                        .timeout(ANSWER)
+                        .method(method, HttpRequest.BodyPublishers.ofString(json))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -17,31 +17,78 @@ import com.tngtech.archunit.lang.ArchRule;
 class LayeringTest {
 
     @ArchTest
-    static final ArchRule webKnowsNothingAbove = noClasses().that().resideInAPackage("io.capstan.web..")
-            .should().dependOnClassesThat().resideInAnyPackage("io.capstan.raft..", "io.capstan.transport..",
-                    "io.capstan.etcd..", "io.capstan.artifacts..", "io.capstan.controller..", "org.apache.ratis..")
-            .because("the web layer serves routes and knows nothing of Raft or of what is served over it");
+    static final ArchRule webKnowsNothingAbove =
+            noClasses()
+                    .that()
+                    .resideInAPackage("io.capstan.web..")
+                    .should()
+                    .dependOnClassesThat()
+                    .resideInAnyPackage(
+                            "io.capstan.raft..",
+                            "io.capstan.transport..",
+                            "io.capstan.etcd..",
+                            "io.capstan.artifacts..",
+                            "io.capstan.controller..",
+                            "org.apache.ratis..")
+                    .because(
+                            "the web layer serves routes and knows nothing of Raft or of what is served over it");
 
     @ArchTest
-    static final ArchRule transportDoesNotInterpretState = noClasses().that().resideInAPackage("io.capstan.transport..")
-            .should().dependOnClassesThat().resideInAnyPackage("io.capstan.raft..", "io.capstan.etcd..",
-                    "io.capstan.artifacts..", "io.capstan.controller..")
-            .because("the transport carries Ratis's messages between members without reading the state they change");
+    static final ArchRule transportDoesNotInterpretState =
+            noClasses()
+                    .that()
+                    .resideInAPackage("io.capstan.transport..")
+                    .should()
+                    .dependOnClassesThat()
+                    .resideInAnyPackage(
+                            "io.capstan.raft..",
+                            "io.capstan.etcd..",
+                            "io.capstan.artifacts..",
+                            "io.capstan.controller..")
+                    .because(
+                            "the transport carries Ratis's messages between members without reading the state they change");
 
     @ArchTest
-    static final ArchRule raftKnowsNoApiOrDaemon = noClasses().that().resideInAPackage("io.capstan.raft..")
-            .should().dependOnClassesThat().resideInAnyPackage("io.capstan.etcd..", "io.capstan.artifacts..",
-                    "io.capstan.controller..", "io.capstan.transport..", "io.capstan.web..", "io.grpc..", "picocli..")
-            .because("the replicated state machine serves every API and is chosen a transport by the daemon");
+    static final ArchRule raftKnowsNoApiOrDaemon =
+            noClasses()
+                    .that()
+                    .resideInAPackage("io.capstan.raft..")
+                    .should()
+                    .dependOnClassesThat()
+                    .resideInAnyPackage(
+                            "io.capstan.etcd..",
+                            "io.capstan.artifacts..",
+                            "io.capstan.controller..",
+                            "io.capstan.transport..",
+                            "io.capstan.web..",
+                            "io.grpc..",
+                            "picocli..")
+                    .because(
+                            "the replicated state machine serves every API and is chosen a transport by the daemon");
 
     @ArchTest
-    static final ArchRule etcdApiKnowsNoAdminOrCli = noClasses().that().resideInAPackage("io.capstan.etcd..")
-            .should().dependOnClassesThat().resideInAnyPackage("io.capstan.controller..", "io.capstan.artifacts..",
-                    "io.capstan.transport..", "picocli..")
-            .because("the etcd API is built and configured by the daemon, and knows nothing of its admin API or CLI");
+    static final ArchRule etcdApiKnowsNoAdminOrCli =
+            noClasses()
+                    .that()
+                    .resideInAPackage("io.capstan.etcd..")
+                    .should()
+                    .dependOnClassesThat()
+                    .resideInAnyPackage(
+                            "io.capstan.controller..",
+                            "io.capstan.artifacts..",
+                            "io.capstan.transport..",
+                            "picocli..")
+                    .because(
+                            "the etcd API is built and configured by the daemon, and knows nothing of its admin API or CLI");
 
     @ArchTest
-    static final ArchRule etcdApiUsesTheNodeContract = noClasses().that().resideInAPackage("io.capstan.etcd..")
-            .should().dependOnClassesThat().haveFullyQualifiedName("io.capstan.raft.RaftNode")
-            .because("the etcd API needs only KeyspaceNode and MemberAdmin, so it also runs on LocalKeyspaceNode");
+    static final ArchRule etcdApiUsesTheNodeContract =
+            noClasses()
+                    .that()
+                    .resideInAPackage("io.capstan.etcd..")
+                    .should()
+                    .dependOnClassesThat()
+                    .haveFullyQualifiedName("io.capstan.raft.RaftNode")
+                    .because(
+                            "the etcd API needs only KeyspaceNode and MemberAdmin, so it also runs on LocalKeyspaceNode");
 }

@@ -35,7 +35,8 @@ class LogFormatSwitchTest {
     }
 
     private static LoggingEvent event(LoggerContext context, String message) {
-        return new LoggingEvent(Logger.class.getName(), context.getLogger("test"), Level.INFO, message, null, null);
+        return new LoggingEvent(
+                Logger.class.getName(), context.getLogger("test"), Level.INFO, message, null, null);
     }
 
     @Test
@@ -68,19 +69,28 @@ class LogFormatSwitchTest {
         configurator.setContext(context);
         configurator.doConfigure(LogFormatSwitchTest.class.getResource("/logback.xml"));
         context.putProperty(NodeLogging.NODE_ID, "n7");
-        LogFormatSwitch formats = (LogFormatSwitch) context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("CONSOLE");
+        LogFormatSwitch formats =
+                (LogFormatSwitch) context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("CONSOLE");
         assertTrue(formats.isStarted());
         assertEquals("text", formats.getFormat(), "text unless CAPSTAN_LOG_FORMAT says otherwise");
 
         @SuppressWarnings("unchecked")
         OutputStreamAppender<ILoggingEvent> jsonAppender =
                 (OutputStreamAppender<ILoggingEvent>) formats.getAppender("JSON");
-        LoggingEvent failure = new LoggingEvent(Logger.class.getName(), context.getLogger("io.capstan.Example"),
-                Level.ERROR, "could not {}", new IllegalStateException("boom"), new Object[] {"apply"});
+        LoggingEvent failure =
+                new LoggingEvent(
+                        Logger.class.getName(),
+                        context.getLogger("io.capstan.Example"),
+                        Level.ERROR,
+                        "could not {}",
+                        new IllegalStateException("boom"),
+                        new Object[] {"apply"});
         failure.setMDCPropertyMap(Map.of("requestId", "req-7"));
         String line = new String(jsonAppender.getEncoder().encode(failure), StandardCharsets.UTF_8);
 
-        assertTrue(line.endsWith("\n") && line.indexOf('\n') == line.length() - 1, "one line: " + line);
+        assertTrue(
+                line.endsWith("\n") && line.indexOf('\n') == line.length() - 1,
+                "one line: " + line);
         JsonNode json = new ObjectMapper().readTree(line);
         assertEquals("ERROR", json.get("level").asText());
         assertEquals("io.capstan.Example", json.get("logger").asText());
@@ -88,7 +98,9 @@ class LogFormatSwitchTest {
         assertEquals("n7", json.get("node").asText());
         assertEquals("req-7", json.get("request_id").asText());
         assertEquals("could not apply", json.get("message").asText());
-        assertTrue(json.get("exception").asText().startsWith("java.lang.IllegalStateException: boom"), line);
+        assertTrue(
+                json.get("exception").asText().startsWith("java.lang.IllegalStateException: boom"),
+                line);
         assertTrue(json.hasNonNull("time"));
         assertFalse(json.has("@version") || json.has("level_value") || json.has("requestId"), line);
         context.stop();

@@ -26,8 +26,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * {@code /v1/faults/peers} on real daemons with {@code capstan.transport.fault-injection = on}:
  * behind the admin token, bad bodies refused with a 400 naming the problem and nothing changed, a
- * leader cut off through it loses leadership and gets it back in line once cleared; without the
- * key the route does not exist.
+ * leader cut off through it loses leadership and gets it back in line once cleared; without the key
+ * the route does not exist.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
@@ -40,9 +40,15 @@ class PeerFaultsRouteTest {
     @BeforeAll
     void start(@TempDir Path dir) throws Exception {
         Path token = Files.writeString(dir.resolve("admin.token"), TOKEN);
-        cluster = DaemonCluster.start(dir, 3, "web", String.join("\n",
-                "capstan.admin.token-file = \"" + token + "\"",
-                "capstan.transport.fault-injection = on"));
+        cluster =
+                DaemonCluster.start(
+                        dir,
+                        3,
+                        "web",
+                        String.join(
+                                "\n",
+                                "capstan.admin.token-file = \"" + token + "\"",
+                                "capstan.transport.fault-injection = on"));
         cluster.awaitLeader(cluster.members(), Duration.ofSeconds(60));
     }
 
@@ -66,10 +72,18 @@ class PeerFaultsRouteTest {
 
     @Test
     void theRouteNeedsTheAdminToken() throws Exception {
-        AdminHttp.Reply put = send(cluster.member(0), "PUT", PATH, Optional.of("{\"drop\":[\"n2\"]}"), Optional.empty());
+        AdminHttp.Reply put =
+                send(
+                        cluster.member(0),
+                        "PUT",
+                        PATH,
+                        Optional.of("{\"drop\":[\"n2\"]}"),
+                        Optional.empty());
 
         assertEquals(401, put.status(), put.text());
-        assertEquals("[]", call(cluster.member(0), "GET", null).json().path("drop").toString(),
+        assertEquals(
+                "[]",
+                call(cluster.member(0), "GET", null).json().path("drop").toString(),
                 "the refused request changed nothing");
     }
 
@@ -85,7 +99,8 @@ class PeerFaultsRouteTest {
         assertEquals("{\"n3\":150}", set.json().path("delay_ms").toString());
         AdminHttp.Reply replaced = call(n1, "PUT", "{\"drop\":[\"n3\"]}");
         assertEquals("[\"n3\"]", replaced.json().path("drop").toString(), replaced.text());
-        assertEquals("{}", replaced.json().path("delay_ms").toString(), "a PUT replaces every rule");
+        assertEquals(
+                "{}", replaced.json().path("delay_ms").toString(), "a PUT replaces every rule");
         AdminHttp.Reply cleared = call(n1, "DELETE", null);
         assertEquals(200, cleared.status(), cleared.text());
         assertEquals("[]", cleared.json().path("drop").toString());
@@ -93,7 +108,11 @@ class PeerFaultsRouteTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
+    @CsvSource(
+            delimiter = '|',
+            quoteCharacter = '`',
+            textBlock =
+                    """
             drop n2                 | the request body is not JSON
             ["n2"]                  | the request body must be a JSON object with delay_ms, drop
             {"dorp":["n2"]}         | unknown field 'dorp'; known: delay_ms, drop
@@ -107,7 +126,8 @@ class PeerFaultsRouteTest {
             {"delay_ms":["n2"]}     | 'delay_ms' must be an object of names to numbers 1..60000
             {"drop":["n2"],"delay_ms":{"n2":10}} | peer n2 is both in 'drop' and in 'delay_ms'
             """)
-    void badBodiesAre400sNamingTheProblemAndChangeNothing(String body, String message) throws Exception {
+    void badBodiesAre400sNamingTheProblemAndChangeNothing(String body, String message)
+            throws Exception {
         Daemon n1 = cluster.member(0);
         call(n1, "PUT", "{\"drop\":[\"n3\"]}");
 
@@ -117,7 +137,10 @@ class PeerFaultsRouteTest {
         assertEquals("bad_request", reply.errorCode());
         String said = reply.json().path("error").path("message").asText();
         assertTrue(said.contains(message), said);
-        assertEquals("[\"n3\"]", call(n1, "GET", null).json().path("drop").toString(), "the rules stay as they were");
+        assertEquals(
+                "[\"n3\"]",
+                call(n1, "GET", null).json().path("drop").toString(),
+                "the rules stay as they were");
     }
 
     @Test
@@ -127,7 +150,10 @@ class PeerFaultsRouteTest {
         List<Daemon> others = cluster.members().stream().filter(d -> d != old).toList();
         long term = old.raft().status().term();
 
-        String othersJson = others.stream().map(d -> "\"" + d.raft().nodeId() + "\"").collect(Collectors.joining(","));
+        String othersJson =
+                others.stream()
+                        .map(d -> "\"" + d.raft().nodeId() + "\"")
+                        .collect(Collectors.joining(","));
         assertEquals(200, call(old, "PUT", "{\"drop\":[" + othersJson + "]}").status());
         for (Daemon d : others) {
             assertEquals(200, call(d, "PUT", "{\"drop\":[\"" + oldName + "\"]}").status());
@@ -136,15 +162,20 @@ class PeerFaultsRouteTest {
         Daemon next = cluster.awaitLeader(others, Duration.ofSeconds(60));
         assertNotEquals(oldName, next.raft().nodeId());
         assertTrue(next.raft().status().term() > term, "a new term began");
-        assertTrue(call(old, "GET", null).json().path("dropped_requests").asLong() > 0,
+        assertTrue(
+                call(old, "GET", null).json().path("dropped_requests").asLong() > 0,
                 "the old leader's requests to the others were dropped");
 
         clear();
-        DaemonCluster.awaitTrue("every member follows one leader again", Duration.ofSeconds(60), () -> {
-            List<NodeStatus> all = cluster.members().stream().map(d -> d.raft().status()).toList();
-            return all.stream().allMatch(s -> s.leaderId().isPresent())
-                    && all.stream().map(NodeStatus::leaderId).distinct().count() == 1;
-        });
+        DaemonCluster.awaitTrue(
+                "every member follows one leader again",
+                Duration.ofSeconds(60),
+                () -> {
+                    List<NodeStatus> all =
+                            cluster.members().stream().map(d -> d.raft().status()).toList();
+                    return all.stream().allMatch(s -> s.leaderId().isPresent())
+                            && all.stream().map(NodeStatus::leaderId).distinct().count() == 1;
+                });
     }
 
     @Test
@@ -152,10 +183,16 @@ class PeerFaultsRouteTest {
         try (DaemonCluster plain = DaemonCluster.start(dir, 1, "web", "")) {
             Daemon d = plain.member(0);
             for (String method : List.of("GET", "PUT", "DELETE")) {
-                AdminHttp.Reply reply = send(d, method, PATH, Optional.of("{\"drop\":[\"n2\"]}"), Optional.empty());
+                AdminHttp.Reply reply =
+                        send(d, method, PATH, Optional.of("{\"drop\":[\"n2\"]}"), Optional.empty());
                 assertEquals(404, reply.status(), method + " " + reply.text());
-                assertEquals("not_found", reply.errorCode(), "answered as any unknown path: " + reply.text());
-                assertEquals("no route for " + PATH, reply.json().path("error").path("message").asText());
+                assertEquals(
+                        "not_found",
+                        reply.errorCode(),
+                        "answered as any unknown path: " + reply.text());
+                assertEquals(
+                        "no route for " + PATH,
+                        reply.json().path("error").path("message").asText());
             }
         }
     }

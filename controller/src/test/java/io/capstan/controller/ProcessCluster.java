@@ -36,7 +36,8 @@ final class ProcessCluster implements AutoCloseable {
     private final int[] apiPorts;
     private final List<Path> configs = new ArrayList<>();
     private final DaemonProcess[] members;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
     /** Writes {@code size} members' configuration files under {@code dir}; starts none. */
     ProcessCluster(Path dir, int size) throws Exception {
@@ -50,16 +51,28 @@ final class ProcessCluster implements AutoCloseable {
             webPorts[i] = DaemonProcess.freePort();
             apiPorts[i] = DaemonProcess.freePort();
         }
-        String peers = IntStream.range(0, size)
-                .mapToObj(i -> "\"n" + (i + 1) + "=127.0.0.1:" + webPorts[i] + "\"")
-                .collect(Collectors.joining(", "));
+        String peers =
+                IntStream.range(0, size)
+                        .mapToObj(i -> "\"n" + (i + 1) + "=127.0.0.1:" + webPorts[i] + "\"")
+                        .collect(Collectors.joining(", "));
         for (int i = 0; i < size; i++) {
             Path conf = dir.resolve("n" + (i + 1) + ".conf");
-            Files.writeString(conf, String.join("\n",
-                    "capstan.node { id = \"n" + (i + 1) + "\", data-dir = \"" + dir.resolve("n" + (i + 1)) + "\" }",
-                    "capstan.web.port = " + webPorts[i],
-                    "capstan.api.port = " + apiPorts[i],
-                    "capstan.raft { peers = [" + peers + "], secret-file = \"" + secret + "\" }"));
+            Files.writeString(
+                    conf,
+                    String.join(
+                            "\n",
+                            "capstan.node { id = \"n"
+                                    + (i + 1)
+                                    + "\", data-dir = \""
+                                    + dir.resolve("n" + (i + 1))
+                                    + "\" }",
+                            "capstan.web.port = " + webPorts[i],
+                            "capstan.api.port = " + apiPorts[i],
+                            "capstan.raft { peers = ["
+                                    + peers
+                                    + "], secret-file = \""
+                                    + secret
+                                    + "\" }"));
             configs.add(conf);
         }
     }
@@ -70,12 +83,14 @@ final class ProcessCluster implements AutoCloseable {
 
     /** Starts member i's process on its configuration and data directory (again, after a stop). */
     void start(int i) throws Exception {
-        members[i] = DaemonProcess.start(dir, Map.of(), "serve", "--config", configs.get(i).toString());
+        members[i] =
+                DaemonProcess.start(dir, Map.of(), "serve", "--config", configs.get(i).toString());
     }
 
     /** Waits until member i answers /health/ready with 200. */
     void awaitReady(int i) throws InterruptedException {
-        assertTrue(members[i].awaitHttpStatus(url(i, "/health/ready"), 200, READY),
+        assertTrue(
+                members[i].awaitHttpStatus(url(i, "/health/ready"), 200, READY),
                 "n" + (i + 1) + " never became ready:\n" + members[i].stderr());
     }
 
@@ -92,7 +107,10 @@ final class ProcessCluster implements AutoCloseable {
     /** Stops member i as systemd does (SIGTERM) and waits for its clean exit. */
     void terminate(int i) throws InterruptedException {
         members[i].terminate();
-        assertEquals(0, members[i].awaitExit(READY), "n" + (i + 1) + " did not stop cleanly:\n" + members[i].stderr());
+        assertEquals(
+                0,
+                members[i].awaitExit(READY),
+                "n" + (i + 1) + " did not stop cleanly:\n" + members[i].stderr());
     }
 
     /** SIGKILL: nothing of member i runs any more. */
@@ -114,27 +132,43 @@ final class ProcessCluster implements AutoCloseable {
         return members[i] == null ? "" : members[i].stderr();
     }
 
-    /** True only when member i answered 200 (through etcd's JSON gateway): the put is acknowledged. */
+    /**
+     * True only when member i answered 200 (through etcd's JSON gateway): the put is acknowledged.
+     */
     boolean put(int i, String key, String value) {
         try {
-            return gateway(i, "/v3/kv/put", "{\"key\":\"" + b64(key) + "\",\"value\":\"" + b64(value) + "\"}")
-                    .statusCode() == 200;
+            return gateway(
+                                    i,
+                                    "/v3/kv/put",
+                                    "{\"key\":\""
+                                            + b64(key)
+                                            + "\",\"value\":\""
+                                            + b64(value)
+                                            + "\"}")
+                            .statusCode()
+                    == 200;
         } catch (IOException | InterruptedException unreachable) {
             return false;
         }
     }
 
-    /** A linearizable range through member i's JSON gateway ({@code request} is a RangeRequest in JSON). */
+    /**
+     * A linearizable range through member i's JSON gateway ({@code request} is a RangeRequest in
+     * JSON).
+     */
     JsonNode range(int i, String request) throws IOException, InterruptedException {
         HttpResponse<String> r = gateway(i, "/v3/kv/range", request);
         assertEquals(200, r.statusCode(), r.body());
         return JSON.readTree(r.body());
     }
 
-    private HttpResponse<String> gateway(int i, String path, String body) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(URI.create(url(i, path)))
+    private HttpResponse<String> gateway(int i, String path, String body)
+            throws IOException, InterruptedException {
+        return http.send(
+                HttpRequest.newBuilder(URI.create(url(i, path)))
                         .timeout(Duration.ofSeconds(10))
-                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
@@ -145,8 +179,10 @@ final class ProcessCluster implements AutoCloseable {
     /** The index of the member that reports itself leader. */
     int leader() throws Exception {
         for (int i = 0; i < size(); i++) {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url(i, "/health/ready"))).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r =
+                    http.send(
+                            HttpRequest.newBuilder(URI.create(url(i, "/health/ready"))).build(),
+                            HttpResponse.BodyHandlers.ofString());
             if (JSON.readTree(r.body()).path("raft").path("role").asText().equals("leader")) {
                 return i;
             }

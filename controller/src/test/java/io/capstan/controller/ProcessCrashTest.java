@@ -20,15 +20,14 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Durability with real processes killed for real: SIGKILL the leader while clients write,
- * restart it, then SIGKILL all three at once and restart them. Every write a client saw
- * acknowledged must be there afterwards. Writes go through etcd's JSON gateway.
+ * Durability with real processes killed for real: SIGKILL the leader while clients write, restart
+ * it, then SIGKILL all three at once and restart them. Every write a client saw acknowledged must
+ * be there afterwards. Writes go through etcd's JSON gateway.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ProcessCrashTest {
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     private ProcessCluster cluster;
 
@@ -43,28 +42,40 @@ class ProcessCrashTest {
     }
 
     private Optional<String> get(int member, String key) throws Exception {
-        JsonNode kvs = cluster.range(member, "{\"key\":\"" + ProcessCluster.b64(key) + "\"}").path("kvs");
-        return kvs.isEmpty() ? Optional.empty()
-                : Optional.of(new String(Base64.getDecoder().decode(kvs.get(0).path("value").asText()),
-                        StandardCharsets.UTF_8));
+        JsonNode kvs =
+                cluster.range(member, "{\"key\":\"" + ProcessCluster.b64(key) + "\"}").path("kvs");
+        return kvs.isEmpty()
+                ? Optional.empty()
+                : Optional.of(
+                        new String(
+                                Base64.getDecoder().decode(kvs.get(0).path("value").asText()),
+                                StandardCharsets.UTF_8));
     }
 
-    /** Writes distinct keys round-robin to the members until stopped; records what was acknowledged. */
+    /**
+     * Writes distinct keys round-robin to the members until stopped; records what was acknowledged.
+     */
     private Thread writer(Map<String, String> acknowledged, AtomicBoolean stop, String prefix) {
-        Thread t = new Thread(() -> {
-            for (int n = 0; !stop.get() && n < 100_000; n++) {
-                String key = prefix + n;
-                if (cluster.put(n % 3, key, "v" + n)) {
-                    acknowledged.put(key, "v" + n);
-                }
-            }
-        }, "writer-" + prefix);
+        Thread t =
+                new Thread(
+                        () -> {
+                            for (int n = 0; !stop.get() && n < 100_000; n++) {
+                                String key = prefix + n;
+                                if (cluster.put(n % 3, key, "v" + n)) {
+                                    acknowledged.put(key, "v" + n);
+                                }
+                            }
+                        },
+                        "writer-" + prefix);
         t.start();
         return t;
     }
 
-    private void awaitAcknowledged(Map<String, String> acknowledged, int atLeast) throws InterruptedException {
-        DaemonCluster.awaitTrue(atLeast + " acknowledged writes", ProcessCluster.READY,
+    private void awaitAcknowledged(Map<String, String> acknowledged, int atLeast)
+            throws InterruptedException {
+        DaemonCluster.awaitTrue(
+                atLeast + " acknowledged writes",
+                ProcessCluster.READY,
                 () -> acknowledged.size() >= atLeast);
     }
 
@@ -73,13 +84,14 @@ class ProcessCrashTest {
         cluster.startAll();
         Map<String, String> acknowledged = new ConcurrentHashMap<>();
         AtomicBoolean stop = new AtomicBoolean();
-        List<Thread> writers = List.of(writer(acknowledged, stop, "a-"), writer(acknowledged, stop, "b-"));
+        List<Thread> writers =
+                List.of(writer(acknowledged, stop, "a-"), writer(acknowledged, stop, "b-"));
         awaitAcknowledged(acknowledged, 50);
 
         int leader = cluster.leader();
         cluster.kill(leader);
         int before = acknowledged.size();
-        awaitAcknowledged(acknowledged, before + 50);   // the survivors elect a leader and go on
+        awaitAcknowledged(acknowledged, before + 50); // the survivors elect a leader and go on
         cluster.start(leader);
         cluster.awaitReady(leader);
         awaitAcknowledged(acknowledged, acknowledged.size() + 50);
@@ -95,7 +107,9 @@ class ProcessCrashTest {
         assertTrue(acknowledged.size() >= 150, "writes acknowledged: " + acknowledged.size());
         int reader = 0;
         for (Map.Entry<String, String> write : acknowledged.entrySet()) {
-            assertEquals(Optional.of(write.getValue()), get(reader, write.getKey()),
+            assertEquals(
+                    Optional.of(write.getValue()),
+                    get(reader, write.getKey()),
                     "acknowledged write " + write.getKey() + " lost");
             reader = (reader + 1) % 3;
         }

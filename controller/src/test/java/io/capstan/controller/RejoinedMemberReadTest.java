@@ -31,8 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 class RejoinedMemberReadTest {
     private static final Duration WAIT = Duration.ofSeconds(60);
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     @Test
     void aMemberAddedBackAsAVoterServesLinearizableReads() throws Exception {
@@ -61,37 +60,60 @@ class RejoinedMemberReadTest {
             leader.raft().admin().removeMember(leaving.raft().memberId()).get(30, TimeUnit.SECONDS);
             cluster.stop(index);
             deleteTree(dir.resolve("n" + (index + 1)));
-            Member added = leader.raft().admin().addMember(List.of(peerUrl), learner).get(30, TimeUnit.SECONDS);
+            Member added =
+                    leader.raft()
+                            .admin()
+                            .addMember(List.of(peerUrl), learner)
+                            .get(30, TimeUnit.SECONDS);
             Daemon back = cluster.restart(index, "capstan.raft.initial-cluster-state = existing");
             if (learner) {
-                DaemonCluster.awaitTrue("the learner is promoted once caught up", WAIT, () -> {
-                    try {
-                        leader.raft().admin().promoteMember(added.id()).get(30, TimeUnit.SECONDS);
-                        return true;
-                    } catch (Exception e) {
-                        return false;
-                    }
-                });
+                DaemonCluster.awaitTrue(
+                        "the learner is promoted once caught up",
+                        WAIT,
+                        () -> {
+                            try {
+                                leader.raft()
+                                        .admin()
+                                        .promoteMember(added.id())
+                                        .get(30, TimeUnit.SECONDS);
+                                return true;
+                            } catch (Exception e) {
+                                return false;
+                            }
+                        });
             }
             leader.raft().propose(put("after", "2")).get(30, TimeUnit.SECONDS);
 
             for (int i = 0; i < 20; i++) {
-                assertEquals("2", get(back, "after"), "read " + i + " through the member added back");
+                assertEquals(
+                        "2", get(back, "after"), "read " + i + " through the member added back");
             }
             assertEquals("1", get(back, "before"));
         }
     }
 
     private static Command put(String key, String value) {
-        return Command.newBuilder().setPut(PutRequest.newBuilder()
-                .setKey(ByteString.copyFromUtf8(key)).setValue(ByteString.copyFromUtf8(value))).build();
+        return Command.newBuilder()
+                .setPut(
+                        PutRequest.newBuilder()
+                                .setKey(ByteString.copyFromUtf8(key))
+                                .setValue(ByteString.copyFromUtf8(value)))
+                .build();
     }
 
-    private static String get(Daemon member, String key) throws InterruptedException, ExecutionException,
-            java.util.concurrent.TimeoutException {
-        var range = member.raft().query(Query.newBuilder().setRange(RangeRequest.newBuilder()
-                .setKey(ByteString.copyFromUtf8(key))).build(), ReadConsistency.LINEARIZABLE)
-                .get(30, TimeUnit.SECONDS).getRange();
+    private static String get(Daemon member, String key)
+            throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException {
+        var range =
+                member.raft()
+                        .query(
+                                Query.newBuilder()
+                                        .setRange(
+                                                RangeRequest.newBuilder()
+                                                        .setKey(ByteString.copyFromUtf8(key)))
+                                        .build(),
+                                ReadConsistency.LINEARIZABLE)
+                        .get(30, TimeUnit.SECONDS)
+                        .getRange();
         return range.getKvsCount() == 0 ? null : range.getKvs(0).getValue().toStringUtf8();
     }
 

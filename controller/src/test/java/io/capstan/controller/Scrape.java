@@ -8,13 +8,17 @@ import java.util.OptionalDouble;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** One scrape of {@code /metrics}, parsed from Prometheus's text format: its samples and their TYPE lines. */
+/**
+ * One scrape of {@code /metrics}, parsed from Prometheus's text format: its samples and their TYPE
+ * lines.
+ */
 final class Scrape {
-    private static final Pattern SAMPLE = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)\\})? (\\S+)");
-    private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
+    private static final Pattern SAMPLE =
+            Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)\\})? (\\S+)");
+    private static final Pattern LABEL =
+            Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
 
-    record Sample(String name, Map<String, String> labels, double value) {
-    }
+    record Sample(String name, Map<String, String> labels, double value) {}
 
     final List<Sample> samples = new ArrayList<>();
     final Map<String, String> types = new LinkedHashMap<>();
@@ -41,7 +45,10 @@ final class Scrape {
         }
     }
 
-    /** The samples named {@code name} whose labels include every given pair ({@code k1, v1, k2, v2, ...}). */
+    /**
+     * The samples named {@code name} whose labels include every given pair ({@code k1, v1, k2, v2,
+     * ...}).
+     */
     List<Sample> all(String name, String... labels) {
         List<Sample> found = new ArrayList<>();
         for (Sample sample : samples) {
@@ -56,14 +63,16 @@ final class Scrape {
     OptionalDouble value(String name, String... labels) {
         List<Sample> found = all(name, labels);
         if (found.size() > 1) {
-            throw new AssertionError(found.size() + " samples match " + name + " " + List.of(labels) + ": " + found);
+            throw new AssertionError(
+                    found.size() + " samples match " + name + " " + List.of(labels) + ": " + found);
         }
         return found.isEmpty() ? OptionalDouble.empty() : OptionalDouble.of(found.get(0).value());
     }
 
     /** As {@link #value}, failing when there is no such sample. */
     double get(String name, String... labels) {
-        return value(name, labels).orElseThrow(() -> new AssertionError("no sample " + name + " " + List.of(labels)));
+        return value(name, labels)
+                .orElseThrow(() -> new AssertionError("no sample " + name + " " + List.of(labels)));
     }
 
     private static boolean matches(Sample sample, String... labels) {

@@ -20,8 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ServeProcessTest {
     private static final Duration START = Duration.ofSeconds(60);
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     private Map<String, String> env(int webPort) throws Exception {
         return Map.of(
@@ -35,13 +34,18 @@ class ServeProcessTest {
     void servesUntilSigtermThenExitsZero() throws Exception {
         int port = DaemonProcess.freePort();
         try (DaemonProcess capstan = DaemonProcess.start(dir, env(port), "serve")) {
-            assertTrue(capstan.awaitHttpStatus("http://127.0.0.1:" + port + "/health/ready", 200, START),
+            assertTrue(
+                    capstan.awaitHttpStatus(
+                            "http://127.0.0.1:" + port + "/health/ready", 200, START),
                     "never became ready; stderr:\n" + capstan.stderr());
             capstan.terminate();
             assertEquals(0, capstan.awaitExit(Duration.ofSeconds(30)), capstan.stderr());
             String log = capstan.stderr();
             assertTrue(log.contains("received SIGTERM, stopping"), log);
-            assertTrue(log.lines().filter(l -> l.contains(" INFO ")).allMatch(l -> l.contains("node=n1")),
+            assertTrue(
+                    log.lines()
+                            .filter(l -> l.contains(" INFO "))
+                            .allMatch(l -> l.contains("node=n1")),
                     "every log line carries the node id:\n" + log);
         }
     }
@@ -56,14 +60,20 @@ class ServeProcessTest {
             String err = capstan.stderr();
             assertTrue(err.contains("capstan.web.port") && err.contains("70000"), err);
             assertTrue(err.contains("capstan.api.port") && err.contains("-1"), err);
-            assertFalse(err.contains(" started"), "nothing may start on bad configuration:\n" + err);
+            assertFalse(
+                    err.contains(" started"), "nothing may start on bad configuration:\n" + err);
         }
     }
 
     @Test
     void missingConfigFileExitsTwo() throws Exception {
-        try (DaemonProcess capstan = DaemonProcess.start(dir, env(DaemonProcess.freePort()),
-                "serve", "--config", dir.resolve("nope.conf").toString())) {
+        try (DaemonProcess capstan =
+                DaemonProcess.start(
+                        dir,
+                        env(DaemonProcess.freePort()),
+                        "serve",
+                        "--config",
+                        dir.resolve("nope.conf").toString())) {
             assertEquals(2, capstan.awaitExit(START));
             assertTrue(capstan.stderr().contains("nope.conf"), capstan.stderr());
         }
@@ -77,7 +87,8 @@ class ServeProcessTest {
                 assertEquals(1, capstan.awaitExit(START));
                 String err = capstan.stderr();
                 assertTrue(err.contains("'web'") && err.contains(Integer.toString(port)), err);
-                assertFalse(Files.exists(dir.resolve("data").resolve("raft")),
+                assertFalse(
+                        Files.exists(dir.resolve("data").resolve("raft")),
                         "Raft must never start when the web layer failed");
             }
         }
@@ -87,7 +98,8 @@ class ServeProcessTest {
     void versionPrintsAndExitsZero() throws Exception {
         try (DaemonProcess capstan = DaemonProcess.start(dir, Map.of(), "version")) {
             assertEquals(0, capstan.awaitExit(START));
-            assertTrue(capstan.stdout().matches("capstan \\d+\\.\\d+\\.\\d+.*\\R"), capstan.stdout());
+            assertTrue(
+                    capstan.stdout().matches("capstan \\d+\\.\\d+\\.\\d+.*\\R"), capstan.stdout());
         }
     }
 

@@ -34,8 +34,7 @@ import picocli.CommandLine;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SnapshotSaveTest {
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     private WebServer server;
 
@@ -48,11 +47,23 @@ class SnapshotSaveTest {
 
     /** Serves {@code body} as the snapshot. */
     private String serving(byte[] body) throws Exception {
-        server = new WebServer(WebSettings.defaults().withPort(0), List.of(Route.get("/v1/snapshot", Gate.open("test"),
-                AdminApi.ADMISSION, exchange -> {
-                    exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/octet-stream");
-                    exchange.getResponseSender().send(ByteBuffer.wrap(body));
-                })), () -> new Readiness(true, Map.of()));
+        server =
+                new WebServer(
+                        WebSettings.defaults().withPort(0),
+                        List.of(
+                                Route.get(
+                                        "/v1/snapshot",
+                                        Gate.open("test"),
+                                        AdminApi.ADMISSION,
+                                        exchange -> {
+                                            exchange.getResponseHeaders()
+                                                    .put(
+                                                            Headers.CONTENT_TYPE,
+                                                            "application/octet-stream");
+                                            exchange.getResponseSender()
+                                                    .send(ByteBuffer.wrap(body));
+                                        })),
+                        () -> new Readiness(true, Map.of()));
         return "http://127.0.0.1:" + server.start().get(10, TimeUnit.SECONDS).getPort();
     }
 
@@ -66,7 +77,8 @@ class SnapshotSaveTest {
 
     private static byte[] withChecksum(byte[] data) throws Exception {
         byte[] body = Arrays.copyOf(data, data.length + 32);
-        System.arraycopy(MessageDigest.getInstance("SHA-256").digest(data), 0, body, data.length, 32);
+        System.arraycopy(
+                MessageDigest.getInstance("SHA-256").digest(data), 0, body, data.length, 32);
         return body;
     }
 
@@ -107,7 +119,8 @@ class SnapshotSaveTest {
         int exit = save(file, serving(new byte[20]), err);
 
         assertEquals(ExitCodes.FAILED, exit);
-        assertTrue(err.toString().contains("the snapshot ended after 20 of 20 bytes"), err.toString());
+        assertTrue(
+                err.toString().contains("the snapshot ended after 20 of 20 bytes"), err.toString());
         assertTrue(Files.notExists(file));
     }
 }

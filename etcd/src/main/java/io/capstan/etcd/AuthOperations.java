@@ -68,8 +68,8 @@ import java.util.function.Function;
 /**
  * etcd's Auth calls. Every change (enable, disable, users, roles, permissions) is a command through
  * the Raft log, checked and applied by the replicated auth state ({@link AuthState}); the reads go
- * through ReadIndex, so they see every change committed before them. Passwords are hashed here
- * with bcrypt before proposing ({@link Passwords}): no clear password leaves this member, none is
+ * through ReadIndex, so they see every change committed before them. Passwords are hashed here with
+ * bcrypt before proposing ({@link Passwords}): no clear password leaves this member, none is
  * logged.
  *
  * <p>Authenticate reads the auth state through ReadIndex, checks the password against the user's
@@ -91,186 +91,279 @@ final class AuthOperations {
     private final SecureRandom random = new SecureRandom();
     private final LoadingCache<String, LoginBucket> limiters;
 
-    AuthOperations(RaftCalls raft, Passwords passwords, AuthTokens tokens, double authenticatePerSecond) {
+    AuthOperations(
+            RaftCalls raft, Passwords passwords, AuthTokens tokens, double authenticatePerSecond) {
         this.raft = raft;
         this.passwords = passwords;
         this.tokens = tokens;
-        this.limiters = CacheBuilder.newBuilder()
-                .maximumSize(MAX_LIMITED_ADDRESSES)
-                .expireAfterAccess(Duration.ofMinutes(10))
-                .build(CacheLoader.from(address -> new LoginBucket(authenticatePerSecond, System.nanoTime())));
+        this.limiters =
+                CacheBuilder.newBuilder()
+                        .maximumSize(MAX_LIMITED_ADDRESSES)
+                        .expireAfterAccess(Duration.ofMinutes(10))
+                        .build(
+                                CacheLoader.from(
+                                        address ->
+                                                new LoginBucket(
+                                                        authenticatePerSecond, System.nanoTime())));
     }
 
     /** Turns auth on with a new token key, so tokens of an earlier enabling no longer verify. */
     CompletableFuture<AuthEnableResponse> enable(AuthEnableRequest request) {
         byte[] key = new byte[TOKEN_KEY_BYTES];
         random.nextBytes(key);
-        Command command = Command.newBuilder()
-                .setAuthEnable(io.capstan.raft.proto.AuthEnableRequest.newBuilder().setTokenKey(ByteString.copyFrom(key)))
-                .build();
+        Command command =
+                Command.newBuilder()
+                        .setAuthEnable(
+                                io.capstan.raft.proto.AuthEnableRequest.newBuilder()
+                                        .setTokenKey(ByteString.copyFrom(key)))
+                        .build();
         return change(command, r -> AuthEnableResponse.newBuilder().setHeader(r).build());
     }
 
     CompletableFuture<AuthDisableResponse> disable(AuthDisableRequest request) {
-        Command command = Command.newBuilder()
-                .setAuthDisable(io.capstan.raft.proto.AuthDisableRequest.getDefaultInstance())
-                .build();
+        Command command =
+                Command.newBuilder()
+                        .setAuthDisable(
+                                io.capstan.raft.proto.AuthDisableRequest.getDefaultInstance())
+                        .build();
         return change(command, r -> AuthDisableResponse.newBuilder().setHeader(r).build());
     }
 
     CompletableFuture<AuthStatusResponse> status(AuthStatusRequest request) {
-        Query query = Query.newBuilder()
-                .setAuthStatus(io.capstan.raft.proto.AuthStatusRequest.getDefaultInstance())
-                .build();
-        return read(query, result -> AuthStatusResponse.newBuilder()
-                .setHeader(raft.header(result.getRevision()))
-                .setEnabled(result.getAuthStatus().getEnabled())
-                .setAuthRevision(result.getAuthStatus().getAuthRevision())
-                .build());
+        Query query =
+                Query.newBuilder()
+                        .setAuthStatus(io.capstan.raft.proto.AuthStatusRequest.getDefaultInstance())
+                        .build();
+        return read(
+                query,
+                result ->
+                        AuthStatusResponse.newBuilder()
+                                .setHeader(raft.header(result.getRevision()))
+                                .setEnabled(result.getAuthStatus().getEnabled())
+                                .setAuthRevision(result.getAuthStatus().getAuthRevision())
+                                .build());
     }
 
     CompletableFuture<AuthenticateResponse> authenticate(AuthenticateRequest request) {
         if (!limiters.getUnchecked(Callers.remoteAddress()).take(System.nanoTime())) {
             return CompletableFuture.failedFuture(EtcdErrors.TOO_MANY_REQUESTS.toException());
         }
-        return raft.call(node -> node.auth(ReadConsistency.LINEARIZABLE)).thenCompose(state -> {
-            if (!state.enabled()) {
-                throw EtcdErrors.AUTH_NOT_ENABLED.toException();
-            }
-            AuthUser user = state.user(request.getName()).orElse(null);
-            String hash = user == null || user.getNoPassword() ? "" : user.getPasswordHash();
-            if (!passwords.matches(request.getPassword(), hash)) {
-                throw EtcdErrors.AUTH_FAILED.toException();
-            }
-            String token = tokens.issue(user.getName(), user.getPasswordRevision(), state.tokenKey());
-            return raft.currentRevision().thenApply(revision -> AuthenticateResponse.newBuilder()
-                    .setHeader(raft.header(revision))
-                    .setToken(token)
-                    .build());
-        });
+        return raft.call(node -> node.auth(ReadConsistency.LINEARIZABLE))
+                .thenCompose(
+                        state -> {
+                            if (!state.enabled()) {
+                                throw EtcdErrors.AUTH_NOT_ENABLED.toException();
+                            }
+                            AuthUser user = state.user(request.getName()).orElse(null);
+                            String hash =
+                                    user == null || user.getNoPassword()
+                                            ? ""
+                                            : user.getPasswordHash();
+                            if (!passwords.matches(request.getPassword(), hash)) {
+                                throw EtcdErrors.AUTH_FAILED.toException();
+                            }
+                            String token =
+                                    tokens.issue(
+                                            user.getName(),
+                                            user.getPasswordRevision(),
+                                            state.tokenKey());
+                            return raft.currentRevision()
+                                    .thenApply(
+                                            revision ->
+                                                    AuthenticateResponse.newBuilder()
+                                                            .setHeader(raft.header(revision))
+                                                            .setToken(token)
+                                                            .build());
+                        });
     }
 
     CompletableFuture<AuthUserAddResponse> userAdd(AuthUserAddRequest request) {
-        return RaftCalls.guarded(() -> {
-            if (request.getName().isEmpty()) {
-                throw EtcdErrors.USER_EMPTY.toException();
-            }
-            boolean noPassword = request.getOptions().getNoPassword()
-                    || (request.getPassword().isEmpty() && request.getHashedPassword().isEmpty());
-            Command command = Command.newBuilder()
-                    .setUserAdd(UserAddRequest.newBuilder()
-                            .setName(request.getName())
-                            .setNoPassword(noPassword)
-                            .setPasswordHash(noPassword ? "" : hashOf(request.getPassword(), request.getHashedPassword())))
-                    .build();
-            return change(command, r -> AuthUserAddResponse.newBuilder().setHeader(r).build());
-        });
+        return RaftCalls.guarded(
+                () -> {
+                    if (request.getName().isEmpty()) {
+                        throw EtcdErrors.USER_EMPTY.toException();
+                    }
+                    boolean noPassword =
+                            request.getOptions().getNoPassword()
+                                    || (request.getPassword().isEmpty()
+                                            && request.getHashedPassword().isEmpty());
+                    Command command =
+                            Command.newBuilder()
+                                    .setUserAdd(
+                                            UserAddRequest.newBuilder()
+                                                    .setName(request.getName())
+                                                    .setNoPassword(noPassword)
+                                                    .setPasswordHash(
+                                                            noPassword
+                                                                    ? ""
+                                                                    : hashOf(
+                                                                            request.getPassword(),
+                                                                            request
+                                                                                    .getHashedPassword())))
+                                    .build();
+                    return change(
+                            command, r -> AuthUserAddResponse.newBuilder().setHeader(r).build());
+                });
     }
 
     CompletableFuture<AuthUserGetResponse> userGet(AuthUserGetRequest request) {
-        Query query = Query.newBuilder().setUserGet(UserGetRequest.newBuilder().setName(request.getName())).build();
-        return read(query, result -> AuthUserGetResponse.newBuilder()
-                .setHeader(raft.header(result.getRevision()))
-                .addAllRoles(result.getUserGet().getRolesList())
-                .build());
+        Query query =
+                Query.newBuilder()
+                        .setUserGet(UserGetRequest.newBuilder().setName(request.getName()))
+                        .build();
+        return read(
+                query,
+                result ->
+                        AuthUserGetResponse.newBuilder()
+                                .setHeader(raft.header(result.getRevision()))
+                                .addAllRoles(result.getUserGet().getRolesList())
+                                .build());
     }
 
     CompletableFuture<AuthUserListResponse> userList(AuthUserListRequest request) {
         Query query = Query.newBuilder().setUserList(UserListRequest.getDefaultInstance()).build();
-        return read(query, result -> AuthUserListResponse.newBuilder()
-                .setHeader(raft.header(result.getRevision()))
-                .addAllUsers(result.getUserList().getUsersList())
-                .build());
+        return read(
+                query,
+                result ->
+                        AuthUserListResponse.newBuilder()
+                                .setHeader(raft.header(result.getRevision()))
+                                .addAllUsers(result.getUserList().getUsersList())
+                                .build());
     }
 
     CompletableFuture<AuthUserDeleteResponse> userDelete(AuthUserDeleteRequest request) {
-        Command command = Command.newBuilder()
-                .setUserDelete(UserDeleteRequest.newBuilder().setName(request.getName()))
-                .build();
+        Command command =
+                Command.newBuilder()
+                        .setUserDelete(UserDeleteRequest.newBuilder().setName(request.getName()))
+                        .build();
         return change(command, r -> AuthUserDeleteResponse.newBuilder().setHeader(r).build());
     }
 
-    CompletableFuture<AuthUserChangePasswordResponse> userChangePassword(AuthUserChangePasswordRequest request) {
-        return RaftCalls.guarded(() -> {
-            Command command = Command.newBuilder()
-                    .setUserChangePassword(UserChangePasswordRequest.newBuilder()
-                            .setName(request.getName())
-                            .setPasswordHash(hashOf(request.getPassword(), request.getHashedPassword())))
-                    .build();
-            return change(command, r -> AuthUserChangePasswordResponse.newBuilder().setHeader(r).build());
-        });
+    CompletableFuture<AuthUserChangePasswordResponse> userChangePassword(
+            AuthUserChangePasswordRequest request) {
+        return RaftCalls.guarded(
+                () -> {
+                    Command command =
+                            Command.newBuilder()
+                                    .setUserChangePassword(
+                                            UserChangePasswordRequest.newBuilder()
+                                                    .setName(request.getName())
+                                                    .setPasswordHash(
+                                                            hashOf(
+                                                                    request.getPassword(),
+                                                                    request.getHashedPassword())))
+                                    .build();
+                    return change(
+                            command,
+                            r -> AuthUserChangePasswordResponse.newBuilder().setHeader(r).build());
+                });
     }
 
     CompletableFuture<AuthUserGrantRoleResponse> userGrantRole(AuthUserGrantRoleRequest request) {
-        Command command = Command.newBuilder()
-                .setUserGrantRole(UserGrantRoleRequest.newBuilder().setUser(request.getUser()).setRole(request.getRole()))
-                .build();
+        Command command =
+                Command.newBuilder()
+                        .setUserGrantRole(
+                                UserGrantRoleRequest.newBuilder()
+                                        .setUser(request.getUser())
+                                        .setRole(request.getRole()))
+                        .build();
         return change(command, r -> AuthUserGrantRoleResponse.newBuilder().setHeader(r).build());
     }
 
-    CompletableFuture<AuthUserRevokeRoleResponse> userRevokeRole(AuthUserRevokeRoleRequest request) {
-        Command command = Command.newBuilder()
-                .setUserRevokeRole(UserRevokeRoleRequest.newBuilder().setName(request.getName()).setRole(request.getRole()))
-                .build();
+    CompletableFuture<AuthUserRevokeRoleResponse> userRevokeRole(
+            AuthUserRevokeRoleRequest request) {
+        Command command =
+                Command.newBuilder()
+                        .setUserRevokeRole(
+                                UserRevokeRoleRequest.newBuilder()
+                                        .setName(request.getName())
+                                        .setRole(request.getRole()))
+                        .build();
         return change(command, r -> AuthUserRevokeRoleResponse.newBuilder().setHeader(r).build());
     }
 
     CompletableFuture<AuthRoleAddResponse> roleAdd(AuthRoleAddRequest request) {
-        Command command = Command.newBuilder().setRoleAdd(RoleAddRequest.newBuilder().setName(request.getName())).build();
+        Command command =
+                Command.newBuilder()
+                        .setRoleAdd(RoleAddRequest.newBuilder().setName(request.getName()))
+                        .build();
         return change(command, r -> AuthRoleAddResponse.newBuilder().setHeader(r).build());
     }
 
     CompletableFuture<AuthRoleGetResponse> roleGet(AuthRoleGetRequest request) {
-        Query query = Query.newBuilder().setRoleGet(RoleGetRequest.newBuilder().setRole(request.getRole())).build();
-        return read(query, result -> {
-            AuthRoleGetResponse.Builder response = AuthRoleGetResponse.newBuilder().setHeader(raft.header(result.getRevision()));
-            for (AuthPermission perm : result.getRoleGet().getPermList()) {
-                response.addPerm(Permission.newBuilder()
-                        .setPermTypeValue(perm.getPermTypeValue())
-                        .setKey(perm.getKey())
-                        .setRangeEnd(perm.getRangeEnd()));
-            }
-            return response.build();
-        });
+        Query query =
+                Query.newBuilder()
+                        .setRoleGet(RoleGetRequest.newBuilder().setRole(request.getRole()))
+                        .build();
+        return read(
+                query,
+                result -> {
+                    AuthRoleGetResponse.Builder response =
+                            AuthRoleGetResponse.newBuilder()
+                                    .setHeader(raft.header(result.getRevision()));
+                    for (AuthPermission perm : result.getRoleGet().getPermList()) {
+                        response.addPerm(
+                                Permission.newBuilder()
+                                        .setPermTypeValue(perm.getPermTypeValue())
+                                        .setKey(perm.getKey())
+                                        .setRangeEnd(perm.getRangeEnd()));
+                    }
+                    return response.build();
+                });
     }
 
     CompletableFuture<AuthRoleListResponse> roleList(AuthRoleListRequest request) {
         Query query = Query.newBuilder().setRoleList(RoleListRequest.getDefaultInstance()).build();
-        return read(query, result -> AuthRoleListResponse.newBuilder()
-                .setHeader(raft.header(result.getRevision()))
-                .addAllRoles(result.getRoleList().getRolesList())
-                .build());
+        return read(
+                query,
+                result ->
+                        AuthRoleListResponse.newBuilder()
+                                .setHeader(raft.header(result.getRevision()))
+                                .addAllRoles(result.getRoleList().getRolesList())
+                                .build());
     }
 
     CompletableFuture<AuthRoleDeleteResponse> roleDelete(AuthRoleDeleteRequest request) {
-        Command command = Command.newBuilder().setRoleDelete(RoleDeleteRequest.newBuilder().setRole(request.getRole())).build();
+        Command command =
+                Command.newBuilder()
+                        .setRoleDelete(RoleDeleteRequest.newBuilder().setRole(request.getRole()))
+                        .build();
         return change(command, r -> AuthRoleDeleteResponse.newBuilder().setHeader(r).build());
     }
 
-    CompletableFuture<AuthRoleGrantPermissionResponse> roleGrantPermission(AuthRoleGrantPermissionRequest request) {
+    CompletableFuture<AuthRoleGrantPermissionResponse> roleGrantPermission(
+            AuthRoleGrantPermissionRequest request) {
         if (!request.hasPerm()) {
             return CompletableFuture.failedFuture(EtcdErrors.PERMISSION_NOT_GIVEN.toException());
         }
         Permission perm = request.getPerm();
-        Command command = Command.newBuilder()
-                .setRoleGrantPermission(RoleGrantPermissionRequest.newBuilder()
-                        .setName(request.getName())
-                        .setPerm(AuthPermission.newBuilder()
-                                .setPermTypeValue(perm.getPermTypeValue())
-                                .setKey(perm.getKey())
-                                .setRangeEnd(perm.getRangeEnd())))
-                .build();
-        return change(command, r -> AuthRoleGrantPermissionResponse.newBuilder().setHeader(r).build());
+        Command command =
+                Command.newBuilder()
+                        .setRoleGrantPermission(
+                                RoleGrantPermissionRequest.newBuilder()
+                                        .setName(request.getName())
+                                        .setPerm(
+                                                AuthPermission.newBuilder()
+                                                        .setPermTypeValue(perm.getPermTypeValue())
+                                                        .setKey(perm.getKey())
+                                                        .setRangeEnd(perm.getRangeEnd())))
+                        .build();
+        return change(
+                command, r -> AuthRoleGrantPermissionResponse.newBuilder().setHeader(r).build());
     }
 
-    CompletableFuture<AuthRoleRevokePermissionResponse> roleRevokePermission(AuthRoleRevokePermissionRequest request) {
-        Command command = Command.newBuilder()
-                .setRoleRevokePermission(RoleRevokePermissionRequest.newBuilder()
-                        .setRole(request.getRole())
-                        .setKey(request.getKey())
-                        .setRangeEnd(request.getRangeEnd()))
-                .build();
-        return change(command, r -> AuthRoleRevokePermissionResponse.newBuilder().setHeader(r).build());
+    CompletableFuture<AuthRoleRevokePermissionResponse> roleRevokePermission(
+            AuthRoleRevokePermissionRequest request) {
+        Command command =
+                Command.newBuilder()
+                        .setRoleRevokePermission(
+                                RoleRevokePermissionRequest.newBuilder()
+                                        .setRole(request.getRole())
+                                        .setKey(request.getKey())
+                                        .setRangeEnd(request.getRangeEnd()))
+                        .build();
+        return change(
+                command, r -> AuthRoleRevokePermissionResponse.newBuilder().setHeader(r).build());
     }
 
     /**
@@ -301,7 +394,10 @@ final class AuthOperations {
         }
     }
 
-    /** A client's own bcrypt hash (etcd's {@code hashedPassword}) as given, else a new hash of the password. */
+    /**
+     * A client's own bcrypt hash (etcd's {@code hashedPassword}) as given, else a new hash of the
+     * password.
+     */
     private String hashOf(String password, String hashedPassword) {
         if (!hashedPassword.isEmpty()) {
             if (!Passwords.isHash(hashedPassword)) {
@@ -312,8 +408,12 @@ final class AuthOperations {
         return passwords.hash(password);
     }
 
-    private <R> CompletableFuture<R> change(Command command, Function<io.capstan.etcd.api.ResponseHeader, R> response) {
-        return raft.propose(command).thenApply((CommandResult result) -> response.apply(raft.header(result.getRevision())));
+    private <R> CompletableFuture<R> change(
+            Command command, Function<io.capstan.etcd.api.ResponseHeader, R> response) {
+        return raft.propose(command)
+                .thenApply(
+                        (CommandResult result) ->
+                                response.apply(raft.header(result.getRevision())));
     }
 
     private <R> CompletableFuture<R> read(Query query, Function<QueryResult, R> response) {

@@ -37,7 +37,10 @@ import io.capstan.etcd.api.AuthenticateRequest;
 import io.capstan.etcd.api.AuthenticateResponse;
 import io.grpc.stub.StreamObserver;
 
-/** etcd's Auth gRPC service, handed to {@link AuthOperations}. Immutable; gRPC calls it on the API executor. */
+/**
+ * etcd's Auth gRPC service, handed to {@link AuthOperations}. Immutable; gRPC calls it on the API
+ * executor.
+ */
 final class AuthService extends AuthGrpc.AuthImplBase {
 
     private final AuthOperations auth;
@@ -47,22 +50,26 @@ final class AuthService extends AuthGrpc.AuthImplBase {
     }
 
     @Override
-    public void authEnable(AuthEnableRequest request, StreamObserver<AuthEnableResponse> responses) {
+    public void authEnable(
+            AuthEnableRequest request, StreamObserver<AuthEnableResponse> responses) {
         Replies.send(auth.enable(request), responses);
     }
 
     @Override
-    public void authDisable(AuthDisableRequest request, StreamObserver<AuthDisableResponse> responses) {
+    public void authDisable(
+            AuthDisableRequest request, StreamObserver<AuthDisableResponse> responses) {
         Replies.send(auth.disable(request), responses);
     }
 
     @Override
-    public void authStatus(AuthStatusRequest request, StreamObserver<AuthStatusResponse> responses) {
+    public void authStatus(
+            AuthStatusRequest request, StreamObserver<AuthStatusResponse> responses) {
         Replies.send(auth.status(request), responses);
     }
 
     @Override
-    public void authenticate(AuthenticateRequest request, StreamObserver<AuthenticateResponse> responses) {
+    public void authenticate(
+            AuthenticateRequest request, StreamObserver<AuthenticateResponse> responses) {
         Replies.send(auth.authenticate(request), responses);
     }
 
@@ -77,28 +84,34 @@ final class AuthService extends AuthGrpc.AuthImplBase {
     }
 
     @Override
-    public void userList(AuthUserListRequest request, StreamObserver<AuthUserListResponse> responses) {
+    public void userList(
+            AuthUserListRequest request, StreamObserver<AuthUserListResponse> responses) {
         Replies.send(auth.userList(request), responses);
     }
 
     @Override
-    public void userDelete(AuthUserDeleteRequest request, StreamObserver<AuthUserDeleteResponse> responses) {
+    public void userDelete(
+            AuthUserDeleteRequest request, StreamObserver<AuthUserDeleteResponse> responses) {
         Replies.send(auth.userDelete(request), responses);
     }
 
     @Override
-    public void userChangePassword(AuthUserChangePasswordRequest request,
-                                   StreamObserver<AuthUserChangePasswordResponse> responses) {
+    public void userChangePassword(
+            AuthUserChangePasswordRequest request,
+            StreamObserver<AuthUserChangePasswordResponse> responses) {
         Replies.send(auth.userChangePassword(request), responses);
     }
 
     @Override
-    public void userGrantRole(AuthUserGrantRoleRequest request, StreamObserver<AuthUserGrantRoleResponse> responses) {
+    public void userGrantRole(
+            AuthUserGrantRoleRequest request, StreamObserver<AuthUserGrantRoleResponse> responses) {
         Replies.send(auth.userGrantRole(request), responses);
     }
 
     @Override
-    public void userRevokeRole(AuthUserRevokeRoleRequest request, StreamObserver<AuthUserRevokeRoleResponse> responses) {
+    public void userRevokeRole(
+            AuthUserRevokeRoleRequest request,
+            StreamObserver<AuthUserRevokeRoleResponse> responses) {
         Replies.send(auth.userRevokeRole(request), responses);
     }
 
@@ -113,24 +126,28 @@ final class AuthService extends AuthGrpc.AuthImplBase {
     }
 
     @Override
-    public void roleList(AuthRoleListRequest request, StreamObserver<AuthRoleListResponse> responses) {
+    public void roleList(
+            AuthRoleListRequest request, StreamObserver<AuthRoleListResponse> responses) {
         Replies.send(auth.roleList(request), responses);
     }
 
     @Override
-    public void roleDelete(AuthRoleDeleteRequest request, StreamObserver<AuthRoleDeleteResponse> responses) {
+    public void roleDelete(
+            AuthRoleDeleteRequest request, StreamObserver<AuthRoleDeleteResponse> responses) {
         Replies.send(auth.roleDelete(request), responses);
     }
 
     @Override
-    public void roleGrantPermission(AuthRoleGrantPermissionRequest request,
-                                    StreamObserver<AuthRoleGrantPermissionResponse> responses) {
+    public void roleGrantPermission(
+            AuthRoleGrantPermissionRequest request,
+            StreamObserver<AuthRoleGrantPermissionResponse> responses) {
         Replies.send(auth.roleGrantPermission(request), responses);
     }
 
     @Override
-    public void roleRevokePermission(AuthRoleRevokePermissionRequest request,
-                                     StreamObserver<AuthRoleRevokePermissionResponse> responses) {
+    public void roleRevokePermission(
+            AuthRoleRevokePermissionRequest request,
+            StreamObserver<AuthRoleRevokePermissionResponse> responses) {
         Replies.send(auth.roleRevokePermission(request), responses);
     }
 }

@@ -7,8 +7,8 @@ import java.util.Objects;
  * How the etcd Auth service issues and checks credentials.
  *
  * @param tokenTtl how long a token from Authenticate is accepted (etcd's default is 5 minutes)
- * @param bcryptCost the bcrypt cost of new password hashes, 4..31 (etcd's default is 10; each
- *     step doubles the time of a hash, and of a guess)
+ * @param bcryptCost the bcrypt cost of new password hashes, 4..31 (etcd's default is 10; each step
+ *     doubles the time of a hash, and of a guess)
  * @param authenticatePerSecond Authenticate calls each client address may make per second, with a
  *     burst of as many (at least one); more are refused with {@code etcdserver: too many requests}
  */
@@ -25,7 +25,8 @@ public record AuthSettings(Duration tokenTtl, int bcryptCost, double authenticat
             throw new IllegalArgumentException("bcryptCost must be 4..31, was " + bcryptCost);
         }
         if (!(authenticatePerSecond > 0)) {
-            throw new IllegalArgumentException("authenticatePerSecond must be positive, was " + authenticatePerSecond);
+            throw new IllegalArgumentException(
+                    "authenticatePerSecond must be positive, was " + authenticatePerSecond);
         }
     }
 }

@@ -46,11 +46,13 @@ final class AuthTokens {
         if (key.isEmpty()) {
             return Optional.empty();
         }
-        JWTVerifier verifier = ((JWTVerifier.BaseVerification) JWT.require(Algorithm.HMAC256(key.toByteArray()))
-                .withClaimPresence(USERNAME)
-                .withClaimPresence(REVISION)
-                .acceptLeeway(0))
-                .build(clock);
+        JWTVerifier verifier =
+                ((JWTVerifier.BaseVerification)
+                                JWT.require(Algorithm.HMAC256(key.toByteArray()))
+                                        .withClaimPresence(USERNAME)
+                                        .withClaimPresence(REVISION)
+                                        .acceptLeeway(0))
+                        .build(clock);
         try {
             DecodedJWT decoded = verifier.verify(token);
             if (decoded.getExpiresAtAsInstant() == null) {
@@ -61,7 +63,8 @@ final class AuthTokens {
             if (user == null || revision == null) {
                 return Optional.empty();
             }
-            return Optional.of(Caller.newBuilder().setUser(user).setPasswordRevision(revision).build());
+            return Optional.of(
+                    Caller.newBuilder().setUser(user).setPasswordRevision(revision).build());
         } catch (JWTVerificationException e) {
             return Optional.empty();
         }

@@ -19,26 +19,30 @@ import java.net.SocketAddress;
 import java.util.function.Supplier;
 
 /**
- * Who is calling: the token a request carries (gRPC metadata {@code token}, or the gateway's
- * {@code Authorization} header, as etcd reads them) turned into the {@link Caller} that rides in the
- * gRPC {@link Context} through the call and is stamped on every command and query it makes
- * ({@link RaftCalls}), where the auth state decides. A request without a token is anonymous; with
- * auth on, a token that does not verify (bad signature, expired, another cluster's) is refused at
- * once with {@code etcdserver: invalid auth token}, so the client authenticates again. Work that
- * lost the context is anonymous too: it fails closed. Immutable.
+ * Who is calling: the token a request carries (gRPC metadata {@code token}, or the gateway's {@code
+ * Authorization} header, as etcd reads them) turned into the {@link Caller} that rides in the gRPC
+ * {@link Context} through the call and is stamped on every command and query it makes ({@link
+ * RaftCalls}), where the auth state decides. A request without a token is anonymous; with auth on,
+ * a token that does not verify (bad signature, expired, another cluster's) is refused at once with
+ * {@code etcdserver: invalid auth token}, so the client authenticates again. Work that lost the
+ * context is anonymous too: it fails closed. Immutable.
  */
 final class Callers {
     private static final Context.Key<Caller> CALLER = Context.key("capstan-caller");
     private static final Context.Key<String> REMOTE = Context.key("capstan-remote-address");
-    private static final Metadata.Key<String> TOKEN = Metadata.Key.of("token", Metadata.ASCII_STRING_MARSHALLER);
-    private static final AttachmentKey<Context> GATEWAY_CONTEXT = AttachmentKey.create(Context.class);
+    private static final Metadata.Key<String> TOKEN =
+            Metadata.Key.of("token", Metadata.ASCII_STRING_MARSHALLER);
+    private static final AttachmentKey<Context> GATEWAY_CONTEXT =
+            AttachmentKey.create(Context.class);
     private static final String AUTHENTICATE = "etcdserverpb.Auth/Authenticate";
     private static final String BEARER = "Bearer ";
 
     private final Supplier<AuthState> auth;
     private final AuthTokens tokens;
 
-    /** @param auth this member's applied auth state */
+    /**
+     * @param auth this member's applied auth state
+     */
     Callers(Supplier<AuthState> auth, AuthTokens tokens) {
         this.auth = auth;
         this.tokens = tokens;
@@ -57,8 +61,11 @@ final class Callers {
     }
 
     private static String hostOf(SocketAddress address) {
-        return address instanceof InetSocketAddress inet ? inet.getAddress() == null ? inet.getHostString()
-                : inet.getAddress().getHostAddress() : String.valueOf(address);
+        return address instanceof InetSocketAddress inet
+                ? inet.getAddress() == null
+                        ? inet.getHostString()
+                        : inet.getAddress().getHostAddress()
+                : String.valueOf(address);
     }
 
     /**
@@ -82,13 +89,21 @@ final class Callers {
             @Override
             public <Q, A> ServerCall.Listener<Q> interceptCall(
                     ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
-                Context context = Context.current()
-                        .withValue(REMOTE, hostOf(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR)));
+                Context context =
+                        Context.current()
+                                .withValue(
+                                        REMOTE,
+                                        hostOf(
+                                                call.getAttributes()
+                                                        .get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR)));
                 if (!AUTHENTICATE.equals(call.getMethodDescriptor().getFullMethodName())) {
                     try {
                         context = context.withValue(CALLER, resolve(headers.get(TOKEN)));
                     } catch (EtcdException e) {
-                        call.close(Status.fromCode(e.error().code()).withDescription(e.error().message()), new Metadata());
+                        call.close(
+                                Status.fromCode(e.error().code())
+                                        .withDescription(e.error().message()),
+                                new Metadata());
                         return new ServerCall.Listener<>() {};
                     }
                 }
@@ -98,14 +113,20 @@ final class Callers {
     }
 
     /**
-     * Resolves a gateway request's {@code Authorization} header (the token as is, or after
-     * {@code Bearer }; ignored unless {@code takesToken}, false for Authenticate) before
-     * {@code next} runs; {@link #contextOf} gives the API executor the result.
+     * Resolves a gateway request's {@code Authorization} header (the token as is, or after {@code
+     * Bearer }; ignored unless {@code takesToken}, false for Authenticate) before {@code next}
+     * runs; {@link #contextOf} gives the API executor the result.
      */
     HttpHandler gatewayFilter(HttpHandler next, boolean takesToken) {
         return exchange -> {
-            String header = takesToken ? exchange.getRequestHeaders().getFirst(Headers.AUTHORIZATION) : null;
-            String token = header != null && header.startsWith(BEARER) ? header.substring(BEARER.length()) : header;
+            String header =
+                    takesToken
+                            ? exchange.getRequestHeaders().getFirst(Headers.AUTHORIZATION)
+                            : null;
+            String token =
+                    header != null && header.startsWith(BEARER)
+                            ? header.substring(BEARER.length())
+                            : header;
             Caller caller;
             try {
                 caller = resolve(token == null ? null : token.trim());
@@ -113,9 +134,11 @@ final class Callers {
                 GatewayHandler.fail(exchange, e.error());
                 return;
             }
-            exchange.putAttachment(GATEWAY_CONTEXT, Context.current()
-                    .withValue(CALLER, caller)
-                    .withValue(REMOTE, hostOf(exchange.getSourceAddress())));
+            exchange.putAttachment(
+                    GATEWAY_CONTEXT,
+                    Context.current()
+                            .withValue(CALLER, caller)
+                            .withValue(REMOTE, hostOf(exchange.getSourceAddress())));
             next.handleRequest(exchange);
         };
     }

@@ -37,45 +37,83 @@ final class ClusterOperations {
     }
 
     CompletableFuture<MemberListResponse> list(MemberListRequest request) {
-        ReadConsistency consistency = request.getLinearizable() ? ReadConsistency.LINEARIZABLE : ReadConsistency.SERIALIZABLE;
-        return raft.admin(admin -> admin.members(consistency)).thenApply(members -> MemberListResponse.newBuilder()
-                .setHeader(raft.header(0))
-                .addAllMembers(toEtcd(members))
-                .build());
+        ReadConsistency consistency =
+                request.getLinearizable()
+                        ? ReadConsistency.LINEARIZABLE
+                        : ReadConsistency.SERIALIZABLE;
+        return raft.admin(admin -> admin.members(consistency))
+                .thenApply(
+                        members ->
+                                MemberListResponse.newBuilder()
+                                        .setHeader(raft.header(0))
+                                        .addAllMembers(toEtcd(members))
+                                        .build());
     }
 
     CompletableFuture<MemberAddResponse> add(MemberAddRequest request) {
-        return raft.asAdmin(() -> raft.admin(admin -> admin.addMember(request.getPeerURLsList(), request.getIsLearner()))
-                .thenCompose(added -> raft.admin(admin -> admin.members(ReadConsistency.LINEARIZABLE))
-                        .thenApply(members -> MemberAddResponse.newBuilder()
-                                .setHeader(raft.header(0))
-                                .setMember(toEtcd(added))
-                                .addAllMembers(toEtcd(members))
-                                .build())));
+        return raft.asAdmin(
+                () ->
+                        raft.admin(
+                                        admin ->
+                                                admin.addMember(
+                                                        request.getPeerURLsList(),
+                                                        request.getIsLearner()))
+                                .thenCompose(this::added));
+    }
+
+    private CompletableFuture<MemberAddResponse> added(io.capstan.raft.Member added) {
+        return linearizableMembers()
+                .thenApply(
+                        members ->
+                                MemberAddResponse.newBuilder()
+                                        .setHeader(raft.header(0))
+                                        .setMember(toEtcd(added))
+                                        .addAllMembers(toEtcd(members))
+                                        .build());
     }
 
     CompletableFuture<MemberRemoveResponse> remove(MemberRemoveRequest request) {
-        return raft.asAdmin(() -> raft.admin(admin -> admin.removeMember(request.getID())).thenApply(members -> MemberRemoveResponse.newBuilder()
-                .setHeader(raft.header(0))
-                .addAllMembers(toEtcd(members))
-                .build()));
+        return raft.asAdmin(
+                () ->
+                        raft.admin(admin -> admin.removeMember(request.getID()))
+                                .thenApply(
+                                        members ->
+                                                MemberRemoveResponse.newBuilder()
+                                                        .setHeader(raft.header(0))
+                                                        .addAllMembers(toEtcd(members))
+                                                        .build()));
     }
 
     CompletableFuture<MemberUpdateResponse> update(MemberUpdateRequest request) {
-        return raft.asAdmin(() -> raft.admin(admin -> admin.updateMember(request.getID(), request.getPeerURLsList()))
-                .thenApply(members -> MemberUpdateResponse.newBuilder()
-                        .setHeader(raft.header(0))
-                        .addAllMembers(toEtcd(members))
-                        .build()));
+        return raft.asAdmin(
+                () ->
+                        raft.admin(
+                                        admin ->
+                                                admin.updateMember(
+                                                        request.getID(), request.getPeerURLsList()))
+                                .thenApply(
+                                        members ->
+                                                MemberUpdateResponse.newBuilder()
+                                                        .setHeader(raft.header(0))
+                                                        .addAllMembers(toEtcd(members))
+                                                        .build()));
     }
 
     CompletableFuture<MemberPromoteResponse> promote(MemberPromoteRequest request) {
-        return raft.asAdmin(() -> raft.admin(admin -> admin.promoteMember(request.getID()))
-                .thenCompose(promoted -> raft.admin(admin -> admin.members(ReadConsistency.LINEARIZABLE)))
-                .thenApply(members -> MemberPromoteResponse.newBuilder()
-                        .setHeader(raft.header(0))
-                        .addAllMembers(toEtcd(members))
-                        .build()));
+        return raft.asAdmin(
+                () ->
+                        raft.admin(admin -> admin.promoteMember(request.getID()))
+                                .thenCompose(promoted -> linearizableMembers())
+                                .thenApply(
+                                        members ->
+                                                MemberPromoteResponse.newBuilder()
+                                                        .setHeader(raft.header(0))
+                                                        .addAllMembers(toEtcd(members))
+                                                        .build()));
+    }
+
+    private CompletableFuture<List<io.capstan.raft.Member>> linearizableMembers() {
+        return raft.admin(admin -> admin.members(ReadConsistency.LINEARIZABLE));
     }
 
     private static List<Member> toEtcd(List<io.capstan.raft.Member> members) {

@@ -13,7 +13,10 @@ import io.capstan.etcd.api.MemberUpdateRequest;
 import io.capstan.etcd.api.MemberUpdateResponse;
 import io.grpc.stub.StreamObserver;
 
-/** etcd's Cluster gRPC service, handed to {@link ClusterOperations}. Immutable; gRPC calls it on the API executor. */
+/**
+ * etcd's Cluster gRPC service, handed to {@link ClusterOperations}. Immutable; gRPC calls it on the
+ * API executor.
+ */
 final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
     private final ClusterOperations cluster;
@@ -28,22 +31,26 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
     }
 
     @Override
-    public void memberRemove(MemberRemoveRequest request, StreamObserver<MemberRemoveResponse> responses) {
+    public void memberRemove(
+            MemberRemoveRequest request, StreamObserver<MemberRemoveResponse> responses) {
         Replies.send(cluster.remove(request), responses);
     }
 
     @Override
-    public void memberUpdate(MemberUpdateRequest request, StreamObserver<MemberUpdateResponse> responses) {
+    public void memberUpdate(
+            MemberUpdateRequest request, StreamObserver<MemberUpdateResponse> responses) {
         Replies.send(cluster.update(request), responses);
     }
 
     @Override
-    public void memberList(MemberListRequest request, StreamObserver<MemberListResponse> responses) {
+    public void memberList(
+            MemberListRequest request, StreamObserver<MemberListResponse> responses) {
         Replies.send(cluster.list(request), responses);
     }
 
     @Override
-    public void memberPromote(MemberPromoteRequest request, StreamObserver<MemberPromoteResponse> responses) {
+    public void memberPromote(
+            MemberPromoteRequest request, StreamObserver<MemberPromoteResponse> responses) {
         Replies.send(cluster.promote(request), responses);
     }
 }

@@ -27,14 +27,14 @@ import java.util.function.Function;
  *
  * <ul>
  *   <li>Campaign queues {@code name/<lease in hex>} with the value (an existing key of the same
- *       lease keeps its place and takes the value) and answers once it leads, with the
- *       {@link LeaderKey} that proves it: name, key, create revision, lease.</li>
+ *       lease keeps its place and takes the value) and answers once it leads, with the {@link
+ *       LeaderKey} that proves it: name, key, create revision, lease.
  *   <li>Proclaim puts a new value on the leader key only while it still has that create revision,
- *       else {@code election: not leader}; Resign deletes it on the same condition (and is no
- *       error otherwise, as in etcd).</li>
- *   <li>Leader reads the first key, or fails with {@code election: no leader}.</li>
- *   <li>Observe streams the leader's key-value whenever leadership or its value changes (see
- *       {@link LeaderObserver}).</li>
+ *       else {@code election: not leader}; Resign deletes it on the same condition (and is no error
+ *       otherwise, as in etcd).
+ *   <li>Leader reads the first key, or fails with {@code election: no leader}.
+ *   <li>Observe streams the leader's key-value whenever leadership or its value changes (see {@link
+ *       LeaderObserver}).
  * </ul>
  *
  * <p>Futures complete on the API executor and fail only with {@link EtcdException}, worded as
@@ -56,8 +56,13 @@ final class ElectionOperations {
      * @param executor the API executor, which runs an observer's retried reads
      * @param streams where observers are open, so that a stopping member ends them
      */
-    ElectionOperations(KeyQueue queue, KvOperations kv, WatchStream.Watches watches, RaftCalls raft, Executor executor,
-                       OpenStreams streams) {
+    ElectionOperations(
+            KeyQueue queue,
+            KvOperations kv,
+            WatchStream.Watches watches,
+            RaftCalls raft,
+            Executor executor,
+            OpenStreams streams) {
         this.queue = queue;
         this.kv = kv;
         this.watches = watches;
@@ -71,16 +76,25 @@ final class ElectionOperations {
      * queue, and a leadership it just won is resigned (see {@link KeyQueue#answer}).
      */
     CompletableFuture<CampaignResponse> campaign(CampaignRequest request) {
-        CompletableFuture<KeyQueue.Place> joined = queue.join(prefix(request.getName()), request.getLease(),
-                request.getValue(), true, EtcdErrors.ELECTION_NOT_LEADER);
-        return queue.answer(joined, place -> CampaignResponse.newBuilder()
-                .setHeader(place.header())
-                .setLeader(LeaderKey.newBuilder()
-                        .setName(request.getName())
-                        .setKey(place.key())
-                        .setRev(place.createRevision())
-                        .setLease(place.lease()))
-                .build());
+        CompletableFuture<KeyQueue.Place> joined =
+                queue.join(
+                        prefix(request.getName()),
+                        request.getLease(),
+                        request.getValue(),
+                        true,
+                        EtcdErrors.ELECTION_NOT_LEADER);
+        return queue.answer(
+                joined,
+                place ->
+                        CampaignResponse.newBuilder()
+                                .setHeader(place.header())
+                                .setLeader(
+                                        LeaderKey.newBuilder()
+                                                .setName(request.getName())
+                                                .setKey(place.key())
+                                                .setRev(place.createRevision())
+                                                .setLease(place.lease()))
+                                .build());
     }
 
     CompletableFuture<ProclaimResponse> proclaim(ProclaimRequest request) {
@@ -88,60 +102,86 @@ final class ElectionOperations {
             return CompletableFuture.failedFuture(EtcdErrors.LEADER_KEY_MISSING.toException());
         }
         LeaderKey leader = request.getLeader();
-        RequestOp put = RequestOp.newBuilder()
-                .setRequestPut(PutRequest.newBuilder()
-                        .setKey(leader.getKey())
-                        .setValue(request.getValue())
-                        .setLease(leader.getLease()))
-                .build();
-        return whileLeading(leader, put, response -> {
-            if (!response.getSucceeded()) {
-                throw EtcdErrors.ELECTION_NOT_LEADER.toException();
-            }
-            return ProclaimResponse.newBuilder().setHeader(response.getHeader()).build();
-        });
+        RequestOp put =
+                RequestOp.newBuilder()
+                        .setRequestPut(
+                                PutRequest.newBuilder()
+                                        .setKey(leader.getKey())
+                                        .setValue(request.getValue())
+                                        .setLease(leader.getLease()))
+                        .build();
+        return whileLeading(
+                leader,
+                put,
+                response -> {
+                    if (!response.getSucceeded()) {
+                        throw EtcdErrors.ELECTION_NOT_LEADER.toException();
+                    }
+                    return ProclaimResponse.newBuilder().setHeader(response.getHeader()).build();
+                });
     }
 
     CompletableFuture<ResignResponse> resign(ResignRequest request) {
         if (!request.hasLeader()) {
             return CompletableFuture.failedFuture(EtcdErrors.LEADER_KEY_MISSING.toException());
         }
-        RequestOp delete = RequestOp.newBuilder()
-                .setRequestDeleteRange(DeleteRangeRequest.newBuilder().setKey(request.getLeader().getKey()))
-                .build();
-        return whileLeading(request.getLeader(), delete,
+        RequestOp delete =
+                RequestOp.newBuilder()
+                        .setRequestDeleteRange(
+                                DeleteRangeRequest.newBuilder()
+                                        .setKey(request.getLeader().getKey()))
+                        .build();
+        return whileLeading(
+                request.getLeader(),
+                delete,
                 response -> ResignResponse.newBuilder().setHeader(response.getHeader()).build());
     }
 
     CompletableFuture<LeaderResponse> leader(LeaderRequest request) {
-        return kv.range(KeyQueue.first(prefix(request.getName()))).handle((response, error) -> {
-            if (error != null) {
-                throw EtcdErrors.viaClient(error).toException();
-            }
-            if (response.getKvsCount() == 0) {
-                throw EtcdErrors.ELECTION_NO_LEADER.toException();
-            }
-            return LeaderResponse.newBuilder().setHeader(response.getHeader()).setKv(response.getKvs(0)).build();
-        });
+        return kv.range(KeyQueue.first(prefix(request.getName())))
+                .handle(
+                        (response, error) -> {
+                            if (error != null) {
+                                throw EtcdErrors.viaClient(error).toException();
+                            }
+                            if (response.getKvsCount() == 0) {
+                                throw EtcdErrors.ELECTION_NO_LEADER.toException();
+                            }
+                            return LeaderResponse.newBuilder()
+                                    .setHeader(response.getHeader())
+                                    .setKv(response.getKvs(0))
+                                    .build();
+                        });
     }
 
-    /** A new observer of {@code request}'s election, sending to {@code out}; the caller {@linkplain LeaderObserver#start starts} it. */
+    /**
+     * A new observer of {@code request}'s election, sending to {@code out}; the caller {@linkplain
+     * LeaderObserver#start starts} it.
+     */
     LeaderObserver observer(LeaderRequest request, LeaderObserver.Outbound out) {
-        return new LeaderObserver(prefix(request.getName()), kv, watches, raft, executor, out, streams);
+        return new LeaderObserver(
+                prefix(request.getName()), kv, watches, raft, executor, out, streams);
     }
 
-    /** Runs {@code op} if the leader key still has its create revision, and answers with {@code response}. */
-    private <R> CompletableFuture<R> whileLeading(LeaderKey leader, RequestOp op, Function<TxnResponse, R> response) {
-        TxnRequest txn = TxnRequest.newBuilder()
-                .addCompare(KeyQueue.createdAt(leader.getKey(), leader.getRev()))
-                .addSuccess(op)
-                .build();
-        return kv.txn(txn).handle((result, error) -> {
-            if (error != null) {
-                throw EtcdErrors.viaClient(error).toException();
-            }
-            return response.apply(result);
-        });
+    /**
+     * Runs {@code op} if the leader key still has its create revision, and answers with {@code
+     * response}.
+     */
+    private <R> CompletableFuture<R> whileLeading(
+            LeaderKey leader, RequestOp op, Function<TxnResponse, R> response) {
+        TxnRequest txn =
+                TxnRequest.newBuilder()
+                        .addCompare(KeyQueue.createdAt(leader.getKey(), leader.getRev()))
+                        .addSuccess(op)
+                        .build();
+        return kv.txn(txn)
+                .handle(
+                        (result, error) -> {
+                            if (error != null) {
+                                throw EtcdErrors.viaClient(error).toException();
+                            }
+                            return response.apply(result);
+                        });
     }
 
     private static ByteString prefix(ByteString name) {

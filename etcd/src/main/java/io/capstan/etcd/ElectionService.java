@@ -14,10 +14,10 @@ import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * etcd's Election gRPC service: unary calls handed to {@link ElectionOperations}, each Observe
- * call to a {@link LeaderObserver} of its own. A Campaign whose call is cancelled (by the client,
- * its deadline or its connection closing) cancels its wait, which leaves nothing behind.
- * Immutable; gRPC calls it on the API executor.
+ * etcd's Election gRPC service: unary calls handed to {@link ElectionOperations}, each Observe call
+ * to a {@link LeaderObserver} of its own. A Campaign whose call is cancelled (by the client, its
+ * deadline or its connection closing) cancels its wait, which leaves nothing behind. Immutable;
+ * gRPC calls it on the API executor.
  */
 final class ElectionService extends ElectionGrpc.ElectionImplBase {
 
@@ -30,7 +30,8 @@ final class ElectionService extends ElectionGrpc.ElectionImplBase {
     @Override
     public void campaign(CampaignRequest request, StreamObserver<CampaignResponse> responses) {
         CompletableFuture<CampaignResponse> reply = elections.campaign(request);
-        ((ServerCallStreamObserver<CampaignResponse>) responses).setOnCancelHandler(() -> reply.cancel(false));
+        ((ServerCallStreamObserver<CampaignResponse>) responses)
+                .setOnCancelHandler(() -> reply.cancel(false));
         Replies.send(reply, responses);
     }
 
@@ -46,23 +47,27 @@ final class ElectionService extends ElectionGrpc.ElectionImplBase {
 
     @Override
     public void observe(LeaderRequest request, StreamObserver<LeaderResponse> responses) {
-        ServerCallStreamObserver<LeaderResponse> call = (ServerCallStreamObserver<LeaderResponse>) responses;
-        LeaderObserver observer = elections.observer(request, new LeaderObserver.Outbound() {
-            @Override
-            public boolean isReady() {
-                return call.isReady();
-            }
+        ServerCallStreamObserver<LeaderResponse> call =
+                (ServerCallStreamObserver<LeaderResponse>) responses;
+        LeaderObserver observer =
+                elections.observer(
+                        request,
+                        new LeaderObserver.Outbound() {
+                            @Override
+                            public boolean isReady() {
+                                return call.isReady();
+                            }
 
-            @Override
-            public void send(LeaderResponse response) {
-                call.onNext(response);
-            }
+                            @Override
+                            public void send(LeaderResponse response) {
+                                call.onNext(response);
+                            }
 
-            @Override
-            public void fail(EtcdError error) {
-                call.onError(error.toStatusException());
-            }
-        });
+                            @Override
+                            public void fail(EtcdError error) {
+                                call.onError(error.toStatusException());
+                            }
+                        });
         call.setOnCancelHandler(observer::close);
         call.setOnReadyHandler(observer::ready);
         observer.start();

@@ -10,8 +10,8 @@ import java.util.Objects;
  *
  * @param code the gRPC status code
  * @param message the status message, {@code etcdserver: ...} as etcd words it
- * @param httpStatus the gateway's status: the code's ({@link EtcdErrors#httpStatus}), but a 4xx
- *     for a refusal of the request that etcd answers UNKNOWN (see {@link EtcdErrors#refusal})
+ * @param httpStatus the gateway's status: the code's ({@link EtcdErrors#httpStatus}), but a 4xx for
+ *     a refusal of the request that etcd answers UNKNOWN (see {@link EtcdErrors#refusal})
  */
 record EtcdError(Status.Code code, String message, int httpStatus) {
 
@@ -22,7 +22,8 @@ record EtcdError(Status.Code code, String message, int httpStatus) {
             throw new IllegalArgumentException("an error cannot have status OK: " + message);
         }
         if (httpStatus < 400 || httpStatus > 599) {
-            throw new IllegalArgumentException("an error's HTTP status is 4xx or 5xx, was " + httpStatus);
+            throw new IllegalArgumentException(
+                    "an error's HTTP status is 4xx or 5xx, was " + httpStatus);
         }
     }
 

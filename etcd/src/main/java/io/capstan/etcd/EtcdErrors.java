@@ -16,53 +16,75 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one place where failures become etcd's errors (gRPC code and message, as etcd's
- * {@code api/v3rpc/rpctypes} defines them) and where those become the JSON gateway's HTTP status
- * (as grpc-gateway maps gRPC codes). Stateless.
+ * The one place where failures become etcd's errors (gRPC code and message, as etcd's {@code
+ * api/v3rpc/rpctypes} defines them) and where those become the JSON gateway's HTTP status (as
+ * grpc-gateway maps gRPC codes). Stateless.
  *
  * <p>Refusals of the Raft layer map by their typed reason: {@link InvalidCommandException} (never
- * proposed), {@link KeyspaceException} (refused by the keyspace) and {@link MembershipException}
- * (a membership change refused). Rules Capstan adds to etcd's
- * (key and value size) answer as etcd answers a request over its size limit; a malformed field
- * etcd has no word for is {@code INVALID_ARGUMENT} with the field named. A Ratis failure or a
- * timeout is {@code UNAVAILABLE}: {@code server stopped} when this member is not running,
- * {@code no leader} when it knows none, else {@code request timed out} (a write that timed out may
- * still commit, as in etcd). Ratis's own "closed" errors name a connection to a peer, not this
- * member, so they count as the cluster's failure too.
+ * proposed), {@link KeyspaceException} (refused by the keyspace) and {@link MembershipException} (a
+ * membership change refused). Rules Capstan adds to etcd's (key and value size) answer as etcd
+ * answers a request over its size limit; a malformed field etcd has no word for is {@code
+ * INVALID_ARGUMENT} with the field named. A Ratis failure or a timeout is {@code UNAVAILABLE}:
+ * {@code server stopped} when this member is not running, {@code no leader} when it knows none,
+ * else {@code request timed out} (a write that timed out may still commit, as in etcd). Ratis's own
+ * "closed" errors name a connection to a peer, not this member, so they count as the cluster's
+ * failure too.
  */
 final class EtcdErrors {
 
     private static final Logger LOG = LoggerFactory.getLogger(EtcdErrors.class);
 
-    static final EtcdError EMPTY_KEY = error(Code.INVALID_ARGUMENT, "etcdserver: key is not provided");
-    static final EtcdError KEY_NOT_FOUND = error(Code.INVALID_ARGUMENT, "etcdserver: key not found");
-    static final EtcdError VALUE_PROVIDED = error(Code.INVALID_ARGUMENT, "etcdserver: value is provided");
-    static final EtcdError LEASE_PROVIDED = error(Code.INVALID_ARGUMENT, "etcdserver: lease is provided");
-    static final EtcdError TOO_MANY_OPS = error(Code.INVALID_ARGUMENT, "etcdserver: too many operations in txn request");
-    static final EtcdError DUPLICATE_KEY = error(Code.INVALID_ARGUMENT, "etcdserver: duplicate key given in txn request");
-    static final EtcdError COMPACTED = error(Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision has been compacted");
+    static final EtcdError EMPTY_KEY =
+            error(Code.INVALID_ARGUMENT, "etcdserver: key is not provided");
+    static final EtcdError KEY_NOT_FOUND =
+            error(Code.INVALID_ARGUMENT, "etcdserver: key not found");
+    static final EtcdError VALUE_PROVIDED =
+            error(Code.INVALID_ARGUMENT, "etcdserver: value is provided");
+    static final EtcdError LEASE_PROVIDED =
+            error(Code.INVALID_ARGUMENT, "etcdserver: lease is provided");
+    static final EtcdError TOO_MANY_OPS =
+            error(Code.INVALID_ARGUMENT, "etcdserver: too many operations in txn request");
+    static final EtcdError DUPLICATE_KEY =
+            error(Code.INVALID_ARGUMENT, "etcdserver: duplicate key given in txn request");
+    static final EtcdError COMPACTED =
+            error(Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision has been compacted");
     static final EtcdError FUTURE_REVISION =
             error(Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision is a future revision");
-    static final EtcdError LEASE_NOT_FOUND = error(Code.NOT_FOUND, "etcdserver: requested lease not found");
-    static final EtcdError LEASE_EXISTS = error(Code.FAILED_PRECONDITION, "etcdserver: lease already exists");
-    static final EtcdError LEASE_TTL_TOO_LARGE = error(Code.OUT_OF_RANGE, "etcdserver: too large lease TTL");
-    static final EtcdError REQUEST_TOO_LARGE = error(Code.INVALID_ARGUMENT, "etcdserver: request is too large");
-    static final EtcdError TOO_MANY_REQUESTS = error(Code.RESOURCE_EXHAUSTED, "etcdserver: too many requests");
+    static final EtcdError LEASE_NOT_FOUND =
+            error(Code.NOT_FOUND, "etcdserver: requested lease not found");
+    static final EtcdError LEASE_EXISTS =
+            error(Code.FAILED_PRECONDITION, "etcdserver: lease already exists");
+    static final EtcdError LEASE_TTL_TOO_LARGE =
+            error(Code.OUT_OF_RANGE, "etcdserver: too large lease TTL");
+    static final EtcdError REQUEST_TOO_LARGE =
+            error(Code.INVALID_ARGUMENT, "etcdserver: request is too large");
+    static final EtcdError TOO_MANY_REQUESTS =
+            error(Code.RESOURCE_EXHAUSTED, "etcdserver: too many requests");
+
     /** A write refused while a NOSPACE alarm is raised (or by the member whose disk is short). */
-    static final EtcdError NO_SPACE = error(Code.RESOURCE_EXHAUSTED, "etcdserver: mvcc: database space exceeded");
+    static final EtcdError NO_SPACE =
+            error(Code.RESOURCE_EXHAUSTED, "etcdserver: mvcc: database space exceeded");
+
     static final EtcdError MEMBER_NOT_FOUND = error(Code.NOT_FOUND, "etcdserver: member not found");
-    static final EtcdError PEER_URL_EXISTS = error(Code.FAILED_PRECONDITION, "etcdserver: Peer URLs already exists");
-    static final EtcdError MEMBER_BAD_URLS = error(Code.INVALID_ARGUMENT, "etcdserver: given member URLs are invalid");
+    static final EtcdError PEER_URL_EXISTS =
+            error(Code.FAILED_PRECONDITION, "etcdserver: Peer URLs already exists");
+    static final EtcdError MEMBER_BAD_URLS =
+            error(Code.INVALID_ARGUMENT, "etcdserver: given member URLs are invalid");
     static final EtcdError MEMBER_NOT_LEARNER =
             error(Code.FAILED_PRECONDITION, "etcdserver: can only promote a learner member");
     static final EtcdError LEARNER_NOT_READY =
-            error(Code.FAILED_PRECONDITION, "etcdserver: can only promote a learner member which is in sync with leader");
+            error(
+                    Code.FAILED_PRECONDITION,
+                    "etcdserver: can only promote a learner member which is in sync with leader");
     static final EtcdError NOT_ENOUGH_STARTED_MEMBERS =
-            error(Code.FAILED_PRECONDITION, "etcdserver: re-configuration failed due to not enough started members");
+            error(
+                    Code.FAILED_PRECONDITION,
+                    "etcdserver: re-configuration failed due to not enough started members");
     static final EtcdError NOT_SUPPORTED_FOR_LEARNER =
             error(Code.FAILED_PRECONDITION, "etcdserver: rpc not supported for learner");
     static final EtcdError NOT_LEADER = error(Code.FAILED_PRECONDITION, "etcdserver: not leader");
-    static final EtcdError BAD_LEADER_TRANSFEREE = error(Code.FAILED_PRECONDITION, "etcdserver: bad leader transferee");
+    static final EtcdError BAD_LEADER_TRANSFEREE =
+            error(Code.FAILED_PRECONDITION, "etcdserver: bad leader transferee");
     // etcd has no gRPC code for it and answers UNKNOWN with the text.
     static final EtcdError LEADER_TRANSFER_TIMEOUT =
             error(Code.UNKNOWN, "etcdserver: request timed out, leader transfer took too long");
@@ -74,31 +96,42 @@ final class EtcdErrors {
     static final EtcdError ELECTION_NOT_LEADER = refusal("election: not leader", 409);
     static final EtcdError LEADER_KEY_MISSING = refusal("\"leader\" field must be provided", 400);
     static final EtcdError SESSION_EXPIRED = refusal("mutex: session is expired", 404);
-    static final EtcdError PERMISSION_DENIED = error(Code.PERMISSION_DENIED, "etcdserver: permission denied");
+    static final EtcdError PERMISSION_DENIED =
+            error(Code.PERMISSION_DENIED, "etcdserver: permission denied");
     static final EtcdError AUTH_FAILED =
-            error(Code.INVALID_ARGUMENT, "etcdserver: authentication failed, invalid user ID or password");
-    static final EtcdError USER_EMPTY = error(Code.INVALID_ARGUMENT, "etcdserver: user name is empty");
-    static final EtcdError ROLE_EMPTY = error(Code.INVALID_ARGUMENT, "etcdserver: role name is empty");
-    static final EtcdError PERMISSION_NOT_GIVEN = error(Code.INVALID_ARGUMENT, "etcdserver: permission not given");
-    static final EtcdError INVALID_AUTH_TOKEN = error(Code.UNAUTHENTICATED, "etcdserver: invalid auth token");
-    static final EtcdError USER_EXISTS = error(Code.FAILED_PRECONDITION, "etcdserver: user name already exists");
-    static final EtcdError USER_NOT_FOUND = error(Code.FAILED_PRECONDITION, "etcdserver: user name not found");
-    static final EtcdError ROLE_EXISTS = error(Code.FAILED_PRECONDITION, "etcdserver: role name already exists");
-    static final EtcdError ROLE_NOT_FOUND = error(Code.FAILED_PRECONDITION, "etcdserver: role name not found");
+            error(
+                    Code.INVALID_ARGUMENT,
+                    "etcdserver: authentication failed, invalid user ID or password");
+    static final EtcdError USER_EMPTY =
+            error(Code.INVALID_ARGUMENT, "etcdserver: user name is empty");
+    static final EtcdError ROLE_EMPTY =
+            error(Code.INVALID_ARGUMENT, "etcdserver: role name is empty");
+    static final EtcdError PERMISSION_NOT_GIVEN =
+            error(Code.INVALID_ARGUMENT, "etcdserver: permission not given");
+    static final EtcdError INVALID_AUTH_TOKEN =
+            error(Code.UNAUTHENTICATED, "etcdserver: invalid auth token");
+    static final EtcdError USER_EXISTS =
+            error(Code.FAILED_PRECONDITION, "etcdserver: user name already exists");
+    static final EtcdError USER_NOT_FOUND =
+            error(Code.FAILED_PRECONDITION, "etcdserver: user name not found");
+    static final EtcdError ROLE_EXISTS =
+            error(Code.FAILED_PRECONDITION, "etcdserver: role name already exists");
+    static final EtcdError ROLE_NOT_FOUND =
+            error(Code.FAILED_PRECONDITION, "etcdserver: role name not found");
     static final EtcdError ROLE_NOT_GRANTED =
             error(Code.FAILED_PRECONDITION, "etcdserver: role is not granted to the user");
     static final EtcdError PERMISSION_NOT_GRANTED =
             error(Code.FAILED_PRECONDITION, "etcdserver: permission is not granted to the role");
     static final EtcdError AUTH_NOT_ENABLED =
             error(Code.FAILED_PRECONDITION, "etcdserver: authentication is not enabled");
-    static final EtcdError ROOT_USER_MISSING = error(Code.FAILED_PRECONDITION, "etcdserver: root user does not exist");
+    static final EtcdError ROOT_USER_MISSING =
+            error(Code.FAILED_PRECONDITION, "etcdserver: root user does not exist");
     static final EtcdError ROOT_ROLE_NOT_GRANTED =
             error(Code.FAILED_PRECONDITION, "etcdserver: root user does not have root role");
     static final EtcdError INVALID_AUTH_MANAGEMENT =
             error(Code.FAILED_PRECONDITION, "etcdserver: invalid auth management");
 
-    private EtcdErrors() {
-    }
+    private EtcdErrors() {}
 
     /** A field etcd has no error of its own for, named in the message. */
     static EtcdError invalid(String problem) {
@@ -120,14 +153,18 @@ final class EtcdErrors {
      */
     static EtcdError viaClient(Throwable failure) {
         EtcdError error = of(failure);
-        boolean keepsCode = switch (error.code()) {
-            case UNAVAILABLE, UNKNOWN, PERMISSION_DENIED, UNAUTHENTICATED -> true;
-            default -> error.equals(USER_EMPTY);
-        };
+        boolean keepsCode =
+                switch (error.code()) {
+                    case UNAVAILABLE, UNKNOWN, PERMISSION_DENIED, UNAUTHENTICATED -> true;
+                    default -> error.equals(USER_EMPTY);
+                };
         return keepsCode ? error : refusal(error.message(), error.httpStatus());
     }
 
-    /** A gateway request body that does not parse as the call's request message (grpc-gateway's code). */
+    /**
+     * A gateway request body that does not parse as the call's request message (grpc-gateway's
+     * code).
+     */
     static EtcdError badJson(String problem) {
         return error(Code.INVALID_ARGUMENT, problem);
     }
@@ -154,7 +191,8 @@ final class EtcdErrors {
         if (cause instanceof ResourceUnavailableException) {
             return TOO_MANY_REQUESTS.toException();
         }
-        // Only a leadership transfer meets these: other calls go through the client, which retries them.
+        // Only a leadership transfer meets these: other calls go through the client, which retries
+        // them.
         if (cause instanceof NotLeaderException) {
             return NOT_LEADER.toException();
         }
@@ -181,8 +219,8 @@ final class EtcdErrors {
     }
 
     /**
-     * The HTTP status grpc-gateway (etcd's JSON gateway) answers for a gRPC code. FAILED_PRECONDITION
-     * is 400, not 412, as there.
+     * The HTTP status grpc-gateway (etcd's JSON gateway) answers for a gRPC code.
+     * FAILED_PRECONDITION is 400, not 412, as there.
      */
     static int httpStatus(Code code) {
         return switch (code) {
@@ -238,7 +276,8 @@ final class EtcdErrors {
             case ROLE_EMPTY -> ROLE_EMPTY;
             case NO_SPACE -> NO_SPACE;
             // The etcd API proposes no artifact command.
-            case CODE_UNSPECIFIED, UNRECOGNIZED, ARTIFACT_NOT_FOUND, ARTIFACT_REFERENCED -> unexpected(e);
+            case CODE_UNSPECIFIED, UNRECOGNIZED, ARTIFACT_NOT_FOUND, ARTIFACT_REFERENCED ->
+                    unexpected(e);
         };
     }
 

@@ -1,9 +1,9 @@
 package io.capstan.etcd;
 
 /**
- * A request the etcd API refused or could not carry out, already worded as etcd would; see
- * {@link EtcdErrors}. Futures of this package fail with it, so the gRPC services and the JSON
- * gateway only translate it to their wire.
+ * A request the etcd API refused or could not carry out, already worded as etcd would; see {@link
+ * EtcdErrors}. Futures of this package fail with it, so the gRPC services and the JSON gateway only
+ * translate it to their wire.
  */
 final class EtcdException extends RuntimeException {
 

@@ -21,19 +21,19 @@ import java.util.function.Function;
 
 /**
  * One path of etcd's JSON gateway: a POST whose body is the call's request message in protobuf's
- * JSON mapping, answered with the response message the same way, as etcd's grpc-gateway does
- * (proto field names, bytes in base64, 64-bit integers as strings, default values left out). An
- * empty body is the empty request. A streaming call (keep-alive) takes one request and wraps its
- * one response as {@code {"result": ...}}, as the gateway frames stream messages.
+ * JSON mapping, answered with the response message the same way, as etcd's grpc-gateway does (proto
+ * field names, bytes in base64, 64-bit integers as strings, default values left out). An empty body
+ * is the empty request. A streaming call (keep-alive) takes one request and wraps its one response
+ * as {@code {"result": ...}}, as the gateway frames stream messages.
  *
  * <p>Errors have grpc-gateway's shape, {@code {"error": msg, "code": grpcCode, "message": msg}},
  * with the HTTP status {@link EtcdErrors#httpStatus} gives; a body that is not valid JSON for the
  * request message is 400 with code 3 (INVALID_ARGUMENT).
  *
  * <p><b>Threads.</b> Starts on an Undertow I/O thread, which only starts the non-blocking body
- * read. Parsing and the call run on the API executor; the response is written from the thread
- * that completes the call. The request id stays in the MDC throughout. Immutable; one instance
- * serves every request of its path.
+ * read. Parsing and the call run on the API executor; the response is written from the thread that
+ * completes the call. The request id stays in the MDC throughout. Immutable; one instance serves
+ * every request of its path.
  *
  * @param <Q> the request message
  * @param <R> the response message
@@ -50,7 +50,11 @@ final class GatewayHandler<Q extends Message, R extends Message> implements Http
     private final boolean streamed;
     private final Executor executor;
 
-    private GatewayHandler(Q prototype, Function<Q, CompletableFuture<R>> call, boolean streamed, Executor executor) {
+    private GatewayHandler(
+            Q prototype,
+            Function<Q, CompletableFuture<R>> call,
+            boolean streamed,
+            Executor executor) {
         this.prototype = prototype;
         this.call = call;
         this.streamed = streamed;
@@ -79,20 +83,32 @@ final class GatewayHandler<Q extends Message, R extends Message> implements Http
     }
 
     /**
-     * Reads the request body whole without blocking the I/O thread, then runs {@code opener} on
-     * the API executor with the request id in the MDC and the caller in the gRPC context
-     * ({@link Callers#gatewayFilter}); an executor that no longer takes work (the
-     * API is stopping) is answered with etcd's "server stopped". Every gateway path starts so.
+     * Reads the request body whole without blocking the I/O thread, then runs {@code opener} on the
+     * API executor with the request id in the MDC and the caller in the gRPC context ({@link
+     * Callers#gatewayFilter}); an executor that no longer takes work (the API is stopping) is
+     * answered with etcd's "server stopped". Every gateway path starts so.
      */
     static void onApiExecutor(HttpServerExchange exchange, Executor executor, Opener opener) {
         RequestContext context = RequestContext.of(exchange);
-        RequestBodies.readFully(exchange, (ex, body) -> ex.dispatch(SameThreadExecutor.INSTANCE, () -> {
-            try {
-                executor.execute(Callers.contextOf(ex).wrap(context.wrap(() -> opener.open(ex, context, body))));
-            } catch (RejectedExecutionException e) {
-                fail(ex, EtcdErrors.STOPPED);
-            }
-        }));
+        RequestBodies.readFully(
+                exchange,
+                (ex, body) ->
+                        ex.dispatch(
+                                SameThreadExecutor.INSTANCE,
+                                () -> {
+                                    try {
+                                        executor.execute(
+                                                Callers.contextOf(ex)
+                                                        .wrap(
+                                                                context.wrap(
+                                                                        () ->
+                                                                                opener.open(
+                                                                                        ex, context,
+                                                                                        body))));
+                                    } catch (RejectedExecutionException e) {
+                                        fail(ex, EtcdErrors.STOPPED);
+                                    }
+                                }));
     }
 
     /** Runs on the API executor. */
@@ -101,8 +117,13 @@ final class GatewayHandler<Q extends Message, R extends Message> implements Http
         try {
             request = parse(body);
         } catch (InvalidProtocolBufferException | RuntimeException e) {
-            fail(exchange, EtcdErrors.badJson("request body is not a valid "
-                    + prototype.getDescriptorForType().getFullName() + " in JSON: " + e.getMessage()));
+            fail(
+                    exchange,
+                    EtcdErrors.badJson(
+                            "request body is not a valid "
+                                    + prototype.getDescriptorForType().getFullName()
+                                    + " in JSON: "
+                                    + e.getMessage()));
             return;
         }
         CompletableFuture<R> reply;
@@ -111,13 +132,16 @@ final class GatewayHandler<Q extends Message, R extends Message> implements Http
         } catch (RuntimeException e) {
             reply = CompletableFuture.failedFuture(e);
         }
-        reply.whenComplete((response, error) -> context.run(() -> {
-            if (error == null) {
-                succeed(exchange, response);
-            } else {
-                fail(exchange, EtcdErrors.of(error));
-            }
-        }));
+        reply.whenComplete(
+                (response, error) ->
+                        context.run(
+                                () -> {
+                                    if (error == null) {
+                                        succeed(exchange, response);
+                                    } else {
+                                        fail(exchange, EtcdErrors.of(error));
+                                    }
+                                }));
     }
 
     @SuppressWarnings("unchecked")

@@ -50,25 +50,36 @@ final class GatewayStream {
         /** There is room again after {@link #isReady} said no; runs on the API executor. */
         void ready();
 
-        /** The client went away before the producer finished; runs on the I/O thread, must not block. */
+        /**
+         * The client went away before the producer finished; runs on the I/O thread, must not
+         * block.
+         */
         void closed();
     }
 
     private final HttpServerExchange exchange;
     private final Executor executor;
+
     /** Set once by {@link #start}, before any line is written. */
     private volatile Producer producer;
+
     private final ArrayDeque<ByteBuffer> queue = new ArrayDeque<>();
     private int queuedBytes;
+
     /** {@link #isReady} said no; the producer is told when there is room again. */
     private boolean full;
+
     private boolean finishing;
+
     /** The response ends with a reset rather than the end of its body. */
     private boolean reset;
+
     private boolean closed;
     private StreamSinkChannel channel;
 
-    /** @param executor the API executor, where {@link Producer#ready} runs */
+    /**
+     * @param executor the API executor, where {@link Producer#ready} runs
+     */
     GatewayStream(HttpServerExchange exchange, Executor executor) {
         this.exchange = exchange;
         this.executor = executor;
@@ -100,18 +111,25 @@ final class GatewayStream {
     }
 
     /**
-     * Ends a call that failed after the stream began: queues grpc-gateway's error line for
-     * {@code error}, and the response ends once the queue is written. As grpc-gateway, the body
-     * then ends; but when the member cannot serve the stream ({@code UNAVAILABLE}: it stops), the
-     * stream is reset instead (HTTP/2 RST_STREAM; on HTTP/1.1 the connection closes before the
-     * body's last chunk), so that no client takes the body for a complete answer: the client
-     * reconnects, as a gRPC client does on UNAVAILABLE. The producer sends nothing after this.
+     * Ends a call that failed after the stream began: queues grpc-gateway's error line for {@code
+     * error}, and the response ends once the queue is written. As grpc-gateway, the body then ends;
+     * but when the member cannot serve the stream ({@code UNAVAILABLE}: it stops), the stream is
+     * reset instead (HTTP/2 RST_STREAM; on HTTP/1.1 the connection closes before the body's last
+     * chunk), so that no client takes the body for a complete answer: the client reconnects, as a
+     * gRPC client does on UNAVAILABLE. The producer sends nothing after this.
      */
     void fail(EtcdError error) {
         int http = error.httpStatus();
-        String line = "{\"error\":{\"grpc_code\":" + error.code().value() + ",\"http_code\":" + http
-                + ",\"message\":" + quoted(error.message()) + ",\"http_status\":"
-                + quoted(StatusCodes.getReason(http)) + "}}\n";
+        String line =
+                "{\"error\":{\"grpc_code\":"
+                        + error.code().value()
+                        + ",\"http_code\":"
+                        + http
+                        + ",\"message\":"
+                        + quoted(error.message())
+                        + ",\"http_status\":"
+                        + quoted(StatusCodes.getReason(http))
+                        + "}}\n";
         queue(line.getBytes(StandardCharsets.UTF_8));
         end(error.code() == Status.Code.UNAVAILABLE);
     }
@@ -154,7 +172,10 @@ final class GatewayStream {
         flush();
     }
 
-    /** I/O thread: writes what is queued without blocking; resumes on writability if the socket is full. */
+    /**
+     * I/O thread: writes what is queued without blocking; resumes on writability if the socket is
+     * full.
+     */
     private void flush() {
         if (channel == null) {
             return;

@@ -21,18 +21,17 @@ import java.util.function.Consumer;
 import org.slf4j.MDC;
 
 /**
- * Admission of the etcd gRPC API's calls, as the web layer admits its requests (see
- * {@link AdmissionBudget}): a call with a permit starts at once; one that finds every permit
- * taken waits, not started, in its budget's queue (its messages stay in gRPC's buffers); a full
- * queue, or a wait past the budget's deadline, ends it with {@code RESOURCE_EXHAUSTED}
- * {@code etcdserver: too many requests}, as etcd refuses under load.
+ * Admission of the etcd gRPC API's calls, as the web layer admits its requests (see {@link
+ * AdmissionBudget}): a call with a permit starts at once; one that finds every permit taken waits,
+ * not started, in its budget's queue (its messages stay in gRPC's buffers); a full queue, or a wait
+ * past the budget's deadline, ends it with {@code RESOURCE_EXHAUSTED} {@code etcdserver: too many
+ * requests}, as etcd refuses under load.
  *
  * <p>Two budgets. Calls that answer once (Range, Put, Txn, ...) share {@value #UNARY}; each holds
- * its permit until it completes or is cancelled (client gone, deadline passed, server stopping),
- * so a permit comes back on every path. Calls that stay open for as long as their client likes
- * (Watch, LeaseKeepAlive, Observe, Snapshot) and those that wait for their turn (Lock, Campaign)
- * share {@value #STREAMS}, so that however many are open they never take the places of the
- * first kind.
+ * its permit until it completes or is cancelled (client gone, deadline passed, server stopping), so
+ * a permit comes back on every path. Calls that stay open for as long as their client likes (Watch,
+ * LeaseKeepAlive, Observe, Snapshot) and those that wait for their turn (Lock, Campaign) share
+ * {@value #STREAMS}, so that however many are open they never take the places of the first kind.
  *
  * <p>Raft is not starved by this API's load: calls run on the API executor, which Ratis only ever
  * hands a completed future to (never waits on), and Raft's own messages travel on the peer
@@ -47,24 +46,31 @@ public final class GrpcAdmission implements ServerInterceptor {
 
     /** The budget of calls that answer once: {@code capstan.api.admission.grpc}. */
     public static final String UNARY = "grpc";
+
     /** The budget of calls that stay open: {@code capstan.api.admission.grpc-streams}. */
     public static final String STREAMS = "grpc-streams";
 
     /** Unary calls that wait for their turn as long as it takes. */
-    private static final Set<String> WAITING_CALLS = Set.of(LockGrpc.getLockMethod().getFullMethodName(),
-            ElectionGrpc.getCampaignMethod().getFullMethodName());
+    private static final Set<String> WAITING_CALLS =
+            Set.of(
+                    LockGrpc.getLockMethod().getFullMethodName(),
+                    ElectionGrpc.getCampaignMethod().getFullMethodName());
 
     private final AdmissionBudget unary;
     private final AdmissionBudget streams;
     private final ScheduledThreadPoolExecutor timer;
 
     public GrpcAdmission(AdmissionSettings unarySettings, AdmissionSettings streamSettings) {
-        this.timer = new ScheduledThreadPoolExecutor(1, task -> {
-            Thread thread = new Thread(task, "capstan-api-admission");
-            thread.setDaemon(true);
-            return thread;
-        });
-        AdmissionBudget.Timer schedule = (delay, task) -> timer.schedule(task, delay, TimeUnit.NANOSECONDS);
+        this.timer =
+                new ScheduledThreadPoolExecutor(
+                        1,
+                        task -> {
+                            Thread thread = new Thread(task, "capstan-api-admission");
+                            thread.setDaemon(true);
+                            return thread;
+                        });
+        AdmissionBudget.Timer schedule =
+                (delay, task) -> timer.schedule(task, delay, TimeUnit.NANOSECONDS);
         this.unary = new AdmissionBudget(UNARY, unarySettings, schedule, System::nanoTime);
         this.streams = new AdmissionBudget(STREAMS, streamSettings, schedule, System::nanoTime);
     }
@@ -86,11 +92,12 @@ public final class GrpcAdmission implements ServerInterceptor {
     }
 
     @Override
-    public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
-                                                       ServerCallHandler<Q, A> next) {
+    public <Q, A> ServerCall.Listener<Q> interceptCall(
+            ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
         MethodDescriptor<Q, A> method = call.getMethodDescriptor();
-        boolean staysOpen = method.getType() != MethodDescriptor.MethodType.UNARY
-                || WAITING_CALLS.contains(method.getFullMethodName());
+        boolean staysOpen =
+                method.getType() != MethodDescriptor.MethodType.UNARY
+                        || WAITING_CALLS.contains(method.getFullMethodName());
         PendingCall<Q, A> pending = new PendingCall<>(call, headers, next);
         pending.entered((staysOpen ? streams : unary).enter(pending));
         return pending;
@@ -100,7 +107,8 @@ public final class GrpcAdmission implements ServerInterceptor {
      * One call from its arrival to its end: until it is admitted, the listener events gRPC delivers
      * are kept in order, then replayed to the started call.
      */
-    private static final class PendingCall<Q, A> extends ServerCall.Listener<Q> implements AdmissionBudget.Waiter {
+    private static final class PendingCall<Q, A> extends ServerCall.Listener<Q>
+            implements AdmissionBudget.Waiter {
         private final ServerCall<Q, A> call;
         private final Metadata headers;
         private final ServerCallHandler<Q, A> next;
@@ -111,6 +119,7 @@ public final class GrpcAdmission implements ServerInterceptor {
         private AdmissionBudget.Ticket ticket;
         private ServerCall.Listener<Q> started;
         private List<Consumer<ServerCall.Listener<Q>>> early = new ArrayList<>();
+
         /** Cancelled or completed: gRPC is done with the call. */
         private boolean ended;
 
@@ -131,7 +140,8 @@ public final class GrpcAdmission implements ServerInterceptor {
                 if (!ended) {
                     List<Consumer<ServerCall.Listener<Q>>> replay = early;
                     early = null;
-                    // Events gRPC delivers meanwhile wait on this monitor, so they follow the replay.
+                    // Events gRPC delivers meanwhile wait on this monitor, so they follow the
+                    // replay.
                     inCallContext(() -> start(replay));
                     return;
                 }
@@ -140,7 +150,10 @@ public final class GrpcAdmission implements ServerInterceptor {
             admitted.release();
         }
 
-        /** Starts the call and replays what came before; what gRPC would do on its own thread, failures included. */
+        /**
+         * Starts the call and replays what came before; what gRPC would do on its own thread,
+         * failures included.
+         */
         private void start(List<Consumer<ServerCall.Listener<Q>>> replay) {
             try {
                 started = next.startCall(call, headers);
@@ -159,8 +172,10 @@ public final class GrpcAdmission implements ServerInterceptor {
                     return;
                 }
             }
-            EtcdError error = refusal == AdmissionBudget.Refusal.STOPPED ? EtcdErrors.STOPPED
-                    : EtcdErrors.TOO_MANY_REQUESTS;
+            EtcdError error =
+                    refusal == AdmissionBudget.Refusal.STOPPED
+                            ? EtcdErrors.STOPPED
+                            : EtcdErrors.TOO_MANY_REQUESTS;
             inCallContext(() -> call.close(error.toStatus(), new Metadata()));
         }
 

@@ -13,34 +13,40 @@ import java.util.function.Function;
  * failure ends the stream with etcd's status, as etcd does.
  *
  * <p><b>Limits.</b> Flow control is manual: at most {@link #MAX_IN_FLIGHT} renewals run at once,
- * and a new request is read only after a response was handed to a client that keeps up with
- * reading ({@code isReady}); otherwise the credit waits for the transport's ready signal, so a
- * client that stops reading stops being read.
+ * and a new request is read only after a response was handed to a client that keeps up with reading
+ * ({@code isReady}); otherwise the credit waits for the transport's ready signal, so a client that
+ * stops reading stops being read.
  *
- * <p><b>States.</b> OPEN (reading and renewing), HALF_CLOSED (the client sent its last request;
- * the stream completes when the renewals in flight have answered), FINISHED (completed, failed,
- * cancelled by the client, or ended by a stopping member with UNAVAILABLE, see
- * {@link OpenStreams}; late renewals are dropped). Every field and every call on the
- * response observer is guarded by this object's lock: gRPC delivers requests on its executor,
- * renewals complete on the API executor.
+ * <p><b>States.</b> OPEN (reading and renewing), HALF_CLOSED (the client sent its last request; the
+ * stream completes when the renewals in flight have answered), FINISHED (completed, failed,
+ * cancelled by the client, or ended by a stopping member with UNAVAILABLE, see {@link OpenStreams};
+ * late renewals are dropped). Every field and every call on the response observer is guarded by
+ * this object's lock: gRPC delivers requests on its executor, renewals complete on the API
+ * executor.
  */
 final class KeepAliveStream implements StreamObserver<LeaseKeepAliveRequest>, OpenStreams.Stream {
 
     static final int MAX_IN_FLIGHT = 16;
 
-    private enum State { OPEN, HALF_CLOSED, FINISHED }
+    private enum State {
+        OPEN,
+        HALF_CLOSED,
+        FINISHED
+    }
 
     private final ServerCallStreamObserver<LeaseKeepAliveResponse> responses;
     private final Function<LeaseKeepAliveRequest, CompletableFuture<LeaseKeepAliveResponse>> renew;
     private final OpenStreams streams;
     private State state = State.OPEN;
     private int inFlight;
+
     /** Requests to read once the client catches up with its responses. */
     private int owed;
 
-    private KeepAliveStream(ServerCallStreamObserver<LeaseKeepAliveResponse> responses,
-                            Function<LeaseKeepAliveRequest, CompletableFuture<LeaseKeepAliveResponse>> renew,
-                            OpenStreams streams) {
+    private KeepAliveStream(
+            ServerCallStreamObserver<LeaseKeepAliveResponse> responses,
+            Function<LeaseKeepAliveRequest, CompletableFuture<LeaseKeepAliveResponse>> renew,
+            OpenStreams streams) {
         this.responses = responses;
         this.renew = renew;
         this.streams = streams;
@@ -50,9 +56,10 @@ final class KeepAliveStream implements StreamObserver<LeaseKeepAliveRequest>, Op
      * Sets the stream up, open among {@code streams} until it finishes; call from the service
      * method, before it returns (gRPC's rule for these hooks).
      */
-    static KeepAliveStream open(ServerCallStreamObserver<LeaseKeepAliveResponse> responses,
-                                Function<LeaseKeepAliveRequest, CompletableFuture<LeaseKeepAliveResponse>> renew,
-                                OpenStreams streams) {
+    static KeepAliveStream open(
+            ServerCallStreamObserver<LeaseKeepAliveResponse> responses,
+            Function<LeaseKeepAliveRequest, CompletableFuture<LeaseKeepAliveResponse>> renew,
+            OpenStreams streams) {
         KeepAliveStream stream = new KeepAliveStream(responses, renew, streams);
         responses.disableAutoRequest();
         responses.setOnCancelHandler(stream::cancelled);

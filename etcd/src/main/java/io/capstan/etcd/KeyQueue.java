@@ -6,7 +6,6 @@ import io.capstan.etcd.api.DeleteRangeRequest;
 import io.capstan.etcd.api.LeaseGrantRequest;
 import io.capstan.etcd.api.PutRequest;
 import io.capstan.etcd.api.RangeRequest;
-import io.capstan.etcd.api.RangeResponse;
 import io.capstan.etcd.api.RequestOp;
 import io.capstan.etcd.api.ResponseHeader;
 import io.capstan.etcd.api.TxnRequest;
@@ -33,9 +32,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The queue of keys under a prefix that etcd's Lock and Election services stand on (etcd's
- * concurrency recipes, run here on the server). A caller joins with the key
- * {@code prefix + <its lease id in hex>}, attached to its lease; its turn comes when no key under
- * the prefix has a lower create revision.
+ * concurrency recipes, run here on the server). A caller joins with the key {@code prefix + <its
+ * lease id in hex>}, attached to its lease; its turn comes when no key under the prefix has a lower
+ * create revision.
  *
  * <p><b>Joining</b> is one transaction: put the key if it does not exist (compare create revision
  * 0), else read it (a caller whose lease already queued reuses its key and its place, as in etcd),
@@ -43,12 +42,12 @@ import org.slf4j.LoggerFactory;
  * {@link #DEFAULT_TTL_SECONDS} first, which nothing keeps alive, as etcd's session does.
  *
  * <p><b>Waiting</b> holds no thread: it reads the key just before the caller's (the highest create
- * revision below its own), watches that key's deletion from the revision read, and reads again
- * once it is gone, until no key precedes the caller's; then it reads the caller's key once more,
- * which must still exist (its lease may have expired meanwhile). A holder whose lease expires or is
+ * revision below its own), watches that key's deletion from the revision read, and reads again once
+ * it is gone, until no key precedes the caller's; then it reads the caller's key once more, which
+ * must still exist (its lease may have expired meanwhile). A holder whose lease expires or is
  * revoked is deleted like any key, so the next caller's watch sees it at once. Reads that fail
- * because the member cannot serve now (no leader, timed out) are retried after
- * {@link #RETRY_DELAY} for as long as the caller waits, so a wait outlives a Raft election.
+ * because the member cannot serve now (no leader, timed out) are retried after {@link #RETRY_DELAY}
+ * for as long as the caller waits, so a wait outlives a Raft election.
  *
  * <p><b>Leaving</b>: cancelling the future {@link #join} returned ends the wait and deletes the
  * key, if it still has the create revision the join gave it; so does any failure after the key was
@@ -79,8 +78,7 @@ final class KeyQueue {
      * @param lease the lease the key is attached to
      * @param header the header of the read or write that showed the caller first
      */
-    record Place(ByteString key, long createRevision, long lease, ResponseHeader header) {
-    }
+    record Place(ByteString key, long createRevision, long lease, ResponseHeader header) {}
 
     private final KvOperations kv;
     private final LeaseOperations leases;
@@ -93,14 +91,21 @@ final class KeyQueue {
      * @param executor the API executor, which runs retried reads
      * @param streams where each wait is open until it is answered
      */
-    KeyQueue(KvOperations kv, LeaseOperations leases, WatchStream.Watches watches, RaftCalls raft, Executor executor,
-             OpenStreams streams) {
+    KeyQueue(
+            KvOperations kv,
+            LeaseOperations leases,
+            WatchStream.Watches watches,
+            RaftCalls raft,
+            Executor executor,
+            OpenStreams streams) {
         this.kv = kv;
         this.leases = leases;
         this.watches = watches;
         this.raft = raft;
         this.streams = streams;
-        this.retries = CompletableFuture.delayedExecutor(RETRY_DELAY.toMillis(), TimeUnit.MILLISECONDS, executor);
+        this.retries =
+                CompletableFuture.delayedExecutor(
+                        RETRY_DELAY.toMillis(), TimeUnit.MILLISECONDS, executor);
     }
 
     /**
@@ -112,19 +117,30 @@ final class KeyQueue {
      * @param lost the failure when the caller's key vanished while it waited
      * @return fails with an {@link EtcdException}
      */
-    CompletableFuture<Place> join(ByteString prefix, long lease, ByteString value, boolean replaceValue, EtcdError lost) {
+    CompletableFuture<Place> join(
+            ByteString prefix, long lease, ByteString value, boolean replaceValue, EtcdError lost) {
         CompletableFuture<Place> result = new CompletableFuture<>();
         if (lease < 0) {
             // No lease has a negative id: etcd's put finds none.
             result.completeExceptionally(EtcdErrors.LEASE_NOT_FOUND.toException());
         } else if (lease == 0) {
-            leases.grant(LeaseGrantRequest.newBuilder().setTTL(DEFAULT_TTL_SECONDS).build()).whenComplete((granted, error) -> {
-                if (error != null) {
-                    result.completeExceptionally(EtcdErrors.of(error).toException());
-                } else if (!result.isDone()) {
-                    new Candidate(result, prefix, granted.getID(), value, replaceValue, lost).start();
-                }
-            });
+            leases.grant(LeaseGrantRequest.newBuilder().setTTL(DEFAULT_TTL_SECONDS).build())
+                    .whenComplete(
+                            (granted, error) -> {
+                                if (error != null) {
+                                    result.completeExceptionally(
+                                            EtcdErrors.of(error).toException());
+                                } else if (!result.isDone()) {
+                                    new Candidate(
+                                                    result,
+                                                    prefix,
+                                                    granted.getID(),
+                                                    value,
+                                                    replaceValue,
+                                                    lost)
+                                            .start();
+                                }
+                            });
         } else {
             new Candidate(result, prefix, lease, value, replaceValue, lost).start();
         }
@@ -142,15 +158,16 @@ final class KeyQueue {
         Answer<R> reply = new Answer<>(joined);
         streams.opened(reply);
         reply.whenComplete((value, error) -> streams.closed(reply));
-        joined.whenComplete((place, error) -> {
-            if (error == null) {
-                if (!reply.complete(response.apply(place))) {
-                    leave(place.key(), place.createRevision());
-                }
-            } else if (!(error instanceof CancellationException)) {
-                reply.completeExceptionally(EtcdErrors.viaClient(error).toException());
-            }
-        });
+        joined.whenComplete(
+                (place, error) -> {
+                    if (error == null) {
+                        if (!reply.complete(response.apply(place))) {
+                            leave(place.key(), place.createRevision());
+                        }
+                    } else if (!(error instanceof CancellationException)) {
+                        reply.completeExceptionally(EtcdErrors.viaClient(error).toException());
+                    }
+                });
         return reply;
     }
 
@@ -184,20 +201,35 @@ final class KeyQueue {
         }
     }
 
-    /** Deletes {@code key} if it still has {@code createRevision}, that is, still holds the same place. */
+    /**
+     * Deletes {@code key} if it still has {@code createRevision}, that is, still holds the same
+     * place.
+     */
     private void leave(ByteString key, long createRevision) {
-        TxnRequest delete = TxnRequest.newBuilder()
-                .addCompare(createdAt(key, createRevision))
-                .addSuccess(RequestOp.newBuilder().setRequestDeleteRange(DeleteRangeRequest.newBuilder().setKey(key)))
-                .build();
-        kv.txn(delete).whenComplete((response, error) -> {
-            if (error != null) {
-                LOG.debug("could not take {} out of its queue: {}", key.toStringUtf8(), error.toString());
-            }
-        });
+        TxnRequest delete =
+                TxnRequest.newBuilder()
+                        .addCompare(createdAt(key, createRevision))
+                        .addSuccess(
+                                RequestOp.newBuilder()
+                                        .setRequestDeleteRange(
+                                                DeleteRangeRequest.newBuilder().setKey(key)))
+                        .build();
+        kv.txn(delete)
+                .whenComplete(
+                        (response, error) -> {
+                            if (error != null) {
+                                LOG.debug(
+                                        "could not take {} out of its queue: {}",
+                                        key.toStringUtf8(),
+                                        error.toString());
+                            }
+                        });
     }
 
-    /** The first key after every key that starts with {@code prefix} ("\0" when there is none), as etcd's clients compute it. */
+    /**
+     * The first key after every key that starts with {@code prefix} ("\0" when there is none), as
+     * etcd's clients compute it.
+     */
     static ByteString prefixEnd(ByteString prefix) {
         byte[] end = prefix.toByteArray();
         for (int i = end.length - 1; i >= 0; i--) {
@@ -248,15 +280,26 @@ final class KeyQueue {
 
         /** The key's create revision; 0 until the joining write answered. */
         private long createRevision;
+
         /** The key was deleted (or found gone), or its deletion is under way. */
         private boolean removed;
+
         /** The watch on the key before the caller's, while one is open. */
         private Deletion waiting;
-        /** The caller's context (who it is), restored for the steps a watch report or a retry starts. */
+
+        /**
+         * The caller's context (who it is), restored for the steps a watch report or a retry
+         * starts.
+         */
         private final Context callerContext = Context.current();
 
-        Candidate(CompletableFuture<Place> result, ByteString prefix, long lease, ByteString value,
-                  boolean replaceValue, EtcdError lost) {
+        Candidate(
+                CompletableFuture<Place> result,
+                ByteString prefix,
+                long lease,
+                ByteString value,
+                boolean replaceValue,
+                EtcdError lost) {
             this.result = result;
             this.prefix = prefix;
             this.key = prefix.concat(ByteString.copyFromUtf8(Long.toHexString(lease)));
@@ -267,20 +310,29 @@ final class KeyQueue {
         }
 
         void start() {
-            result.whenComplete((place, error) -> {
-                if (error != null) {
-                    callerContext.run(this::abandon);
-                }
-            });
+            result.whenComplete(
+                    (place, error) -> {
+                        if (error != null) {
+                            callerContext.run(this::abandon);
+                        }
+                    });
             RangeRequest first = first(prefix);
-            TxnRequest join = TxnRequest.newBuilder()
-                    .addCompare(createdAt(key, 0))
-                    .addSuccess(RequestOp.newBuilder().setRequestPut(
-                            PutRequest.newBuilder().setKey(key).setValue(value).setLease(lease)))
-                    .addSuccess(RequestOp.newBuilder().setRequestRange(first))
-                    .addFailure(RequestOp.newBuilder().setRequestRange(RangeRequest.newBuilder().setKey(key)))
-                    .addFailure(RequestOp.newBuilder().setRequestRange(first))
-                    .build();
+            TxnRequest join =
+                    TxnRequest.newBuilder()
+                            .addCompare(createdAt(key, 0))
+                            .addSuccess(
+                                    RequestOp.newBuilder()
+                                            .setRequestPut(
+                                                    PutRequest.newBuilder()
+                                                            .setKey(key)
+                                                            .setValue(value)
+                                                            .setLease(lease)))
+                            .addSuccess(RequestOp.newBuilder().setRequestRange(first))
+                            .addFailure(
+                                    RequestOp.newBuilder()
+                                            .setRequestRange(RangeRequest.newBuilder().setKey(key)))
+                            .addFailure(RequestOp.newBuilder().setRequestRange(first))
+                            .build();
             kv.txn(join).whenComplete(this::joined);
         }
 
@@ -289,8 +341,14 @@ final class KeyQueue {
                 fail(EtcdErrors.of(error));
                 return;
             }
-            KeyValue existing = response.getSucceeded() ? null : response.getResponses(0).getResponseRange().getKvs(0);
-            long revision = existing == null ? response.getHeader().getRevision() : existing.getCreateRevision();
+            KeyValue existing =
+                    response.getSucceeded()
+                            ? null
+                            : response.getResponses(0).getResponseRange().getKvs(0);
+            long revision =
+                    existing == null
+                            ? response.getHeader().getRevision()
+                            : existing.getCreateRevision();
             boolean abandoned;
             synchronized (this) {
                 createRevision = revision;
@@ -310,21 +368,32 @@ final class KeyQueue {
             }
         }
 
-        /** The caller's key existed with another value: puts the new one while the key is still the caller's. */
+        /**
+         * The caller's key existed with another value: puts the new one while the key is still the
+         * caller's.
+         */
         private CompletableFuture<Void> replaceValue(long revision) {
-            TxnRequest put = TxnRequest.newBuilder()
-                    .addCompare(createdAt(key, revision))
-                    .addSuccess(RequestOp.newBuilder().setRequestPut(
-                            PutRequest.newBuilder().setKey(key).setValue(value).setLease(lease)))
-                    .build();
-            return kv.txn(put).handle((response, error) -> {
-                if (error != null) {
-                    fail(EtcdErrors.of(error));
-                } else if (!response.getSucceeded()) {
-                    fail(EtcdErrors.ELECTION_NOT_LEADER);
-                }
-                return null;
-            });
+            TxnRequest put =
+                    TxnRequest.newBuilder()
+                            .addCompare(createdAt(key, revision))
+                            .addSuccess(
+                                    RequestOp.newBuilder()
+                                            .setRequestPut(
+                                                    PutRequest.newBuilder()
+                                                            .setKey(key)
+                                                            .setValue(value)
+                                                            .setLease(lease)))
+                            .build();
+            return kv.txn(put)
+                    .handle(
+                            (response, error) -> {
+                                if (error != null) {
+                                    fail(EtcdErrors.of(error));
+                                } else if (!response.getSucceeded()) {
+                                    fail(EtcdErrors.ELECTION_NOT_LEADER);
+                                }
+                                return null;
+                            });
         }
 
         private void proceed(boolean first, Place place) {
@@ -347,29 +416,43 @@ final class KeyQueue {
             synchronized (this) {
                 own = createRevision;
             }
-            RangeRequest before = RangeRequest.newBuilder()
-                    .setKey(prefix)
-                    .setRangeEnd(prefixEnd(prefix))
-                    .setMaxCreateRevision(own - 1)
-                    .setSortTarget(RangeRequest.SortTarget.CREATE)
-                    .setSortOrder(RangeRequest.SortOrder.DESCEND)
-                    .setLimit(1)
-                    .build();
-            kv.range(before).whenComplete((response, error) -> {
-                if (error != null) {
-                    retryOrFail(error, this::nextPredecessor);
-                } else if (response.getKvsCount() == 0) {
-                    confirm();
-                } else {
-                    awaitDeletion(response.getKvs(0).getKey(), response.getHeader().getRevision());
-                }
-            });
+            RangeRequest before =
+                    RangeRequest.newBuilder()
+                            .setKey(prefix)
+                            .setRangeEnd(prefixEnd(prefix))
+                            .setMaxCreateRevision(own - 1)
+                            .setSortTarget(RangeRequest.SortTarget.CREATE)
+                            .setSortOrder(RangeRequest.SortOrder.DESCEND)
+                            .setLimit(1)
+                            .build();
+            kv.range(before)
+                    .whenComplete(
+                            (response, error) -> {
+                                if (error != null) {
+                                    retryOrFail(error, this::nextPredecessor);
+                                } else if (response.getKvsCount() == 0) {
+                                    confirm();
+                                } else {
+                                    awaitDeletion(
+                                            response.getKvs(0).getKey(),
+                                            response.getHeader().getRevision());
+                                }
+                            });
         }
 
-        /** Watches {@code predecessor} from {@code revision}, the revision it was read at, for its deletion. */
+        /**
+         * Watches {@code predecessor} from {@code revision}, the revision it was read at, for its
+         * deletion.
+         */
         private void awaitDeletion(ByteString predecessor, long revision) {
-            WatchSpec spec = new WatchSpec(predecessor, ByteString.EMPTY, revision, false,
-                    EnumSet.of(WatchSpec.Filter.NOPUT), false);
+            WatchSpec spec =
+                    new WatchSpec(
+                            predecessor,
+                            ByteString.EMPTY,
+                            revision,
+                            false,
+                            EnumSet.of(WatchSpec.Filter.NOPUT),
+                            false);
             synchronized (this) {
                 if (result.isDone()) {
                     return;
@@ -394,18 +477,22 @@ final class KeyQueue {
             synchronized (this) {
                 own = createRevision;
             }
-            kv.range(RangeRequest.newBuilder().setKey(key).build()).whenComplete((response, error) -> {
-                if (error != null) {
-                    retryOrFail(error, this::confirm);
-                } else if (response.getKvsCount() == 0 || response.getKvs(0).getCreateRevision() != own) {
-                    synchronized (this) {
-                        removed = true;
-                    }
-                    fail(lost);
-                } else {
-                    result.complete(new Place(key, own, lease, response.getHeader()));
-                }
-            });
+            kv.range(RangeRequest.newBuilder().setKey(key).build())
+                    .whenComplete(
+                            (response, error) -> {
+                                if (error != null) {
+                                    retryOrFail(error, this::confirm);
+                                } else if (response.getKvsCount() == 0
+                                        || response.getKvs(0).getCreateRevision() != own) {
+                                    synchronized (this) {
+                                        removed = true;
+                                    }
+                                    fail(lost);
+                                } else {
+                                    result.complete(
+                                            new Place(key, own, lease, response.getHeader()));
+                                }
+                            });
         }
 
         private void retryOrFail(Throwable error, Runnable step) {
@@ -422,7 +509,10 @@ final class KeyQueue {
             result.completeExceptionally(error.toException());
         }
 
-        /** The result failed or was cancelled: ends the wait and takes the key out of the queue. Runs once per path. */
+        /**
+         * The result failed or was cancelled: ends the wait and takes the key out of the queue.
+         * Runs once per path.
+         */
         private void abandon() {
             Deletion open;
             long revision;
@@ -442,12 +532,18 @@ final class KeyQueue {
             }
         }
 
-        /** One watch for the deletion of the key before the caller's; reports only deletions (NOPUT). */
+        /**
+         * One watch for the deletion of the key before the caller's; reports only deletions
+         * (NOPUT).
+         */
         private final class Deletion implements WatchListener {
             /** Set under the candidate's lock, before any report can take it. */
             Watch watch;
 
-            /** True, once, for the report that ends this watch's part; false for a watch already replaced. */
+            /**
+             * True, once, for the report that ends this watch's part; false for a watch already
+             * replaced.
+             */
             private boolean take() {
                 synchronized (Candidate.this) {
                     if (waiting != this) {
@@ -467,8 +563,7 @@ final class KeyQueue {
             }
 
             @Override
-            public void onProgress(long revision) {
-            }
+            public void onProgress(long revision) {}
 
             @Override
             public void onCanceled(WatchCanceled canceled) {

@@ -13,7 +13,10 @@ import io.capstan.etcd.api.TxnRequest;
 import io.capstan.etcd.api.TxnResponse;
 import io.grpc.stub.StreamObserver;
 
-/** etcd's KV gRPC service: each call handed to {@link KvOperations}. Immutable; gRPC calls it on the API executor. */
+/**
+ * etcd's KV gRPC service: each call handed to {@link KvOperations}. Immutable; gRPC calls it on the
+ * API executor.
+ */
 final class KvService extends KVGrpc.KVImplBase {
 
     private final KvOperations kv;
@@ -33,7 +36,8 @@ final class KvService extends KVGrpc.KVImplBase {
     }
 
     @Override
-    public void deleteRange(DeleteRangeRequest request, StreamObserver<DeleteRangeResponse> responses) {
+    public void deleteRange(
+            DeleteRangeRequest request, StreamObserver<DeleteRangeResponse> responses) {
         Replies.send(kv.deleteRange(request), responses);
     }
 

@@ -27,8 +27,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * leader's key-value each time leadership or the leader's value changes, in order, each version
  * once, as etcd's election recipe observes it.
  *
- * <p><b>How.</b> It reads the election's first key. With none, it watches the whole prefix from
- * the revision after the read and takes the first put as the new leader; with one, it sends it and
+ * <p><b>How.</b> It reads the election's first key. With none, it watches the whole prefix from the
+ * revision after the read and takes the first put as the new leader; with one, it sends it and
  * watches that key alone from the revision after the read, sending each put, until the key is
  * deleted; then it reads again. Every read and watch after the first is on this member alone
  * (serializable reads, and watches fed by this member's apply thread, which report a revision only
@@ -38,18 +38,17 @@ import java.util.concurrent.locks.ReentrantLock;
  * resumes where it stopped. The last version sent is remembered, so nothing is sent twice.
  *
  * <p><b>Flow control.</b> Values from watch reports wait, on the delivery thread that carries them,
- * until the transport is ready (the watch hub's contract allows it; it buffers meanwhile and ends
- * a watch that falls too far behind, which then resumes). A value from a read is sent at once: a
- * read follows a deletion, which also waited for the transport, so at most one value is ever sent
- * beyond what the transport said it could take.
+ * until the transport is ready (the watch hub's contract allows it; it buffers meanwhile and ends a
+ * watch that falls too far behind, which then resumes). A value from a read is sent at once: a read
+ * follows a deletion, which also waited for the transport, so at most one value is ever sent beyond
+ * what the transport said it could take.
  *
  * <p><b>Threads and states.</b> Open until {@link #close()} (the transport is gone) or a failure,
  * which is sent once; then the watch is cancelled and nothing more is sent. A member that stops
  * fails it with {@code etcdserver: server stopped} (UNAVAILABLE, see {@link OpenStreams}), so the
- * client observes again elsewhere. The fields below the
- * lock, and every call of the {@link Outbound}, are guarded by {@code lock}: reads complete on the
- * API executor, watch reports on delivery threads, the transport calls {@link #ready} and
- * {@link #close} from its own threads.
+ * client observes again elsewhere. The fields below the lock, and every call of the {@link
+ * Outbound}, are guarded by {@code lock}: reads complete on the API executor, watch reports on
+ * delivery threads, the transport calls {@link #ready} and {@link #close} from its own threads.
  */
 final class LeaderObserver implements OpenStreams.Stream {
 
@@ -72,13 +71,16 @@ final class LeaderObserver implements OpenStreams.Stream {
     private final Outbound out;
     private final OpenStreams streams;
     private final ReentrantLock lock = new ReentrantLock();
+
     /** Signalled when the transport becomes ready or the stream ends. */
     private final Condition writable = lock.newCondition();
 
     // ---- guarded by lock ----
     private boolean closed;
+
     /** The watch under way, or null while a read is. */
     private Follow current;
+
     private ByteString lastKey;
     private long lastModRevision;
 
@@ -89,13 +91,21 @@ final class LeaderObserver implements OpenStreams.Stream {
      * @param executor the API executor, which runs retried reads
      * @param streams where the observer is open from {@link #start} until it ends
      */
-    LeaderObserver(ByteString prefix, KvOperations kv, WatchStream.Watches watches, RaftCalls raft, Executor executor,
-                   Outbound out, OpenStreams streams) {
+    LeaderObserver(
+            ByteString prefix,
+            KvOperations kv,
+            WatchStream.Watches watches,
+            RaftCalls raft,
+            Executor executor,
+            Outbound out,
+            OpenStreams streams) {
         this.prefix = prefix;
         this.kv = kv;
         this.watches = watches;
         this.raft = raft;
-        this.retries = CompletableFuture.delayedExecutor(KeyQueue.RETRY_DELAY.toMillis(), TimeUnit.MILLISECONDS, executor);
+        this.retries =
+                CompletableFuture.delayedExecutor(
+                        KeyQueue.RETRY_DELAY.toMillis(), TimeUnit.MILLISECONDS, executor);
         this.out = out;
         this.streams = streams;
     }
@@ -130,7 +140,8 @@ final class LeaderObserver implements OpenStreams.Stream {
     }
 
     private void read(boolean serializable) {
-        RangeRequest first = KeyQueue.first(prefix).toBuilder().setSerializable(serializable).build();
+        RangeRequest first =
+                KeyQueue.first(prefix).toBuilder().setSerializable(serializable).build();
         // Reads that a watch report starts run as the observer's caller too.
         CompletableFuture<RangeResponse> reading;
         Context previous = callerContext.attach();
@@ -139,18 +150,21 @@ final class LeaderObserver implements OpenStreams.Stream {
         } finally {
             callerContext.detach(previous);
         }
-        reading.whenComplete((response, error) -> {
-            if (error == null) {
-                found(response);
-                return;
-            }
-            EtcdError failure = EtcdErrors.of(error);
-            if (failure.code() == Code.UNAVAILABLE && !failure.equals(EtcdErrors.STOPPED) && isOpen()) {
-                retries.execute(() -> read(serializable));
-            } else {
-                fail(EtcdErrors.viaClient(error));
-            }
-        });
+        reading.whenComplete(
+                (response, error) -> {
+                    if (error == null) {
+                        found(response);
+                        return;
+                    }
+                    EtcdError failure = EtcdErrors.of(error);
+                    if (failure.code() == Code.UNAVAILABLE
+                            && !failure.equals(EtcdErrors.STOPPED)
+                            && isOpen()) {
+                        retries.execute(() -> read(serializable));
+                    } else {
+                        fail(EtcdErrors.viaClient(error));
+                    }
+                });
     }
 
     /** A read answered: sends the leader it found, then follows it, or waits for one. */
@@ -162,8 +176,15 @@ final class LeaderObserver implements OpenStreams.Stream {
                 return;
             }
             if (response.getKvsCount() == 0) {
-                follow(new WatchSpec(prefix, KeyQueue.prefixEnd(prefix), revision + 1, false,
-                        EnumSet.of(WatchSpec.Filter.NODELETE), false), false);
+                follow(
+                        new WatchSpec(
+                                prefix,
+                                KeyQueue.prefixEnd(prefix),
+                                revision + 1,
+                                false,
+                                EnumSet.of(WatchSpec.Filter.NODELETE),
+                                false),
+                        false);
             } else {
                 KeyValue leader = response.getKvs(0);
                 send(leader, revision);
@@ -203,7 +224,8 @@ final class LeaderObserver implements OpenStreams.Stream {
         if (leader.getKey().equals(lastKey) && leader.getModRevision() == lastModRevision) {
             return;
         }
-        out.send(LeaderResponse.newBuilder().setHeader(raft.header(revision)).setKv(leader).build());
+        out.send(
+                LeaderResponse.newBuilder().setHeader(raft.header(revision)).setKv(leader).build());
         lastKey = leader.getKey();
         lastModRevision = leader.getModRevision();
     }
@@ -260,12 +282,13 @@ final class LeaderObserver implements OpenStreams.Stream {
     }
 
     /**
-     * One watch of the stream: on the leader key ({@code leaderKnown}), or on the whole prefix
-     * for puts while there is no leader. Reports of a watch no longer current are dropped.
+     * One watch of the stream: on the leader key ({@code leaderKnown}), or on the whole prefix for
+     * puts while there is no leader. Reports of a watch no longer current are dropped.
      */
     private final class Follow implements WatchListener {
         final WatchSpec spec;
         final boolean leaderKnown;
+
         /** Set under the observer's lock, before any report can take it. */
         Watch watch;
 
@@ -317,8 +340,7 @@ final class LeaderObserver implements OpenStreams.Stream {
         }
 
         @Override
-        public void onProgress(long revision) {
-        }
+        public void onProgress(long revision) {}
 
         @Override
         public void onCanceled(WatchCanceled canceled) {
@@ -329,8 +351,16 @@ final class LeaderObserver implements OpenStreams.Stream {
                 }
                 current = null;
                 switch (canceled.cause()) {
-                    case TOO_SLOW -> follow(new WatchSpec(spec.key(), spec.rangeEnd(), canceled.resumeRevision(),
-                            false, spec.filters(), false), leaderKnown);
+                    case TOO_SLOW ->
+                            follow(
+                                    new WatchSpec(
+                                            spec.key(),
+                                            spec.rangeEnd(),
+                                            canceled.resumeRevision(),
+                                            false,
+                                            spec.filters(),
+                                            false),
+                                    leaderKnown);
                     case COMPACTED -> read(true);
                     case STOPPED -> fail(EtcdErrors.STOPPED);
                     default -> fail(EtcdErrors.unknown(canceled.reason()));

@@ -29,27 +29,35 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
     }
 
     @Override
-    public void leaseGrant(LeaseGrantRequest request, StreamObserver<LeaseGrantResponse> responses) {
+    public void leaseGrant(
+            LeaseGrantRequest request, StreamObserver<LeaseGrantResponse> responses) {
         Replies.send(leases.grant(request), responses);
     }
 
     @Override
-    public void leaseRevoke(LeaseRevokeRequest request, StreamObserver<LeaseRevokeResponse> responses) {
+    public void leaseRevoke(
+            LeaseRevokeRequest request, StreamObserver<LeaseRevokeResponse> responses) {
         Replies.send(leases.revoke(request), responses);
     }
 
     @Override
-    public StreamObserver<LeaseKeepAliveRequest> leaseKeepAlive(StreamObserver<LeaseKeepAliveResponse> responses) {
-        return KeepAliveStream.open((ServerCallStreamObserver<LeaseKeepAliveResponse>) responses, leases::keepAlive, streams);
+    public StreamObserver<LeaseKeepAliveRequest> leaseKeepAlive(
+            StreamObserver<LeaseKeepAliveResponse> responses) {
+        return KeepAliveStream.open(
+                (ServerCallStreamObserver<LeaseKeepAliveResponse>) responses,
+                leases::keepAlive,
+                streams);
     }
 
     @Override
-    public void leaseTimeToLive(LeaseTimeToLiveRequest request, StreamObserver<LeaseTimeToLiveResponse> responses) {
+    public void leaseTimeToLive(
+            LeaseTimeToLiveRequest request, StreamObserver<LeaseTimeToLiveResponse> responses) {
         Replies.send(leases.timeToLive(request), responses);
     }
 
     @Override
-    public void leaseLeases(LeaseLeasesRequest request, StreamObserver<LeaseLeasesResponse> responses) {
+    public void leaseLeases(
+            LeaseLeasesRequest request, StreamObserver<LeaseLeasesResponse> responses) {
         Replies.send(leases.leases(request), responses);
     }
 }

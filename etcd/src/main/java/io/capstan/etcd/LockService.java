@@ -11,8 +11,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * etcd's Lock gRPC service: each call handed to {@link LockOperations}. A Lock whose call is
- * cancelled (by the client, its deadline or its connection closing) cancels its wait, which
- * leaves nothing behind. Immutable; gRPC calls it on the API executor.
+ * cancelled (by the client, its deadline or its connection closing) cancels its wait, which leaves
+ * nothing behind. Immutable; gRPC calls it on the API executor.
  */
 final class LockService extends LockGrpc.LockImplBase {
 
@@ -25,7 +25,8 @@ final class LockService extends LockGrpc.LockImplBase {
     @Override
     public void lock(LockRequest request, StreamObserver<LockResponse> responses) {
         CompletableFuture<LockResponse> reply = locks.lock(request);
-        ((ServerCallStreamObserver<LockResponse>) responses).setOnCancelHandler(() -> reply.cancel(false));
+        ((ServerCallStreamObserver<LockResponse>) responses)
+                .setOnCancelHandler(() -> reply.cancel(false));
         Replies.send(reply, responses);
     }
 

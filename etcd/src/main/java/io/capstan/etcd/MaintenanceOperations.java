@@ -40,23 +40,23 @@ import java.util.concurrent.CompletableFuture;
  *       (nothing when a deactivated one was not raised). A member raises NOSPACE itself when its
  *       data directory is short of space ({@link SpaceQuota}); while any NOSPACE is raised, writes
  *       that add data are refused. CORRUPT may be raised and cleared, but Capstan never raises it
- *       and it refuses nothing (replicas are compared by {@code HashKV}).</li>
+ *       and it refuses nothing (replicas are compared by {@code HashKV}).
  *   <li>Defragment: accepted and does nothing. etcd compacts its bbolt file's free pages; Capstan's
  *       state is a snapshot file plus the Raft log, which snapshots purge, so nothing is left to
- *       defragment.</li>
+ *       defragment.
  *   <li>Hash: the first four bytes of the member's {@link StateDigest}, a SHA-256 of its whole
  *       applied state (history, leases, members); like etcd's Hash it describes the member's own
- *       store, and the header names the revision it covers.</li>
+ *       store, and the header names the revision it covers.
  *   <li>HashKV: etcd's CRC-32C of the key-value history up to a revision, equal on every member
- *       that applied it (see {@link KvHash}); compacted or future revisions get etcd's errors.</li>
+ *       that applied it (see {@link KvHash}); compacted or future revisions get etcd's errors.
  *   <li>MoveLeader: only the leader accepts it ({@code etcdserver: not leader} elsewhere, as etcd);
  *       the target must be a started voting member ({@code etcdserver: bad leader transferee}); it
- *       answers once the target leads.</li>
- *   <li>Snapshot: see {@link SnapshotSender} and {@link #openSnapshot}.</li>
+ *       answers once the target leads.
+ *   <li>Snapshot: see {@link SnapshotSender} and {@link #openSnapshot}.
  * </ul>
  *
- * <p>With auth on, every call here needs the root role, as in etcd (Status, in
- * {@link StatusOperation}, needs nothing: health checks call it).
+ * <p>With auth on, every call here needs the root role, as in etcd (Status, in {@link
+ * StatusOperation}, needs nothing: health checks call it).
  *
  * <p>Immutable; safe on any thread.
  */
@@ -69,67 +69,126 @@ final class MaintenanceOperations {
     }
 
     CompletableFuture<AlarmResponse> alarm(AlarmRequest request) {
+        return raft.asAdmin(
+                () ->
+                        switch (request.getAction()) {
+                            case GET -> listAlarms(request);
+                            case ACTIVATE, DEACTIVATE -> changeAlarm(request);
+                            // etcd answers an unknown action with nothing.
+                            case UNRECOGNIZED ->
+                                    raft.currentRevision()
+                                            .thenApply(revision -> alarms(revision, List.of()));
+                        });
+    }
+
+    private CompletableFuture<AlarmResponse> listAlarms(AlarmRequest request) {
         AlarmType type = AlarmType.forNumber(request.getAlarmValue());
-        return raft.asAdmin(() -> switch (request.getAction()) {
-            case GET -> raft.query(Query.newBuilder()
-                            .setAlarmList(AlarmListRequest.newBuilder().setAlarm(type == null ? AlarmType.NONE : type))
-                            .build(), ReadConsistency.LINEARIZABLE)
-                    .thenApply(result -> alarms(result.getRevision(), result.getAlarmList().getAlarmsList()));
-            case ACTIVATE, DEACTIVATE -> raft.propose(Command.newBuilder()
-                            .setAlarmChange(AlarmChangeRequest.newBuilder()
-                                    .setActivate(request.getAction() == AlarmRequest.AlarmAction.ACTIVATE)
-                                    .setMemberId(request.getMemberID())
-                                    .setAlarmValue(request.getAlarmValue()))
-                            .build())
-                    .thenApply(result -> alarms(result.getRevision(), result.getAlarmChange().getAlarmsList()));
-            // etcd answers an unknown action with nothing.
-            case UNRECOGNIZED -> raft.currentRevision().thenApply(revision -> alarms(revision, List.of()));
-        });
+        AlarmListRequest list =
+                AlarmListRequest.newBuilder()
+                        .setAlarm(type == null ? AlarmType.NONE : type)
+                        .build();
+        return raft.query(
+                        Query.newBuilder().setAlarmList(list).build(), ReadConsistency.LINEARIZABLE)
+                .thenApply(
+                        result ->
+                                alarms(
+                                        result.getRevision(),
+                                        result.getAlarmList().getAlarmsList()));
+    }
+
+    private CompletableFuture<AlarmResponse> changeAlarm(AlarmRequest request) {
+        AlarmChangeRequest change =
+                AlarmChangeRequest.newBuilder()
+                        .setActivate(request.getAction() == AlarmRequest.AlarmAction.ACTIVATE)
+                        .setMemberId(request.getMemberID())
+                        .setAlarmValue(request.getAlarmValue())
+                        .build();
+        return raft.propose(Command.newBuilder().setAlarmChange(change).build())
+                .thenApply(
+                        result ->
+                                alarms(
+                                        result.getRevision(),
+                                        result.getAlarmChange().getAlarmsList()));
     }
 
     private AlarmResponse alarms(long revision, List<AlarmMember> alarms) {
-        AlarmResponse.Builder response = AlarmResponse.newBuilder().setHeader(raft.header(revision));
+        AlarmResponse.Builder response =
+                AlarmResponse.newBuilder().setHeader(raft.header(revision));
         for (AlarmMember alarm : alarms) {
-            response.addAlarmsBuilder().setMemberID(alarm.getMemberId()).setAlarmValue(alarm.getAlarmValue());
+            response.addAlarmsBuilder()
+                    .setMemberID(alarm.getMemberId())
+                    .setAlarmValue(alarm.getAlarmValue());
         }
         return response.build();
     }
 
     CompletableFuture<DefragmentResponse> defragment(DefragmentRequest request) {
-        return raft.asAdmin(() -> raft.currentRevision().thenApply(revision ->
-                DefragmentResponse.newBuilder().setHeader(raft.header(revision)).build()));
+        return raft.asAdmin(
+                () ->
+                        raft.currentRevision()
+                                .thenApply(
+                                        revision ->
+                                                DefragmentResponse.newBuilder()
+                                                        .setHeader(raft.header(revision))
+                                                        .build()));
     }
 
     CompletableFuture<HashResponse> hash(HashRequest request) {
-        return raft.asAdmin(() -> raft.call(node -> CompletableFuture.completedFuture(node.stateDigest())).thenApply(digest ->
-                HashResponse.newBuilder()
-                        .setHeader(raft.header(digest.revision()))
-                        .setHash(HexFormat.fromHexDigits(digest.sha256(), 0, 8))
-                        .build()));
+        return raft.asAdmin(
+                () ->
+                        raft.call(node -> CompletableFuture.completedFuture(node.stateDigest()))
+                                .thenApply(
+                                        digest ->
+                                                HashResponse.newBuilder()
+                                                        .setHeader(raft.header(digest.revision()))
+                                                        .setHash(
+                                                                HexFormat.fromHexDigits(
+                                                                        digest.sha256(), 0, 8))
+                                                        .build()));
     }
 
     CompletableFuture<HashKVResponse> hashKv(HashKVRequest request) {
-        return raft.asAdmin(() -> raft.call(node -> CompletableFuture.completedFuture(node.hashKv(request.getRevision())))
-                .thenApply(hash -> HashKVResponse.newBuilder()
-                        .setHeader(raft.header(hash.currentRevision()))
-                        .setHash(hash.hash())
-                        .setCompactRevision(hash.compactRevision())
-                        .setHashRevision(hash.revision())
-                        .build()));
+        return raft.asAdmin(
+                () ->
+                        raft.call(
+                                        node ->
+                                                CompletableFuture.completedFuture(
+                                                        node.hashKv(request.getRevision())))
+                                .thenApply(
+                                        hash ->
+                                                HashKVResponse.newBuilder()
+                                                        .setHeader(
+                                                                raft.header(hash.currentRevision()))
+                                                        .setHash(hash.hash())
+                                                        .setCompactRevision(hash.compactRevision())
+                                                        .setHashRevision(hash.revision())
+                                                        .build()));
     }
 
     CompletableFuture<MoveLeaderResponse> moveLeader(MoveLeaderRequest request) {
-        return raft.asAdmin(() -> {
-            if (raft.status().role() != NodeStatus.Role.LEADER) {
-                return CompletableFuture.failedFuture(EtcdErrors.NOT_LEADER.toException());
-            }
-            return transferee(request.getTargetID())
-                    .thenCompose(name -> name.isPresent()
-                            ? raft.admin(admin -> admin.transferLeadership(name.get()))
-                            : CompletableFuture.failedFuture(EtcdErrors.BAD_LEADER_TRANSFEREE.toException()))
-                    .thenCompose(done -> raft.currentRevision())
-                    .thenApply(revision -> MoveLeaderResponse.newBuilder().setHeader(raft.header(revision)).build());
-        });
+        return raft.asAdmin(
+                () -> {
+                    if (raft.status().role() != NodeStatus.Role.LEADER) {
+                        return CompletableFuture.failedFuture(EtcdErrors.NOT_LEADER.toException());
+                    }
+                    return transferee(request.getTargetID())
+                            .thenCompose(
+                                    name ->
+                                            name.isPresent()
+                                                    ? raft.admin(
+                                                            admin ->
+                                                                    admin.transferLeadership(
+                                                                            name.get()))
+                                                    : CompletableFuture.failedFuture(
+                                                            EtcdErrors.BAD_LEADER_TRANSFEREE
+                                                                    .toException()))
+                            .thenCompose(done -> raft.currentRevision())
+                            .thenApply(
+                                    revision ->
+                                            MoveLeaderResponse.newBuilder()
+                                                    .setHeader(raft.header(revision))
+                                                    .build());
+                });
     }
 
     /**
@@ -142,9 +201,16 @@ final class MaintenanceOperations {
 
     /** The member etcd member id {@code id} names, if it can lead: started and voting. */
     private CompletableFuture<Optional<String>> transferee(long id) {
-        return raft.admin(admin -> admin.members(ReadConsistency.SERIALIZABLE)).thenApply(members -> members.stream()
-                .filter(member -> member.id() == id && member.started() && !member.learner())
-                .map(Member::name)
-                .findFirst());
+        return raft.admin(admin -> admin.members(ReadConsistency.SERIALIZABLE))
+                .thenApply(
+                        members ->
+                                members.stream()
+                                        .filter(
+                                                member ->
+                                                        member.id() == id
+                                                                && member.started()
+                                                                && !member.learner())
+                                        .map(Member::name)
+                                        .findFirst());
     }
 }

@@ -20,11 +20,11 @@ import io.grpc.stub.StreamObserver;
 import java.util.concurrent.Executor;
 
 /**
- * etcd's Maintenance gRPC service: each call handed to {@link StatusOperation} or
- * {@link MaintenanceOperations}; Snapshot streamed by a {@link SnapshotSender} that follows the
- * call's flow control (it reads the next chunk only when the call is ready). Downgrade keeps the
- * generated base's answer, UNIMPLEMENTED: Capstan has one version. Immutable; gRPC calls it on the
- * API executor.
+ * etcd's Maintenance gRPC service: each call handed to {@link StatusOperation} or {@link
+ * MaintenanceOperations}; Snapshot streamed by a {@link SnapshotSender} that follows the call's
+ * flow control (it reads the next chunk only when the call is ready). Downgrade keeps the generated
+ * base's answer, UNIMPLEMENTED: Capstan has one version. Immutable; gRPC calls it on the API
+ * executor.
  */
 final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
 
@@ -34,8 +34,12 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
     private final Executor executor;
     private final OpenStreams streams;
 
-    MaintenanceService(StatusOperation status, MaintenanceOperations maintenance, RaftCalls raft, Executor executor,
-                       OpenStreams streams) {
+    MaintenanceService(
+            StatusOperation status,
+            MaintenanceOperations maintenance,
+            RaftCalls raft,
+            Executor executor,
+            OpenStreams streams) {
         this.status = status;
         this.maintenance = maintenance;
         this.raft = raft;
@@ -54,7 +58,8 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
     }
 
     @Override
-    public void defragment(DefragmentRequest request, StreamObserver<DefragmentResponse> responses) {
+    public void defragment(
+            DefragmentRequest request, StreamObserver<DefragmentResponse> responses) {
         Replies.send(maintenance.defragment(request), responses);
     }
 
@@ -69,34 +74,41 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
     }
 
     @Override
-    public void moveLeader(MoveLeaderRequest request, StreamObserver<MoveLeaderResponse> responses) {
+    public void moveLeader(
+            MoveLeaderRequest request, StreamObserver<MoveLeaderResponse> responses) {
         Replies.send(maintenance.moveLeader(request), responses);
     }
 
     @Override
     public void snapshot(SnapshotRequest request, StreamObserver<SnapshotResponse> responses) {
-        ServerCallStreamObserver<SnapshotResponse> call = (ServerCallStreamObserver<SnapshotResponse>) responses;
-        SnapshotSender sender = new SnapshotSender(raft, new SnapshotSender.Outbound() {
-            @Override
-            public boolean isReady() {
-                return call.isReady();
-            }
+        ServerCallStreamObserver<SnapshotResponse> call =
+                (ServerCallStreamObserver<SnapshotResponse>) responses;
+        SnapshotSender sender =
+                new SnapshotSender(
+                        raft,
+                        new SnapshotSender.Outbound() {
+                            @Override
+                            public boolean isReady() {
+                                return call.isReady();
+                            }
 
-            @Override
-            public void send(SnapshotResponse response) {
-                call.onNext(response);
-            }
+                            @Override
+                            public void send(SnapshotResponse response) {
+                                call.onNext(response);
+                            }
 
-            @Override
-            public void complete() {
-                call.onCompleted();
-            }
+                            @Override
+                            public void complete() {
+                                call.onCompleted();
+                            }
 
-            @Override
-            public void fail(EtcdError error) {
-                call.onError(error.toStatusException());
-            }
-        }, executor, streams);
+                            @Override
+                            public void fail(EtcdError error) {
+                                call.onError(error.toStatusException());
+                            }
+                        },
+                        executor,
+                        streams);
         call.setOnReadyHandler(sender::ready);
         call.setOnCancelHandler(sender::cancel);
         sender.start(maintenance.openSnapshot());

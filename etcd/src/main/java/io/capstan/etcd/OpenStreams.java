@@ -4,13 +4,12 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The calls of one member that last until their client ends them: Watch, LeaseKeepAlive and
- * Observe streams, Snapshot downloads, and Lock and Campaign waits, over gRPC or the JSON gateway.
- * When the member stops, {@link #stop()} ends each of them with etcd's {@code etcdserver: server
- * stopped} (UNAVAILABLE), which etcd clients take as "reconnect and resume" (to another member, or
- * to this one once it is back), where the cancellation that closing the transport would send is
- * final to them. A stream opened after {@link #stop()} (its call was let in just before) ends at
- * once.
+ * The calls of one member that last until their client ends them: Watch, LeaseKeepAlive and Observe
+ * streams, Snapshot downloads, and Lock and Campaign waits, over gRPC or the JSON gateway. When the
+ * member stops, {@link #stop()} ends each of them with etcd's {@code etcdserver: server stopped}
+ * (UNAVAILABLE), which etcd clients take as "reconnect and resume" (to another member, or to this
+ * one once it is back), where the cancellation that closing the transport would send is final to
+ * them. A stream opened after {@link #stop()} (its call was let in just before) ends at once.
  *
  * <p>Threads: any thread opens, closes and stops; the set is concurrent, and whoever takes a stream
  * out of it (its own close, or the stop) is the only one to act on it, so each stream is ended at
@@ -18,9 +17,13 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class OpenStreams {
 
-    /** A call that ends only when told to; {@link #end} must not block and may run on any thread. */
+    /**
+     * A call that ends only when told to; {@link #end} must not block and may run on any thread.
+     */
     interface Stream {
-        /** Ends the call with {@code error}: its resources are released and nothing more is sent. */
+        /**
+         * Ends the call with {@code error}: its resources are released and nothing more is sent.
+         */
         void end(EtcdError error);
     }
 
@@ -40,7 +43,10 @@ final class OpenStreams {
         open.remove(stream);
     }
 
-    /** Ends every open stream, and every stream opened from now on, with "server stopped". Idempotent. */
+    /**
+     * Ends every open stream, and every stream opened from now on, with "server stopped".
+     * Idempotent.
+     */
     void stop() {
         stopping = true;
         for (Stream stream : open) {

@@ -9,8 +9,8 @@ import java.util.function.Supplier;
 /**
  * bcrypt hashes of users' passwords: made here, on the member that takes the request, so that only
  * the salted hash enters the Raft log, the snapshots and the other members. Passwords longer than
- * bcrypt's 72 bytes are first reduced by SHA-512, so no part of one is ignored. Thread-safe: immutable
- * but for the decoy hash, made once on first use.
+ * bcrypt's 72 bytes are first reduced by SHA-512, so no part of one is ignored. Thread-safe:
+ * immutable but for the decoy hash, made once on first use.
  */
 final class Passwords {
     private static final BCrypt.Version VERSION = BCrypt.Version.VERSION_2A;
@@ -18,6 +18,7 @@ final class Passwords {
     private final int cost;
     private final BCrypt.Hasher hasher;
     private final BCrypt.Verifyer verifier;
+
     /**
      * Checked against when there is no hash to check, so an unknown user costs as long as a known
      * one. Made on first use: a hash at cost 10 takes most of a second of a cold JVM's start.
@@ -33,10 +34,14 @@ final class Passwords {
 
     /** A new salted hash in modular crypt form ({@code $2a$...}); slow on purpose. */
     String hash(String password) {
-        return new String(hasher.hash(cost, password.getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8);
+        return new String(
+                hasher.hash(cost, password.getBytes(StandardCharsets.UTF_8)),
+                StandardCharsets.UTF_8);
     }
 
-    /** Whether {@code password} matches {@code hash}; an empty or malformed hash matches nothing. */
+    /**
+     * Whether {@code password} matches {@code hash}; an empty or malformed hash matches nothing.
+     */
     boolean matches(String password, String hash) {
         byte[] given = password.getBytes(StandardCharsets.UTF_8);
         if (hash.isEmpty()) {
@@ -49,7 +54,9 @@ final class Passwords {
     /** Whether a hash a client made itself (etcd's {@code hashedPassword}) is a bcrypt hash. */
     static boolean isHash(String hash) {
         try {
-            return BCrypt.verifyer().verify(new byte[0], hash.getBytes(StandardCharsets.UTF_8)).validFormat;
+            return BCrypt.verifyer()
+                    .verify(new byte[0], hash.getBytes(StandardCharsets.UTF_8))
+                    .validFormat;
         } catch (IllegalArgumentException e) {
             return false;
         }

@@ -4,10 +4,10 @@ import com.google.protobuf.ByteString;
 import io.capstan.etcd.api.ResponseHeader;
 import io.capstan.raft.AuthState;
 import io.capstan.raft.KeyspaceException;
-import io.capstan.raft.NodeStatus;
 import io.capstan.raft.KeyspaceNode;
 import io.capstan.raft.Member;
 import io.capstan.raft.MemberAdmin;
+import io.capstan.raft.NodeStatus;
 import io.capstan.raft.ReadConsistency;
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.CommandResult;
@@ -30,7 +30,10 @@ import org.slf4j.MDC;
  */
 final class RaftCalls {
 
-    /** A key no range covers by itself; a point read of it costs one lookup and returns the revision. */
+    /**
+     * A key no range covers by itself; a point read of it costs one lookup and returns the
+     * revision.
+     */
     private static final ByteString PROBE_KEY = ByteString.copyFrom(new byte[] {0});
 
     private final KeyspaceNode node;
@@ -43,7 +46,12 @@ final class RaftCalls {
      * @param clusterId etcd's cluster id, the same on every member (see {@link Member#clusterId})
      * @param quota refuses proposals that add data while this member's disk is short
      */
-    RaftCalls(KeyspaceNode node, MemberAdmin admin, long clusterId, Executor executor, SpaceQuota quota) {
+    RaftCalls(
+            KeyspaceNode node,
+            MemberAdmin admin,
+            long clusterId,
+            Executor executor,
+            SpaceQuota quota) {
         this.node = node;
         this.admin = admin;
         this.clusterId = clusterId;
@@ -71,20 +79,22 @@ final class RaftCalls {
     }
 
     /**
-     * Proposes {@code command} on behalf of the running request's caller ({@link Callers}), whom the
-     * auth state checks as the command applies. A learner refuses it, as etcd's learners do: it does
-     * not take part in the quorum that decides. A command that adds data is refused with etcd's
-     * NOSPACE error while this member's data directory is short of space ({@link SpaceQuota}).
+     * Proposes {@code command} on behalf of the running request's caller ({@link Callers}), whom
+     * the auth state checks as the command applies. A learner refuses it, as etcd's learners do: it
+     * does not take part in the quorum that decides. A command that adds data is refused with
+     * etcd's NOSPACE error while this member's data directory is short of space ({@link
+     * SpaceQuota}).
      */
     CompletableFuture<CommandResult> propose(Command command) {
         Command asCaller = command.toBuilder().setCaller(Callers.current()).build();
-        return onApiExecutor(() -> {
-            if (learner()) {
-                return refusedByLearner();
-            }
-            quota.check(asCaller);
-            return node.propose(asCaller);
-        });
+        return onApiExecutor(
+                () -> {
+                    if (learner()) {
+                        return refusedByLearner();
+                    }
+                    quota.check(asCaller);
+                    return node.propose(asCaller);
+                });
     }
 
     /**
@@ -93,9 +103,11 @@ final class RaftCalls {
      */
     CompletableFuture<QueryResult> query(Query query, ReadConsistency consistency) {
         Query asCaller = query.toBuilder().setCaller(Callers.current()).build();
-        return onApiExecutor(() -> consistency == ReadConsistency.LINEARIZABLE && learner()
-                ? refusedByLearner()
-                : node.query(asCaller, consistency));
+        return onApiExecutor(
+                () ->
+                        consistency == ReadConsistency.LINEARIZABLE && learner()
+                                ? refusedByLearner()
+                                : node.query(asCaller, consistency));
     }
 
     /**
@@ -110,12 +122,16 @@ final class RaftCalls {
         }
     }
 
-    /** Runs {@code call} if the running request's caller holds the root role (or auth is off), else fails. */
+    /**
+     * Runs {@code call} if the running request's caller holds the root role (or auth is off), else
+     * fails.
+     */
     <T> CompletableFuture<T> asAdmin(Supplier<CompletableFuture<T>> call) {
-        return guarded(() -> {
-            checkAdmin();
-            return call.get();
-        });
+        return guarded(
+                () -> {
+                    checkAdmin();
+                    return call.get();
+                });
     }
 
     /** Refuses the running request unless its caller holds the root role (or auth is off). */
@@ -135,18 +151,26 @@ final class RaftCalls {
         return CompletableFuture.failedFuture(EtcdErrors.NOT_SUPPORTED_FOR_LEARNER.toException());
     }
 
-    /** This member's latest applied revision, read locally; the member's own read, not the caller's. */
+    /**
+     * This member's latest applied revision, read locally; the member's own read, not the caller's.
+     */
     CompletableFuture<Long> currentRevision() {
-        Query probe = Query.newBuilder().setRange(RangeRequest.newBuilder().setKey(PROBE_KEY)).build();
-        return onApiExecutor(() -> node.query(probe, ReadConsistency.SERIALIZABLE)).thenApply(QueryResult::getRevision);
+        Query probe =
+                Query.newBuilder().setRange(RangeRequest.newBuilder().setKey(PROBE_KEY)).build();
+        return onApiExecutor(() -> node.query(probe, ReadConsistency.SERIALIZABLE))
+                .thenApply(QueryResult::getRevision);
     }
 
-    /** This member's latest applied revision, read at once on the calling thread, without a barrier. */
+    /**
+     * This member's latest applied revision, read at once on the calling thread, without a barrier.
+     */
     long appliedRevision() {
         return node.appliedRevision();
     }
 
-    /** The header of an answer at {@code revision}: cluster, this member, and the current Raft term. */
+    /**
+     * The header of an answer at {@code revision}: cluster, this member, and the current Raft term.
+     */
     ResponseHeader header(long revision) {
         return ResponseHeader.newBuilder()
                 .setClusterId(clusterId)
@@ -184,24 +208,33 @@ final class RaftCalls {
         } catch (RuntimeException e) {
             raft = CompletableFuture.failedFuture(e);
         }
-        raft.whenComplete((value, error) -> {
-            try {
-                executor.execute(callerContext.wrap(inLogContext(logContext, () -> {
-                    if (error == null) {
-                        result.complete(value);
-                    } else {
-                        result.completeExceptionally(EtcdErrors.fromRaft(error, node.status()));
+        raft.whenComplete(
+                (value, error) -> {
+                    try {
+                        executor.execute(
+                                callerContext.wrap(
+                                        inLogContext(
+                                                logContext,
+                                                () -> {
+                                                    if (error == null) {
+                                                        result.complete(value);
+                                                    } else {
+                                                        result.completeExceptionally(
+                                                                EtcdErrors.fromRaft(
+                                                                        error, node.status()));
+                                                    }
+                                                })));
+                    } catch (RejectedExecutionException e) {
+                        // The executor closes only when the API stops.
+                        result.completeExceptionally(EtcdErrors.STOPPED.toException());
                     }
-                })));
-            } catch (RejectedExecutionException e) {
-                // The executor closes only when the API stops.
-                result.completeExceptionally(EtcdErrors.STOPPED.toException());
-            }
-        });
+                });
         return result;
     }
 
-    /** {@code task}, run with {@code context} as the MDC and the thread's own MDC restored after. */
+    /**
+     * {@code task}, run with {@code context} as the MDC and the thread's own MDC restored after.
+     */
     static Runnable inLogContext(Map<String, String> context, Runnable task) {
         return () -> {
             Map<String, String> own = MDC.getCopyOfContextMap();

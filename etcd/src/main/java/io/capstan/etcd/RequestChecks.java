@@ -78,7 +78,10 @@ final class RequestChecks {
 
     /** As etcd: a nested transaction may use what its parent's widest list left of the budget. */
     private static void txnFields(TxnRequest request, int budget) {
-        int ops = Math.max(request.getCompareCount(), Math.max(request.getSuccessCount(), request.getFailureCount()));
+        int ops =
+                Math.max(
+                        request.getCompareCount(),
+                        Math.max(request.getSuccessCount(), request.getFailureCount()));
         if (ops > budget) {
             throw EtcdErrors.TOO_MANY_OPS.toException();
         }

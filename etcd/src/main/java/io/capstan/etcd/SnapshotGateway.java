@@ -26,8 +26,11 @@ final class SnapshotGateway implements HttpHandler {
     private final Executor executor;
     private final OpenStreams streams;
 
-    SnapshotGateway(Supplier<CompletableFuture<SnapshotExport>> snapshots, RaftCalls raft, Executor executor,
-                    OpenStreams streams) {
+    SnapshotGateway(
+            Supplier<CompletableFuture<SnapshotExport>> snapshots,
+            RaftCalls raft,
+            Executor executor,
+            OpenStreams streams) {
         this.snapshots = snapshots;
         this.raft = raft;
         this.executor = executor;
@@ -42,45 +45,59 @@ final class SnapshotGateway implements HttpHandler {
 
     /** Runs on the API executor. */
     private void open(HttpServerExchange exchange, RequestContext context) {
-        snapshots.get().whenComplete((export, error) -> context.run(() -> {
-            if (error != null) {
-                GatewayHandler.fail(exchange, EtcdErrors.of(error));
-                return;
-            }
-            GatewayStream lines = new GatewayStream(exchange, executor);
-            SnapshotSender sender = new SnapshotSender(raft, new SnapshotSender.Outbound() {
-                @Override
-                public boolean isReady() {
-                    return lines.isReady();
-                }
+        snapshots
+                .get()
+                .whenComplete(
+                        (export, error) ->
+                                context.run(
+                                        () -> {
+                                            if (error != null) {
+                                                GatewayHandler.fail(exchange, EtcdErrors.of(error));
+                                                return;
+                                            }
+                                            GatewayStream lines =
+                                                    new GatewayStream(exchange, executor);
+                                            SnapshotSender sender =
+                                                    new SnapshotSender(
+                                                            raft,
+                                                            new SnapshotSender.Outbound() {
+                                                                @Override
+                                                                public boolean isReady() {
+                                                                    return lines.isReady();
+                                                                }
 
-                @Override
-                public void send(SnapshotResponse response) {
-                    lines.send(response);
-                }
+                                                                @Override
+                                                                public void send(
+                                                                        SnapshotResponse response) {
+                                                                    lines.send(response);
+                                                                }
 
-                @Override
-                public void complete() {
-                    lines.finish();
-                }
+                                                                @Override
+                                                                public void complete() {
+                                                                    lines.finish();
+                                                                }
 
-                @Override
-                public void fail(EtcdError failure) {
-                    lines.fail(failure);
-                }
-            }, executor, streams);
-            lines.start(new GatewayStream.Producer() {
-                @Override
-                public void ready() {
-                    sender.ready();
-                }
+                                                                @Override
+                                                                public void fail(
+                                                                        EtcdError failure) {
+                                                                    lines.fail(failure);
+                                                                }
+                                                            },
+                                                            executor,
+                                                            streams);
+                                            lines.start(
+                                                    new GatewayStream.Producer() {
+                                                        @Override
+                                                        public void ready() {
+                                                            sender.ready();
+                                                        }
 
-                @Override
-                public void closed() {
-                    sender.cancel();
-                }
-            });
-            sender.start(CompletableFuture.completedFuture(export));
-        }));
+                                                        @Override
+                                                        public void closed() {
+                                                            sender.cancel();
+                                                        }
+                                                    });
+                                            sender.start(CompletableFuture.completedFuture(export));
+                                        }));
     }
 }

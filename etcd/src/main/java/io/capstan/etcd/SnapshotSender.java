@@ -17,23 +17,24 @@ import org.slf4j.LoggerFactory;
  * Sends one member snapshot as etcd's Maintenance.Snapshot does, over whatever carries the call (a
  * gRPC stream or a gateway stream): the export in chunks of {@value #CHUNK_BYTES} bytes, each with
  * the bytes still to come in {@code remaining_bytes}, then one last message whose blob is the
- * SHA-256 of every byte sent before it, so a client that appends the blobs gets etcd's layout (data,
- * then its 32-byte checksum). The first message's header names the snapshot's revision.
+ * SHA-256 of every byte sent before it, so a client that appends the blobs gets etcd's layout
+ * (data, then its 32-byte checksum). The first message's header names the snapshot's revision.
  *
  * <p><b>Flow control.</b> Chunks are read from the file only while the transport takes messages
  * without buffering ({@link Outbound#isReady}); then sending stops until {@link #ready}, so at most
  * a chunk or two is in memory whatever the snapshot's size.
  *
  * <p><b>Threads and states.</b> Sending runs on the API executor, one pass at a time (passes are
- * serialized by this object's lock, which guards every mutable field and every call of the
- * {@link Outbound}); {@link #ready}, {@link #cancel} and {@link #end} only schedule a pass, so any
- * thread may call them. OPENING until the export is open, then SENDING, then ENDED: after the
- * checksum, a failure, a cancellation (the client went away), or the member stopping, which fails
- * the call with UNAVAILABLE ({@link OpenStreams}). Whatever ends it closes the export.
+ * serialized by this object's lock, which guards every mutable field and every call of the {@link
+ * Outbound}); {@link #ready}, {@link #cancel} and {@link #end} only schedule a pass, so any thread
+ * may call them. OPENING until the export is open, then SENDING, then ENDED: after the checksum, a
+ * failure, a cancellation (the client went away), or the member stopping, which fails the call with
+ * UNAVAILABLE ({@link OpenStreams}). Whatever ends it closes the export.
  */
 final class SnapshotSender implements OpenStreams.Stream {
 
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotSender.class);
+
     /** etcd's chunk size. */
     static final int CHUNK_BYTES = 32 * 1024;
 
@@ -50,16 +51,25 @@ final class SnapshotSender implements OpenStreams.Stream {
         void fail(EtcdError error);
     }
 
-    private enum State { OPENING, SENDING, ENDED }
+    private enum State {
+        OPENING,
+        SENDING,
+        ENDED
+    }
 
     private final RaftCalls raft;
     private final Outbound out;
     private final Executor executor;
     private final OpenStreams streams;
 
-    /** Set by {@link #cancel} without the lock, so the thread that cancels never waits on a read. */
+    /**
+     * Set by {@link #cancel} without the lock, so the thread that cancels never waits on a read.
+     */
     private volatile boolean canceled;
-    /** Set by {@link #end} without the lock, for the same reason: the failure to end the call with. */
+
+    /**
+     * Set by {@link #end} without the lock, for the same reason: the failure to end the call with.
+     */
     private volatile EtcdError stopped;
 
     // ---- guarded by this ----
@@ -88,7 +98,9 @@ final class SnapshotSender implements OpenStreams.Stream {
         opening.whenComplete(this::opened);
     }
 
-    /** The member stops: sending stops, the export is closed and the call fails with {@code error}. */
+    /**
+     * The member stops: sending stops, the export is closed and the call fails with {@code error}.
+     */
     @Override
     public void end(EtcdError error) {
         stopped = error;
@@ -127,8 +139,12 @@ final class SnapshotSender implements OpenStreams.Stream {
             throw new IllegalStateException("every Java platform provides SHA-256", e);
         }
         state = State.SENDING;
-        LOG.info("[{}] sending snapshot at revision {} (log index {}, {} bytes)", raft.status().nodeId(),
-                opened.revision(), opened.logIndex(), opened.size());
+        LOG.info(
+                "[{}] sending snapshot at revision {} (log index {}, {} bytes)",
+                raft.status().nodeId(),
+                opened.revision(),
+                opened.logIndex(),
+                opened.size());
         schedule();
     }
 
@@ -159,12 +175,16 @@ final class SnapshotSender implements OpenStreams.Stream {
         try {
             while (stopped == null && state == State.SENDING && out.isReady()) {
                 if (sent == export.size()) {
-                    out.send(SnapshotResponse.newBuilder()
-                            .setBlob(UnsafeByteOperations.unsafeWrap(sha256.digest()))
-                            .build());
+                    out.send(
+                            SnapshotResponse.newBuilder()
+                                    .setBlob(UnsafeByteOperations.unsafeWrap(sha256.digest()))
+                                    .build());
                     out.complete();
                     finish();
-                    LOG.info("[{}] sent snapshot at revision {}", raft.status().nodeId(), export.revision());
+                    LOG.info(
+                            "[{}] sent snapshot at revision {}",
+                            raft.status().nodeId(),
+                            export.revision());
                     return;
                 }
                 out.send(nextChunk());
@@ -185,14 +205,19 @@ final class SnapshotSender implements OpenStreams.Stream {
         ByteBuffer chunk = ByteBuffer.allocate((int) Math.min(CHUNK_BYTES, export.size() - sent));
         while (chunk.hasRemaining()) {
             if (export.read(chunk) < 0) {
-                throw new IOException("the snapshot ended after " + (sent + chunk.position()) + " of "
-                        + export.size() + " bytes");
+                throw new IOException(
+                        "the snapshot ended after "
+                                + (sent + chunk.position())
+                                + " of "
+                                + export.size()
+                                + " bytes");
             }
         }
         sha256.update(chunk.array());
-        SnapshotResponse.Builder response = SnapshotResponse.newBuilder()
-                .setRemainingBytes(export.size() - sent - chunk.capacity())
-                .setBlob(UnsafeByteOperations.unsafeWrap(chunk.array()));
+        SnapshotResponse.Builder response =
+                SnapshotResponse.newBuilder()
+                        .setRemainingBytes(export.size() - sent - chunk.capacity())
+                        .setBlob(UnsafeByteOperations.unsafeWrap(chunk.array()));
         if (sent == 0) {
             response.setHeader(raft.header(export.revision()));
         }

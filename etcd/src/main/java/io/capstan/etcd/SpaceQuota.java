@@ -32,16 +32,16 @@ import org.slf4j.LoggerFactory;
  * refuses the writes that add data ({@link AlarmCommands}); it also refuses such a write itself,
  * before proposing it, with etcd's {@code etcdserver: mvcc: database space exceeded}. The reserve
  * left is for what the log must still take while the alarm is raised: the alarm itself, deletes,
- * compactions, lease revokes and expiries, and the snapshots after which Ratis purges the log.
- * The member looks before each proposal that adds data and every
- * {@link SpaceQuotaSettings#checkInterval}, so a disk filled by something else raises the alarm
- * without waiting for a write. As in etcd, the alarm stays raised until an operator disarms it
- * ({@code etcdctl alarm disarm}) once there is room; disarmed while the disk is still short, it is
- * raised again at the next look.
+ * compactions, lease revokes and expiries, and the snapshots after which Ratis purges the log. The
+ * member looks before each proposal that adds data and every {@link
+ * SpaceQuotaSettings#checkInterval}, so a disk filled by something else raises the alarm without
+ * waiting for a write. As in etcd, the alarm stays raised until an operator disarms it ({@code
+ * etcdctl alarm disarm}) once there is room; disarmed while the disk is still short, it is raised
+ * again at the next look.
  *
  * <p>Threads: {@link #check} on any thread; the periodic look runs on this quota's own thread
- * between {@link #start} and {@link #close}. At most one raise is in flight at a time
- * ({@link #raising}).
+ * between {@link #start} and {@link #close}. At most one raise is in flight at a time ({@link
+ * #raising}).
  */
 final class SpaceQuota implements AutoCloseable {
 
@@ -51,22 +51,30 @@ final class SpaceQuota implements AutoCloseable {
     private final Path dataDir;
     private final SpaceQuotaSettings settings;
     private final AtomicBoolean raising = new AtomicBoolean();
+
     /** Set once found; a race finds the same store twice, which is harmless. */
     private volatile FileStore store;
+
     private final ScheduledExecutorService timer;
 
     SpaceQuota(KeyspaceNode node, Path dataDir, SpaceQuotaSettings settings) {
         this.node = node;
         this.dataDir = dataDir;
         this.settings = settings;
-        this.timer = settings.enabled() ? Executors.newSingleThreadScheduledExecutor(task -> {
-            Thread thread = new Thread(task, "capstan-space-quota");
-            thread.setDaemon(true);
-            return thread;
-        }) : null;
+        this.timer =
+                settings.enabled()
+                        ? Executors.newSingleThreadScheduledExecutor(
+                                task -> {
+                                    Thread thread = new Thread(task, "capstan-space-quota");
+                                    thread.setDaemon(true);
+                                    return thread;
+                                })
+                        : null;
     }
 
-    /** Starts looking every check interval; call once Raft runs. Does nothing when the quota is off. */
+    /**
+     * Starts looking every check interval; call once Raft runs. Does nothing when the quota is off.
+     */
     void start() {
         if (timer != null) {
             long millis = settings.checkInterval().toMillis();
@@ -86,7 +94,9 @@ final class SpaceQuota implements AutoCloseable {
         }
     }
 
-    /** Whether the data directory is short of space; when it is, raises the alarm if not yet raised. */
+    /**
+     * Whether the data directory is short of space; when it is, raises the alarm if not yet raised.
+     */
     private boolean look() {
         long free;
         try {
@@ -97,12 +107,16 @@ final class SpaceQuota implements AutoCloseable {
         }
         boolean shortOfSpace = free < settings.minFreeBytes();
         if (shortOfSpace && raising.compareAndSet(false, true)) {
-            raise(free).whenComplete((ignored, failure) -> {
-                raising.set(false);
-                if (failure != null) {
-                    LOG.warn("could not raise the NOSPACE alarm: {}", failure.toString());
-                }
-            });
+            raise(free)
+                    .whenComplete(
+                            (ignored, failure) -> {
+                                raising.set(false);
+                                if (failure != null) {
+                                    LOG.warn(
+                                            "could not raise the NOSPACE alarm: {}",
+                                            failure.toString());
+                                }
+                            });
         }
         return shortOfSpace;
     }
@@ -122,22 +136,42 @@ final class SpaceQuota implements AutoCloseable {
 
     private CompletableFuture<Void> raise(long free) {
         long self = node.memberId();
-        AlarmMember alarm = AlarmMember.newBuilder().setMemberId(self).setAlarm(AlarmType.NOSPACE).build();
-        Query list = Query.newBuilder().setAlarmList(AlarmListRequest.newBuilder().setAlarm(AlarmType.NOSPACE)).build();
-        return node.query(list, ReadConsistency.SERIALIZABLE).thenCompose(raised -> {
-            if (raised.getAlarmList().getAlarmsList().contains(alarm)) {
-                return CompletableFuture.completedFuture(null);
-            }
-            LOG.warn("the data directory {} has {} bytes free, less than capstan.api.nospace.min-free ({}): raising"
-                    + " the NOSPACE alarm; puts, transactions that put and lease grants are refused until it is"
-                    + " disarmed", dataDir, free, settings.minFreeBytes());
-            // Proposed by the member itself, so it carries no caller and needs no credentials.
-            return node.propose(Command.newBuilder().setAlarmChange(AlarmChangeRequest.newBuilder()
-                    .setActivate(true).setMemberId(self).setAlarm(AlarmType.NOSPACE)).build()).thenApply(r -> null);
-        });
+        AlarmMember alarm =
+                AlarmMember.newBuilder().setMemberId(self).setAlarm(AlarmType.NOSPACE).build();
+        Query list =
+                Query.newBuilder()
+                        .setAlarmList(AlarmListRequest.newBuilder().setAlarm(AlarmType.NOSPACE))
+                        .build();
+        return node.query(list, ReadConsistency.SERIALIZABLE)
+                .thenCompose(
+                        raised -> {
+                            if (raised.getAlarmList().getAlarmsList().contains(alarm)) {
+                                return CompletableFuture.completedFuture(null);
+                            }
+                            LOG.warn(
+                                    "the data directory {} has {} bytes free, less than capstan.api.nospace.min-free ({}): raising"
+                                            + " the NOSPACE alarm; puts, transactions that put and lease grants are refused until it is"
+                                            + " disarmed",
+                                    dataDir,
+                                    free,
+                                    settings.minFreeBytes());
+                            // Proposed by the member itself, so it carries no caller and needs no
+                            // credentials.
+                            return node.propose(
+                                            Command.newBuilder()
+                                                    .setAlarmChange(
+                                                            AlarmChangeRequest.newBuilder()
+                                                                    .setActivate(true)
+                                                                    .setMemberId(self)
+                                                                    .setAlarm(AlarmType.NOSPACE))
+                                                    .build())
+                                    .thenApply(r -> null);
+                        });
     }
 
-    /** The directory, or its nearest existing parent (the data directory is made when Raft starts). */
+    /**
+     * The directory, or its nearest existing parent (the data directory is made when Raft starts).
+     */
     private static Path existing(Path dir) {
         Path at = dir.toAbsolutePath();
         while (at != null && !Files.exists(at)) {

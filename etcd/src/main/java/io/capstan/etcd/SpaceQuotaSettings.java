@@ -18,10 +18,12 @@ public record SpaceQuotaSettings(long minFreeBytes, Duration checkInterval) {
     public SpaceQuotaSettings {
         Objects.requireNonNull(checkInterval, "checkInterval");
         if (minFreeBytes < 0) {
-            throw new IllegalArgumentException("minFreeBytes must not be negative, was " + minFreeBytes);
+            throw new IllegalArgumentException(
+                    "minFreeBytes must not be negative, was " + minFreeBytes);
         }
         if (checkInterval.toMillis() < 10) {
-            throw new IllegalArgumentException("checkInterval must be at least 10ms, was " + checkInterval);
+            throw new IllegalArgumentException(
+                    "checkInterval must be at least 10ms, was " + checkInterval);
         }
     }
 

@@ -23,7 +23,11 @@ final class WatchService extends WatchGrpc.WatchImplBase {
     private final int maxWatchesPerStream;
     private final OpenStreams streams;
 
-    WatchService(WatchStream.Watches watches, RaftCalls raft, int maxWatchesPerStream, OpenStreams streams) {
+    WatchService(
+            WatchStream.Watches watches,
+            RaftCalls raft,
+            int maxWatchesPerStream,
+            OpenStreams streams) {
         this.watches = watches;
         this.raft = raft;
         this.maxWatchesPerStream = maxWatchesPerStream;
@@ -32,23 +36,30 @@ final class WatchService extends WatchGrpc.WatchImplBase {
 
     @Override
     public StreamObserver<WatchRequest> watch(StreamObserver<WatchResponse> responses) {
-        ServerCallStreamObserver<WatchResponse> call = (ServerCallStreamObserver<WatchResponse>) responses;
-        WatchStream stream = WatchStream.open(watches, raft, new WatchStream.Outbound() {
-            @Override
-            public boolean isReady() {
-                return call.isReady();
-            }
+        ServerCallStreamObserver<WatchResponse> call =
+                (ServerCallStreamObserver<WatchResponse>) responses;
+        WatchStream stream =
+                WatchStream.open(
+                        watches,
+                        raft,
+                        new WatchStream.Outbound() {
+                            @Override
+                            public boolean isReady() {
+                                return call.isReady();
+                            }
 
-            @Override
-            public void send(WatchResponse response) {
-                call.onNext(response);
-            }
+                            @Override
+                            public void send(WatchResponse response) {
+                                call.onNext(response);
+                            }
 
-            @Override
-            public void fail(EtcdError error) {
-                call.onError(error.toStatusException());
-            }
-        }, maxWatchesPerStream, streams);
+                            @Override
+                            public void fail(EtcdError error) {
+                                call.onError(error.toStatusException());
+                            }
+                        },
+                        maxWatchesPerStream,
+                        streams);
         Requests requests = new Requests(call, stream);
         call.disableAutoRequest();
         call.setOnCancelHandler(stream::close);
@@ -64,6 +75,7 @@ final class WatchService extends WatchGrpc.WatchImplBase {
     private static final class Requests implements StreamObserver<WatchRequest> {
         private final ServerCallStreamObserver<WatchResponse> call;
         private final WatchStream stream;
+
         /** A request is owed once the call is ready again. */
         private boolean owed;
 
@@ -79,7 +91,7 @@ final class WatchService extends WatchGrpc.WatchImplBase {
                 case CANCEL_REQUEST -> stream.cancel(request.getCancelRequest().getWatchId());
                 case PROGRESS_REQUEST -> stream.requestProgress();
                 // etcd ignores a request with nothing in it.
-                case REQUESTUNION_NOT_SET -> { }
+                case REQUESTUNION_NOT_SET -> {}
             }
             synchronized (this) {
                 if (call.isReady()) {

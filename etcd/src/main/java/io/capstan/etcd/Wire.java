@@ -10,25 +10,29 @@ import com.google.protobuf.Parser;
  * Moves messages between etcd's API protobufs and the Raft module's, whose field numbers and types
  * agree wherever the two overlap (the Raft messages reserve the numbers of etcd's response header
  * and of {@code serializable}). Conversion re-reads one message's encoding as the other:
+ *
  * <ul>
- *   <li>etcd to Raft drops every field the Raft message does not know, recursively, so nothing
- *       but what the Raft layer validates reaches its log (etcd's {@code serializable},
- *       {@code physical}, and whatever unknown fields a newer client sent);</li>
- *   <li>Raft to etcd merges into an etcd builder, which the caller completes with its header.</li>
+ *   <li>etcd to Raft drops every field the Raft message does not know, recursively, so nothing but
+ *       what the Raft layer validates reaches its log (etcd's {@code serializable}, {@code
+ *       physical}, and whatever unknown fields a newer client sent);
+ *   <li>Raft to etcd merges into an etcd builder, which the caller completes with its header.
  * </ul>
+ *
  * {@code WireAgreementTest} pins the agreement this relies on. Stateless.
  */
 final class Wire {
 
-    private Wire() {
-    }
+    private Wire() {}
 
-    /** {@code etcd} as the Raft message {@code parser} reads, without fields the Raft side lacks. */
+    /**
+     * {@code etcd} as the Raft message {@code parser} reads, without fields the Raft side lacks.
+     */
     static <T extends Message> T toRaft(MessageLite etcd, Parser<T> parser) {
         try {
             return DiscardUnknownFieldsParser.wrap(parser).parseFrom(etcd.toByteString());
         } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException("etcd and Raft messages disagree on the wire: " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "etcd and Raft messages disagree on the wire: " + e.getMessage(), e);
         }
     }
 
@@ -38,7 +42,8 @@ final class Wire {
             etcd.mergeFrom(raft.toByteString());
             return etcd;
         } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException("Raft and etcd messages disagree on the wire: " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "Raft and etcd messages disagree on the wire: " + e.getMessage(), e);
         }
     }
 }

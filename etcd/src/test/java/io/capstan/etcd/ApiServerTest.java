@@ -39,7 +39,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** The gRPC listener on its own: binding, its message limit, and a stop that is graceful but bounded. */
+/**
+ * The gRPC listener on its own: binding, its message limit, and a stop that is graceful but
+ * bounded.
+ */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ApiServerTest {
 
@@ -63,9 +66,13 @@ class ApiServerTest {
     void aTakenPortFailsTheStartAndNamesIt() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             ApiServer server = server(taken.getLocalPort(), Duration.ofSeconds(1));
-            ExecutionException failed = assertThrows(ExecutionException.class, () -> server.start().get());
-            IllegalStateException cause = assertInstanceOf(IllegalStateException.class, failed.getCause());
-            assertTrue(cause.getMessage().contains("127.0.0.1:" + taken.getLocalPort()), cause.getMessage());
+            ExecutionException failed =
+                    assertThrows(ExecutionException.class, () -> server.start().get());
+            IllegalStateException cause =
+                    assertInstanceOf(IllegalStateException.class, failed.getCause());
+            assertTrue(
+                    cause.getMessage().contains("127.0.0.1:" + taken.getLocalPort()),
+                    cause.getMessage());
             assertThrows(IllegalStateException.class, server::address);
             server.stop();
         }
@@ -78,12 +85,21 @@ class ApiServerTest {
         assertTrue(bound.getPort() > 0);
         assertEquals(bound, server.address());
         assertThrows(IllegalStateException.class, server::start);
-        KVGrpc.KVBlockingStub kv = KVGrpc.newBlockingStub(connect(bound)).withDeadlineAfter(20, TimeUnit.SECONDS);
+        KVGrpc.KVBlockingStub kv =
+                KVGrpc.newBlockingStub(connect(bound)).withDeadlineAfter(20, TimeUnit.SECONDS);
 
-        // Over the request limit but within the overhead: it reaches the service, which refuses it as etcd does.
+        // Over the request limit but within the overhead: it reaches the service, which refuses it
+        // as etcd does.
         kv.put(put(LIMITS.maxRequestBytes() * 4));
-        StatusRuntimeException tooBig = assertThrows(StatusRuntimeException.class,
-                () -> kv.put(put(LIMITS.maxRequestBytes() + ApiLimits.GRPC_OVERHEAD_BYTES + 1)));
+        StatusRuntimeException tooBig =
+                assertThrows(
+                        StatusRuntimeException.class,
+                        () ->
+                                kv.put(
+                                        put(
+                                                LIMITS.maxRequestBytes()
+                                                        + ApiLimits.GRPC_OVERHEAD_BYTES
+                                                        + 1)));
         assertEquals(Status.Code.RESOURCE_EXHAUSTED, tooBig.getStatus().getCode());
         server.stop();
         server.stop();
@@ -97,14 +113,19 @@ class ApiServerTest {
         assertTrue(service.arrived.await(20, TimeUnit.SECONDS));
 
         CompletableFuture<Void> stopped = CompletableFuture.runAsync(server::stop);
-        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> {
-            try {
-                kv.range(RangeRequest.getDefaultInstance()).get(20, TimeUnit.SECONDS);
-                return false;
-            } catch (ExecutionException refused) {
-                return Status.fromThrowable(refused.getCause()).getCode() == Status.Code.UNAVAILABLE;
-            }
-        });
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(20))
+                .until(
+                        () -> {
+                            try {
+                                kv.range(RangeRequest.getDefaultInstance())
+                                        .get(20, TimeUnit.SECONDS);
+                                return false;
+                            } catch (ExecutionException refused) {
+                                return Status.fromThrowable(refused.getCause()).getCode()
+                                        == Status.Code.UNAVAILABLE;
+                            }
+                        });
         assertFalse(stopped.isDone(), "stop waits for the call in flight");
 
         service.release.complete(RangeResponse.newBuilder().setCount(7).build());
@@ -115,15 +136,19 @@ class ApiServerTest {
     @Test
     void stopCancelsWhatOutlastsItsTimeout() throws Exception {
         ApiServer server = server(0, Duration.ofMillis(300));
-        var stuck = KVGrpc.newFutureStub(connect(server.start().get())).range(RangeRequest.getDefaultInstance());
+        var stuck =
+                KVGrpc.newFutureStub(connect(server.start().get()))
+                        .range(RangeRequest.getDefaultInstance());
         assertTrue(service.arrived.await(20, TimeUnit.SECONDS));
 
         server.stop();
 
-        ExecutionException cut = assertThrows(ExecutionException.class, () -> stuck.get(20, TimeUnit.SECONDS));
+        ExecutionException cut =
+                assertThrows(ExecutionException.class, () -> stuck.get(20, TimeUnit.SECONDS));
         Status.Code code = Status.fromThrowable(cut.getCause()).getCode();
         // The stream's reset or the connection's close, whichever reaches the client first.
-        assertTrue(code == Status.Code.CANCELLED || code == Status.Code.UNAVAILABLE, code.toString());
+        assertTrue(
+                code == Status.Code.CANCELLED || code == Status.Code.UNAVAILABLE, code.toString());
     }
 
     @Test
@@ -132,46 +157,61 @@ class ApiServerTest {
         InetSocketAddress bound = server.start().get();
         watches.address = bound;
         CompletableFuture<Throwable> ended = new CompletableFuture<>();
-        WatchGrpc.newStub(connect(bound)).watch(new StreamObserver<>() {
-            @Override
-            public void onNext(WatchResponse response) {
-            }
+        WatchGrpc.newStub(connect(bound))
+                .watch(
+                        new StreamObserver<>() {
+                            @Override
+                            public void onNext(WatchResponse response) {}
 
-            @Override
-            public void onError(Throwable t) {
-                ended.complete(t);
-            }
+                            @Override
+                            public void onError(Throwable t) {
+                                ended.complete(t);
+                            }
 
-            @Override
-            public void onCompleted() {
-                ended.complete(null);
-            }
-        });
+                            @Override
+                            public void onCompleted() {
+                                ended.complete(null);
+                            }
+                        });
         assertTrue(watches.opened.await(20, TimeUnit.SECONDS));
 
         CompletableFuture<Void> stopped = CompletableFuture.runAsync(server::stop);
         Status status = Status.fromThrowable(ended.get(20, TimeUnit.SECONDS));
         assertEquals(Status.Code.UNAVAILABLE, status.getCode());
         assertEquals("etcdserver: server stopped", status.getDescription());
-        assertEquals(Boolean.TRUE, watches.listenerClosedAtEnd, "streams end after the listener stopped taking calls");
+        assertEquals(
+                Boolean.TRUE,
+                watches.listenerClosedAtEnd,
+                "streams end after the listener stopped taking calls");
         // The stream ended, so the stop does not wait out its 30 s for it.
         stopped.get(20, TimeUnit.SECONDS);
     }
 
     private ApiServer server(int port, Duration stopTimeout) {
-        return new ApiServer("127.0.0.1", port, LIMITS, List.of(service, watches), watches::end, executor,
+        return new ApiServer(
+                "127.0.0.1",
+                port,
+                LIMITS,
+                List.of(service, watches),
+                watches::end,
+                executor,
                 stopTimeout);
     }
 
     private ManagedChannel connect(InetSocketAddress address) {
-        channel = NettyChannelBuilder.forAddress(address.getHostString(), address.getPort())
-                .usePlaintext().maxInboundMessageSize(4 << 20).build();
+        channel =
+                NettyChannelBuilder.forAddress(address.getHostString(), address.getPort())
+                        .usePlaintext()
+                        .maxInboundMessageSize(4 << 20)
+                        .build();
         return channel;
     }
 
     private static PutRequest put(int valueBytes) {
-        return PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("k"))
-                .setValue(ByteString.copyFrom(new byte[valueBytes])).build();
+        return PutRequest.newBuilder()
+                .setKey(ByteString.copyFromUtf8("k"))
+                .setValue(ByteString.copyFrom(new byte[valueBytes]))
+                .build();
     }
 
     /**
@@ -190,16 +230,13 @@ class ApiServerTest {
             opened.countDown();
             return new StreamObserver<>() {
                 @Override
-                public void onNext(WatchRequest request) {
-                }
+                public void onNext(WatchRequest request) {}
 
                 @Override
-                public void onError(Throwable t) {
-                }
+                public void onError(Throwable t) {}
 
                 @Override
-                public void onCompleted() {
-                }
+                public void onCompleted() {}
             };
         }
 
@@ -230,10 +267,11 @@ class ApiServerTest {
         @Override
         public void range(RangeRequest request, StreamObserver<RangeResponse> responses) {
             arrived.countDown();
-            release.thenAccept(response -> {
-                responses.onNext(response);
-                responses.onCompleted();
-            });
+            release.thenAccept(
+                    response -> {
+                        responses.onNext(response);
+                        responses.onCompleted();
+                    });
         }
     }
 }

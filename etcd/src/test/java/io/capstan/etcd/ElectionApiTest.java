@@ -46,9 +46,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * etcd's Election service through jetcd's election client, against the leader and a follower:
  * Campaign, Proclaim, Leader and Resign with exact keys, revisions and values; Observe streaming
- * every leader and value once, in order; etcd's errors ({@code election: no leader},
- * {@code election: not leader}, a missing leader key) with their gRPC code, UNKNOWN, checked with a
- * plain gRPC stub too; and a campaign that gives up leaving no key.
+ * every leader and value once, in order; etcd's errors ({@code election: no leader}, {@code
+ * election: not leader}, a missing leader key) with their gRPC code, UNKNOWN, checked with a plain
+ * gRPC stub too; and a campaign that gives up leaving no key.
  */
 @ExtendWith(EtcdClusterExtension.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -68,7 +68,10 @@ class ElectionApiTest {
         assertEquals(name, text(leader.getName()));
         assertEquals(name + "/" + Long.toHexString(a), text(leader.getKey()));
         assertEquals(a, leader.getLease());
-        assertEquals(won.getHeader().getRevision(), leader.getRevision(), "the key was created by the campaign");
+        assertEquals(
+                won.getHeader().getRevision(),
+                leader.getRevision(),
+                "the key was created by the campaign");
         assertLeader(election, name, leader, "a1");
 
         get(election.proclaim(leader, bytes("a2")));
@@ -76,7 +79,9 @@ class ElectionApiTest {
 
         CompletableFuture<CampaignResponse> next = election.campaign(bytes(name), b, bytes("b1"));
         await().atMost(EtcdCluster.WAIT).until(() -> keys(client, name).size() == 2);
-        assertThrows(TimeoutException.class, () -> next.get(300, TimeUnit.MILLISECONDS),
+        assertThrows(
+                TimeoutException.class,
+                () -> next.get(300, TimeUnit.MILLISECONDS),
                 "the second candidate waits while the first leads");
         assertLeader(election, name, leader, "a2");
 
@@ -106,7 +111,8 @@ class ElectionApiTest {
 
             get(election.proclaim(first, bytes("v2")));
             get(election.proclaim(first, bytes("v3")));
-            CompletableFuture<CampaignResponse> next = election.campaign(bytes(name), b, bytes("w1"));
+            CompletableFuture<CampaignResponse> next =
+                    election.campaign(bytes(name), b, bytes("w1"));
             await().atMost(EtcdCluster.WAIT).until(() -> keys(client, name).size() == 2);
             get(election.resign(first));
             LeaderKey second = get(next).getLeader();
@@ -116,8 +122,13 @@ class ElectionApiTest {
             LeaderKey third = get(election.campaign(bytes(name), c, bytes("x1"))).getLeader();
 
             String hexB = Long.toHexString(b);
-            assertEquals(List.of(name + "/" + Long.toHexString(a) + "=v2", name + "/" + Long.toHexString(a) + "=v3",
-                    name + "/" + hexB + "=w1", name + "/" + hexB + "=w2", name + "/" + Long.toHexString(c) + "=x1"),
+            assertEquals(
+                    List.of(
+                            name + "/" + Long.toHexString(a) + "=v2",
+                            name + "/" + Long.toHexString(a) + "=v3",
+                            name + "/" + hexB + "=w1",
+                            name + "/" + hexB + "=w2",
+                            name + "/" + Long.toHexString(c) + "=x1"),
                     observed.take(5));
             assertNull(observed.values.poll(300, TimeUnit.MILLISECONDS), "nothing is sent twice");
             assertNull(observed.failure.getNow(null));
@@ -130,42 +141,69 @@ class ElectionApiTest {
         int member = cluster.follower();
         Client client = cluster.jetcd(member);
         Election election = client.getElectionClient();
-        ElectionGrpc.ElectionBlockingStub stub = ElectionGrpc.newBlockingStub(cluster.channel(member))
-                .withDeadlineAfter(30, TimeUnit.SECONDS);
+        ElectionGrpc.ElectionBlockingStub stub =
+                ElectionGrpc.newBlockingStub(cluster.channel(member))
+                        .withDeadlineAfter(30, TimeUnit.SECONDS);
         String name = "election/errors";
 
-        ExecutionException none = assertThrows(ExecutionException.class, () -> get(election.leader(bytes(name))));
+        ExecutionException none =
+                assertThrows(ExecutionException.class, () -> get(election.leader(bytes(name))));
         assertInstanceOf(NoLeaderException.class, none.getCause());
-        assertStatus(Status.Code.UNKNOWN, "election: no leader",
-                () -> stub.leader(LeaderRequest.newBuilder().setName(ByteString.copyFromUtf8(name)).build()));
+        assertStatus(
+                Status.Code.UNKNOWN,
+                "election: no leader",
+                () ->
+                        stub.leader(
+                                LeaderRequest.newBuilder()
+                                        .setName(ByteString.copyFromUtf8(name))
+                                        .build()));
 
-        LeaderKey resigned = get(election.campaign(bytes(name), grant(client, 60), bytes("v"))).getLeader();
+        LeaderKey resigned =
+                get(election.campaign(bytes(name), grant(client, 60), bytes("v"))).getLeader();
         get(election.resign(resigned));
-        ExecutionException stale = assertThrows(ExecutionException.class,
-                () -> get(election.proclaim(resigned, bytes("late"))));
+        ExecutionException stale =
+                assertThrows(
+                        ExecutionException.class,
+                        () -> get(election.proclaim(resigned, bytes("late"))));
         assertInstanceOf(NotLeaderException.class, stale.getCause());
-        io.capstan.etcd.api.election.LeaderKey staleKey = io.capstan.etcd.api.election.LeaderKey.newBuilder()
-                .setName(ByteString.copyFromUtf8(name))
-                .setKey(ByteString.copyFrom(resigned.getKey().getBytes()))
-                .setRev(resigned.getRevision())
-                .setLease(resigned.getLease())
-                .build();
-        assertStatus(Status.Code.UNKNOWN, "election: not leader",
+        io.capstan.etcd.api.election.LeaderKey staleKey =
+                io.capstan.etcd.api.election.LeaderKey.newBuilder()
+                        .setName(ByteString.copyFromUtf8(name))
+                        .setKey(ByteString.copyFrom(resigned.getKey().getBytes()))
+                        .setRev(resigned.getRevision())
+                        .setLease(resigned.getLease())
+                        .build();
+        assertStatus(
+                Status.Code.UNKNOWN,
+                "election: not leader",
                 () -> stub.proclaim(ProclaimRequest.newBuilder().setLeader(staleKey).build()));
         // Resigning twice is no error, as in etcd.
         stub.resign(ResignRequest.newBuilder().setLeader(staleKey).build());
 
         String missing = "\"leader\" field must be provided";
-        assertStatus(Status.Code.UNKNOWN, missing, () -> stub.proclaim(ProclaimRequest.getDefaultInstance()));
-        assertStatus(Status.Code.UNKNOWN, missing, () -> stub.resign(ResignRequest.getDefaultInstance()));
-        assertStatus(Status.Code.UNKNOWN, "etcdserver: requested lease not found",
-                () -> stub.campaign(CampaignRequest.newBuilder().setName(ByteString.copyFromUtf8(name))
-                        .setLease(0x7e57_dead_beefL).build()));
+        assertStatus(
+                Status.Code.UNKNOWN,
+                missing,
+                () -> stub.proclaim(ProclaimRequest.getDefaultInstance()));
+        assertStatus(
+                Status.Code.UNKNOWN,
+                missing,
+                () -> stub.resign(ResignRequest.getDefaultInstance()));
+        assertStatus(
+                Status.Code.UNKNOWN,
+                "etcdserver: requested lease not found",
+                () ->
+                        stub.campaign(
+                                CampaignRequest.newBuilder()
+                                        .setName(ByteString.copyFromUtf8(name))
+                                        .setLease(0x7e57_dead_beefL)
+                                        .build()));
         assertEquals(List.of(), keys(client, name));
     }
 
     @Test
-    void campaigningAgainWithTheSameLeaseKeepsThePlaceAndTakesTheNewValue(EtcdCluster cluster) throws Exception {
+    void campaigningAgainWithTheSameLeaseKeepsThePlaceAndTakesTheNewValue(EtcdCluster cluster)
+            throws Exception {
         Client client = cluster.jetcd(cluster.awaitLeader());
         Election election = client.getElectionClient();
         String name = "election/again";
@@ -185,34 +223,45 @@ class ElectionApiTest {
         Client client = cluster.jetcd(member);
         Election election = client.getElectionClient();
         String name = "election/give-up";
-        LeaderKey leader = get(election.campaign(bytes(name), grant(client, 60), bytes("leader"))).getLeader();
+        LeaderKey leader =
+                get(election.campaign(bytes(name), grant(client, 60), bytes("leader"))).getLeader();
 
         CompletableFuture<StatusRuntimeException> failed = new CompletableFuture<>();
-        ElectionGrpc.newStub(cluster.channel(member)).withDeadlineAfter(2, TimeUnit.SECONDS).campaign(
-                CampaignRequest.newBuilder().setName(ByteString.copyFromUtf8(name)).setLease(grant(client, 60))
-                        .setValue(ByteString.copyFromUtf8("waiting")).build(),
-                new StreamObserver<>() {
-                    @Override
-                    public void onNext(io.capstan.etcd.api.election.CampaignResponse value) {
-                        failed.completeExceptionally(new AssertionError("the campaign won: " + value));
-                    }
+        ElectionGrpc.newStub(cluster.channel(member))
+                .withDeadlineAfter(2, TimeUnit.SECONDS)
+                .campaign(
+                        CampaignRequest.newBuilder()
+                                .setName(ByteString.copyFromUtf8(name))
+                                .setLease(grant(client, 60))
+                                .setValue(ByteString.copyFromUtf8("waiting"))
+                                .build(),
+                        new StreamObserver<>() {
+                            @Override
+                            public void onNext(
+                                    io.capstan.etcd.api.election.CampaignResponse value) {
+                                failed.completeExceptionally(
+                                        new AssertionError("the campaign won: " + value));
+                            }
 
-                    @Override
-                    public void onError(Throwable t) {
-                        failed.complete((StatusRuntimeException) t);
-                    }
+                            @Override
+                            public void onError(Throwable t) {
+                                failed.complete((StatusRuntimeException) t);
+                            }
 
-                    @Override
-                    public void onCompleted() {
-                    }
-                });
+                            @Override
+                            public void onCompleted() {}
+                        });
         await().atMost(EtcdCluster.WAIT).until(() -> keys(client, name).size() == 2);
-        assertEquals(Status.Code.DEADLINE_EXCEEDED, failed.get(30, TimeUnit.SECONDS).getStatus().getCode());
-        await().atMost(EtcdCluster.WAIT).until(() -> keys(client, name).equals(List.of(text(leader.getKey()))));
+        assertEquals(
+                Status.Code.DEADLINE_EXCEEDED,
+                failed.get(30, TimeUnit.SECONDS).getStatus().getCode());
+        await().atMost(EtcdCluster.WAIT)
+                .until(() -> keys(client, name).equals(List.of(text(leader.getKey()))));
         get(election.resign(leader));
     }
 
-    private static void assertLeader(Election election, String name, LeaderKey leader, String value) throws Exception {
+    private static void assertLeader(Election election, String name, LeaderKey leader, String value)
+            throws Exception {
         LeaderResponse current = get(election.leader(bytes(name)));
         assertEquals(text(leader.getKey()), text(current.getKv().getKey()));
         assertEquals(leader.getRevision(), current.getKv().getCreateRevision());
@@ -220,7 +269,9 @@ class ElectionApiTest {
         assertEquals(value, text(current.getKv().getValue()));
     }
 
-    /** What an Observe stream reported, as "key=value" strings; the queue is the synchronisation. */
+    /**
+     * What an Observe stream reported, as "key=value" strings; the queue is the synchronisation.
+     */
     static final class Observed implements Election.Listener {
         final BlockingQueue<String> values = new LinkedBlockingQueue<>();
         final CompletableFuture<Throwable> failure = new CompletableFuture<>();
@@ -246,7 +297,8 @@ class ElectionApiTest {
             for (int i = 0; i < count; i++) {
                 String value = values.poll(EtcdCluster.WAIT.toSeconds(), TimeUnit.SECONDS);
                 if (value == null) {
-                    throw new AssertionError("only " + taken + " arrived; stream failure: " + failure.getNow(null));
+                    throw new AssertionError(
+                            "only " + taken + " arrived; stream failure: " + failure.getNow(null));
                 }
                 taken.add(value);
             }

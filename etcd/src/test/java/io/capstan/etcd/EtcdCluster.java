@@ -40,22 +40,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A Raft group in this JVM with the etcd API on every running member, wired as the daemon wires
- * it: a real {@link RaftNode} over Ratis gRPC on loopback, an {@link EtcdApi}, an {@link ApiServer}
- * on an ephemeral port and a {@link WebServer} (ephemeral port) serving the JSON gateway. Clients
+ * A Raft group in this JVM with the etcd API on every running member, wired as the daemon wires it:
+ * a real {@link RaftNode} over Ratis gRPC on loopback, an {@link EtcdApi}, an {@link ApiServer} on
+ * an ephemeral port and a {@link WebServer} (ephemeral port) serving the JSON gateway. Clients
  * (jetcd, raw gRPC channels) are made on demand and closed with the cluster. Members are addressed
  * by index. Not thread-safe: one test thread drives it.
  *
  * <p>{@link #local} makes instead one member on a {@link LocalKeyspaceNode}, the same API and
- * servers over a keyspace without Raft, for tests that are not about replication: it is the
- * leader, and has no followers.
+ * servers over a keyspace without Raft, for tests that are not about replication: it is the leader,
+ * and has no followers.
  */
 final class EtcdCluster implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EtcdCluster.class);
     static final Duration WAIT = Duration.ofSeconds(30);
+
     /** Small enough that tests cross them cheaply. */
     static final ApiLimits LIMITS = new ApiLimits(64 * 1024, 8, 8);
-    /** Cheap hashes, short tokens (tests cross their expiry), and logins as fast as tests make them. */
+
+    /**
+     * Cheap hashes, short tokens (tests cross their expiry), and logins as fast as tests make them.
+     */
     static final AuthSettings AUTH = new AuthSettings(Duration.ofSeconds(3), 4, 1000);
 
     private final List<RaftSettings> settings = new ArrayList<>();
@@ -69,9 +73,13 @@ final class EtcdCluster implements AutoCloseable {
     private final AuthSettings auth;
 
     /** One running member and what serves it. */
-    private record Member(KeyspaceNode node, Supplier<CompletableFuture<Void>> stopNode, EtcdApi api,
-                          ApiServer server, WebServer web, ExecutorService executor) {
-    }
+    private record Member(
+            KeyspaceNode node,
+            Supplier<CompletableFuture<Void>> stopNode,
+            EtcdApi api,
+            ApiServer server,
+            WebServer web,
+            ExecutorService executor) {}
 
     /** A cluster of one member without Raft (see the class comment). */
     static EtcdCluster local(Path root, AuthSettings auth) throws IOException {
@@ -79,25 +87,31 @@ final class EtcdCluster implements AutoCloseable {
     }
 
     private EtcdCluster startLocal() throws IOException {
-        RaftSettings member = memberSettings("n0", List.of(new Peer("n0", "127.0.0.1:" + freePort()))).build();
+        RaftSettings member =
+                memberSettings("n0", List.of(new Peer("n0", "127.0.0.1:" + freePort()))).build();
         settings.add(member);
         LocalKeyspaceNode node = LocalKeyspaceNode.start(member, Clock.systemUTC());
-        Member served = serve(member, node, node.admin(), () -> CompletableFuture.runAsync(node::close));
-        served.server().start().thenCompose(bound -> served.web().start())
-                .orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
+        Member served =
+                serve(member, node, node.admin(), () -> CompletableFuture.runAsync(node::close));
+        served.server()
+                .start()
+                .thenCompose(bound -> served.web().start())
+                .orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS)
+                .join();
         return this;
     }
 
     /**
-     * Builds {@code size} members and starts the first {@code started} of them (fewer than a majority
-     * never elect a leader).
+     * Builds {@code size} members and starts the first {@code started} of them (fewer than a
+     * majority never elect a leader).
      */
     EtcdCluster(Path root, int size, int started, Duration requestTimeout) throws IOException {
         this(root, size, started, requestTimeout, AUTH);
     }
 
     /** As above, with etcd Auth configured by {@code auth}. */
-    EtcdCluster(Path root, int size, int started, Duration requestTimeout, AuthSettings auth) throws IOException {
+    EtcdCluster(Path root, int size, int started, Duration requestTimeout, AuthSettings auth)
+            throws IOException {
         this.root = root;
         this.requestTimeout = requestTimeout;
         this.auth = auth;
@@ -134,8 +148,8 @@ final class EtcdCluster implements AutoCloseable {
 
     /**
      * Starts one more member, named {@code name}, with its peer transport on {@code peerPort}; it
-     * joins the running cluster (which must have added it) as the daemon does with
-     * {@code initial-cluster-state = existing}. Every earlier member must be running.
+     * joins the running cluster (which must have added it) as the daemon does with {@code
+     * initial-cluster-state = existing}. Every earlier member must be running.
      *
      * @return its index
      */
@@ -160,19 +174,37 @@ final class EtcdCluster implements AutoCloseable {
                 .thenApply(v -> null);
     }
 
-    /** The API of {@code node} with its gRPC listener and gateway, not started yet; one more member. */
-    private Member serve(RaftSettings member, KeyspaceNode node, MemberAdmin admin,
-                         Supplier<CompletableFuture<Void>> stopNode) {
-        ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
-            Thread thread = new Thread(r, "etcd-api-" + member.nodeId());
-            thread.setDaemon(true);
-            return thread;
-        });
+    /**
+     * The API of {@code node} with its gRPC listener and gateway, not started yet; one more member.
+     */
+    private Member serve(
+            RaftSettings member,
+            KeyspaceNode node,
+            MemberAdmin admin,
+            Supplier<CompletableFuture<Void>> stopNode) {
+        ExecutorService executor =
+                Executors.newFixedThreadPool(
+                        4,
+                        r -> {
+                            Thread thread = new Thread(r, "etcd-api-" + member.nodeId());
+                            thread.setDaemon(true);
+                            return thread;
+                        });
         EtcdApi api = new EtcdApi(node, admin, member, LIMITS, auth, executor);
-        ApiServer server = new ApiServer("127.0.0.1", 0, LIMITS, api.services(), api::endStreams, executor,
-                Duration.ofSeconds(2));
-        WebServer web = new WebServer(WebSettings.defaults().withPort(0), api.gatewayRoutes(Gate.open("api")),
-                () -> new Readiness(true, Map.of()));
+        ApiServer server =
+                new ApiServer(
+                        "127.0.0.1",
+                        0,
+                        LIMITS,
+                        api.services(),
+                        api::endStreams,
+                        executor,
+                        Duration.ofSeconds(2));
+        WebServer web =
+                new WebServer(
+                        WebSettings.defaults().withPort(0),
+                        api.gatewayRoutes(Gate.open("api")),
+                        () -> new Readiness(true, Map.of()));
         Member served = new Member(node, stopNode, api, server, web, executor);
         members.add(served);
         return served;
@@ -211,7 +243,10 @@ final class EtcdCluster implements AutoCloseable {
         return members.get(index).node();
     }
 
-    /** Stops member {@code index}'s node (Raft, or the local keyspace); its API servers keep running. */
+    /**
+     * Stops member {@code index}'s node (Raft, or the local keyspace); its API servers keep
+     * running.
+     */
     CompletableFuture<Void> stopNode(int index) {
         return members.get(index).stopNode().get();
     }
@@ -230,7 +265,8 @@ final class EtcdCluster implements AutoCloseable {
 
     /** The etcd member id of a member the cluster was formed with. */
     long memberId(int index) {
-        return io.capstan.raft.Member.initialId(settings.get(index).groupId(), settings.get(index).nodeId());
+        return io.capstan.raft.Member.initialId(
+                settings.get(index).groupId(), settings.get(index).nodeId());
     }
 
     long clusterId() {
@@ -240,26 +276,30 @@ final class EtcdCluster implements AutoCloseable {
     /** Waits until every running member agrees on one leader, and returns its index. */
     int awaitLeader() {
         int[] leader = {-1};
-        await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).until(() -> {
-            Set<String> seen = new HashSet<>();
-            String leaderId = null;
-            for (int i = 0; i < running(); i++) {
-                NodeStatus status = node(i).status();
-                seen.add(status.leaderId().orElse(""));
-                if (status.role() == NodeStatus.Role.LEADER) {
-                    leaderId = status.nodeId();
-                    leader[0] = i;
-                }
-            }
-            return leaderId != null && seen.size() == 1 && seen.contains(leaderId);
-        });
+        await().atMost(WAIT)
+                .pollInterval(Duration.ofMillis(50))
+                .until(
+                        () -> {
+                            Set<String> seen = new HashSet<>();
+                            String leaderId = null;
+                            for (int i = 0; i < running(); i++) {
+                                NodeStatus status = node(i).status();
+                                seen.add(status.leaderId().orElse(""));
+                                if (status.role() == NodeStatus.Role.LEADER) {
+                                    leaderId = status.nodeId();
+                                    leader[0] = i;
+                                }
+                            }
+                            return leaderId != null && seen.size() == 1 && seen.contains(leaderId);
+                        });
         return leader[0];
     }
 
     /** The index of a running member that is not the leader. */
     int follower() {
         if (running() < 2) {
-            throw new IllegalStateException("a cluster of " + running() + " member has no follower");
+            throw new IllegalStateException(
+                    "a cluster of " + running() + " member has no follower");
         }
         int leader = awaitLeader();
         return leader == 0 ? 1 : 0;
@@ -275,27 +315,39 @@ final class EtcdCluster implements AutoCloseable {
         return "http://127.0.0.1:" + apiAddress(index).getPort();
     }
 
-    /** A jetcd client talking only to member {@code index}, the same one each time; closed with the cluster. */
+    /**
+     * A jetcd client talking only to member {@code index}, the same one each time; closed with the
+     * cluster.
+     */
     Client jetcd(int index) {
-        return jetcdClients.computeIfAbsent(index, i -> {
-            Client client = Client.builder().endpoints(endpoint(i)).build();
-            clients.add(client);
-            return client;
-        });
+        return jetcdClients.computeIfAbsent(
+                index,
+                i -> {
+                    Client client = Client.builder().endpoints(endpoint(i)).build();
+                    clients.add(client);
+                    return client;
+                });
     }
 
-    /** A plaintext gRPC channel to member {@code index}, the same one each time; closed with the cluster. */
+    /**
+     * A plaintext gRPC channel to member {@code index}, the same one each time; closed with the
+     * cluster.
+     */
     ManagedChannel channel(int index) {
-        return channels.computeIfAbsent(index, i -> {
-            ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", apiAddress(i).getPort())
-                    .usePlaintext()
-                    .build();
-            clients.add(() -> {
-                channel.shutdownNow();
-                channel.awaitTermination(10, TimeUnit.SECONDS);
-            });
-            return channel;
-        });
+        return channels.computeIfAbsent(
+                index,
+                i -> {
+                    ManagedChannel channel =
+                            NettyChannelBuilder.forAddress("127.0.0.1", apiAddress(i).getPort())
+                                    .usePlaintext()
+                                    .build();
+                    clients.add(
+                            () -> {
+                                channel.shutdownNow();
+                                channel.awaitTermination(10, TimeUnit.SECONDS);
+                            });
+                    return channel;
+                });
     }
 
     @Override
@@ -322,5 +374,8 @@ final class EtcdCluster implements AutoCloseable {
     }
 
     /** Which member a test talks to. */
-    enum Role { LEADER, FOLLOWER }
+    enum Role {
+        LEADER,
+        FOLLOWER
+    }
 }

@@ -27,7 +27,10 @@ final class EtcdClusterExtension implements ParameterResolver {
     private static final ExtensionContext.Namespace NAMESPACE =
             ExtensionContext.Namespace.create(EtcdClusterExtension.class);
 
-    /** How many members to start, and how long one Raft call may take (retries included: three times this). */
+    /**
+     * How many members to start, and how long one Raft call may take (retries included: three times
+     * this).
+     */
     @Retention(RetentionPolicy.RUNTIME)
     @Target(ElementType.TYPE)
     @interface Shape {
@@ -35,7 +38,10 @@ final class EtcdClusterExtension implements ParameterResolver {
 
         long requestTimeoutMillis() default 3000;
 
-        /** One member on an in-memory keyspace instead of a Raft group: for tests not about replication. */
+        /**
+         * One member on an in-memory keyspace instead of a Raft group: for tests not about
+         * replication.
+         */
         boolean local() default false;
     }
 
@@ -51,7 +57,8 @@ final class EtcdClusterExtension implements ParameterResolver {
             classContext = classContext.getParent().get();
         }
         Class<?> testClass = classContext.getRequiredTestClass();
-        return classContext.getStore(NAMESPACE)
+        return classContext
+                .getStore(NAMESPACE)
                 .getOrComputeIfAbsent("cluster", key -> start(testClass), Resource.class)
                 .cluster();
     }
@@ -59,13 +66,15 @@ final class EtcdClusterExtension implements ParameterResolver {
     private static Resource start(Class<?> testClass) {
         Shape shape = testClass.getAnnotation(Shape.class);
         int started = shape == null ? 3 : shape.started();
-        Duration requestTimeout = Duration.ofMillis(shape == null ? 3000 : shape.requestTimeoutMillis());
+        Duration requestTimeout =
+                Duration.ofMillis(shape == null ? 3000 : shape.requestTimeoutMillis());
         try {
             Path root = Files.createTempDirectory("capstan-etcd-");
             try {
-                EtcdCluster cluster = shape != null && shape.local()
-                        ? EtcdCluster.local(root, EtcdCluster.AUTH)
-                        : new EtcdCluster(root, 3, started, requestTimeout);
+                EtcdCluster cluster =
+                        shape != null && shape.local()
+                                ? EtcdCluster.local(root, EtcdCluster.AUTH)
+                                : new EtcdCluster(root, 3, started, requestTimeout);
                 return new Resource(cluster, root);
             } catch (RuntimeException e) {
                 deleteTree(root);
@@ -89,21 +98,25 @@ final class EtcdClusterExtension implements ParameterResolver {
     }
 
     private static void deleteTree(Path root) throws IOException {
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
+        Files.walkFileTree(
+                root,
+                new SimpleFileVisitor<>() {
+                    @Override
+                    public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+                            throws IOException {
+                        Files.delete(file);
+                        return FileVisitResult.CONTINUE;
+                    }
 
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                if (e != null) {
-                    throw e;
-                }
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
+                    @Override
+                    public FileVisitResult postVisitDirectory(Path dir, IOException e)
+                            throws IOException {
+                        if (e != null) {
+                            throw e;
+                        }
+                        Files.delete(dir);
+                        return FileVisitResult.CONTINUE;
+                    }
+                });
     }
 }

@@ -50,7 +50,8 @@ class GrpcAdmissionTest {
 
     private static final ApiLimits LIMITS = new ApiLimits(1024, 8, 8);
     private static final Duration SOON = Duration.ofSeconds(10);
-    private static final AdmissionSettings NO_STREAMS = new AdmissionSettings(1, 0, Duration.ofSeconds(1));
+    private static final AdmissionSettings NO_STREAMS =
+            new AdmissionSettings(1, 0, Duration.ofSeconds(1));
 
     private final ExecutorService executor = Executors.newFixedThreadPool(4);
     private final Held held = new Held();
@@ -72,24 +73,43 @@ class GrpcAdmissionTest {
         executor.shutdownNow();
     }
 
-    private KVGrpc.KVFutureStub start(AdmissionSettings unary, AdmissionSettings streams) throws Exception {
+    private KVGrpc.KVFutureStub start(AdmissionSettings unary, AdmissionSettings streams)
+            throws Exception {
         admission = new GrpcAdmission(unary, streams);
-        server = new ApiServer("127.0.0.1", 0, LIMITS, List.of(held.kv, held.watch, held.lock), () -> { },
-                List.of(admission), Optional.empty(), executor, Duration.ofSeconds(1));
+        server =
+                new ApiServer(
+                        "127.0.0.1",
+                        0,
+                        LIMITS,
+                        List.of(held.kv, held.watch, held.lock),
+                        () -> {},
+                        List.of(admission),
+                        Optional.empty(),
+                        executor,
+                        Duration.ofSeconds(1));
         InetSocketAddress bound = server.start().get();
-        channel = NettyChannelBuilder.forAddress(bound.getHostString(), bound.getPort()).usePlaintext().build();
+        channel =
+                NettyChannelBuilder.forAddress(bound.getHostString(), bound.getPort())
+                        .usePlaintext()
+                        .build();
         return KVGrpc.newFutureStub(channel);
     }
 
     private AdmissionBudget budget(String name) {
-        return admission.budgets().stream().filter(b -> b.name().equals(name)).findFirst().orElseThrow();
+        return admission.budgets().stream()
+                .filter(b -> b.name().equals(name))
+                .findFirst()
+                .orElseThrow();
     }
 
     private void awaitGauges(String name, int inUse, int queued) {
-        Awaitility.await().atMost(SOON).untilAsserted(() -> {
-            assertEquals(inUse, budget(name).inUse(), name + " permits in use");
-            assertEquals(queued, budget(name).queued(), name + " calls queued");
-        });
+        Awaitility.await()
+                .atMost(SOON)
+                .untilAsserted(
+                        () -> {
+                            assertEquals(inUse, budget(name).inUse(), name + " permits in use");
+                            assertEquals(queued, budget(name).queued(), name + " calls queued");
+                        });
     }
 
     private static RangeRequest range(String key) {
@@ -97,14 +117,17 @@ class GrpcAdmissionTest {
     }
 
     private static Status failure(ListenableFuture<?> call) {
-        ExecutionException e = assertThrows(ExecutionException.class,
-                () -> call.get(SOON.toSeconds(), TimeUnit.SECONDS));
+        ExecutionException e =
+                assertThrows(
+                        ExecutionException.class,
+                        () -> call.get(SOON.toSeconds(), TimeUnit.SECONDS));
         return Status.fromThrowable(e.getCause());
     }
 
     @Test
     void aCallBeyondTheQueueIsRefusedAtOnceAndAQueuedOneAtItsDeadline() throws Exception {
-        KVGrpc.KVFutureStub kv = start(new AdmissionSettings(1, 1, Duration.ofMillis(300)), NO_STREAMS);
+        KVGrpc.KVFutureStub kv =
+                start(new AdmissionSettings(1, 1, Duration.ofMillis(300)), NO_STREAMS);
         ListenableFuture<RangeResponse> first = kv.range(range("a"));
         held.awaitEntered(1);
         long began = System.nanoTime();
@@ -115,39 +138,50 @@ class GrpcAdmissionTest {
         assertEquals("etcdserver: too many requests", full.getDescription());
 
         Status late = failure(queued);
-        assertTrue(System.nanoTime() - began >= Duration.ofMillis(300).toNanos(), "refused before its deadline");
+        assertTrue(
+                System.nanoTime() - began >= Duration.ofMillis(300).toNanos(),
+                "refused before its deadline");
         assertEquals(Status.Code.RESOURCE_EXHAUSTED, late.getCode());
         assertEquals("etcdserver: too many requests", late.getDescription());
         assertEquals(1, budget(GrpcAdmission.UNARY).refused(AdmissionBudget.Refusal.QUEUE_FULL));
         assertEquals(1, budget(GrpcAdmission.UNARY).refused(AdmissionBudget.Refusal.TIMED_OUT));
 
         held.answerAll();
-        assertEquals("a", first.get(SOON.toSeconds(), TimeUnit.SECONDS).getKvs(0).getKey().toStringUtf8());
+        assertEquals(
+                "a",
+                first.get(SOON.toSeconds(), TimeUnit.SECONDS).getKvs(0).getKey().toStringUtf8());
         awaitGauges(GrpcAdmission.UNARY, 0, 0);
     }
 
     @Test
     void aQueuedCallStartsWithItsRequestOnceAPermitFrees() throws Exception {
-        KVGrpc.KVFutureStub kv = start(new AdmissionSettings(1, 1, Duration.ofSeconds(30)), NO_STREAMS);
+        KVGrpc.KVFutureStub kv =
+                start(new AdmissionSettings(1, 1, Duration.ofSeconds(30)), NO_STREAMS);
         ListenableFuture<RangeResponse> first = kv.range(range("a"));
         held.awaitEntered(1);
         ListenableFuture<RangeResponse> second = kv.range(range("b"));
         awaitGauges(GrpcAdmission.UNARY, 1, 1);
         held.answerAll();
-        assertEquals("a", first.get(SOON.toSeconds(), TimeUnit.SECONDS).getKvs(0).getKey().toStringUtf8());
+        assertEquals(
+                "a",
+                first.get(SOON.toSeconds(), TimeUnit.SECONDS).getKvs(0).getKey().toStringUtf8());
         held.awaitEntered(1);
         held.answerAll();
-        assertEquals("b", second.get(SOON.toSeconds(), TimeUnit.SECONDS).getKvs(0).getKey().toStringUtf8());
+        assertEquals(
+                "b",
+                second.get(SOON.toSeconds(), TimeUnit.SECONDS).getKvs(0).getKey().toStringUtf8());
         awaitGauges(GrpcAdmission.UNARY, 0, 0);
     }
 
     @Test
     void queuedCallsCancelledOrPastTheirDeadlineGiveTheirPlaceBackUnstarted() throws Exception {
-        KVGrpc.KVFutureStub kv = start(new AdmissionSettings(1, 2, Duration.ofSeconds(30)), NO_STREAMS);
+        KVGrpc.KVFutureStub kv =
+                start(new AdmissionSettings(1, 2, Duration.ofSeconds(30)), NO_STREAMS);
         kv.range(range("a"));
         held.awaitEntered(1);
         ListenableFuture<RangeResponse> cancelled = kv.range(range("b"));
-        ListenableFuture<RangeResponse> late = kv.withDeadlineAfter(300, TimeUnit.MILLISECONDS).range(range("c"));
+        ListenableFuture<RangeResponse> late =
+                kv.withDeadlineAfter(300, TimeUnit.MILLISECONDS).range(range("c"));
         awaitGauges(GrpcAdmission.UNARY, 1, 2);
         cancelled.cancel(true);
         assertEquals(Status.Code.DEADLINE_EXCEEDED, failure(late).getCode());
@@ -157,14 +191,18 @@ class GrpcAdmissionTest {
         held.answerAll();
         held.awaitEntered(1);
         held.answerAll();
-        assertEquals("d", next.get(SOON.toSeconds(), TimeUnit.SECONDS).getKvs(0).getKey().toStringUtf8());
-        assertEquals(List.of("a", "d"), List.copyOf(held.started), "the calls that left never started");
+        assertEquals(
+                "d",
+                next.get(SOON.toSeconds(), TimeUnit.SECONDS).getKvs(0).getKey().toStringUtf8());
+        assertEquals(
+                List.of("a", "d"), List.copyOf(held.started), "the calls that left never started");
         awaitGauges(GrpcAdmission.UNARY, 0, 0);
     }
 
     @Test
     void aRunningCallCancelledByItsClientGivesItsPermitBack() throws Exception {
-        KVGrpc.KVFutureStub kv = start(new AdmissionSettings(1, 1, Duration.ofSeconds(30)), NO_STREAMS);
+        KVGrpc.KVFutureStub kv =
+                start(new AdmissionSettings(1, 1, Duration.ofSeconds(30)), NO_STREAMS);
         ListenableFuture<RangeResponse> leaving = kv.range(range("a"));
         held.awaitEntered(1);
         ListenableFuture<RangeResponse> next = kv.range(range("b"));
@@ -180,12 +218,15 @@ class GrpcAdmissionTest {
 
     @Test
     void streamsAndWaitsHaveABudgetOfTheirOwn() throws Exception {
-        KVGrpc.KVFutureStub kv = start(new AdmissionSettings(1, 0, Duration.ofSeconds(1)),
-                new AdmissionSettings(2, 0, Duration.ofSeconds(1)));
+        KVGrpc.KVFutureStub kv =
+                start(
+                        new AdmissionSettings(1, 0, Duration.ofSeconds(1)),
+                        new AdmissionSettings(2, 0, Duration.ofSeconds(1)));
         Responses<WatchResponse> watching = new Responses<>();
         StreamObserver<WatchRequest> watch = WatchGrpc.newStub(channel).watch(watching);
         watch.onNext(WatchRequest.getDefaultInstance());
-        ListenableFuture<LockResponse> lock = LockGrpc.newFutureStub(channel).lock(LockRequest.getDefaultInstance());
+        ListenableFuture<LockResponse> lock =
+                LockGrpc.newFutureStub(channel).lock(LockRequest.getDefaultInstance());
         held.awaitEntered(2);
         awaitGauges(GrpcAdmission.STREAMS, 2, 0);
 
@@ -206,7 +247,8 @@ class GrpcAdmissionTest {
 
     @Test
     void closingEndsWaitingCallsAsUnavailable() throws Exception {
-        KVGrpc.KVFutureStub kv = start(new AdmissionSettings(1, 1, Duration.ofSeconds(30)), NO_STREAMS);
+        KVGrpc.KVFutureStub kv =
+                start(new AdmissionSettings(1, 1, Duration.ofSeconds(30)), NO_STREAMS);
         ListenableFuture<RangeResponse> running = kv.range(range("a"));
         held.awaitEntered(1);
         ListenableFuture<RangeResponse> waiting = kv.range(range("b"));
@@ -220,43 +262,59 @@ class GrpcAdmissionTest {
         awaitGauges(GrpcAdmission.UNARY, 0, 0);
     }
 
-    /** Services that hold every call: ranges until {@link #answerAll()}, watches and locks until cancelled. */
+    /**
+     * Services that hold every call: ranges until {@link #answerAll()}, watches and locks until
+     * cancelled.
+     */
     private static final class Held {
         private final Semaphore entered = new Semaphore(0);
         private final Queue<Runnable> answers = new ConcurrentLinkedQueue<>();
+
         /** The keys of the ranges that started, in order. */
         final Queue<String> started = new ConcurrentLinkedQueue<>();
 
-        final KVGrpc.KVImplBase kv = new KVGrpc.KVImplBase() {
-            @Override
-            public void range(RangeRequest request, StreamObserver<RangeResponse> responses) {
-                started.add(request.getKey().toStringUtf8());
-                answers.add(() -> {
-                    responses.onNext(RangeResponse.newBuilder().addKvs(
-                            KeyValue.newBuilder().setKey(request.getKey())).build());
-                    responses.onCompleted();
-                });
-                entered.release();
-            }
-        };
+        final KVGrpc.KVImplBase kv =
+                new KVGrpc.KVImplBase() {
+                    @Override
+                    public void range(
+                            RangeRequest request, StreamObserver<RangeResponse> responses) {
+                        started.add(request.getKey().toStringUtf8());
+                        answers.add(
+                                () -> {
+                                    responses.onNext(
+                                            RangeResponse.newBuilder()
+                                                    .addKvs(
+                                                            KeyValue.newBuilder()
+                                                                    .setKey(request.getKey()))
+                                                    .build());
+                                    responses.onCompleted();
+                                });
+                        entered.release();
+                    }
+                };
 
-        final WatchGrpc.WatchImplBase watch = new WatchGrpc.WatchImplBase() {
-            @Override
-            public StreamObserver<WatchRequest> watch(StreamObserver<WatchResponse> responses) {
-                entered.release();
-                return new Responses<>();
-            }
-        };
+        final WatchGrpc.WatchImplBase watch =
+                new WatchGrpc.WatchImplBase() {
+                    @Override
+                    public StreamObserver<WatchRequest> watch(
+                            StreamObserver<WatchResponse> responses) {
+                        entered.release();
+                        return new Responses<>();
+                    }
+                };
 
-        final LockGrpc.LockImplBase lock = new LockGrpc.LockImplBase() {
-            @Override
-            public void lock(LockRequest request, StreamObserver<LockResponse> responses) {
-                entered.release();
-            }
-        };
+        final LockGrpc.LockImplBase lock =
+                new LockGrpc.LockImplBase() {
+                    @Override
+                    public void lock(LockRequest request, StreamObserver<LockResponse> responses) {
+                        entered.release();
+                    }
+                };
 
         void awaitEntered(int calls) throws InterruptedException {
-            assertTrue(entered.tryAcquire(calls, SOON.toSeconds(), TimeUnit.SECONDS), "calls reaching the service");
+            assertTrue(
+                    entered.tryAcquire(calls, SOON.toSeconds(), TimeUnit.SECONDS),
+                    "calls reaching the service");
         }
 
         void answerAll() {
@@ -271,8 +329,7 @@ class GrpcAdmissionTest {
         private final CompletableFuture<Status> ended = new CompletableFuture<>();
 
         @Override
-        public void onNext(T value) {
-        }
+        public void onNext(T value) {}
 
         @Override
         public void onError(Throwable t) {

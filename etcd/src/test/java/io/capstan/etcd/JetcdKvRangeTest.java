@@ -31,9 +31,9 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * jetcd's KV client, with its own generated classes and transport, talks to a server built from our
- * generated stubs on the shaded gRPC transport the daemon uses: what jetcd sends must decode into our
- * RangeRequest, and our RangeResponse must decode into what jetcd reports. Also proves the two gRPC and
- * protobuf stacks can share one test classpath.
+ * generated stubs on the shaded gRPC transport the daemon uses: what jetcd sends must decode into
+ * our RangeRequest, and our RangeResponse must decode into what jetcd reports. Also proves the two
+ * gRPC and protobuf stacks can share one test classpath.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class JetcdKvRangeTest {
@@ -42,17 +42,19 @@ class JetcdKvRangeTest {
 
     /** Filled by gRPC's transport thread, drained by the test thread. */
     private final BlockingQueue<RangeRequest> received = new LinkedBlockingQueue<>();
+
     private Server server;
     private Client client;
 
     @BeforeEach
     void start() throws IOException {
-        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-                // The fixed answer never blocks, so it may run on the transport thread.
-                .directExecutor()
-                .addService(new FixedRange(received))
-                .build()
-                .start();
+        server =
+                NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                        // The fixed answer never blocks, so it may run on the transport thread.
+                        .directExecutor()
+                        .addService(new FixedRange(received))
+                        .build()
+                        .start();
         client = Client.builder().endpoints("http://127.0.0.1:" + server.getPort()).build();
     }
 
@@ -95,17 +97,18 @@ class JetcdKvRangeTest {
 
     @Test
     void jetcdGetOptionsArriveAsEtcdEncodesThem() throws Exception {
-        GetOption options = GetOption.builder()
-                .isPrefix(true)
-                .withLimit(5)
-                .withRevision(39)
-                .withSortOrder(GetOption.SortOrder.DESCEND)
-                .withSortField(GetOption.SortTarget.MOD)
-                .withSerializable(true)
-                .withKeysOnly(true)
-                .withMinCreateRevision(2)
-                .withMaxModRevision(41)
-                .build();
+        GetOption options =
+                GetOption.builder()
+                        .isPrefix(true)
+                        .withLimit(5)
+                        .withRevision(39)
+                        .withSortOrder(GetOption.SortOrder.DESCEND)
+                        .withSortField(GetOption.SortTarget.MOD)
+                        .withSerializable(true)
+                        .withKeysOnly(true)
+                        .withMinCreateRevision(2)
+                        .withMaxModRevision(41)
+                        .build();
 
         client.getKVClient().get(bytes("config/"), options).get(20, TimeUnit.SECONDS);
 
@@ -143,19 +146,25 @@ class JetcdKvRangeTest {
         @Override
         public void range(RangeRequest request, StreamObserver<RangeResponse> responses) {
             received.add(request);
-            responses.onNext(RangeResponse.newBuilder()
-                    .setHeader(ResponseHeader.newBuilder()
-                            .setClusterId(0xC1).setMemberId(0xE1).setRevision(42).setRaftTerm(5))
-                    .addKvs(KeyValue.newBuilder()
-                            .setKey(ByteString.copyFromUtf8(KEY))
-                            .setValue(ByteString.copyFromUtf8("hello"))
-                            .setCreateRevision(7)
-                            .setModRevision(40)
-                            .setVersion(3)
-                            .setLease(0x1234))
-                    .setCount(1)
-                    .setMore(true)
-                    .build());
+            responses.onNext(
+                    RangeResponse.newBuilder()
+                            .setHeader(
+                                    ResponseHeader.newBuilder()
+                                            .setClusterId(0xC1)
+                                            .setMemberId(0xE1)
+                                            .setRevision(42)
+                                            .setRaftTerm(5))
+                            .addKvs(
+                                    KeyValue.newBuilder()
+                                            .setKey(ByteString.copyFromUtf8(KEY))
+                                            .setValue(ByteString.copyFromUtf8("hello"))
+                                            .setCreateRevision(7)
+                                            .setModRevision(40)
+                                            .setVersion(3)
+                                            .setLease(0x1234))
+                            .setCount(1)
+                            .setMore(true)
+                            .build());
             responses.onCompleted();
         }
     }

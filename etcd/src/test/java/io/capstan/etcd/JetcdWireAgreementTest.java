@@ -36,14 +36,17 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * jetcd compiled its own copy of etcd's protos; whatever it sends or expects must mean the same in
- * ours. For every service, method, message, field and enum value jetcd knows, ours must have the same
- * name with the same number, type, cardinality, oneof and streaming shape. Ours may know more (jetcd's
- * copy predates some etcd v3.5 additions such as Downgrade and LeaseLeases).
+ * ours. For every service, method, message, field and enum value jetcd knows, ours must have the
+ * same name with the same number, type, cardinality, oneof and streaming shape. Ours may know more
+ * (jetcd's copy predates some etcd v3.5 additions such as Downgrade and LeaseLeases).
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class JetcdWireAgreementTest {
 
-    /** RPCs jetcd declares that etcd v3.5 does not serve: progress requests travel inside the Watch stream. */
+    /**
+     * RPCs jetcd declares that etcd v3.5 does not serve: progress requests travel inside the Watch
+     * stream.
+     */
     private static final Set<String> JETCD_ONLY_METHODS = Set.of("etcdserverpb.Watch.Progress");
 
     private final Map<String, Descriptor> ourMessages = new HashMap<>();
@@ -52,10 +55,19 @@ class JetcdWireAgreementTest {
     private final List<String> problems = new ArrayList<>();
 
     JetcdWireAgreementTest() {
-        for (FileDescriptor file : List.of(HeaderProto.getDescriptor(), KvProto.getDescriptor(), WatchProto.getDescriptor(),
-                LeaseProto.getDescriptor(), ClusterProto.getDescriptor(), MaintenanceProto.getDescriptor(),
-                AuthProto.getDescriptor(), MvccProto.getDescriptor(), AuthRecordsProto.getDescriptor(),
-                LockProto.getDescriptor(), ElectionProto.getDescriptor())) {
+        for (FileDescriptor file :
+                List.of(
+                        HeaderProto.getDescriptor(),
+                        KvProto.getDescriptor(),
+                        WatchProto.getDescriptor(),
+                        LeaseProto.getDescriptor(),
+                        ClusterProto.getDescriptor(),
+                        MaintenanceProto.getDescriptor(),
+                        AuthProto.getDescriptor(),
+                        MvccProto.getDescriptor(),
+                        AuthRecordsProto.getDescriptor(),
+                        LockProto.getDescriptor(),
+                        ElectionProto.getDescriptor())) {
             file.getMessageTypes().forEach(this::indexOurs);
             file.getEnumTypes().forEach(e -> ourEnums.put(e.getFullName(), e));
             file.getServices().forEach(s -> ourServices.put(s.getFullName(), s));
@@ -64,9 +76,13 @@ class JetcdWireAgreementTest {
 
     @Test
     void everythingJetcdKnowsHasTheSameWireMeaningInOurs() {
-        List<FileDescriptor> jetcdFiles = List.of(JetcdProto.getDescriptor(), Kv.getDescriptor(),
-                io.etcd.jetcd.api.Auth.getDescriptor(), ElectionOuterClass.getDescriptor(),
-                io.etcd.jetcd.api.lock.JetcdProto.getDescriptor());
+        List<FileDescriptor> jetcdFiles =
+                List.of(
+                        JetcdProto.getDescriptor(),
+                        Kv.getDescriptor(),
+                        io.etcd.jetcd.api.Auth.getDescriptor(),
+                        ElectionOuterClass.getDescriptor(),
+                        io.etcd.jetcd.api.lock.JetcdProto.getDescriptor());
         int messages = 0;
         int methods = 0;
         for (FileDescriptor file : jetcdFiles) {
@@ -81,7 +97,9 @@ class JetcdWireAgreementTest {
 
         assertEquals(List.of(), problems);
         // Guards against comparing nothing, e.g. if jetcd's descriptors came back empty.
-        assertTrue(messages > 100 && methods > 40, messages + " messages, " + methods + " methods compared");
+        assertTrue(
+                messages > 100 && methods > 40,
+                messages + " messages, " + methods + " methods compared");
     }
 
     private void indexOurs(Descriptor message) {
@@ -101,8 +119,12 @@ class JetcdWireAgreementTest {
             if (ourField == null) {
                 problems.add("missing field " + theirField.getFullName());
             } else if (!wireShape(ourField).equals(wireShape(theirField))) {
-                problems.add(theirField.getFullName() + ": ours " + wireShape(ourField)
-                        + ", jetcd " + wireShape(theirField));
+                problems.add(
+                        theirField.getFullName()
+                                + ": ours "
+                                + wireShape(ourField)
+                                + ", jetcd "
+                                + wireShape(theirField));
             }
         }
         theirs.getEnumTypes().forEach(this::compareEnum);
@@ -114,14 +136,24 @@ class JetcdWireAgreementTest {
     }
 
     private static String wireShape(FieldDescriptor field) {
-        String valueType = switch (field.getJavaType()) {
-            case MESSAGE -> field.getMessageType().getFullName();
-            case ENUM -> field.getEnumType().getFullName();
-            default -> "";
-        };
-        String oneof = field.getRealContainingOneof() == null ? "" : field.getRealContainingOneof().getName();
-        return "#" + field.getNumber() + " " + field.getType() + " " + valueType
-                + (field.isRepeated() ? " repeated" : "") + (field.isPacked() ? " packed" : "")
+        String valueType =
+                switch (field.getJavaType()) {
+                    case MESSAGE -> field.getMessageType().getFullName();
+                    case ENUM -> field.getEnumType().getFullName();
+                    default -> "";
+                };
+        String oneof =
+                field.getRealContainingOneof() == null
+                        ? ""
+                        : field.getRealContainingOneof().getName();
+        return "#"
+                + field.getNumber()
+                + " "
+                + field.getType()
+                + " "
+                + valueType
+                + (field.isRepeated() ? " repeated" : "")
+                + (field.isPacked() ? " packed" : "")
                 + (oneof.isEmpty() ? "" : " oneof " + oneof);
     }
 
@@ -134,8 +166,14 @@ class JetcdWireAgreementTest {
         for (EnumValueDescriptor value : theirs.getValues()) {
             EnumValueDescriptor ourValue = ours.findValueByName(value.getName());
             if (ourValue == null || ourValue.getNumber() != value.getNumber()) {
-                problems.add(theirs.getFullName() + "." + value.getName() + ": ours "
-                        + (ourValue == null ? "missing" : ourValue.getNumber()) + ", jetcd " + value.getNumber());
+                problems.add(
+                        theirs.getFullName()
+                                + "."
+                                + value.getName()
+                                + ": ours "
+                                + (ourValue == null ? "missing" : ourValue.getNumber())
+                                + ", jetcd "
+                                + value.getNumber());
             }
         }
     }
@@ -155,7 +193,12 @@ class JetcdWireAgreementTest {
             if (ourMethod == null) {
                 problems.add("missing method " + method.getFullName());
             } else if (!Objects.equals(callShape(ourMethod), callShape(method))) {
-                problems.add(method.getFullName() + ": ours " + callShape(ourMethod) + ", jetcd " + callShape(method));
+                problems.add(
+                        method.getFullName()
+                                + ": ours "
+                                + callShape(ourMethod)
+                                + ", jetcd "
+                                + callShape(method));
             }
             compared++;
         }
@@ -163,7 +206,10 @@ class JetcdWireAgreementTest {
     }
 
     private static String callShape(MethodDescriptor method) {
-        return (method.isClientStreaming() ? "stream " : "") + method.getInputType().getFullName() + " -> "
-                + (method.isServerStreaming() ? "stream " : "") + method.getOutputType().getFullName();
+        return (method.isClientStreaming() ? "stream " : "")
+                + method.getInputType().getFullName()
+                + " -> "
+                + (method.isServerStreaming() ? "stream " : "")
+                + method.getOutputType().getFullName();
     }
 }

@@ -27,11 +27,16 @@ class KeepAliveStreamTest {
     private final Transport transport = new Transport();
     private final Map<Long, CompletableFuture<LeaseKeepAliveResponse>> renewals = new HashMap<>();
     private final OpenStreams streams = new OpenStreams();
-    private final KeepAliveStream stream = KeepAliveStream.open(transport, request -> {
-        CompletableFuture<LeaseKeepAliveResponse> renewal = new CompletableFuture<>();
-        renewals.put(request.getID(), renewal);
-        return renewal;
-    }, streams);
+    private final KeepAliveStream stream =
+            KeepAliveStream.open(
+                    transport,
+                    request -> {
+                        CompletableFuture<LeaseKeepAliveResponse> renewal =
+                                new CompletableFuture<>();
+                        renewals.put(request.getID(), renewal);
+                        return renewal;
+                    },
+                    streams);
 
     @Test
     void readsAWindowThenOneMoreForEachAnswerTheClientCanTake() {
@@ -47,7 +52,8 @@ class KeepAliveStreamTest {
         transport.ready = false;
         answer(1);
         assertEquals(List.of(2L, 1L), transport.sentIds());
-        assertEquals(2, transport.requested.size(), "a client that is not reading is not read from");
+        assertEquals(
+                2, transport.requested.size(), "a client that is not reading is not read from");
 
         transport.ready = true;
         transport.onReady.run();
@@ -105,7 +111,9 @@ class KeepAliveStreamTest {
 
         transport.error = null;
         KeepAliveStream.open(transport, request -> new CompletableFuture<>(), streams);
-        assertEquals(Status.Code.UNAVAILABLE, Status.fromThrowable(transport.error).getCode(),
+        assertEquals(
+                Status.Code.UNAVAILABLE,
+                Status.fromThrowable(transport.error).getCode(),
                 "a stream opened after the stop ends at once");
         assertEquals(0, streams.count());
     }
@@ -144,8 +152,7 @@ class KeepAliveStreamTest {
         }
 
         @Override
-        public void setCompression(String compression) {
-        }
+        public void setCompression(String compression) {}
 
         @Override
         public boolean isReady() {
@@ -158,8 +165,7 @@ class KeepAliveStreamTest {
         }
 
         @Override
-        public void disableAutoInboundFlowControl() {
-        }
+        public void disableAutoInboundFlowControl() {}
 
         @Override
         public void disableAutoRequest() {
@@ -172,8 +178,7 @@ class KeepAliveStreamTest {
         }
 
         @Override
-        public void setMessageCompression(boolean enable) {
-        }
+        public void setMessageCompression(boolean enable) {}
 
         @Override
         public void onNext(LeaseKeepAliveResponse value) {

@@ -16,8 +16,12 @@ class KeyQueueTest {
     @Test
     void prefixEndIsTheFirstKeyPastThePrefixAsEtcdClientsComputeIt() {
         assertEquals(bytes("lock0"), KeyQueue.prefixEnd(bytes("lock/")));
-        assertEquals(ByteString.copyFrom(new byte[] {'b'}), KeyQueue.prefixEnd(ByteString.copyFrom(new byte[] {'a', (byte) 0xff})));
-        assertEquals(ByteString.copyFrom(new byte[] {0}), KeyQueue.prefixEnd(ByteString.copyFrom(new byte[] {(byte) 0xff, (byte) 0xff})));
+        assertEquals(
+                ByteString.copyFrom(new byte[] {'b'}),
+                KeyQueue.prefixEnd(ByteString.copyFrom(new byte[] {'a', (byte) 0xff})));
+        assertEquals(
+                ByteString.copyFrom(new byte[] {0}),
+                KeyQueue.prefixEnd(ByteString.copyFrom(new byte[] {(byte) 0xff, (byte) 0xff})));
     }
 
     @Test
@@ -32,14 +36,22 @@ class KeyQueueTest {
 
     @Test
     void refusalsReachTheCallerAsEtcdsConcurrencyServersAnswerThem() {
-        EtcdError leaseNotFound = EtcdErrors.viaClient(new CompletionException(EtcdErrors.LEASE_NOT_FOUND.toException()));
+        EtcdError leaseNotFound =
+                EtcdErrors.viaClient(
+                        new CompletionException(EtcdErrors.LEASE_NOT_FOUND.toException()));
         // UNKNOWN for gRPC as etcd answers it; on the gateway, the 4xx of the refusal it was.
-        assertEquals(new EtcdError(Code.UNKNOWN, "etcdserver: requested lease not found", 404), leaseNotFound);
-        assertEquals(new EtcdError(Code.UNKNOWN, "etcdserver: key is not provided", 400),
+        assertEquals(
+                new EtcdError(Code.UNKNOWN, "etcdserver: requested lease not found", 404),
+                leaseNotFound);
+        assertEquals(
+                new EtcdError(Code.UNKNOWN, "etcdserver: key is not provided", 400),
                 EtcdErrors.viaClient(EtcdErrors.EMPTY_KEY.toException()));
         // A member that cannot serve now stays retryable.
-        assertEquals(EtcdErrors.NO_LEADER, EtcdErrors.viaClient(EtcdErrors.NO_LEADER.toException()));
-        assertEquals(EtcdErrors.ELECTION_NOT_LEADER, EtcdErrors.viaClient(EtcdErrors.ELECTION_NOT_LEADER.toException()));
+        assertEquals(
+                EtcdErrors.NO_LEADER, EtcdErrors.viaClient(EtcdErrors.NO_LEADER.toException()));
+        assertEquals(
+                EtcdErrors.ELECTION_NOT_LEADER,
+                EtcdErrors.viaClient(EtcdErrors.ELECTION_NOT_LEADER.toException()));
     }
 
     private static ByteString bytes(String text) {

@@ -46,7 +46,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class LeaseApiTest {
 
-    /** The test cluster's longest election timeout is 1.2 s, so etcd's rule raises shorter leases to 2 s. */
+    /**
+     * The test cluster's longest election timeout is 1.2 s, so etcd's rule raises shorter leases to
+     * 2 s.
+     */
     private static final long MIN_TTL = 2;
 
     @ParameterizedTest
@@ -63,16 +66,22 @@ class LeaseApiTest {
         assertEquals(60, granted.getTTL());
         get(kv.put(key, bytes("held"), PutOption.builder().withLeaseId(id).build()));
 
-        LeaseTimeToLiveResponse alive = get(leases.timeToLive(id, LeaseOption.builder().withAttachedKeys().build()));
+        LeaseTimeToLiveResponse alive =
+                get(leases.timeToLive(id, LeaseOption.builder().withAttachedKeys().build()));
         assertEquals(id, alive.getID());
         assertEquals(60, alive.getGrantedTTL());
         assertTrue(alive.getTTL() > 0 && alive.getTTL() <= 60, "ttl " + alive.getTTL());
         assertEquals(List.of(key), alive.getKeys());
         assertEquals(cluster.memberId(member), alive.getHeader().getMemberId());
 
-        List<Long> listed = LeaseGrpc.newBlockingStub(cluster.channel(member)).withDeadlineAfter(30, TimeUnit.SECONDS)
-                .leaseLeases(LeaseLeasesRequest.getDefaultInstance()).getLeasesList().stream()
-                .map(LeaseStatus::getID).toList();
+        List<Long> listed =
+                LeaseGrpc.newBlockingStub(cluster.channel(member))
+                        .withDeadlineAfter(30, TimeUnit.SECONDS)
+                        .leaseLeases(LeaseLeasesRequest.getDefaultInstance())
+                        .getLeasesList()
+                        .stream()
+                        .map(LeaseStatus::getID)
+                        .toList();
         assertTrue(listed.contains(id), listed + " lacks " + id);
 
         get(leases.revoke(id));
@@ -85,9 +94,10 @@ class LeaseApiTest {
     void clientChosenIdAndEtcdsMinimumTtl(Role role, EtcdCluster cluster) {
         int member = cluster.member(role);
         long chosen = 0x7e57_0000L + role.ordinal();
-        LeaseGrantResponse granted = LeaseGrpc.newBlockingStub(cluster.channel(member))
-                .withDeadlineAfter(30, TimeUnit.SECONDS)
-                .leaseGrant(LeaseGrantRequest.newBuilder().setID(chosen).setTTL(1).build());
+        LeaseGrantResponse granted =
+                LeaseGrpc.newBlockingStub(cluster.channel(member))
+                        .withDeadlineAfter(30, TimeUnit.SECONDS)
+                        .leaseGrant(LeaseGrantRequest.newBuilder().setID(chosen).setTTL(1).build());
 
         assertEquals(chosen, granted.getID());
         assertEquals(MIN_TTL, granted.getTTL(), "a TTL below the minimum is raised to it");
@@ -96,7 +106,8 @@ class LeaseApiTest {
 
     @ParameterizedTest
     @EnumSource(Role.class)
-    void keepAliveStreamKeepsALeaseAliveUntilItStops(Role role, EtcdCluster cluster) throws Exception {
+    void keepAliveStreamKeepsALeaseAliveUntilItStops(Role role, EtcdCluster cluster)
+            throws Exception {
         int member = cluster.member(role);
         Lease leases = cluster.jetcd(member).getLeaseClient();
         KV kv = cluster.jetcd(member).getKVClient();
@@ -105,11 +116,16 @@ class LeaseApiTest {
         get(kv.put(key, bytes("kept"), PutOption.builder().withLeaseId(id).build()));
         long start = System.nanoTime();
 
-        BlockingQueue<io.etcd.jetcd.lease.LeaseKeepAliveResponse> renewals = new LinkedBlockingQueue<>();
+        BlockingQueue<io.etcd.jetcd.lease.LeaseKeepAliveResponse> renewals =
+                new LinkedBlockingQueue<>();
         try (CloseableClient stream = leases.keepAlive(id, new Collect<>(renewals))) {
-            // Twice the TTL has passed with renewals arriving: without them the lease would be gone.
+            // Twice the TTL has passed with renewals arriving: without them the lease would be
+            // gone.
             await().atMost(EtcdCluster.WAIT)
-                    .until(() -> renewals.size() >= 3 && System.nanoTime() - start > 2 * seconds(MIN_TTL));
+                    .until(
+                            () ->
+                                    renewals.size() >= 3
+                                            && System.nanoTime() - start > 2 * seconds(MIN_TTL));
             assertEquals(1, get(kv.get(key)).getCount(), "the renewed lease still holds its key");
             io.etcd.jetcd.lease.LeaseKeepAliveResponse renewal = renewals.peek();
             assertEquals(id, renewal.getID());
@@ -132,37 +148,46 @@ class LeaseApiTest {
         get(kv.put(bytes(prefix + "b"), bytes("2"), PutOption.builder().withLeaseId(id).build()));
         get(kv.put(bytes(prefix + "unleased"), bytes("3")));
 
-        await().atMost(EtcdCluster.WAIT).until(() ->
-                get(kv.get(bytes(prefix), GetOption.builder().isPrefix(true).build())).getCount() == 1);
+        await().atMost(EtcdCluster.WAIT)
+                .until(
+                        () ->
+                                get(kv.get(
+                                                        bytes(prefix),
+                                                        GetOption.builder().isPrefix(true).build()))
+                                                .getCount()
+                                        == 1);
         assertEquals("3", text(get(kv.get(bytes(prefix + "unleased"))).getKvs().get(0).getValue()));
         assertEquals(-1, get(leases.timeToLive(id, LeaseOption.DEFAULT)).getTTL());
     }
 
     @ParameterizedTest
     @EnumSource(Role.class)
-    void keepAliveStreamAnswersEveryRequestThenCompletes(Role role, EtcdCluster cluster) throws Exception {
+    void keepAliveStreamAnswersEveryRequestThenCompletes(Role role, EtcdCluster cluster)
+            throws Exception {
         int member = cluster.member(role);
         long id = get(cluster.jetcd(member).getLeaseClient().grant(30)).getID();
         long missing = 0x0dd_1d;
         BlockingQueue<LeaseKeepAliveResponse> answers = new LinkedBlockingQueue<>();
         CompletableFuture<Void> completed = new CompletableFuture<>();
-        StreamObserver<LeaseKeepAliveRequest> requests = LeaseGrpc.newStub(cluster.channel(member))
-                .leaseKeepAlive(new StreamObserver<>() {
-                    @Override
-                    public void onNext(LeaseKeepAliveResponse response) {
-                        answers.add(response);
-                    }
+        StreamObserver<LeaseKeepAliveRequest> requests =
+                LeaseGrpc.newStub(cluster.channel(member))
+                        .leaseKeepAlive(
+                                new StreamObserver<>() {
+                                    @Override
+                                    public void onNext(LeaseKeepAliveResponse response) {
+                                        answers.add(response);
+                                    }
 
-                    @Override
-                    public void onError(Throwable error) {
-                        completed.completeExceptionally(error);
-                    }
+                                    @Override
+                                    public void onError(Throwable error) {
+                                        completed.completeExceptionally(error);
+                                    }
 
-                    @Override
-                    public void onCompleted() {
-                        completed.complete(null);
-                    }
-                });
+                                    @Override
+                                    public void onCompleted() {
+                                        completed.complete(null);
+                                    }
+                                });
 
         requests.onNext(LeaseKeepAliveRequest.newBuilder().setID(id).build());
         requests.onNext(LeaseKeepAliveRequest.newBuilder().setID(missing).build());
@@ -172,13 +197,24 @@ class LeaseApiTest {
 
         List<LeaseKeepAliveResponse> received = new ArrayList<>(answers);
         assertEquals(3, received.size(), received.toString());
-        assertEquals(List.of(30L, 30L),
-                received.stream().filter(r -> r.getID() == id).map(LeaseKeepAliveResponse::getTTL).toList());
-        LeaseKeepAliveResponse unknown = received.stream().filter(r -> r.getID() == missing).findFirst().orElse(null);
+        assertEquals(
+                List.of(30L, 30L),
+                received.stream()
+                        .filter(r -> r.getID() == id)
+                        .map(LeaseKeepAliveResponse::getTTL)
+                        .toList());
+        LeaseKeepAliveResponse unknown =
+                received.stream().filter(r -> r.getID() == missing).findFirst().orElse(null);
         assertNotNull(unknown, "no answer for the missing lease");
         assertEquals(0, unknown.getTTL(), "a lease that does not exist renews to TTL 0");
-        assertTrue(received.stream().allMatch(r -> r.getHeader().getMemberId() == cluster.memberId(member)
-                && r.getHeader().getClusterId() == cluster.clusterId() && r.getHeader().getRaftTerm() > 0));
+        assertTrue(
+                received.stream()
+                        .allMatch(
+                                r ->
+                                        r.getHeader().getMemberId() == cluster.memberId(member)
+                                                && r.getHeader().getClusterId()
+                                                        == cluster.clusterId()
+                                                && r.getHeader().getRaftTerm() > 0));
     }
 
     @ParameterizedTest
@@ -203,11 +239,9 @@ class LeaseApiTest {
         }
 
         @Override
-        public void onError(Throwable error) {
-        }
+        public void onError(Throwable error) {}
 
         @Override
-        public void onCompleted() {
-        }
+        public void onCompleted() {}
     }
 }

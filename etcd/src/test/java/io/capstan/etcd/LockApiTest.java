@@ -44,10 +44,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * etcd's Lock service through jetcd's lock client (which calls the server-side service), against
  * the leader and a follower: exclusivity (also among clients contending through every member) and
- * handover on Unlock, handover when the holder's lease
- * expires (never before its TTL), etcd's error for a lease that does not exist, and waiters that
- * give up (deadline, closed client) leaving no key. The keys under a lock's name are read back
- * with jetcd's KV client, so the queue the service keeps is checked as clients see it.
+ * handover on Unlock, handover when the holder's lease expires (never before its TTL), etcd's error
+ * for a lease that does not exist, and waiters that give up (deadline, closed client) leaving no
+ * key. The keys under a lock's name are read back with jetcd's KV client, so the queue the service
+ * keeps is checked as clients see it.
  */
 @ExtendWith(EtcdClusterExtension.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -58,7 +58,8 @@ class LockApiTest {
 
     @ParameterizedTest
     @EnumSource(Role.class)
-    void aSecondLockWaitsUntilUnlockThenGetsItPromptly(Role role, EtcdCluster cluster) throws Exception {
+    void aSecondLockWaitsUntilUnlockThenGetsItPromptly(Role role, EtcdCluster cluster)
+            throws Exception {
         Client client = cluster.jetcd(cluster.member(role));
         Lock locks = client.getLockClient();
         String name = "lock/exclusive/" + role;
@@ -69,7 +70,9 @@ class LockApiTest {
         assertEquals(name + "/" + Long.toHexString(a), text(first.getKey()));
         CompletableFuture<io.etcd.jetcd.lock.LockResponse> second = locks.lock(bytes(name), b);
         await().atMost(EtcdCluster.WAIT).until(() -> keys(client, name).size() == 2);
-        assertThrows(TimeoutException.class, () -> second.get(300, TimeUnit.MILLISECONDS),
+        assertThrows(
+                TimeoutException.class,
+                () -> second.get(300, TimeUnit.MILLISECONDS),
                 "the second caller waits while the first holds the lock");
 
         long unlocking = System.nanoTime();
@@ -78,8 +81,11 @@ class LockApiTest {
         long handoverMillis = (System.nanoTime() - unlocking) / 1_000_000;
 
         assertEquals(name + "/" + Long.toHexString(b), text(next.getKey()));
-        assertTrue(next.getHeader().getRevision() >= unlockRevision, next.getHeader().getRevision() + " < " + unlockRevision);
-        // The unlock hands the lock over, not the 60 s lease running out; how fast is for benchmarks.
+        assertTrue(
+                next.getHeader().getRevision() >= unlockRevision,
+                next.getHeader().getRevision() + " < " + unlockRevision);
+        // The unlock hands the lock over, not the 60 s lease running out; how fast is for
+        // benchmarks.
         assertTrue(handoverMillis < 10_000, "handover took " + handoverMillis + " ms");
         assertEquals(List.of(name + "/" + Long.toHexString(b)), keys(client, name));
         get(locks.unlock(next.getKey()));
@@ -97,21 +103,39 @@ class LockApiTest {
         try {
             List<Future<?>> done = new ArrayList<>();
             for (int c = 0; c < clients; c++) {
-                // Spread over every member; each client increments a counter with a read and a write.
+                // Spread over every member; each client increments a counter with a read and a
+                // write.
                 Client client = cluster.jetcd(c % cluster.running());
-                done.add(threads.submit(() -> {
-                    long lease = grant(client, 60);
-                    for (int r = 0; r < rounds; r++) {
-                        ByteSequence key = get(client.getLockClient().lock(bytes(name), lease)).getKey();
-                        mostInside.accumulateAndGet(inside.incrementAndGet(), Math::max);
-                        List<KeyValue> counter = get(client.getKVClient().get(bytes("lock/counter"))).getKvs();
-                        int value = counter.isEmpty() ? 0 : Integer.parseInt(text(counter.get(0).getValue()));
-                        get(client.getKVClient().put(bytes("lock/counter"), bytes(Integer.toString(value + 1))));
-                        inside.decrementAndGet();
-                        get(client.getLockClient().unlock(key));
-                    }
-                    return null;
-                }));
+                done.add(
+                        threads.submit(
+                                () -> {
+                                    long lease = grant(client, 60);
+                                    for (int r = 0; r < rounds; r++) {
+                                        ByteSequence key =
+                                                get(client.getLockClient().lock(bytes(name), lease))
+                                                        .getKey();
+                                        mostInside.accumulateAndGet(
+                                                inside.incrementAndGet(), Math::max);
+                                        List<KeyValue> counter =
+                                                get(client.getKVClient().get(bytes("lock/counter")))
+                                                        .getKvs();
+                                        int value =
+                                                counter.isEmpty()
+                                                        ? 0
+                                                        : Integer.parseInt(
+                                                                text(counter.get(0).getValue()));
+                                        get(
+                                                client.getKVClient()
+                                                        .put(
+                                                                bytes("lock/counter"),
+                                                                bytes(
+                                                                        Integer.toString(
+                                                                                value + 1))));
+                                        inside.decrementAndGet();
+                                        get(client.getLockClient().unlock(key));
+                                    }
+                                    return null;
+                                }));
             }
             for (Future<?> client : done) {
                 client.get(90, TimeUnit.SECONDS);
@@ -121,13 +145,20 @@ class LockApiTest {
         }
         assertEquals(1, mostInside.get(), "one holder at a time");
         Client client = cluster.jetcd(0);
-        assertEquals(Integer.toString(clients * rounds),
-                text(get(client.getKVClient().get(bytes("lock/counter"))).getKvs().get(0).getValue()), "no increment lost");
+        assertEquals(
+                Integer.toString(clients * rounds),
+                text(
+                        get(client.getKVClient().get(bytes("lock/counter")))
+                                .getKvs()
+                                .get(0)
+                                .getValue()),
+                "no increment lost");
         assertEquals(List.of(), keys(client, name));
     }
 
     @Test
-    void theHoldersLeaseExpiringHandsTheLockOverAfterItsTtlAndNotBefore(EtcdCluster cluster) throws Exception {
+    void theHoldersLeaseExpiringHandsTheLockOverAfterItsTtlAndNotBefore(EtcdCluster cluster)
+            throws Exception {
         Client client = cluster.jetcd(cluster.follower());
         Lock locks = client.getLockClient();
         String name = "lock/expiry";
@@ -137,15 +168,20 @@ class LockApiTest {
         long granted = System.nanoTime();
 
         get(locks.lock(bytes(name), holder));
-        CompletableFuture<io.etcd.jetcd.lock.LockResponse> waiting = locks.lock(bytes(name), waiter);
+        CompletableFuture<io.etcd.jetcd.lock.LockResponse> waiting =
+                locks.lock(bytes(name), waiter);
         io.etcd.jetcd.lock.LockResponse got = waiting.get(30, TimeUnit.SECONDS);
         long acquired = System.nanoTime();
 
         assertEquals(name + "/" + Long.toHexString(waiter), text(got.getKey()));
         long sinceBeforeGrant = (acquired - beforeGrant) / 1_000_000;
         long sinceGranted = (acquired - granted) / 1_000_000;
-        assertTrue(sinceBeforeGrant >= MIN_TTL * 1000, "got the lock " + sinceBeforeGrant + " ms after the grant");
-        assertTrue(sinceGranted <= MIN_TTL * 1000 + 1200, "got the lock " + sinceGranted + " ms after the grant");
+        assertTrue(
+                sinceBeforeGrant >= MIN_TTL * 1000,
+                "got the lock " + sinceBeforeGrant + " ms after the grant");
+        assertTrue(
+                sinceGranted <= MIN_TTL * 1000 + 1200,
+                "got the lock " + sinceGranted + " ms after the grant");
         assertEquals(List.of(name + "/" + Long.toHexString(waiter)), keys(client, name));
         get(locks.unlock(got.getKey()));
     }
@@ -154,20 +190,26 @@ class LockApiTest {
     void aLeaseThatDoesNotExistIsNotFoundAsEtcdAnswersIt(EtcdCluster cluster) throws Exception {
         int member = cluster.follower();
         Client client = cluster.jetcd(member);
-        LockGrpc.LockBlockingStub stub = LockGrpc.newBlockingStub(cluster.channel(member))
-                .withDeadlineAfter(30, TimeUnit.SECONDS);
+        LockGrpc.LockBlockingStub stub =
+                LockGrpc.newBlockingStub(cluster.channel(member))
+                        .withDeadlineAfter(30, TimeUnit.SECONDS);
         String name = "lock/no-lease";
         long revoked = grant(client, 60);
         get(client.getLeaseClient().revoke(revoked));
 
         // etcd's lock server gets the refusal from its own client, and gRPC answers it as UNKNOWN.
         for (long lease : new long[] {0x7e57_dead_beefL, revoked, -5}) {
-            assertStatus(Status.Code.UNKNOWN, "etcdserver: requested lease not found",
+            assertStatus(
+                    Status.Code.UNKNOWN,
+                    "etcdserver: requested lease not found",
                     () -> stub.lock(request(name, lease)));
         }
-        ExecutionException failure = assertThrows(ExecutionException.class,
-                () -> get(client.getLockClient().lock(bytes(name), revoked)));
-        Status refused = assertInstanceOf(StatusRuntimeException.class, failure.getCause()).getStatus();
+        ExecutionException failure =
+                assertThrows(
+                        ExecutionException.class,
+                        () -> get(client.getLockClient().lock(bytes(name), revoked)));
+        Status refused =
+                assertInstanceOf(StatusRuntimeException.class, failure.getCause()).getStatus();
         assertEquals(Status.Code.UNKNOWN, refused.getCode());
         assertEquals("etcdserver: requested lease not found", refused.getDescription());
         assertEquals(List.of(), keys(client, name));
@@ -184,16 +226,20 @@ class LockApiTest {
 
         // A deadline passes while the call waits.
         Failure deadline = new Failure();
-        LockGrpc.newStub(cluster.channel(member)).withDeadlineAfter(2, TimeUnit.SECONDS)
+        LockGrpc.newStub(cluster.channel(member))
+                .withDeadlineAfter(2, TimeUnit.SECONDS)
                 .lock(request(name, grant(client, 60)), deadline);
         await().atMost(EtcdCluster.WAIT).until(() -> keys(client, name).size() == 2);
-        assertEquals(Status.Code.DEADLINE_EXCEEDED, deadline.error.get(30, TimeUnit.SECONDS).getStatus().getCode());
+        assertEquals(
+                Status.Code.DEADLINE_EXCEEDED,
+                deadline.error.get(30, TimeUnit.SECONDS).getStatus().getCode());
         await().atMost(EtcdCluster.WAIT).until(() -> keys(client, name).equals(List.of(held)));
 
         // A client goes away while its call waits.
         long gone = grant(client, 60);
         try (Client other = Client.builder().endpoints(cluster.endpoint(member)).build()) {
-            CompletableFuture<io.etcd.jetcd.lock.LockResponse> waiting = other.getLockClient().lock(bytes(name), gone);
+            CompletableFuture<io.etcd.jetcd.lock.LockResponse> waiting =
+                    other.getLockClient().lock(bytes(name), gone);
             await().atMost(EtcdCluster.WAIT).until(() -> keys(client, name).size() == 2);
             assertFalse(waiting.isDone());
         }
@@ -210,7 +256,10 @@ class LockApiTest {
         io.etcd.jetcd.lock.LockResponse again = get(locks.lock(bytes("lock/again"), lease));
 
         assertEquals(text(first.getKey()), text(again.getKey()));
-        assertEquals(first.getHeader().getRevision(), again.getHeader().getRevision(), "nothing was written");
+        assertEquals(
+                first.getHeader().getRevision(),
+                again.getHeader().getRevision(),
+                "nothing was written");
         get(locks.unlock(again.getKey()));
     }
 
@@ -218,8 +267,13 @@ class LockApiTest {
     void lockWithoutALeaseGetsOneOfEtcdsSessionTtl(EtcdCluster cluster) throws Exception {
         int member = cluster.follower();
         Client client = cluster.jetcd(member);
-        LockResponse response = LockGrpc.newBlockingStub(cluster.channel(member)).withDeadlineAfter(30, TimeUnit.SECONDS)
-                .lock(LockRequest.newBuilder().setName(ByteString.copyFromUtf8("lock/no-lease-given")).build());
+        LockResponse response =
+                LockGrpc.newBlockingStub(cluster.channel(member))
+                        .withDeadlineAfter(30, TimeUnit.SECONDS)
+                        .lock(
+                                LockRequest.newBuilder()
+                                        .setName(ByteString.copyFromUtf8("lock/no-lease-given"))
+                                        .build());
 
         String key = response.getKey().toStringUtf8();
         assertTrue(key.startsWith("lock/no-lease-given/"), key);
@@ -236,15 +290,23 @@ class LockApiTest {
 
     /** The keys under {@code name/}, oldest first. */
     static List<String> keys(Client client, String name) throws Exception {
-        GetOption prefix = GetOption.builder().isPrefix(true).withKeysOnly(true)
-                .withSortField(GetOption.SortTarget.CREATE).withSortOrder(GetOption.SortOrder.ASCEND).build();
+        GetOption prefix =
+                GetOption.builder()
+                        .isPrefix(true)
+                        .withKeysOnly(true)
+                        .withSortField(GetOption.SortTarget.CREATE)
+                        .withSortOrder(GetOption.SortOrder.ASCEND)
+                        .build();
         return get(client.getKVClient().get(bytes(name + "/"), prefix)).getKvs().stream()
                 .map(kv -> text(kv.getKey()))
                 .toList();
     }
 
     private static LockRequest request(String name, long lease) {
-        return LockRequest.newBuilder().setName(ByteString.copyFromUtf8(name)).setLease(lease).build();
+        return LockRequest.newBuilder()
+                .setName(ByteString.copyFromUtf8(name))
+                .setLease(lease)
+                .build();
     }
 
     /** The failure a call ends with. */
@@ -262,7 +324,6 @@ class LockApiTest {
         }
 
         @Override
-        public void onCompleted() {
-        }
+        public void onCompleted() {}
     }
 }

@@ -45,8 +45,10 @@ class LockElectionFailoverTest {
         String held = text(get(locks.lock(bytes("failover/lock"), holder)).getKey());
         CompletableFuture<LockResponse> waiting = locks.lock(bytes("failover/lock"), waiter);
         await().atMost(EtcdCluster.WAIT).until(() -> keys(client, "failover/lock").size() == 2);
-        LeaderKey leads = get(election.campaign(bytes("failover/election"), grant(client, 60), bytes("before")))
-                .getLeader();
+        LeaderKey leads =
+                get(election.campaign(
+                                bytes("failover/election"), grant(client, 60), bytes("before")))
+                        .getLeader();
         String leaderKey = text(leads.getKey());
 
         try (Client observing = Client.builder().endpoints(cluster.endpoint(served)).build()) {
@@ -56,17 +58,23 @@ class LockElectionFailoverTest {
 
             String stopped = cluster.node(leader).nodeId();
             cluster.stopNode(leader).get(30, TimeUnit.SECONDS);
-            await().atMost(EtcdCluster.WAIT).pollInterval(Duration.ofMillis(50)).until(() -> {
-                NodeStatus status = cluster.node(served).status();
-                return status.leaderId().isPresent() && !status.leaderId().get().equals(stopped);
-            });
+            await().atMost(EtcdCluster.WAIT)
+                    .pollInterval(Duration.ofMillis(50))
+                    .until(
+                            () -> {
+                                NodeStatus status = cluster.node(served).status();
+                                return status.leaderId().isPresent()
+                                        && !status.leaderId().get().equals(stopped);
+                            });
 
             get(election.proclaim(leads, bytes("after")));
             assertEquals(List.of(leaderKey + "=after"), observed.take(1));
             assertNull(observed.failure.getNow(null));
 
             assertFalse(waiting.isDone(), "the lock is still held");
-            assertEquals(List.of(held, "failover/lock/" + Long.toHexString(waiter)), keys(client, "failover/lock"));
+            assertEquals(
+                    List.of(held, "failover/lock/" + Long.toHexString(waiter)),
+                    keys(client, "failover/lock"));
             get(locks.unlock(bytes(held)));
             assertEquals("failover/lock/" + Long.toHexString(waiter), text(get(waiting).getKey()));
             assertNull(observed.values.poll(300, TimeUnit.MILLISECONDS), "nothing is sent twice");

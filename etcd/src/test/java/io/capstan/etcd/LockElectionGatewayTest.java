@@ -40,8 +40,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class LockElectionGatewayTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(10))
+                    .build();
 
     @Test
     void lockWaitsForUnlockOnTheGateway(EtcdCluster cluster) throws Exception {
@@ -51,14 +54,23 @@ class LockElectionGatewayTest {
         String a = grant(web);
         String b = grant(web);
 
-        Reply first = post(web, "/v3/lock/lock", "{\"name\":\"" + b64("gw/lock") + "\",\"lease\":\"" + a + "\"}");
+        Reply first =
+                post(
+                        web,
+                        "/v3/lock/lock",
+                        "{\"name\":\"" + b64("gw/lock") + "\",\"lease\":\"" + a + "\"}");
         assertEquals(200, first.status(), first.body());
         String firstKey = first.json().get("key").asText();
         assertEquals("gw/lock/" + Long.toHexString(Long.parseLong(a)), text(firstKey));
         assertTrue(first.json().get("header").get("revision").isTextual(), first.body());
 
-        CompletableFuture<HttpResponse<String>> second = HTTP.sendAsync(request("/v3/lock/lock", web,
-                "{\"name\":\"" + b64("gw/lock") + "\",\"lease\":\"" + b + "\"}"), HttpResponse.BodyHandlers.ofString());
+        CompletableFuture<HttpResponse<String>> second =
+                HTTP.sendAsync(
+                        request(
+                                "/v3/lock/lock",
+                                web,
+                                "{\"name\":\"" + b64("gw/lock") + "\",\"lease\":\"" + b + "\"}"),
+                        HttpResponse.BodyHandlers.ofString());
         await().atMost(EtcdCluster.WAIT).until(() -> keys(client, "gw/lock").size() == 2);
         assertFalse(second.isDone());
 
@@ -66,10 +78,19 @@ class LockElectionGatewayTest {
         assertEquals(200, unlocked.status(), unlocked.body());
         HttpResponse<String> got = second.get(30, TimeUnit.SECONDS);
         assertEquals(200, got.statusCode(), got.body());
-        assertEquals("gw/lock/" + Long.toHexString(Long.parseLong(b)), text(JSON.readTree(got.body()).get("key").asText()));
-        post(web, "/v3/lock/unlock", "{\"key\":\"" + JSON.readTree(got.body()).get("key").asText() + "\"}");
+        assertEquals(
+                "gw/lock/" + Long.toHexString(Long.parseLong(b)),
+                text(JSON.readTree(got.body()).get("key").asText()));
+        post(
+                web,
+                "/v3/lock/unlock",
+                "{\"key\":\"" + JSON.readTree(got.body()).get("key").asText() + "\"}");
 
-        Reply noLease = post(web, "/v3/lock/lock", "{\"name\":\"" + b64("gw/lock") + "\",\"lease\":\"999999\"}");
+        Reply noLease =
+                post(
+                        web,
+                        "/v3/lock/lock",
+                        "{\"name\":\"" + b64("gw/lock") + "\",\"lease\":\"999999\"}");
         assertError(noLease, 404, "etcdserver: requested lease not found");
         assertEquals(List.of(), keys(client, "gw/lock"));
     }
@@ -84,37 +105,67 @@ class LockElectionGatewayTest {
         Reply none = post(web, "/v3/election/leader", "{\"name\":\"" + name + "\"}");
         assertError(none, 404, "election: no leader");
 
-        Reply campaign = post(web, "/v3/election/campaign",
-                "{\"name\":\"" + name + "\",\"lease\":\"" + lease + "\",\"value\":\"" + b64("one") + "\"}");
+        Reply campaign =
+                post(
+                        web,
+                        "/v3/election/campaign",
+                        "{\"name\":\""
+                                + name
+                                + "\",\"lease\":\""
+                                + lease
+                                + "\",\"value\":\""
+                                + b64("one")
+                                + "\"}");
         assertEquals(200, campaign.status(), campaign.body());
         JsonNode leader = campaign.json().get("leader");
         assertEquals(name, leader.get("name").asText());
-        assertEquals("gw/election/" + Long.toHexString(Long.parseLong(lease)), text(leader.get("key").asText()));
+        assertEquals(
+                "gw/election/" + Long.toHexString(Long.parseLong(lease)),
+                text(leader.get("key").asText()));
         assertEquals(lease, leader.get("lease").asText());
-        assertEquals(campaign.json().get("header").get("revision").asText(), leader.get("rev").asText());
+        assertEquals(
+                campaign.json().get("header").get("revision").asText(), leader.get("rev").asText());
 
-        HttpResponse<Stream<String>> observe = HTTP.send(request("/v3/election/observe", web,
-                "{\"name\":\"" + name + "\"}"), HttpResponse.BodyHandlers.ofLines());
+        HttpResponse<Stream<String>> observe =
+                HTTP.send(
+                        request("/v3/election/observe", web, "{\"name\":\"" + name + "\"}"),
+                        HttpResponse.BodyHandlers.ofLines());
         assertEquals(200, observe.statusCode());
         try (Stream<String> lines = observe.body()) {
             Iterator<String> it = lines.iterator();
-            assertEquals(b64("one"), JSON.readTree(it.next()).get("result").get("kv").get("value").asText());
+            assertEquals(
+                    b64("one"),
+                    JSON.readTree(it.next()).get("result").get("kv").get("value").asText());
 
-            Reply proclaim = post(web, "/v3/election/proclaim",
-                    "{\"leader\":" + leader + ",\"value\":\"" + b64("two") + "\"}");
+            Reply proclaim =
+                    post(
+                            web,
+                            "/v3/election/proclaim",
+                            "{\"leader\":" + leader + ",\"value\":\"" + b64("two") + "\"}");
             assertEquals(200, proclaim.status(), proclaim.body());
             JsonNode line = JSON.readTree(it.next()).get("result");
             assertEquals(b64("two"), line.get("kv").get("value").asText());
-            assertEquals(proclaim.json().get("header").get("revision").asText(), line.get("kv").get("mod_revision").asText());
+            assertEquals(
+                    proclaim.json().get("header").get("revision").asText(),
+                    line.get("kv").get("mod_revision").asText());
         }
 
         Reply current = post(web, "/v3/election/leader", "{\"name\":\"" + name + "\"}");
         assertEquals(b64("two"), current.json().get("kv").get("value").asText());
         assertEquals(200, post(web, "/v3/election/resign", "{\"leader\":" + leader + "}").status());
-        assertError(post(web, "/v3/election/proclaim", "{\"leader\":" + leader + ",\"value\":\"" + b64("x") + "\"}"),
-                409, "election: not leader");
-        assertError(post(web, "/v3/election/resign", "{}"), 400, "\"leader\" field must be provided");
-        assertError(post(web, "/v3/election/leader", "{\"name\":\"" + name + "\"}"), 404, "election: no leader");
+        assertError(
+                post(
+                        web,
+                        "/v3/election/proclaim",
+                        "{\"leader\":" + leader + ",\"value\":\"" + b64("x") + "\"}"),
+                409,
+                "election: not leader");
+        assertError(
+                post(web, "/v3/election/resign", "{}"), 400, "\"leader\" field must be provided");
+        assertError(
+                post(web, "/v3/election/leader", "{\"name\":\"" + name + "\"}"),
+                404,
+                "election: no leader");
 
         Reply bad = post(web, "/v3/election/observe", "{\"name\":1");
         assertEquals(400, bad.status(), bad.body());

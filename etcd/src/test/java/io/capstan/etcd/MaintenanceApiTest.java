@@ -62,16 +62,17 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * etcd's Maintenance service against a 3-member cluster, through jetcd (the oracle client) and, where
- * jetcd hides a field or the flow of a stream, a plain gRPC stub of etcd's protos or the JSON gateway.
- * Tests run one at a time and keep to keys of their own; one of them moves the leader and one
- * compacts, so the others ask for the leader and use revisions of their own writes.
+ * etcd's Maintenance service against a 3-member cluster, through jetcd (the oracle client) and,
+ * where jetcd hides a field or the flow of a stream, a plain gRPC stub of etcd's protos or the JSON
+ * gateway. Tests run one at a time and keep to keys of their own; one of them moves the leader and
+ * one compacts, so the others ask for the leader and use revisions of their own writes.
  */
 @ExtendWith(EtcdClusterExtension.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class MaintenanceApiTest {
 
-    private static final String COMPACTED = "etcdserver: mvcc: required revision has been compacted";
+    private static final String COMPACTED =
+            "etcdserver: mvcc: required revision has been compacted";
     private static final String NO_SPACE = "mvcc: database space exceeded";
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -80,17 +81,25 @@ class MaintenanceApiTest {
     void statusDescribesTheMember(Role role, EtcdCluster cluster) throws Exception {
         int member = cluster.member(role);
         int leader = cluster.awaitLeader();
-        long revision = get(cluster.jetcd(member).getKVClient().put(bytes("status/" + role), bytes("v")))
-                .getHeader().getRevision();
+        long revision =
+                get(cluster.jetcd(member).getKVClient().put(bytes("status/" + role), bytes("v")))
+                        .getHeader()
+                        .getRevision();
 
-        StatusResponse status = get(cluster.jetcd(member).getMaintenanceClient().statusMember(cluster.endpoint(member)));
+        StatusResponse status =
+                get(
+                        cluster.jetcd(member)
+                                .getMaintenanceClient()
+                                .statusMember(cluster.endpoint(member)));
 
         assertEquals(StatusOperation.ETCD_VERSION, status.getVersion());
         assertEquals(cluster.memberId(leader), status.getLeader());
         assertEquals(cluster.memberId(member), status.getHeader().getMemberId());
         assertEquals(cluster.clusterId(), status.getHeader().getClusterId());
         if (role == Role.LEADER) {
-            assertTrue(status.getHeader().getRevision() >= revision, "the leader applied the write it acknowledged");
+            assertTrue(
+                    status.getHeader().getRevision() >= revision,
+                    "the leader applied the write it acknowledged");
         }
         NodeStatus raft = cluster.node(member).status();
         assertTrue(status.getRaftTerm() >= 1 && status.getRaftTerm() <= raft.term());
@@ -103,59 +112,99 @@ class MaintenanceApiTest {
     }
 
     @Test
-    void hashKvIsEqualOnEveryMemberAtOneRevisionAndAWriteChangesIt(EtcdCluster cluster) throws Exception {
+    void hashKvIsEqualOnEveryMemberAtOneRevisionAndAWriteChangesIt(EtcdCluster cluster)
+            throws Exception {
         KV kv = cluster.jetcd(cluster.awaitLeader()).getKVClient();
         get(kv.put(bytes("hashkv/a"), bytes("1")));
         long first = get(kv.put(bytes("hashkv/b"), bytes("2"))).getHeader().getRevision();
         List<Integer> atFirst = hashesOnEveryMember(cluster, first);
-        assertEquals(1, new HashSet<>(atFirst).size(), "one hash at revision " + first + ": " + atFirst);
+        assertEquals(
+                1, new HashSet<>(atFirst).size(), "one hash at revision " + first + ": " + atFirst);
 
         long second = get(kv.put(bytes("hashkv/a"), bytes("3"))).getHeader().getRevision();
         List<Integer> atSecond = hashesOnEveryMember(cluster, second);
-        assertEquals(1, new HashSet<>(atSecond).size(), "one hash at revision " + second + ": " + atSecond);
+        assertEquals(
+                1,
+                new HashSet<>(atSecond).size(),
+                "one hash at revision " + second + ": " + atSecond);
         assertNotEquals(atFirst.get(0), atSecond.get(0), "a write changes the hash");
-        assertEquals(atFirst, hashesOnEveryMember(cluster, first), "history up to a revision never changes");
+        assertEquals(
+                atFirst,
+                hashesOnEveryMember(cluster, first),
+                "history up to a revision never changes");
 
         int member = cluster.follower();
-        HashKVResponse raw = maintenance(cluster, member).hashKV(HashKVRequest.newBuilder().setRevision(first).build());
+        HashKVResponse raw =
+                maintenance(cluster, member)
+                        .hashKV(HashKVRequest.newBuilder().setRevision(first).build());
         assertEquals(first, raw.getHashRevision());
         assertEquals((int) atFirst.get(0), raw.getHash());
-        assertTrue(raw.getHeader().getRevision() >= second, "the header has the member's latest revision");
+        assertTrue(
+                raw.getHeader().getRevision() >= second,
+                "the header has the member's latest revision");
         assertEquals(cluster.memberId(member), raw.getHeader().getMemberId());
-        HashKVResponse latest = maintenance(cluster, member).hashKV(HashKVRequest.getDefaultInstance());
-        assertEquals(latest.getHeader().getRevision(), latest.getHashRevision(), "revision 0 is the latest");
+        HashKVResponse latest =
+                maintenance(cluster, member).hashKV(HashKVRequest.getDefaultInstance());
+        assertEquals(
+                latest.getHeader().getRevision(),
+                latest.getHashRevision(),
+                "revision 0 is the latest");
     }
 
-    /** Each member's hash at {@code revision}, once it applied it (before, etcd refuses it as a future revision). */
+    /**
+     * Each member's hash at {@code revision}, once it applied it (before, etcd refuses it as a
+     * future revision).
+     */
     private static List<Integer> hashesOnEveryMember(EtcdCluster cluster, long revision) {
         List<Integer> hashes = new ArrayList<>();
         for (int i = 0; i < cluster.running(); i++) {
             Maintenance client = cluster.jetcd(i).getMaintenanceClient();
             String endpoint = cluster.endpoint(i);
-            hashes.add(await().atMost(EtcdCluster.WAIT).ignoreExceptions()
-                    .until(() -> get(client.hashKV(endpoint, revision)), response -> true).getHash());
+            hashes.add(
+                    await().atMost(EtcdCluster.WAIT)
+                            .ignoreExceptions()
+                            .until(() -> get(client.hashKV(endpoint, revision)), response -> true)
+                            .getHash());
         }
         return hashes;
     }
 
     @Test
-    void hashKvRefusesCompactedAndFutureRevisionsWithEtcdsErrors(EtcdCluster cluster) throws Exception {
+    void hashKvRefusesCompactedAndFutureRevisionsWithEtcdsErrors(EtcdCluster cluster)
+            throws Exception {
         int leader = cluster.awaitLeader();
         KV kv = cluster.jetcd(leader).getKVClient();
         long old = get(kv.put(bytes("hashkv/compacted"), bytes("1"))).getHeader().getRevision();
-        long compacted = get(kv.put(bytes("hashkv/compacted"), bytes("2"))).getHeader().getRevision();
+        long compacted =
+                get(kv.put(bytes("hashkv/compacted"), bytes("2"))).getHeader().getRevision();
         get(kv.compact(compacted));
         MaintenanceGrpc.MaintenanceBlockingStub stub = maintenance(cluster, leader);
 
-        ApiErrorsTest.assertStatus(Status.Code.OUT_OF_RANGE, COMPACTED,
+        ApiErrorsTest.assertStatus(
+                Status.Code.OUT_OF_RANGE,
+                COMPACTED,
                 () -> stub.hashKV(HashKVRequest.newBuilder().setRevision(old).build()));
-        HashKVResponse atCompaction = stub.hashKV(HashKVRequest.newBuilder().setRevision(compacted).build());
+        HashKVResponse atCompaction =
+                stub.hashKV(HashKVRequest.newBuilder().setRevision(compacted).build());
         assertEquals(compacted, atCompaction.getCompactRevision());
-        ApiErrorsTest.assertStatus(Status.Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision is a future revision",
-                () -> stub.hashKV(HashKVRequest.newBuilder().setRevision(compacted + 1_000_000).build()));
-        ExecutionException viaJetcd = assertThrows(ExecutionException.class,
-                () -> get(cluster.jetcd(leader).getMaintenanceClient().hashKV(cluster.endpoint(leader), old)));
-        assertTrue(viaJetcd.getCause().getMessage().contains("required revision has been compacted"),
+        ApiErrorsTest.assertStatus(
+                Status.Code.OUT_OF_RANGE,
+                "etcdserver: mvcc: required revision is a future revision",
+                () ->
+                        stub.hashKV(
+                                HashKVRequest.newBuilder()
+                                        .setRevision(compacted + 1_000_000)
+                                        .build()));
+        ExecutionException viaJetcd =
+                assertThrows(
+                        ExecutionException.class,
+                        () ->
+                                get(
+                                        cluster.jetcd(leader)
+                                                .getMaintenanceClient()
+                                                .hashKV(cluster.endpoint(leader), old)));
+        assertTrue(
+                viaJetcd.getCause().getMessage().contains("required revision has been compacted"),
                 viaJetcd.getCause().toString());
     }
 
@@ -168,61 +217,100 @@ class MaintenanceApiTest {
         assertEquals(HexFormat.fromHexDigits(digest.sha256(), 0, 8), before.getHash());
         assertEquals(digest.revision(), before.getHeader().getRevision());
 
-        long written = get(cluster.jetcd(leader).getKVClient().put(bytes("hash/k"), bytes("v"))).getHeader()
-                .getRevision();
+        long written =
+                get(cluster.jetcd(leader).getKVClient().put(bytes("hash/k"), bytes("v")))
+                        .getHeader()
+                        .getRevision();
         HashResponse after = stub.hash(HashRequest.getDefaultInstance());
         assertEquals(written, after.getHeader().getRevision());
         assertNotEquals(before.getHash(), after.getHash());
     }
 
     @Test
-    void aRaisedNoSpaceAlarmIsListedEverywhereAndRefusesWritesThatAddDataUntilDisarmed(EtcdCluster cluster)
-            throws Exception {
+    void aRaisedNoSpaceAlarmIsListedEverywhereAndRefusesWritesThatAddDataUntilDisarmed(
+            EtcdCluster cluster) throws Exception {
         int member = cluster.follower();
         long id = cluster.memberId(member);
         Maintenance client = cluster.jetcd(member).getMaintenanceClient();
         AlarmResponse none = get(client.listAlarms());
         assertEquals(List.of(), none.getAlarms());
         assertEquals(id, none.getHeader().getMemberId());
-        assertEquals(List.of(), get(client.alarmDisarm(new AlarmMember(id, AlarmType.NOSPACE))).getAlarms(),
+        assertEquals(
+                List.of(),
+                get(client.alarmDisarm(new AlarmMember(id, AlarmType.NOSPACE))).getAlarms(),
                 "disarming an alarm that is not raised clears nothing");
         KV kv = cluster.jetcd(member).getKVClient();
         get(kv.put(bytes("alarm/kept"), bytes("v")));
 
-        var activated = maintenance(cluster, member).alarm(io.capstan.etcd.api.AlarmRequest.newBuilder()
-                .setAction(io.capstan.etcd.api.AlarmRequest.AlarmAction.ACTIVATE)
-                .setMemberID(id)
-                .setAlarm(io.capstan.etcd.api.AlarmType.NOSPACE).build());
+        var activated =
+                maintenance(cluster, member)
+                        .alarm(
+                                io.capstan.etcd.api.AlarmRequest.newBuilder()
+                                        .setAction(
+                                                io.capstan.etcd.api.AlarmRequest.AlarmAction
+                                                        .ACTIVATE)
+                                        .setMemberID(id)
+                                        .setAlarm(io.capstan.etcd.api.AlarmType.NOSPACE)
+                                        .build());
         assertEquals(1, activated.getAlarmsCount(), activated.toString());
         for (int i = 0; i < cluster.running(); i++) {
-            List<AlarmMember> listed = get(cluster.jetcd(i).getMaintenanceClient().listAlarms()).getAlarms();
+            List<AlarmMember> listed =
+                    get(cluster.jetcd(i).getMaintenanceClient().listAlarms()).getAlarms();
             assertEquals(1, listed.size(), "member " + i + " lists " + listed);
             assertEquals(id, listed.get(0).getMemberId());
             assertEquals(AlarmType.NOSPACE, listed.get(0).getAlarmType());
         }
         for (int i = 0; i < cluster.running(); i++) {
             KV through = cluster.jetcd(i).getKVClient();
-            ExecutionException put = assertThrows(ExecutionException.class,
-                    () -> get(through.put(bytes("alarm/new"), bytes("v"))));
+            ExecutionException put =
+                    assertThrows(
+                            ExecutionException.class,
+                            () -> get(through.put(bytes("alarm/new"), bytes("v"))));
             assertTrue(put.getCause().getMessage().contains(NO_SPACE), put.getCause().toString());
         }
-        ExecutionException grant = assertThrows(ExecutionException.class,
-                () -> get(cluster.jetcd(member).getLeaseClient().grant(60)));
+        ExecutionException grant =
+                assertThrows(
+                        ExecutionException.class,
+                        () -> get(cluster.jetcd(member).getLeaseClient().grant(60)));
         assertTrue(grant.getCause().getMessage().contains(NO_SPACE), grant.getCause().toString());
-        ApiErrorsTest.assertStatus(Status.Code.RESOURCE_EXHAUSTED, "etcdserver: " + NO_SPACE,
-                () -> io.capstan.etcd.api.KVGrpc.newBlockingStub(cluster.channel(member)).txn(
-                        io.capstan.etcd.api.TxnRequest.newBuilder().addFailure(io.capstan.etcd.api.RequestOp.newBuilder()
-                                .setRequestPut(io.capstan.etcd.api.PutRequest.newBuilder()
-                                        .setKey(com.google.protobuf.ByteString.copyFromUtf8("alarm/txn")))).build()));
-        assertEquals(429, GatewayTest.post(cluster.webAddress(member), "/v3/kv/put", "{\"key\":\"YQ==\"}").status());
-        assertEquals("v", KvApiTest.text(get(kv.get(bytes("alarm/kept"))).getKvs().get(0).getValue()),
+        ApiErrorsTest.assertStatus(
+                Status.Code.RESOURCE_EXHAUSTED,
+                "etcdserver: " + NO_SPACE,
+                () ->
+                        io.capstan.etcd.api.KVGrpc.newBlockingStub(cluster.channel(member))
+                                .txn(
+                                        io.capstan.etcd.api.TxnRequest.newBuilder()
+                                                .addFailure(
+                                                        io.capstan.etcd.api.RequestOp.newBuilder()
+                                                                .setRequestPut(
+                                                                        io.capstan.etcd.api
+                                                                                .PutRequest
+                                                                                .newBuilder()
+                                                                                .setKey(
+                                                                                        com.google
+                                                                                                .protobuf
+                                                                                                .ByteString
+                                                                                                .copyFromUtf8(
+                                                                                                        "alarm/txn"))))
+                                                .build()));
+        assertEquals(
+                429,
+                GatewayTest.post(cluster.webAddress(member), "/v3/kv/put", "{\"key\":\"YQ==\"}")
+                        .status());
+        assertEquals(
+                "v",
+                KvApiTest.text(get(kv.get(bytes("alarm/kept"))).getKvs().get(0).getValue()),
                 "reads go on");
-        assertEquals(1, get(kv.delete(bytes("alarm/kept"))).getDeleted(), "deletes go on, to make room");
+        assertEquals(
+                1, get(kv.delete(bytes("alarm/kept"))).getDeleted(), "deletes go on, to make room");
 
-        List<AlarmMember> cleared = get(client.alarmDisarm(new AlarmMember(id, AlarmType.NOSPACE))).getAlarms();
+        List<AlarmMember> cleared =
+                get(client.alarmDisarm(new AlarmMember(id, AlarmType.NOSPACE))).getAlarms();
         assertEquals(1, cleared.size(), cleared.toString());
         for (int i = 0; i < cluster.running(); i++) {
-            assertEquals(List.of(), get(cluster.jetcd(i).getMaintenanceClient().listAlarms()).getAlarms());
+            assertEquals(
+                    List.of(),
+                    get(cluster.jetcd(i).getMaintenanceClient().listAlarms()).getAlarms());
         }
         get(kv.put(bytes("alarm/new"), bytes("v")));
 
@@ -232,24 +320,48 @@ class MaintenanceApiTest {
     }
 
     @Test
-    void moveLeaderHandsLeadershipToTheNamedMemberOnlyFromTheLeader(EtcdCluster cluster) throws Exception {
+    void moveLeaderHandsLeadershipToTheNamedMemberOnlyFromTheLeader(EtcdCluster cluster)
+            throws Exception {
         int leader = cluster.awaitLeader();
         int target = cluster.follower();
         get(cluster.jetcd(leader).getMaintenanceClient().moveLeader(cluster.memberId(target)));
-        assertEquals(target, cluster.awaitLeader(), "the named member leads, as every member sees it");
+        assertEquals(
+                target, cluster.awaitLeader(), "the named member leads, as every member sees it");
         assertEquals(NodeStatus.Role.LEADER, cluster.node(target).status().role());
 
-        ApiErrorsTest.assertStatus(Status.Code.FAILED_PRECONDITION, "etcdserver: not leader",
-                () -> maintenance(cluster, leader).moveLeader(
-                        MoveLeaderRequest.newBuilder().setTargetID(cluster.memberId(leader)).build()));
-        ApiErrorsTest.assertStatus(Status.Code.FAILED_PRECONDITION, "etcdserver: bad leader transferee",
-                () -> maintenance(cluster, target).moveLeader(MoveLeaderRequest.newBuilder().setTargetID(12345).build()));
-        maintenance(cluster, target).moveLeader(MoveLeaderRequest.newBuilder().setTargetID(cluster.memberId(target))
-                .build());
-        assertEquals(target, cluster.awaitLeader(), "moving the leadership to the leader leaves it there");
+        ApiErrorsTest.assertStatus(
+                Status.Code.FAILED_PRECONDITION,
+                "etcdserver: not leader",
+                () ->
+                        maintenance(cluster, leader)
+                                .moveLeader(
+                                        MoveLeaderRequest.newBuilder()
+                                                .setTargetID(cluster.memberId(leader))
+                                                .build()));
+        ApiErrorsTest.assertStatus(
+                Status.Code.FAILED_PRECONDITION,
+                "etcdserver: bad leader transferee",
+                () ->
+                        maintenance(cluster, target)
+                                .moveLeader(
+                                        MoveLeaderRequest.newBuilder().setTargetID(12345).build()));
+        maintenance(cluster, target)
+                .moveLeader(
+                        MoveLeaderRequest.newBuilder()
+                                .setTargetID(cluster.memberId(target))
+                                .build());
+        assertEquals(
+                target,
+                cluster.awaitLeader(),
+                "moving the leadership to the leader leaves it there");
 
-        Reply notLeader = GatewayTest.post(cluster.webAddress(leader), "/v3/maintenance/transfer-leadership",
-                "{\"targetID\":\"" + Long.toUnsignedString(cluster.memberId(target)) + "\"}");
+        Reply notLeader =
+                GatewayTest.post(
+                        cluster.webAddress(leader),
+                        "/v3/maintenance/transfer-leadership",
+                        "{\"targetID\":\""
+                                + Long.toUnsignedString(cluster.memberId(target))
+                                + "\"}");
         assertEquals(400, notLeader.status(), notLeader.body());
         assertEquals("etcdserver: not leader", notLeader.json().get("message").asText());
     }
@@ -260,19 +372,30 @@ class MaintenanceApiTest {
         KV kv = cluster.jetcd(member).getKVClient();
         long written = 0;
         for (int i = 0; i < 20; i++) {
-            written = get(kv.put(bytes("snapshot/k" + i), bytes("value " + i))).getHeader().getRevision();
+            written =
+                    get(kv.put(bytes("snapshot/k" + i), bytes("value " + i)))
+                            .getHeader()
+                            .getRevision();
         }
         long least = written;
-        assertSnapshotHoldsTheMembersState(cluster, member, () -> {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            long size = get(cluster.jetcd(member).getMaintenanceClient().snapshot(out));
-            byte[] received = out.toByteArray();
-            assertEquals(size, received.length);
-            byte[] data = assertEndsWithItsSha256(received);
-            assertEquals(0, data.length % SnapshotExport.BLOCK, "etcd's clients want whole 512-byte blocks");
-            assertTrue(SnapshotExport.digestOf(new ByteArrayInputStream(data)).revision() >= least);
-            return data;
-        });
+        assertSnapshotHoldsTheMembersState(
+                cluster,
+                member,
+                () -> {
+                    ByteArrayOutputStream out = new ByteArrayOutputStream();
+                    long size = get(cluster.jetcd(member).getMaintenanceClient().snapshot(out));
+                    byte[] received = out.toByteArray();
+                    assertEquals(size, received.length);
+                    byte[] data = assertEndsWithItsSha256(received);
+                    assertEquals(
+                            0,
+                            data.length % SnapshotExport.BLOCK,
+                            "etcd's clients want whole 512-byte blocks");
+                    assertTrue(
+                            SnapshotExport.digestOf(new ByteArrayInputStream(data)).revision()
+                                    >= least);
+                    return data;
+                });
     }
 
     @Test
@@ -282,26 +405,34 @@ class MaintenanceApiTest {
         String value = "x".repeat(30 * 1024);
         long written = 0;
         for (int i = 0; i < 48; i++) {
-            written = get(kv.put(bytes("snapshot/large/" + i), bytes(value))).getHeader().getRevision();
+            written =
+                    get(kv.put(bytes("snapshot/large/" + i), bytes(value)))
+                            .getHeader()
+                            .getRevision();
         }
         long applied = written;
-        await().atMost(EtcdCluster.WAIT).until(() -> cluster.node(member).stateDigest().revision() >= applied);
+        await().atMost(EtcdCluster.WAIT)
+                .until(() -> cluster.node(member).stateDigest().revision() >= applied);
 
-        // Takes one message at a time: the server must wait for the client rather than buffer the state.
+        // Takes one message at a time: the server must wait for the client rather than buffer the
+        // state.
         BlockingQueue<Object> received = new LinkedBlockingQueue<>();
         ClientCall<SnapshotRequest, SnapshotResponse> call =
-                cluster.channel(member).newCall(MaintenanceGrpc.getSnapshotMethod(), CallOptions.DEFAULT);
-        call.start(new ClientCall.Listener<>() {
-            @Override
-            public void onMessage(SnapshotResponse message) {
-                received.add(message);
-            }
+                cluster.channel(member)
+                        .newCall(MaintenanceGrpc.getSnapshotMethod(), CallOptions.DEFAULT);
+        call.start(
+                new ClientCall.Listener<>() {
+                    @Override
+                    public void onMessage(SnapshotResponse message) {
+                        received.add(message);
+                    }
 
-            @Override
-            public void onClose(Status status, io.grpc.Metadata trailers) {
-                received.add(status);
-            }
-        }, new io.grpc.Metadata());
+                    @Override
+                    public void onClose(Status status, io.grpc.Metadata trailers) {
+                        received.add(status);
+                    }
+                },
+                new io.grpc.Metadata());
         call.sendMessage(SnapshotRequest.getDefaultInstance());
         call.halfClose();
 
@@ -321,7 +452,9 @@ class MaintenanceApiTest {
         }
         assertTrue(chunks.size() > 40, chunks.size() + " messages");
         assertEquals(cluster.memberId(member), chunks.get(0).getHeader().getMemberId());
-        assertTrue(chunks.get(0).getHeader().getRevision() >= written, "the first header names the snapshot's revision");
+        assertTrue(
+                chunks.get(0).getHeader().getRevision() >= written,
+                "the first header names the snapshot's revision");
         long total = all.size() - 32;
         long sent = 0;
         for (SnapshotResponse chunk : chunks.subList(0, chunks.size() - 1)) {
@@ -330,7 +463,9 @@ class MaintenanceApiTest {
             assertEquals(total - sent, chunk.getRemainingBytes());
         }
         byte[] data = assertEndsWithItsSha256(all.toByteArray());
-        assertEquals(cluster.node(member).stateDigest(), SnapshotExport.digestOf(new ByteArrayInputStream(data)));
+        assertEquals(
+                cluster.node(member).stateDigest(),
+                SnapshotExport.digestOf(new ByteArrayInputStream(data)));
     }
 
     @Test
@@ -344,26 +479,36 @@ class MaintenanceApiTest {
         assertTrue(hash.json().has("hash"), hash.body());
         Reply hashKv = GatewayTest.post(web, "/v3/maintenance/hashkv", "{\"revision\":\"0\"}");
         assertEquals(200, hashKv.status(), hashKv.body());
-        assertEquals(hashKv.json().get("header").get("revision").asText(), hashKv.json().get("hash_revision").asText());
+        assertEquals(
+                hashKv.json().get("header").get("revision").asText(),
+                hashKv.json().get("hash_revision").asText());
 
-        assertSnapshotHoldsTheMembersState(cluster, member, () -> {
-            HttpRequest request = HttpRequest.newBuilder(
-                            URI.create("http://127.0.0.1:" + web.getPort() + "/v3/maintenance/snapshot"))
-                    .POST(HttpRequest.BodyPublishers.ofString("{}"))
-                    .build();
-            HttpResponse<java.util.stream.Stream<String>> response =
-                    HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofLines());
-            assertEquals(200, response.statusCode());
-            ByteArrayOutputStream all = new ByteArrayOutputStream();
-            try (java.util.stream.Stream<String> lines = response.body()) {
-                for (String line : (Iterable<String>) lines::iterator) {
-                    JsonNode result = JSON.readTree(line).get("result");
-                    assertNotNull(result, line);
-                    all.write(Base64.getDecoder().decode(result.get("blob").asText()));
-                }
-            }
-            return assertEndsWithItsSha256(all.toByteArray());
-        });
+        assertSnapshotHoldsTheMembersState(
+                cluster,
+                member,
+                () -> {
+                    HttpRequest request =
+                            HttpRequest.newBuilder(
+                                            URI.create(
+                                                    "http://127.0.0.1:"
+                                                            + web.getPort()
+                                                            + "/v3/maintenance/snapshot"))
+                                    .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                                    .build();
+                    HttpResponse<java.util.stream.Stream<String>> response =
+                            HttpClient.newHttpClient()
+                                    .send(request, HttpResponse.BodyHandlers.ofLines());
+                    assertEquals(200, response.statusCode());
+                    ByteArrayOutputStream all = new ByteArrayOutputStream();
+                    try (java.util.stream.Stream<String> lines = response.body()) {
+                        for (String line : (Iterable<String>) lines::iterator) {
+                            JsonNode result = JSON.readTree(line).get("result");
+                            assertNotNull(result, line);
+                            all.write(Base64.getDecoder().decode(result.get("blob").asText()));
+                        }
+                    }
+                    return assertEndsWithItsSha256(all.toByteArray());
+                });
     }
 
     private interface SnapshotFetch {
@@ -375,8 +520,8 @@ class MaintenanceApiTest {
      * earlier tests' writes, so the comparison is made only when the member's state did not move
      * while the snapshot was taken (a few tries).
      */
-    private static void assertSnapshotHoldsTheMembersState(EtcdCluster cluster, int member, SnapshotFetch fetch)
-            throws Exception {
+    private static void assertSnapshotHoldsTheMembersState(
+            EtcdCluster cluster, int member, SnapshotFetch fetch) throws Exception {
         for (int attempt = 0; attempt < 5; attempt++) {
             StateDigest before = cluster.node(member).stateDigest();
             byte[] data = fetch.data();
@@ -386,7 +531,8 @@ class MaintenanceApiTest {
                 return;
             }
         }
-        throw new AssertionError("member " + member + " kept applying while its snapshot was taken");
+        throw new AssertionError(
+                "member " + member + " kept applying while its snapshot was taken");
     }
 
     /** etcd's layout: the data, then the SHA-256 of the data; returns the data. */
@@ -398,8 +544,10 @@ class MaintenanceApiTest {
         return data;
     }
 
-    private static MaintenanceGrpc.MaintenanceBlockingStub maintenance(EtcdCluster cluster, int member) {
-        return MaintenanceGrpc.newBlockingStub(cluster.channel(member)).withDeadlineAfter(30, TimeUnit.SECONDS);
+    private static MaintenanceGrpc.MaintenanceBlockingStub maintenance(
+            EtcdCluster cluster, int member) {
+        return MaintenanceGrpc.newBlockingStub(cluster.channel(member))
+                .withDeadlineAfter(30, TimeUnit.SECONDS);
     }
 
     @Test
@@ -407,7 +555,8 @@ class MaintenanceApiTest {
         cluster.awaitLeader();
         Set<Long> members = new HashSet<>();
         for (int i = 0; i < cluster.running(); i++) {
-            StatusResponse status = get(cluster.jetcd(i).getMaintenanceClient().statusMember(cluster.endpoint(i)));
+            StatusResponse status =
+                    get(cluster.jetcd(i).getMaintenanceClient().statusMember(cluster.endpoint(i)));
             members.add(status.getHeader().getMemberId());
             assertEquals(cluster.clusterId(), status.getHeader().getClusterId());
             assertNotEquals(0, status.getHeader().getMemberId());

@@ -32,21 +32,29 @@ class NoLeaderTest {
 
     @Test
     void writesAndLinearizableReadsHaveNoLeader(EtcdCluster cluster) {
-        KVGrpc.KVBlockingStub kv = KVGrpc.newBlockingStub(cluster.channel(0)).withDeadlineAfter(30, TimeUnit.SECONDS);
-        assertStatus(Status.Code.UNAVAILABLE, "etcdserver: no leader",
+        KVGrpc.KVBlockingStub kv =
+                KVGrpc.newBlockingStub(cluster.channel(0)).withDeadlineAfter(30, TimeUnit.SECONDS);
+        assertStatus(
+                Status.Code.UNAVAILABLE,
+                "etcdserver: no leader",
                 () -> kv.put(PutRequest.newBuilder().setKey(KEY).setValue(KEY).build()));
-        assertStatus(Status.Code.UNAVAILABLE, "etcdserver: no leader",
+        assertStatus(
+                Status.Code.UNAVAILABLE,
+                "etcdserver: no leader",
                 () -> kv.range(RangeRequest.newBuilder().setKey(KEY).build()));
 
-        RangeResponse local = kv.range(RangeRequest.newBuilder().setKey(KEY).setSerializable(true).build());
+        RangeResponse local =
+                kv.range(RangeRequest.newBuilder().setKey(KEY).setSerializable(true).build());
         assertEquals(0, local.getCount());
         assertEquals(cluster.memberId(0), local.getHeader().getMemberId());
     }
 
     @Test
     void statusReportsTheMissingLeader(EtcdCluster cluster) {
-        StatusResponse status = MaintenanceGrpc.newBlockingStub(cluster.channel(0)).withDeadlineAfter(30, TimeUnit.SECONDS)
-                .status(StatusRequest.getDefaultInstance());
+        StatusResponse status =
+                MaintenanceGrpc.newBlockingStub(cluster.channel(0))
+                        .withDeadlineAfter(30, TimeUnit.SECONDS)
+                        .status(StatusRequest.getDefaultInstance());
         assertEquals(0, status.getLeader());
         assertEquals(List.of("etcdserver: no leader"), status.getErrorsList());
         assertEquals(cluster.memberId(0), status.getHeader().getMemberId());
@@ -54,8 +62,11 @@ class NoLeaderTest {
 
     @Test
     void gatewayAnswersServiceUnavailable(EtcdCluster cluster) throws Exception {
-        GatewayTest.Reply reply = GatewayTest.post(cluster.webAddress(0), "/v3/kv/put",
-                "{\"key\":\"YWxvbmU=\",\"value\":\"eA==\"}");
+        GatewayTest.Reply reply =
+                GatewayTest.post(
+                        cluster.webAddress(0),
+                        "/v3/kv/put",
+                        "{\"key\":\"YWxvbmU=\",\"value\":\"eA==\"}");
         assertEquals(503, reply.status());
         JsonNode body = reply.json();
         assertEquals(14, body.get("code").asInt());

@@ -61,8 +61,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What a member that stops does to the calls that last until their client ends them: every one
- * ends with etcd's {@code etcdserver: server stopped} (UNAVAILABLE), which etcd clients answer by
+ * What a member that stops does to the calls that last until their client ends them: every one ends
+ * with etcd's {@code etcdserver: server stopped} (UNAVAILABLE), which etcd clients answer by
  * reconnecting and resuming, never with a cancellation (final to them) nor a canceled watch; on the
  * JSON gateway the body ends with grpc-gateway's error line and then breaks off instead of ending
  * cleanly. Each test has a cluster of its own, since it stops part of a member.
@@ -70,12 +70,14 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class StreamsAtStopTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(10))
+                    .build();
     private static final String STOPPED = "etcdserver: server stopped";
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     @Test
     void stoppingTheApiEndsEveryStreamAndWaitWithServerStopped() throws Exception {
@@ -94,46 +96,91 @@ class StreamsAtStopTest {
             get(holder.getElectionClient().campaign(bytes("stop/election"), held, bytes("leader")));
 
             Calls<WatchResponse> watch = new Calls<>();
-            StreamObserver<WatchRequest> watchRequests = WatchGrpc.newStub(cluster.channel(member)).watch(watch);
-            watchRequests.onNext(WatchRequest.newBuilder().setCreateRequest(
-                    WatchCreateRequest.newBuilder().setKey(ByteString.copyFromUtf8("stop/w"))).build());
+            StreamObserver<WatchRequest> watchRequests =
+                    WatchGrpc.newStub(cluster.channel(member)).watch(watch);
+            watchRequests.onNext(
+                    WatchRequest.newBuilder()
+                            .setCreateRequest(
+                                    WatchCreateRequest.newBuilder()
+                                            .setKey(ByteString.copyFromUtf8("stop/w")))
+                            .build());
             assertTrue(watch.next().getCreated());
 
             Calls<LeaseKeepAliveResponse> keepAlive = new Calls<>();
-            LeaseGrpc.newStub(cluster.channel(member)).leaseKeepAlive(keepAlive)
+            LeaseGrpc.newStub(cluster.channel(member))
+                    .leaseKeepAlive(keepAlive)
                     .onNext(LeaseKeepAliveRequest.newBuilder().setID(held).build());
             assertEquals(60, keepAlive.next().getTTL());
 
             Calls<LockResponse> lock = new Calls<>();
-            LockGrpc.newStub(cluster.channel(member)).lock(LockRequest.newBuilder()
-                    .setName(ByteString.copyFromUtf8("stop/lock"))
-                    .setLease(get(holder.getLeaseClient().grant(60)).getID()).build(), lock);
+            LockGrpc.newStub(cluster.channel(member))
+                    .lock(
+                            LockRequest.newBuilder()
+                                    .setName(ByteString.copyFromUtf8("stop/lock"))
+                                    .setLease(get(holder.getLeaseClient().grant(60)).getID())
+                                    .build(),
+                            lock);
             Calls<CampaignResponse> campaign = new Calls<>();
-            ElectionGrpc.newStub(cluster.channel(member)).campaign(CampaignRequest.newBuilder()
-                    .setName(ByteString.copyFromUtf8("stop/election"))
-                    .setLease(get(holder.getLeaseClient().grant(60)).getID())
-                    .setValue(ByteString.copyFromUtf8("waiting")).build(), campaign);
+            ElectionGrpc.newStub(cluster.channel(member))
+                    .campaign(
+                            CampaignRequest.newBuilder()
+                                    .setName(ByteString.copyFromUtf8("stop/election"))
+                                    .setLease(get(holder.getLeaseClient().grant(60)).getID())
+                                    .setValue(ByteString.copyFromUtf8("waiting"))
+                                    .build(),
+                            campaign);
             Calls<LeaderResponse> observe = new Calls<>();
-            ElectionGrpc.newStub(cluster.channel(member)).observe(LeaderRequest.newBuilder()
-                    .setName(ByteString.copyFromUtf8("stop/election")).build(), observe);
+            ElectionGrpc.newStub(cluster.channel(member))
+                    .observe(
+                            LeaderRequest.newBuilder()
+                                    .setName(ByteString.copyFromUtf8("stop/election"))
+                                    .build(),
+                            observe);
             assertEquals("leader", observe.next().getKv().getValue().toStringUtf8());
             // Both waits are queued: their keys follow the holder's.
-            await().atMost(EtcdCluster.WAIT).until(() -> keys(kv, "stop/lock/") == 2 && keys(kv, "stop/election/") == 2);
+            await().atMost(EtcdCluster.WAIT)
+                    .until(() -> keys(kv, "stop/lock/") == 2 && keys(kv, "stop/election/") == 2);
 
             SnapshotCall snapshot = new SnapshotCall(cluster, member);
             InetSocketAddress web = cluster.webAddress(member);
-            BufferedReader gatewayWatch = lines(web, "/v3/watch", "{\"create_request\":{\"key\":\"" + b64("stop/w") + "\"}}");
-            assertTrue(JSON.readTree(gatewayWatch.readLine()).path("result").path("created").asBoolean());
-            BufferedReader gatewayObserve = lines(web, "/v3/election/observe", "{\"name\":\"" + b64("stop/election") + "\"}");
-            assertEquals(b64("leader"), JSON.readTree(gatewayObserve.readLine()).path("result").path("kv").path("value")
-                    .asText());
+            BufferedReader gatewayWatch =
+                    lines(
+                            web,
+                            "/v3/watch",
+                            "{\"create_request\":{\"key\":\"" + b64("stop/w") + "\"}}");
+            assertTrue(
+                    JSON.readTree(gatewayWatch.readLine())
+                            .path("result")
+                            .path("created")
+                            .asBoolean());
+            BufferedReader gatewayObserve =
+                    lines(
+                            web,
+                            "/v3/election/observe",
+                            "{\"name\":\"" + b64("stop/election") + "\"}");
+            assertEquals(
+                    b64("leader"),
+                    JSON.readTree(gatewayObserve.readLine())
+                            .path("result")
+                            .path("kv")
+                            .path("value")
+                            .asText());
             long gatewayLease = get(holder.getLeaseClient().grant(60)).getID();
-            CompletableFuture<HttpResponse<String>> gatewayLock = HTTP.sendAsync(post(web, "/v3/lock/lock",
-                    "{\"name\":\"" + b64("stop/lock") + "\",\"lease\":\"" + gatewayLease + "\"}"),
-                    HttpResponse.BodyHandlers.ofString());
+            CompletableFuture<HttpResponse<String>> gatewayLock =
+                    HTTP.sendAsync(
+                            post(
+                                    web,
+                                    "/v3/lock/lock",
+                                    "{\"name\":\""
+                                            + b64("stop/lock")
+                                            + "\",\"lease\":\""
+                                            + gatewayLease
+                                            + "\"}"),
+                            HttpResponse.BodyHandlers.ofString());
             await().atMost(EtcdCluster.WAIT).until(() -> keys(kv, "stop/lock/") == 3);
 
-            CompletableFuture<Void> stopped = CompletableFuture.runAsync(() -> cluster.stopApi(member));
+            CompletableFuture<Void> stopped =
+                    CompletableFuture.runAsync(() -> cluster.stopApi(member));
             // The snapshot's end reaches its client once the client reads what was sent before it.
             snapshot.readAll();
 
@@ -151,7 +198,8 @@ class StreamsAtStopTest {
             stopped.get(30, TimeUnit.SECONDS);
 
             // The waits left their queues, as cancelled ones do; the holders are still first.
-            await().atMost(EtcdCluster.WAIT).until(() -> keys(kv, "stop/lock/") == 1 && keys(kv, "stop/election/") == 1);
+            await().atMost(EtcdCluster.WAIT)
+                    .until(() -> keys(kv, "stop/lock/") == 1 && keys(kv, "stop/election/") == 1);
         }
     }
 
@@ -160,12 +208,25 @@ class StreamsAtStopTest {
         try (EtcdCluster cluster = new EtcdCluster(dir, 3, 3, Duration.ofSeconds(3))) {
             int member = cluster.follower();
             Calls<WatchResponse> watch = new Calls<>();
-            WatchGrpc.newStub(cluster.channel(member)).watch(watch).onNext(WatchRequest.newBuilder()
-                    .setCreateRequest(WatchCreateRequest.newBuilder().setKey(ByteString.copyFromUtf8("raft/w"))).build());
+            WatchGrpc.newStub(cluster.channel(member))
+                    .watch(watch)
+                    .onNext(
+                            WatchRequest.newBuilder()
+                                    .setCreateRequest(
+                                            WatchCreateRequest.newBuilder()
+                                                    .setKey(ByteString.copyFromUtf8("raft/w")))
+                                    .build());
             assertTrue(watch.next().getCreated());
-            BufferedReader gatewayWatch = lines(cluster.webAddress(member), "/v3/watch",
-                    "{\"create_request\":{\"key\":\"" + b64("raft/w") + "\"}}");
-            assertTrue(JSON.readTree(gatewayWatch.readLine()).path("result").path("created").asBoolean());
+            BufferedReader gatewayWatch =
+                    lines(
+                            cluster.webAddress(member),
+                            "/v3/watch",
+                            "{\"create_request\":{\"key\":\"" + b64("raft/w") + "\"}}");
+            assertTrue(
+                    JSON.readTree(gatewayWatch.readLine())
+                            .path("result")
+                            .path("created")
+                            .asBoolean());
 
             cluster.stopNode(member).get(30, TimeUnit.SECONDS);
 
@@ -173,14 +234,23 @@ class StreamsAtStopTest {
             assertGatewayStreamBreaksOff(gatewayWatch);
             // A watch asked of the stopped member fails its stream the same way.
             Calls<WatchResponse> late = new Calls<>();
-            WatchGrpc.newStub(cluster.channel(member)).watch(late).onNext(WatchRequest.newBuilder()
-                    .setCreateRequest(WatchCreateRequest.newBuilder().setKey(ByteString.copyFromUtf8("raft/w"))).build());
+            WatchGrpc.newStub(cluster.channel(member))
+                    .watch(late)
+                    .onNext(
+                            WatchRequest.newBuilder()
+                                    .setCreateRequest(
+                                            WatchCreateRequest.newBuilder()
+                                                    .setKey(ByteString.copyFromUtf8("raft/w")))
+                                    .build());
             late.assertStopped();
         }
     }
 
     private static long keys(KV kv, String prefix) throws Exception {
-        return get(kv.get(bytes(prefix), GetOption.builder().isPrefix(true).withCountOnly(true).build())).getCount();
+        return get(kv.get(
+                        bytes(prefix),
+                        GetOption.builder().isPrefix(true).withCountOnly(true).build()))
+                .getCount();
     }
 
     private static String b64(String text) {
@@ -189,27 +259,35 @@ class StreamsAtStopTest {
 
     private static HttpRequest post(InetSocketAddress web, String path, String body) {
         return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + web.getPort() + path))
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
     }
 
     /** A streamed gateway answer (HTTP/1.1, chunked), read line by line. */
-    private static BufferedReader lines(InetSocketAddress web, String path, String body) throws Exception {
-        HttpResponse<InputStream> response = HTTP.send(post(web, path, body), HttpResponse.BodyHandlers.ofInputStream());
+    private static BufferedReader lines(InetSocketAddress web, String path, String body)
+            throws Exception {
+        HttpResponse<InputStream> response =
+                HTTP.send(post(web, path, body), HttpResponse.BodyHandlers.ofInputStream());
         assertEquals(200, response.statusCode());
         return new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8));
     }
 
-    /** grpc-gateway's error line for "server stopped", then a body that breaks off rather than ends. */
+    /**
+     * grpc-gateway's error line for "server stopped", then a body that breaks off rather than ends.
+     */
     private static void assertGatewayStreamBreaksOff(BufferedReader stream) throws IOException {
         JsonNode error = JSON.readTree(stream.readLine()).path("error");
         assertEquals(14, error.path("grpc_code").asInt(), error.toString());
         assertEquals(503, error.path("http_code").asInt(), error.toString());
         assertEquals(STOPPED, error.path("message").asText());
-        assertThrows(IOException.class, () -> {
-            while (stream.readLine() != null) {
-                // A clean end of the body would leave this loop without an exception.
-            }
-        }, "the body must not end as a complete answer");
+        assertThrows(
+                IOException.class,
+                () -> {
+                    while (stream.readLine() != null) {
+                        // A clean end of the body would leave this loop without an exception.
+                    }
+                },
+                "the body must not end as a complete answer");
     }
 
     /** One gRPC call's responses, then how it ended; the queue is the synchronisation. */
@@ -238,7 +316,10 @@ class StreamsAtStopTest {
             return response;
         }
 
-        /** The call ended with UNAVAILABLE "server stopped", and no watch was reported canceled before. */
+        /**
+         * The call ended with UNAVAILABLE "server stopped", and no watch was reported canceled
+         * before.
+         */
         void assertStopped() throws Exception {
             Status status;
             try {
@@ -249,7 +330,8 @@ class StreamsAtStopTest {
             assertEquals(Status.Code.UNAVAILABLE, status.getCode(), status.toString());
             assertEquals(STOPPED, status.getDescription());
             for (T response : responses) {
-                assertFalse(response instanceof WatchResponse watch && watch.getCanceled(),
+                assertFalse(
+                        response instanceof WatchResponse watch && watch.getCanceled(),
                         "a stopping member's watch looks canceled by the server: " + response);
             }
         }
@@ -261,22 +343,28 @@ class StreamsAtStopTest {
         private final ClientCall<SnapshotRequest, SnapshotResponse> call;
 
         SnapshotCall(EtcdCluster cluster, int member) throws InterruptedException {
-            call = cluster.channel(member).newCall(MaintenanceGrpc.getSnapshotMethod(), CallOptions.DEFAULT);
-            call.start(new ClientCall.Listener<>() {
-                @Override
-                public void onMessage(SnapshotResponse message) {
-                    received.add(message);
-                }
+            call =
+                    cluster.channel(member)
+                            .newCall(MaintenanceGrpc.getSnapshotMethod(), CallOptions.DEFAULT);
+            call.start(
+                    new ClientCall.Listener<>() {
+                        @Override
+                        public void onMessage(SnapshotResponse message) {
+                            received.add(message);
+                        }
 
-                @Override
-                public void onClose(Status status, Metadata trailers) {
-                    received.add(status);
-                }
-            }, new Metadata());
+                        @Override
+                        public void onClose(Status status, Metadata trailers) {
+                            received.add(status);
+                        }
+                    },
+                    new Metadata());
             call.sendMessage(SnapshotRequest.getDefaultInstance());
             call.halfClose();
             call.request(1);
-            assertTrue(received.poll(30, TimeUnit.SECONDS) instanceof SnapshotResponse, "the first chunk");
+            assertTrue(
+                    received.poll(30, TimeUnit.SECONDS) instanceof SnapshotResponse,
+                    "the first chunk");
         }
 
         void readAll() {

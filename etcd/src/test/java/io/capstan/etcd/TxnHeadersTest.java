@@ -27,8 +27,11 @@ class TxnHeadersTest {
 
     @Test
     void operationsBeforeTheFirstWriteSeeTheRevisionBeforeIt() {
-        TxnResponse filled = TxnHeaders.fill(txn(range(), deleted(0), put(), range(), deleted(0), deleted(2)), 10)
-                .build();
+        TxnResponse filled =
+                TxnHeaders.fill(
+                                txn(range(), deleted(0), put(), range(), deleted(0), deleted(2)),
+                                10)
+                        .build();
 
         assertEquals(List.of(9L, 9L, 10L, 10L, 10L, 10L), revisions(filled));
     }
@@ -43,22 +46,35 @@ class TxnHeadersTest {
     @Test
     void aNestedTransactionHasAnEmptyHeaderAndItsOperationsFollowTheSameRules() {
         TxnResponse.Builder nested = txn(range(), put());
-        TxnResponse filled = TxnHeaders.fill(txn(range(), ResponseOp.newBuilder().setResponseTxn(nested), range()), 21)
-                .build();
+        TxnResponse filled =
+                TxnHeaders.fill(
+                                txn(
+                                        range(),
+                                        ResponseOp.newBuilder().setResponseTxn(nested),
+                                        range()),
+                                21)
+                        .build();
 
         assertEquals(20, filled.getResponses(0).getResponseRange().getHeader().getRevision());
         TxnResponse inner = filled.getResponses(1).getResponseTxn();
         assertTrue(inner.hasHeader(), "etcd sends a nested transaction's header, empty");
         assertEquals(ResponseHeader.getDefaultInstance(), inner.getHeader());
         assertEquals(List.of(20L, 21L), revisions(inner));
-        assertEquals(21, filled.getResponses(2).getResponseRange().getHeader().getRevision(),
+        assertEquals(
+                21,
+                filled.getResponses(2).getResponseRange().getHeader().getRevision(),
                 "the nested transaction's put counts as a change for what follows it");
     }
 
     @Test
     void aWriteOnlyInANestedTransactionStillMeansTheRevisionBeforeIsOneLess() {
-        TxnResponse filled = TxnHeaders.fill(txn(range(), ResponseOp.newBuilder().setResponseTxn(txn(deleted(3)))), 5)
-                .build();
+        TxnResponse filled =
+                TxnHeaders.fill(
+                                txn(
+                                        range(),
+                                        ResponseOp.newBuilder().setResponseTxn(txn(deleted(3)))),
+                                5)
+                        .build();
 
         assertEquals(4, filled.getResponses(0).getResponseRange().getHeader().getRevision());
         assertEquals(List.of(5L), revisions(filled.getResponses(1).getResponseTxn()));
@@ -68,7 +84,8 @@ class TxnHeadersTest {
     void headersCarryOnlyTheRevision() {
         TxnResponse filled = TxnHeaders.fill(txn(put()), 3).build();
 
-        assertEquals(ResponseHeader.newBuilder().setRevision(3).build(),
+        assertEquals(
+                ResponseHeader.newBuilder().setRevision(3).build(),
                 filled.getResponses(0).getResponsePut().getHeader());
     }
 
@@ -89,19 +106,26 @@ class TxnHeadersTest {
     }
 
     private static ResponseOp.Builder deleted(long count) {
-        return ResponseOp.newBuilder().setResponseDeleteRange(DeleteRangeResponse.newBuilder().setDeleted(count));
+        return ResponseOp.newBuilder()
+                .setResponseDeleteRange(DeleteRangeResponse.newBuilder().setDeleted(count));
     }
 
     /** The header revision of each non-transaction operation, in order. */
     private static List<Long> revisions(TxnResponse txn) {
         return txn.getResponsesList().stream()
                 .filter(op -> op.getResponseCase() != ResponseOp.ResponseCase.RESPONSE_TXN)
-                .map(op -> switch (op.getResponseCase()) {
-                    case RESPONSE_RANGE -> op.getResponseRange().getHeader().getRevision();
-                    case RESPONSE_PUT -> op.getResponsePut().getHeader().getRevision();
-                    case RESPONSE_DELETE_RANGE -> op.getResponseDeleteRange().getHeader().getRevision();
-                    case RESPONSE_TXN, RESPONSE_NOT_SET -> throw new AssertionError("no header: " + op);
-                })
+                .map(
+                        op ->
+                                switch (op.getResponseCase()) {
+                                    case RESPONSE_RANGE ->
+                                            op.getResponseRange().getHeader().getRevision();
+                                    case RESPONSE_PUT ->
+                                            op.getResponsePut().getHeader().getRevision();
+                                    case RESPONSE_DELETE_RANGE ->
+                                            op.getResponseDeleteRange().getHeader().getRevision();
+                                    case RESPONSE_TXN, RESPONSE_NOT_SET ->
+                                            throw new AssertionError("no header: " + op);
+                                })
                 .toList();
     }
 }

@@ -33,9 +33,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Iterator;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -48,8 +48,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * etcd's Watch over gRPC against one member on an in-memory keyspace (watches on a Raft group:
  * {@link WatchFailoverTest}), with jetcd as the oracle where it exposes the behaviour and a plain
- * gRPC stream where the exact responses matter (ids, filters, cancel, progress). Each test keeps
- * to keys of its own.
+ * gRPC stream where the exact responses matter (ids, filters, cancel, progress). Each test keeps to
+ * keys of its own.
  */
 @ExtendWith(EtcdClusterExtension.class)
 @EtcdClusterExtension.Shape(local = true)
@@ -58,17 +58,26 @@ class WatchApiTest {
 
     private static final long WAIT_SECONDS = 20;
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(10))
+                    .build();
 
     @Test
     void keyAndPrefixWatchesSeePutsAndDeletesInOrder(EtcdCluster cluster) throws Exception {
         Client client = cluster.jetcd(cluster.awaitLeader());
         Events key = new Events();
         Events prefix = new Events();
-        try (Watch.Watcher w1 = client.getWatchClient().watch(bytes("order/a"), notified().build(), key.listener());
-             Watch.Watcher w2 = client.getWatchClient().watch(bytes("order/"),
-                     notified().isPrefix(true).build(), prefix.listener())) {
+        try (Watch.Watcher w1 =
+                        client.getWatchClient()
+                                .watch(bytes("order/a"), notified().build(), key.listener());
+                Watch.Watcher w2 =
+                        client.getWatchClient()
+                                .watch(
+                                        bytes("order/"),
+                                        notified().isPrefix(true).build(),
+                                        prefix.listener())) {
             key.awaitCreated();
             prefix.awaitCreated();
             long first = put(client, "order/a", "1");
@@ -92,8 +101,11 @@ class WatchApiTest {
 
         Events events = new Events();
         WatchOption option = WatchOption.builder().withRevision(first).withPrevKV(true).build();
-        try (Watch.Watcher w = client.getWatchClient().watch(bytes("replay/k"), option, events.listener())) {
-            assertEquals(List.of("PUT replay/k=v1", "PUT replay/k=v2", "DELETE replay/k="), events.take(3));
+        try (Watch.Watcher w =
+                client.getWatchClient().watch(bytes("replay/k"), option, events.listener())) {
+            assertEquals(
+                    List.of("PUT replay/k=v1", "PUT replay/k=v2", "DELETE replay/k="),
+                    events.take(3));
             assertEquals(List.of("", "v1", "v2"), events.prevValues.subList(0, 3));
             assertEquals(List.of(first, first + 1, first + 2), events.revisions.subList(0, 3));
         }
@@ -106,21 +118,41 @@ class WatchApiTest {
         long before = put(client, "txnorder/b", "0");
         put(client, "txnorder/d", "0");
         Events live = new Events();
-        try (Watch.Watcher w = client.getWatchClient().watch(bytes("txnorder/"),
-                notified().isPrefix(true).build(), live.listener())) {
+        try (Watch.Watcher w =
+                client.getWatchClient()
+                        .watch(
+                                bytes("txnorder/"),
+                                notified().isPrefix(true).build(),
+                                live.listener())) {
             live.awaitCreated();
-            client.getKVClient().txn().Then(
-                    Op.put(bytes("txnorder/z"), bytes("1"), PutOption.DEFAULT),
-                    Op.delete(bytes("txnorder/b"), DeleteOption.builder().withRange(bytes("txnorder/e")).build()),
-                    Op.put(bytes("txnorder/a"), bytes("1"), PutOption.DEFAULT))
-                    .commit().get(WAIT_SECONDS, TimeUnit.SECONDS);
-            List<String> expected = List.of("PUT txnorder/z=1", "DELETE txnorder/b=", "DELETE txnorder/d=",
-                    "PUT txnorder/a=1");
+            client.getKVClient()
+                    .txn()
+                    .Then(
+                            Op.put(bytes("txnorder/z"), bytes("1"), PutOption.DEFAULT),
+                            Op.delete(
+                                    bytes("txnorder/b"),
+                                    DeleteOption.builder().withRange(bytes("txnorder/e")).build()),
+                            Op.put(bytes("txnorder/a"), bytes("1"), PutOption.DEFAULT))
+                    .commit()
+                    .get(WAIT_SECONDS, TimeUnit.SECONDS);
+            List<String> expected =
+                    List.of(
+                            "PUT txnorder/z=1",
+                            "DELETE txnorder/b=",
+                            "DELETE txnorder/d=",
+                            "PUT txnorder/a=1");
             assertEquals(expected, live.take(4));
 
             Events replayed = new Events();
-            try (Watch.Watcher again = client.getWatchClient().watch(bytes("txnorder/"),
-                    WatchOption.builder().isPrefix(true).withRevision(before + 2).build(), replayed.listener())) {
+            try (Watch.Watcher again =
+                    client.getWatchClient()
+                            .watch(
+                                    bytes("txnorder/"),
+                                    WatchOption.builder()
+                                            .isPrefix(true)
+                                            .withRevision(before + 2)
+                                            .build(),
+                                    replayed.listener())) {
                 assertEquals(expected, replayed.take(4));
             }
         }
@@ -134,9 +166,13 @@ class WatchApiTest {
         client.getKVClient().compact(latest).get(WAIT_SECONDS, TimeUnit.SECONDS);
 
         CompletableFuture<Throwable> failure = new CompletableFuture<>();
-        Watch.Listener listener = Watch.listener(r -> { }, failure::complete);
-        try (Watch.Watcher w = client.getWatchClient().watch(bytes("compacted/k"),
-                WatchOption.builder().withRevision(old).build(), listener)) {
+        Watch.Listener listener = Watch.listener(r -> {}, failure::complete);
+        try (Watch.Watcher w =
+                client.getWatchClient()
+                        .watch(
+                                bytes("compacted/k"),
+                                WatchOption.builder().withRevision(old).build(),
+                                listener)) {
             Throwable error = failure.get(WAIT_SECONDS, TimeUnit.SECONDS);
             CompactedException compacted = assertInstanceOf(CompactedException.class, error);
             assertEquals(latest, compacted.getCompactedRevision());
@@ -164,7 +200,8 @@ class WatchApiTest {
         WatchResponse deletes = a.getWatchId() == 0 ? a : b;
         WatchResponse puts = a.getWatchId() == 0 ? b : a;
         assertEquals(1, deletes.getEventsCount());
-        assertEquals(io.capstan.etcd.api.mvcc.Event.EventType.DELETE, deletes.getEvents(0).getType());
+        assertEquals(
+                io.capstan.etcd.api.mvcc.Event.EventType.DELETE, deletes.getEvents(0).getType());
         assertEquals(deleteRevision, deletes.getHeader().getRevision());
         assertEquals(1, puts.getEventsCount());
         assertEquals(io.capstan.etcd.api.mvcc.Event.EventType.PUT, puts.getEvents(0).getType());
@@ -188,8 +225,10 @@ class WatchApiTest {
         assertEquals(WatchStream.ALL_WATCHES, duplicate.getWatchId());
         assertEquals(WatchStream.DUPLICATE_ID, duplicate.getCancelReason());
 
-        stream.requests.onNext(WatchRequest.newBuilder()
-                .setCancelRequest(WatchCancelRequest.newBuilder().setWatchId(7)).build());
+        stream.requests.onNext(
+                WatchRequest.newBuilder()
+                        .setCancelRequest(WatchCancelRequest.newBuilder().setWatchId(7))
+                        .build());
         WatchResponse canceled = stream.next();
         assertTrue(canceled.getCanceled());
         assertEquals(7, canceled.getWatchId());
@@ -211,8 +250,10 @@ class WatchApiTest {
         long written = put(cluster.jetcd(leader), "progress/k", "v");
         assertEquals(written, stream.next().getHeader().getRevision());
 
-        stream.requests.onNext(WatchRequest.newBuilder()
-                .setProgressRequest(WatchProgressRequest.getDefaultInstance()).build());
+        stream.requests.onNext(
+                WatchRequest.newBuilder()
+                        .setProgressRequest(WatchProgressRequest.getDefaultInstance())
+                        .build());
         WatchResponse progress = stream.next();
         assertEquals(WatchStream.ALL_WATCHES, progress.getWatchId());
         assertEquals(0, progress.getEventsCount());
@@ -242,11 +283,17 @@ class WatchApiTest {
         }
         for (int i = 0; i < pairs; i++) {
             WatchResponse refused = stream.next();
-            assertTrue(refused.getCreated() && refused.getCanceled(), "create " + (2 * i) + ": " + refused);
-            assertTrue(refused.getCancelReason().contains("start_revision"), refused.getCancelReason());
+            assertTrue(
+                    refused.getCreated() && refused.getCanceled(),
+                    "create " + (2 * i) + ": " + refused);
+            assertTrue(
+                    refused.getCancelReason().contains("start_revision"),
+                    refused.getCancelReason());
             assertTrue(refused.getHeader().getRevision() > 0, refused.toString());
             WatchResponse created = stream.next();
-            assertTrue(created.getCreated() && !created.getCanceled(), "create " + (2 * i + 1) + ": " + created);
+            assertTrue(
+                    created.getCreated() && !created.getCanceled(),
+                    "create " + (2 * i + 1) + ": " + created);
         }
         stream.close();
     }
@@ -264,11 +311,18 @@ class WatchApiTest {
         WatchResponse over = stream.next();
         assertTrue(over.getCreated() && over.getCanceled(), over.toString());
         assertEquals(WatchStream.ALL_WATCHES, over.getWatchId());
-        assertTrue(over.getCancelReason().startsWith("etcdserver: too many watches on this stream: it holds "
-                + limit + ", the limit (capstan.api.max-watches-per-stream)"), over.getCancelReason());
+        assertTrue(
+                over.getCancelReason()
+                        .startsWith(
+                                "etcdserver: too many watches on this stream: it holds "
+                                        + limit
+                                        + ", the limit (capstan.api.max-watches-per-stream)"),
+                over.getCancelReason());
 
-        stream.requests.onNext(WatchRequest.newBuilder()
-                .setCancelRequest(WatchCancelRequest.newBuilder().setWatchId(3)).build());
+        stream.requests.onNext(
+                WatchRequest.newBuilder()
+                        .setCancelRequest(WatchCancelRequest.newBuilder().setWatchId(3))
+                        .build());
         assertTrue(stream.next().getCanceled());
         stream.send(create("limit/over", 0));
         WatchResponse admitted = stream.next();
@@ -282,14 +336,16 @@ class WatchApiTest {
     }
 
     @Test
-    void gatewayStreamsTheCreatedResponseThenEventsAsJsonLines(EtcdCluster cluster) throws Exception {
+    void gatewayStreamsTheCreatedResponseThenEventsAsJsonLines(EtcdCluster cluster)
+            throws Exception {
         int leader = cluster.awaitLeader();
         InetSocketAddress web = cluster.webAddress(leader);
         String body = "{\"create_request\":{\"key\":\"" + b64("gw/watch/k") + "\"}}";
-        HttpRequest request = HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + web.getPort() + "/v3/watch"))
-                .POST(HttpRequest.BodyPublishers.ofString(body))
-                .build();
+        HttpRequest request =
+                HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + web.getPort() + "/v3/watch"))
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build();
         HttpResponse<java.util.stream.Stream<String>> response =
                 HTTP.send(request, HttpResponse.BodyHandlers.ofLines());
         assertEquals(200, response.statusCode());
@@ -309,10 +365,13 @@ class WatchApiTest {
     @Test
     void gatewayRefusesABodyWithoutACreateRequest(EtcdCluster cluster) throws Exception {
         InetSocketAddress web = cluster.webAddress(cluster.awaitLeader());
-        HttpRequest request = HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + web.getPort() + "/v3/watch"))
-                .POST(HttpRequest.BodyPublishers.ofString("{\"cancel_request\":{\"watch_id\":\"1\"}}"))
-                .build();
+        HttpRequest request =
+                HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + web.getPort() + "/v3/watch"))
+                        .POST(
+                                HttpRequest.BodyPublishers.ofString(
+                                        "{\"cancel_request\":{\"watch_id\":\"1\"}}"))
+                        .build();
         HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
         assertEquals(400, response.statusCode());
         assertEquals(3, JSON.readTree(response.body()).get("code").asInt(), response.body());
@@ -322,7 +381,9 @@ class WatchApiTest {
         return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Watch options that ask for the created response, so a test knows when the watch is in place. */
+    /**
+     * Watch options that ask for the created response, so a test knows when the watch is in place.
+     */
     static WatchOption.Builder notified() {
         return WatchOption.builder().withCreateNotify(true);
     }
@@ -332,20 +393,28 @@ class WatchApiTest {
     }
 
     static long put(Client client, String key, String value) throws Exception {
-        return client.getKVClient().put(bytes(key), bytes(value)).get(WAIT_SECONDS, TimeUnit.SECONDS)
-                .getHeader().getRevision();
+        return client.getKVClient()
+                .put(bytes(key), bytes(value))
+                .get(WAIT_SECONDS, TimeUnit.SECONDS)
+                .getHeader()
+                .getRevision();
     }
 
     static long delete(Client client, String key) throws Exception {
-        return client.getKVClient().delete(bytes(key)).get(WAIT_SECONDS, TimeUnit.SECONDS)
-                .getHeader().getRevision();
+        return client.getKVClient()
+                .delete(bytes(key))
+                .get(WAIT_SECONDS, TimeUnit.SECONDS)
+                .getHeader()
+                .getRevision();
     }
 
     static WatchCreateRequest.Builder create(String key, long id) {
         return WatchCreateRequest.newBuilder().setKey(ByteString.copyFromUtf8(key)).setWatchId(id);
     }
 
-    /** What a jetcd watcher reported, as "TYPE key=value" strings; the queue is the synchronisation. */
+    /**
+     * What a jetcd watcher reported, as "TYPE key=value" strings; the queue is the synchronisation.
+     */
     static final class Events {
         private final BlockingQueue<WatchEvent> queue = new LinkedBlockingQueue<>();
         final List<Long> revisions = new ArrayList<>();
@@ -354,12 +423,14 @@ class WatchApiTest {
         private final CompletableFuture<Void> created = new CompletableFuture<>();
 
         Watch.Listener listener() {
-            return Watch.listener(r -> {
-                if (r.isCreatedNotify()) {
-                    created.complete(null);
-                }
-                queue.addAll(r.getEvents());
-            }, error::complete);
+            return Watch.listener(
+                    r -> {
+                        if (r.isCreatedNotify()) {
+                            created.complete(null);
+                        }
+                        queue.addAll(r.getEvents());
+                    },
+                    error::complete);
         }
 
         /** Waits for the created response; only with {@link #notified()} options. */
@@ -372,12 +443,23 @@ class WatchApiTest {
             List<String> seen = new ArrayList<>();
             for (int i = 0; i < count; i++) {
                 WatchEvent event = queue.poll(WAIT_SECONDS, TimeUnit.SECONDS);
-                assertNotNull(event, "event " + (i + 1) + " of " + count + " never came; saw " + seen
-                        + (error.isDone() ? ", watch failed: " + error.join() : ""));
+                assertNotNull(
+                        event,
+                        "event "
+                                + (i + 1)
+                                + " of "
+                                + count
+                                + " never came; saw "
+                                + seen
+                                + (error.isDone() ? ", watch failed: " + error.join() : ""));
                 revisions.add(event.getKeyValue().getModRevision());
                 prevValues.add(event.getPrevKV().getValue().toString(StandardCharsets.UTF_8));
-                seen.add(event.getEventType() + " " + event.getKeyValue().getKey().toString(StandardCharsets.UTF_8)
-                        + "=" + event.getKeyValue().getValue().toString(StandardCharsets.UTF_8));
+                seen.add(
+                        event.getEventType()
+                                + " "
+                                + event.getKeyValue().getKey().toString(StandardCharsets.UTF_8)
+                                + "="
+                                + event.getKeyValue().getValue().toString(StandardCharsets.UTF_8));
             }
             return seen;
         }
@@ -389,20 +471,21 @@ class WatchApiTest {
         final StreamObserver<WatchRequest> requests;
 
         Stream(EtcdCluster cluster, int member) {
-            requests = WatchGrpc.newStub(cluster.channel(member)).watch(new StreamObserver<>() {
-                @Override
-                public void onNext(WatchResponse value) {
-                    responses.add(value);
-                }
+            requests =
+                    WatchGrpc.newStub(cluster.channel(member))
+                            .watch(
+                                    new StreamObserver<>() {
+                                        @Override
+                                        public void onNext(WatchResponse value) {
+                                            responses.add(value);
+                                        }
 
-                @Override
-                public void onError(Throwable t) {
-                }
+                                        @Override
+                                        public void onError(Throwable t) {}
 
-                @Override
-                public void onCompleted() {
-                }
-            });
+                                        @Override
+                                        public void onCompleted() {}
+                                    });
         }
 
         void send(WatchCreateRequest.Builder create) {

@@ -45,20 +45,22 @@ import org.junit.jupiter.api.Timeout;
 class WireAgreementTest {
 
     /** etcd fields with no Raft counterpart: headers are added by the API, the rest ignored. */
-    private static final Set<String> ETCD_ONLY = Set.of(
-            "etcdserverpb.RangeRequest.serializable",
-            "etcdserverpb.CompactionRequest.physical",
-            "etcdserverpb.LeaseGrantResponse.error",
-            "etcdserverpb.RangeResponse.header",
-            "etcdserverpb.PutResponse.header",
-            "etcdserverpb.DeleteRangeResponse.header",
-            "etcdserverpb.TxnResponse.header",
-            "etcdserverpb.LeaseGrantResponse.header",
-            "etcdserverpb.LeaseKeepAliveResponse.header",
-            "etcdserverpb.LeaseTimeToLiveResponse.header");
+    private static final Set<String> ETCD_ONLY =
+            Set.of(
+                    "etcdserverpb.RangeRequest.serializable",
+                    "etcdserverpb.CompactionRequest.physical",
+                    "etcdserverpb.LeaseGrantResponse.error",
+                    "etcdserverpb.RangeResponse.header",
+                    "etcdserverpb.PutResponse.header",
+                    "etcdserverpb.DeleteRangeResponse.header",
+                    "etcdserverpb.TxnResponse.header",
+                    "etcdserverpb.LeaseGrantResponse.header",
+                    "etcdserverpb.LeaseKeepAliveResponse.header",
+                    "etcdserverpb.LeaseTimeToLiveResponse.header");
 
     private final List<String> problems = new ArrayList<>();
     private final Set<String> etcdOnlySeen = new TreeSet<>();
+
     /** Messages compared already: transactions nest, so the walk meets them again. */
     private final Set<String> compared = new HashSet<>();
 
@@ -68,14 +70,26 @@ class WireAgreementTest {
         pair(RangeResponse.getDescriptor(), io.capstan.raft.proto.RangeResponse.getDescriptor());
         pair(PutRequest.getDescriptor(), io.capstan.raft.proto.PutRequest.getDescriptor());
         pair(PutResponse.getDescriptor(), io.capstan.raft.proto.PutResponse.getDescriptor());
-        pair(DeleteRangeRequest.getDescriptor(), io.capstan.raft.proto.DeleteRangeRequest.getDescriptor());
-        pair(DeleteRangeResponse.getDescriptor(), io.capstan.raft.proto.DeleteRangeResponse.getDescriptor());
+        pair(
+                DeleteRangeRequest.getDescriptor(),
+                io.capstan.raft.proto.DeleteRangeRequest.getDescriptor());
+        pair(
+                DeleteRangeResponse.getDescriptor(),
+                io.capstan.raft.proto.DeleteRangeResponse.getDescriptor());
         pair(TxnRequest.getDescriptor(), io.capstan.raft.proto.TxnRequest.getDescriptor());
         pair(TxnResponse.getDescriptor(), io.capstan.raft.proto.TxnResponse.getDescriptor());
-        pair(CompactionRequest.getDescriptor(), io.capstan.raft.proto.CompactionRequest.getDescriptor());
-        pair(LeaseGrantResponse.getDescriptor(), io.capstan.raft.proto.LeaseGrantResponse.getDescriptor());
-        pair(LeaseKeepAliveResponse.getDescriptor(), io.capstan.raft.proto.LeaseKeepAliveResponse.getDescriptor());
-        pair(LeaseTimeToLiveResponse.getDescriptor(), io.capstan.raft.proto.LeaseTimeToLiveResponse.getDescriptor());
+        pair(
+                CompactionRequest.getDescriptor(),
+                io.capstan.raft.proto.CompactionRequest.getDescriptor());
+        pair(
+                LeaseGrantResponse.getDescriptor(),
+                io.capstan.raft.proto.LeaseGrantResponse.getDescriptor());
+        pair(
+                LeaseKeepAliveResponse.getDescriptor(),
+                io.capstan.raft.proto.LeaseKeepAliveResponse.getDescriptor());
+        pair(
+                LeaseTimeToLiveResponse.getDescriptor(),
+                io.capstan.raft.proto.LeaseTimeToLiveResponse.getDescriptor());
 
         assertEquals(List.of(), problems);
         assertEquals(new TreeSet<>(ETCD_ONLY), etcdOnlySeen, "etcd-only fields");
@@ -83,34 +97,57 @@ class WireAgreementTest {
 
     @Test
     void etcdToRaftDropsWhatTheLogMustNotCarry() {
-        UnknownFieldSet fromNewerClient = UnknownFieldSet.newBuilder()
-                .addField(99, UnknownFieldSet.Field.newBuilder().addVarint(7).build())
-                .build();
-        RangeRequest nested = RangeRequest.newBuilder()
-                .setKey(ByteString.copyFromUtf8("a")).setSerializable(true).setLimit(3)
-                .setUnknownFields(fromNewerClient).build();
-        TxnRequest txn = TxnRequest.newBuilder()
-                .addSuccess(RequestOp.newBuilder().setRequestRange(nested))
-                .setUnknownFields(fromNewerClient).build();
+        UnknownFieldSet fromNewerClient =
+                UnknownFieldSet.newBuilder()
+                        .addField(99, UnknownFieldSet.Field.newBuilder().addVarint(7).build())
+                        .build();
+        RangeRequest nested =
+                RangeRequest.newBuilder()
+                        .setKey(ByteString.copyFromUtf8("a"))
+                        .setSerializable(true)
+                        .setLimit(3)
+                        .setUnknownFields(fromNewerClient)
+                        .build();
+        TxnRequest txn =
+                TxnRequest.newBuilder()
+                        .addSuccess(RequestOp.newBuilder().setRequestRange(nested))
+                        .setUnknownFields(fromNewerClient)
+                        .build();
 
-        io.capstan.raft.proto.TxnRequest converted = Wire.toRaft(txn, io.capstan.raft.proto.TxnRequest.parser());
+        io.capstan.raft.proto.TxnRequest converted =
+                Wire.toRaft(txn, io.capstan.raft.proto.TxnRequest.parser());
 
         io.capstan.raft.proto.RangeRequest range = converted.getSuccess(0).getRequestRange();
         assertEquals("a", range.getKey().toStringUtf8());
         assertEquals(3, range.getLimit());
         assertTrue(converted.getUnknownFields().asMap().isEmpty());
-        assertTrue(range.getUnknownFields().asMap().isEmpty(), "serializable and unknown fields are dropped");
+        assertTrue(
+                range.getUnknownFields().asMap().isEmpty(),
+                "serializable and unknown fields are dropped");
     }
 
     @Test
     void raftToEtcdKeepsEveryValue() {
-        KeyValue kv = KeyValue.newBuilder().setKey(ByteString.copyFromUtf8("k")).setValue(ByteString.copyFromUtf8("v"))
-                .setCreateRevision(2).setModRevision(5).setVersion(3).setLease(9).build();
-        io.capstan.raft.proto.TxnResponse raft = io.capstan.raft.proto.TxnResponse.newBuilder()
-                .setSucceeded(true)
-                .addResponses(ResponseOp.newBuilder().setResponseRange(
-                        io.capstan.raft.proto.RangeResponse.newBuilder().addKvs(kv).setCount(4).setMore(true)))
-                .build();
+        KeyValue kv =
+                KeyValue.newBuilder()
+                        .setKey(ByteString.copyFromUtf8("k"))
+                        .setValue(ByteString.copyFromUtf8("v"))
+                        .setCreateRevision(2)
+                        .setModRevision(5)
+                        .setVersion(3)
+                        .setLease(9)
+                        .build();
+        io.capstan.raft.proto.TxnResponse raft =
+                io.capstan.raft.proto.TxnResponse.newBuilder()
+                        .setSucceeded(true)
+                        .addResponses(
+                                ResponseOp.newBuilder()
+                                        .setResponseRange(
+                                                io.capstan.raft.proto.RangeResponse.newBuilder()
+                                                        .addKvs(kv)
+                                                        .setCount(4)
+                                                        .setMore(true)))
+                        .build();
 
         TxnResponse etcd = Wire.toEtcd(raft, TxnResponse.newBuilder()).build();
 
@@ -121,8 +158,13 @@ class WireAgreementTest {
         io.capstan.etcd.api.mvcc.KeyValue read = range.getKvs(0);
         assertEquals("k", read.getKey().toStringUtf8());
         assertEquals("v", read.getValue().toStringUtf8());
-        assertEquals(List.of(2L, 5L, 3L, 9L),
-                List.of(read.getCreateRevision(), read.getModRevision(), read.getVersion(), read.getLease()));
+        assertEquals(
+                List.of(2L, 5L, 3L, 9L),
+                List.of(
+                        read.getCreateRevision(),
+                        read.getModRevision(),
+                        read.getVersion(),
+                        read.getLease()));
         assertFalse(etcd.hasHeader());
     }
 
@@ -133,15 +175,29 @@ class WireAgreementTest {
         for (FieldDescriptor raftField : raft.getFields()) {
             FieldDescriptor etcdField = etcd.findFieldByNumber(raftField.getNumber());
             if (etcdField == null) {
-                problems.add(raftField.getFullName() + " has no etcd field numbered " + raftField.getNumber());
+                problems.add(
+                        raftField.getFullName()
+                                + " has no etcd field numbered "
+                                + raftField.getNumber());
                 continue;
             }
             if (!sameName(etcdField, raftField)) {
-                problems.add(raftField.getFullName() + " is #" + raftField.getNumber() + ", etcd's #"
-                        + etcdField.getNumber() + " is " + etcdField.getName());
+                problems.add(
+                        raftField.getFullName()
+                                + " is #"
+                                + raftField.getNumber()
+                                + ", etcd's #"
+                                + etcdField.getNumber()
+                                + " is "
+                                + etcdField.getName());
             }
             if (!shape(etcdField).equals(shape(raftField))) {
-                problems.add(raftField.getFullName() + ": raft " + shape(raftField) + ", etcd " + shape(etcdField));
+                problems.add(
+                        raftField.getFullName()
+                                + ": raft "
+                                + shape(raftField)
+                                + ", etcd "
+                                + shape(etcdField));
                 continue;
             }
             if (raftField.getJavaType() == FieldDescriptor.JavaType.MESSAGE) {
@@ -161,24 +217,43 @@ class WireAgreementTest {
         for (EnumValueDescriptor value : raft.getValues()) {
             EnumValueDescriptor other = etcd.findValueByNumber(value.getNumber());
             if (other == null || !other.getName().equals(value.getName())) {
-                problems.add(raft.getFullName() + "." + value.getName() + " is " + value.getNumber()
-                        + ", etcd has " + (other == null ? "nothing" : other.getName()) + " there");
+                problems.add(
+                        raft.getFullName()
+                                + "."
+                                + value.getName()
+                                + " is "
+                                + value.getNumber()
+                                + ", etcd has "
+                                + (other == null ? "nothing" : other.getName())
+                                + " there");
             }
         }
         if (etcd.getValues().size() != raft.getValues().size()) {
-            problems.add(raft.getFullName() + " has " + raft.getValues().size() + " values, etcd "
-                    + etcd.getValues().size());
+            problems.add(
+                    raft.getFullName()
+                            + " has "
+                            + raft.getValues().size()
+                            + " values, etcd "
+                            + etcd.getValues().size());
         }
     }
 
     /** etcd spells some names in capitals (ID, TTL, grantedTTL); the Raft protos use snake case. */
     private static boolean sameName(FieldDescriptor etcd, FieldDescriptor raft) {
-        return etcd.getName().replace("_", "").toLowerCase(Locale.ROOT)
+        return etcd.getName()
+                .replace("_", "")
+                .toLowerCase(Locale.ROOT)
                 .equals(raft.getName().replace("_", "").toLowerCase(Locale.ROOT));
     }
 
     private static String shape(FieldDescriptor field) {
-        String oneof = field.getRealContainingOneof() == null ? "" : " oneof " + field.getRealContainingOneof().getName();
-        return field.getType() + (field.isRepeated() ? " repeated" : "") + (field.isPacked() ? " packed" : "") + oneof;
+        String oneof =
+                field.getRealContainingOneof() == null
+                        ? ""
+                        : " oneof " + field.getRealContainingOneof().getName();
+        return field.getType()
+                + (field.isRepeated() ? " repeated" : "")
+                + (field.isPacked() ? " packed" : "")
+                + oneof;
     }
 }

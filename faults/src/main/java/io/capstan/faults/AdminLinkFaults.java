@@ -19,12 +19,20 @@ import java.util.stream.Collectors;
 final class AdminLinkFaults implements LinkFaults {
     private static final String PATH = "/v1/faults/peers";
     private static final Duration TIMEOUT = Duration.ofSeconds(3);
-    /** A member restarted a moment ago may take this long to listen (its JVM starting on a busy machine). */
+
+    /**
+     * A member restarted a moment ago may take this long to listen (its JVM starting on a busy
+     * machine).
+     */
     private static final Duration PATIENCE = Duration.ofSeconds(30);
+
     private static final Duration PAUSE = Duration.ofMillis(250);
 
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(TIMEOUT).build();
+    private final HttpClient http =
+            HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(TIMEOUT)
+                    .build();
     private final ToIntFunction<Member> webPort;
 
     AdminLinkFaults(ToIntFunction<Member> webPort) {
@@ -33,7 +41,8 @@ final class AdminLinkFaults implements LinkFaults {
 
     @Override
     public void drop(Member from, Collection<Member> to) throws IOException {
-        String names = to.stream().map(m -> "\"" + m.name() + "\"").collect(Collectors.joining(","));
+        String names =
+                to.stream().map(m -> "\"" + m.name() + "\"").collect(Collectors.joining(","));
         send(from, "PUT", HttpRequest.BodyPublishers.ofString("{\"drop\":[" + names + "]}"));
     }
 
@@ -47,15 +56,29 @@ final class AdminLinkFaults implements LinkFaults {
             return http.send(request, HttpResponse.BodyHandlers.ofString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted while sending " + request.method() + " " + request.uri(), e);
+            throw new IOException(
+                    "interrupted while sending " + request.method() + " " + request.uri(), e);
         }
     }
 
-    /** Sends one request, again after a failure for up to {@link #PATIENCE}; both requests are idempotent. */
-    private void send(Member member, String method, HttpRequest.BodyPublisher body) throws IOException {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + Member.HOST + ":"
-                        + webPort.applyAsInt(member) + PATH))
-                .timeout(TIMEOUT).header("Content-Type", "application/json").method(method, body).build();
+    /**
+     * Sends one request, again after a failure for up to {@link #PATIENCE}; both requests are
+     * idempotent.
+     */
+    private void send(Member member, String method, HttpRequest.BodyPublisher body)
+            throws IOException {
+        HttpRequest request =
+                HttpRequest.newBuilder(
+                                URI.create(
+                                        "http://"
+                                                + Member.HOST
+                                                + ":"
+                                                + webPort.applyAsInt(member)
+                                                + PATH))
+                        .timeout(TIMEOUT)
+                        .header("Content-Type", "application/json")
+                        .method(method, body)
+                        .build();
         IOException last = null;
         long deadline = System.nanoTime() + PATIENCE.toNanos();
         while (System.nanoTime() < deadline) {
@@ -64,8 +87,17 @@ final class AdminLinkFaults implements LinkFaults {
                 if (response.statusCode() == 200) {
                     return;
                 }
-                last = new IOException(method + " " + PATH + " on " + member + ": HTTP " + response.statusCode() + " "
-                        + response.body());
+                last =
+                        new IOException(
+                                method
+                                        + " "
+                                        + PATH
+                                        + " on "
+                                        + member
+                                        + ": HTTP "
+                                        + response.statusCode()
+                                        + " "
+                                        + response.body());
             } catch (IOException e) {
                 last = new IOException(method + " " + PATH + " on " + member + ": " + e, e);
             }
@@ -73,9 +105,12 @@ final class AdminLinkFaults implements LinkFaults {
                 Thread.sleep(PAUSE.toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IOException("interrupted while " + method + " " + PATH + " on " + member, e);
+                throw new IOException(
+                        "interrupted while " + method + " " + PATH + " on " + member, e);
             }
         }
-        throw last != null ? last : new IOException(method + " " + PATH + " on " + member + ": no time left");
+        throw last != null
+                ? last
+                : new IOException(method + " " + PATH + " on " + member + ": no time left");
     }
 }

@@ -1,9 +1,9 @@
 package io.capstan.faults;
 
 import com.google.protobuf.ByteString;
+import io.capstan.faults.history.Event;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.capstan.faults.history.Event;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
 
@@ -13,12 +13,17 @@ final class Calls {
      * Errors after which a write certainly did not happen: refused before it was proposed (too many
      * requests, a bad request, a lease that is gone). Every other error leaves a write unknown.
      */
-    private static final Set<Status.Code> NOT_APPLIED = Set.of(Status.Code.RESOURCE_EXHAUSTED,
-            Status.Code.INVALID_ARGUMENT, Status.Code.FAILED_PRECONDITION, Status.Code.NOT_FOUND,
-            Status.Code.PERMISSION_DENIED, Status.Code.UNAUTHENTICATED, Status.Code.OUT_OF_RANGE);
+    private static final Set<Status.Code> NOT_APPLIED =
+            Set.of(
+                    Status.Code.RESOURCE_EXHAUSTED,
+                    Status.Code.INVALID_ARGUMENT,
+                    Status.Code.FAILED_PRECONDITION,
+                    Status.Code.NOT_FOUND,
+                    Status.Code.PERMISSION_DENIED,
+                    Status.Code.UNAUTHENTICATED,
+                    Status.Code.OUT_OF_RANGE);
 
-    private Calls() {
-    }
+    private Calls() {}
 
     static ByteString bytes(String s) {
         return ByteString.copyFromUtf8(s);
@@ -45,14 +50,18 @@ final class Calls {
 
     /** How a write that failed with {@code error} ended: {@code fail} or {@code unknown}. */
     static String writeOutcome(Throwable error) {
-        return error instanceof StatusRuntimeException s && NOT_APPLIED.contains(s.getStatus().getCode())
-                ? Event.FAIL : Event.UNKNOWN;
+        return error instanceof StatusRuntimeException s
+                        && NOT_APPLIED.contains(s.getStatus().getCode())
+                ? Event.FAIL
+                : Event.UNKNOWN;
     }
 
     static String describe(Throwable error) {
         if (error instanceof StatusRuntimeException s) {
-            return s.getStatus().getCode() + (s.getStatus().getDescription() == null ? ""
-                    : ": " + s.getStatus().getDescription());
+            return s.getStatus().getCode()
+                    + (s.getStatus().getDescription() == null
+                            ? ""
+                            : ": " + s.getStatus().getDescription());
         }
         return error.toString();
     }

@@ -9,12 +9,12 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
- * Capstan members started as {@code scripts/local-cluster.sh} starts them: {@code scripts/capstan serve}
- * (the built jar with {@code conf/jvm.options}) with a generated configuration, the web transport
- * between members and a shared cluster secret. Member n's web port is 27480+n, its etcd API port
- * 27580+n (and its unused Raft gRPC port 27680+n, so that it can never meet another cluster's).
- * Members run with {@code capstan.transport.fault-injection = on}, which {@link AdminLinkFaults}
- * uses to drop messages between them.
+ * Capstan members started as {@code scripts/local-cluster.sh} starts them: {@code scripts/capstan
+ * serve} (the built jar with {@code conf/jvm.options}) with a generated configuration, the web
+ * transport between members and a shared cluster secret. Member n's web port is 27480+n, its etcd
+ * API port 27580+n (and its unused Raft gRPC port 27680+n, so that it can never meet another
+ * cluster's). Members run with {@code capstan.transport.fault-injection = on}, which {@link
+ * AdminLinkFaults} uses to drop messages between them.
  */
 final class CapstanTarget implements Target {
     private final Path root;
@@ -22,7 +22,7 @@ final class CapstanTarget implements Target {
     private final LinkFaults links = new AdminLinkFaults(CapstanTarget::webPort);
 
     /**
-     * @param root   the project's checkout (its {@code scripts/capstan} launches members)
+     * @param root the project's checkout (its {@code scripts/capstan} launches members)
      * @param secret the cluster secret every member is given
      */
     CapstanTarget(Path root, String secret) {
@@ -55,16 +55,24 @@ final class CapstanTarget implements Target {
     }
 
     @Override
-    public List<String> prepare(Member member, List<Member> members, boolean join) throws IOException {
+    public List<String> prepare(Member member, List<Member> members, boolean join)
+            throws IOException {
         Path secretFile = member.dir().resolve("cluster.secret");
         if (!Files.exists(secretFile)) {
-            Files.createFile(secretFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.createFile(
+                    secretFile,
+                    PosixFilePermissions.asFileAttribute(
+                            PosixFilePermissions.fromString("rw-------")));
             Files.writeString(secretFile, secret);
         }
         Path config = member.dir().resolve("capstan.conf");
-        String peers = members.stream().map(m -> "\"" + m.name() + "=" + Member.HOST + ":" + webPort(m) + "\"")
-                .collect(Collectors.joining(", "));
-        Files.writeString(config, """
+        String peers =
+                members.stream()
+                        .map(m -> "\"" + m.name() + "=" + Member.HOST + ":" + webPort(m) + "\"")
+                        .collect(Collectors.joining(", "));
+        Files.writeString(
+                config,
+                """
                 # Written by the fault harness for one run.
                 capstan {
                   node { id = "%s", data-dir = "%s", host = "%s" }
@@ -78,8 +86,18 @@ final class CapstanTarget implements Target {
                   }
                   transport.fault-injection = on
                 }
-                """.formatted(member.name(), member.dataDir(), Member.HOST, webPort(member), clientPort(member), peers,
-                secretFile, 27680 + member.index(), join ? "existing" : "new"));
-        return List.of(root.resolve("scripts/capstan").toString(), "serve", "--config", config.toString());
+                """
+                        .formatted(
+                                member.name(),
+                                member.dataDir(),
+                                Member.HOST,
+                                webPort(member),
+                                clientPort(member),
+                                peers,
+                                secretFile,
+                                27680 + member.index(),
+                                join ? "existing" : "new"));
+        return List.of(
+                root.resolve("scripts/capstan").toString(), "serve", "--config", config.toString());
     }
 }

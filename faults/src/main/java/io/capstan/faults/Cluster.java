@@ -31,8 +31,8 @@ import java.util.concurrent.TimeUnit;
  * them. A shutdown hook SIGKILLs every member still running when the harness's JVM exits early.
  *
  * <p>Threads: processes are started, signalled and stopped by the harness's control thread only
- * (which owns {@link #paused} and {@link #joining}); the channels, {@link #isUp} and {@link #status}
- * may be used from any thread.
+ * (which owns {@link #paused} and {@link #joining}); the channels, {@link #isUp} and {@link
+ * #status} may be used from any thread.
  */
 final class Cluster implements AutoCloseable {
     private static final Duration STATUS_DEADLINE = Duration.ofSeconds(1);
@@ -42,16 +42,25 @@ final class Cluster implements AutoCloseable {
     private final Map<Member, ManagedChannel> channels = new LinkedHashMap<>();
     private final Map<Member, Process> processes = new ConcurrentHashMap<>();
     private final Set<Member> paused = new HashSet<>();
-    /** Members added to the running cluster, which join it rather than form it when started on empty data. */
+
+    /**
+     * Members added to the running cluster, which join it rather than form it when started on empty
+     * data.
+     */
     private final Set<Member> joining = new HashSet<>();
+
     private final Thread killOnExit = new Thread(this::killAllNow, "kill-members-on-exit");
 
     Cluster(Target target, List<Member> members) {
         this.target = target;
         this.members = List.copyOf(members);
         for (Member m : members) {
-            channels.put(m, NettyChannelBuilder.forAddress(Member.HOST, target.clientPort(m)).usePlaintext()
-                    .maxInboundMessageSize(64 << 20).build());
+            channels.put(
+                    m,
+                    NettyChannelBuilder.forAddress(Member.HOST, target.clientPort(m))
+                            .usePlaintext()
+                            .maxInboundMessageSize(64 << 20)
+                            .build());
         }
         Runtime.getRuntime().addShutdownHook(killOnExit);
     }
@@ -61,7 +70,8 @@ final class Cluster implements AutoCloseable {
     }
 
     KVGrpc.KVBlockingStub kv(Member m, Duration deadline) {
-        return KVGrpc.newBlockingStub(channels.get(m)).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+        return KVGrpc.newBlockingStub(channels.get(m))
+                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     LeaseGrpc.LeaseBlockingStub leases(Member m, Duration deadline) {
@@ -70,7 +80,8 @@ final class Cluster implements AutoCloseable {
     }
 
     LeaseGrpc.LeaseStub leaseStreams(Member m, Duration deadline) {
-        return LeaseGrpc.newStub(channels.get(m)).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+        return LeaseGrpc.newStub(channels.get(m))
+                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     ClusterGrpc.ClusterBlockingStub clusterApi(Member m, Duration deadline) {
@@ -89,17 +100,25 @@ final class Cluster implements AutoCloseable {
         }
     }
 
-    /** Starts {@code m}'s process on its data directory (new or left by an earlier process); its output goes to its log. */
+    /**
+     * Starts {@code m}'s process on its data directory (new or left by an earlier process); its
+     * output goes to its log.
+     */
     void start(Member m) throws IOException {
         if (isUp(m)) {
             return;
         }
         Files.createDirectories(m.dataDir());
         List<String> command = target.prepare(m, members, joining.contains(m));
-        Files.writeString(m.log(), "---- harness: starting " + m + ": " + String.join(" ", command) + "\n",
-                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(m.log().toFile()));
+        Files.writeString(
+                m.log(),
+                "---- harness: starting " + m + ": " + String.join(" ", command) + "\n",
+                StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND);
+        ProcessBuilder builder =
+                new ProcessBuilder(command)
+                        .redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.appendTo(m.log().toFile()));
         processes.put(m, builder.start());
         paused.remove(m);
         channels.get(m).resetConnectBackoff();
@@ -155,7 +174,8 @@ final class Cluster implements AutoCloseable {
     private static void awaitExit(Member m, Process p, String signal) throws IOException {
         try {
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                throw new IOException(m + " (pid " + p.pid() + ") did not die within 30 s of " + signal);
+                throw new IOException(
+                        m + " (pid " + p.pid() + ") did not die within 30 s of " + signal);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -187,28 +207,36 @@ final class Cluster implements AutoCloseable {
 
     Optional<StatusResponse> status(Member m) {
         try {
-            return Optional.of(MaintenanceGrpc.newBlockingStub(channels.get(m))
-                    .withDeadlineAfter(STATUS_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                    .status(StatusRequest.getDefaultInstance()));
+            return Optional.of(
+                    MaintenanceGrpc.newBlockingStub(channels.get(m))
+                            .withDeadlineAfter(STATUS_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+                            .status(StatusRequest.getDefaultInstance()));
         } catch (RuntimeException e) {
             return Optional.empty();
         }
     }
 
-    /** The member a majority of the cluster's members (asked among those running) names as leader. */
+    /**
+     * The member a majority of the cluster's members (asked among those running) names as leader.
+     */
     Optional<Member> leader() {
         Map<Long, Member> byId = new HashMap<>();
         Map<Long, Integer> votes = new HashMap<>();
         for (Member m : running()) {
-            status(m).ifPresent(s -> {
-                byId.put(s.getHeader().getMemberId(), m);
-                if (s.getLeader() != 0) {
-                    votes.merge(s.getLeader(), 1, Integer::sum);
-                }
-            });
+            status(m)
+                    .ifPresent(
+                            s -> {
+                                byId.put(s.getHeader().getMemberId(), m);
+                                if (s.getLeader() != 0) {
+                                    votes.merge(s.getLeader(), 1, Integer::sum);
+                                }
+                            });
         }
-        return votes.entrySet().stream().filter(e -> e.getValue() * 2 > members.size())
-                .map(e -> byId.get(e.getKey())).filter(Objects::nonNull).findFirst();
+        return votes.entrySet().stream()
+                .filter(e -> e.getValue() * 2 > members.size())
+                .map(e -> byId.get(e.getKey()))
+                .filter(Objects::nonNull)
+                .findFirst();
     }
 
     /**
@@ -229,7 +257,8 @@ final class Cluster implements AutoCloseable {
     private boolean healthy() {
         Set<Long> leaders = new HashSet<>();
         for (Member m : members) {
-            Optional<StatusResponse> s = isUp(m) && !paused.contains(m) ? status(m) : Optional.empty();
+            Optional<StatusResponse> s =
+                    isUp(m) && !paused.contains(m) ? status(m) : Optional.empty();
             if (s.isEmpty() || s.get().getLeader() == 0) {
                 return false;
             }
@@ -240,8 +269,11 @@ final class Cluster implements AutoCloseable {
             return false;
         }
         try {
-            kv(leader.get(), Duration.ofSeconds(2)).range(RangeRequest.newBuilder()
-                    .setKey(ByteString.copyFromUtf8("health")).build());
+            kv(leader.get(), Duration.ofSeconds(2))
+                    .range(
+                            RangeRequest.newBuilder()
+                                    .setKey(ByteString.copyFromUtf8("health"))
+                                    .build());
             return true;
         } catch (RuntimeException e) {
             return false;

@@ -9,16 +9,18 @@ import java.util.concurrent.TimeUnit;
 final class Commands {
     private static final long TIMEOUT_SECONDS = 30;
 
-    private Commands() {
-    }
+    private Commands() {}
 
-    /** Runs {@code command} and returns its output; throws with the output when it exits non-zero. */
+    /**
+     * Runs {@code command} and returns its output; throws with the output when it exits non-zero.
+     */
     static String run(List<String> command) throws IOException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         try {
             if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                throw new IOException(String.join(" ", command) + ": no end after " + TIMEOUT_SECONDS + " s");
+                throw new IOException(
+                        String.join(" ", command) + ": no end after " + TIMEOUT_SECONDS + " s");
             }
         } catch (InterruptedException e) {
             p.destroyForcibly();
@@ -27,7 +29,8 @@ final class Commands {
         }
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (p.exitValue() != 0) {
-            throw new IOException(String.join(" ", command) + " exited " + p.exitValue() + ": " + out.strip());
+            throw new IOException(
+                    String.join(" ", command) + " exited " + p.exitValue() + ": " + out.strip());
         }
         return out;
     }

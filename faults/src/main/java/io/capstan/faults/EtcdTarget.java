@@ -40,11 +40,31 @@ final class EtcdTarget implements Target {
     @Override
     public List<String> prepare(Member member, List<Member> members, boolean join) {
         String client = "http://" + Member.HOST + ":" + clientPort(member);
-        String initial = members.stream().map(m -> m.name() + "=" + peerUrl(m)).collect(Collectors.joining(","));
-        return List.of(etcd.toString(), "--name", member.name(), "--data-dir", member.dataDir().toString(),
-                "--listen-client-urls", client, "--advertise-client-urls", client,
-                "--listen-peer-urls", peerUrl(member), "--initial-advertise-peer-urls", peerUrl(member),
-                "--initial-cluster", initial, "--initial-cluster-state", join ? "existing" : "new",
-                "--initial-cluster-token", "faults", "--logger", "zap");
+        String initial =
+                members.stream()
+                        .map(m -> m.name() + "=" + peerUrl(m))
+                        .collect(Collectors.joining(","));
+        return List.of(
+                etcd.toString(),
+                "--name",
+                member.name(),
+                "--data-dir",
+                member.dataDir().toString(),
+                "--listen-client-urls",
+                client,
+                "--advertise-client-urls",
+                client,
+                "--listen-peer-urls",
+                peerUrl(member),
+                "--initial-advertise-peer-urls",
+                peerUrl(member),
+                "--initial-cluster",
+                initial,
+                "--initial-cluster-state",
+                join ? "existing" : "new",
+                "--initial-cluster-token",
+                "faults",
+                "--logger",
+                "zap");
     }
 }

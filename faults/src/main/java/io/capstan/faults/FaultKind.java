@@ -16,16 +16,21 @@ enum FaultKind {
     KILL_ALL,
     /** The leader cut off from every other member (both ways), then healed. */
     ISOLATE_LEADER(true),
-    /** The members split at random into a minority and a majority that cannot reach each other, then healed. */
+    /**
+     * The members split at random into a minority and a majority that cannot reach each other, then
+     * healed.
+     */
     PARTITION(true),
     /** One member's messages to another dropped (the other's still arrive), then healed. */
     DROP_ONE_WAY(true),
     /**
-     * A random member removed through the Cluster API, its process stopped and its data deleted, then
-     * added back as a voter and started to join the cluster.
+     * A random member removed through the Cluster API, its process stopped and its data deleted,
+     * then added back as a voter and started to join the cluster.
      */
     MEMBER_CHANGE,
-    /** As {@link #MEMBER_CHANGE}, added back as a learner that is promoted once it has caught up. */
+    /**
+     * As {@link #MEMBER_CHANGE}, added back as a learner that is promoted once it has caught up.
+     */
     MEMBER_CHANGE_LEARNER;
 
     private final boolean dropsMessages;
@@ -38,7 +43,9 @@ enum FaultKind {
         this.dropsMessages = dropsMessages;
     }
 
-    /** Whether the kind drops messages between members, which needs the target's {@link LinkFaults}. */
+    /**
+     * Whether the kind drops messages between members, which needs the target's {@link LinkFaults}.
+     */
     boolean dropsMessages() {
         return dropsMessages;
     }
@@ -48,14 +55,20 @@ enum FaultKind {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
-    /** The kind of a {@link #label}; throws {@link IllegalArgumentException} naming the kinds when there is none. */
+    /**
+     * The kind of a {@link #label}; throws {@link IllegalArgumentException} naming the kinds when
+     * there is none.
+     */
     static FaultKind parse(String label) {
         for (FaultKind k : values()) {
             if (k.label().equals(label.trim())) {
                 return k;
             }
         }
-        throw new IllegalArgumentException("unknown fault kind " + label + "; kinds: "
-                + java.util.Arrays.stream(values()).map(FaultKind::label).toList());
+        throw new IllegalArgumentException(
+                "unknown fault kind "
+                        + label
+                        + "; kinds: "
+                        + java.util.Arrays.stream(values()).map(FaultKind::label).toList());
     }
 }

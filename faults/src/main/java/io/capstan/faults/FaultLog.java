@@ -11,8 +11,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The run's fault log ({@code faults.jsonl}): each fault's start and end, on the history's clock, so
- * the two files line up; also the count of faults injected by kind.
+ * The run's fault log ({@code faults.jsonl}): each fault's start and end, on the history's clock,
+ * so the two files line up; also the count of faults injected by kind.
  *
  * <p>Threads: used by the control thread only.
  */

@@ -19,8 +19,8 @@ import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * One run: a cluster started as processes, the workload and the seeded faults for the run's length,
- * every fault healed, the final reads and the final log, the cluster killed, the history checked and
- * a summary printed. Owns everything it starts and stops all of it however it ends.
+ * every fault healed, the final reads and the final log, the cluster killed, the history checked
+ * and a summary printed. Owns everything it starts and stops all of it however it ends.
  *
  * <p>Threads: {@link #run} on the caller's (control) thread, which also drives the {@link Nemesis};
  * each client on a thread of its own; watches on gRPC's threads and one scheduler thread.
@@ -28,6 +28,7 @@ import java.util.concurrent.ScheduledExecutorService;
 final class FaultRun {
     /** Exit codes of a run. */
     static final int PASS = 0;
+
     static final int VIOLATION = 1;
     static final int INCONCLUSIVE = 3;
     static final int SETUP_FAILED = 4;
@@ -42,20 +43,28 @@ final class FaultRun {
     private static final int MAX_STATES_PER_KEY = 2_000_000;
 
     /**
-     * @param seed    draws the workload and the fault schedule
-     * @param length  how long the workload and faults run
+     * @param seed draws the workload and the fault schedule
+     * @param length how long the workload and faults run
      * @param members 3 or 5
-     * @param target  {@code capstan} or {@code etcd}
-     * @param dir     where the run keeps its history, fault log and the members' directories
-     * @param root    the project's checkout (Capstan's launcher)
-     * @param etcd    etcd's executable
+     * @param target {@code capstan} or {@code etcd}
+     * @param dir where the run keeps its history, fault log and the members' directories
+     * @param root the project's checkout (Capstan's launcher)
+     * @param etcd etcd's executable
      * @param clients register clients
-     * @param keys    register keys
-     * @param faults  the kinds of fault to draw from
+     * @param keys register keys
+     * @param faults the kinds of fault to draw from
      */
-    record Settings(long seed, Duration length, int members, String target, Path dir, Path root, Path etcd,
-                    int clients, int keys, List<FaultKind> faults) {
-    }
+    record Settings(
+            long seed,
+            Duration length,
+            int members,
+            String target,
+            Path dir,
+            Path root,
+            Path etcd,
+            int clients,
+            int keys,
+            List<FaultKind> faults) {}
 
     private final Settings settings;
     private final PrintStream out;
@@ -74,38 +83,63 @@ final class FaultRun {
             Files.createDirectories(m.dir());
             members.add(m);
         }
-        Target target = settings.target().equals("etcd") ? new EtcdTarget(settings.etcd())
-                : new CapstanTarget(settings.root(), secret());
+        Target target =
+                settings.target().equals("etcd")
+                        ? new EtcdTarget(settings.etcd())
+                        : new CapstanTarget(settings.root(), secret());
         Path historyPath = dir.resolve("history.jsonl");
         String ending;
         Map<String, Integer> injected;
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
         try (HistoryFile history = HistoryFile.create(historyPath);
-             FaultLog faultLog = new FaultLog(dir.resolve("faults.jsonl"), history);
-             Cluster cluster = new Cluster(target, members)) {
+                FaultLog faultLog = new FaultLog(dir.resolve("faults.jsonl"), history);
+                Cluster cluster = new Cluster(target, members)) {
             cluster.startAll();
             if (!cluster.awaitHealthy(START_TIMEOUT)) {
-                out.println("setup failed: the cluster did not elect a leader within " + START_TIMEOUT.toSeconds()
-                        + " s (seed " + settings.seed() + "); member logs in " + dir);
+                out.println(
+                        "setup failed: the cluster did not elect a leader within "
+                                + START_TIMEOUT.toSeconds()
+                                + " s (seed "
+                                + settings.seed()
+                                + "); member logs in "
+                                + dir);
                 faultLog.note("the cluster did not start");
                 return SETUP_FAILED;
             }
             faultLog.note("cluster up");
-            List<FaultKind> kinds = settings.faults().stream()
-                    .filter(k -> !k.dropsMessages() || target.linkFaults().isPresent()).toList();
+            List<FaultKind> kinds =
+                    settings.faults().stream()
+                            .filter(k -> !k.dropsMessages() || target.linkFaults().isPresent())
+                            .toList();
             if (kinds.size() < settings.faults().size()) {
-                faultLog.note("skipped, " + target.name() + " has no way to drop messages between members: "
-                        + settings.faults().stream().filter(k -> !kinds.contains(k)).map(FaultKind::label).toList());
+                faultLog.note(
+                        "skipped, "
+                                + target.name()
+                                + " has no way to drop messages between members: "
+                                + settings.faults().stream()
+                                        .filter(k -> !kinds.contains(k))
+                                        .map(FaultKind::label)
+                                        .toList());
             }
-            Nemesis nemesis = new Nemesis(cluster, new Membership(cluster, target), target.linkFaults(), faultLog,
-                    new Random(settings.seed()));
+            Nemesis nemesis =
+                    new Nemesis(
+                            cluster,
+                            new Membership(cluster, target),
+                            target.linkFaults(),
+                            faultLog,
+                            new Random(settings.seed()));
             ending = exercise(cluster, nemesis, kinds, history, faultLog, scheduler);
             injected = faultLog.injected();
         } finally {
             scheduler.shutdownNow();
         }
-        CheckReport report = new HistoryChecker(SEARCH_BUDGET, MAX_STATES_PER_KEY).check(HistoryFile.read(historyPath));
-        int code = ending != null || report.violated() ? VIOLATION : report.conclusive() ? PASS : INCONCLUSIVE;
+        CheckReport report =
+                new HistoryChecker(SEARCH_BUDGET, MAX_STATES_PER_KEY)
+                        .check(HistoryFile.read(historyPath));
+        int code =
+                ending != null || report.violated()
+                        ? VIOLATION
+                        : report.conclusive() ? PASS : INCONCLUSIVE;
         String summary = Summary.format(settings, injected, report, ending, code, dir);
         out.print(summary);
         Files.writeString(dir.resolve("summary.txt"), summary);
@@ -122,14 +156,37 @@ final class FaultRun {
      *
      * @return null when the cluster recovered and answered the final reads; else what went wrong
      */
-    private String exercise(Cluster cluster, Nemesis nemesis, List<FaultKind> kinds, HistoryFile history,
-                            FaultLog faultLog, ScheduledExecutorService scheduler)
+    private String exercise(
+            Cluster cluster,
+            Nemesis nemesis,
+            List<FaultKind> kinds,
+            HistoryFile history,
+            FaultLog faultLog,
+            ScheduledExecutorService scheduler)
             throws IOException, InterruptedException {
         int size = settings.members();
-        List<Watcher> watchers = List.of(
-                new Watcher("w0", HistoryChecker.REGISTER_PREFIX, cluster, history, scheduler, 0, 1, Long.MAX_VALUE),
-                new Watcher("w1", "", cluster, history, scheduler, 1 % size, 1, Long.MAX_VALUE),
-                new Watcher("w2", HistoryChecker.LEASE_PREFIX, cluster, history, scheduler, 2 % size, 1, Long.MAX_VALUE));
+        List<Watcher> watchers =
+                List.of(
+                        new Watcher(
+                                "w0",
+                                HistoryChecker.REGISTER_PREFIX,
+                                cluster,
+                                history,
+                                scheduler,
+                                0,
+                                1,
+                                Long.MAX_VALUE),
+                        new Watcher(
+                                "w1", "", cluster, history, scheduler, 1 % size, 1, Long.MAX_VALUE),
+                        new Watcher(
+                                "w2",
+                                HistoryChecker.LEASE_PREFIX,
+                                cluster,
+                                history,
+                                scheduler,
+                                2 % size,
+                                1,
+                                Long.MAX_VALUE));
         watchers.forEach(Watcher::open);
         try {
             return workload(cluster, nemesis, kinds, history, faultLog, scheduler, watchers);
@@ -139,8 +196,14 @@ final class FaultRun {
     }
 
     /** The clients under the nemesis, then the final reads and log; see {@link #exercise}. */
-    private String workload(Cluster cluster, Nemesis nemesis, List<FaultKind> kinds, HistoryFile history,
-                            FaultLog faultLog, ScheduledExecutorService scheduler, List<Watcher> watchers)
+    private String workload(
+            Cluster cluster,
+            Nemesis nemesis,
+            List<FaultKind> kinds,
+            HistoryFile history,
+            FaultLog faultLog,
+            ScheduledExecutorService scheduler,
+            List<Watcher> watchers)
             throws IOException, InterruptedException {
         long seed = settings.seed();
         int size = settings.members();
@@ -149,11 +212,20 @@ final class FaultRun {
         List<KvClient> clients = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < settings.clients(); i++) {
-            KvClient c = new KvClient("c" + i, cluster, history, seed * 1000 + i, keys, OP_DEADLINE, lastSeen);
+            KvClient c =
+                    new KvClient(
+                            "c" + i,
+                            cluster,
+                            history,
+                            seed * 1000 + i,
+                            keys,
+                            OP_DEADLINE,
+                            lastSeen);
             clients.add(c);
             threads.add(new Thread(c, "client-c" + i));
         }
-        LeaseClient leases = new LeaseClient("l0", cluster, history, seed * 1000 + 999, OP_DEADLINE);
+        LeaseClient leases =
+                new LeaseClient("l0", cluster, history, seed * 1000 + 999, OP_DEADLINE);
         threads.add(new Thread(leases, "client-l0"));
         threads.forEach(Thread::start);
         try {
@@ -164,23 +236,30 @@ final class FaultRun {
         faultLog.note("every fault healed");
         List<String> failures = nemesis.failures();
         boolean recovered = cluster.awaitHealthy(RECOVERY_TIMEOUT);
-        faultLog.note(recovered ? "cluster recovered" : "cluster did not recover within "
-                + RECOVERY_TIMEOUT.toSeconds() + " s");
+        faultLog.note(
+                recovered
+                        ? "cluster recovered"
+                        : "cluster did not recover within " + RECOVERY_TIMEOUT.toSeconds() + " s");
         clients.forEach(KvClient::stop);
         leases.stop();
         for (Thread t : threads) {
             t.join(Duration.ofSeconds(30).toMillis());
         }
-        // Every lease ended now, so that none expires between the final reads and the end of the final log.
+        // Every lease ended now, so that none expires between the final reads and the end of the
+        // final log.
         LeaseClient.revokeAndAsk("final", cluster, history, leases.granted(), OP_DEADLINE);
-        KvClient reader = new KvClient("final", cluster, history, seed, keys, OP_DEADLINE, lastSeen);
+        KvClient reader =
+                new KvClient("final", cluster, history, seed, keys, OP_DEADLINE, lastSeen);
         for (String key : keys) {
             reader.getAnywhere(key, 3 * size);
         }
         long head = reader.maxRevision();
         if (!recovered || head == 0) {
-            return recovered ? "the final reads failed on every member" : "the cluster did not recover within "
-                    + RECOVERY_TIMEOUT.toSeconds() + " s of the last fault's end";
+            return recovered
+                    ? "the final reads failed on every member"
+                    : "the cluster did not recover within "
+                            + RECOVERY_TIMEOUT.toSeconds()
+                            + " s of the last fault's end";
         }
         Watcher log = new Watcher(HistoryChecker.LOG, "", cluster, history, scheduler, 0, 1, head);
         log.open();

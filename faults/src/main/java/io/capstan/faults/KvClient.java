@@ -21,10 +21,11 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A client of the register keys with one request in flight: linearizable gets, puts, compare-and-sets
- * (a Txn comparing the value, which reads the key when the compare fails) and deletes, each
- * recorded before it is sent and when it ends. Puts and deletes ask for the previous value, so every
- * completed operation tells what it found. After an error it moves to the next member.
+ * A client of the register keys with one request in flight: linearizable gets, puts,
+ * compare-and-sets (a Txn comparing the value, which reads the key when the compare fails) and
+ * deletes, each recorded before it is sent and when it ends. Puts and deletes ask for the previous
+ * value, so every completed operation tells what it found. After an error it moves to the next
+ * member.
  *
  * <p>Threads: runs on its own thread; {@link #stop} from any.
  */
@@ -35,15 +36,26 @@ final class KvClient implements Runnable {
     private final Random random;
     private final List<String> keys;
     private final Duration deadline;
-    /** The last value any client saw per key: what a cas expects, so that some succeed. Shared by the clients. */
+
+    /**
+     * The last value any client saw per key: what a cas expects, so that some succeed. Shared by
+     * the clients.
+     */
     private final Map<String, String> lastSeen;
+
     private volatile boolean stopped;
     private int member;
     private int written;
     private long maxRevision;
 
-    KvClient(String process, Cluster cluster, HistoryFile history, long seed, List<String> keys, Duration deadline,
-             Map<String, String> lastSeen) {
+    KvClient(
+            String process,
+            Cluster cluster,
+            HistoryFile history,
+            long seed,
+            List<String> keys,
+            Duration deadline,
+            Map<String, String> lastSeen) {
         this.process = process;
         this.cluster = cluster;
         this.history = history;
@@ -59,7 +71,9 @@ final class KvClient implements Runnable {
     }
 
     static List<String> registerKeys(int count) {
-        return java.util.stream.IntStream.range(0, count).mapToObj(i -> HistoryChecker.REGISTER_PREFIX + i).toList();
+        return java.util.stream.IntStream.range(0, count)
+                .mapToObj(i -> HistoryChecker.REGISTER_PREFIX + i)
+                .toList();
     }
 
     void stop() {
@@ -99,8 +113,13 @@ final class KvClient implements Runnable {
     boolean get(String key) {
         history.record(Event.of(process, Event.INVOKE, "get").key(key));
         try {
-            RangeResponse r = cluster.kv(target(), deadline).range(RangeRequest.newBuilder().setKey(Calls.bytes(key)).build());
-            Event.Builder ok = Event.of(process, Event.OK, "get").key(key).revision(r.getHeader().getRevision());
+            RangeResponse r =
+                    cluster.kv(target(), deadline)
+                            .range(RangeRequest.newBuilder().setKey(Calls.bytes(key)).build());
+            Event.Builder ok =
+                    Event.of(process, Event.OK, "get")
+                            .key(key)
+                            .revision(r.getHeader().getRevision());
             if (r.getKvsCount() > 0) {
                 KeyValue kv = r.getKvs(0);
                 String value = Calls.string(kv.getValue());
@@ -119,28 +138,52 @@ final class KvClient implements Runnable {
     private boolean put(String key, String value) {
         history.record(Event.of(process, Event.INVOKE, "put").key(key).value(value));
         try {
-            PutResponse r = cluster.kv(target(), deadline).put(PutRequest.newBuilder().setKey(Calls.bytes(key))
-                    .setValue(Calls.bytes(value)).setPrevKv(true).build());
-            history.record(Event.of(process, Event.OK, "put").key(key).value(value)
-                    .prev(r.hasPrevKv() ? Calls.string(r.getPrevKv().getValue()) : null)
-                    .revision(r.getHeader().getRevision()));
+            PutResponse r =
+                    cluster.kv(target(), deadline)
+                            .put(
+                                    PutRequest.newBuilder()
+                                            .setKey(Calls.bytes(key))
+                                            .setValue(Calls.bytes(value))
+                                            .setPrevKv(true)
+                                            .build());
+            history.record(
+                    Event.of(process, Event.OK, "put")
+                            .key(key)
+                            .value(value)
+                            .prev(r.hasPrevKv() ? Calls.string(r.getPrevKv().getValue()) : null)
+                            .revision(r.getHeader().getRevision()));
             return true;
         } catch (RuntimeException e) {
-            history.record(Event.of(process, Calls.writeOutcome(e), "put").key(key).value(value)
-                    .error(Calls.describe(e)));
+            history.record(
+                    Event.of(process, Calls.writeOutcome(e), "put")
+                            .key(key)
+                            .value(value)
+                            .error(Calls.describe(e)));
             return false;
         }
     }
 
     private boolean cas(String key, String expect, String value) {
         history.record(Event.of(process, Event.INVOKE, "cas").key(key).expect(expect).value(value));
-        TxnRequest txn = TxnRequest.newBuilder()
-                .addCompare(Compare.newBuilder().setKey(Calls.bytes(key)).setTarget(Compare.CompareTarget.VALUE)
-                        .setResult(Compare.CompareResult.EQUAL).setValue(Calls.bytes(expect)))
-                .addSuccess(RequestOp.newBuilder().setRequestPut(PutRequest.newBuilder().setKey(Calls.bytes(key))
-                        .setValue(Calls.bytes(value))))
-                .addFailure(RequestOp.newBuilder().setRequestRange(RangeRequest.newBuilder().setKey(Calls.bytes(key))))
-                .build();
+        TxnRequest txn =
+                TxnRequest.newBuilder()
+                        .addCompare(
+                                Compare.newBuilder()
+                                        .setKey(Calls.bytes(key))
+                                        .setTarget(Compare.CompareTarget.VALUE)
+                                        .setResult(Compare.CompareResult.EQUAL)
+                                        .setValue(Calls.bytes(expect)))
+                        .addSuccess(
+                                RequestOp.newBuilder()
+                                        .setRequestPut(
+                                                PutRequest.newBuilder()
+                                                        .setKey(Calls.bytes(key))
+                                                        .setValue(Calls.bytes(value))))
+                        .addFailure(
+                                RequestOp.newBuilder()
+                                        .setRequestRange(
+                                                RangeRequest.newBuilder().setKey(Calls.bytes(key))))
+                        .build();
         try {
             TxnResponse r = cluster.kv(target(), deadline).txn(txn);
             String prev = expect;
@@ -148,12 +191,22 @@ final class KvClient implements Runnable {
                 RangeResponse read = r.getResponses(0).getResponseRange();
                 prev = read.getKvsCount() > 0 ? Calls.string(read.getKvs(0).getValue()) : null;
             }
-            history.record(Event.of(process, Event.OK, "cas").key(key).expect(expect).value(value)
-                    .succeeded(r.getSucceeded()).prev(prev).revision(r.getHeader().getRevision()));
+            history.record(
+                    Event.of(process, Event.OK, "cas")
+                            .key(key)
+                            .expect(expect)
+                            .value(value)
+                            .succeeded(r.getSucceeded())
+                            .prev(prev)
+                            .revision(r.getHeader().getRevision()));
             return true;
         } catch (RuntimeException e) {
-            history.record(Event.of(process, Calls.writeOutcome(e), "cas").key(key).expect(expect).value(value)
-                    .error(Calls.describe(e)));
+            history.record(
+                    Event.of(process, Calls.writeOutcome(e), "cas")
+                            .key(key)
+                            .expect(expect)
+                            .value(value)
+                            .error(Calls.describe(e)));
             return false;
         }
     }
@@ -161,14 +214,27 @@ final class KvClient implements Runnable {
     private boolean delete(String key) {
         history.record(Event.of(process, Event.INVOKE, "delete").key(key));
         try {
-            DeleteRangeResponse r = cluster.kv(target(), deadline).deleteRange(DeleteRangeRequest.newBuilder()
-                    .setKey(Calls.bytes(key)).setPrevKv(true).build());
-            history.record(Event.of(process, Event.OK, "delete").key(key)
-                    .prev(r.getPrevKvsCount() > 0 ? Calls.string(r.getPrevKvs(0).getValue()) : null)
-                    .revision(r.getHeader().getRevision()));
+            DeleteRangeResponse r =
+                    cluster.kv(target(), deadline)
+                            .deleteRange(
+                                    DeleteRangeRequest.newBuilder()
+                                            .setKey(Calls.bytes(key))
+                                            .setPrevKv(true)
+                                            .build());
+            history.record(
+                    Event.of(process, Event.OK, "delete")
+                            .key(key)
+                            .prev(
+                                    r.getPrevKvsCount() > 0
+                                            ? Calls.string(r.getPrevKvs(0).getValue())
+                                            : null)
+                            .revision(r.getHeader().getRevision()));
             return true;
         } catch (RuntimeException e) {
-            history.record(Event.of(process, Calls.writeOutcome(e), "delete").key(key).error(Calls.describe(e)));
+            history.record(
+                    Event.of(process, Calls.writeOutcome(e), "delete")
+                            .key(key)
+                            .error(Calls.describe(e)));
             return false;
         }
     }
@@ -178,7 +244,10 @@ final class KvClient implements Runnable {
         return maxRevision;
     }
 
-    /** Retries a get of {@code key} on each member in turn until one succeeds or {@code tries} are spent. */
+    /**
+     * Retries a get of {@code key} on each member in turn until one succeeds or {@code tries} are
+     * spent.
+     */
     boolean getAnywhere(String key, int tries) {
         for (int i = 0; i < tries; i++) {
             if (get(key)) {

@@ -38,7 +38,8 @@ final class LeaseClient implements Runnable {
     private int member;
     private int written;
 
-    LeaseClient(String process, Cluster cluster, HistoryFile history, long seed, Duration deadline) {
+    LeaseClient(
+            String process, Cluster cluster, HistoryFile history, long seed, Duration deadline) {
         this.process = process;
         this.cluster = cluster;
         this.history = history;
@@ -94,34 +95,56 @@ final class LeaseClient implements Runnable {
     private Long grant(long ttl) {
         history.record(Event.of(process, Event.INVOKE, "grant").ttl(ttl));
         try {
-            LeaseGrantResponse r = cluster.leases(target(), deadline).leaseGrant(LeaseGrantRequest.newBuilder()
-                    .setTTL(ttl).build());
+            LeaseGrantResponse r =
+                    cluster.leases(target(), deadline)
+                            .leaseGrant(LeaseGrantRequest.newBuilder().setTTL(ttl).build());
             if (!r.getError().isEmpty()) {
                 history.record(Event.of(process, Event.FAIL, "grant").ttl(ttl).error(r.getError()));
                 return null;
             }
             granted.add(r.getID());
-            history.record(Event.of(process, Event.OK, "grant").ttl(r.getTTL()).lease(r.getID())
-                    .revision(r.getHeader().getRevision()));
+            history.record(
+                    Event.of(process, Event.OK, "grant")
+                            .ttl(r.getTTL())
+                            .lease(r.getID())
+                            .revision(r.getHeader().getRevision()));
             return r.getID();
         } catch (RuntimeException e) {
-            history.record(Event.of(process, Calls.writeOutcome(e), "grant").ttl(ttl).error(Calls.describe(e)));
+            history.record(
+                    Event.of(process, Calls.writeOutcome(e), "grant")
+                            .ttl(ttl)
+                            .error(Calls.describe(e)));
             return null;
         }
     }
 
     private boolean put(String key, long lease) {
         String value = process + "-" + written++;
-        history.record(Event.of(process, Event.INVOKE, "lease-put").key(key).value(value).lease(lease));
+        history.record(
+                Event.of(process, Event.INVOKE, "lease-put").key(key).value(value).lease(lease));
         try {
-            var r = cluster.kv(target(), deadline).put(PutRequest.newBuilder().setKey(Calls.bytes(key))
-                    .setValue(Calls.bytes(value)).setLease(lease).build());
-            history.record(Event.of(process, Event.OK, "lease-put").key(key).value(value).lease(lease)
-                    .revision(r.getHeader().getRevision()));
+            var r =
+                    cluster.kv(target(), deadline)
+                            .put(
+                                    PutRequest.newBuilder()
+                                            .setKey(Calls.bytes(key))
+                                            .setValue(Calls.bytes(value))
+                                            .setLease(lease)
+                                            .build());
+            history.record(
+                    Event.of(process, Event.OK, "lease-put")
+                            .key(key)
+                            .value(value)
+                            .lease(lease)
+                            .revision(r.getHeader().getRevision()));
             return true;
         } catch (RuntimeException e) {
-            history.record(Event.of(process, Calls.writeOutcome(e), "lease-put").key(key).value(value).lease(lease)
-                    .error(Calls.describe(e)));
+            history.record(
+                    Event.of(process, Calls.writeOutcome(e), "lease-put")
+                            .key(key)
+                            .value(value)
+                            .lease(lease)
+                            .error(Calls.describe(e)));
             return false;
         }
     }
@@ -130,40 +153,54 @@ final class LeaseClient implements Runnable {
     private boolean keepAlive(long lease) {
         history.record(Event.of(process, Event.INVOKE, "keepalive").lease(lease));
         CompletableFuture<LeaseKeepAliveResponse> answer = new CompletableFuture<>();
-        StreamObserver<LeaseKeepAliveRequest> requests = cluster.leaseStreams(target(), deadline)
-                .leaseKeepAlive(new StreamObserver<>() {
-                    @Override
-                    public void onNext(LeaseKeepAliveResponse r) {
-                        answer.complete(r);
-                    }
+        StreamObserver<LeaseKeepAliveRequest> requests =
+                cluster.leaseStreams(target(), deadline)
+                        .leaseKeepAlive(
+                                new StreamObserver<>() {
+                                    @Override
+                                    public void onNext(LeaseKeepAliveResponse r) {
+                                        answer.complete(r);
+                                    }
 
-                    @Override
-                    public void onError(Throwable t) {
-                        answer.completeExceptionally(t);
-                    }
+                                    @Override
+                                    public void onError(Throwable t) {
+                                        answer.completeExceptionally(t);
+                                    }
 
-                    @Override
-                    public void onCompleted() {
-                        answer.completeExceptionally(new IllegalStateException("stream ended without an answer"));
-                    }
-                });
+                                    @Override
+                                    public void onCompleted() {
+                                        answer.completeExceptionally(
+                                                new IllegalStateException(
+                                                        "stream ended without an answer"));
+                                    }
+                                });
         try {
             requests.onNext(LeaseKeepAliveRequest.newBuilder().setID(lease).build());
             LeaseKeepAliveResponse r = answer.get(deadline.toMillis() + 500, TimeUnit.MILLISECONDS);
             requests.onCompleted();
-            history.record(Event.of(process, Event.OK, "keepalive").lease(lease).ttl(r.getTTL())
-                    .revision(r.getHeader().getRevision()));
+            history.record(
+                    Event.of(process, Event.OK, "keepalive")
+                            .lease(lease)
+                            .ttl(r.getTTL())
+                            .revision(r.getHeader().getRevision()));
             return true;
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
             requests.onError(e);
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-            // A keep-alive that did not answer renewed the lease or did not: both are allowed from here on.
-            history.record(Event.of(process, Event.UNKNOWN, "keepalive").lease(lease).error(Calls.describe(cause)));
+            // A keep-alive that did not answer renewed the lease or did not: both are allowed from
+            // here on.
+            history.record(
+                    Event.of(process, Event.UNKNOWN, "keepalive")
+                            .lease(lease)
+                            .error(Calls.describe(cause)));
             return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             requests.onError(e);
-            history.record(Event.of(process, Event.UNKNOWN, "keepalive").lease(lease).error("interrupted"));
+            history.record(
+                    Event.of(process, Event.UNKNOWN, "keepalive")
+                            .lease(lease)
+                            .error("interrupted"));
             return false;
         }
     }
@@ -172,30 +209,49 @@ final class LeaseClient implements Runnable {
      * Ends every lease granted so far (as process {@code final}), so that none expires after the
      * final log's end, and asks each one's time to live; a lease already gone answers -1.
      */
-    static void revokeAndAsk(String process, Cluster cluster, HistoryFile history, List<Long> leases, Duration deadline) {
+    static void revokeAndAsk(
+            String process,
+            Cluster cluster,
+            HistoryFile history,
+            List<Long> leases,
+            Duration deadline) {
         int member = 0;
         for (long lease : leases) {
             for (int attempt = 0; attempt < 2 * cluster.members().size(); attempt++) {
                 Member m = cluster.members().get(member);
                 history.record(Event.of(process, Event.INVOKE, "ttl").lease(lease));
                 try {
-                    LeaseTimeToLiveResponse r = cluster.leases(m, deadline).leaseTimeToLive(LeaseTimeToLiveRequest
-                            .newBuilder().setID(lease).build());
-                    history.record(Event.of(process, Event.OK, "ttl").lease(lease).ttl(r.getTTL())
-                            .revision(r.getHeader().getRevision()));
+                    LeaseTimeToLiveResponse r =
+                            cluster.leases(m, deadline)
+                                    .leaseTimeToLive(
+                                            LeaseTimeToLiveRequest.newBuilder()
+                                                    .setID(lease)
+                                                    .build());
+                    history.record(
+                            Event.of(process, Event.OK, "ttl")
+                                    .lease(lease)
+                                    .ttl(r.getTTL())
+                                    .revision(r.getHeader().getRevision()));
                     if (r.getTTL() > 0) {
                         history.record(Event.of(process, Event.INVOKE, "revoke").lease(lease));
                         try {
-                            cluster.leases(m, deadline).leaseRevoke(LeaseRevokeRequest.newBuilder().setID(lease).build());
+                            cluster.leases(m, deadline)
+                                    .leaseRevoke(
+                                            LeaseRevokeRequest.newBuilder().setID(lease).build());
                             history.record(Event.of(process, Event.OK, "revoke").lease(lease));
                         } catch (RuntimeException e) {
-                            history.record(Event.of(process, Calls.writeOutcome(e), "revoke").lease(lease)
-                                    .error(Calls.describe(e)));
+                            history.record(
+                                    Event.of(process, Calls.writeOutcome(e), "revoke")
+                                            .lease(lease)
+                                            .error(Calls.describe(e)));
                         }
                     }
                     break;
                 } catch (RuntimeException e) {
-                    history.record(Event.of(process, Event.FAIL, "ttl").lease(lease).error(Calls.describe(e)));
+                    history.record(
+                            Event.of(process, Event.FAIL, "ttl")
+                                    .lease(lease)
+                                    .error(Calls.describe(e)));
                     member = (member + 1) % cluster.members().size();
                 }
             }

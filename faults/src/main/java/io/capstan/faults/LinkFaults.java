@@ -11,7 +11,10 @@ import java.util.Collection;
  * <p>Threads: the control thread only.
  */
 interface LinkFaults {
-    /** From now on {@code from} sends nothing to any of {@code to}, and sends to every other member normally. */
+    /**
+     * From now on {@code from} sends nothing to any of {@code to}, and sends to every other member
+     * normally.
+     */
     void drop(Member from, Collection<Member> to) throws IOException;
 
     /** {@code member} sends to every member normally again. */

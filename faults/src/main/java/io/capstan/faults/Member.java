@@ -4,12 +4,12 @@ import java.nio.file.Path;
 
 /**
  * One member's place in a test cluster: its index (which fixes its ports, see {@link Target}), its
- * directory (data, configuration, log). The process running in that place comes and goes;
- * {@link Cluster} owns it.
+ * directory (data, configuration, log). The process running in that place comes and goes; {@link
+ * Cluster} owns it.
  *
  * @param index 1-based
- * @param name  {@code n<index>}
- * @param dir   the member's directory
+ * @param name {@code n<index>}
+ * @param dir the member's directory
  */
 record Member(int index, String name, Path dir) {
     /** Every member listens on this address. */

@@ -11,11 +11,11 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Membership changes through etcd's Cluster API, as an operator makes them: remove a member, add
- * it back at the same peer URL (as a voter, or as a learner promoted once it has caught up), and
- * wait until it serves. Each call goes to a running member other than the one changed, the leader
- * first, and is tried again on another until it is seen to have taken effect: a call that timed
- * out may or may not have, so the member list decides.
+ * Membership changes through etcd's Cluster API, as an operator makes them: remove a member, add it
+ * back at the same peer URL (as a voter, or as a learner promoted once it has caught up), and wait
+ * until it serves. Each call goes to a running member other than the one changed, the leader first,
+ * and is tried again on another until it is seen to have taken effect: a call that timed out may or
+ * may not have, so the member list decides.
  *
  * <p>Threads: the control thread only.
  */
@@ -34,11 +34,20 @@ final class Membership {
     /**
      * Removes {@code member} from the cluster's configuration.
      *
-     * @return whether the member list, asked of another member, no longer has it within {@code timeout}
+     * @return whether the member list, asked of another member, no longer has it within {@code
+     *     timeout}
      */
     boolean remove(Member member, Duration timeout) throws InterruptedException {
-        return until(member, false, timeout, (via, listed) -> cluster.clusterApi(via, CALL_DEADLINE)
-                .memberRemove(MemberRemoveRequest.newBuilder().setID(listed.orElseThrow().getID()).build()))
+        return until(
+                        member,
+                        false,
+                        timeout,
+                        (via, listed) ->
+                                cluster.clusterApi(via, CALL_DEADLINE)
+                                        .memberRemove(
+                                                MemberRemoveRequest.newBuilder()
+                                                        .setID(listed.orElseThrow().getID())
+                                                        .build()))
                 .isPresent();
     }
 
@@ -47,14 +56,25 @@ final class Membership {
      *
      * @return the new member id, once another member lists it within {@code timeout}
      */
-    Optional<Long> add(Member member, boolean learner, Duration timeout) throws InterruptedException {
-        return until(member, true, timeout, (via, listed) -> cluster.clusterApi(via, CALL_DEADLINE)
-                .memberAdd(MemberAddRequest.newBuilder().addPeerURLs(target.peerUrl(member)).setIsLearner(learner)
-                        .build()))
+    Optional<Long> add(Member member, boolean learner, Duration timeout)
+            throws InterruptedException {
+        return until(
+                        member,
+                        true,
+                        timeout,
+                        (via, listed) ->
+                                cluster.clusterApi(via, CALL_DEADLINE)
+                                        .memberAdd(
+                                                MemberAddRequest.newBuilder()
+                                                        .addPeerURLs(target.peerUrl(member))
+                                                        .setIsLearner(learner)
+                                                        .build()))
                 .flatMap(entry -> entry.map(io.capstan.etcd.api.Member::getID));
     }
 
-    /** One attempt at a change, through {@code via}, given {@code member}'s entry in its list now. */
+    /**
+     * One attempt at a change, through {@code via}, given {@code member}'s entry in its list now.
+     */
     @FunctionalInterface
     private interface Change {
         void request(Member via, Optional<io.capstan.etcd.api.Member> listed);
@@ -64,10 +84,12 @@ final class Membership {
      * Requests {@code change} until another member's list has {@code member} ({@code listed}) or no
      * longer has it; a request that failed or timed out may have taken effect, so the list decides.
      *
-     * @return the entry seen at the end (empty inside when not {@code listed}); empty when {@code timeout} passed first
+     * @return the entry seen at the end (empty inside when not {@code listed}); empty when {@code
+     *     timeout} passed first
      */
-    private Optional<Optional<io.capstan.etcd.api.Member>> until(Member member, boolean listed, Duration timeout,
-                                                                 Change change) throws InterruptedException {
+    private Optional<Optional<io.capstan.etcd.api.Member>> until(
+            Member member, boolean listed, Duration timeout, Change change)
+            throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             for (Member via : others(member)) {
@@ -83,7 +105,8 @@ final class Membership {
                 try {
                     change.request(via, entry);
                 } catch (RuntimeException e) {
-                    // Refused, or unknown whether it happened: the member list says on the next round.
+                    // Refused, or unknown whether it happened: the member list says on the next
+                    // round.
                 }
                 break;
             }
@@ -99,7 +122,8 @@ final class Membership {
      *
      * @return whether it serves within {@code timeout}
      */
-    boolean awaitServing(Member member, long id, boolean learner, Duration timeout) throws InterruptedException {
+    boolean awaitServing(Member member, long id, boolean learner, Duration timeout)
+            throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         boolean voter = !learner;
         while (System.nanoTime() < deadline) {
@@ -121,7 +145,8 @@ final class Membership {
                 if (listed.isPresent() && !listed.get().getIsLearner()) {
                     return true;
                 }
-                cluster.clusterApi(via, CALL_DEADLINE).memberPromote(MemberPromoteRequest.newBuilder().setID(id).build());
+                cluster.clusterApi(via, CALL_DEADLINE)
+                        .memberPromote(MemberPromoteRequest.newBuilder().setID(id).build());
                 return true;
             } catch (RuntimeException e) {
                 // Not caught up yet, or that member cannot say now: again later.
@@ -132,8 +157,11 @@ final class Membership {
 
     private boolean readsThrough(Member member) {
         try {
-            cluster.kv(member, CALL_DEADLINE).range(RangeRequest.newBuilder()
-                    .setKey(ByteString.copyFromUtf8("health")).build());
+            cluster.kv(member, CALL_DEADLINE)
+                    .range(
+                            RangeRequest.newBuilder()
+                                    .setKey(ByteString.copyFromUtf8("health"))
+                                    .build());
             return true;
         } catch (RuntimeException e) {
             return false;
@@ -143,16 +171,25 @@ final class Membership {
     /** {@code member}'s entry in the list {@code via} knows, found by its peer URL. */
     private Optional<io.capstan.etcd.api.Member> find(Member via, Member member) {
         String url = target.peerUrl(member);
-        return cluster.clusterApi(via, CALL_DEADLINE).memberList(MemberListRequest.getDefaultInstance())
-                .getMembersList().stream().filter(m -> m.getPeerURLsList().contains(url)).findFirst();
+        return cluster
+                .clusterApi(via, CALL_DEADLINE)
+                .memberList(MemberListRequest.getDefaultInstance())
+                .getMembersList()
+                .stream()
+                .filter(m -> m.getPeerURLsList().contains(url))
+                .findFirst();
     }
 
     /** The running members other than {@code member}, the leader first. */
     private List<Member> others(Member member) {
         Optional<Member> leader = cluster.leader();
-        return cluster.running().stream().filter(m -> !m.equals(member))
-                .sorted((a, b) -> Boolean.compare(!leader.map(a::equals).orElse(false),
-                        !leader.map(b::equals).orElse(false)))
+        return cluster.running().stream()
+                .filter(m -> !m.equals(member))
+                .sorted(
+                        (a, b) ->
+                                Boolean.compare(
+                                        !leader.map(a::equals).orElse(false),
+                                        !leader.map(b::equals).orElse(false)))
                 .toList();
     }
 }

@@ -16,10 +16,10 @@ import java.util.stream.Stream;
 
 /**
  * Injects faults on a seeded schedule: a quiet spell, one fault of a kind drawn from those enabled,
- * held for a drawn time, healed; again until the run's end. Every draw comes from one {@link Random}
- * seeded by the run, so a seed names a schedule (what "the leader" is depends on the cluster too).
- * Pauses and dropped messages last 3 to 7 s, longer than an election timeout (1 to 2 s on Capstan,
- * 1 s on etcd).
+ * held for a drawn time, healed; again until the run's end. Every draw comes from one {@link
+ * Random} seeded by the run, so a seed names a schedule (what "the leader" is depends on the
+ * cluster too). Pauses and dropped messages last 3 to 7 s, longer than an election timeout (1 to 2
+ * s on Capstan, 1 s on etcd).
  *
  * <p>Threads: the control thread only, which owns {@link #dropping} and {@link #failures}.
  */
@@ -33,11 +33,20 @@ final class Nemesis {
     private final FaultLog log;
     private final Random random;
     private final List<String> failures = new ArrayList<>();
+
     /** Members told to drop messages and not healed since. */
     private final Set<Member> dropping = new LinkedHashSet<>();
 
-    /** @param links how to drop messages between members; needed by the kinds that {@link FaultKind#dropsMessages} */
-    Nemesis(Cluster cluster, Membership membership, Optional<LinkFaults> links, FaultLog log, Random random) {
+    /**
+     * @param links how to drop messages between members; needed by the kinds that {@link
+     *     FaultKind#dropsMessages}
+     */
+    Nemesis(
+            Cluster cluster,
+            Membership membership,
+            Optional<LinkFaults> links,
+            FaultLog log,
+            Random random) {
         this.cluster = cluster;
         this.membership = membership;
         this.links = links;
@@ -46,8 +55,8 @@ final class Nemesis {
     }
 
     /**
-     * Injects faults of {@code kinds} until {@code endNanos} ({@link System#nanoTime()}), each healed;
-     * with no kinds, only waits until then.
+     * Injects faults of {@code kinds} until {@code endNanos} ({@link System#nanoTime()}), each
+     * healed; with no kinds, only waits until then.
      */
     void run(List<FaultKind> kinds, long endNanos) throws IOException, InterruptedException {
         if (kinds.isEmpty()) {
@@ -92,7 +101,13 @@ final class Nemesis {
             case ISOLATE_LEADER -> {
                 Member leader = leaderOrAny(kind);
                 List<Member> rest = members.stream().filter(m -> !m.equals(leader)).toList();
-                log.start(kind.label(), "partition " + List.of(leader) + " | " + rest + leaderNote(List.of(leader), rest));
+                log.start(
+                        kind.label(),
+                        "partition "
+                                + List.of(leader)
+                                + " | "
+                                + rest
+                                + leaderNote(List.of(leader), rest));
                 cutLinks(kind, endNanos, () -> split(List.of(leader), rest));
             }
             case PARTITION -> {
@@ -101,7 +116,9 @@ final class Nemesis {
                 int minority = 1 + random.nextInt((members.size() - 1) / 2);
                 List<Member> small = sorted(shuffled.subList(0, minority));
                 List<Member> large = sorted(shuffled.subList(minority, shuffled.size()));
-                log.start(kind.label(), "partition " + small + " | " + large + leaderNote(small, large));
+                log.start(
+                        kind.label(),
+                        "partition " + small + " | " + large + leaderNote(small, large));
                 cutLinks(kind, endNanos, () -> split(small, large));
             }
             case MEMBER_CHANGE, MEMBER_CHANGE_LEARNER ->
@@ -110,7 +127,9 @@ final class Nemesis {
                 Member from = pick(members);
                 List<Member> rest = members.stream().filter(m -> !m.equals(from)).toList();
                 Member to = rest.get(random.nextInt(rest.size()));
-                log.start(kind.label(), "drop " + from + " -> " + to + leaderNote(List.of(from), List.of(to)));
+                log.start(
+                        kind.label(),
+                        "drop " + from + " -> " + to + leaderNote(List.of(from), List.of(to)));
                 cutLinks(kind, endNanos, () -> drop(from, List.of(to)));
             }
         }
@@ -120,22 +139,43 @@ final class Nemesis {
      * Removes {@code m} and adds it back on an empty data directory; a step that does not finish
      * within {@link #MEMBERSHIP_TIMEOUT} ends the fault and is one of the run's {@link #failures}.
      */
-    private void changeMember(FaultKind kind, Member m, boolean learner) throws IOException, InterruptedException {
-        log.start(kind.label(), "remove " + m + ", then add it back" + (learner ? " as a learner" : "")
-                + cluster.leader().map(l -> l.equals(m) ? " (the leader)" : " (leader " + l + ")").orElse(""));
+    private void changeMember(FaultKind kind, Member m, boolean learner)
+            throws IOException, InterruptedException {
+        log.start(
+                kind.label(),
+                "remove "
+                        + m
+                        + ", then add it back"
+                        + (learner ? " as a learner" : "")
+                        + cluster.leader()
+                                .map(l -> l.equals(m) ? " (the leader)" : " (leader " + l + ")")
+                                .orElse(""));
         if (!membership.remove(m, MEMBERSHIP_TIMEOUT)) {
-            fail(kind, m + " still listed " + MEMBERSHIP_TIMEOUT.toSeconds() + " s after its removal began");
+            fail(
+                    kind,
+                    m
+                            + " still listed "
+                            + MEMBERSHIP_TIMEOUT.toSeconds()
+                            + " s after its removal began");
             return;
         }
         log.note(m + " removed");
         boolean stopped = cluster.stop(m, STOP_GRACE);
         wipe(m.dataDir());
-        log.note(m + (stopped ? " stopped" : " did not stop within " + STOP_GRACE.toSeconds() + " s of SIGTERM; killed")
-                + ", its data deleted");
+        log.note(
+                m
+                        + (stopped
+                                ? " stopped"
+                                : " did not stop within "
+                                        + STOP_GRACE.toSeconds()
+                                        + " s of SIGTERM; killed")
+                        + ", its data deleted");
         Thread.sleep(1000 + random.nextInt(2000));
         Optional<Long> id = membership.add(m, learner, MEMBERSHIP_TIMEOUT);
         if (id.isEmpty()) {
-            fail(kind, m + " not listed " + MEMBERSHIP_TIMEOUT.toSeconds() + " s after its add began");
+            fail(
+                    kind,
+                    m + " not listed " + MEMBERSHIP_TIMEOUT.toSeconds() + " s after its add began");
             return;
         }
         cluster.joinOnStart(m);
@@ -144,8 +184,14 @@ final class Nemesis {
         if (membership.awaitServing(m, id.get(), learner, MEMBERSHIP_TIMEOUT)) {
             log.end(kind.label(), m + " serves" + (learner ? " (promoted)" : ""));
         } else {
-            fail(kind, m + " added back" + (learner ? " as a learner" : "") + " does not serve linearizable reads "
-                    + MEMBERSHIP_TIMEOUT.toSeconds() + " s after it started");
+            fail(
+                    kind,
+                    m
+                            + " added back"
+                            + (learner ? " as a learner" : "")
+                            + " does not serve linearizable reads "
+                            + MEMBERSHIP_TIMEOUT.toSeconds()
+                            + " s after it started");
         }
     }
 
@@ -154,12 +200,18 @@ final class Nemesis {
         log.end(kind.label(), "FAILED: " + what);
     }
 
-    /** What went wrong while faults were injected that the history cannot show (a member that never served again). */
+    /**
+     * What went wrong while faults were injected that the history cannot show (a member that never
+     * served again).
+     */
     List<String> failures() {
         return List.copyOf(failures);
     }
 
-    /** Ends every fault: heals dropped messages, resumes paused members and starts every member that is down. */
+    /**
+     * Ends every fault: heals dropped messages, resumes paused members and starts every member that
+     * is down.
+     */
     void healAll() throws IOException {
         healLinks();
         for (Member m : cluster.members()) {
@@ -179,7 +231,8 @@ final class Nemesis {
      * take its drops (one whose web layer is still starting after a restart, past the client's
      * patience) leaves the fault not injected, as the fault log says, rather than ending the run.
      */
-    private void cutLinks(FaultKind kind, long endNanos, LinkCut cut) throws IOException, InterruptedException {
+    private void cutLinks(FaultKind kind, long endNanos, LinkCut cut)
+            throws IOException, InterruptedException {
         try {
             cut.cut();
         } catch (IOException e) {
@@ -203,8 +256,11 @@ final class Nemesis {
     }
 
     private void drop(Member from, List<Member> to) throws IOException {
-        LinkFaults l = links.orElseThrow(() -> new IllegalStateException("the target cannot drop messages"));
-        // Healed later even if this fails: the member may have taken the drops and answered too late.
+        LinkFaults l =
+                links.orElseThrow(
+                        () -> new IllegalStateException("the target cannot drop messages"));
+        // Healed later even if this fails: the member may have taken the drops and answered too
+        // late.
         dropping.add(from);
         l.drop(from, to);
     }
@@ -219,8 +275,15 @@ final class Nemesis {
     /** Where the leader was when the fault began, for the fault log: " (leader n2)". */
     private String leaderNote(List<Member> a, List<Member> b) {
         Optional<Member> leader = cluster.leader();
-        return leader.map(l -> " (leader " + l + (a.contains(l) ? ", first side" : b.contains(l) ? ", second side"
-                : "") + ")").orElse(" (no leader known)");
+        return leader.map(
+                        l ->
+                                " (leader "
+                                        + l
+                                        + (a.contains(l)
+                                                ? ", first side"
+                                                : b.contains(l) ? ", second side" : "")
+                                        + ")")
+                .orElse(" (no leader known)");
     }
 
     private static List<Member> sorted(List<Member> members) {
@@ -242,7 +305,9 @@ final class Nemesis {
         return m;
     }
 
-    /** Holds a fault for a drawn time, cut short by the run's end but never below half the minimum. */
+    /**
+     * Holds a fault for a drawn time, cut short by the run's end but never below half the minimum.
+     */
     private void hold(int minMillis, int maxMillis, long endNanos) throws InterruptedException {
         long millis = minMillis + random.nextInt(maxMillis - minMillis);
         long left = Math.max(0, (endNanos - System.nanoTime()) / 1_000_000);

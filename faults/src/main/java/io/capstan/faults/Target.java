@@ -22,8 +22,9 @@ interface Target {
      * Writes what {@code member} needs to start (its configuration) and returns its command line.
      *
      * @param members the members of the cluster, itself included
-     * @param join    whether it joins a running cluster that added it (else it forms the cluster with the others);
-     *                either way, a member whose data directory is not empty starts from what it holds
+     * @param join whether it joins a running cluster that added it (else it forms the cluster with
+     *     the others); either way, a member whose data directory is not empty starts from what it
+     *     holds
      */
     List<String> prepare(Member member, List<Member> members, boolean join) throws IOException;
 

@@ -18,10 +18,10 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A watch of a key prefix from a revision on, recording every event it gets. When its stream ends or
- * fails it opens a new one on the next member, from the revision after the last one it got, as etcd
- * clients do; events of a stream it has left are ignored. Events past {@code through} (when set) are
- * not recorded.
+ * A watch of a key prefix from a revision on, recording every event it gets. When its stream ends
+ * or fails it opens a new one on the next member, from the revision after the last one it got, as
+ * etcd clients do; events of a stream it has left are ignored. Events past {@code through} (when
+ * set) are not recorded.
  *
  * <p>Threads: gRPC's threads deliver responses and the scheduler reopens; both hold this object's
  * lock, which also orders the recording of one watcher's lines.
@@ -40,15 +40,23 @@ final class Watcher {
     private ClientCallStreamObserver<WatchRequest> stream;
     private long last;
     private boolean finished;
+
     /** The key of each event recorded, by revision. */
     private final TreeMap<Long, List<String>> recorded = new TreeMap<>();
 
     /**
-     * @param from    the first revision to watch
+     * @param from the first revision to watch
      * @param through the last revision to record ({@link Long#MAX_VALUE}: all)
      */
-    Watcher(String process, String prefix, Cluster cluster, HistoryFile history, ScheduledExecutorService scheduler,
-            int member, long from, long through) {
+    Watcher(
+            String process,
+            String prefix,
+            Cluster cluster,
+            HistoryFile history,
+            ScheduledExecutorService scheduler,
+            int member,
+            long from,
+            long through) {
         this.process = process;
         this.prefix = prefix;
         this.cluster = cluster;
@@ -66,31 +74,40 @@ final class Watcher {
         int mine = ++generation;
         long from = last + 1;
         history.record(Event.of(process, Event.OPEN, "watch").range(prefix).revision(from));
-        cluster.watches(cluster.members().get(member)).watch(new ClientResponseObserver<WatchRequest, WatchResponse>() {
-            @Override
-            public void beforeStart(ClientCallStreamObserver<WatchRequest> requests) {
-                synchronized (Watcher.this) {
-                    stream = requests;
-                }
-            }
+        cluster.watches(cluster.members().get(member))
+                .watch(
+                        new ClientResponseObserver<WatchRequest, WatchResponse>() {
+                            @Override
+                            public void beforeStart(
+                                    ClientCallStreamObserver<WatchRequest> requests) {
+                                synchronized (Watcher.this) {
+                                    stream = requests;
+                                }
+                            }
 
-            @Override
-            public void onNext(WatchResponse r) {
-                delivered(mine, r);
-            }
+                            @Override
+                            public void onNext(WatchResponse r) {
+                                delivered(mine, r);
+                            }
 
-            @Override
-            public void onError(Throwable t) {
-                ended(mine, Calls.describe(t));
-            }
+                            @Override
+                            public void onError(Throwable t) {
+                                ended(mine, Calls.describe(t));
+                            }
 
-            @Override
-            public void onCompleted() {
-                ended(mine, "stream ended");
-            }
-        });
-        stream.onNext(WatchRequest.newBuilder().setCreateRequest(WatchCreateRequest.newBuilder()
-                .setKey(Calls.rangeStart(prefix)).setRangeEnd(Calls.rangeEnd(prefix)).setStartRevision(from)).build());
+                            @Override
+                            public void onCompleted() {
+                                ended(mine, "stream ended");
+                            }
+                        });
+        stream.onNext(
+                WatchRequest.newBuilder()
+                        .setCreateRequest(
+                                WatchCreateRequest.newBuilder()
+                                        .setKey(Calls.rangeStart(prefix))
+                                        .setRangeEnd(Calls.rangeEnd(prefix))
+                                        .setStartRevision(from))
+                        .build());
     }
 
     private synchronized void delivered(int of, WatchResponse r) {
@@ -105,8 +122,11 @@ final class Watcher {
             }
             boolean put = e.getType() == EventType.PUT;
             String key = Calls.string(kv.getKey());
-            Event.Builder line = Event.of(process, Event.EVENT, "watch").key(key)
-                    .eventType(put ? "put" : "delete").revision(kv.getModRevision());
+            Event.Builder line =
+                    Event.of(process, Event.EVENT, "watch")
+                            .key(key)
+                            .eventType(put ? "put" : "delete")
+                            .revision(kv.getModRevision());
             if (put) {
                 line.value(Calls.string(kv.getValue())).lease(kv.getLease());
             }
@@ -116,7 +136,13 @@ final class Watcher {
         }
         last = newest;
         if (r.getCanceled()) {
-            ended(of, "canceled: " + r.getCancelReason() + " (compacted at " + r.getCompactRevision() + ")");
+            ended(
+                    of,
+                    "canceled: "
+                            + r.getCancelReason()
+                            + " (compacted at "
+                            + r.getCompactRevision()
+                            + ")");
         }
         notifyAll();
     }
@@ -147,9 +173,9 @@ final class Watcher {
     }
 
     /**
-     * Waits until the watch has recorded {@code head}; when it has not within half of {@code timeout},
-     * moves it to another member once. Then ends it and records where it stopped: {@code revision}
-     * the last one recorded, {@code error} null when it reached {@code head}.
+     * Waits until the watch has recorded {@code head}; when it has not within half of {@code
+     * timeout}, moves it to another member once. Then ends it and records where it stopped: {@code
+     * revision} the last one recorded, {@code error} null when it reached {@code head}.
      *
      * @return whether it reached {@code head}
      */
@@ -171,13 +197,18 @@ final class Watcher {
             if (stream != null) {
                 stream.cancel("finished", null);
             }
-            history.record(Event.of(process, Event.CLOSE, "watch").revision(last)
-                    .error(reached ? null : "stalled before revision " + head));
+            history.record(
+                    Event.of(process, Event.CLOSE, "watch")
+                            .revision(last)
+                            .error(reached ? null : "stalled before revision " + head));
         }
         return reached;
     }
 
-    /** Ends the watch without recording where it stopped (when the run is cut short); safe to call again. */
+    /**
+     * Ends the watch without recording where it stopped (when the run is cut short); safe to call
+     * again.
+     */
     synchronized void stop() {
         finished = true;
         generation++;
@@ -186,7 +217,8 @@ final class Watcher {
         }
     }
 
-    private synchronized boolean awaitRevision(long head, long deadline) throws InterruptedException {
+    private synchronized boolean awaitRevision(long head, long deadline)
+            throws InterruptedException {
         while (last < head) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {

@@ -8,7 +8,6 @@ import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.Failure;
 import io.capstan.raft.proto.RequestOp;
 import io.capstan.raft.proto.TxnRequest;
-
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -16,9 +15,9 @@ import java.util.List;
 /**
  * etcd's alarms, kept in the replicated store so every member reports the same ones: raising and
  * clearing them, listing them, and the cap that a raised NOSPACE alarm puts on writes (etcd's
- * "capped" applier): puts, transactions with a put in either branch (at any depth) and lease
- * grants are refused with {@link Failure.Code#NO_SPACE}, on every replica alike; deletes,
- * compactions, lease revokes and the rest go on, so that room can be made.
+ * "capped" applier): puts, transactions with a put in either branch (at any depth) and lease grants
+ * are refused with {@link Failure.Code#NO_SPACE}, on every replica alike; deletes, compactions,
+ * lease revokes and the rest go on, so that room can be made.
  *
  * <p>Threading: {@link #change} and {@link #checkCapped} on the apply thread; {@link #list} and
  * {@link #addsData} on any.
@@ -32,7 +31,10 @@ public final class AlarmCommands {
 
     private AlarmCommands() {}
 
-    /** As etcd: an activation answers the alarm (raised now or already); a deactivation, the one cleared. */
+    /**
+     * As etcd: an activation answers the alarm (raised now or already); a deactivation, the one
+     * cleared.
+     */
     static AlarmChangeResponse change(MvccStore store, AlarmChangeRequest request) {
         AlarmMember alarm =
                 AlarmMember.newBuilder()
@@ -76,7 +78,9 @@ public final class AlarmCommands {
         };
     }
 
-    /** @throws KeyspaceException NO_SPACE when {@code command} adds data while NOSPACE is raised */
+    /**
+     * @throws KeyspaceException NO_SPACE when {@code command} adds data while NOSPACE is raised
+     */
     static void checkCapped(MvccStore store, Command command) {
         if (addsData(command) && !list(store, AlarmType.NOSPACE).isEmpty()) {
             throw KeyspaceException.of(Failure.Code.NO_SPACE, NO_SPACE_MESSAGE);

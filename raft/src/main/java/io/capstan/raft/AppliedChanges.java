@@ -3,8 +3,8 @@ package io.capstan.raft;
 import java.util.List;
 
 /**
- * What the apply thread tells the watch hub, in log order. Implementations are called on the
- * apply thread and must return at once: an O(1) handoff, never a wait, never per-watch work.
+ * What the apply thread tells the watch hub, in log order. Implementations are called on the apply
+ * thread and must return at once: an O(1) handoff, never a wait, never per-watch work.
  */
 interface AppliedChanges {
     AppliedChanges NONE =

@@ -1,7 +1,6 @@
 package io.capstan.raft;
 
 import com.google.protobuf.ByteString;
-
 import io.capstan.raft.AuthState.Access;
 import io.capstan.raft.proto.AuthChangeResponse;
 import io.capstan.raft.proto.Caller;
@@ -24,37 +23,36 @@ import io.capstan.raft.proto.PutRequest;
 import io.capstan.raft.proto.PutResponse;
 import io.capstan.raft.proto.RangeRequest;
 import io.capstan.raft.proto.RequestOp;
+import io.capstan.raft.proto.ResponseOp;
 import io.capstan.raft.proto.RoleGrantPermissionRequest;
 import io.capstan.raft.proto.RoleRevokePermissionRequest;
-import io.capstan.raft.proto.ResponseOp;
 import io.capstan.raft.proto.TxnRequest;
 import io.capstan.raft.proto.TxnResponse;
 import io.capstan.raft.proto.UserAddRequest;
 import io.capstan.raft.proto.UserChangePasswordRequest;
 import io.capstan.raft.proto.UserGrantRoleRequest;
 import io.capstan.raft.proto.UserRevokeRoleRequest;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Applies commands to a {@link MvccStore} with etcd's semantics. {@link #apply} is a function of
- * the store, the command and its log index: no clock, no randomness, no I/O, so every replica
- * that applies the same log reaches the same state.
+ * the store, the command and its log index: no clock, no randomness, no I/O, so every replica that
+ * applies the same log reaches the same state.
  *
  * <p>Revisions: a command that writes at least one key publishes exactly one new revision, however
  * many keys it writes; a command that writes nothing (a delete that matched no key, a read-only
- * transaction, a revoke of a lease without keys, a compaction, a member record, an auth
- * command, an artifact command) leaves it unchanged.
+ * transaction, a revoke of a lease without keys, a compaction, a member record, an auth command, an
+ * artifact command) leaves it unchanged.
  *
  * <p>A command from a client carries its {@link Caller}; with auth on it is checked against the
  * auth state before anything is applied (see {@link #authorize}).
  *
- * <p>Refusals (a compacted or future revision, a missing lease, a missing key for
- * {@code ignore_value}) are all detected before the first write and returned as a
- * {@link Failure}; a transaction whose compares fail runs its failure branch and reports
- * {@code succeeded = false}. Apply never throws on a command that passed {@link CommandValidator}.
+ * <p>Refusals (a compacted or future revision, a missing lease, a missing key for {@code
+ * ignore_value}) are all detected before the first write and returned as a {@link Failure}; a
+ * transaction whose compares fail runs its failure branch and reports {@code succeeded = false}.
+ * Apply never throws on a command that passed {@link CommandValidator}.
  *
  * <p>Each revision published is then handed, with its changes (one per key written, with the
  * version it replaced), to {@link AppliedChanges}: puts, deletes, and the deletes of lease
@@ -161,7 +159,8 @@ final class Applier {
                 case USER_CHANGE_PASSWORD -> {
                     UserChangePasswordRequest change = command.getUserChangePassword();
                     yield changeAuth(
-                            store.auth().changePassword(change.getName(), change.getPasswordHash()));
+                            store.auth()
+                                    .changePassword(change.getName(), change.getPasswordHash()));
                 }
                 case USER_GRANT_ROLE -> {
                     UserGrantRoleRequest grant = command.getUserGrantRole();
@@ -176,14 +175,17 @@ final class Applier {
                         changeAuth(store.auth().deleteRole(command.getRoleDelete().getRole()));
                 case ROLE_GRANT_PERMISSION -> {
                     RoleGrantPermissionRequest grant = command.getRoleGrantPermission();
-                    yield changeAuth(store.auth().grantPermission(grant.getName(), grant.getPerm()));
+                    yield changeAuth(
+                            store.auth().grantPermission(grant.getName(), grant.getPerm()));
                 }
                 case ROLE_REVOKE_PERMISSION -> {
                     RoleRevokePermissionRequest revoke = command.getRoleRevokePermission();
                     yield changeAuth(
                             store.auth()
                                     .revokePermission(
-                                            revoke.getRole(), revoke.getKey(), revoke.getRangeEnd()));
+                                            revoke.getRole(),
+                                            revoke.getKey(),
+                                            revoke.getRangeEnd()));
                 }
                 case ARTIFACT_REGISTER ->
                         current()
@@ -242,13 +244,27 @@ final class Applier {
                     }
                 }
             }
-            case AUTH_ENABLE, AUTH_DISABLE, USER_ADD, USER_DELETE, USER_CHANGE_PASSWORD,
-                    USER_GRANT_ROLE, USER_REVOKE_ROLE, ROLE_ADD, ROLE_DELETE,
-                    ROLE_GRANT_PERMISSION, ROLE_REVOKE_PERMISSION, ALARM_CHANGE ->
+            case AUTH_ENABLE,
+                    AUTH_DISABLE,
+                    USER_ADD,
+                    USER_DELETE,
+                    USER_CHANGE_PASSWORD,
+                    USER_GRANT_ROLE,
+                    USER_REVOKE_ROLE,
+                    ROLE_ADD,
+                    ROLE_DELETE,
+                    ROLE_GRANT_PERMISSION,
+                    ROLE_REVOKE_PERMISSION,
+                    ALARM_CHANGE ->
                     auth.checkAdmin(caller);
             case COMPACTION, LEASE_GRANT, LEASE_KEEP_ALIVE -> auth.authenticated(caller);
-            case LEASE_EXPIRE, MEMBER_PUT, MEMBER_DELETE, ARTIFACT_REGISTER, ARTIFACT_FETCHED,
-                    ARTIFACT_RELEASE, ARTIFACT_DELETE ->
+            case LEASE_EXPIRE,
+                    MEMBER_PUT,
+                    MEMBER_DELETE,
+                    ARTIFACT_REGISTER,
+                    ARTIFACT_FETCHED,
+                    ARTIFACT_RELEASE,
+                    ARTIFACT_DELETE ->
                     throw KeyspaceException.of(
                             Failure.Code.INVALID, "clients may not propose this command");
             case COMMAND_NOT_SET -> {}
@@ -366,7 +382,9 @@ final class Applier {
     /** Which branch each transaction takes, decided up front against the revision before it. */
     private record Path(boolean succeeded, List<Path> nested) {}
 
-    /** One command's writes: all at revision {@code next}, published together by {@link #finish}. */
+    /**
+     * One command's writes: all at revision {@code next}, published together by {@link #finish}.
+     */
     private final class Write {
         private final long base = store.revision();
         private final long next = base + 1;

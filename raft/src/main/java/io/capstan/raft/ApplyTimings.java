@@ -1,7 +1,6 @@
 package io.capstan.raft;
 
 import io.capstan.raft.proto.Command;
-
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;

@@ -11,15 +11,14 @@ import io.capstan.raft.proto.ArtifactRegisterResponse;
 import io.capstan.raft.proto.ArtifactReleaseRequest;
 import io.capstan.raft.proto.ArtifactReleaseResponse;
 import io.capstan.raft.proto.Failure;
-
 import java.util.TreeSet;
 
 /**
- * Applies the artifact commands to the artifact records of a {@link MvccStore}: what an
- * artifact's record becomes when a member registers it, finishes fetching it, drops references to
- * it or deletes it. A function of the record and the command (times come in the command), so
- * every replica reaches the same records. Refusals are {@link KeyspaceException}s thrown before
- * anything changes. No keyspace revision is published: artifact records are not keys.
+ * Applies the artifact commands to the artifact records of a {@link MvccStore}: what an artifact's
+ * record becomes when a member registers it, finishes fetching it, drops references to it or
+ * deletes it. A function of the record and the command (times come in the command), so every
+ * replica reaches the same records. Refusals are {@link KeyspaceException}s thrown before anything
+ * changes. No keyspace revision is published: artifact records are not keys.
  *
  * <p>Threading: the apply thread only.
  */

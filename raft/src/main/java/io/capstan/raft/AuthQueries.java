@@ -56,9 +56,12 @@ final class AuthQueries {
                         && !asker.getRolesList().contains(role)) {
                     throw AuthState.denied();
                 }
-                result.setRoleGet(RoleGetResponse.newBuilder().addAllPerm(auth.permissionsOf(role)));
+                result.setRoleGet(
+                        RoleGetResponse.newBuilder().addAllPerm(auth.permissionsOf(role)));
             }
-            default -> throw new IllegalArgumentException("not an auth query: " + query.getQueryCase());
+            default ->
+                    throw new IllegalArgumentException(
+                            "not an auth query: " + query.getQueryCase());
         }
         return result;
     }

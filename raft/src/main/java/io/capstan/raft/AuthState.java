@@ -1,14 +1,12 @@
 package io.capstan.raft;
 
 import com.google.protobuf.ByteString;
-
 import io.capstan.raft.proto.AuthPermission;
 import io.capstan.raft.proto.AuthRole;
 import io.capstan.raft.proto.AuthSnapshot;
 import io.capstan.raft.proto.AuthUser;
 import io.capstan.raft.proto.Caller;
 import io.capstan.raft.proto.Failure;
-
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -26,9 +24,9 @@ import java.util.TreeMap;
  * <p>The {@code check...} methods decide a caller's access with etcd's rules, so apply (for
  * commands), queries, and the API layer (for watches and administration) decide alike: with auth
  * off everything is allowed; otherwise a caller without a token is refused {@code USER_EMPTY}, one
- * whose token names a user that is gone or whose password changed since is refused
- * {@code INVALID_TOKEN}, a holder of the {@code root} role may do anything, and others need a
- * permission of their roles covering every key they touch.
+ * whose token names a user that is gone or whose password changed since is refused {@code
+ * INVALID_TOKEN}, a holder of the {@code root} role may do anything, and others need a permission
+ * of their roles covering every key they touch.
  *
  * <p>The {@code root} role, as in etcd 3.4: a user may be granted it without it having been added,
  * and holding it is what makes a user root, whatever the role holds. {@code role add root} creates
@@ -78,7 +76,9 @@ public final class AuthState {
         return revision;
     }
 
-    /** The secret that signs this cluster's tokens; set by each enabling, empty before the first. */
+    /**
+     * The secret that signs this cluster's tokens; set by each enabling, empty before the first.
+     */
     public ByteString tokenKey() {
         return tokenKey;
     }
@@ -87,7 +87,9 @@ public final class AuthState {
         return Optional.ofNullable(users.get(name));
     }
 
-    /** @throws KeyspaceException unless {@code caller} may do {@code access} on the range */
+    /**
+     * @throws KeyspaceException unless {@code caller} may do {@code access} on the range
+     */
     public void checkKeys(Caller caller, Access access, ByteString key, ByteString rangeEnd) {
         AuthUser user = authenticated(caller);
         if (user != null && !isRoot(user) && !covered(user, access, key, rangeEnd)) {
@@ -95,7 +97,9 @@ public final class AuthState {
         }
     }
 
-    /** @throws KeyspaceException unless {@code caller} holds the root role (or auth is off) */
+    /**
+     * @throws KeyspaceException unless {@code caller} holds the root role (or auth is off)
+     */
     public void checkAdmin(Caller caller) {
         AuthUser user = authenticated(caller);
         if (user != null && !isRoot(user)) {
@@ -164,12 +168,16 @@ public final class AuthState {
         return List.copyOf(roles.keySet());
     }
 
-    /** @throws KeyspaceException when there is no such role */
+    /**
+     * @throws KeyspaceException when there is no such role
+     */
     List<AuthPermission> permissionsOf(String roleName) {
         return requireRole(roleName).getPermissionsList();
     }
 
-    /** @throws KeyspaceException when there is no such user */
+    /**
+     * @throws KeyspaceException when there is no such user
+     */
     AuthUser requireUser(String name) {
         if (name.isEmpty()) {
             throw KeyspaceException.of(Failure.Code.USER_EMPTY, "user name is empty");
@@ -313,7 +321,8 @@ public final class AuthState {
             if (user.getRolesList().contains(name)) {
                 List<String> kept = new ArrayList<>(user.getRolesList());
                 kept.remove(name);
-                nextUsers.put(user.getName(), user.toBuilder().clearRoles().addAllRoles(kept).build());
+                nextUsers.put(
+                        user.getName(), user.toBuilder().clearRoles().addAllRoles(kept).build());
             }
         }
         return new AuthState(enabled, revision + 1, tokenKey, nextUsers, nextRoles);
@@ -390,6 +399,10 @@ public final class AuthState {
         SortedMap<String, AuthRole> roles = new TreeMap<>();
         snapshot.getRolesList().forEach(role -> roles.put(role.getName(), role));
         return new AuthState(
-                snapshot.getEnabled(), snapshot.getRevision(), snapshot.getTokenKey(), users, roles);
+                snapshot.getEnabled(),
+                snapshot.getRevision(),
+                snapshot.getTokenKey(),
+                users,
+                roles);
     }
 }

@@ -22,17 +22,18 @@ import java.util.stream.Stream;
  * streams ({@code etcdctl snapshot save} writes it): a {@link SnapshotExport} followed by the
  * SHA-256 of everything before it. Seeding a member's Raft data directory from one puts the
  * backup's keyspace and leases (not its member records: the new cluster's members publish their
- * own) in a seed file that the member's state machine starts from when it has no Raft snapshot
- * of its own. Every member of the new cluster is seeded from the same backup, so they start from
- * the same state, as with {@code etcdutl snapshot restore}; afterwards the log and snapshots
- * carry it as usual. Stateless.
+ * own) in a seed file that the member's state machine starts from when it has no Raft snapshot of
+ * its own. Every member of the new cluster is seeded from the same backup, so they start from the
+ * same state, as with {@code etcdutl snapshot restore}; afterwards the log and snapshots carry it
+ * as usual. Stateless.
  */
 public final class Backup {
     private static final String SEED = "seed.snapshot";
     private static final int SHA256_BYTES = 32;
 
     /** What a backup holds. */
-    public record Contents(long revision, long compactRevision, int keys, int leases, String sha256) {}
+    public record Contents(
+            long revision, long compactRevision, int keys, int leases, String sha256) {}
 
     private Backup() {}
 

@@ -3,8 +3,7 @@ package io.capstan.raft;
 import com.google.protobuf.ByteString;
 
 /**
- * One key's change at one revision, as the apply thread wrote it or as history holds it.
- * Immutable.
+ * One key's change at one revision, as the apply thread wrote it or as history holds it. Immutable.
  *
  * @param version what was written: a put's new version, or a delete's tombstone
  * @param prior the live version it replaced, or null when the key did not exist (or compaction

@@ -1,7 +1,6 @@
 package io.capstan.raft;
 
 import com.google.protobuf.ByteString;
-
 import io.capstan.raft.InvalidCommandException.Reason;
 import io.capstan.raft.proto.AlarmType;
 import io.capstan.raft.proto.ArtifactFetchedRequest;
@@ -18,7 +17,6 @@ import io.capstan.raft.proto.RangeRequest;
 import io.capstan.raft.proto.RequestOp;
 import io.capstan.raft.proto.RoleRevokePermissionRequest;
 import io.capstan.raft.proto.TxnRequest;
-
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -26,9 +24,9 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Checks commands and queries against etcd's request rules and the configured {@link Limits}
- * before they reach the log, so apply only ever sees well-formed input. Stateless and
- * thread-safe: it looks at the request alone, never at the store.
+ * Checks commands and queries against etcd's request rules and the configured {@link Limits} before
+ * they reach the log, so apply only ever sees well-formed input. Stateless and thread-safe: it
+ * looks at the request alone, never at the store.
  */
 final class CommandValidator {
     /** Nested transactions deeper than this are refused (etcd bounds them only by size). */
@@ -53,6 +51,7 @@ final class CommandValidator {
     static final int MAX_ARTIFACT_TEXT_CHARS = 256;
     static final int MAX_ARTIFACT_URL_CHARS = 2048;
     static final int MAX_ARTIFACT_FAILURE_CHARS = 1024;
+
     /** Most references one artifact command may add or remove. */
     static final int MAX_ARTIFACT_REFERENCES = 64;
 
@@ -62,7 +61,9 @@ final class CommandValidator {
         this.limits = limits;
     }
 
-    /** @throws InvalidCommandException naming the first problem found */
+    /**
+     * @throws InvalidCommandException naming the first problem found
+     */
     void validate(Command command) {
         if (command.getSerializedSize() > limits.maxRequestBytes()) {
             throw new InvalidCommandException(
@@ -221,7 +222,8 @@ final class CommandValidator {
                         "artifact_delete.unreferenced_since_unix_ms",
                         command.getArtifactDelete().getUnreferencedSinceUnixMs());
             }
-            case ALARM_CHANGE -> alarmType("alarm_change.alarm", command.getAlarmChange().getAlarm());
+            case ALARM_CHANGE ->
+                    alarmType("alarm_change.alarm", command.getAlarmChange().getAlarm());
             case COMMAND_NOT_SET -> throw malformed("command is empty");
         }
     }
@@ -244,8 +246,7 @@ final class CommandValidator {
 
     private static void references(String field, List<String> references) {
         if (references.size() > MAX_ARTIFACT_REFERENCES) {
-            throw malformed(
-                    field + " holds more than " + MAX_ARTIFACT_REFERENCES + " references");
+            throw malformed(field + " holds more than " + MAX_ARTIFACT_REFERENCES + " references");
         }
         for (String reference : references) {
             text(field, reference, 1, MAX_ARTIFACT_TEXT_CHARS);
@@ -318,7 +319,9 @@ final class CommandValidator {
         }
     }
 
-    /** @throws InvalidCommandException when the watched key or range end is too large */
+    /**
+     * @throws InvalidCommandException when the watched key or range end is too large
+     */
     void validate(WatchSpec watch) {
         if (watch.key().size() > limits.maxKeyBytes()) {
             throw new InvalidCommandException(
@@ -328,7 +331,9 @@ final class CommandValidator {
         rangeEnd("watch range_end", watch.rangeEnd());
     }
 
-    /** @throws InvalidCommandException naming the first problem found */
+    /**
+     * @throws InvalidCommandException naming the first problem found
+     */
     void validate(Query query) {
         if (query.getSerializedSize() > limits.maxRequestBytes()) {
             throw new InvalidCommandException(
@@ -344,7 +349,8 @@ final class CommandValidator {
                     leaseId("lease_time_to_live.id", query.getLeaseTimeToLive().getId());
             case LEASE_LEASES, MEMBER_LIST, AUTH_STATUS, USER_LIST, ROLE_LIST -> {}
             case ARTIFACT_LIST -> {}
-            case ARTIFACT_GET -> artifactDigest("artifact_get.digest", query.getArtifactGet().getDigest());
+            case ARTIFACT_GET ->
+                    artifactDigest("artifact_get.digest", query.getArtifactGet().getDigest());
             case USER_GET -> authName("user_get.name", query.getUserGet().getName());
             case ROLE_GET -> authName("role_get.role", query.getRoleGet().getRole());
             case ALARM_LIST -> {
@@ -456,8 +462,8 @@ final class CommandValidator {
     }
 
     /**
-     * etcd's rule: within one branch a key is put at most once, and never both put and deleted.
-     * A nested transaction contributes the writes of both its branches, each checked on its own.
+     * etcd's rule: within one branch a key is put at most once, and never both put and deleted. A
+     * nested transaction contributes the writes of both its branches, each checked on its own.
      */
     private WriteSet writes(List<RequestOp> ops) {
         WriteSet set = new WriteSet();

@@ -7,8 +7,8 @@ import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.rpc.SupportedRpcType;
 
 /**
- * Ratis's built-in gRPC transport: server, client and admin protocols share one port, the one
- * in the member's address. Stateless.
+ * Ratis's built-in gRPC transport: server, client and admin protocols share one port, the one in
+ * the member's address. Stateless.
  */
 public final class GrpcTransportBinding implements TransportBinding {
 

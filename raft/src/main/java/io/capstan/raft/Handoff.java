@@ -6,10 +6,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The bounded queue of applied revisions from the apply thread (its one producer) to the hub
- * thread (its one consumer). Neither side ever waits: it is lock-free, and when it is full the
- * producer drops the revision and raises {@link #takeOverflow() a flag} instead, telling the
- * consumer to recover what it missed from the store, which still holds it.
+ * The bounded queue of applied revisions from the apply thread (its one producer) to the hub thread
+ * (its one consumer). Neither side ever waits: it is lock-free, and when it is full the producer
+ * drops the revision and raises {@link #takeOverflow() a flag} instead, telling the consumer to
+ * recover what it missed from the store, which still holds it.
  */
 final class Handoff {
     /** One published revision and its changes. */

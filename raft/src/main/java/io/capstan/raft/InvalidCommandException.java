@@ -1,9 +1,9 @@
 package io.capstan.raft;
 
 /**
- * A command or query that breaks a rule or a {@link Limits} bound. It was not proposed, so
- * nothing changed. {@link #reason()} lets the API layers map it to their own error codes; the
- * message names the field and the problem.
+ * A command or query that breaks a rule or a {@link Limits} bound. It was not proposed, so nothing
+ * changed. {@link #reason()} lets the API layers map it to their own error codes; the message names
+ * the field and the problem.
  */
 public final class InvalidCommandException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;

@@ -9,9 +9,9 @@ import java.util.function.BiConsumer;
  * The versions of one key, newest first, as an immutable linked list.
  *
  * <p>Writers never change a history: {@link #push} and {@link #compact} return a new one that
- * shares the older nodes, so a reader holding any history sees a fixed list. Adding a version
- * costs O(1); reading the latest version costs O(1); reading an older one walks back.
- * Invariant: {@code modRevision} strictly decreases from the head.
+ * shares the older nodes, so a reader holding any history sees a fixed list. Adding a version costs
+ * O(1); reading the latest version costs O(1); reading an older one walks back. Invariant: {@code
+ * modRevision} strictly decreases from the head.
  */
 final class KeyHistory {
     private final KeyRevision head;
@@ -41,8 +41,8 @@ final class KeyHistory {
     }
 
     /**
-     * Visits, newest first, each version written at a revision in {@code from..to}, with the version
-     * before it ({@code prior}: null when compaction dropped it or the key had none).
+     * Visits, newest first, each version written at a revision in {@code from..to}, with the
+     * version before it ({@code prior}: null when compaction dropped it or the key had none).
      */
     void forEachBetween(long from, long to, BiConsumer<KeyRevision, KeyRevision> visitor) {
         for (KeyHistory h = this; h != null; h = h.older) {
@@ -57,8 +57,8 @@ final class KeyHistory {
     }
 
     /**
-     * Adds {@code next} as the newest version. A second write at the head's revision (two writes
-     * to one key in one transaction) replaces the head, keeping the invariant.
+     * Adds {@code next} as the newest version. A second write at the head's revision (two writes to
+     * one key in one transaction) replaces the head, keeping the invariant.
      */
     KeyHistory push(KeyRevision next) {
         if (next.modRevision() == head.modRevision()) {

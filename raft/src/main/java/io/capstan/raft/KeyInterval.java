@@ -1,7 +1,6 @@
 package io.capstan.raft;
 
 import com.google.protobuf.ByteString;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,7 +20,9 @@ record KeyInterval(ByteString start, ByteString end) {
         return new KeyInterval(key, rangeEnd.equals(MvccStore.FROM_KEY) ? null : rangeEnd);
     }
 
-    /** Whether the union of {@code parts} holds every key of this interval (an empty one always). */
+    /**
+     * Whether the union of {@code parts} holds every key of this interval (an empty one always).
+     */
     boolean coveredBy(List<KeyInterval> parts) {
         if (end != null && MvccStore.KEY_ORDER.compare(start, end) >= 0) {
             return true;

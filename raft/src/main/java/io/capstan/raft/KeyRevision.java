@@ -1,14 +1,13 @@
 package io.capstan.raft;
 
 import com.google.protobuf.ByteString;
-
 import io.capstan.raft.proto.KeyValue;
 
 /**
  * One version of one key: what a put or a delete wrote at {@code modRevision}.
  *
- * <p>A tombstone (written by a delete) has {@code version == 0}; at revisions from its
- * {@code modRevision} on, the key does not exist. Immutable.
+ * <p>A tombstone (written by a delete) has {@code version == 0}; at revisions from its {@code
+ * modRevision} on, the key does not exist. Immutable.
  *
  * @param subRevision the change's position among the changes of its revision, from 0, as etcd's
  *     sub-revision: watches report the changes of one revision in this order, and HashKV hashes

@@ -3,8 +3,8 @@ package io.capstan.raft;
 import io.capstan.raft.proto.Failure;
 
 /**
- * A command or read that the keyspace refused in its current state: a compacted or future
- * revision, a missing or duplicate lease, a missing key for {@code ignore_value}/{@code ignore_lease}.
+ * A command or read that the keyspace refused in its current state: a compacted or future revision,
+ * a missing or duplicate lease, a missing key for {@code ignore_value}/{@code ignore_lease}.
  * Nothing was changed. {@link #compactRevision()} tells a client where readable history starts.
  */
 public final class KeyspaceException extends RuntimeException {

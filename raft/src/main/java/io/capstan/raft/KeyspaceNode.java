@@ -4,15 +4,14 @@ import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.CommandResult;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.QueryResult;
-
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One member's keyspace as an API serves it: commands proposed, queries answered, watches, the
- * auth state, and who and where this member is. {@link RaftNode} is the replicated implementation;
- * {@link LocalKeyspaceNode} keeps the same state in memory, without Raft, for tests of an API
- * that are not about replication. Lifecycle and administration (membership, leadership,
- * snapshots) are not part of this contract: see {@link RaftNode} and {@link MemberAdmin}.
+ * One member's keyspace as an API serves it: commands proposed, queries answered, watches, the auth
+ * state, and who and where this member is. {@link RaftNode} is the replicated implementation;
+ * {@link LocalKeyspaceNode} keeps the same state in memory, without Raft, for tests of an API that
+ * are not about replication. Lifecycle and administration (membership, leadership, snapshots) are
+ * not part of this contract: see {@link RaftNode} and {@link MemberAdmin}.
  *
  * <p>Every method may be called from any thread; futures may complete on the implementation's
  * threads, so callers must not block in their dependants.
@@ -31,10 +30,10 @@ public interface KeyspaceNode {
     /**
      * Validates {@code command} and applies it to the keyspace, once.
      *
-     * @return the result once applied; a transaction whose compares failed is a result with
-     *     {@code succeeded = false}, not an exception. Fails with {@link InvalidCommandException}
-     *     when the command breaks the limits, and {@link KeyspaceException} when the state refuses
-     *     it (a missing lease, a denied permission).
+     * @return the result once applied; a transaction whose compares failed is a result with {@code
+     *     succeeded = false}, not an exception. Fails with {@link InvalidCommandException} when the
+     *     command breaks the limits, and {@link KeyspaceException} when the state refuses it (a
+     *     missing lease, a denied permission).
      */
     CompletableFuture<CommandResult> propose(Command command);
 

@@ -1,37 +1,12 @@
 package io.capstan.raft;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.CommandResult;
 import io.capstan.raft.proto.Failure;
 import io.capstan.raft.proto.MemberRecord;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.QueryResult;
-
-import org.apache.ratis.io.MD5Hash;
-import org.apache.ratis.proto.RaftProtos.LogEntryProto;
-import org.apache.ratis.protocol.Message;
-import org.apache.ratis.protocol.RaftClientRequest;
-import org.apache.ratis.protocol.RaftGroupId;
-import org.apache.ratis.protocol.RaftGroupMemberId;
-import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.server.RaftServer;
-import org.apache.ratis.server.protocol.TermIndex;
-import org.apache.ratis.server.raftlog.RaftLog;
-import org.apache.ratis.server.storage.FileInfo;
-import org.apache.ratis.server.storage.RaftStorage;
-import org.apache.ratis.statemachine.TransactionContext;
-import org.apache.ratis.statemachine.impl.BaseStateMachine;
-import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
-import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
-import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
-import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
-import org.apache.ratis.util.LifeCycle;
-import org.apache.ratis.util.MD5FileUtil;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.File;
@@ -55,27 +30,49 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import org.apache.ratis.io.MD5Hash;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.raftlog.RaftLog;
+import org.apache.ratis.server.storage.FileInfo;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.LifeCycle;
+import org.apache.ratis.util.MD5FileUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The Ratis state machine: log entries are encoded {@link Command}s applied to a
- * {@link MvccStore}; read-only requests are encoded {@link Query}s answered from it.
+ * The Ratis state machine: log entries are encoded {@link Command}s applied to a {@link MvccStore};
+ * read-only requests are encoded {@link Query}s answered from it.
  *
- * <p><b>Threads.</b> Ratis calls {@link #applyTransaction}, {@link #takeSnapshot} and
- * {@link #reinitialize} on its single state-machine updater thread, the apply thread that owns
- * all writes. {@link #query} runs on RPC threads and reads without locks (see {@link MvccStore}).
- * The current store is swapped whole, through a volatile field, when a snapshot is installed.
- * After each revision it publishes, and after each store swap, the apply thread hands the news to
- * {@link AppliedChanges} (the watch hub) without waiting. For metrics it times each command into
- * lock-free histograms ({@link ApplyTimings}) and counts leader changes in an atomic.
+ * <p><b>Threads.</b> Ratis calls {@link #applyTransaction}, {@link #takeSnapshot} and {@link
+ * #reinitialize} on its single state-machine updater thread, the apply thread that owns all writes.
+ * {@link #query} runs on RPC threads and reads without locks (see {@link MvccStore}). The current
+ * store is swapped whole, through a volatile field, when a snapshot is installed. After each
+ * revision it publishes, and after each store swap, the apply thread hands the news to {@link
+ * AppliedChanges} (the watch hub) without waiting. For metrics it times each command into lock-free
+ * histograms ({@link ApplyTimings}) and counts leader changes in an atomic.
  *
- * <p><b>Lifecycle</b> (Ratis's {@link LifeCycle}): NEW, then STARTING and RUNNING in
- * {@link #initialize}; PAUSING and PAUSED in {@link #pause} before Ratis installs a snapshot from
- * the leader; STARTING and RUNNING again in {@link #reinitialize}, which loads it.
+ * <p><b>Lifecycle</b> (Ratis's {@link LifeCycle}): NEW, then STARTING and RUNNING in {@link
+ * #initialize}; PAUSING and PAUSED in {@link #pause} before Ratis installs a snapshot from the
+ * leader; STARTING and RUNNING again in {@link #reinitialize}, which loads it.
  *
  * <p><b>Snapshots</b> are one file per snapshot, {@code snapshot.<term>_<index>} in Ratis's
  * state-machine directory, with Ratis's {@code .md5} beside it. Each is written to a temporary
- * file, fsynced and renamed into place, so a crash leaves either no snapshot or a whole one.
- * Ratis deletes old ones (retention setting) and purges the log they cover.
+ * file, fsynced and renamed into place, so a crash leaves either no snapshot or a whole one. Ratis
+ * deletes old ones (retention setting) and purges the log they cover.
  */
 final class KeyspaceStateMachine extends BaseStateMachine {
     private static final Logger LOG = LoggerFactory.getLogger(KeyspaceStateMachine.class);
@@ -87,10 +84,13 @@ final class KeyspaceStateMachine extends BaseStateMachine {
     private final QueryAnswers answers;
     private final AppliedChanges changes;
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+
     /** Written by the apply thread only. */
     private final ApplyTimings applyTimings = new ApplyTimings();
+
     /** Incremented by Ratis's thread that reports a new leader. */
     private final AtomicLong leaderChanges = new AtomicLong();
+
     private volatile MvccStore store = new MvccStore();
     private volatile Applier applier;
 
@@ -154,7 +154,9 @@ final class KeyspaceStateMachine extends BaseStateMachine {
         }
     }
 
-    /** Every entry Ratis applies, ours or its own (configuration, leader's first entry), comes here. */
+    /**
+     * Every entry Ratis applies, ours or its own (configuration, leader's first entry), comes here.
+     */
     @Override
     protected boolean updateLastAppliedTermIndex(TermIndex applied) {
         boolean moved = super.updateLastAppliedTermIndex(applied);
@@ -165,7 +167,8 @@ final class KeyspaceStateMachine extends BaseStateMachine {
     private void releaseWaitersUpTo(long index) {
         List<CompletableFuture<Void>> ready;
         synchronized (appliedWaiters) {
-            NavigableMap<Long, CompletableFuture<Void>> reached = appliedWaiters.headMap(index, true);
+            NavigableMap<Long, CompletableFuture<Void>> reached =
+                    appliedWaiters.headMap(index, true);
             if (reached.isEmpty()) {
                 return;
             }
@@ -318,7 +321,9 @@ final class KeyspaceStateMachine extends BaseStateMachine {
         return store.digest();
     }
 
-    /** etcd's HashKV of this replica's applied history; see {@link MvccStore#hashKv}. Any thread. */
+    /**
+     * etcd's HashKV of this replica's applied history; see {@link MvccStore#hashKv}. Any thread.
+     */
     KvHash hashKv(long revision) {
         return store.hashKv(revision);
     }
@@ -326,8 +331,8 @@ final class KeyspaceStateMachine extends BaseStateMachine {
     /**
      * Ratis's log writer failed (typically no space left on the device). Ratis fails every later
      * write of this log too, while the server stays up: a leader would go on sending heartbeats
-     * without ever committing, so the member must stop (see {@link RaftNode#logFailure}). Called
-     * on Ratis's log worker thread.
+     * without ever committing, so the member must stop (see {@link RaftNode#logFailure}). Called on
+     * Ratis's log worker thread.
      */
     @Override
     public void notifyLogFailed(Throwable cause, LogEntryProto failedEntry) {

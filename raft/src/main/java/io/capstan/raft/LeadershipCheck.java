@@ -6,8 +6,8 @@ import org.apache.ratis.server.RaftServer;
 
 /**
  * Proves, for a linearizable read, that a member leads: a majority of the voters accepted its term
- * in messages sent after the call, so no other member can have been elected before the call and
- * the leader's commit index then covers every write acknowledged before it. Followers' ReadIndex
+ * in messages sent after the call, so no other member can have been elected before the call and the
+ * leader's commit index then covers every write acknowledged before it. Followers' ReadIndex
  * requests must get the same proof from the leader before it answers them.
  */
 @FunctionalInterface

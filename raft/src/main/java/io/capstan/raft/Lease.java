@@ -1,7 +1,6 @@
 package io.capstan.raft;
 
 import com.google.protobuf.ByteString;
-
 import java.util.List;
 import java.util.NavigableSet;
 import java.util.concurrent.ConcurrentSkipListSet;
@@ -10,8 +9,8 @@ import java.util.concurrent.ConcurrentSkipListSet;
  * A granted lease: its id, its granted TTL and the keys attached to it.
  *
  * <p>{@code id} and {@code ttlSeconds} never change. The key set is written only by the apply
- * thread (through {@link MvccStore}) and may be read by any thread; a reader sees each attach
- * and detach whole but not necessarily the set as of one revision.
+ * thread (through {@link MvccStore}) and may be read by any thread; a reader sees each attach and
+ * detach whole but not necessarily the set as of one revision.
  */
 final class Lease {
     private final long id;

@@ -11,12 +11,12 @@ import java.util.Map;
 /**
  * The leader's lease countdowns: the step logic of lease expiry, with time passed in.
  *
- * <p>States: inactive (this member is not the leader; nothing is tracked) and active. On
- * {@link #activate} every existing lease starts a full countdown of its granted TTL, so a change
- * of leader extends leases and never expires one early. While active, a grant or keep-alive
- * restarts the lease's countdown and a revoke forgets it. {@link #due} names the leases whose
- * time is up and postpones them by a retry delay, so one proposal is not repeated every tick
- * while it travels through the log.
+ * <p>States: inactive (this member is not the leader; nothing is tracked) and active. On {@link
+ * #activate} every existing lease starts a full countdown of its granted TTL, so a change of leader
+ * extends leases and never expires one early. While active, a grant or keep-alive restarts the
+ * lease's countdown and a revoke forgets it. {@link #due} names the leases whose time is up and
+ * postpones them by a retry delay, so one proposal is not repeated every tick while it travels
+ * through the log.
  *
  * <p>Not thread-safe: one thread owns an instance ({@link LeaseExpiry}'s executor).
  */

@@ -2,10 +2,6 @@ package io.capstan.raft;
 
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.LeaseExpireRequest;
-
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -16,6 +12,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Drives {@link LeaseDeadlines} on one member: receives lease events from the apply thread and
@@ -23,9 +21,9 @@ import java.util.function.Supplier;
  * command for leases whose countdown ended. Expiry reaches every replica through the log, so all
  * agree on when a lease ended; only the leader's clock ({@code clock}) decides.
  *
- * <p>Threading: every access to the deadlines runs on {@code executor} (one thread), so they
- * have one owner; the public-facing methods only enqueue. Events arriving after the executor has
- * shut down are dropped: the member is stopping and a new leader restarts all countdowns.
+ * <p>Threading: every access to the deadlines runs on {@code executor} (one thread), so they have
+ * one owner; the public-facing methods only enqueue. Events arriving after the executor has shut
+ * down are dropped: the member is stopping and a new leader restarts all countdowns.
  */
 final class LeaseExpiry implements LeaseEvents {
     private static final Logger LOG = LoggerFactory.getLogger(LeaseExpiry.class);

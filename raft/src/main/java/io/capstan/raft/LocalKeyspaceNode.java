@@ -5,9 +5,6 @@ import io.capstan.raft.proto.CommandResult;
 import io.capstan.raft.proto.Failure;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.QueryResult;
-
-import org.apache.ratis.protocol.exceptions.TransferLeadershipException;
-
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -21,6 +18,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.ratis.protocol.exceptions.TransferLeadershipException;
 
 /**
  * The in-memory twin of {@link RaftNode}: one member that is its whole cluster and always leads,
@@ -32,14 +30,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * whose future completed before it was asked, as a linearizable read must.
  *
  * <p>Its {@link #admin()} is that of a one-member cluster: it lists this member and hands
- * leadership only to itself; it cannot add, remove, promote or update members, nor take
- * snapshots, and fails those calls with {@link UnsupportedOperationException}.
+ * leadership only to itself; it cannot add, remove, promote or update members, nor take snapshots,
+ * and fails those calls with {@link UnsupportedOperationException}.
  *
- * <p>Threads and who owns what: one writer thread applies every command (it alone writes the
- * store, through the applier, and numbers the commands); readers read the store without locks,
- * on their own threads. The lease thread owns the countdowns; the hub thread ({@link
- * WatchDriver}) owns the registry of watches; delivery threads call the listeners. Every
- * method may be called from any thread.
+ * <p>Threads and who owns what: one writer thread applies every command (it alone writes the store,
+ * through the applier, and numbers the commands); readers read the store without locks, on their
+ * own threads. The lease thread owns the countdowns; the hub thread ({@link WatchDriver}) owns the
+ * registry of watches; delivery threads call the listeners. Every method may be called from any
+ * thread.
  */
 public final class LocalKeyspaceNode implements KeyspaceNode, AutoCloseable {
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
@@ -88,8 +86,8 @@ public final class LocalKeyspaceNode implements KeyspaceNode, AutoCloseable {
     }
 
     /**
-     * Starts a member named and limited by {@code settings} (its peers, data directory and
-     * timeouts other than the lease check interval are not used), leading at once.
+     * Starts a member named and limited by {@code settings} (its peers, data directory and timeouts
+     * other than the lease check interval are not used), leading at once.
      *
      * @param clock the lease countdowns and the watch progress ticks read it
      */

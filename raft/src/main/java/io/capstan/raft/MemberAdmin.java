@@ -19,8 +19,8 @@ public interface MemberAdmin {
     CompletableFuture<List<Member>> members(ReadConsistency consistency);
 
     /**
-     * Adds a member to be started later with {@code joinExisting}; it joins by itself then.
-     * Fails with {@link MembershipException} when a peer URL is bad or taken.
+     * Adds a member to be started later with {@code joinExisting}; it joins by itself then. Fails
+     * with {@link MembershipException} when a peer URL is bad or taken.
      */
     CompletableFuture<Member> addMember(List<String> peerUrls, boolean learner);
 

@@ -1,7 +1,5 @@
 package io.capstan.raft;
 
-import org.apache.ratis.statemachine.SnapshotInfo;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,6 +7,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import org.apache.ratis.statemachine.SnapshotInfo;
 
 /**
  * What one member counts and measures, read at one moment for metrics ({@link RaftNode#stats()}).

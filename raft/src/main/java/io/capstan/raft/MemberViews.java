@@ -2,11 +2,6 @@ package io.capstan.raft;
 
 import io.capstan.raft.MembershipException.Reason;
 import io.capstan.raft.proto.MemberRecord;
-
-import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
-import org.apache.ratis.protocol.RaftPeer;
-import org.apache.ratis.server.RaftConfiguration;
-
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -15,6 +10,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.server.RaftConfiguration;
 
 /**
  * The members as etcd's Cluster API lists them, joined from Ratis's configuration (who is a member,

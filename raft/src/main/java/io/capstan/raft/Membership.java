@@ -14,18 +14,6 @@ import io.capstan.raft.proto.MemberPutRequest;
 import io.capstan.raft.proto.MemberRecord;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.QueryResult;
-
-import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
-import org.apache.ratis.protocol.RaftPeer;
-import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.protocol.SetConfigurationRequest;
-import org.apache.ratis.protocol.exceptions.ReconfigurationInProgressException;
-import org.apache.ratis.protocol.exceptions.ReconfigurationTimeoutException;
-import org.apache.ratis.protocol.exceptions.SetConfigurationException;
-import org.apache.ratis.server.RaftConfiguration;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.security.SecureRandom;
@@ -41,6 +29,16 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.protocol.exceptions.ReconfigurationInProgressException;
+import org.apache.ratis.protocol.exceptions.ReconfigurationTimeoutException;
+import org.apache.ratis.protocol.exceptions.SetConfigurationException;
+import org.apache.ratis.server.RaftConfiguration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Cluster membership as etcd's Cluster API sees it, over two sources of truth: Ratis's
@@ -145,7 +143,9 @@ final class Membership {
         return Member.initialId(settings.groupId(), name);
     }
 
-    /** The members, read linearizably: records by a linearizable read, configuration of this member. */
+    /**
+     * The members, read linearizably: records by a linearizable read, configuration of this member.
+     */
     CompletableFuture<List<Member>> members() {
         return records()
                 .thenApply(

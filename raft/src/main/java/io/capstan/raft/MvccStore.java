@@ -1,12 +1,10 @@
 package io.capstan.raft;
 
 import com.google.protobuf.ByteString;
-
 import io.capstan.raft.proto.AlarmMember;
 import io.capstan.raft.proto.ArtifactRecord;
 import io.capstan.raft.proto.KeyValue;
 import io.capstan.raft.proto.MemberRecord;
-
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -32,19 +30,19 @@ import java.util.zip.CRC32C;
 /**
  * The MVCC keyspace and the lease table of one replica.
  *
- * <p><b>Threading.</b> One thread, the apply thread, calls every method documented as a write;
- * any number of threads call the reads at the same time, without locks. Each key maps to an
- * immutable {@link KeyHistory} that the writer replaces, never edits. The writer first adds the
- * versions of revision {@code R+1} and only then publishes {@code R+1} through the volatile
- * {@link #revision()}; a reader fixes its revision once and ignores newer versions, so it sees
- * every transaction whole or not at all. Compaction publishes the new compact revision before it
- * trims histories, and a reader re-checks it after reading ({@link #checkReadable}), so a read
- * that raced a compaction fails with COMPACTED rather than return a partial answer.
+ * <p><b>Threading.</b> One thread, the apply thread, calls every method documented as a write; any
+ * number of threads call the reads at the same time, without locks. Each key maps to an immutable
+ * {@link KeyHistory} that the writer replaces, never edits. The writer first adds the versions of
+ * revision {@code R+1} and only then publishes {@code R+1} through the volatile {@link
+ * #revision()}; a reader fixes its revision once and ignores newer versions, so it sees every
+ * transaction whole or not at all. Compaction publishes the new compact revision before it trims
+ * histories, and a reader re-checks it after reading ({@link #checkReadable}), so a read that raced
+ * a compaction fails with COMPACTED rather than return a partial answer.
  *
  * <p>Lease state, member records and artifact records are not versioned: granting, revoking,
  * attaching and recording a member or an artifact are visible to readers as soon as the writer
- * makes them (records are immutable messages, replaced whole). {@link #readStable} gives a reader a view of the whole store
- * between two commands (a sequence lock the writer never waits on).
+ * makes them (records are immutable messages, replaced whole). {@link #readStable} gives a reader a
+ * view of the whole store between two commands (a sequence lock the writer never waits on).
  */
 final class MvccStore {
     static final Comparator<ByteString> KEY_ORDER = ByteString.unsignedLexicographicalComparator();
@@ -69,14 +67,18 @@ final class MvccStore {
     private final ConcurrentSkipListMap<ByteString, KeyHistory> index =
             new ConcurrentSkipListMap<>(KEY_ORDER);
     private final ConcurrentSkipListMap<Long, Lease> leases = new ConcurrentSkipListMap<>();
+
     /** By id (unsigned order); immutable, replaced whole by the writer, so readers may keep it. */
     private volatile List<MemberRecord> members = List.of();
+
     private final ConcurrentSkipListMap<String, ArtifactRecord> artifacts =
             new ConcurrentSkipListMap<>();
     private volatile long revision = EMPTY_REVISION;
     private volatile long compactRevision = NOT_COMPACTED;
+
     /** Replaced whole by the writer; see {@link AuthState}. */
     private volatile AuthState auth = AuthState.INITIAL;
+
     /** Raised alarms, immutable, by member id then type; replaced whole by the writer. */
     private volatile List<AlarmMember> alarms = List.of();
 
@@ -100,7 +102,10 @@ final class MvccStore {
         return revision;
     }
 
-    /** Reads below this revision fail with COMPACTED; {@link #NOT_COMPACTED} until the first compaction. */
+    /**
+     * Reads below this revision fail with COMPACTED; {@link #NOT_COMPACTED} until the first
+     * compaction.
+     */
     long compactRevision() {
         return compactRevision;
     }
@@ -122,7 +127,9 @@ final class MvccStore {
         return requested;
     }
 
-    /** @throws KeyspaceException COMPACTED when {@code revision} is below the compact revision */
+    /**
+     * @throws KeyspaceException COMPACTED when {@code revision} is below the compact revision
+     */
     void checkReadable(long revision) {
         long compacted = compactRevision;
         if (revision < compacted) {
@@ -138,9 +145,9 @@ final class MvccStore {
     }
 
     /**
-     * Visits, in key order, the keys live at {@code revision} in the range given by etcd's
-     * (key, range_end) convention: empty end is the single key, "\0" is every key from
-     * {@code key} on, otherwise the half-open range [key, end).
+     * Visits, in key order, the keys live at {@code revision} in the range given by etcd's (key,
+     * range_end) convention: empty end is the single key, "\0" is every key from {@code key} on,
+     * otherwise the half-open range [key, end).
      */
     void scan(ByteString key, ByteString end, long revision, KeyVisitor visitor) {
         if (end.isEmpty()) {
@@ -169,8 +176,8 @@ final class MvccStore {
     }
 
     /**
-     * Visits, in key order, every key in the range (etcd's convention, as in {@link #scan}) with its
-     * whole history, tombstones included. A history may hold versions newer than the published
+     * Visits, in key order, every key in the range (etcd's convention, as in {@link #scan}) with
+     * its whole history, tombstones included. A history may hold versions newer than the published
      * revision; the caller filters by revision.
      */
     void scanHistories(ByteString key, ByteString end, BiConsumer<ByteString, KeyHistory> visitor) {
@@ -251,7 +258,9 @@ final class MvccStore {
                 "the store kept changing for " + STABLE_READ_LIMIT + " while reading it whole");
     }
 
-    /** Every lease's id and granted TTL, in id order: what a new leader restarts countdowns from. */
+    /**
+     * Every lease's id and granted TTL, in id order: what a new leader restarts countdowns from.
+     */
     Map<Long, Long> leaseTable() {
         Map<Long, Long> table = new LinkedHashMap<>();
         for (Lease lease : leases()) {
@@ -266,10 +275,10 @@ final class MvccStore {
     }
 
     /**
-     * A SHA-256 over revision, compact revision, every key's history, every lease, every
-     * member record, the auth state, every artifact record and every alarm, in a fixed
-     * order: two replicas that applied the same commands from the same start have the same digest.
-     * Run it inside {@link #readStable} for an exact answer while commands are being applied.
+     * A SHA-256 over revision, compact revision, every key's history, every lease, every member
+     * record, the auth state, every artifact record and every alarm, in a fixed order: two replicas
+     * that applied the same commands from the same start have the same digest. Run it inside {@link
+     * #readStable} for an exact answer while commands are being applied.
      */
     String digestNow() {
         MessageDigest sha;
@@ -332,11 +341,11 @@ final class MvccStore {
      * (0: the latest revision), computed as etcd computes it over its backend, so a store holding
      * the same history hashes to the same value as an etcd member: the bucket name {@code "key"},
      * then each version in (revision, sub-revision) order as etcd's backend key (8-byte big-endian
-     * revision, {@code '_'}, 8-byte sub-revision, a {@code 't'} after a tombstone's) followed by the
-     * encoded {@code mvccpb.KeyValue} (a tombstone's holds only its key). Of the versions at or below
-     * the compact revision it counts only those a compaction at {@code requested} would keep (each
-     * key's live version then, unless no key is live), and never a tombstone at exactly the compact
-     * revision, as etcd does, so members that compacted and members that did not agree.
+     * revision, {@code '_'}, 8-byte sub-revision, a {@code 't'} after a tombstone's) followed by
+     * the encoded {@code mvccpb.KeyValue} (a tombstone's holds only its key). Of the versions at or
+     * below the compact revision it counts only those a compaction at {@code requested} would keep
+     * (each key's live version then, unless no key is live), and never a tombstone at exactly the
+     * compact revision, as etcd does, so members that compacted and members that did not agree.
      *
      * <p>Reads without locks, like every read: versions above the revision are ignored, and it
      * starts over should a compaction change history meanwhile.
@@ -438,7 +447,9 @@ final class MvccStore {
         countLive(key, history == null ? null : history.latest(), version);
     }
 
-    /** Moves the live counts from {@code before} (null: none) to {@code after}, the key's latest. */
+    /**
+     * Moves the live counts from {@code before} (null: none) to {@code after}, the key's latest.
+     */
     private void countLive(ByteString key, KeyRevision before, KeyRevision after) {
         long keys = liveKeys;
         long bytes = liveBytes;

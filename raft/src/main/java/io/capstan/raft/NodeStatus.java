@@ -29,19 +29,21 @@ public record NodeStatus(
     }
 
     /**
-     * How far the applied index may trail the commit index while the member still counts as
-     * caught up. Under writes a member always trails by the entries in flight between commit and
-     * apply, so demanding none would take a busy member out of service; a member replaying its
-     * log after a restart trails by far more.
+     * How far the applied index may trail the commit index while the member still counts as caught
+     * up. Under writes a member always trails by the entries in flight between commit and apply, so
+     * demanding none would take a busy member out of service; a member replaying its log after a
+     * restart trails by far more.
      */
     public static final long MAX_APPLY_LAG = 1_000;
 
     /**
-     * Caught up: running, and its applied index trails the commit index it knows by at most
-     * {@link #MAX_APPLY_LAG}. A new leader's first entry (index 0 in a fresh group) must be
-     * applied, so a member that has applied nothing yet is never caught up.
+     * Caught up: running, and its applied index trails the commit index it knows by at most {@link
+     * #MAX_APPLY_LAG}. A new leader's first entry (index 0 in a fresh group) must be applied, so a
+     * member that has applied nothing yet is never caught up.
      */
     public boolean caughtUp() {
-        return role != Role.STOPPED && appliedIndex >= 0 && commitIndex - appliedIndex <= MAX_APPLY_LAG;
+        return role != Role.STOPPED
+                && appliedIndex >= 0
+                && commitIndex - appliedIndex <= MAX_APPLY_LAG;
     }
 }

@@ -1,8 +1,5 @@
 package io.capstan.raft;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
@@ -11,21 +8,23 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One watch's reports on their way to its listener: the hub thread (and, for a watch refused or
- * stopped before the hub saw it, the creating thread) {@link #offer}s them, and a drain task on
- * the delivery executor hands them to the listener in order.
+ * stopped before the hub saw it, the creating thread) {@link #offer}s them, and a drain task on the
+ * delivery executor hands them to the listener in order.
  *
- * <p><b>Threads.</b> At most one drain task runs at a time: {@code work} counts offers not yet
- * seen by a drain, and only the offer that raises it from zero submits one, so listener calls are
- * serial and each happens-after the one before. {@link #pending()} counts the events not yet
- * handed to the listener; the hub reads it to bound the buffer.
- * Everything is lock-free; nothing here ever waits for the listener except the drain task itself.
+ * <p><b>Threads.</b> At most one drain task runs at a time: {@code work} counts offers not yet seen
+ * by a drain, and only the offer that raises it from zero submits one, so listener calls are serial
+ * and each happens-after the one before. {@link #pending()} counts the events not yet handed to the
+ * listener; the hub reads it to bound the buffer. Everything is lock-free; nothing here ever waits
+ * for the listener except the drain task itself.
  *
- * <p><b>States.</b> Open, then discarding ({@link #discard}: events and progress are skipped,
- * the end is still delivered), then ended once the {@link End} item was delivered (anything after
- * it is ignored).
+ * <p><b>States.</b> Open, then discarding ({@link #discard}: events and progress are skipped, the
+ * end is still delivered), then ended once the {@link End} item was delivered (anything after it is
+ * ignored).
  */
 final class Outbox {
     private static final Logger LOG = LoggerFactory.getLogger(Outbox.class);
@@ -73,8 +72,8 @@ final class Outbox {
     private volatile boolean ended;
 
     /**
-     * @param roomAt when {@link #wakeWhenRoom()} was asked, the hub is woken once {@link #pending()}
-     *     falls to this
+     * @param roomAt when {@link #wakeWhenRoom()} was asked, the hub is woken once {@link
+     *     #pending()} falls to this
      * @param listenerFailed called on the drain thread when the listener threw
      * @param backlog moves with {@link #pending()}, shared by every outbox of one hub (metrics)
      */

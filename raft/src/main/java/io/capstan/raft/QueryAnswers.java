@@ -14,20 +14,20 @@ import io.capstan.raft.proto.MemberListResponse;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.QueryResult;
 import io.capstan.raft.proto.RangeRequest;
-
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Answers read-only {@link Query}s from a replica's store, checked against the caller's
- * permissions as of that store: the one implementation of every query, used by the Ratis state
- * machine and by {@link LocalKeyspaceNode}. Reads without locks (see {@link MvccStore}); any
- * thread.
+ * Answers read-only {@link Query}s from a replica's store, checked against the caller's permissions
+ * as of that store: the one implementation of every query, used by the Ratis state machine and by
+ * {@link LocalKeyspaceNode}. Reads without locks (see {@link MvccStore}); any thread.
  */
 final class QueryAnswers {
     private final CommandValidator validator;
     private final LeaseExpiry leaseExpiry;
 
-    /** @param leaseExpiry the countdowns that say how long a lease has left */
+    /**
+     * @param leaseExpiry the countdowns that say how long a lease has left
+     */
     QueryAnswers(CommandValidator validator, LeaseExpiry leaseExpiry) {
         this.validator = validator;
         this.leaseExpiry = leaseExpiry;

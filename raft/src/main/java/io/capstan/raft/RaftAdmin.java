@@ -1,13 +1,5 @@
 package io.capstan.raft;
 
-import org.apache.ratis.protocol.ClientId;
-import org.apache.ratis.protocol.RaftGroupId;
-import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.protocol.SnapshotManagementRequest;
-import org.apache.ratis.protocol.TransferLeadershipRequest;
-import org.apache.ratis.server.RaftServer;
-import org.apache.ratis.statemachine.SnapshotInfo;
-
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.time.Duration;
@@ -16,12 +8,19 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SnapshotManagementRequest;
+import org.apache.ratis.protocol.TransferLeadershipRequest;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.statemachine.SnapshotInfo;
 
 /**
  * The administration of a {@link RaftNode}: membership changes through its {@link Membership},
  * leadership transfer and snapshots through its Ratis server. Every call fails with an {@link
- * IllegalStateException} while the node is not running. Holds no mutable state but the id of
- * its next admin request (an atomic); any thread.
+ * IllegalStateException} while the node is not running. Holds no mutable state but the id of its
+ * next admin request (an atomic); any thread.
  */
 final class RaftAdmin implements MemberAdmin {
     private final RaftNode node;

@@ -2,7 +2,6 @@ package io.capstan.raft;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
-
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.CommandResult;
 import io.capstan.raft.proto.MemberRecord;
@@ -10,7 +9,24 @@ import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.QueryResult;
 import io.capstan.raft.proto.RangeRequest;
 import io.capstan.raft.proto.TxnRequest;
-
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
@@ -34,50 +50,31 @@ import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.time.Clock;
-import java.util.Collection;
-import java.util.List;
-import java.util.Objects;
-import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.atomic.LongAdder;
-
 /**
  * One member of the Capstan Raft group: a Ratis server running the keyspace state machine, and a
- * Ratis client through which this member forwards writes to the leader, so any member serves
- * any request.
+ * Ratis client through which this member forwards writes to the leader, so any member serves any
+ * request.
  *
- * <p><b>States</b>: NEW, then STARTING on {@link #start()}; RUNNING when the server listens
- * (it need not have a leader yet: see {@link NodeStatus#caughtUp()}), or FAILED if it could not
- * start (whatever had started is closed). {@link #stop()} moves RUNNING or FAILED to STOPPING and
- * then STOPPED; calling it again returns the same future. A node is not restarted: build a new
- * one on the same data directory, which recovers from its snapshot and log.
+ * <p><b>States</b>: NEW, then STARTING on {@link #start()}; RUNNING when the server listens (it
+ * need not have a leader yet: see {@link NodeStatus#caughtUp()}), or FAILED if it could not start
+ * (whatever had started is closed). {@link #stop()} moves RUNNING or FAILED to STOPPING and then
+ * STOPPED; calling it again returns the same future. A node is not restarted: build a new one on
+ * the same data directory, which recovers from its snapshot and log.
  *
  * <p><b>Threads</b>: public methods are safe from any thread. Start and stop each run on a thread
  * of their own; lease countdowns live on one scheduler thread owned by this node; Ratis runs the
  * state machine's apply thread; the watch hub has one thread of its own and delivers to listeners
  * on a pool of delivery threads (see {@link #watch}); one membership thread runs the steps of
- * joining, publishing this member and every configuration change (see {@link Membership}), and
- * each configuration change waits for Ratis on a short-lived thread of its own.
+ * joining, publishing this member and every configuration change (see {@link Membership}), and each
+ * configuration change waits for Ratis on a short-lived thread of its own.
  *
  * <p><b>Writes</b> ({@link #propose}) are validated here, then replicated and applied; the future
- * completes once a quorum has the entry durably and the leader applied it. <b>Reads</b>
- * ({@link #query}) are linearizable (see {@link ReadBarrier} and {@code confirmedRound}), or
- * serializable from local state.
- * Failures arrive as the future's exception: {@link InvalidCommandException} (refused before
- * proposing), {@link KeyspaceException} (refused by the state, e.g. compacted revision), or a Ratis
- * exception or a {@link java.util.concurrent.TimeoutException} (no leader in time, node stopped).
+ * completes once a quorum has the entry durably and the leader applied it. <b>Reads</b> ({@link
+ * #query}) are linearizable (see {@link ReadBarrier} and {@code confirmedRound}), or serializable
+ * from local state. Failures arrive as the future's exception: {@link InvalidCommandException}
+ * (refused before proposing), {@link KeyspaceException} (refused by the state, e.g. compacted
+ * revision), or a Ratis exception or a {@link java.util.concurrent.TimeoutException} (no leader in
+ * time, node stopped).
  *
  * <p><b>Watches</b> ({@link #watch}) are fed by this member's own apply thread, whichever member
  * leads; stopping the node ends them with {@link WatchCanceled.Cause#STOPPED}.
@@ -92,12 +89,12 @@ public final class RaftNode implements KeyspaceNode {
     static final Command NOTHING =
             Command.newBuilder().setTxn(TxnRequest.getDefaultInstance()).build();
 
-    /** A read of one key no range covers alone: through ReadIndex, it waits for the commit index. */
+    /**
+     * A read of one key no range covers alone: through ReadIndex, it waits for the commit index.
+     */
     static final Query CATCH_UP =
             Query.newBuilder()
-                    .setRange(
-                            RangeRequest.newBuilder()
-                                    .setKey(ByteString.copyFrom(new byte[] {0})))
+                    .setRange(RangeRequest.newBuilder().setKey(ByteString.copyFrom(new byte[] {0})))
                     .build();
 
     /**
@@ -123,6 +120,7 @@ public final class RaftNode implements KeyspaceNode {
     private final Clock clock;
     private final CommandValidator validator;
     private final RaftPeerId selfId;
+
     /** The group the server starts with; the client's, {@link #peersGroup}, always lists peers. */
     private final RaftGroup group;
 
@@ -134,12 +132,19 @@ public final class RaftNode implements KeyspaceNode {
     private final ScheduledExecutorService leaseExecutor;
     private final ExecutorService watchDelivery;
     private final ScheduledExecutorService membershipExecutor;
-    /** Handles the replies to this member's own requests and their retries (see {@link RaftRequests}). */
+
+    /**
+     * Handles the replies to this member's own requests and their retries (see {@link
+     * RaftRequests}).
+     */
     private final ScheduledExecutorService requestExecutor;
+
     /** Answers linearizable reads once their read round is done, off Ratis's threads. */
     private final ExecutorService readExecutor;
+
     private final Membership membership;
     private final RaftAdmin admin;
+
     /** Proposals made and failed (see {@link MemberStats}); any thread adds. */
     private final LongAdder proposals = new LongAdder();
 
@@ -176,7 +181,8 @@ public final class RaftNode implements KeyspaceNode {
         RaftGroupId groupId = RaftGroupId.valueOf(settings.groupId());
         this.peersGroup = RaftGroup.valueOf(groupId, peers);
         // A member joining a running cluster starts with an empty group, outside the configuration
-        // (Ratis keeps it initializing, with no elections) until the leader adds it; see Membership.
+        // (Ratis keeps it initializing, with no elections) until the leader adds it; see
+        // Membership.
         this.group = settings.joinExisting() ? RaftGroup.valueOf(groupId) : peersGroup;
         this.leaseExecutor =
                 Executors.newSingleThreadScheduledExecutor(
@@ -201,8 +207,7 @@ public final class RaftNode implements KeyspaceNode {
                         settings,
                         StepQueue.Scheduler.on(membershipExecutor),
                         new MembershipAccess());
-        this.admin =
-                new RaftAdmin(this, membership, selfId, groupId, settings.requestTimeout());
+        this.admin = new RaftAdmin(this, membership, selfId, groupId, settings.requestTimeout());
         AtomicInteger requestThreads = new AtomicInteger();
         this.requestExecutor =
                 Executors.newScheduledThreadPool(
@@ -424,9 +429,11 @@ public final class RaftNode implements KeyspaceNode {
                         });
     }
 
-    /** Ratis's ReadIndex read on this member: waits until it applied up to the leader's commit index. */
-    private static CompletableFuture<?> catchUpRound(
-            RaftRequests carrier, Message catchUp) {
+    /**
+     * Ratis's ReadIndex read on this member: waits until it applied up to the leader's commit
+     * index.
+     */
+    private static CompletableFuture<?> catchUpRound(RaftRequests carrier, Message catchUp) {
         return carrier.read(catchUp, RaftRequests.Route.HERE)
                 .thenApply(r -> decode(r, QueryResult::parseFrom));
     }
@@ -450,7 +457,9 @@ public final class RaftNode implements KeyspaceNode {
         return logFailure.copy();
     }
 
-    /** Stops the server and client; idempotent. While starting, it waits for the start to end first. */
+    /**
+     * Stops the server and client; idempotent. While starting, it waits for the start to end first.
+     */
     public CompletableFuture<Void> stop() {
         State current = state.get();
         if (current == State.STARTING) {
@@ -507,8 +516,8 @@ public final class RaftNode implements KeyspaceNode {
     /**
      * Validates {@code command} and replicates it through the leader.
      *
-     * @return the result once applied; a transaction whose compares failed is a result with
-     *     {@code succeeded = false}, not an exception
+     * @return the result once applied; a transaction whose compares failed is a result with {@code
+     *     succeeded = false}, not an exception
      */
     @Override
     public CompletableFuture<CommandResult> propose(Command command) {
@@ -577,10 +586,7 @@ public final class RaftNode implements KeyspaceNode {
         } else {
             // Lease queries: the leader keeps the countdowns.
             answer =
-                    bounded(
-                                    carrier.read(
-                                            toMessage(query.toByteArray()),
-                                            RaftRequests.Route.LEADER))
+                    bounded(carrier.read(toMessage(query.toByteArray()), RaftRequests.Route.LEADER))
                             .thenApply(r -> decode(r, QueryResult::parseFrom));
         }
         return answer.thenApply(
@@ -650,8 +656,8 @@ public final class RaftNode implements KeyspaceNode {
     }
 
     /**
-     * This member's auth state as applied so far (an empty one before the node started): for
-     * checks that need no read barrier, such as a token's signature or a watch's permission.
+     * This member's auth state as applied so far (an empty one before the node started): for checks
+     * that need no read barrier, such as a token's signature or a watch's permission.
      */
     @Override
     public AuthState auth() {
@@ -660,8 +666,9 @@ public final class RaftNode implements KeyspaceNode {
     }
 
     /**
-     * This member's auth state once it has applied everything committed when asked (a linearizable read),
-     * or at once when serializable: what authentication reads users and the signing key from.
+     * This member's auth state once it has applied everything committed when asked (a linearizable
+     * read), or at once when serializable: what authentication reads users and the signing key
+     * from.
      */
     @Override
     public CompletableFuture<AuthState> auth(ReadConsistency consistency) {
@@ -674,7 +681,10 @@ public final class RaftNode implements KeyspaceNode {
         }
         Query barrier =
                 Query.newBuilder()
-                        .setRange(RangeRequest.newBuilder().setKey(MvccStore.FROM_KEY).setCountOnly(true))
+                        .setRange(
+                                RangeRequest.newBuilder()
+                                        .setKey(MvccStore.FROM_KEY)
+                                        .setCountOnly(true))
                         .build();
         return query(barrier, ReadConsistency.LINEARIZABLE).thenApply(read -> machine.auth());
     }
@@ -768,8 +778,7 @@ public final class RaftNode implements KeyspaceNode {
      * before it started. Looks at the latest snapshot file on disk, so call it off I/O threads.
      */
     public MemberStats stats() {
-        return MemberStats.read(
-                stateMachine, watchHub, proposals.sum(), failedProposals.sum());
+        return MemberStats.read(stateMachine, watchHub, proposals.sum(), failedProposals.sum());
     }
 
     /**

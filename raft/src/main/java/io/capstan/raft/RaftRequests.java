@@ -1,9 +1,21 @@
 package io.capstan.raft;
 
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.apache.ratis.client.RaftClientRpc;
 import org.apache.ratis.protocol.ClientId;
-import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
 import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -22,31 +34,18 @@ import org.apache.ratis.protocol.exceptions.TimeoutIOException;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.util.JavaUtils;
 
-import java.io.IOException;
-import java.time.Duration;
-import java.util.Collection;
-import java.util.List;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongSupplier;
-
 /**
- * Carries this member's own writes and reads into Raft: straight to its own Ratis division when
- * it leads (or when the read is answered here), else once over the transport to the leader it
- * knows, following a not-leader answer to the leader suggested in it.
+ * Carries this member's own writes and reads into Raft: straight to its own Ratis division when it
+ * leads (or when the read is answered here), else once over the transport to the leader it knows,
+ * following a not-leader answer to the leader suggested in it.
  *
  * <p>It replaces a {@code RaftClient} on the data path. The client's ordered sliding window made
- * every write of the member wait in one sequence and sent even the leader's own writes through
- * the transport back to itself; here a write is one call into the division, and a forwarded one
- * is one message to the leader.
+ * every write of the member wait in one sequence and sent even the leader's own writes through the
+ * transport back to itself; here a write is one call into the division, and a forwarded one is one
+ * message to the leader.
  *
- * <p>Each request keeps its call id across retries, so a retried write that was already applied
- * is answered from Ratis's retry cache instead of being applied twice. Retries (no leader yet, a
+ * <p>Each request keeps its call id across retries, so a retried write that was already applied is
+ * answered from Ratis's retry cache instead of being applied twice. Retries (no leader yet, a
  * leader change, a peer that did not answer) wait {@link #RETRY_PAUSE} and stop at the deadline,
  * which fails the request with a {@link TimeoutIOException}: its outcome is then unknown, as with
  * any consensus system. A refusal Ratis means for the caller (e.g. {@link
@@ -54,11 +53,11 @@ import java.util.function.LongSupplier;
  *
  * <p>Threads: any thread may send, but not one that is completing a Ratis future: Ratis may
  * complete its futures while holding its own locks, and a submission waits for Ratis's client
- * executor, which may need them. So every reply is handed to {@code executor} before anything
- * else happens: the request's future completes there (its dependants run there, never inside
- * Ratis), and retries and redirects are sent from there, after a pause or at once. The call id
- * counter is atomic and the set of peers handed to the transport is concurrent; each request's
- * own state is touched by one attempt at a time.
+ * executor, which may need them. So every reply is handed to {@code executor} before anything else
+ * happens: the request's future completes there (its dependants run there, never inside Ratis), and
+ * retries and redirects are sent from there, after a pause or at once. The call id counter is
+ * atomic and the set of peers handed to the transport is concurrent; each request's own state is
+ * touched by one attempt at a time.
  */
 final class RaftRequests {
 
@@ -90,8 +89,8 @@ final class RaftRequests {
 
     /**
      * @param transport the Raft client transport of this member, to reach the leader
-     * @param configuredPeers the peers this member was configured with: asked in turn when it
-     *     knows no leader (a member joining a running cluster knows none until it is added)
+     * @param configuredPeers the peers this member was configured with: asked in turn when it knows
+     *     no leader (a member joining a running cluster knows none until it is added)
      * @param executor where replies are handled and retries sent; owned by the caller
      * @param deadline how long one request may take, retries included
      */
@@ -136,9 +135,10 @@ final class RaftRequests {
         private final long deadline = nanoTime.getAsLong() + deadlineNanos;
         private final CompletableFuture<RaftClientReply> result = new CompletableFuture<>();
         private volatile Throwable lastFailure;
+
         /**
-         * Attempts made while no leader was known; picks the next peer to ask. One attempt runs
-         * at a time, each started after the previous one ended, so no two threads race on it.
+         * Attempts made while no leader was known; picks the next peer to ask. One attempt runs at
+         * a time, each started after the previous one ended, so no two threads race on it.
          */
         private int guesses;
 
@@ -211,7 +211,10 @@ final class RaftRequests {
         }
 
         private void onReply(RaftPeerId target, RaftClientReply reply, Throwable error) {
-            Throwable failure = error != null ? JavaUtils.unwrapCompletionException(error) : reply.getException();
+            Throwable failure =
+                    error != null
+                            ? JavaUtils.unwrapCompletionException(error)
+                            : reply.getException();
             if (error != null && !target.equals(self)) {
                 reconnectIfBroken(target, failure);
             }
@@ -276,16 +279,15 @@ final class RaftRequests {
                         Math.min(left, RETRY_PAUSE.toNanos()),
                         TimeUnit.NANOSECONDS);
             } catch (RejectedExecutionException e) {
-                result.completeExceptionally(
-                        new AlreadyClosedException(self + " is stopping", e));
+                result.completeExceptionally(new AlreadyClosedException(self + " is stopping", e));
             }
         }
     }
 
     /**
-     * Submits to this member's division. The division takes client requests itself; going
-     * through the server instead would add a hand-off to Ratis's client executor and a wait for
-     * it on this thread.
+     * Submits to this member's division. The division takes client requests itself; going through
+     * the server instead would add a hand-off to Ratis's client executor and a wait for it on this
+     * thread.
      */
     private CompletableFuture<RaftClientReply> submitHere(RaftClientRequest request)
             throws IOException {

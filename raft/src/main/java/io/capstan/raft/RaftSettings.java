@@ -10,8 +10,8 @@ import java.util.UUID;
 
 /**
  * Everything one member needs to run, bound once at startup and immutable after. The defaults
- * ({@link #builder}) suit a LAN cluster; {@code reference.conf} lists the same values under
- * {@code capstan.raft}.
+ * ({@link #builder}) suit a LAN cluster; {@code reference.conf} lists the same values under {@code
+ * capstan.raft}.
  *
  * @param nodeId this member's id; must be one of {@code peers}
  * @param peers every member of the group, this one included
@@ -29,8 +29,8 @@ import java.util.UUID;
  * @param limits bounds on commands
  * @param watch bounds of the watch hub
  * @param joinExisting whether a member starting on an empty data directory joins a running cluster
- *     (it must have been added first) rather than form one with {@code peers} (etcd's
- *     {@code initial-cluster-state = existing})
+ *     (it must have been added first) rather than form one with {@code peers} (etcd's {@code
+ *     initial-cluster-state = existing})
  */
 public record RaftSettings(
         String nodeId,
@@ -123,7 +123,9 @@ public record RaftSettings(
         return new Builder(nodeId, peers, groupId, dataDir);
     }
 
-    /** Starts from the defaults; each setter replaces one. Not thread-safe; use it, then discard it. */
+    /**
+     * Starts from the defaults; each setter replaces one. Not thread-safe; use it, then discard it.
+     */
     public static final class Builder {
         private final String nodeId;
         private final List<Peer> peers;

@@ -1,22 +1,20 @@
 package io.capstan.raft;
 
 import com.google.protobuf.ByteString;
-
 import io.capstan.raft.proto.KeyValue;
 import io.capstan.raft.proto.RangeRequest;
 import io.capstan.raft.proto.RangeRequest.SortOrder;
 import io.capstan.raft.proto.RangeRequest.SortTarget;
 import io.capstan.raft.proto.RangeResponse;
-
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 
 /**
  * etcd's range semantics over one revision of a {@link MvccStore}: filters on create and mod
- * revision, sort, limit with the {@code more} flag, keys-only and count-only. {@code count} is
- * the number of keys in the range before filters and limit, as in etcd. Stateless; safe on any
- * thread because the store's reads are.
+ * revision, sort, limit with the {@code more} flag, keys-only and count-only. {@code count} is the
+ * number of keys in the range before filters and limit, as in etcd. Stateless; safe on any thread
+ * because the store's reads are.
  */
 final class RangeReader {
     private RangeReader() {}
@@ -94,7 +92,9 @@ final class RangeReader {
         };
     }
 
-    /** The smallest key after every key that starts with {@code prefix} ("\0" when there is none). */
+    /**
+     * The smallest key after every key that starts with {@code prefix} ("\0" when there is none).
+     */
     static ByteString prefixEnd(ByteString prefix) {
         byte[] end = prefix.toByteArray();
         for (int i = end.length - 1; i >= 0; i--) {

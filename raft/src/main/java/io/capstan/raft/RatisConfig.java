@@ -1,13 +1,12 @@
 package io.capstan.raft;
 
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
-
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /** The one place where {@link RaftSettings} become Ratis properties (transport aside). */
 final class RatisConfig {
@@ -42,7 +41,8 @@ final class RatisConfig {
         // Entries of the open segment and of the last closed one stay in memory for followers
         // catching up; older ones are read from disk. Ratis's default keeps up to 200 MB.
         RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
-        RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf(2 * settings.logSegmentBytes()));
+        RaftServerConfigKeys.Log.setSegmentCacheSizeMax(
+                p, SizeInBytes.valueOf(2 * settings.logSegmentBytes()));
         RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
         RaftServerConfigKeys.Log.setPurgePreservationLogNum(
                 p, settings.logEntriesKeptAfterSnapshot());

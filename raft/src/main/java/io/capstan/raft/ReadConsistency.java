@@ -4,6 +4,8 @@ package io.capstan.raft;
 public enum ReadConsistency {
     /** Sees every write acknowledged before the read began (Ratis ReadIndex through the leader). */
     LINEARIZABLE,
-    /** This member's applied state, possibly behind the leader; no round trip (etcd's serializable). */
+    /**
+     * This member's applied state, possibly behind the leader; no round trip (etcd's serializable).
+     */
     SERIALIZABLE
 }

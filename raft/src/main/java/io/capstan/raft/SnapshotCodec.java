@@ -1,7 +1,6 @@
 package io.capstan.raft;
 
 import com.google.protobuf.Parser;
-
 import io.capstan.raft.proto.AlarmMember;
 import io.capstan.raft.proto.ArtifactRecord;
 import io.capstan.raft.proto.AuthSnapshot;
@@ -10,7 +9,6 @@ import io.capstan.raft.proto.SnapshotEntry;
 import io.capstan.raft.proto.SnapshotHeader;
 import io.capstan.raft.proto.SnapshotKey;
 import io.capstan.raft.proto.SnapshotLease;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -18,9 +16,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Writes a {@link MvccStore} as a stream of length-delimited records and reads it back (the
- * layout is described next to {@code SnapshotHeader} in raft.proto). Record by record, so a
- * large keyspace never needs one huge message. Stateless.
+ * Writes a {@link MvccStore} as a stream of length-delimited records and reads it back (the layout
+ * is described next to {@code SnapshotHeader} in raft.proto). Record by record, so a large keyspace
+ * never needs one huge message. Stateless.
  */
 final class SnapshotCodec {
     static final int FORMAT = 1;
@@ -134,8 +132,10 @@ final class SnapshotCodec {
                 SnapshotLease.parser(),
                 "leases",
                 lease -> store.addLease(new Lease(lease.getId(), lease.getTtl())));
-        readRecords(in, header.getKeyCount(), SnapshotKey.parser(), "keys", key -> restore(store, key));
-        readRecords(in, header.getMemberCount(), MemberRecord.parser(), "members", store::putMember);
+        readRecords(
+                in, header.getKeyCount(), SnapshotKey.parser(), "keys", key -> restore(store, key));
+        readRecords(
+                in, header.getMemberCount(), MemberRecord.parser(), "members", store::putMember);
         if (header.getHasAuth()) {
             AuthSnapshot auth = AuthSnapshot.parseDelimitedFrom(in);
             if (auth == null) {
@@ -144,7 +144,11 @@ final class SnapshotCodec {
             store.setAuth(AuthState.fromSnapshot(auth));
         }
         readRecords(
-                in, header.getArtifactCount(), ArtifactRecord.parser(), "artifacts", store::putArtifact);
+                in,
+                header.getArtifactCount(),
+                ArtifactRecord.parser(),
+                "artifacts",
+                store::putArtifact);
         List<AlarmMember> alarms = new ArrayList<>();
         readRecords(in, header.getAlarmCount(), AlarmMember.parser(), "alarms", alarms::add);
         store.setAlarms(List.copyOf(alarms));

@@ -1,7 +1,6 @@
 package io.capstan.raft;
 
 import io.capstan.raft.proto.SnapshotHeader;
-
 import java.io.BufferedInputStream;
 import java.io.Closeable;
 import java.io.IOException;
@@ -18,8 +17,9 @@ import java.security.NoSuchAlgorithmException;
 /**
  * One member's whole state at one log index, opened for export (see {@link
  * MemberAdmin#exportSnapshot}): the records of its Raft snapshot file, in the snapshot codec's
- * format, then zero bytes up to a multiple of {@value #BLOCK} bytes, because etcd's snapshot clients accept
- * only such sizes. The file stays readable while open even if Raft deletes it meanwhile.
+ * format, then zero bytes up to a multiple of {@value #BLOCK} bytes, because etcd's snapshot
+ * clients accept only such sizes. The file stays readable while open even if Raft deletes it
+ * meanwhile.
  *
  * <p>States: open until {@link #close}. One thread at a time reads it, front to back.
  */
@@ -47,7 +47,8 @@ public final class SnapshotExport implements Closeable {
         FileChannel file = FileChannel.open(path, StandardOpenOption.READ);
         try {
             // Reads from the channel's own position; read() below reads by absolute position.
-            SnapshotHeader header = SnapshotHeader.parseDelimitedFrom(Channels.newInputStream(file));
+            SnapshotHeader header =
+                    SnapshotHeader.parseDelimitedFrom(Channels.newInputStream(file));
             if (header == null) {
                 throw new IOException("snapshot " + path + " is empty");
             }
@@ -88,7 +89,8 @@ public final class SnapshotExport implements Closeable {
             window.limit((int) Math.min(window.limit(), fileBytes - position));
             n = file.read(window, position);
             if (n < 0) {
-                throw new IOException("snapshot file ended at " + position + " of " + fileBytes + " bytes");
+                throw new IOException(
+                        "snapshot file ended at " + position + " of " + fileBytes + " bytes");
             }
         } else {
             n = (int) Math.min(target.remaining(), size - position);

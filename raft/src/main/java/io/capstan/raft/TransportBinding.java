@@ -6,10 +6,10 @@ import org.apache.ratis.conf.RaftProperties;
 
 /**
  * Chooses how Raft peers reach each other. {@link RaftNode} calls it once per member, before it
- * builds that member's Ratis server and client, to fill in the RPC type and whatever that
- * transport needs (listen address and port, factories passed through {@link Parameters}).
- * The same properties then configure both the server and the client, so forwarded writes and
- * reads use the same transport. {@link GrpcTransportBinding} is Ratis's built-in gRPC transport.
+ * builds that member's Ratis server and client, to fill in the RPC type and whatever that transport
+ * needs (listen address and port, factories passed through {@link Parameters}). The same properties
+ * then configure both the server and the client, so forwarded writes and reads use the same
+ * transport. {@link GrpcTransportBinding} is Ratis's built-in gRPC transport.
  */
 public interface TransportBinding {
 

@@ -14,7 +14,9 @@ public interface Watch {
     /** The member's revision when the watch was created (what etcd reports when it is created). */
     long createdRevision();
 
-    /** The first revision this watch reports: the requested one, or {@code createdRevision() + 1}. */
+    /**
+     * The first revision this watch reports: the requested one, or {@code createdRevision() + 1}.
+     */
     long startRevision();
 
     /**

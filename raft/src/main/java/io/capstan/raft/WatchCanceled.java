@@ -9,9 +9,9 @@ import java.util.Objects;
  * @param reason a message for the client (etcd's {@code cancel_reason})
  * @param compactRevision with {@link Cause#COMPACTED}: the member's compact revision, the oldest
  *     start revision a new watch may ask for (etcd's {@code compact_revision}); otherwise 0
- * @param resumeRevision with {@link Cause#TOO_SLOW} and {@link Cause#STOPPED}: every event
- *     below this revision was delivered before the cancellation, so a new watch starting here
- *     continues with no gap and no duplicate; otherwise 0
+ * @param resumeRevision with {@link Cause#TOO_SLOW} and {@link Cause#STOPPED}: every event below
+ *     this revision was delivered before the cancellation, so a new watch starting here continues
+ *     with no gap and no duplicate; otherwise 0
  */
 public record WatchCanceled(Cause cause, String reason, long compactRevision, long resumeRevision) {
 

@@ -1,19 +1,18 @@
 package io.capstan.raft;
 
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Duration;
-import java.util.concurrent.atomic.AtomicBoolean;
-
 /**
- * The hub thread: a daemon thread that runs {@link WatchHub#runOnce} passes and parks between
- * them until the hub is woken (new revision, request, room in an outbox) or a progress tick is
- * due. It ends when the hub closes. Should a pass ever throw, every watch ends with
- * {@link WatchCanceled.Cause#STOPPED} instead of waiting forever.
+ * The hub thread: a daemon thread that runs {@link WatchHub#runOnce} passes and parks between them
+ * until the hub is woken (new revision, request, room in an outbox) or a progress tick is due. It
+ * ends when the hub closes. Should a pass ever throw, every watch ends with {@link
+ * WatchCanceled.Cause#STOPPED} instead of waiting forever.
  *
- * <p>States: NEW, RUNNING after {@link #start}, STOPPED after {@link #stop} (from NEW it closes
- * the hub on the calling thread, since no hub thread ever ran).
+ * <p>States: NEW, RUNNING after {@link #start}, STOPPED after {@link #stop} (from NEW it closes the
+ * hub on the calling thread, since no hub thread ever ran).
  */
 final class WatchDriver {
     private static final Logger LOG = LoggerFactory.getLogger(WatchDriver.class);
@@ -35,7 +34,9 @@ final class WatchDriver {
         }
     }
 
-    /** Ends every watch with {@code reason} and waits up to {@code timeout} for the thread to end. */
+    /**
+     * Ends every watch with {@code reason} and waits up to {@code timeout} for the thread to end.
+     */
     void stop(String reason, Duration timeout) {
         if (started.compareAndSet(false, true)) {
             hub.closeNow(reason);

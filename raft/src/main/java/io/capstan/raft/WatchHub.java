@@ -1,10 +1,6 @@
 package io.capstan.raft;
 
 import com.google.protobuf.ByteString;
-
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,49 +22,52 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One member's watches, with etcd's Watch semantics, fed by that member's own apply thread (so a
  * leader change does not touch them).
  *
  * <p><b>Threads and ownership.</b>
+ *
  * <ul>
  *   <li>The <em>apply thread</em> calls {@link #applied} and {@link #storeInstalled} after it
- *       published a revision or swapped stores: an offer to the bounded, lock-free
- *       {@link Handoff} and an unpark, nothing per watch, never a wait.</li>
- *   <li>Any thread calls {@link #watch}; {@link Watcher#cancel}, {@link Watcher#requestProgress},
- *       a failing listener and {@link #requestClose} post a request to the lock-free inbox.</li>
+ *       published a revision or swapped stores: an offer to the bounded, lock-free {@link Handoff}
+ *       and an unpark, nothing per watch, never a wait.
+ *   <li>Any thread calls {@link #watch}; {@link Watcher#cancel}, {@link Watcher#requestProgress}, a
+ *       failing listener and {@link #requestClose} post a request to the lock-free inbox.
  *   <li>The <em>hub thread</em> ({@link WatchDriver}'s, or a test calling {@link #runOnce}) owns
- *       every field marked "hub thread only": the registry of watches, the dispatched revision
- *       and the store it reads history from. It filters each revision for the watches that match
- *       and offers the result to their {@link Outbox}es; it never calls a listener.</li>
+ *       every field marked "hub thread only": the registry of watches, the dispatched revision and
+ *       the store it reads history from. It filters each revision for the watches that match and
+ *       offers the result to their {@link Outbox}es; it never calls a listener.
  *   <li><em>Delivery threads</em> (the injected executor) run each outbox's drain, one at a time
- *       per watch; a listener that blocks holds up its own watch only.</li>
+ *       per watch; a listener that blocks holds up its own watch only.
  * </ul>
  *
- * <p><b>Revisions without gaps or duplicates.</b> The hub has handled every revision up to
- * {@code dispatched}: a <em>synced</em> watch got its events of those from the handoff, a
- * <em>catching-up</em> watch still reads them from the store's history (from its {@code next}
- * up to {@code dispatched}, a window at a time, so live watches never wait long behind a replay).
- * Both happen on the hub thread, so {@code dispatched} cannot move during a read: a watch switches
- * from history to live events exactly at {@code dispatched + 1}. The apply thread hands a revision
- * over only after publishing it, and history is read only up to the published revision, so an
- * event is never reported before its revision is readable. When the handoff overflowed (or the
- * apply thread installed a snapshot), the hub jumps {@code dispatched} to the store's revision and
- * turns every synced watch into a catching-up one at the revision it had reached: the store's
- * history covers whatever the handoff lost.
+ * <p><b>Revisions without gaps or duplicates.</b> The hub has handled every revision up to {@code
+ * dispatched}: a <em>synced</em> watch got its events of those from the handoff, a
+ * <em>catching-up</em> watch still reads them from the store's history (from its {@code next} up to
+ * {@code dispatched}, a window at a time, so live watches never wait long behind a replay). Both
+ * happen on the hub thread, so {@code dispatched} cannot move during a read: a watch switches from
+ * history to live events exactly at {@code dispatched + 1}. The apply thread hands a revision over
+ * only after publishing it, and history is read only up to the published revision, so an event is
+ * never reported before its revision is readable. When the handoff overflowed (or the apply thread
+ * installed a snapshot), the hub jumps {@code dispatched} to the store's revision and turns every
+ * synced watch into a catching-up one at the revision it had reached: the store's history covers
+ * whatever the handoff lost.
  *
  * <p><b>Compaction.</b> A watch starting below the compact revision, or catching up from below it
- * (checked after each read, as compaction may trim history during it), ends with
- * {@link WatchCanceled.Cause#COMPACTED}. As in etcd, a delete at exactly the compact revision is
- * gone from history and is not replayed to a watch that starts there; a watch that was synced or
- * had read history before, and now needs that revision from history, ends with
- * {@link WatchCanceled.Cause#COMPACTED} instead of skipping it.
+ * (checked after each read, as compaction may trim history during it), ends with {@link
+ * WatchCanceled.Cause#COMPACTED}. As in etcd, a delete at exactly the compact revision is gone from
+ * history and is not replayed to a watch that starts there; a watch that was synced or had read
+ * history before, and now needs that revision from history, ends with {@link
+ * WatchCanceled.Cause#COMPACTED} instead of skipping it.
  *
- * <p><b>Slow watches.</b> A revision that would take a watch's outbox past
- * {@link WatchSettings#bufferEvents()} ends it with {@link WatchCanceled.Cause#TOO_SLOW}; what is
- * already in its outbox is still delivered first, so its resume revision is exact. A catching-up
- * watch is never canceled for this: the hub just reads on once its listener made room.
+ * <p><b>Slow watches.</b> A revision that would take a watch's outbox past {@link
+ * WatchSettings#bufferEvents()} ends it with {@link WatchCanceled.Cause#TOO_SLOW}; what is already
+ * in its outbox is still delivered first, so its resume revision is exact. A catching-up watch is
+ * never canceled for this: the hub just reads on once its listener made room.
  */
 final class WatchHub implements AppliedChanges {
     private static final Logger LOG = LoggerFactory.getLogger(WatchHub.class);
@@ -76,7 +75,9 @@ final class WatchHub implements AppliedChanges {
     /** Catching-up watches served per pass, so live revisions keep flowing between passes. */
     private static final int CATCH_UP_WATCHES_PER_PASS = 64;
 
-    /** etcd reports the changes of one revision in the order they were made (sub-revision order). */
+    /**
+     * etcd reports the changes of one revision in the order they were made (sub-revision order).
+     */
     private static final Comparator<Change> CHANGE_ORDER =
             Comparator.comparingLong(change -> change.version().subRevision());
 
@@ -100,8 +101,10 @@ final class WatchHub implements AppliedChanges {
     private final ConcurrentLinkedQueue<Request> inbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean storeChanged = new AtomicBoolean();
     private final AtomicInteger active = new AtomicInteger();
+
     /** Events in every watch's outbox not yet handed to its listener; see {@link Outbox}. */
     private final LongAdder backlog = new LongAdder();
+
     private final AtomicLong ids = new AtomicLong();
     private volatile MvccStore latest;
     private volatile Thread owner;
@@ -172,8 +175,8 @@ final class WatchHub implements AppliedChanges {
     // ---- any thread ----
 
     /**
-     * Creates a watch; what it reports goes to {@code listener}. A watch beyond
-     * {@link WatchSettings#maxWatches()} is returned already canceled.
+     * Creates a watch; what it reports goes to {@code listener}. A watch beyond {@link
+     * WatchSettings#maxWatches()} is returned already canceled.
      *
      * @throws IllegalStateException before the apply thread installed a store
      */
@@ -249,8 +252,8 @@ final class WatchHub implements AppliedChanges {
     }
 
     /**
-     * A watch registered after the hub closed never reaches the registry: whichever thread sees
-     * its request first (the hub thread closing, or the thread that posted it) ends it.
+     * A watch registered after the hub closed never reaches the registry: whichever thread sees its
+     * request first (the hub thread closing, or the thread that posted it) ends it.
      */
     private void stopLateRegistrations() {
         Request request;
@@ -269,7 +272,9 @@ final class WatchHub implements AppliedChanges {
 
     // ---- hub thread ----
 
-    /** Makes {@code thread} the hub thread, the one {@link #wake} unparks. Call before it starts. */
+    /**
+     * Makes {@code thread} the hub thread, the one {@link #wake} unparks. Call before it starts.
+     */
     void bindOwner(Thread thread) {
         owner = thread;
     }
@@ -283,8 +288,8 @@ final class WatchHub implements AppliedChanges {
     }
 
     /**
-     * One pass: adopts a new store, dispatches handed-off revisions, serves requests, reads a window
-     * of history for catching-up watches, sends due progress notifications.
+     * One pass: adopts a new store, dispatches handed-off revisions, serves requests, reads a
+     * window of history for catching-up watches, sends due progress notifications.
      *
      * @return whether more work is ready at once (the driver then skips parking)
      */
@@ -316,7 +321,10 @@ final class WatchHub implements AppliedChanges {
         return moreHandedOff || moreHistory;
     }
 
-    /** Ends every watch with {@code reason}; the calling thread must be the hub thread, or none runs. */
+    /**
+     * Ends every watch with {@code reason}; the calling thread must be the hub thread, or none
+     * runs.
+     */
     void closeNow(String reason) {
         if (closed) {
             return;
@@ -405,7 +413,10 @@ final class WatchHub implements AppliedChanges {
         return true;
     }
 
-    /** After an overflow or a new store: whatever the store holds beyond the handoff comes from history. */
+    /**
+     * After an overflow or a new store: whatever the store holds beyond the handoff comes from
+     * history.
+     */
     private void resync() {
         long revision = current.revision();
         if (revision > dispatched) {
@@ -629,7 +640,10 @@ final class WatchHub implements AppliedChanges {
         return watcher.outbox.pending() < settings.bufferEvents();
     }
 
-    /** The changes in {@code spec}'s range at revisions {@code from..to}, by revision, each in the order made. */
+    /**
+     * The changes in {@code spec}'s range at revisions {@code from..to}, by revision, each in the
+     * order made.
+     */
     private SortedMap<Long, List<Change>> readHistory(WatchSpec spec, long from, long to) {
         SortedMap<Long, List<Change>> byRevision = new TreeMap<>();
         current.scanHistories(

@@ -1,7 +1,6 @@
 package io.capstan.raft;
 
 import com.google.protobuf.ByteString;
-
 import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
@@ -17,8 +16,8 @@ import java.util.Set;
  *     replayed from history first; one below the compact revision cancels the watch
  * @param prevKv attach to each event the key's version before it, when history still holds it
  * @param filters the event types <em>not</em> to report
- * @param progressNotify receive a progress notification every progress interval in which the
- *     watch reported nothing
+ * @param progressNotify receive a progress notification every progress interval in which the watch
+ *     reported nothing
  */
 public record WatchSpec(
         ByteString key,
@@ -34,7 +33,9 @@ public record WatchSpec(
         NODELETE
     }
 
-    /** @throws InvalidCommandException when {@code startRevision} is negative */
+    /**
+     * @throws InvalidCommandException when {@code startRevision} is negative
+     */
     public WatchSpec {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(rangeEnd, "rangeEnd");

@@ -6,16 +6,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * One watch: its immutable identity, its {@link Outbox}, and the position the hub keeps for it.
  *
- * <p><b>Threads.</b> The final fields are safe anywhere; {@link #cancel} and
- * {@link #requestProgress} only post a request to the hub. The fields below "hub thread only"
- * belong to the hub thread.
+ * <p><b>Threads.</b> The final fields are safe anywhere; {@link #cancel} and {@link
+ * #requestProgress} only post a request to the hub. The fields below "hub thread only" belong to
+ * the hub thread.
  *
  * <p><b>States</b> (hub thread): registered watches are either <em>catching up</em>, reading
  * revisions {@code next .. dispatched} from the store's history, or <em>synced</em>, fed each
  * revision the hub dispatches. A catching-up watch becomes synced once {@code next} passes the
  * hub's dispatched revision; every synced watch goes back to catching up when the hub loses the
- * thread of live revisions (a handoff overflow or a new store). Either ends once, in
- * {@link WatchHub}'s {@code end}.
+ * thread of live revisions (a handoff overflow or a new store). Either ends once, in {@link
+ * WatchHub}'s {@code end}.
  */
 final class Watcher implements Watch {
     private final WatchHub hub;

@@ -2,7 +2,6 @@ package io.capstan.raft;
 
 import static io.capstan.raft.Ops.put;
 import static io.capstan.raft.Ops.putReq;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -14,15 +13,13 @@ import io.capstan.raft.proto.AlarmType;
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.CommandResult;
 import io.capstan.raft.proto.Failure;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** etcd's alarms in the replicated store: raising, clearing, the NOSPACE cap, snapshots. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
@@ -55,7 +52,8 @@ class AlarmCommandsTest {
         assertEquals(before, ks.store.digestNow(), "a refused write changes nothing");
         assertEquals(revision, ks.store.revision());
 
-        assertEquals(1, ks.apply(Ops.delete("kept")).getDeleteRange().getDeleted(), "deletes go on");
+        assertEquals(
+                1, ks.apply(Ops.delete("kept")).getDeleteRange().getDeleted(), "deletes go on");
         CommandResult revoked = ks.apply(Ops.revoke(9));
         assertTrue(!revoked.hasFailure(), "revokes go on: " + revoked);
 

@@ -9,13 +9,11 @@ import io.capstan.raft.proto.ArtifactGetRequest;
 import io.capstan.raft.proto.ArtifactListRequest;
 import io.capstan.raft.proto.ArtifactRecord;
 import io.capstan.raft.proto.Query;
-
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
-
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /** Artifact records replicate, survive restarts and travel in installed snapshots. */
 @ExtendWith(RaftClusterExtension.class)

@@ -18,15 +18,13 @@ import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.CommandResult;
 import io.capstan.raft.proto.Failure;
 import io.capstan.raft.proto.Query;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class ArtifactCommandsTest {
@@ -111,14 +109,12 @@ class ArtifactCommandsTest {
         assertEquals("source answered 404", failed.getFailure());
         assertEquals("", failed.getFetcher());
 
-        ArtifactRecord retried =
-                ks.apply(register("n3", 300)).getArtifactRegister().getArtifact();
+        ArtifactRecord retried = ks.apply(register("n3", 300)).getArtifactRegister().getArtifact();
         assertEquals(State.FETCHING, retried.getState());
         assertEquals("n3", retried.getFetcher());
         assertEquals("", retried.getFailure());
 
-        ArtifactRecord ready =
-                ks.apply(fetched("n3", 4096, "")).getArtifactFetched().getArtifact();
+        ArtifactRecord ready = ks.apply(fetched("n3", 4096, "")).getArtifactFetched().getArtifact();
         assertEquals(State.READY, ready.getState());
         assertEquals(List.of("n3"), ready.getHoldersList());
         assertEquals(4096, ready.getSize());
@@ -128,7 +124,10 @@ class ArtifactCommandsTest {
         assertEquals(ready, still);
         assertEquals(
                 List.of("n1", "n3"),
-                ks.apply(fetched("n1", 4096, "")).getArtifactFetched().getArtifact().getHoldersList());
+                ks.apply(fetched("n1", 4096, ""))
+                        .getArtifactFetched()
+                        .getArtifact()
+                        .getHoldersList());
     }
 
     @Test
@@ -161,8 +160,7 @@ class ArtifactCommandsTest {
                                 register("n2", 900).getArtifactRegister().toBuilder()
                                         .setTakeOverFetchStartedUnixMs(99))
                         .build();
-        assertEquals(
-                "n1", ks.apply(stale).getArtifactRegister().getArtifact().getFetcher());
+        assertEquals("n1", ks.apply(stale).getArtifactRegister().getArtifact().getFetcher());
         Command current =
                 stale.toBuilder()
                         .setArtifactRegister(
@@ -179,8 +177,8 @@ class ArtifactCommandsTest {
         Keyspace ks = new Keyspace();
         ks.apply(register("n1", 100, "app-a", "app-b"));
         assertFailure(Failure.Code.ARTIFACT_REFERENCED, ks.apply(delete(0)));
-        ArtifactRecord released = ks.apply(release(200, "app-a", "gone")).getArtifactRelease()
-                .getArtifact();
+        ArtifactRecord released =
+                ks.apply(release(200, "app-a", "gone")).getArtifactRelease().getArtifact();
         assertEquals(List.of("app-b"), released.getReferencesList());
         assertEquals(0, released.getUnreferencedSinceUnixMs());
         released = ks.apply(release(300, "app-b")).getArtifactRelease().getArtifact();
@@ -190,8 +188,7 @@ class ArtifactCommandsTest {
         ks.apply(register("n1", 400, "app-c"));
         ks.apply(release(500, "app-c"));
         assertFailure(Failure.Code.ARTIFACT_REFERENCED, ks.apply(delete(300)));
-        ArtifactRecord deleted =
-                ks.apply(delete(500)).getArtifactDelete().getArtifact();
+        ArtifactRecord deleted = ks.apply(delete(500)).getArtifactDelete().getArtifact();
         assertEquals(DIGEST, deleted.getDigest());
         assertNull(ks.store.artifact(DIGEST));
         assertFailure(Failure.Code.ARTIFACT_NOT_FOUND, ks.apply(delete(0)));

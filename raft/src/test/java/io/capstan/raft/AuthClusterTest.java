@@ -6,13 +6,11 @@ import static io.capstan.raft.Ops.grantRole;
 import static io.capstan.raft.Ops.put;
 import static io.capstan.raft.Ops.roleAdd;
 import static io.capstan.raft.Ops.userAdd;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
 
 import io.capstan.raft.proto.AuthPermission;
 import io.capstan.raft.proto.AuthSnapshot;
@@ -23,11 +21,6 @@ import io.capstan.raft.proto.Failure;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.QueryResult;
 import io.capstan.raft.proto.UserListRequest;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,11 +34,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The replicated auth state on a real 3-member group: it survives a member's restart, a restart
- * of the whole group, and a lagging member's snapshot install, and every member checks callers
- * against it.
+ * The replicated auth state on a real 3-member group: it survives a member's restart, a restart of
+ * the whole group, and a lagging member's snapshot install, and every member checks callers against
+ * it.
  */
 @ExtendWith(RaftClusterExtension.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
@@ -147,8 +143,7 @@ class AuthClusterTest {
         assertTrue(installed.enabled());
         assertEquals(List.of("app", "audit"), installed.roleNames());
         assertEquals(List.of("app", "audit"), installed.user("app").orElseThrow().getRolesList());
-        assertEquals(
-                List.of("audit"), installed.user("auditor").orElseThrow().getRolesList());
+        assertEquals(List.of("audit"), installed.user("auditor").orElseThrow().getRolesList());
 
         // The follower answers callers' reads from the installed state, by itself.
         Caller auditor = callerOf(installed, "auditor");

@@ -10,7 +10,6 @@ import static io.capstan.raft.Ops.putReq;
 import static io.capstan.raft.Ops.rangeReq;
 import static io.capstan.raft.Ops.roleAdd;
 import static io.capstan.raft.Ops.userAdd;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -18,7 +17,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-
 import io.capstan.raft.proto.AuthDisableRequest;
 import io.capstan.raft.proto.AuthPermission;
 import io.capstan.raft.proto.AuthStatusRequest;
@@ -37,15 +35,13 @@ import io.capstan.raft.proto.UserDeleteRequest;
 import io.capstan.raft.proto.UserGetRequest;
 import io.capstan.raft.proto.UserListRequest;
 import io.capstan.raft.proto.UserRevokeRoleRequest;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** The replicated auth state: its commands, etcd's rules and errors, and the checks at apply. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
@@ -96,7 +92,9 @@ class AuthKeyspaceTest {
         assertEquals(ks.store.auth().revision(), enabled.getAuthChange().getAuthRevision());
         assertEquals(
                 List.of(),
-                AuthQueries.answer(ks.store.auth(), null, listRoles()).getRoleList().getRolesList());
+                AuthQueries.answer(ks.store.auth(), null, listRoles())
+                        .getRoleList()
+                        .getRolesList());
         // Auth commands change no key.
         assertEquals(MvccStore.EMPTY_REVISION, ks.store.revision());
     }
@@ -106,7 +104,9 @@ class AuthKeyspaceTest {
     void theRootRoleExistsOnceAddedAsInEtcd() {
         ok(userAdd("root"));
         assertEquals(Failure.Code.ROLE_NOT_FOUND, refusedQuery(roleGet("root")));
-        assertEquals(Failure.Code.ROLE_NOT_FOUND, refused(grantPermission("root", AuthPermission.Type.READ, "a", "")));
+        assertEquals(
+                Failure.Code.ROLE_NOT_FOUND,
+                refused(grantPermission("root", AuthPermission.Type.READ, "a", "")));
         assertEquals(Failure.Code.ROLE_NOT_FOUND, refused(revokePermission("root", "a")));
         assertEquals(Failure.Code.ROLE_NOT_FOUND, refused(roleDelete("root")));
         ok(grantRole("root", "root"));
@@ -155,10 +155,16 @@ class AuthKeyspaceTest {
         SnapshotCodec.write(ks.store, out);
         MvccStore restored = SnapshotCodec.read(new ByteArrayInputStream(out.toByteArray()));
         assertEquals(ks.store.digestNow(), restored.digestNow());
-        assertEquals(List.of("root"), AuthQueries.answer(restored.auth(), null, listRoles()).getRoleList().getRolesList());
+        assertEquals(
+                List.of("root"),
+                AuthQueries.answer(restored.auth(), null, listRoles())
+                        .getRoleList()
+                        .getRolesList());
         assertEquals(
                 1,
-                AuthQueries.answer(restored.auth(), null, roleGet("root")).getRoleGet().getPermCount());
+                AuthQueries.answer(restored.auth(), null, roleGet("root"))
+                        .getRoleGet()
+                        .getPermCount());
     }
 
     private List<String> roleNames() {
@@ -170,7 +176,10 @@ class AuthKeyspaceTest {
     }
 
     private Failure.Code refusedQuery(Query query) {
-        return assertThrows(KeyspaceException.class, () -> AuthQueries.answer(ks.store.auth(), null, query)).code();
+        return assertThrows(
+                        KeyspaceException.class,
+                        () -> AuthQueries.answer(ks.store.auth(), null, query))
+                .code();
     }
 
     private static Query roleGet(String role) {
@@ -178,12 +187,15 @@ class AuthKeyspaceTest {
     }
 
     private static Command roleDelete(String role) {
-        return Command.newBuilder().setRoleDelete(RoleDeleteRequest.newBuilder().setRole(role)).build();
+        return Command.newBuilder()
+                .setRoleDelete(RoleDeleteRequest.newBuilder().setRole(role))
+                .build();
     }
 
     private static Command revokePermission(String role, String key) {
         return Command.newBuilder()
-                .setRoleRevokePermission(RoleRevokePermissionRequest.newBuilder().setRole(role).setKey(bytes(key)))
+                .setRoleRevokePermission(
+                        RoleRevokePermissionRequest.newBuilder().setRole(role).setKey(bytes(key)))
                 .build();
     }
 
@@ -210,14 +222,20 @@ class AuthKeyspaceTest {
         // A transaction needs its compares and both branches.
         Command readsOutside =
                 Ops.txn(
-                        List.of(Ops.compare("other", io.capstan.raft.proto.Compare.CompareResult.EQUAL)
-                                .setVersion(1)
-                                .build()),
+                        List.of(
+                                Ops.compare(
+                                                "other",
+                                                io.capstan.raft.proto.Compare.CompareResult.EQUAL)
+                                        .setVersion(1)
+                                        .build()),
                         List.of(Ops.op(putReq("app/a", "1"))),
                         List.of());
         assertEquals(Failure.Code.PERMISSION_DENIED, refused(as(app, readsOutside)));
         Command writesOutsideOnFailure =
-                Ops.txn(List.of(), List.of(Ops.op(putReq("app/a", "1"))), List.of(Ops.op(putReq("x", "1"))));
+                Ops.txn(
+                        List.of(),
+                        List.of(Ops.op(putReq("app/a", "1"))),
+                        List.of(Ops.op(putReq("x", "1"))));
         assertEquals(Failure.Code.PERMISSION_DENIED, refused(as(app, writesOutsideOnFailure)));
         Command inside =
                 Ops.txn(
@@ -263,12 +281,17 @@ class AuthKeyspaceTest {
         ok(
                 Command.newBuilder()
                         .setUserChangePassword(
-                                UserChangePasswordRequest.newBuilder().setName("app").setPasswordHash(Ops.PASSWORD_HASH))
+                                UserChangePasswordRequest.newBuilder()
+                                        .setName("app")
+                                        .setPasswordHash(Ops.PASSWORD_HASH))
                         .build());
         assertEquals(Failure.Code.INVALID_TOKEN, refused(as(app, Ops.put("app/x", "1"))));
         ok(as(callerOf(ks.store.auth(), "app"), Ops.put("app/x", "1")));
         Caller current = callerOf(ks.store.auth(), "app");
-        ok(Command.newBuilder().setUserDelete(UserDeleteRequest.newBuilder().setName("app")).build());
+        ok(
+                Command.newBuilder()
+                        .setUserDelete(UserDeleteRequest.newBuilder().setName("app"))
+                        .build());
         assertEquals(Failure.Code.INVALID_TOKEN, refused(as(current, Ops.put("app/x", "1"))));
     }
 
@@ -286,7 +309,9 @@ class AuthKeyspaceTest {
                 refused(
                         Command.newBuilder()
                                 .setUserRevokeRole(
-                                        UserRevokeRoleRequest.newBuilder().setName("app").setRole("reader"))
+                                        UserRevokeRoleRequest.newBuilder()
+                                                .setName("app")
+                                                .setRole("reader"))
                                 .build()));
         assertEquals(
                 Failure.Code.PERMISSION_NOT_GRANTED,
@@ -299,19 +324,30 @@ class AuthKeyspaceTest {
                                 .build()));
         assertEquals(
                 Failure.Code.INVALID_AUTH_MANAGEMENT,
-                refused(Command.newBuilder().setUserDelete(UserDeleteRequest.newBuilder().setName("root")).build()));
+                refused(
+                        Command.newBuilder()
+                                .setUserDelete(UserDeleteRequest.newBuilder().setName("root"))
+                                .build()));
         assertEquals(
                 Failure.Code.INVALID_AUTH_MANAGEMENT,
                 refused(
                         Command.newBuilder()
                                 .setUserRevokeRole(
-                                        UserRevokeRoleRequest.newBuilder().setName("root").setRole("root"))
+                                        UserRevokeRoleRequest.newBuilder()
+                                                .setName("root")
+                                                .setRole("root"))
                                 .build()));
         assertEquals(
                 Failure.Code.INVALID_AUTH_MANAGEMENT,
-                refused(Command.newBuilder().setRoleDelete(RoleDeleteRequest.newBuilder().setRole("root")).build()));
+                refused(
+                        Command.newBuilder()
+                                .setRoleDelete(RoleDeleteRequest.newBuilder().setRole("root"))
+                                .build()));
         // Deleting a role takes it from its users.
-        ok(Command.newBuilder().setRoleDelete(RoleDeleteRequest.newBuilder().setRole("app")).build());
+        ok(
+                Command.newBuilder()
+                        .setRoleDelete(RoleDeleteRequest.newBuilder().setRole("app"))
+                        .build());
         assertEquals(List.of(), ks.store.auth().user("app").orElseThrow().getRolesList());
         ok(disable());
         assertFalse(ks.store.auth().enabled());
@@ -323,35 +359,70 @@ class AuthKeyspaceTest {
         AuthState auth = ks.store.auth();
         Caller app = callerOf(ks.store.auth(), "app");
         KeyspaceException denied =
-                assertThrows(KeyspaceException.class, () -> AuthQueries.answer(auth, app, listRoles()));
+                assertThrows(
+                        KeyspaceException.class, () -> AuthQueries.answer(auth, app, listRoles()));
         assertEquals(Failure.Code.PERMISSION_DENIED, denied.code());
         assertEquals(
                 List.of("app"),
-                AuthQueries.answer(auth, app, Query.newBuilder().setUserGet(UserGetRequest.newBuilder().setName("app")).build())
+                AuthQueries.answer(
+                                auth,
+                                app,
+                                Query.newBuilder()
+                                        .setUserGet(UserGetRequest.newBuilder().setName("app"))
+                                        .build())
                         .getUserGet()
                         .getRolesList());
         assertEquals(
                 1,
-                AuthQueries.answer(auth, app, Query.newBuilder().setRoleGet(RoleGetRequest.newBuilder().setRole("app")).build())
+                AuthQueries.answer(
+                                auth,
+                                app,
+                                Query.newBuilder()
+                                        .setRoleGet(RoleGetRequest.newBuilder().setRole("app"))
+                                        .build())
                         .getRoleGet()
                         .getPermCount());
         assertThrows(
                 KeyspaceException.class,
-                () -> AuthQueries.answer(auth, app, Query.newBuilder().setUserGet(UserGetRequest.newBuilder().setName("root")).build()));
+                () ->
+                        AuthQueries.answer(
+                                auth,
+                                app,
+                                Query.newBuilder()
+                                        .setUserGet(UserGetRequest.newBuilder().setName("root"))
+                                        .build()));
         Caller root = callerOf(ks.store.auth(), "root");
         assertEquals(
                 List.of("app", "reader", "root"),
-                AuthQueries.answer(auth, root, Query.newBuilder().setUserList(UserListRequest.getDefaultInstance()).build())
+                AuthQueries.answer(
+                                auth,
+                                root,
+                                Query.newBuilder()
+                                        .setUserList(UserListRequest.getDefaultInstance())
+                                        .build())
                         .getUserList()
                         .getUsersList());
         assertTrue(
-                AuthQueries.answer(auth, root, Query.newBuilder().setAuthStatus(AuthStatusRequest.getDefaultInstance()).build())
+                AuthQueries.answer(
+                                auth,
+                                root,
+                                Query.newBuilder()
+                                        .setAuthStatus(AuthStatusRequest.getDefaultInstance())
+                                        .build())
                         .getAuthStatus()
                         .getEnabled());
         KeyspaceException missing =
                 assertThrows(
                         KeyspaceException.class,
-                        () -> AuthQueries.answer(auth, root, Query.newBuilder().setRoleGet(RoleGetRequest.newBuilder().setRole("ghost")).build()));
+                        () ->
+                                AuthQueries.answer(
+                                        auth,
+                                        root,
+                                        Query.newBuilder()
+                                                .setRoleGet(
+                                                        RoleGetRequest.newBuilder()
+                                                                .setRole("ghost"))
+                                                .build()));
         assertEquals(Failure.Code.ROLE_NOT_FOUND, missing.code());
     }
 
@@ -382,8 +453,9 @@ class AuthKeyspaceTest {
         assertTrue(
                 KeyInterval.of(bytes("a"), MvccStore.FROM_KEY)
                         .coveredBy(List.of(KeyInterval.of(bytes("a"), MvccStore.FROM_KEY))));
-        assertTrue(KeyInterval.of(bytes("zz"), ByteString.EMPTY)
-                .coveredBy(List.of(KeyInterval.of(ByteString.EMPTY, MvccStore.FROM_KEY))));
+        assertTrue(
+                KeyInterval.of(bytes("zz"), ByteString.EMPTY)
+                        .coveredBy(List.of(KeyInterval.of(ByteString.EMPTY, MvccStore.FROM_KEY))));
         assertFalse(KeyInterval.of(bytes("a"), ByteString.EMPTY).coveredBy(List.of()));
     }
 

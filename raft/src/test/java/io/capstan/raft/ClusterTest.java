@@ -2,7 +2,6 @@ package io.capstan.raft;
 
 import static io.capstan.raft.Ops.put;
 import static io.capstan.raft.Ops.putReq;
-
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -15,12 +14,6 @@ import io.capstan.raft.proto.Failure;
 import io.capstan.raft.proto.LeaseTimeToLiveRequest;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.QueryResult;
-
-import org.apache.ratis.protocol.exceptions.NotLeaderException;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
-
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -33,6 +26,10 @@ import java.time.Duration;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** A real 3-member group over Ratis gRPC on loopback: replication, failover, reads, catch-up. */
 @ExtendWith(RaftClusterExtension.class)
@@ -191,8 +188,7 @@ class ClusterTest {
         // Ratis purges log segments while we walk; a file gone mid-walk means walk again.
         for (int attempt = 1; ; attempt++) {
             try (Stream<Path> files = Files.walk(dataDir)) {
-                return files.filter(
-                                p -> p.getFileName().toString().matches("snapshot\\.\\d+_\\d+"))
+                return files.filter(p -> p.getFileName().toString().matches("snapshot\\.\\d+_\\d+"))
                         .count();
             } catch (UncheckedIOException e) {
                 if (!(e.getCause() instanceof NoSuchFileException) || attempt == 5) {
@@ -257,7 +253,8 @@ class ClusterTest {
         try (SnapshotExport export =
                 cluster.node(follower).admin().exportSnapshot().get(30, TimeUnit.SECONDS)) {
             assertEquals(1, export.revision(), "nothing was written");
-            StateDigest exported = SnapshotExport.digestOf(new ByteArrayInputStream(readAll(export)));
+            StateDigest exported =
+                    SnapshotExport.digestOf(new ByteArrayInputStream(readAll(export)));
             assertEquals(cluster.node(follower).stateDigest(), exported);
         }
     }

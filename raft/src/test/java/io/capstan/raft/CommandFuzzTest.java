@@ -7,12 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.code_intelligence.jazzer.mutation.annotation.NotNull;
-
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.CommandResult;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.QueryResult;
-
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
@@ -23,29 +29,19 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Timeout;
 
-import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-
 /**
  * Fuzzes the door of the Raft log: commands and queries as a client request carries them, in
- * sequences, through the state machine as the leader and every replica drive it (Jazzer's
- * protobuf mutator makes well-formed, oversize and odd messages; {@code garbage} adds bytes that
- * may not decode at all). Limits are small so that oversize keys, values, requests and
- * transactions are within the fuzzer's reach.
+ * sequences, through the state machine as the leader and every replica drive it (Jazzer's protobuf
+ * mutator makes well-formed, oversize and odd messages; {@code garbage} adds bytes that may not
+ * decode at all). Limits are small so that oversize keys, values, requests and transactions are
+ * within the fuzzer's reach.
  *
  * <p>Invariants, checked after every step: {@code startTransaction} never throws, and either
  * accepts or refuses with an {@link InvalidCommandException} that names the problem; a refused
  * command never reaches apply, so nothing changes; an accepted one applies without throwing, and
  * when it answers with a failure nothing changes either; every query is answered, never thrown.
  *
- * <p>CI runs {@code maxDuration}; {@code JAZZER_MAX_DURATION}
- * runs longer (README, Bad input).
+ * <p>CI runs {@code maxDuration}; {@code JAZZER_MAX_DURATION} runs longer (README, Bad input).
  */
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class CommandFuzzTest {
@@ -123,7 +119,8 @@ class CommandFuzzTest {
 
     private static void answer(KeyspaceStateMachine machine, byte[] bytes) throws Exception {
         Message reply =
-                machine.query(Message.valueOf(ByteString.copyFrom(bytes))).get(10, TimeUnit.SECONDS);
+                machine.query(Message.valueOf(ByteString.copyFrom(bytes)))
+                        .get(10, TimeUnit.SECONDS);
         assertNotNull(QueryResult.parseFrom(reply.getContent().asReadOnlyByteBuffer()));
     }
 }

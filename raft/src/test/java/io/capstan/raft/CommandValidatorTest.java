@@ -8,14 +8,12 @@ import static io.capstan.raft.Ops.putReq;
 import static io.capstan.raft.Ops.rangeReq;
 import static io.capstan.raft.Ops.txn;
 import static io.capstan.raft.Ops.txnReq;
-
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-
 import io.capstan.raft.InvalidCommandException.Reason;
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.Compare;
@@ -25,14 +23,12 @@ import io.capstan.raft.proto.MemberRecord;
 import io.capstan.raft.proto.PutRequest;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.RequestOp;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class CommandValidatorTest {
@@ -67,7 +63,12 @@ class CommandValidatorTest {
         assertEquals(Reason.MALFORMED, reason(memberPut(good.toBuilder().setName("n 4").build())));
         assertEquals(Reason.MALFORMED, reason(memberPut(good.toBuilder().clearPeerUrls().build())));
         for (String bad :
-                List.of("127.0.0.1:7484", "ftp://h:1", "http://h", "http://h:1/path", "http://u@h:1")) {
+                List.of(
+                        "127.0.0.1:7484",
+                        "ftp://h:1",
+                        "http://h",
+                        "http://h:1/path",
+                        "http://u@h:1")) {
             assertEquals(
                     Reason.MALFORMED,
                     reason(memberPut(good.toBuilder().setPeerUrls(0, bad).build())),

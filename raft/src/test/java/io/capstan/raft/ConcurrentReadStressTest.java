@@ -2,17 +2,12 @@ package io.capstan.raft;
 
 import static io.capstan.raft.Ops.op;
 import static io.capstan.raft.Ops.putReq;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.capstan.raft.proto.KeyValue;
 import io.capstan.raft.proto.RangeRequest;
 import io.capstan.raft.proto.RangeResponse;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -20,11 +15,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
- * Many readers against one writer: every write transaction sets all of {@code g/0..g/7} to the
- * same value (one revision), then one in five deletes them all. Each read, at the latest or at an
- * older revision, must see all eight keys with one value and one mod revision, or none.
+ * Many readers against one writer: every write transaction sets all of {@code g/0..g/7} to the same
+ * value (one revision), then one in five deletes them all. Each read, at the latest or at an older
+ * revision, must see all eight keys with one value and one mod revision, or none.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ConcurrentReadStressTest {

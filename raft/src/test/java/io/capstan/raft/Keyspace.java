@@ -4,13 +4,12 @@ import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.CommandResult;
 import io.capstan.raft.proto.RangeRequest;
 import io.capstan.raft.proto.RangeResponse;
-
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A store with its applier, driven the way the state machine drives them (validate, then apply
- * with increasing log indexes), for unit tests. Records lease events.
+ * A store with its applier, driven the way the state machine drives them (validate, then apply with
+ * increasing log indexes), for unit tests. Records lease events.
  */
 final class Keyspace implements LeaseEvents {
     final MvccStore store = new MvccStore();

@@ -3,22 +3,18 @@ package io.capstan.raft;
 import static io.capstan.raft.Ops.op;
 import static io.capstan.raft.Ops.put;
 import static io.capstan.raft.Ops.putReq;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.google.protobuf.ByteString;
-
 import io.capstan.raft.proto.Command;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The store's live key and byte counts (metrics) follow every kind of write, compaction and a

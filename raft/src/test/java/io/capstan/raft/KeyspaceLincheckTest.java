@@ -2,7 +2,8 @@ package io.capstan.raft;
 
 import io.capstan.raft.proto.RangeRequest;
 import io.capstan.raft.proto.RangeResponse;
-
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.jetbrains.lincheck.datastructures.IntGen;
 import org.jetbrains.lincheck.datastructures.ManagedStrategyGuaranteeKt;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
@@ -12,14 +13,11 @@ import org.jetbrains.lincheck.datastructures.StressOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
-
 /**
- * Lincheck over the store's concurrent read path against its single writer: puts and deletes
- * run on one thread (the apply thread's role, enforced by the non-parallel group), reads of the
- * whole keyspace at the latest revision run on others. Every read must match the state after
- * some prefix of the writes, revision included: never half a write, never a mix of two.
+ * Lincheck over the store's concurrent read path against its single writer: puts and deletes run on
+ * one thread (the apply thread's role, enforced by the non-parallel group), reads of the whole
+ * keyspace at the latest revision run on others. Every read must match the state after some prefix
+ * of the writes, revision included: never half a write, never a mix of two.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 @Param(name = "key", gen = IntGen.class, conf = "1:3")
@@ -80,8 +78,8 @@ public class KeyspaceLincheckTest {
     }
 
     /**
-     * Explores interleavings of the store's own code; protobuf message building runs without
-     * switch points (it touches no shared state), which keeps the search small.
+     * Explores interleavings of the store's own code; protobuf message building runs without switch
+     * points (it touches no shared state), which keeps the search small.
      */
     @Test
     void modelChecking() {

@@ -9,14 +9,12 @@ import static io.capstan.raft.Ops.putReq;
 import static io.capstan.raft.Ops.rangeReq;
 import static io.capstan.raft.Ops.txn;
 import static io.capstan.raft.Ops.txnReq;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-
 import io.capstan.raft.proto.CommandResult;
 import io.capstan.raft.proto.Compare.CompareResult;
 import io.capstan.raft.proto.Compare.CompareTarget;
@@ -27,13 +25,11 @@ import io.capstan.raft.proto.PutRequest;
 import io.capstan.raft.proto.RangeRequest;
 import io.capstan.raft.proto.RangeResponse;
 import io.capstan.raft.proto.TxnResponse;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class KeyspaceTest {
@@ -72,8 +68,7 @@ class KeyspaceTest {
 
     @Test
     void compactionOfAFreshStoreFollowsEtcdsRules() {
-        assertEquals(
-                Failure.Code.FUTURE_REVISION, ks.apply(Ops.compact(2)).getFailure().getCode());
+        assertEquals(Failure.Code.FUTURE_REVISION, ks.apply(Ops.compact(2)).getFailure().getCode());
         CommandResult atCurrent = ks.apply(Ops.compact(1));
         assertTrue(atCurrent.hasCompaction());
         assertEquals(1, atCurrent.getRevision());
@@ -111,41 +106,71 @@ class KeyspaceTest {
         RangeResponse noLimit = ks.range(all.toBuilder().setLimit(-1).build());
         assertEquals(List.of("a", "b", "c"), keys(noLimit));
         assertFalse(noLimit.getMore());
-        assertEquals(List.of("a", "b", "c"), keys(ks.range(all.toBuilder().setRevision(-5).build())));
+        assertEquals(
+                List.of("a", "b", "c"), keys(ks.range(all.toBuilder().setRevision(-5).build())));
         RangeResponse maxBelowZero = ks.range(all.toBuilder().setMaxModRevision(-1).build());
-        assertEquals(List.of(), keys(maxBelowZero), "every key's revision is above a negative maximum");
+        assertEquals(
+                List.of(), keys(maxBelowZero), "every key's revision is above a negative maximum");
         assertEquals(3, maxBelowZero.getCount());
-        assertEquals(List.of("a", "b", "c"), keys(ks.range(all.toBuilder().setMinModRevision(-1).build())));
+        assertEquals(
+                List.of("a", "b", "c"),
+                keys(ks.range(all.toBuilder().setMinModRevision(-1).build())));
 
         // Inside a transaction etcd refuses a revision below the compact revision, negatives too.
-        TxnResponse latest = ks.apply(txn(List.of(), List.of(op(all.toBuilder().setRevision(-1).build())),
-                List.of())).getTxn();
+        TxnResponse latest =
+                ks.apply(
+                                txn(
+                                        List.of(),
+                                        List.of(op(all.toBuilder().setRevision(-1).build())),
+                                        List.of()))
+                        .getTxn();
         assertEquals(List.of("a", "b", "c"), keys(latest.getResponses(0).getResponseRange()));
-        assertEquals(Failure.Code.COMPACTED,
-                ks.apply(txn(List.of(), List.of(op(all.toBuilder().setRevision(-2).build())), List.of()))
-                        .getFailure().getCode());
+        assertEquals(
+                Failure.Code.COMPACTED,
+                ks.apply(
+                                txn(
+                                        List.of(),
+                                        List.of(op(all.toBuilder().setRevision(-2).build())),
+                                        List.of()))
+                        .getFailure()
+                        .getCode());
         ks.apply(Ops.compact(2));
-        assertEquals(Failure.Code.COMPACTED,
-                ks.apply(txn(List.of(), List.of(op(all.toBuilder().setRevision(-1).build())), List.of()))
-                        .getFailure().getCode());
+        assertEquals(
+                Failure.Code.COMPACTED,
+                ks.apply(
+                                txn(
+                                        List.of(),
+                                        List.of(op(all.toBuilder().setRevision(-1).build())),
+                                        List.of()))
+                        .getFailure()
+                        .getCode());
     }
 
     @Test
     void changesOfOneRevisionCarryTheOrderTheyWereMadeIn() {
         ks.apply(put("x/b", "1"));
         ks.apply(put("x/c", "1"));
-        long revision = ks.apply(txn(List.of(), List.of(
-                op(putReq("x/z", "1")),
-                op(deleteReq("x/b", "x/d")),
-                op(putReq("x/a", "1"))), List.of())).getRevision();
+        long revision =
+                ks.apply(
+                                txn(
+                                        List.of(),
+                                        List.of(
+                                                op(putReq("x/z", "1")),
+                                                op(deleteReq("x/b", "x/d")),
+                                                op(putReq("x/a", "1"))),
+                                        List.of()))
+                        .getRevision();
 
         List<String> made = new ArrayList<>();
-        ks.store.scanHistories(bytes("x/"), bytes("x0"), (key, history) -> {
-            KeyRevision latest = history.latest();
-            if (latest.modRevision() == revision) {
-                made.add((int) latest.subRevision() + ":" + key.toStringUtf8());
-            }
-        });
+        ks.store.scanHistories(
+                bytes("x/"),
+                bytes("x0"),
+                (key, history) -> {
+                    KeyRevision latest = history.latest();
+                    if (latest.modRevision() == revision) {
+                        made.add((int) latest.subRevision() + ":" + key.toStringUtf8());
+                    }
+                });
         made.sort(null);
         assertEquals(List.of("0:x/z", "1:x/b", "2:x/c", "3:x/a"), made);
     }
@@ -386,7 +411,8 @@ class KeyspaceTest {
 
         assertEquals(Failure.Code.COMPACTED, ks.apply(Ops.compact(3)).getFailure().getCode());
         assertEquals(Failure.Code.COMPACTED, ks.apply(Ops.compact(2)).getFailure().getCode());
-        assertEquals(Failure.Code.FUTURE_REVISION, ks.apply(Ops.compact(10)).getFailure().getCode());
+        assertEquals(
+                Failure.Code.FUTURE_REVISION, ks.apply(Ops.compact(10)).getFailure().getCode());
         assertTrue(ks.apply(Ops.compact(4)).hasCompaction());
     }
 

@@ -3,21 +3,18 @@ package io.capstan.raft;
 import static io.capstan.raft.Ops.op;
 import static io.capstan.raft.Ops.put;
 import static io.capstan.raft.Ops.putReq;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.capstan.raft.proto.Failure;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * HashKV against etcd's own figures: each expected hash is what an etcd 3.4.23 member answered to
@@ -33,7 +30,8 @@ class KvHashTest {
     private void writeLikeTheEtcdRun() {
         ks.apply(put("a", "1"));
         ks.apply(put("b", "2"));
-        ks.apply(Ops.txn(List.of(), List.of(op(putReq("c", "3")), op(putReq("a", "4"))), List.of()));
+        ks.apply(
+                Ops.txn(List.of(), List.of(op(putReq("c", "3")), op(putReq("a", "4"))), List.of()));
         ks.apply(Ops.delete("b"));
         ks.apply(put("b", "5"));
     }
@@ -79,13 +77,17 @@ class KvHashTest {
         writeLikeTheEtcdRun();
         ks.apply(Ops.compact(4));
 
-        KeyspaceException compacted = assertThrows(KeyspaceException.class, () -> ks.store.hashKv(3));
+        KeyspaceException compacted =
+                assertThrows(KeyspaceException.class, () -> ks.store.hashKv(3));
         assertEquals(Failure.Code.COMPACTED, compacted.code());
         assertEquals(4, compacted.compactRevision());
         assertEquals(4, ks.store.hashKv(4).revision(), "the compact revision itself is hashable");
         KeyspaceException future = assertThrows(KeyspaceException.class, () -> ks.store.hashKv(7));
         assertEquals(Failure.Code.FUTURE_REVISION, future.code());
-        assertEquals(new KvHash(EMPTY, -3, 4, 6), ks.store.hashKv(-3), "a negative revision hashes nothing");
+        assertEquals(
+                new KvHash(EMPTY, -3, 4, 6),
+                ks.store.hashKv(-3),
+                "a negative revision hashes nothing");
     }
 
     @Test

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A linearizable read needs a majority to accept the leader after the read arrived. Ratis's
  * ReadIndex skips that check while its commit index has not moved since the last check that
- * succeeded, so a leader cut off from every follower would go on answering reads it cannot
- * vouch for (and, once another leader commits writes, answering them stale).
+ * succeeded, so a leader cut off from every follower would go on answering reads it cannot vouch
+ * for (and, once another leader commits writes, answering them stale).
  */
 class LeaderReadCheckTest {
     private Path root;

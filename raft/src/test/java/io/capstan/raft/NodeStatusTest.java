@@ -20,7 +20,8 @@ class NodeStatusTest {
     void caughtUpAllowsTheEntriesInFlightButNotALogReplay() {
         assertTrue(status(Role.FOLLOWER, "n2", 7, 7).caughtUp());
         assertTrue(status(Role.LEADER, "n1", 0, 0).caughtUp());
-        assertTrue(status(Role.LEADER, "n1", 4, 3).caughtUp(), "one entry between commit and apply");
+        assertTrue(
+                status(Role.LEADER, "n1", 4, 3).caughtUp(), "one entry between commit and apply");
         assertTrue(status(Role.FOLLOWER, "n2", 1_007, 7).caughtUp(), "exactly the limit");
         assertFalse(status(Role.FOLLOWER, "n2", 1_008, 7).caughtUp(), "replaying its log");
         assertFalse(status(Role.STOPPED, "n2", 7, 7).caughtUp(), "not running");

@@ -1,7 +1,6 @@
 package io.capstan.raft;
 
 import com.google.protobuf.ByteString;
-
 import io.capstan.raft.proto.AuthEnableRequest;
 import io.capstan.raft.proto.AuthPermission;
 import io.capstan.raft.proto.Caller;
@@ -22,7 +21,6 @@ import io.capstan.raft.proto.RoleGrantPermissionRequest;
 import io.capstan.raft.proto.TxnRequest;
 import io.capstan.raft.proto.UserAddRequest;
 import io.capstan.raft.proto.UserGrantRoleRequest;
-
 import java.util.List;
 
 /** Short builders for commands and queries in tests. */
@@ -132,7 +130,8 @@ final class Ops {
     static final ByteString TOKEN_KEY = ByteString.copyFrom(new byte[32]);
 
     /** A well-formed bcrypt hash; no test logs in, so what it hashes does not matter. */
-    static final String PASSWORD_HASH = "$2a$04$abcdefghijklmnopqrstuv0123456789012345678901234567890";
+    static final String PASSWORD_HASH =
+            "$2a$04$abcdefghijklmnopqrstuv0123456789012345678901234567890";
 
     /** {@code command} as sent by {@code caller}. */
     static Command as(Caller caller, Command command) {
@@ -149,7 +148,8 @@ final class Ops {
 
     static Command userAdd(String name) {
         return Command.newBuilder()
-                .setUserAdd(UserAddRequest.newBuilder().setName(name).setPasswordHash(PASSWORD_HASH))
+                .setUserAdd(
+                        UserAddRequest.newBuilder().setName(name).setPasswordHash(PASSWORD_HASH))
                 .build();
     }
 

@@ -9,7 +9,6 @@ import io.capstan.raft.InvalidCommandException.Reason;
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.MemberPutRequest;
 import io.capstan.raft.proto.MemberRecord;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

@@ -7,7 +7,6 @@ import io.capstan.raft.proto.CommandResult;
 import io.capstan.raft.proto.KeyValue;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.QueryResult;
-
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -26,8 +25,8 @@ import java.util.function.UnaryOperator;
 
 /**
  * An in-JVM Raft group for tests: real Ratis servers over real sockets on 127.0.0.1, each member
- * with its own data directory under {@code root}. Members are addressed by index. Not
- * thread-safe: one test thread drives it.
+ * with its own data directory under {@code root}. Members are addressed by index. Not thread-safe:
+ * one test thread drives it.
  */
 final class RaftCluster implements AutoCloseable {
     static final Duration WAIT = Duration.ofSeconds(30);

@@ -1,10 +1,5 @@
 package io.capstan.raft;
 
-import org.junit.jupiter.api.extension.ExtensionContext;
-import org.junit.jupiter.api.extension.ParameterContext;
-import org.junit.jupiter.api.extension.ParameterResolutionException;
-import org.junit.jupiter.api.extension.ParameterResolver;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.annotation.ElementType;
@@ -17,12 +12,16 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolutionException;
+import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
  * Supplies a started 3-member {@link RaftCluster} to any test method parameter of that type:
  * ephemeral loopback ports, a fresh temporary directory, Ratis's gRPC transport. The cluster is
- * stopped and its directory deleted after the test, pass or fail. A test method annotated
- * {@link SnapshotTuning} gets settings that make snapshots and log purging happen quickly.
+ * stopped and its directory deleted after the test, pass or fail. A test method annotated {@link
+ * SnapshotTuning} gets settings that make snapshots and log purging happen quickly.
  */
 final class RaftClusterExtension implements ParameterResolver {
     private static final ExtensionContext.Namespace NAMESPACE =

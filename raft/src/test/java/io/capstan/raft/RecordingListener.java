@@ -6,9 +6,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Records what a watch reports, and checks the listener contract as it goes: calls never
- * overlap, event revisions strictly increase, progress never goes below a reported revision,
- * nothing follows the cancellation. Safe to read from any thread.
+ * Records what a watch reports, and checks the listener contract as it goes: calls never overlap,
+ * event revisions strictly increase, progress never goes below a reported revision, nothing follows
+ * the cancellation. Safe to read from any thread.
  */
 class RecordingListener implements WatchListener {
     private final AtomicBoolean inCall = new AtomicBoolean();

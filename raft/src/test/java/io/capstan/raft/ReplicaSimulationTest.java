@@ -1,14 +1,12 @@
 package io.capstan.raft;
 
 import static io.capstan.raft.Ops.bytes;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.protobuf.ByteString;
-
 import io.capstan.raft.proto.AuthDisableRequest;
 import io.capstan.raft.proto.AuthPermission;
 import io.capstan.raft.proto.Caller;
@@ -25,10 +23,6 @@ import io.capstan.raft.proto.RequestOp;
 import io.capstan.raft.proto.RoleRevokePermissionRequest;
 import io.capstan.raft.proto.TxnRequest;
 import io.capstan.raft.proto.UserRevokeRoleRequest;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -48,6 +42,8 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Replicas of the state machine fed one random command log, in the manner of Kafka's {@code

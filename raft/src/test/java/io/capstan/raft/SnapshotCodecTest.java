@@ -3,7 +3,6 @@ package io.capstan.raft;
 import static io.capstan.raft.Ops.put;
 import static io.capstan.raft.Ops.putReq;
 import static io.capstan.raft.Ops.rangeReq;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,10 +14,6 @@ import io.capstan.raft.proto.MemberDeleteRequest;
 import io.capstan.raft.proto.MemberPutRequest;
 import io.capstan.raft.proto.MemberRecord;
 import io.capstan.raft.proto.SnapshotHeader;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -26,6 +21,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class SnapshotCodecTest {
@@ -84,7 +81,11 @@ class SnapshotCodecTest {
     @Test
     void roundTripKeepsTheOrderOfEachRevisionsChanges() throws IOException {
         Keyspace ks = new Keyspace();
-        ks.apply(Ops.txn(List.of(), List.of(Ops.op(putReq("b", "1")), Ops.op(putReq("a", "2"))), List.of()));
+        ks.apply(
+                Ops.txn(
+                        List.of(),
+                        List.of(Ops.op(putReq("b", "1")), Ops.op(putReq("a", "2"))),
+                        List.of()));
         MvccStore restored = SnapshotCodec.read(new ByteArrayInputStream(encode(ks.store)));
         List<Long> subRevisions = new ArrayList<>();
         restored.forEachHistory((key, history) -> subRevisions.add(history.latest().subRevision()));

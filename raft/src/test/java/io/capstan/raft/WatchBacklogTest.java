@@ -1,14 +1,12 @@
 package io.capstan.raft;
 
 import static io.capstan.raft.Ops.put;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The hub's figures for metrics: open watches, revisions waiting for the hub, events waiting for

@@ -2,7 +2,6 @@ package io.capstan.raft;
 
 import static io.capstan.raft.Ops.bytes;
 import static io.capstan.raft.Ops.put;
-
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,16 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.capstan.raft.proto.QueryResult;
 import io.capstan.raft.proto.RangeResponse;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
-
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Watches on members of a real 3-member group: fed by each member's own apply. */
 @ExtendWith(RaftClusterExtension.class)

@@ -4,24 +4,15 @@ import static io.capstan.raft.Ops.bytes;
 import static io.capstan.raft.Ops.op;
 import static io.capstan.raft.Ops.put;
 import static io.capstan.raft.Ops.putReq;
-
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-
 import io.capstan.raft.WatchSpec.Filter;
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.RequestOp;
-
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
-
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,11 +25,16 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The hub on its own thread and listeners on a delivery pool, against a writer on another thread
- * (the apply thread's role), checked against the revisions the writer actually produced. Seeds
- * are printed in every assertion message.
+ * (the apply thread's role), checked against the revisions the writer actually produced. Seeds are
+ * printed in every assertion message.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class WatchConcurrencyTest {
@@ -277,8 +273,7 @@ class WatchConcurrencyTest {
         RecordingListener resumed = new RecordingListener();
         ks.watch(WatchHubTest.everything(resume), resumed);
         await().atMost(WAIT).until(() -> resumed.eventCount() == last - resume + 1);
-        assertEquals(
-                LongStream.rangeClosed(resume, last).boxed().toList(), resumed.revisions());
+        assertEquals(LongStream.rangeClosed(resume, last).boxed().toList(), resumed.revisions());
         assertFalse(fast.canceled.isDone());
     }
 

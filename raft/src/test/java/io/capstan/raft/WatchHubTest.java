@@ -4,7 +4,6 @@ import static io.capstan.raft.Ops.bytes;
 import static io.capstan.raft.Ops.op;
 import static io.capstan.raft.Ops.put;
 import static io.capstan.raft.Ops.putReq;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -12,16 +11,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-
 import io.capstan.raft.WatchCanceled.Cause;
 import io.capstan.raft.WatchEvent.Type;
 import io.capstan.raft.WatchSpec.Filter;
 import io.capstan.raft.proto.KeyValue;
 import io.capstan.raft.proto.RequestOp;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -33,11 +27,13 @@ import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The hub's logic, deterministically: the test thread applies commands (the apply thread's role)
- * and runs the hub's passes itself; listeners run inline, or are held back by a
- * {@link ManualExecutor} to play slow clients.
+ * and runs the hub's passes itself; listeners run inline, or are held back by a {@link
+ * ManualExecutor} to play slow clients.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class WatchHubTest {
@@ -463,7 +459,9 @@ class WatchHubTest {
             assertEquals("v" + i, event.kv().getValue().toStringUtf8());
             if (i >= 3) {
                 assertEquals(
-                        "v" + (i - 2), event.prevKv().getValue().toStringUtf8(), "revision " + (i + 1));
+                        "v" + (i - 2),
+                        event.prevKv().getValue().toStringUtf8(),
+                        "revision " + (i + 1));
             }
         }
     }

@@ -2,7 +2,6 @@ package io.capstan.raft;
 
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.CommandResult;
-
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -77,7 +76,10 @@ final class WatchedKeyspace implements AppliedChanges {
         hub.storeInstalled(installed);
     }
 
-    /** What {@code spec} should report from {@code start} on, by the recorded log: events by revision. */
+    /**
+     * What {@code spec} should report from {@code start} on, by the recorded log: events by
+     * revision.
+     */
     List<Long> expectedRevisions(WatchSpec spec, long start) {
         List<Long> revisions = new ArrayList<>();
         for (Handoff.Applied applied : log) {

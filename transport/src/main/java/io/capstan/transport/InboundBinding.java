@@ -5,13 +5,13 @@ import java.util.concurrent.atomic.LongAdder;
 import org.apache.ratis.server.RaftServer;
 
 /**
- * Which Ratis server the member's inbound peer routes hand requests to. Unbound (routes answer
- * 503) until Ratis starts the server's RPC, bound while it runs, unbound again once Ratis closes
- * it; one server at a time. Also counts the requests handed to Ratis, so tests and metrics can
- * tell what reached it.
+ * Which Ratis server the member's inbound peer routes hand requests to. Unbound (routes answer 503)
+ * until Ratis starts the server's RPC, bound while it runs, unbound again once Ratis closes it; one
+ * server at a time. Also counts the requests handed to Ratis, so tests and metrics can tell what
+ * reached it.
  *
- * <p>Thread-safety: the binding is an atomic reference written by Ratis's start and close and
- * read by every inbound request; the counter is a {@link LongAdder}.
+ * <p>Thread-safety: the binding is an atomic reference written by Ratis's start and close and read
+ * by every inbound request; the counter is a {@link LongAdder}.
  */
 final class InboundBinding {
 
@@ -20,8 +20,10 @@ final class InboundBinding {
 
     void bind(RaftServer server) {
         if (!bound.compareAndSet(null, server)) {
-            throw new IllegalStateException("peer routes already serve " + bound.get().getId()
-                    + "; one peer transport carries one Raft server");
+            throw new IllegalStateException(
+                    "peer routes already serve "
+                            + bound.get().getId()
+                            + "; one peer transport carries one Raft server");
         }
     }
 

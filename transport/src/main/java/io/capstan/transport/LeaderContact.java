@@ -4,9 +4,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
-import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -34,9 +34,9 @@ import org.apache.ratis.server.leader.LogAppender;
  * the commit index has not moved since the last check that did. Under reads alone the index stands
  * still, so a leader that was paused or cut off would answer from stale state.
  *
- * <p>It learns from every append reply the member's log appenders receive (through
- * {@link WebServerRpc}) and wakes the appenders it was given by {@link WebRpcFactory}, so a round
- * costs one heartbeat per follower and no log entry. Concurrent rounds share the same replies.
+ * <p>It learns from every append reply the member's log appenders receive (through {@link
+ * WebServerRpc}) and wakes the appenders it was given by {@link WebRpcFactory}, so a round costs
+ * one heartbeat per follower and no log entry. Concurrent rounds share the same replies.
  *
  * <p>Thread-safety: appenders are registered on Ratis's leader-election thread, replies arrive on
  * the peer I/O thread, rounds start on any thread and time out on the transport's timer; all state
@@ -45,10 +45,12 @@ import org.apache.ratis.server.leader.LogAppender;
 final class LeaderContact {
 
     /** The latest append a follower accepted in {@code term}, sent at {@code sentNanos}. */
-    private record Ack(long term, long sentNanos) {
-    }
+    private record Ack(long term, long sentNanos) {}
 
-    /** A round waiting for a majority that accepted {@code term} in appends sent since {@code since}. */
+    /**
+     * A round waiting for a majority that accepted {@code term} in appends sent since {@code
+     * since}.
+     */
     private static final class Round {
         final long term;
         final long since;
@@ -96,10 +98,13 @@ final class LeaderContact {
     private final ScheduledExecutorService timer;
     private final LongSupplier nanoTime;
     private final Duration timeout;
+
     /** Guarded by this. */
     private final Map<RaftPeerId, Ack> acks = new HashMap<>();
+
     /** Guarded by this: the newest appender Ratis made for each follower. */
     private final Map<RaftPeerId, LogAppender> appenders = new HashMap<>();
+
     /** Guarded by this. */
     private final List<Round> rounds = new ArrayList<>();
 
@@ -112,15 +117,21 @@ final class LeaderContact {
         this.timeout = timeout;
     }
 
-    /** Ratis made {@code appender} to replicate to its follower; the newest one replaces the rest. */
+    /**
+     * Ratis made {@code appender} to replicate to its follower; the newest one replaces the rest.
+     */
     synchronized void appenderStarted(LogAppender appender) {
         appenders.put(appender.getFollowerId(), appender);
     }
 
-    /** When this member, leading in {@code term}, sent an append at {@code sentNanos} and got {@code reply}. */
+    /**
+     * When this member, leading in {@code term}, sent an append at {@code sentNanos} and got {@code
+     * reply}.
+     */
     void replied(RaftPeerId follower, long term, long sentNanos, AppendEntriesReplyProto reply) {
         // NOT_LEADER: the follower knows a newer term. Any other answer accepts this one.
-        if (reply.getResult() == AppendEntriesReplyProto.AppendResult.NOT_LEADER || reply.getTerm() != term) {
+        if (reply.getResult() == AppendEntriesReplyProto.AppendResult.NOT_LEADER
+                || reply.getTerm() != term) {
             return;
         }
         List<Round> confirmed = new ArrayList<>();
@@ -151,13 +162,19 @@ final class LeaderContact {
     CompletableFuture<Long> confirm(RaftServer.Division division) {
         DivisionInfo info = division.getInfo();
         if (!info.isLeader() || !info.isLeaderReady()) {
-            return CompletableFuture.failedFuture(new NotLeaderException(
-                    division.getMemberId(), null, division.getGroup().getPeers()));
+            return CompletableFuture.failedFuture(
+                    new NotLeaderException(
+                            division.getMemberId(), null, division.getGroup().getPeers()));
         }
         long term = info.getCurrentTerm();
         long since = nanoTime.getAsLong();
-        Round round = new Round(term, since, division.getId(), division.getRaftConf(),
-                division.getRaftLog().getLastCommittedIndex());
+        Round round =
+                new Round(
+                        term,
+                        since,
+                        division.getId(),
+                        division.getRaftConf(),
+                        division.getRaftLog().getLastCommittedIndex());
         List<LogAppender> wake = new ArrayList<>();
         synchronized (this) {
             if (round.confirmedBy(Map.of())) {
@@ -172,7 +189,8 @@ final class LeaderContact {
                 }
             }
         }
-        round.deadline = timer.schedule(() -> expire(round), timeout.toNanos(), TimeUnit.NANOSECONDS);
+        round.deadline =
+                timer.schedule(() -> expire(round), timeout.toNanos(), TimeUnit.NANOSECONDS);
         wake.forEach(LogAppender::triggerHeartbeat);
         return round.result;
     }
@@ -183,8 +201,12 @@ final class LeaderContact {
                 return;
             }
         }
-        round.result.completeExceptionally(new ReadIndexException(
-                "no majority of members confirmed this leader's term " + round.term + " within " + timeout));
+        round.result.completeExceptionally(
+                new ReadIndexException(
+                        "no majority of members confirmed this leader's term "
+                                + round.term
+                                + " within "
+                                + timeout));
     }
 
     private static void complete(Round round) {

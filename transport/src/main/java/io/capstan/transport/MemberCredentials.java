@@ -3,10 +3,10 @@ package io.capstan.transport;
 import io.undertow.server.HttpServerExchange;
 
 /**
- * The cluster secret as other modules use it for member-to-member requests on the web port that
- * are not Raft messages (artifact bytes): the header every member sends, and the check that a
- * request carries it, exactly as the peer routes check it ({@link PeerAuthenticator}: constant
- * time, headers only). Immutable and thread-safe.
+ * The cluster secret as other modules use it for member-to-member requests on the web port that are
+ * not Raft messages (artifact bytes): the header every member sends, and the check that a request
+ * carries it, exactly as the peer routes check it ({@link PeerAuthenticator}: constant time,
+ * headers only). Immutable and thread-safe.
  */
 public final class MemberCredentials {
     private final PeerAuthenticator authenticator;

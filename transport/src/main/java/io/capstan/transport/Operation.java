@@ -1,9 +1,9 @@
 package io.capstan.transport;
 
 /**
- * Every Ratis RPC the transport carries. On a peer channel a request names its operation by
- * {@link #code()}, which never changes once assigned; the request is the request proto's bytes,
- * the answer the reply proto's bytes or a serialised throwable (see {@link PeerWire}).
+ * Every Ratis RPC the transport carries. On a peer channel a request names its operation by {@link
+ * #code()}, which never changes once assigned; the request is the request proto's bytes, the answer
+ * the reply proto's bytes or a serialised throwable (see {@link PeerWire}).
  */
 enum Operation {
     // Server to server: Raft's own protocol.
@@ -25,7 +25,10 @@ enum Operation {
     GROUP_INFO(14, "group-info", Kind.CLIENT);
 
     /** Which body limit applies: server messages carry append batches and snapshot chunks. */
-    enum Kind { SERVER, CLIENT }
+    enum Kind {
+        SERVER,
+        CLIENT
+    }
 
     private static final Operation[] BY_CODE = new Operation[16];
 

@@ -8,15 +8,15 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 
 /**
- * Proves to peers that a request comes from a cluster member, and checks that proof on
- * requests that arrive. The proof is the cluster secret, sent base64-encoded in the
- * {@value #HEADER_NAME} header of every peer request, with or without TLS (see the package
- * documentation): over cleartext whoever can read the traffic can read it; over TLS it is
- * encrypted, and with client certificates required the handshake has already refused anyone
- * without a certificate of the client CAs before this check runs.
+ * Proves to peers that a request comes from a cluster member, and checks that proof on requests
+ * that arrive. The proof is the cluster secret, sent base64-encoded in the {@value #HEADER_NAME}
+ * header of every peer request, with or without TLS (see the package documentation): over cleartext
+ * whoever can read the traffic can read it; over TLS it is encrypted, and with client certificates
+ * required the handshake has already refused anyone without a certificate of the client CAs before
+ * this check runs.
  *
- * <p>The check compares SHA-256 digests with {@link MessageDigest#isEqual}, so its time does
- * not depend on how much of a guess is right, nor on its length. Immutable and thread-safe.
+ * <p>The check compares SHA-256 digests with {@link MessageDigest#isEqual}, so its time does not
+ * depend on how much of a guess is right, nor on its length. Immutable and thread-safe.
  */
 final class PeerAuthenticator {
 
@@ -44,7 +44,8 @@ final class PeerAuthenticator {
 
     private static byte[] sha256(String value) {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.ISO_8859_1));
+            return MessageDigest.getInstance("SHA-256")
+                    .digest(value.getBytes(StandardCharsets.ISO_8859_1));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java runtime has SHA-256", e);
         }

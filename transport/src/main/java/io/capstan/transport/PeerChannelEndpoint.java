@@ -3,6 +3,7 @@ package io.capstan.transport;
 import io.capstan.web.JsonResponses;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
 import io.undertow.websockets.WebSocketConnectionCallback;
 import io.undertow.websockets.WebSocketProtocolHandshakeHandler;
 import io.undertow.websockets.core.AbstractReceiveListener;
@@ -10,7 +11,6 @@ import io.undertow.websockets.core.BufferedBinaryMessage;
 import io.undertow.websockets.core.BufferedTextMessage;
 import io.undertow.websockets.core.WebSocketChannel;
 import io.undertow.websockets.spi.WebSocketHttpExchange;
-import io.undertow.util.Headers;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
@@ -29,18 +29,18 @@ import org.xnio.IoUtils;
 import org.xnio.Pooled;
 
 /**
- * The receiving end of peer channels: the route at {@link PeerChannels#PATH} where peers open
- * their channel to this member, and each channel's requests handed to the bound Ratis server.
+ * The receiving end of peer channels: the route at {@link PeerChannels#PATH} where peers open their
+ * channel to this member, and each channel's requests handed to the bound Ratis server.
  *
- * <p>Opening a channel, each step ending the request when it fails: the peer must prove
- * membership (401 JSON, checked on headers in constant time, before anything else); a Raft
- * server must be bound (503 JSON with {@code Retry-After}: the peer tries again later); the
- * request must be a WebSocket handshake (400 JSON otherwise), which Undertow answers before
- * handing the connection over.
+ * <p>Opening a channel, each step ending the request when it fails: the peer must prove membership
+ * (401 JSON, checked on headers in constant time, before anything else); a Raft server must be
+ * bound (503 JSON with {@code Retry-After}: the peer tries again later); the request must be a
+ * WebSocket handshake (400 JSON otherwise), which Undertow answers before handing the connection
+ * over.
  *
- * <p>On a channel, every message must be a request frame ({@link PeerFrame}); anything else
- * closes the channel. A request larger than its operation allows (client requests are held below
- * the largest log entry, server ones take whole append batches), a malformed one, one that arrives
+ * <p>On a channel, every message must be a request frame ({@link PeerFrame}); anything else closes
+ * the channel. A request larger than its operation allows (client requests are held below the
+ * largest log entry, server ones take whole append batches), a malformed one, one that arrives
  * while no Raft server is bound or while the inbound executor is full, is answered with a failure
  * frame and never reaches Ratis; the channel stays open. A request that reaches Ratis is answered
  * with its reply, or with the exception Ratis raised (see {@link PeerWire}).
@@ -63,30 +63,52 @@ final class PeerChannelEndpoint implements HttpHandler {
     private final HttpHandler handshake;
     private final Set<WebSocketChannel> open = ConcurrentHashMap.newKeySet();
 
-    PeerChannelEndpoint(Map<Operation, InboundCalls.InboundCall<?>> calls, PeerAuthenticator authenticator,
-                        InboundBinding binding, Executor executor, TransportLimits limits) {
+    PeerChannelEndpoint(
+            Map<Operation, InboundCalls.InboundCall<?>> calls,
+            PeerAuthenticator authenticator,
+            InboundBinding binding,
+            Executor executor,
+            TransportLimits limits) {
         this.calls = Map.copyOf(calls);
         this.authenticator = authenticator;
         this.binding = binding;
         this.executor = executor;
         this.limits = limits;
         WebSocketConnectionCallback connected = this::connected;
-        this.handshake = new WebSocketProtocolHandshakeHandler(connected, exchange -> JsonResponses.sendError(
-                exchange, 400, JsonResponses.BAD_REQUEST, "the peer channel opens with a WebSocket handshake"));
+        this.handshake =
+                new WebSocketProtocolHandshakeHandler(
+                        connected,
+                        exchange ->
+                                JsonResponses.sendError(
+                                        exchange,
+                                        400,
+                                        JsonResponses.BAD_REQUEST,
+                                        "the peer channel opens with a WebSocket handshake"));
     }
 
     @Override
     public void handleRequest(HttpServerExchange exchange) throws Exception {
         if (!authenticator.admits(exchange)) {
-            LOG.debug("refused a peer channel from {}: no valid cluster secret", exchange.getSourceAddress());
-            JsonResponses.sendError(exchange, 401, UNAUTHORIZED, "peer channels must carry the cluster secret in the "
-                    + PeerAuthenticator.HEADER_NAME + " header");
+            LOG.debug(
+                    "refused a peer channel from {}: no valid cluster secret",
+                    exchange.getSourceAddress());
+            JsonResponses.sendError(
+                    exchange,
+                    401,
+                    UNAUTHORIZED,
+                    "peer channels must carry the cluster secret in the "
+                            + PeerAuthenticator.HEADER_NAME
+                            + " header");
             return;
         }
         if (binding.server() == null) {
             exchange.getResponseHeaders().put(Headers.RETRY_AFTER, "1");
-            JsonResponses.sendError(exchange, 503, JsonResponses.UNAVAILABLE,
-                    "the Raft server of this member is not started", Map.of("component", "raft"));
+            JsonResponses.sendError(
+                    exchange,
+                    503,
+                    JsonResponses.UNAVAILABLE,
+                    "the Raft server of this member is not started",
+                    Map.of("component", "raft"));
             return;
         }
         handshake.handleRequest(exchange);
@@ -109,13 +131,16 @@ final class PeerChannelEndpoint implements HttpHandler {
     private final class Receiver extends AbstractReceiveListener {
 
         @Override
-        protected void onFullBinaryMessage(WebSocketChannel channel, BufferedBinaryMessage message) {
+        protected void onFullBinaryMessage(
+                WebSocketChannel channel, BufferedBinaryMessage message) {
             PeerFrame frame;
             Pooled<ByteBuffer[]> data = message.getData();
             try {
                 frame = PeerFrame.decode(data.getResource());
             } catch (PeerFrame.MalformedFrameException e) {
-                LOG.warn("{} sent a malformed peer frame ({}); closing its channel", channel.getSourceAddress(),
+                LOG.warn(
+                        "{} sent a malformed peer frame ({}); closing its channel",
+                        channel.getSourceAddress(),
                         e.getMessage());
                 IoUtils.safeClose(channel);
                 return;
@@ -123,28 +148,44 @@ final class PeerChannelEndpoint implements HttpHandler {
                 data.free();
             }
             if (frame.kind() != PeerFrame.Kind.REQUEST) {
-                LOG.warn("{} sent an answer on a channel it opened; closing it", channel.getSourceAddress());
+                LOG.warn(
+                        "{} sent an answer on a channel it opened; closing it",
+                        channel.getSourceAddress());
                 IoUtils.safeClose(channel);
                 return;
             }
             Operation operation = frame.operation();
             long limit = operation.maxBodyBytes(limits);
             if (frame.payload().length > limit) {
-                fail(channel, frame.id(), new IOException("a " + operation.label() + " request of "
-                        + frame.payload().length + " bytes exceeds the limit of " + limit + " bytes"));
+                fail(
+                        channel,
+                        frame.id(),
+                        new IOException(
+                                "a "
+                                        + operation.label()
+                                        + " request of "
+                                        + frame.payload().length
+                                        + " bytes exceeds the limit of "
+                                        + limit
+                                        + " bytes"));
                 return;
             }
             try {
                 executor.execute(() -> handle(channel, frame));
             } catch (RejectedExecutionException e) {
-                fail(channel, frame.id(), new ServerNotReadyException("the peer transport of this member is"
-                        + " saturated or closed"));
+                fail(
+                        channel,
+                        frame.id(),
+                        new ServerNotReadyException(
+                                "the peer transport of this member is" + " saturated or closed"));
             }
         }
 
         @Override
         protected void onFullTextMessage(WebSocketChannel channel, BufferedTextMessage message) {
-            LOG.warn("{} sent a text message on a peer channel; closing it", channel.getSourceAddress());
+            LOG.warn(
+                    "{} sent a text message on a peer channel; closing it",
+                    channel.getSourceAddress());
             IoUtils.safeClose(channel);
         }
 
@@ -161,13 +202,19 @@ final class PeerChannelEndpoint implements HttpHandler {
         try {
             prepared = calls.get(operation).prepare(frame.payload());
         } catch (InvalidProtocolBufferException | RuntimeException e) {
-            fail(channel, frame.id(), new IOException("malformed " + operation.label() + " request: "
-                    + e.getMessage()));
+            fail(
+                    channel,
+                    frame.id(),
+                    new IOException(
+                            "malformed " + operation.label() + " request: " + e.getMessage()));
             return;
         }
         RaftServer server = binding.server();
         if (server == null) {
-            fail(channel, frame.id(), new ServerNotReadyException("the Raft server of this member is not started"));
+            fail(
+                    channel,
+                    frame.id(),
+                    new ServerNotReadyException("the Raft server of this member is not started"));
             return;
         }
         binding.countHandedToRatis();
@@ -177,19 +224,20 @@ final class PeerChannelEndpoint implements HttpHandler {
         } catch (IOException | RuntimeException e) {
             reply = CompletableFuture.failedFuture(e);
         }
-        reply.whenComplete((bytes, error) -> {
-            if (error == null) {
-                send(channel, PeerFrame.reply(frame.id(), bytes));
-                return;
-            }
-            Throwable cause = PeerWire.unwrap(error);
-            if (cause instanceof IOException) {
-                LOG.debug("{} failed in Ratis: {}", operation.label(), cause.toString());
-            } else {
-                LOG.warn("{} failed in Ratis", operation.label(), cause);
-            }
-            fail(channel, frame.id(), cause);
-        });
+        reply.whenComplete(
+                (bytes, error) -> {
+                    if (error == null) {
+                        send(channel, PeerFrame.reply(frame.id(), bytes));
+                        return;
+                    }
+                    Throwable cause = PeerWire.unwrap(error);
+                    if (cause instanceof IOException) {
+                        LOG.debug("{} failed in Ratis: {}", operation.label(), cause.toString());
+                    } else {
+                        LOG.warn("{} failed in Ratis", operation.label(), cause);
+                    }
+                    fail(channel, frame.id(), cause);
+                });
     }
 
     private static void fail(WebSocketChannel channel, long id, Throwable failure) {
@@ -197,9 +245,14 @@ final class PeerChannelEndpoint implements HttpHandler {
     }
 
     private static void send(WebSocketChannel channel, PeerFrame frame) {
-        frame.sendOn(channel, error -> {
-            LOG.debug("cannot answer on the peer channel from {}: {}", channel.getSourceAddress(), error.toString());
-            IoUtils.safeClose(channel);
-        });
+        frame.sendOn(
+                channel,
+                error -> {
+                    LOG.debug(
+                            "cannot answer on the peer channel from {}: {}",
+                            channel.getSourceAddress(),
+                            error.toString());
+                    IoUtils.safeClose(channel);
+                });
     }
 }

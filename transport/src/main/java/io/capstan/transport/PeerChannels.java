@@ -48,24 +48,24 @@ import org.xnio.ssl.XnioSsl;
  * no HTTP request, no thread and no connection per message.
  *
  * <p>A connection opens on the first request to a peer and is opened again on the next request
- * after it closed, at most once per {@link #RECONNECT_PAUSE}; the opening request proves
- * membership with the cluster secret (and, with TLS, this member's certificate, checked against
- * the peer's; the peer's certificate must name the host it is reached at). A connection closes
- * when the peer or the network closes it, when a request to the peer passes its deadline while
- * nothing at all arrived from the peer since that request was sent (a peer that went silent:
- * its replacement opens on the next request), and when this transport closes. Requests pending
- * on a closed connection fail at once, with an {@link IOException} Ratis retries.
+ * after it closed, at most once per {@link #RECONNECT_PAUSE}; the opening request proves membership
+ * with the cluster secret (and, with TLS, this member's certificate, checked against the peer's;
+ * the peer's certificate must name the host it is reached at). A connection closes when the peer or
+ * the network closes it, when a request to the peer passes its deadline while nothing at all
+ * arrived from the peer since that request was sent (a peer that went silent: its replacement opens
+ * on the next request), and when this transport closes. Requests pending on a closed connection
+ * fail at once, with an {@link IOException} Ratis retries.
  *
  * <p>Every call ends by its deadline, answered or failed, even when the peer never answers or a
  * fault drops it. Failures reach the caller as the {@link IOException}s Ratis's retry logic
  * understands: {@link TimeoutIOException} for a missed deadline, {@link ServerNotReadyException}
- * when the peer's Raft server is not up yet, the peer's own exception when Ratis failed the
- * request there, and an {@link IOException} naming the peer when it cannot be reached.
+ * when the peer's Raft server is not up yet, the peer's own exception when Ratis failed the request
+ * there, and an {@link IOException} naming the peer when it cannot be reached.
  *
- * <p>Threads: calls may come from any thread. Connections open and receive on the XNIO worker's
- * I/O thread, which completes answers: callers chain only non-blocking work. Deadlines and fault
- * delays run on the timer thread. The map of connections is concurrent; each connection's state
- * is guarded by its peer's {@link Peer} lock, its pending requests are a concurrent map.
+ * <p>Threads: calls may come from any thread. Connections open and receive on the XNIO worker's I/O
+ * thread, which completes answers: callers chain only non-blocking work. Deadlines and fault delays
+ * run on the timer thread. The map of connections is concurrent; each connection's state is guarded
+ * by its peer's {@link Peer} lock, its pending requests are a concurrent map.
  */
 final class PeerChannels implements AutoCloseable {
 
@@ -101,9 +101,16 @@ final class PeerChannels implements AutoCloseable {
      * @param ssl TLS to peers, or null for cleartext
      * @param maxReplyBytes the largest answer accepted; a larger one closes the connection
      */
-    PeerChannels(XnioWorker worker, ByteBufferPool buffers, XnioSsl ssl, PeerAuthenticator authenticator,
-                 PeerFaults faults, ScheduledExecutorService timer, long maxReplyBytes, Duration connectTimeout,
-                 LongSupplier nanoTime) {
+    PeerChannels(
+            XnioWorker worker,
+            ByteBufferPool buffers,
+            XnioSsl ssl,
+            PeerAuthenticator authenticator,
+            PeerFaults faults,
+            ScheduledExecutorService timer,
+            long maxReplyBytes,
+            Duration connectTimeout,
+            LongSupplier nanoTime) {
         this.worker = worker;
         this.buffers = buffers;
         this.ssl = ssl;
@@ -116,12 +123,19 @@ final class PeerChannels implements AutoCloseable {
         // A peer's certificate must name the host this member reaches it at, as HTTPS checks.
         // TLS 1.2: Undertow's WebSocket client stalls in TLS 1.3 handshakes (it never reads the
         // server's flight after its ServerHello).
-        this.options = ssl == null ? OptionMap.EMPTY
-                : OptionMap.builder().set(UndertowOptions.ENDPOINT_IDENTIFICATION_ALGORITHM, "HTTPS")
-                        .setSequence(Options.SSL_ENABLED_PROTOCOLS, PEER_TLS_PROTOCOL).getMap();
+        this.options =
+                ssl == null
+                        ? OptionMap.EMPTY
+                        : OptionMap.builder()
+                                .set(UndertowOptions.ENDPOINT_IDENTIFICATION_ALGORITHM, "HTTPS")
+                                .setSequence(Options.SSL_ENABLED_PROTOCOLS, PEER_TLS_PROTOCOL)
+                                .getMap();
     }
 
-    /** The scheme of peers' base URIs: {@code https} when this member talks TLS to peers, else {@code http}. */
+    /**
+     * The scheme of peers' base URIs: {@code https} when this member talks TLS to peers, else
+     * {@code http}.
+     */
     String scheme() {
         return ssl == null ? "http" : "https";
     }
@@ -132,23 +146,36 @@ final class PeerChannels implements AutoCloseable {
      *
      * @return the reply's bytes; completes within {@code timeout}
      */
-    CompletableFuture<byte[]> call(RaftPeerId peer, URI base, Operation operation, byte[] body, Duration timeout) {
+    CompletableFuture<byte[]> call(
+            RaftPeerId peer, URI base, Operation operation, byte[] body, Duration timeout) {
         CompletableFuture<byte[]> result = new CompletableFuture<>();
         if (closed) {
             result.completeExceptionally(new AlreadyClosedException("peer transport is closed"));
             return result;
         }
         try {
-            ScheduledFuture<?> deadline = timer.schedule(() -> result.completeExceptionally(new TimeoutIOException(
-                    "no answer from " + peer + " to " + operation.label() + " within " + timeout)),
-                    timeout.toNanos(), TimeUnit.NANOSECONDS);
+            ScheduledFuture<?> deadline =
+                    timer.schedule(
+                            () ->
+                                    result.completeExceptionally(
+                                            new TimeoutIOException(
+                                                    "no answer from "
+                                                            + peer
+                                                            + " to "
+                                                            + operation.label()
+                                                            + " within "
+                                                            + timeout)),
+                            timeout.toNanos(),
+                            TimeUnit.NANOSECONDS);
             result.whenComplete((reply, error) -> deadline.cancel(false));
             PeerFaults.Fault fault = faults.faultFor(peer);
             Peer target = peers.computeIfAbsent(base, Peer::new);
             if (fault.drop()) {
                 faults.recordDrop();
             } else if (!fault.delay().isZero()) {
-                timer.schedule(() -> target.send(peer, operation, body, result), fault.delay().toNanos(),
+                timer.schedule(
+                        () -> target.send(peer, operation, body, result),
+                        fault.delay().toNanos(),
                         TimeUnit.NANOSECONDS);
             } else {
                 target.send(peer, operation, body, result);
@@ -167,8 +194,8 @@ final class PeerChannels implements AutoCloseable {
     }
 
     /**
-     * Waits for a call made through this carrier, for Ratis's blocking protocol methods. Needs
-     * no timeout of its own: every call completes by its deadline.
+     * Waits for a call made through this carrier, for Ratis's blocking protocol methods. Needs no
+     * timeout of its own: every call completes by its deadline.
      */
     static <T> T await(CompletableFuture<T> call) throws IOException {
         try {
@@ -176,7 +203,8 @@ final class PeerChannels implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             call.cancel(true);
-            InterruptedIOException interrupted = new InterruptedIOException("interrupted waiting for a peer");
+            InterruptedIOException interrupted =
+                    new InterruptedIOException("interrupted waiting for a peer");
             interrupted.initCause(e);
             throw interrupted;
         } catch (ExecutionException e) {
@@ -197,27 +225,35 @@ final class PeerChannels implements AutoCloseable {
 
         Peer(URI base) {
             this.base = base;
-            this.channelUri = URI.create((ssl == null ? "ws://" : "wss://") + base.getRawAuthority() + PATH);
+            this.channelUri =
+                    URI.create((ssl == null ? "ws://" : "wss://") + base.getRawAuthority() + PATH);
         }
 
-        void send(RaftPeerId peer, Operation operation, byte[] body, CompletableFuture<byte[]> result) {
+        void send(
+                RaftPeerId peer,
+                Operation operation,
+                byte[] body,
+                CompletableFuture<byte[]> result) {
             if (result.isDone()) {
                 return;
             }
-            connection(peer).whenComplete((connection, error) -> {
-                if (error != null) {
-                    result.completeExceptionally(PeerWire.unwrap(error));
-                } else {
-                    connection.send(operation, body, result);
-                }
-            });
+            connection(peer)
+                    .whenComplete(
+                            (connection, error) -> {
+                                if (error != null) {
+                                    result.completeExceptionally(PeerWire.unwrap(error));
+                                } else {
+                                    connection.send(operation, body, result);
+                                }
+                            });
         }
 
         private CompletableFuture<Connection> connection(RaftPeerId peer) {
             CompletableFuture<Connection> started;
             synchronized (this) {
                 if (closed) {
-                    return CompletableFuture.failedFuture(new AlreadyClosedException("peer transport is closed"));
+                    return CompletableFuture.failedFuture(
+                            new AlreadyClosedException("peer transport is closed"));
                 }
                 if (open != null) {
                     return CompletableFuture.completedFuture(open);
@@ -225,8 +261,10 @@ final class PeerChannels implements AutoCloseable {
                 if (opening != null) {
                     return opening;
                 }
-                if (lastFailure != null && nanoTime.getAsLong() - lastFailureNanos < RECONNECT_PAUSE.toNanos()) {
-                    return CompletableFuture.failedFuture(new IOException(lastFailure.getMessage(), lastFailure));
+                if (lastFailure != null
+                        && nanoTime.getAsLong() - lastFailureNanos < RECONNECT_PAUSE.toNanos()) {
+                    return CompletableFuture.failedFuture(
+                            new IOException(lastFailure.getMessage(), lastFailure));
                 }
                 started = new CompletableFuture<>();
                 opening = started;
@@ -238,45 +276,63 @@ final class PeerChannels implements AutoCloseable {
         private void open(RaftPeerId peer, CompletableFuture<Connection> started) {
             IoFuture<WebSocketChannel> connecting;
             try {
-                connecting = WebSocketClient.connectionBuilder(worker, buffers, channelUri)
-                        .setSsl(ssl)
-                        .setOptionMap(options)
-                        .setClientNegotiation(new Negotiation())
-                        .connect();
+                connecting =
+                        WebSocketClient.connectionBuilder(worker, buffers, channelUri)
+                                .setSsl(ssl)
+                                .setOptionMap(options)
+                                .setClientNegotiation(new Negotiation())
+                                .connect();
             } catch (RuntimeException e) {
-                failed(started, new IOException("cannot connect to " + peer + " at " + channelUri + ": " + e, e));
+                failed(
+                        started,
+                        new IOException(
+                                "cannot connect to " + peer + " at " + channelUri + ": " + e, e));
                 return;
             }
             // XNIO cannot cancel a connection whose handshake is under way, so the deadline fails
             // the opening itself; a connection that completes after it is closed on arrival.
             ScheduledFuture<?> giveUp;
             try {
-                giveUp = timer.schedule(() -> {
-                    connecting.cancel();
-                    failed(started, new TimeoutIOException("no connection to " + peer + " at " + channelUri
-                            + " within " + connectTimeout));
-                }, connectTimeout.toNanos(), TimeUnit.NANOSECONDS);
+                giveUp =
+                        timer.schedule(
+                                () -> {
+                                    connecting.cancel();
+                                    failed(
+                                            started,
+                                            new TimeoutIOException(
+                                                    "no connection to "
+                                                            + peer
+                                                            + " at "
+                                                            + channelUri
+                                                            + " within "
+                                                            + connectTimeout));
+                                },
+                                connectTimeout.toNanos(),
+                                TimeUnit.NANOSECONDS);
             } catch (RejectedExecutionException e) {
                 connecting.cancel();
                 failed(started, new AlreadyClosedException("peer transport is closed", e));
                 return;
             }
-            connecting.addNotifier(new IoFuture.HandlingNotifier<WebSocketChannel, Void>() {
-                @Override
-                public void handleDone(WebSocketChannel channel, Void attachment) {
-                    giveUp.cancel(false);
-                    opened(peer, channel, started);
-                }
+            connecting.addNotifier(
+                    new IoFuture.HandlingNotifier<WebSocketChannel, Void>() {
+                        @Override
+                        public void handleDone(WebSocketChannel channel, Void attachment) {
+                            giveUp.cancel(false);
+                            opened(peer, channel, started);
+                        }
 
-                @Override
-                public void handleFailed(IOException exception, Void attachment) {
-                    giveUp.cancel(false);
-                    failed(started, refusal(peer, exception));
-                }
-            }, null);
+                        @Override
+                        public void handleFailed(IOException exception, Void attachment) {
+                            giveUp.cancel(false);
+                            failed(started, refusal(peer, exception));
+                        }
+                    },
+                    null);
         }
 
-        private void opened(RaftPeerId peer, WebSocketChannel channel, CompletableFuture<Connection> started) {
+        private void opened(
+                RaftPeerId peer, WebSocketChannel channel, CompletableFuture<Connection> started) {
             Connection connection = new Connection(this, peer, channel);
             boolean keep;
             synchronized (this) {
@@ -290,12 +346,20 @@ final class PeerChannels implements AutoCloseable {
             }
             if (!keep) {
                 IoUtils.safeClose(channel);
-                started.completeExceptionally(new AlreadyClosedException("peer transport is closed"));
+                started.completeExceptionally(
+                        new AlreadyClosedException("peer transport is closed"));
                 return;
             }
             channel.getReceiveSetter().set(connection.receiver());
-            channel.addCloseTask(closedChannel -> connection.closed(
-                    new IOException("the connection to " + peer + " at " + base + " closed")));
+            channel.addCloseTask(
+                    closedChannel ->
+                            connection.closed(
+                                    new IOException(
+                                            "the connection to "
+                                                    + peer
+                                                    + " at "
+                                                    + base
+                                                    + " closed")));
             channel.resumeReceives();
             LOG.debug("peer channel to {} at {} open", peer, channelUri);
             started.complete(connection);
@@ -336,13 +400,18 @@ final class PeerChannels implements AutoCloseable {
         private IOException refusal(RaftPeerId peer, IOException failure) {
             String message = String.valueOf(failure.getMessage());
             if (failure instanceof UpgradeFailedException && message.endsWith(" 401")) {
-                return new IOException(peer + " refused this member's cluster secret (HTTP 401); the members' secrets"
-                        + " differ", failure);
+                return new IOException(
+                        peer
+                                + " refused this member's cluster secret (HTTP 401); the members' secrets"
+                                + " differ",
+                        failure);
             }
             if (failure instanceof UpgradeFailedException && message.endsWith(" 503")) {
-                return new ServerNotReadyException(peer + " is not ready for peer messages (HTTP 503)");
+                return new ServerNotReadyException(
+                        peer + " is not ready for peer messages (HTTP 503)");
             }
-            return new IOException("cannot open a peer channel to " + peer + " at " + channelUri + ": " + failure,
+            return new IOException(
+                    "cannot open a peer channel to " + peer + " at " + channelUri + ": " + failure,
                     failure);
         }
     }
@@ -364,10 +433,13 @@ final class PeerChannels implements AutoCloseable {
         private final Peer owner;
         private final RaftPeerId peer;
         private final WebSocketChannel channel;
+
         /** Requests waiting for their answers, by id. */
         private final Map<Long, CompletableFuture<byte[]>> pending = new ConcurrentHashMap<>();
+
         /** When anything last arrived on this connection; written by the I/O thread. */
         private volatile long lastReceivedNanos;
+
         private volatile boolean ended;
 
         Connection(Peer owner, RaftPeerId peer, WebSocketChannel channel) {
@@ -379,26 +451,37 @@ final class PeerChannels implements AutoCloseable {
 
         void send(Operation operation, byte[] body, CompletableFuture<byte[]> result) {
             if (pending.size() >= MAX_PENDING) {
-                result.completeExceptionally(new ResourceUnavailableException(
-                        MAX_PENDING + " requests to " + peer + " are already waiting for answers"));
+                result.completeExceptionally(
+                        new ResourceUnavailableException(
+                                MAX_PENDING
+                                        + " requests to "
+                                        + peer
+                                        + " are already waiting for answers"));
                 return;
             }
             long id = ids.incrementAndGet();
             long sentNanos = nanoTime.getAsLong();
             pending.put(id, result);
-            result.whenComplete((reply, error) -> {
-                if (pending.remove(id) != null && error instanceof TimeoutIOException) {
-                    timedOut(sentNanos);
-                }
-            });
+            result.whenComplete(
+                    (reply, error) -> {
+                        if (pending.remove(id) != null && error instanceof TimeoutIOException) {
+                            timedOut(sentNanos);
+                        }
+                    });
             if (ended) {
                 fail(id, new IOException("the connection to " + peer + " closed"));
                 return;
             }
-            PeerFrame.request(id, operation, body).sendOn(channel, error -> {
-                fail(id, new IOException("cannot send to " + peer + ": " + error, error));
-                close();
-            });
+            PeerFrame.request(id, operation, body)
+                    .sendOn(
+                            channel,
+                            error -> {
+                                fail(
+                                        id,
+                                        new IOException(
+                                                "cannot send to " + peer + ": " + error, error));
+                                close();
+                            });
         }
 
         /**
@@ -407,7 +490,9 @@ final class PeerChannels implements AutoCloseable {
          */
         private void timedOut(long sentNanos) {
             if (lastReceivedNanos - sentNanos < 0 && !ended) {
-                LOG.info("nothing arrived from {} since a request that timed out was sent; reconnecting", peer);
+                LOG.info(
+                        "nothing arrived from {} since a request that timed out was sent; reconnecting",
+                        peer);
                 close();
             }
         }
@@ -415,14 +500,18 @@ final class PeerChannels implements AutoCloseable {
         AbstractReceiveListener receiver() {
             return new AbstractReceiveListener() {
                 @Override
-                protected void onFullBinaryMessage(WebSocketChannel channel, BufferedBinaryMessage message) {
+                protected void onFullBinaryMessage(
+                        WebSocketChannel channel, BufferedBinaryMessage message) {
                     lastReceivedNanos = nanoTime.getAsLong();
                     PeerFrame frame;
                     Pooled<ByteBuffer[]> data = message.getData();
                     try {
                         frame = PeerFrame.decode(data.getResource());
                     } catch (PeerFrame.MalformedFrameException e) {
-                        LOG.warn("{} sent a malformed peer frame ({}); closing the connection", peer, e.getMessage());
+                        LOG.warn(
+                                "{} sent a malformed peer frame ({}); closing the connection",
+                                peer,
+                                e.getMessage());
                         close();
                         return;
                     } finally {
@@ -432,8 +521,11 @@ final class PeerChannels implements AutoCloseable {
                 }
 
                 @Override
-                protected void onFullTextMessage(WebSocketChannel channel, BufferedTextMessage message) {
-                    LOG.warn("{} sent a text message on the peer channel; closing the connection", peer);
+                protected void onFullTextMessage(
+                        WebSocketChannel channel, BufferedTextMessage message) {
+                    LOG.warn(
+                            "{} sent a text message on the peer channel; closing the connection",
+                            peer);
                     close();
                 }
 
@@ -458,10 +550,13 @@ final class PeerChannels implements AutoCloseable {
             }
             switch (frame.kind()) {
                 case REPLY -> waiting.complete(frame.payload());
-                case FAILURE -> waiting.completeExceptionally(PeerWire.decodeError(frame.payload(),
-                        peer.toString()));
+                case FAILURE ->
+                        waiting.completeExceptionally(
+                                PeerWire.decodeError(frame.payload(), peer.toString()));
                 case REQUEST -> {
-                    LOG.warn("{} sent a request on a connection this member opened; closing it", peer);
+                    LOG.warn(
+                            "{} sent a request on a connection this member opened; closing it",
+                            peer);
                     close();
                 }
             }

@@ -9,15 +9,15 @@ import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.util.PeerProxyMap;
 
 /**
- * Where a peer's web layer listens, as a base URI: {@code https} when the members' web layers
- * serve TLS, else {@code http}. The connection to it belongs to the member's {@link PeerChannels},
- * so closing an endpoint
- * (which Ratis does when it resets a "proxy") has nothing to release. Immutable.
+ * Where a peer's web layer listens, as a base URI: {@code https} when the members' web layers serve
+ * TLS, else {@code http}. The connection to it belongs to the member's {@link PeerChannels}, so
+ * closing an endpoint (which Ratis does when it resets a "proxy") has nothing to release.
+ * Immutable.
  *
- * <p>Every RPC of a member goes to its one web port, so a peer's client and admin addresses,
- * which Ratis lets differ, are not used.
+ * <p>Every RPC of a member goes to its one web port, so a peer's client and admin addresses, which
+ * Ratis lets differ, are not used.
  *
- * @param id   the peer
+ * @param id the peer
  * @param base {@code http://host:port} or {@code https://host:port}
  */
 record PeerEndpoint(RaftPeerId id, URI base) implements Closeable {
@@ -34,12 +34,20 @@ record PeerEndpoint(RaftPeerId id, URI base) implements Closeable {
             }
             return new PeerEndpoint(peer.getId(), base);
         } catch (URISyntaxException e) {
-            throw new IOException("peer " + peer.getId() + " has a bad address '" + address
-                    + "': expected host:port", e);
+            throw new IOException(
+                    "peer "
+                            + peer.getId()
+                            + " has a bad address '"
+                            + address
+                            + "': expected host:port",
+                    e);
         }
     }
 
-    /** The endpoints of the peers Ratis adds, created on first use; {@code scheme} is {@code http} or {@code https}. */
+    /**
+     * The endpoints of the peers Ratis adds, created on first use; {@code scheme} is {@code http}
+     * or {@code https}.
+     */
     static PeerProxyMap<PeerEndpoint> newMap(String name, String scheme) {
         return new PeerProxyMap<>(name, peer -> of(peer, scheme));
     }

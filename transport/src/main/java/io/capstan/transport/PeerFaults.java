@@ -10,15 +10,15 @@ import java.util.concurrent.atomic.LongAdder;
 import org.apache.ratis.protocol.RaftPeerId;
 
 /**
- * Fault injection for tests: makes this member's outgoing peer requests to chosen peers
- * disappear or arrive late. Faults apply on the sending side only, so a partition between two
- * members is set on both of them ({@code a.faults().isolate(b)} and {@code b.faults().isolate(a)}).
- * Every fault is off until a test turns it on: an in-process test directly, a process test
- * through the admin route that {@code capstan.transport.fault-injection = on} adds.
+ * Fault injection for tests: makes this member's outgoing peer requests to chosen peers disappear
+ * or arrive late. Faults apply on the sending side only, so a partition between two members is set
+ * on both of them ({@code a.faults().isolate(b)} and {@code b.faults().isolate(a)}). Every fault is
+ * off until a test turns it on: an in-process test directly, a process test through the admin route
+ * that {@code capstan.transport.fault-injection = on} adds.
  *
- * <p>A dropped request is never sent: its caller sees the request time out, as it would on a
- * lossy network. A delayed request is sent after the delay, which counts against its timeout.
- * Requests already on the wire are not affected.
+ * <p>A dropped request is never sent: its caller sees the request time out, as it would on a lossy
+ * network. A delayed request is sent after the delay, which counts against its timeout. Requests
+ * already on the wire are not affected.
  *
  * <p>Thread-safety: the rules are an immutable map replaced atomically, so tests may change them
  * from any thread while requests are being sent.
@@ -34,8 +34,11 @@ public final class PeerFaults {
         public Fault {
             Objects.requireNonNull(delay, "delay");
             if (delay.isNegative() || drop && !delay.isZero()) {
-                throw new IllegalArgumentException("a fault drops or delays by a positive time, was drop=" + drop
-                        + " delay=" + delay);
+                throw new IllegalArgumentException(
+                        "a fault drops or delays by a positive time, was drop="
+                                + drop
+                                + " delay="
+                                + delay);
             }
         }
 
@@ -72,7 +75,10 @@ public final class PeerFaults {
         set(peer, Fault.delayed(by));
     }
 
-    /** From now on exactly {@code faults} apply, in one step: requests to any other peer go through normally. */
+    /**
+     * From now on exactly {@code faults} apply, in one step: requests to any other peer go through
+     * normally.
+     */
     public void replace(Map<RaftPeerId, Fault> faults) {
         Map<RaftPeerId, Fault> next = Map.copyOf(faults);
         rules.set(next);
@@ -86,11 +92,12 @@ public final class PeerFaults {
     /** Requests to {@code peer} go through normally again. */
     public void heal(RaftPeerId peer) {
         Objects.requireNonNull(peer, "peer");
-        rules.updateAndGet(current -> {
-            Map<RaftPeerId, Fault> next = new HashMap<>(current);
-            next.remove(peer);
-            return Map.copyOf(next);
-        });
+        rules.updateAndGet(
+                current -> {
+                    Map<RaftPeerId, Fault> next = new HashMap<>(current);
+                    next.remove(peer);
+                    return Map.copyOf(next);
+                });
     }
 
     /** Every request goes through normally again. */
@@ -113,10 +120,11 @@ public final class PeerFaults {
 
     private void set(RaftPeerId peer, Fault fault) {
         Objects.requireNonNull(peer, "peer");
-        rules.updateAndGet(current -> {
-            Map<RaftPeerId, Fault> next = new HashMap<>(current);
-            next.put(peer, fault);
-            return Map.copyOf(next);
-        });
+        rules.updateAndGet(
+                current -> {
+                    Map<RaftPeerId, Fault> next = new HashMap<>(current);
+                    next.put(peer, fault);
+                    return Map.copyOf(next);
+                });
     }
 }

@@ -75,23 +75,29 @@ record PeerFrame(Kind kind, long id, Operation operation, byte[] payload) {
     void sendOn(WebSocketChannel channel, Consumer<Throwable> onError) {
         ByteBuffer bytes = encode();
         synchronized (channel) {
-            WebSockets.sendBinary(bytes, channel, new WebSocketCallback<Void>() {
-                @Override
-                public void complete(WebSocketChannel channel, Void context) {
-                }
+            WebSockets.sendBinary(
+                    bytes,
+                    channel,
+                    new WebSocketCallback<Void>() {
+                        @Override
+                        public void complete(WebSocketChannel channel, Void context) {}
 
-                @Override
-                public void onError(WebSocketChannel channel, Void context, Throwable throwable) {
-                    onError.accept(throwable);
-                }
-            });
+                        @Override
+                        public void onError(
+                                WebSocketChannel channel, Void context, Throwable throwable) {
+                            onError.accept(throwable);
+                        }
+                    });
         }
     }
 
     /** The frame's bytes, ready to send. */
     ByteBuffer encode() {
         ByteBuffer buffer = ByteBuffer.allocate(HEADER_BYTES + payload.length);
-        buffer.put(kind.code).putLong(id).put(operation == null ? 0 : operation.code()).put(payload);
+        buffer.put(kind.code)
+                .putLong(id)
+                .put(operation == null ? 0 : operation.code())
+                .put(payload);
         return buffer.flip();
     }
 
@@ -108,7 +114,8 @@ record PeerFrame(Kind kind, long id, Operation operation, byte[] payload) {
     /** As {@link #decode(ByteBuffer[])}, for a message in one buffer. */
     static PeerFrame decode(ByteBuffer message) throws MalformedFrameException {
         if (message.remaining() < HEADER_BYTES) {
-            throw new MalformedFrameException("a frame of " + message.remaining() + " bytes is shorter than its header");
+            throw new MalformedFrameException(
+                    "a frame of " + message.remaining() + " bytes is shorter than its header");
         }
         Kind kind = Kind.of(message.get());
         long id = message.getLong();

@@ -13,10 +13,10 @@ import org.apache.ratis.server.leader.LeaderState;
 import org.apache.ratis.server.leader.LogAppender;
 
 /**
- * What Ratis asks for when it builds a server or a client over the web-layer transport: both
- * are made by the member's {@link PeerTransport}. The default log appender stays: it sends one
- * append at a time per follower, so appends never overtake each other on separate HTTP/2
- * streams. Immutable.
+ * What Ratis asks for when it builds a server or a client over the web-layer transport: both are
+ * made by the member's {@link PeerTransport}. The default log appender stays: it sends one append
+ * at a time per follower, so appends never overtake each other on separate HTTP/2 streams.
+ * Immutable.
  */
 final class WebRpcFactory implements ServerFactory, ClientFactory {
 
@@ -35,7 +35,8 @@ final class WebRpcFactory implements ServerFactory, ClientFactory {
 
     /** Ratis's default appender, which the transport also wakes for leadership rounds. */
     @Override
-    public LogAppender newLogAppender(RaftServer.Division server, LeaderState state, FollowerInfo follower) {
+    public LogAppender newLogAppender(
+            RaftServer.Division server, LeaderState state, FollowerInfo follower) {
         LogAppender appender = ServerFactory.super.newLogAppender(server, state, follower);
         transport.appenderStarted(appender);
         return appender;

@@ -5,11 +5,11 @@ import org.apache.ratis.rpc.RpcFactory;
 import org.apache.ratis.rpc.RpcType;
 
 /**
- * The Ratis RPC type of the web-layer transport. Ratis finds it by class name: it reads
- * {@code raft.rpc.type}, fails to match a built-in type, and creates this class with its public
- * no-argument constructor; {@link #name()} is therefore the class name.
- * {@link PeerTransport#configure} sets both the type and the {@link Parameters} entry the
- * factory needs. Stateless; instances are interchangeable.
+ * The Ratis RPC type of the web-layer transport. Ratis finds it by class name: it reads {@code
+ * raft.rpc.type}, fails to match a built-in type, and creates this class with its public
+ * no-argument constructor; {@link #name()} is therefore the class name. {@link
+ * PeerTransport#configure} sets both the type and the {@link Parameters} entry the factory needs.
+ * Stateless; instances are interchangeable.
  */
 public final class WebRpcType implements RpcType {
 
@@ -23,14 +23,15 @@ public final class WebRpcType implements RpcType {
 
     /**
      * @throws IllegalStateException if {@code parameters} lack the transport, i.e. the server or
-     *                               client was built without {@link PeerTransport#configure}
+     *     client was built without {@link PeerTransport#configure}
      */
     @Override
     public RpcFactory newFactory(Parameters parameters) {
         PeerTransport transport = parameters.get(TRANSPORT_PARAMETER, PeerTransport.class);
         if (transport == null) {
-            throw new IllegalStateException("Ratis parameters carry no peer transport: build the Raft server and "
-                    + "client with the Parameters that PeerTransport.configure filled");
+            throw new IllegalStateException(
+                    "Ratis parameters carry no peer transport: build the Raft server and "
+                            + "client with the Parameters that PeerTransport.configure filled");
         }
         return new WebRpcFactory(this, transport);
     }

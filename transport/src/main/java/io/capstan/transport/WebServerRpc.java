@@ -34,20 +34,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The server side of the transport for one Ratis server: Raft's protocol sent to the other
- * members through the {@link PeerChannels}, and the switch that lets the member's inbound routes
- * reach this server.
+ * The server side of the transport for one Ratis server: Raft's protocol sent to the other members
+ * through the {@link PeerChannels}, and the switch that lets the member's inbound routes reach this
+ * server.
  *
  * <p>States (Ratis's {@code LifeCycle} in the superclass drives them): created by Ratis when it
  * builds the server → started by Ratis at the end of {@code RaftServer.start()}: binds the inbound
- * routes to the server and allows outbound requests → closed: unbinds (routes answer 503 again)
- * and refuses outbound requests. Before start and after close every outbound request fails with a
+ * routes to the server and allows outbound requests → closed: unbinds (routes answer 503 again) and
+ * refuses outbound requests. Before start and after close every outbound request fails with a
  * retryable {@link ServerNotReadyException} without touching the network, so no peer ever hears
  * from this member before Ratis started it.
  *
- * <p>Thread-safety: the running flag is volatile and written only by Ratis's start and close;
- * the calls come from Ratis's threads (election, log appenders, read index) concurrently and
- * share nothing mutable besides Ratis's own proxy map.
+ * <p>Thread-safety: the running flag is volatile and written only by Ratis's start and close; the
+ * calls come from Ratis's threads (election, log appenders, read index) concurrently and share
+ * nothing mutable besides Ratis's own proxy map.
  */
 final class WebServerRpc extends RaftServerRpcWithProxy<PeerEndpoint, PeerProxyMap<PeerEndpoint>>
         implements RaftServerAsynchronousProtocol {
@@ -64,8 +64,14 @@ final class WebServerRpc extends RaftServerRpcWithProxy<PeerEndpoint, PeerProxyM
     private final LongSupplier nanoTime;
     private volatile boolean running;
 
-    WebServerRpc(RaftServer server, RpcType rpcType, PeerChannels carrier, InboundBinding inbound,
-                 Supplier<InetSocketAddress> advertisedAddress, LeaderContact leaderContact, LongSupplier nanoTime) {
+    WebServerRpc(
+            RaftServer server,
+            RpcType rpcType,
+            PeerChannels carrier,
+            InboundBinding inbound,
+            Supplier<InetSocketAddress> advertisedAddress,
+            LeaderContact leaderContact,
+            LongSupplier nanoTime) {
         super(server::getId, id -> PeerEndpoint.newMap(id + "-peers", carrier.scheme()));
         this.server = server;
         this.rpcType = rpcType;
@@ -74,8 +80,10 @@ final class WebServerRpc extends RaftServerRpcWithProxy<PeerEndpoint, PeerProxyM
         this.advertisedAddress = advertisedAddress;
         this.leaderContact = leaderContact;
         this.nanoTime = nanoTime;
-        this.requestTimeout = Duration.ofNanos(
-                RaftServerConfigKeys.Rpc.requestTimeout(server.getProperties()).toLong(TimeUnit.NANOSECONDS));
+        this.requestTimeout =
+                Duration.ofNanos(
+                        RaftServerConfigKeys.Rpc.requestTimeout(server.getProperties())
+                                .toLong(TimeUnit.NANOSECONDS));
     }
 
     @Override
@@ -111,51 +119,83 @@ final class WebServerRpc extends RaftServerRpcWithProxy<PeerEndpoint, PeerProxyM
 
     @Override
     public RequestVoteReplyProto requestVote(RequestVoteRequestProto request) throws IOException {
-        return PeerChannels.await(send(Operation.REQUEST_VOTE, request.getServerRequest(), request,
-                RequestVoteReplyProto.parser()));
+        return PeerChannels.await(
+                send(
+                        Operation.REQUEST_VOTE,
+                        request.getServerRequest(),
+                        request,
+                        RequestVoteReplyProto.parser()));
     }
 
     @Override
-    public AppendEntriesReplyProto appendEntries(AppendEntriesRequestProto request) throws IOException {
+    public AppendEntriesReplyProto appendEntries(AppendEntriesRequestProto request)
+            throws IOException {
         return PeerChannels.await(appendEntriesAsync(request));
     }
 
     @Override
-    public InstallSnapshotReplyProto installSnapshot(InstallSnapshotRequestProto request) throws IOException {
-        return PeerChannels.await(send(Operation.INSTALL_SNAPSHOT, request.getServerRequest(), request,
-                InstallSnapshotReplyProto.parser()));
-    }
-
-    @Override
-    public StartLeaderElectionReplyProto startLeaderElection(StartLeaderElectionRequestProto request)
+    public InstallSnapshotReplyProto installSnapshot(InstallSnapshotRequestProto request)
             throws IOException {
-        return PeerChannels.await(send(Operation.START_LEADER_ELECTION, request.getServerRequest(), request,
-                StartLeaderElectionReplyProto.parser()));
+        return PeerChannels.await(
+                send(
+                        Operation.INSTALL_SNAPSHOT,
+                        request.getServerRequest(),
+                        request,
+                        InstallSnapshotReplyProto.parser()));
     }
 
     @Override
-    public CompletableFuture<AppendEntriesReplyProto> appendEntriesAsync(AppendEntriesRequestProto request) {
+    public StartLeaderElectionReplyProto startLeaderElection(
+            StartLeaderElectionRequestProto request) throws IOException {
+        return PeerChannels.await(
+                send(
+                        Operation.START_LEADER_ELECTION,
+                        request.getServerRequest(),
+                        request,
+                        StartLeaderElectionReplyProto.parser()));
+    }
+
+    @Override
+    public CompletableFuture<AppendEntriesReplyProto> appendEntriesAsync(
+            AppendEntriesRequestProto request) {
         long sent = nanoTime.getAsLong();
         RaftPeerId follower = RaftPeerId.valueOf(request.getServerRequest().getReplyId());
-        return send(Operation.APPEND_ENTRIES, request.getServerRequest(), request, AppendEntriesReplyProto.parser())
-                .whenComplete((reply, failure) -> {
-                    if (reply != null) {
-                        leaderContact.replied(follower, request.getLeaderTerm(), sent, reply);
-                    }
-                });
+        return send(
+                        Operation.APPEND_ENTRIES,
+                        request.getServerRequest(),
+                        request,
+                        AppendEntriesReplyProto.parser())
+                .whenComplete(
+                        (reply, failure) -> {
+                            if (reply != null) {
+                                leaderContact.replied(
+                                        follower, request.getLeaderTerm(), sent, reply);
+                            }
+                        });
     }
 
     /** What a follower asks the leader before it serves a linearizable read. */
     @Override
     public CompletableFuture<ReadIndexReplyProto> readIndexAsync(ReadIndexRequestProto request) {
-        return send(Operation.READ_INDEX, request.getServerRequest(), request, ReadIndexReplyProto.parser());
+        return send(
+                Operation.READ_INDEX,
+                request.getServerRequest(),
+                request,
+                ReadIndexReplyProto.parser());
     }
 
-    private <R> CompletableFuture<R> send(Operation operation, RaftRpcRequestProto header, MessageLite request,
-                                          Parser<R> replyParser) {
+    private <R> CompletableFuture<R> send(
+            Operation operation,
+            RaftRpcRequestProto header,
+            MessageLite request,
+            Parser<R> replyParser) {
         if (!running) {
-            return CompletableFuture.failedFuture(new ServerNotReadyException(
-                    getId() + ": the peer transport is not started, " + operation.label() + " not sent"));
+            return CompletableFuture.failedFuture(
+                    new ServerNotReadyException(
+                            getId()
+                                    + ": the peer transport is not started, "
+                                    + operation.label()
+                                    + " not sent"));
         }
         RaftPeerId to = RaftPeerId.valueOf(header.getReplyId());
         PeerEndpoint endpoint;
@@ -170,12 +210,15 @@ final class WebServerRpc extends RaftServerRpcWithProxy<PeerEndpoint, PeerProxyM
                 .thenApply(body -> parse(replyParser, body, to, operation));
     }
 
-    private static <R> R parse(Parser<R> parser, byte[] body, RaftPeerId from, Operation operation) {
+    private static <R> R parse(
+            Parser<R> parser, byte[] body, RaftPeerId from, Operation operation) {
         try {
             return parser.parseFrom(body);
         } catch (InvalidProtocolBufferException e) {
-            throw new CompletionException(new IOException(
-                    from + " answered " + operation.label() + " with a malformed reply", e));
+            throw new CompletionException(
+                    new IOException(
+                            from + " answered " + operation.label() + " with a malformed reply",
+                            e));
         }
     }
 }

@@ -24,8 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class AdminAndSnapshotTest {
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     private TestCluster cluster;
 
@@ -47,17 +46,20 @@ class AdminAndSnapshotTest {
         assertEquals(follower.id, list.getServerId());
         assertEquals(List.of(cluster.group.getGroupId()), list.getGroupIds());
 
-        GroupInfoReply info = client.getGroupManagementApi(follower.id).info(cluster.group.getGroupId());
+        GroupInfoReply info =
+                client.getGroupManagementApi(follower.id).info(cluster.group.getGroupId());
         assertEquals(3, info.getGroup().getPeers().size());
         assertEquals(follower.id, info.getServerId());
 
         assertTrue(client.getLeaderElectionManagementApi(follower.id).pause().isSuccess());
         assertTrue(client.getLeaderElectionManagementApi(follower.id).resume().isSuccess());
 
-        RaftClientReply sameConfiguration = client.admin().setConfiguration(List.copyOf(cluster.group.getPeers()));
+        RaftClientReply sameConfiguration =
+                client.admin().setConfiguration(List.copyOf(cluster.group.getPeers()));
         assertTrue(sameConfiguration.isSuccess(), sameConfiguration::toString);
 
-        // The leader asks the follower to start an election (start-leader-election over the transport).
+        // The leader asks the follower to start an election (start-leader-election over the
+        // transport).
         RaftClientReply transfer = client.admin().transferLeadership(follower.id, 20_000);
         assertTrue(transfer.isSuccess(), transfer::toString);
         await().atMost(TestCluster.WAIT).until(() -> follower.isLeader(cluster.group.getGroupId()));
@@ -86,8 +88,11 @@ class AdminAndSnapshotTest {
 
         cluster.restart(lagging);
 
-        await().atMost(TestCluster.WAIT).until(() -> lagging.machine.applied().equals(leader.machine.applied()));
-        assertEquals(snapshotIndex, lagging.machine.loadedSnapshotIndex(),
+        await().atMost(TestCluster.WAIT)
+                .until(() -> lagging.machine.applied().equals(leader.machine.applied()));
+        assertEquals(
+                snapshotIndex,
+                lagging.machine.loadedSnapshotIndex(),
                 "the follower caught up from the leader's snapshot, not from its log");
         assertEquals(5, lagging.machine.count());
     }

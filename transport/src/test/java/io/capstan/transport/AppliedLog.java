@@ -28,9 +28,9 @@ import org.apache.ratis.util.LifeCycle;
 import org.apache.ratis.util.MD5FileUtil;
 
 /**
- * A tiny state machine for transport tests: it keeps every applied write, whole, and can put
- * them all in a snapshot (one file: a count, then each write's length and bytes). A read of
- * {@code "count"} answers how many writes were applied.
+ * A tiny state machine for transport tests: it keeps every applied write, whole, and can put them
+ * all in a snapshot (one file: a count, then each write's length and bytes). A read of {@code
+ * "count"} answers how many writes were applied.
  *
  * <p>Ratis applies and snapshots on its own threads; tests read from others, so the state is
  * guarded by this object's monitor and handed out as copies.
@@ -45,13 +45,17 @@ final class AppliedLog extends BaseStateMachine {
     private long loadedSnapshotIndex = -1;
 
     @Override
-    public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+    public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage)
+            throws IOException {
         super.initialize(server, groupId, raftStorage);
         storage.init(raftStorage);
         getLifeCycle().startAndTransition(this::loadLatestSnapshot, IOException.class);
     }
 
-    /** Ratis pauses the machine before it installs a snapshot from the leader, then reinitializes it. */
+    /**
+     * Ratis pauses the machine before it installs a snapshot from the leader, then reinitializes
+     * it.
+     */
     @Override
     public void pause() {
         getLifeCycle().transition(LifeCycle.State.PAUSING);
@@ -71,7 +75,8 @@ final class AppliedLog extends BaseStateMachine {
         File file = snapshot.getFile().getPath().toFile();
         MD5FileUtil.verifySavedMD5(file, snapshot.getFile().getFileDigest());
         List<ByteString> loaded = new ArrayList<>();
-        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file.toPath())))) {
+        try (DataInputStream in =
+                new DataInputStream(new BufferedInputStream(Files.newInputStream(file.toPath())))) {
             int count = in.readInt();
             for (int i = 0; i < count; i++) {
                 byte[] data = new byte[in.readInt()];
@@ -104,8 +109,9 @@ final class AppliedLog extends BaseStateMachine {
             return -1;
         }
         File file = storage.getSnapshotFile(last.getTerm(), last.getIndex());
-        try (DataOutputStream out = new DataOutputStream(
-                new BufferedOutputStream(Files.newOutputStream(file.toPath())))) {
+        try (DataOutputStream out =
+                new DataOutputStream(
+                        new BufferedOutputStream(Files.newOutputStream(file.toPath())))) {
             out.writeInt(state.size());
             for (ByteString data : state) {
                 out.writeInt(data.size());
@@ -113,7 +119,8 @@ final class AppliedLog extends BaseStateMachine {
             }
         }
         MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
-        storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), last));
+        storage.updateLatestSnapshot(
+                new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), last));
         return last.getIndex();
     }
 
@@ -132,8 +139,10 @@ final class AppliedLog extends BaseStateMachine {
     @Override
     public CompletableFuture<Message> query(Message request) {
         if (!request.getContent().equals(COUNT.getContent())) {
-            return CompletableFuture.failedFuture(new IllegalArgumentException(
-                    "unknown query: " + request.getContent().toString(StandardCharsets.UTF_8)));
+            return CompletableFuture.failedFuture(
+                    new IllegalArgumentException(
+                            "unknown query: "
+                                    + request.getContent().toString(StandardCharsets.UTF_8)));
         }
         return CompletableFuture.completedFuture(Message.valueOf(Long.toString(count())));
     }
@@ -142,8 +151,12 @@ final class AppliedLog extends BaseStateMachine {
     synchronized List<String> applied() {
         List<String> described = new ArrayList<>(applied.size());
         for (ByteString data : applied) {
-            described.add(data.size() <= DESCRIBED_PREFIX_BYTES ? data.toStringUtf8()
-                    : data.size() + " bytes starting " + data.substring(0, DESCRIBED_PREFIX_BYTES).toStringUtf8());
+            described.add(
+                    data.size() <= DESCRIBED_PREFIX_BYTES
+                            ? data.toStringUtf8()
+                            : data.size()
+                                    + " bytes starting "
+                                    + data.substring(0, DESCRIBED_PREFIX_BYTES).toStringUtf8());
         }
         return described;
     }

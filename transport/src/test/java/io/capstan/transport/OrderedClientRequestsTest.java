@@ -38,16 +38,19 @@ class OrderedClientRequestsTest {
 
     private final AtomicLong now = new AtomicLong();
     private final OrderedClientRequests ordered = new OrderedClientRequests(MAX_WAIT, now::get);
+
     /** What was submitted, in order, as "client:seq". */
     private final List<String> submitted = new ArrayList<>();
+
     private final AtomicLong callIds = new AtomicLong();
     private final ClientId client = ClientId.randomId();
 
-    private final OrderedClientRequests.Submitter submitter = request -> {
-        submitted.add(label(request));
-        return CompletableFuture.completedFuture(RaftClientReply.newBuilder()
-                .setRequest(request).setSuccess().build());
-    };
+    private final OrderedClientRequests.Submitter submitter =
+            request -> {
+                submitted.add(label(request));
+                return CompletableFuture.completedFuture(
+                        RaftClientReply.newBuilder().setRequest(request).setSuccess().build());
+            };
 
     @Test
     void requestsArrivingInAnyOrderAreSubmittedInSequenceOrder() throws Exception {
@@ -90,7 +93,8 @@ class OrderedClientRequestsTest {
         ordered.submit(request(client, 1, true), submitter);
         ordered.submit(request(client, 2, false), submitter);
 
-        CompletableFuture<RaftClientReply> retry = ordered.submit(request(client, 1, false), submitter);
+        CompletableFuture<RaftClientReply> retry =
+                ordered.submit(request(client, 1, false), submitter);
 
         assertTrue(retry.isDone());
         assertEquals(List.of(client + ":1", client + ":2", client + ":1"), submitted);
@@ -99,7 +103,8 @@ class OrderedClientRequestsTest {
     @Test
     void aNewFirstRequestRestartsTheWindowAndFailsWhatWaitedBelowIt() {
         ordered.submit(request(client, 1, true), submitter);
-        CompletableFuture<RaftClientReply> stale = ordered.submit(request(client, 3, false), submitter);
+        CompletableFuture<RaftClientReply> stale =
+                ordered.submit(request(client, 3, false), submitter);
         assertFalse(stale.isDone(), "#3 waits for #2");
 
         // The client gave up on #2 and #3 and restarted its window at #4.
@@ -107,15 +112,16 @@ class OrderedClientRequestsTest {
         ordered.submit(request(client, 4, true), submitter);
 
         assertEquals(List.of(client + ":1", client + ":4", client + ":5"), submitted);
-        ExecutionException failed = assertThrows(ExecutionException.class,
-                () -> stale.get(1, TimeUnit.SECONDS));
+        ExecutionException failed =
+                assertThrows(ExecutionException.class, () -> stale.get(1, TimeUnit.SECONDS));
         assertInstanceOf(AlreadyClosedException.class, failed.getCause());
     }
 
     @Test
     void aFirstRequestThatWasAlsoWaitingIsNotStuckBehindItself() {
         // An old copy of #2 waits (its window never started here), then the client restarts at #2.
-        CompletableFuture<RaftClientReply> oldCopy = ordered.submit(request(client, 2, false), submitter);
+        CompletableFuture<RaftClientReply> oldCopy =
+                ordered.submit(request(client, 2, false), submitter);
         ordered.submit(request(client, 2, true), submitter);
         ordered.submit(request(client, 3, false), submitter);
 
@@ -126,7 +132,8 @@ class OrderedClientRequestsTest {
     @Test
     void aRequestWaitingTooLongFailsAsRetryable() throws Exception {
         ordered.submit(request(client, 1, true), submitter);
-        CompletableFuture<RaftClientReply> orphan = ordered.submit(request(client, 3, false), submitter);
+        CompletableFuture<RaftClientReply> orphan =
+                ordered.submit(request(client, 3, false), submitter);
 
         now.addAndGet(MAX_WAIT.toNanos() - 1);
         ordered.expire();
@@ -134,8 +141,8 @@ class OrderedClientRequestsTest {
 
         now.addAndGet(1);
         ordered.expire();
-        ExecutionException failed = assertThrows(ExecutionException.class,
-                () -> orphan.get(1, TimeUnit.SECONDS));
+        ExecutionException failed =
+                assertThrows(ExecutionException.class, () -> orphan.get(1, TimeUnit.SECONDS));
         assertInstanceOf(TimeoutIOException.class, failed.getCause());
         assertEquals(List.of(client + ":1"), submitted);
     }
@@ -147,7 +154,8 @@ class OrderedClientRequestsTest {
         ordered.expire();
         assertEquals(0, ordered.streamCount());
 
-        CompletableFuture<RaftClientReply> afterGap = ordered.submit(request(client, 2, false), submitter);
+        CompletableFuture<RaftClientReply> afterGap =
+                ordered.submit(request(client, 2, false), submitter);
         assertFalse(afterGap.isDone(), "a forgotten stream cannot know #2 is next");
         ordered.submit(request(client, 2, true), submitter);
 
@@ -162,17 +170,20 @@ class OrderedClientRequestsTest {
             assertFalse(ordered.submit(request(client, 3 + i, false), submitter).isDone());
         }
 
-        CompletableFuture<RaftClientReply> refused = ordered.submit(
-                request(client, 3 + OrderedClientRequests.MAX_WAITING_PER_STREAM, false), submitter);
+        CompletableFuture<RaftClientReply> refused =
+                ordered.submit(
+                        request(client, 3 + OrderedClientRequests.MAX_WAITING_PER_STREAM, false),
+                        submitter);
 
-        ExecutionException failed = assertThrows(ExecutionException.class,
-                () -> refused.get(1, TimeUnit.SECONDS));
+        ExecutionException failed =
+                assertThrows(ExecutionException.class, () -> refused.get(1, TimeUnit.SECONDS));
         assertInstanceOf(ResourceUnavailableException.class, failed.getCause());
     }
 
     @Test
     void requestsOutsideAWindowAreSubmittedDirectly() {
-        CompletableFuture<RaftClientReply> reply = ordered.submit(request(client, 0, false), submitter);
+        CompletableFuture<RaftClientReply> reply =
+                ordered.submit(request(client, 0, false), submitter);
 
         assertTrue(reply.isDone());
         assertEquals(List.of(client + ":0"), submitted);
@@ -187,7 +198,8 @@ class OrderedClientRequestsTest {
                 .setCallId(callIds.incrementAndGet())
                 .setMessage(Message.valueOf("m" + seq))
                 .setType(RaftClientRequest.writeRequestType())
-                .setSlidingWindowEntry(SlidingWindowEntry.newBuilder().setSeqNum(seq).setIsFirst(first).build())
+                .setSlidingWindowEntry(
+                        SlidingWindowEntry.newBuilder().setSeqNum(seq).setIsFirst(first).build())
                 .build();
     }
 

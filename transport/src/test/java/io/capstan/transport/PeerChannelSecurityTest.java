@@ -40,13 +40,13 @@ class PeerChannelSecurityTest {
     private static final long FORGED_TERM_LEAD = 1000;
     private static final Duration WAIT = Duration.ofSeconds(20);
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     private TestCluster cluster;
     private Node running;
     private Node unstarted;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @BeforeEach
     void start() throws Exception {
@@ -66,17 +66,25 @@ class PeerChannelSecurityTest {
         long forgedTerm = running.currentTerm(cluster.group.getGroupId()) + FORGED_TERM_LEAD;
 
         assertEquals(401, RawPeerChannel.refusedHandshake(running, null));
-        assertEquals(401, RawPeerChannel.refusedHandshake(running, encoded("not-the-cluster-secret")));
+        assertEquals(
+                401, RawPeerChannel.refusedHandshake(running, encoded("not-the-cluster-secret")));
         HttpResponse<String> plain = get(running, null);
         assertEquals(401, plain.statusCode());
-        assertTrue(plain.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
+        assertTrue(
+                plain.headers()
+                        .firstValue("Content-Type")
+                        .orElse("")
+                        .startsWith("application/json"));
         assertTrue(plain.body().contains("\"code\":\"unauthorized\""), plain.body());
         assertTrue(plain.body().contains(PeerAuthenticator.HEADER_NAME), plain.body());
         assertEquals(0, running.transport.handedToRatis());
 
         // With the secret, the same vote reaches Ratis, which adopts the candidate's term.
         try (RawPeerChannel channel = RawPeerChannel.open(running, secret())) {
-            PeerFrame answer = channel.call(PeerFrame.request(7, Operation.REQUEST_VOTE, forgedVote(running, forgedTerm)));
+            PeerFrame answer =
+                    channel.call(
+                            PeerFrame.request(
+                                    7, Operation.REQUEST_VOTE, forgedVote(running, forgedTerm)));
             assertEquals(PeerFrame.Kind.REPLY, answer.kind());
             assertEquals(7, answer.id());
             assertEquals(forgedTerm, RequestVoteReplyProto.parseFrom(answer.payload()).getTerm());
@@ -86,16 +94,25 @@ class PeerChannelSecurityTest {
     }
 
     @Test
-    void malformedRequestIsAnsweredWithAFailureNeverReachesRatisAndTheChannelStaysOpen() throws Exception {
+    void malformedRequestIsAnsweredWithAFailureNeverReachesRatisAndTheChannelStaysOpen()
+            throws Exception {
         try (RawPeerChannel channel = RawPeerChannel.open(running, secret())) {
-            PeerFrame answer = channel.call(PeerFrame.request(1, Operation.APPEND_ENTRIES,
-                    "not a protobuf".getBytes(StandardCharsets.US_ASCII)));
+            PeerFrame answer =
+                    channel.call(
+                            PeerFrame.request(
+                                    1,
+                                    Operation.APPEND_ENTRIES,
+                                    "not a protobuf".getBytes(StandardCharsets.US_ASCII)));
             assertEquals(PeerFrame.Kind.FAILURE, answer.kind());
             IOException failure = PeerWire.decodeError(answer.payload(), "n0");
-            assertTrue(failure.getMessage().contains("malformed append-entries request"), failure.getMessage());
+            assertTrue(
+                    failure.getMessage().contains("malformed append-entries request"),
+                    failure.getMessage());
             assertEquals(0, running.transport.handedToRatis());
 
-            PeerFrame vote = channel.call(PeerFrame.request(2, Operation.REQUEST_VOTE, forgedVote(running, 1)));
+            PeerFrame vote =
+                    channel.call(
+                            PeerFrame.request(2, Operation.REQUEST_VOTE, forgedVote(running, 1)));
             assertEquals(PeerFrame.Kind.REPLY, vote.kind());
             assertEquals(1, running.transport.handedToRatis());
         }
@@ -139,16 +156,22 @@ class PeerChannelSecurityTest {
     @Test
     void unstartedServerSendsNothingToItsPeers() throws Exception {
         RequestVoteRequestProto vote = RequestVoteRequestProto.parseFrom(forgedVote(running, 1));
-        RequestVoteRequestProto fromUnstarted = vote.toBuilder()
-                .setServerRequest(vote.getServerRequest().toBuilder().setRequestorId(unstarted.id.toByteString()))
-                .build();
+        RequestVoteRequestProto fromUnstarted =
+                vote.toBuilder()
+                        .setServerRequest(
+                                vote.getServerRequest().toBuilder()
+                                        .setRequestorId(unstarted.id.toByteString()))
+                        .build();
 
-        assertThrows(ServerNotReadyException.class, () -> unstarted.server.getServerRpc().requestVote(fromUnstarted));
+        assertThrows(
+                ServerNotReadyException.class,
+                () -> unstarted.server.getServerRpc().requestVote(fromUnstarted));
         assertEquals(0, running.transport.handedToRatis());
     }
 
     @Test
-    void clientOperationsRefuseRequestsAboveTheLargestEntryWhileServerOperationsTakeAppendBatches() throws Exception {
+    void clientOperationsRefuseRequestsAboveTheLargestEntryWhileServerOperationsTakeAppendBatches()
+            throws Exception {
         TransportLimits limits = running.transport.limits();
         byte[] body = new byte[(int) limits.clientBodyBytes() + 1];
 
@@ -158,7 +181,9 @@ class PeerChannelSecurityTest {
 
             assertEquals(PeerFrame.Kind.FAILURE, client.kind());
             String refusal = PeerWire.decodeError(client.payload(), "n0").getMessage();
-            assertTrue(refusal.contains("exceeds the limit of " + limits.clientBodyBytes() + " bytes"), refusal);
+            assertTrue(
+                    refusal.contains("exceeds the limit of " + limits.clientBodyBytes() + " bytes"),
+                    refusal);
             // Accepted by size, then refused as what it is: not an append request.
             assertEquals(PeerFrame.Kind.FAILURE, server.kind());
             String malformed = PeerWire.decodeError(server.payload(), "n0").getMessage();
@@ -169,12 +194,15 @@ class PeerChannelSecurityTest {
 
     /** An ELECTION-phase vote from member n2 that, if Ratis accepted it, would move the term. */
     private byte[] forgedVote(Node target, long term) {
-        RaftRpcRequestProto header = RaftRpcRequestProto.newBuilder()
-                .setRequestorId(cluster.nodes.get(2).id.toByteString())
-                .setReplyId(target.id.toByteString())
-                .setRaftGroupId(RaftGroupIdProto.newBuilder().setId(cluster.group.getGroupId().toByteString()))
-                .setCallId(1)
-                .build();
+        RaftRpcRequestProto header =
+                RaftRpcRequestProto.newBuilder()
+                        .setRequestorId(cluster.nodes.get(2).id.toByteString())
+                        .setReplyId(target.id.toByteString())
+                        .setRaftGroupId(
+                                RaftGroupIdProto.newBuilder()
+                                        .setId(cluster.group.getGroupId().toByteString()))
+                        .setCallId(1)
+                        .build();
         return RequestVoteRequestProto.newBuilder()
                 .setServerRequest(header)
                 .setCandidateTerm(term)
@@ -193,7 +221,8 @@ class PeerChannelSecurityTest {
     }
 
     private HttpResponse<String> get(Node node, String secret) throws Exception {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(RawPeerChannel.uri(node, "http")).timeout(WAIT).GET();
+        HttpRequest.Builder builder =
+                HttpRequest.newBuilder(RawPeerChannel.uri(node, "http")).timeout(WAIT).GET();
         if (secret != null) {
             builder.header(PeerAuthenticator.HEADER_NAME, secret);
         }

@@ -22,14 +22,19 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** What {@link PeerTransport#configure} and {@link PeerTransport#routes} hand to Ratis and the web layer. */
+/**
+ * What {@link PeerTransport#configure} and {@link PeerTransport#routes} hand to Ratis and the web
+ * layer.
+ */
 @Timeout(value = 10, unit = TimeUnit.SECONDS)
 class PeerTransportConfigureTest {
 
     private static final long MAX_MESSAGE_BYTES = 8L << 20;
 
-    private final PeerTransport transport = PeerTransport.create(TestCluster.settings(MAX_MESSAGE_BYTES),
-            () -> new InetSocketAddress("127.0.0.1", 7480));
+    private final PeerTransport transport =
+            PeerTransport.create(
+                    TestCluster.settings(MAX_MESSAGE_BYTES),
+                    () -> new InetSocketAddress("127.0.0.1", 7480));
 
     @AfterEach
     void close() {
@@ -42,7 +47,7 @@ class PeerTransportConfigureTest {
         Parameters parameters = new Parameters();
         transport.configure(properties, parameters);
 
-        RpcType type = RaftConfigKeys.Rpc.type(properties, message -> { });
+        RpcType type = RaftConfigKeys.Rpc.type(properties, message -> {});
 
         assertEquals(WebRpcType.class.getName(), type.name());
         assertEquals(WebRpcType.class.getName(), properties.get(RaftConfigKeys.Rpc.TYPE_KEY));
@@ -60,7 +65,8 @@ class PeerTransportConfigureTest {
         long chunk = RaftServerConfigKeys.Log.Appender.snapshotChunkSizeMax(properties).getSize();
         assertEquals(MAX_MESSAGE_BYTES - TransportLimits.HEADROOM_BYTES, batch);
         assertEquals(batch, chunk);
-        assertEquals(TransportLimits.APPEND_BATCH_ENTRIES,
+        assertEquals(
+                TransportLimits.APPEND_BATCH_ENTRIES,
                 RaftServerConfigKeys.Log.Appender.bufferElementLimit(properties));
         assertTrue(RaftServerConfigKeys.Log.writeBufferSize(properties).getSize() >= batch + 8);
     }
@@ -96,15 +102,19 @@ class PeerTransportConfigureTest {
     void aClosedTransportConfiguresNothing() {
         transport.close();
 
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> transport.configure(new RaftProperties(), new Parameters()));
+        IllegalStateException e =
+                assertThrows(
+                        IllegalStateException.class,
+                        () -> transport.configure(new RaftProperties(), new Parameters()));
         assertEquals("peer transport is closed", e.getMessage());
     }
 
     @Test
     void parametersWithoutTheTransportGiveAClearError() {
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> new WebRpcType().newFactory(new Parameters()));
+        IllegalStateException e =
+                assertThrows(
+                        IllegalStateException.class,
+                        () -> new WebRpcType().newFactory(new Parameters()));
         assertTrue(e.getMessage().contains("PeerTransport.configure"), e.getMessage());
     }
 }

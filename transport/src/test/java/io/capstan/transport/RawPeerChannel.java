@@ -26,14 +26,18 @@ import java.util.concurrent.TimeoutException;
  */
 final class RawPeerChannel implements WebSocket.Listener, AutoCloseable {
     static final Duration WAIT = Duration.ofSeconds(20);
+
     /** How long a channel that the member closed is watched for an answer that must not come. */
     private static final Duration NO_ANSWER = Duration.ofSeconds(1);
+
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(WAIT).build();
 
     private final BlockingQueue<PeerFrame> answers = new LinkedBlockingQueue<>();
     private final CompletableFuture<Integer> closed = new CompletableFuture<>();
+
     /** Touched only by the listener's calls, which the client makes one at a time. */
     private ByteBuffer partial = ByteBuffer.allocate(0);
+
     private WebSocket socket;
 
     /** The peer channel's URI on {@code node}; {@code scheme} is {@code ws} or {@code http}. */
@@ -50,19 +54,26 @@ final class RawPeerChannel implements WebSocket.Listener, AutoCloseable {
         if (secret != null) {
             builder.header(PeerAuthenticator.HEADER_NAME, secret);
         }
-        ExecutionException refused = assertThrows(ExecutionException.class,
-                () -> builder.buildAsync(uri(node, "ws"), new WebSocket.Listener() { })
-                        .get(WAIT.toSeconds(), TimeUnit.SECONDS).abort());
-        return assertInstanceOf(WebSocketHandshakeException.class, refused.getCause()).getResponse().statusCode();
+        ExecutionException refused =
+                assertThrows(
+                        ExecutionException.class,
+                        () ->
+                                builder.buildAsync(uri(node, "ws"), new WebSocket.Listener() {})
+                                        .get(WAIT.toSeconds(), TimeUnit.SECONDS)
+                                        .abort());
+        return assertInstanceOf(WebSocketHandshakeException.class, refused.getCause())
+                .getResponse()
+                .statusCode();
     }
 
     /** Opens a channel to {@code node} with {@code secret} (base64) in the peer secret header. */
     static RawPeerChannel open(Node node, String secret) throws Exception {
         RawPeerChannel channel = new RawPeerChannel();
-        channel.socket = HTTP.newWebSocketBuilder()
-                .header(PeerAuthenticator.HEADER_NAME, secret)
-                .buildAsync(uri(node, "ws"), channel)
-                .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        channel.socket =
+                HTTP.newWebSocketBuilder()
+                        .header(PeerAuthenticator.HEADER_NAME, secret)
+                        .buildAsync(uri(node, "ws"), channel)
+                        .get(WAIT.toSeconds(), TimeUnit.SECONDS);
         return channel;
     }
 
@@ -75,7 +86,10 @@ final class RawPeerChannel implements WebSocket.Listener, AutoCloseable {
         socket.sendBinary(bytes, true).join();
     }
 
-    /** Sends {@code request} and returns the next answer; fails when none comes within {@link #WAIT}. */
+    /**
+     * Sends {@code request} and returns the next answer; fails when none comes within {@link
+     * #WAIT}.
+     */
     PeerFrame call(PeerFrame request) throws Exception {
         send(request);
         return next();
@@ -90,7 +104,10 @@ final class RawPeerChannel implements WebSocket.Listener, AutoCloseable {
         return answer;
     }
 
-    /** Waits for the member to close the channel; fails when it stays open longer than {@link #WAIT}. */
+    /**
+     * Waits for the member to close the channel; fails when it stays open longer than {@link
+     * #WAIT}.
+     */
     void awaitClosed() throws Exception {
         try {
             closed.get(WAIT.toSeconds(), TimeUnit.SECONDS);
@@ -108,7 +125,10 @@ final class RawPeerChannel implements WebSocket.Listener, AutoCloseable {
      */
     void assertNoLongerAnswers() throws InterruptedException {
         try {
-            socket.sendBinary(PeerFrame.request(Long.MIN_VALUE, Operation.GROUP_LIST, new byte[0]).encode(), true)
+            socket.sendBinary(
+                            PeerFrame.request(Long.MIN_VALUE, Operation.GROUP_LIST, new byte[0])
+                                    .encode(),
+                            true)
                     .get(WAIT.toSeconds(), TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
             return;
@@ -119,7 +139,8 @@ final class RawPeerChannel implements WebSocket.Listener, AutoCloseable {
         for (long left = NO_ANSWER.toNanos(); left > 0; left = deadline - System.nanoTime()) {
             PeerFrame answer = answers.poll(left, TimeUnit.NANOSECONDS);
             if (answer != null && answer.id() == Long.MIN_VALUE) {
-                throw new AssertionError("the channel still answers: " + answer.kind() + " to " + answer.id());
+                throw new AssertionError(
+                        "the channel still answers: " + answer.kind() + " to " + answer.id());
             }
         }
     }

@@ -30,9 +30,10 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.util.TimeDuration;
 
 /**
- * Reports round-trip figures of a three-member cluster in one JVM, over the web-layer transport
- * and over Ratis's built-in gRPC transport for comparison. A program, not a test: it asserts
- * nothing. Run it from the module directory after {@code mvn -o -pl transport test-compile}:
+ * Reports round-trip figures of a three-member cluster in one JVM, over the web-layer transport and
+ * over Ratis's built-in gRPC transport for comparison. A program, not a test: it asserts nothing.
+ * Run it from the module directory after {@code mvn -o -pl transport test-compile}:
+ *
  * <pre>
  * mvn -q -o dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
  * java -cp target/classes:target/test-classes:$(cat target/cp.txt) io.capstan.transport.RoundTripBench
@@ -45,23 +46,32 @@ final class RoundTripBench {
     private static final int ASYNC_WRITES = 10_000;
     private static final int LARGE_WRITES = 20;
 
-    private RoundTripBench() {
-    }
+    private RoundTripBench() {}
 
     public static void main(String[] args) throws Exception {
         Path root = Files.createTempDirectory("capstan-bench");
         try (TestCluster web = TestCluster.start(3, root.resolve("web"), 64L << 20)) {
             Node leader = web.awaitLeader();
             RaftClient client = web.client(leader);
-            measure("web (WebSocket)", client, web.others(leader).get(0).id, web.group.getGroupId());
+            measure(
+                    "web (WebSocket)",
+                    client,
+                    web.others(leader).get(0).id,
+                    web.group.getGroupId());
         }
         List<RaftServer> servers = new ArrayList<>();
-        RaftGroup group = RaftGroup.valueOf(RaftGroupId.valueOf(UUID.randomUUID()), List.of(
-                grpcPeer("g0"), grpcPeer("g1"), grpcPeer("g2")));
+        RaftGroup group =
+                RaftGroup.valueOf(
+                        RaftGroupId.valueOf(UUID.randomUUID()),
+                        List.of(grpcPeer("g0"), grpcPeer("g1"), grpcPeer("g2")));
         try (RaftClient client = grpcCluster(root.resolve("grpc"), group, servers)) {
             RaftPeerId leader = client.io().send(Message.valueOf("find-leader")).getServerId();
-            RaftPeerId follower = group.getPeers().stream().map(RaftPeer::getId)
-                    .filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+            RaftPeerId follower =
+                    group.getPeers().stream()
+                            .map(RaftPeer::getId)
+                            .filter(id -> !id.equals(leader))
+                            .findFirst()
+                            .orElseThrow();
             measure("gRPC (Ratis built-in)", client, follower, group.getGroupId());
         } finally {
             for (RaftServer server : servers) {
@@ -70,7 +80,8 @@ final class RoundTripBench {
         }
     }
 
-    private static void measure(String name, RaftClient client, RaftPeerId follower, RaftGroupId group)
+    private static void measure(
+            String name, RaftClient client, RaftPeerId follower, RaftGroupId group)
             throws Exception {
         // Warm up the JIT and the connections.
         for (int i = 0; i < 300; i++) {
@@ -98,7 +109,8 @@ final class RoundTripBench {
         for (int i = 0; i < ASYNC_WRITES; i++) {
             pending.add(client.async().send(small));
         }
-        CompletableFuture.allOf(pending.toArray(new CompletableFuture<?>[0])).get(5, TimeUnit.MINUTES);
+        CompletableFuture.allOf(pending.toArray(new CompletableFuture<?>[0]))
+                .get(5, TimeUnit.MINUTES);
         double asyncSeconds = (System.nanoTime() - asyncStart) / 1e9;
 
         byte[] mib = new byte[1 << 20];
@@ -114,7 +126,8 @@ final class RoundTripBench {
         System.out.printf("%s%n", name);
         System.out.printf("  group-info to a follower (no disk): %s%n", summary(info));
         System.out.printf("  100 B blocking write (replicated, fsync): %s%n", summary(writes));
-        System.out.printf("  100 B async writes, %d in flight: %.0f writes/s%n",
+        System.out.printf(
+                "  100 B async writes, %d in flight: %.0f writes/s%n",
                 ASYNC_WRITES, ASYNC_WRITES / asyncSeconds);
         System.out.printf("  1 MiB blocking write: %s%n", summary(larges));
     }
@@ -123,32 +136,47 @@ final class RoundTripBench {
         long[] sorted = nanos.clone();
         Arrays.sort(sorted);
         double mean = Arrays.stream(sorted).average().orElse(0) / 1e6;
-        return String.format("mean %.2f ms, p50 %.2f ms, p99 %.2f ms", mean,
-                sorted[sorted.length / 2] / 1e6, sorted[(int) (sorted.length * 0.99)] / 1e6);
+        return String.format(
+                "mean %.2f ms, p50 %.2f ms, p99 %.2f ms",
+                mean, sorted[sorted.length / 2] / 1e6, sorted[(int) (sorted.length * 0.99)] / 1e6);
     }
 
     private static RaftPeer grpcPeer(String id) throws IOException {
         return RaftPeer.newBuilder().setId(id).setAddress("127.0.0.1:" + freePort()).build();
     }
 
-    private static RaftClient grpcCluster(Path root, RaftGroup group, List<RaftServer> servers) throws IOException {
+    private static RaftClient grpcCluster(Path root, RaftGroup group, List<RaftServer> servers)
+            throws IOException {
         for (RaftPeer peer : group.getPeers()) {
             RaftProperties p = new RaftProperties();
             RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
             GrpcConfigKeys.Server.setPort(p, Integer.parseInt(peer.getAddress().split(":")[1]));
-            RaftServerConfigKeys.setStorageDir(p, List.of(root.resolve(peer.getId().toString()).toFile()));
-            RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(300, TimeUnit.MILLISECONDS));
-            RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(600, TimeUnit.MILLISECONDS));
+            RaftServerConfigKeys.setStorageDir(
+                    p, List.of(root.resolve(peer.getId().toString()).toFile()));
+            RaftServerConfigKeys.Rpc.setTimeoutMin(
+                    p, TimeDuration.valueOf(300, TimeUnit.MILLISECONDS));
+            RaftServerConfigKeys.Rpc.setTimeoutMax(
+                    p, TimeDuration.valueOf(600, TimeUnit.MILLISECONDS));
             RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
-            RaftServer server = RaftServer.newBuilder().setServerId(peer.getId()).setGroup(group)
-                    .setStateMachine(new AppliedLog()).setProperties(p).setParameters(new Parameters())
-                    .setOption(RaftStorage.StartupOption.RECOVER).build();
+            RaftServer server =
+                    RaftServer.newBuilder()
+                            .setServerId(peer.getId())
+                            .setGroup(group)
+                            .setStateMachine(new AppliedLog())
+                            .setProperties(p)
+                            .setParameters(new Parameters())
+                            .setOption(RaftStorage.StartupOption.RECOVER)
+                            .build();
             server.start();
             servers.add(server);
         }
         RaftProperties p = new RaftProperties();
         RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
-        return RaftClient.newBuilder().setClientId(ClientId.randomId()).setRaftGroup(group).setProperties(p).build();
+        return RaftClient.newBuilder()
+                .setClientId(ClientId.randomId())
+                .setRaftGroup(group)
+                .setProperties(p)
+                .build();
     }
 
     private static int freePort() throws IOException {

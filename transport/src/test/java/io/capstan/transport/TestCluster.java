@@ -43,7 +43,8 @@ import org.apache.ratis.util.TimeDuration;
  */
 final class TestCluster implements AutoCloseable {
 
-    static final byte[] SECRET = "transport-test-cluster-secret".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] SECRET =
+            "transport-test-cluster-secret".getBytes(StandardCharsets.US_ASCII);
     static final Duration WAIT = Duration.ofSeconds(30);
 
     /** One member. {@link #restart} replaces its server and state machine. */
@@ -69,7 +70,8 @@ final class TestCluster implements AutoCloseable {
         boolean isLeader(RaftGroupId group) {
             RaftServer s = server;
             try {
-                return s != null && s.getLifeCycleState() == LifeCycle.State.RUNNING
+                return s != null
+                        && s.getLifeCycleState() == LifeCycle.State.RUNNING
                         && s.getDivision(group).getInfo().isLeader();
             } catch (IOException e) {
                 return false;
@@ -98,18 +100,33 @@ final class TestCluster implements AutoCloseable {
         for (int i = 0; i < size; i++) {
             RaftPeerId id = RaftPeerId.valueOf("n" + i);
             AtomicReference<WebServer> web = new AtomicReference<>();
-            PeerTransport transport = PeerTransport.create(settings(maxMessageBytes), () -> web.get().address());
-            web.set(new WebServer(webSettings(), transport.routes(Gate.open("raft")),
-                    () -> new Readiness(true, Map.of())));
+            PeerTransport transport =
+                    PeerTransport.create(settings(maxMessageBytes), () -> web.get().address());
+            web.set(
+                    new WebServer(
+                            webSettings(),
+                            transport.routes(Gate.open("raft")),
+                            () -> new Readiness(true, Map.of())));
             web.get().start().get(10, TimeUnit.SECONDS);
             nodes.add(new Node(id, transport, web.get(), root.resolve(id.toString())));
         }
-        List<RaftPeer> peers = nodes.stream()
-                .map(n -> RaftPeer.newBuilder().setId(n.id)
-                        .setAddress(n.address().getHostString() + ":" + n.address().getPort()).build())
-                .collect(Collectors.toList());
-        TestCluster cluster = new TestCluster(RaftGroup.valueOf(RaftGroupId.valueOf(UUID.randomUUID()), peers),
-                nodes, maxMessageBytes);
+        List<RaftPeer> peers =
+                nodes.stream()
+                        .map(
+                                n ->
+                                        RaftPeer.newBuilder()
+                                                .setId(n.id)
+                                                .setAddress(
+                                                        n.address().getHostString()
+                                                                + ":"
+                                                                + n.address().getPort())
+                                                .build())
+                        .collect(Collectors.toList());
+        TestCluster cluster =
+                new TestCluster(
+                        RaftGroup.valueOf(RaftGroupId.valueOf(UUID.randomUUID()), peers),
+                        nodes,
+                        maxMessageBytes);
         for (Node node : nodes) {
             cluster.build(node);
         }
@@ -122,14 +139,15 @@ final class TestCluster implements AutoCloseable {
         Parameters parameters = new Parameters();
         node.transport.configure(properties, parameters);
         node.machine = new AppliedLog();
-        node.server = RaftServer.newBuilder()
-                .setServerId(node.id)
-                .setGroup(group)
-                .setStateMachine(node.machine)
-                .setProperties(properties)
-                .setParameters(parameters)
-                .setOption(RaftStorage.StartupOption.RECOVER)
-                .build();
+        node.server =
+                RaftServer.newBuilder()
+                        .setServerId(node.id)
+                        .setGroup(group)
+                        .setStateMachine(node.machine)
+                        .setProperties(properties)
+                        .setParameters(parameters)
+                        .setOption(RaftStorage.StartupOption.RECOVER)
+                        .build();
     }
 
     /** Starts {@code node} again after its server was closed, as a restarted process would. */
@@ -152,7 +170,8 @@ final class TestCluster implements AutoCloseable {
     }
 
     static TransportSettings settings(long maxMessageBytes) {
-        return new TransportSettings(SECRET, Duration.ofSeconds(5), maxMessageBytes, Duration.ofSeconds(2));
+        return new TransportSettings(
+                SECRET, Duration.ofSeconds(5), maxMessageBytes, Duration.ofSeconds(2));
     }
 
     void startServers() throws IOException {
@@ -164,23 +183,32 @@ final class TestCluster implements AutoCloseable {
     /** Waits until exactly one running member leads, and returns it. */
     Node awaitLeader() {
         AtomicReference<Node> leader = new AtomicReference<>();
-        await().atMost(WAIT).until(() -> {
-            List<Node> leaders = nodes.stream().filter(n -> n.isLeader(group.getGroupId())).toList();
-            leader.set(leaders.size() == 1 ? leaders.get(0) : null);
-            return leader.get() != null;
-        });
+        await().atMost(WAIT)
+                .until(
+                        () -> {
+                            List<Node> leaders =
+                                    nodes.stream()
+                                            .filter(n -> n.isLeader(group.getGroupId()))
+                                            .toList();
+                            leader.set(leaders.size() == 1 ? leaders.get(0) : null);
+                            return leader.get() != null;
+                        });
         return leader.get();
     }
 
     /** Waits until a running member other than {@code old} leads, and returns it. */
     Node awaitNewLeader(Node old) {
         AtomicReference<Node> leader = new AtomicReference<>();
-        await().atMost(WAIT).until(() -> {
-            Optional<Node> other = nodes.stream()
-                    .filter(n -> n != old && n.isLeader(group.getGroupId())).findFirst();
-            leader.set(other.orElse(null));
-            return other.isPresent();
-        });
+        await().atMost(WAIT)
+                .until(
+                        () -> {
+                            Optional<Node> other =
+                                    nodes.stream()
+                                            .filter(n -> n != old && n.isLeader(group.getGroupId()))
+                                            .findFirst();
+                            leader.set(other.orElse(null));
+                            return other.isPresent();
+                        });
         return leader.get();
     }
 
@@ -196,16 +224,19 @@ final class TestCluster implements AutoCloseable {
     /** A client that first believes {@code presumedLeader} leads. */
     RaftClient client(Node via, RaftPeerId presumedLeader) {
         RaftProperties properties = new RaftProperties();
-        RaftClientConfigKeys.Rpc.setRequestTimeout(properties, TimeDuration.valueOf(3, TimeUnit.SECONDS));
+        RaftClientConfigKeys.Rpc.setRequestTimeout(
+                properties, TimeDuration.valueOf(3, TimeUnit.SECONDS));
         Parameters parameters = new Parameters();
         via.transport.configure(properties, parameters);
-        RaftClient.Builder builder = RaftClient.newBuilder()
-                .setClientId(ClientId.randomId())
-                .setRaftGroup(group)
-                .setProperties(properties)
-                .setParameters(parameters)
-                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(150,
-                        TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)));
+        RaftClient.Builder builder =
+                RaftClient.newBuilder()
+                        .setClientId(ClientId.randomId())
+                        .setRaftGroup(group)
+                        .setProperties(properties)
+                        .setParameters(parameters)
+                        .setRetryPolicy(
+                                RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                                        150, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)));
         if (presumedLeader != null) {
             builder.setLeaderId(presumedLeader);
         }
@@ -251,8 +282,17 @@ final class TestCluster implements AutoCloseable {
     }
 
     private static WebSettings webSettings() {
-        return new WebSettings("127.0.0.1", 0, 2, 8, 1 << 20, 16 * 1024, Duration.ofSeconds(10),
-                Duration.ofMinutes(1), Duration.ofSeconds(1), Map.of());
+        return new WebSettings(
+                "127.0.0.1",
+                0,
+                2,
+                8,
+                1 << 20,
+                16 * 1024,
+                Duration.ofSeconds(10),
+                Duration.ofMinutes(1),
+                Duration.ofSeconds(1),
+                Map.of());
     }
 
     private static void closeQuietly(AutoCloseable closeable) {

@@ -33,8 +33,7 @@ class WebTransportClusterTest {
 
     private static final long MAX_MESSAGE_BYTES = 16L << 20;
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     private TestCluster cluster;
 
@@ -86,7 +85,8 @@ class WebTransportClusterTest {
         assertTrue(reply.isSuccess(), reply::toString);
         assertEquals(leader.id, reply.getServerId(), "the write was redirected to the leader");
         for (Node node : cluster.nodes) {
-            await().atMost(TestCluster.WAIT).until(() -> node.machine.applied().equals(List.of("via-follower")));
+            await().atMost(TestCluster.WAIT)
+                    .until(() -> node.machine.applied().equals(List.of("via-follower")));
         }
     }
 
@@ -102,7 +102,8 @@ class WebTransportClusterTest {
             for (int i = 0; i < 20; i++) {
                 writes.add(client.async().send(Message.valueOf("r" + round + "-" + i)));
             }
-            CompletableFuture.allOf(writes.toArray(new CompletableFuture<?>[0])).get(30, TimeUnit.SECONDS);
+            CompletableFuture.allOf(writes.toArray(new CompletableFuture<?>[0]))
+                    .get(30, TimeUnit.SECONDS);
 
             // The follower asks the leader for its read index (read-index over the transport)
             // and answers once it has applied that far.
@@ -110,7 +111,8 @@ class WebTransportClusterTest {
 
             assertTrue(read.isSuccess(), read::toString);
             assertEquals(follower.id, read.getServerId());
-            assertEquals(Integer.toString(round * 20), read.getMessage().getContent().toStringUtf8());
+            assertEquals(
+                    Integer.toString(round * 20), read.getMessage().getContent().toStringUtf8());
         }
     }
 
@@ -128,7 +130,8 @@ class WebTransportClusterTest {
         assertTrue(reply.isSuccess(), reply::toString);
         assertEquals(next.id, reply.getServerId());
         for (Node node : cluster.others(old)) {
-            await().atMost(TestCluster.WAIT).until(() -> node.machine.applied().equals(List.of("before", "after")));
+            await().atMost(TestCluster.WAIT)
+                    .until(() -> node.machine.applied().equals(List.of("before", "after")));
         }
     }
 
@@ -147,15 +150,25 @@ class WebTransportClusterTest {
         RaftClientReply reply = client.io().send(Message.valueOf("during"));
         assertTrue(reply.isSuccess(), reply::toString);
         assertEquals(next.id, reply.getServerId());
-        assertTrue(old.transport.faults().droppedCount() > 0, "the isolated leader's messages were dropped");
-        assertEquals(List.of("before"), old.machine.applied(), "the isolated member cannot learn new writes");
+        assertTrue(
+                old.transport.faults().droppedCount() > 0,
+                "the isolated leader's messages were dropped");
+        assertEquals(
+                List.of("before"),
+                old.machine.applied(),
+                "the isolated member cannot learn new writes");
 
         cluster.nodes.forEach(n -> n.transport.faults().healAll());
-        await().atMost(TestCluster.WAIT).until(() -> old.machine.applied().equals(List.of("before", "during")));
+        await().atMost(TestCluster.WAIT)
+                .until(() -> old.machine.applied().equals(List.of("before", "during")));
         assertTrue(client.io().send(Message.valueOf("after")).isSuccess());
         for (Node node : cluster.nodes) {
             await().atMost(TestCluster.WAIT)
-                    .until(() -> node.machine.applied().equals(List.of("before", "during", "after")));
+                    .until(
+                            () ->
+                                    node.machine
+                                            .applied()
+                                            .equals(List.of("before", "during", "after")));
         }
     }
 
@@ -170,21 +183,28 @@ class WebTransportClusterTest {
 
         assertTrue(reply.isSuccess(), reply::toString);
         for (Node node : cluster.nodes) {
-            await().atMost(TestCluster.WAIT).until(() -> node.machine.appliedBytes() == large.length);
+            await().atMost(TestCluster.WAIT)
+                    .until(() -> node.machine.appliedBytes() == large.length);
         }
 
         long limit = cluster.nodes.get(0).transport.limits().clientBodyBytes();
         byte[] oversized = new byte[(int) limit + 1];
-        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
-                () -> client.io().send(Message.valueOf(ByteString.copyFrom(oversized))));
-        assertTrue(refused.getMessage().contains("exceeds the peer transport's limit of " + limit + " bytes"),
+        IllegalArgumentException refused =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> client.io().send(Message.valueOf(ByteString.copyFrom(oversized))));
+        assertTrue(
+                refused.getMessage()
+                        .contains("exceeds the peer transport's limit of " + limit + " bytes"),
                 refused.getMessage());
         for (Node node : cluster.nodes) {
-            assertEquals(1, node.machine.count(), "nothing of the refused write reached " + node.id);
+            assertEquals(
+                    1, node.machine.count(), "nothing of the refused write reached " + node.id);
         }
     }
-    // The leadership proof linearizable reads wait for (LeaderContact): a majority that accepted the
-    // leader's term after it was asked for.
+
+    // The leadership proof linearizable reads wait for (LeaderContact): a majority that accepted
+    // the leader's term after it was asked for.
 
     private RaftServer.Division division(Node node) throws Exception {
         return node.server.getDivision(cluster.group.getGroupId());
@@ -195,7 +215,8 @@ class WebTransportClusterTest {
     }
 
     @Test
-    void leaderWithAMajorityConfirmsWithACommitIndexCoveringEveryAcknowledgedWrite() throws Exception {
+    void leaderWithAMajorityConfirmsWithACommitIndexCoveringEveryAcknowledgedWrite()
+            throws Exception {
         cluster = TestCluster.start(3, dir, MAX_MESSAGE_BYTES);
         Node leader = cluster.awaitLeader();
         RaftClient client = cluster.client(leader);
@@ -226,8 +247,10 @@ class WebTransportClusterTest {
         leader.transport.faults().isolate(followers.stream().map(n -> n.id).toList());
         followers.forEach(f -> f.transport.faults().isolate(leader.id));
         CompletableFuture<Long> round = leader.transport.confirmLeadership(division(leader));
-        ExecutionException failed = assertThrows(ExecutionException.class, () -> round.get(30, TimeUnit.SECONDS));
-        assertTrue(failed.getCause() instanceof NotLeaderException
+        ExecutionException failed =
+                assertThrows(ExecutionException.class, () -> round.get(30, TimeUnit.SECONDS));
+        assertTrue(
+                failed.getCause() instanceof NotLeaderException
                         || failed.getCause() instanceof ReadIndexException,
                 failed.getCause()::toString);
     }

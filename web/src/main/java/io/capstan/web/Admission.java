@@ -5,11 +5,11 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * How the web layer admits the requests of a route: into a named {@link AdmissionBudget}
- * configured under {@code capstan.web.admission.<name>} (so many served at once, a bounded queue
- * with a deadline behind them, 429 beyond), or {@link #EXEMPT} from any budget. Exempt are the
- * health probes, which must answer under any load, and Raft's peer messages, which must never
- * wait behind client requests (the transport bounds its own work). Immutable.
+ * How the web layer admits the requests of a route: into a named {@link AdmissionBudget} configured
+ * under {@code capstan.web.admission.<name>} (so many served at once, a bounded queue with a
+ * deadline behind them, 429 beyond), or {@link #EXEMPT} from any budget. Exempt are the health
+ * probes, which must answer under any load, and Raft's peer messages, which must never wait behind
+ * client requests (the transport bounds its own work). Immutable.
  */
 public final class Admission {
 
@@ -25,10 +25,11 @@ public final class Admission {
     }
 
     /**
-     * Admission through the budget {@code name}; the web server refuses to start when its
-     * settings configure no budget of that name.
+     * Admission through the budget {@code name}; the web server refuses to start when its settings
+     * configure no budget of that name.
      *
-     * @throws IllegalArgumentException unless {@code name} is 1..32 of {@code [a-z0-9-]}, starting with a letter
+     * @throws IllegalArgumentException unless {@code name} is 1..32 of {@code [a-z0-9-]}, starting
+     *     with a letter
      */
     public static Admission budget(String name) {
         checkName(name);
@@ -43,8 +44,10 @@ public final class Admission {
     static void checkName(String name) {
         Objects.requireNonNull(name, "name");
         if (!NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException("admission budget name must be 1..32 of [a-z0-9-], starting with a"
-                    + " letter: " + name);
+            throw new IllegalArgumentException(
+                    "admission budget name must be 1..32 of [a-z0-9-], starting with a"
+                            + " letter: "
+                            + name);
         }
     }
 

@@ -15,10 +15,10 @@ import java.util.function.LongSupplier;
  *
  * <p>A caller {@link #enter enters} with a {@link Waiter} and gets a {@link Ticket}. The waiter
  * hears exactly one of {@link Waiter#admitted} and {@link Waiter#refused}, or neither when its
- * ticket is released while it still waits (its client left). A permit comes back when its ticket
- * is {@link Ticket#release released}; releasing is idempotent, so every path that ends a request
- * (completion, error, disconnect, stop) may release without knowing whether another did.
- * A released permit passes straight to the oldest waiter, so a queue is never overtaken.
+ * ticket is released while it still waits (its client left). A permit comes back when its ticket is
+ * {@link Ticket#release released}; releasing is idempotent, so every path that ends a request
+ * (completion, error, disconnect, stop) may release without knowing whether another did. A released
+ * permit passes straight to the oldest waiter, so a queue is never overtaken.
  *
  * <p>Threading: every method may be called from any thread. The count, the queue and the ticket
  * states are guarded by this budget's monitor; waiters are called outside it, on the thread whose
@@ -41,10 +41,15 @@ public final class AdmissionBudget {
 
     /** Told once what became of a request that entered a budget. */
     public interface Waiter {
-        /** {@code ticket} now holds a permit; the request may run, and its end must release the ticket. */
+        /**
+         * {@code ticket} now holds a permit; the request may run, and its end must release the
+         * ticket.
+         */
         void admitted(Ticket ticket);
 
-        /** {@code ticket} will never hold a permit; the request is to be answered with a refusal. */
+        /**
+         * {@code ticket} will never hold a permit; the request is to be answered with a refusal.
+         */
         void refused(Ticket ticket, Refusal refusal);
     }
 
@@ -54,9 +59,16 @@ public final class AdmissionBudget {
         void schedule(long delayNanos, Runnable task);
     }
 
-    private enum State { QUEUED, ADMITTED, DONE }
+    private enum State {
+        QUEUED,
+        ADMITTED,
+        DONE
+    }
 
-    /** Admissions decided by releases on this thread and not yet told, while one of them is being told. */
+    /**
+     * Admissions decided by releases on this thread and not yet told, while one of them is being
+     * told.
+     */
     private static final ThreadLocal<ArrayDeque<Ticket>> HANDOFFS = new ThreadLocal<>();
 
     private final String name;
@@ -69,15 +81,17 @@ public final class AdmissionBudget {
     private final long[] refusals = new long[Refusal.values().length];
     private int inUse;
     private boolean closed;
+
     /** Whether a deadline check is scheduled; deadlines grow along the queue, so one is enough. */
     private boolean expiryScheduled;
 
     /**
-     * @param timer    runs the deadline checks of queued waiters; it must accept tasks until
-     *                 {@link #close()} has returned
+     * @param timer runs the deadline checks of queued waiters; it must accept tasks until {@link
+     *     #close()} has returned
      * @param nanoTime the clock of the deadlines ({@code System::nanoTime})
      */
-    public AdmissionBudget(String name, AdmissionSettings settings, Timer timer, LongSupplier nanoTime) {
+    public AdmissionBudget(
+            String name, AdmissionSettings settings, Timer timer, LongSupplier nanoTime) {
         Admission.checkName(name);
         this.name = name;
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -86,12 +100,13 @@ public final class AdmissionBudget {
     }
 
     /**
-     * Takes a permit for {@code waiter} if one is free and nobody waits (the waiter hears
-     * {@code admitted} before this returns), else queues it, else refuses it (before this returns).
+     * Takes a permit for {@code waiter} if one is free and nobody waits (the waiter hears {@code
+     * admitted} before this returns), else queues it, else refuses it (before this returns).
      */
     public Ticket enter(Waiter waiter) {
         Objects.requireNonNull(waiter, "waiter");
-        Ticket ticket = new Ticket(waiter, nanoTime.getAsLong() + settings.maxQueueWait().toNanos());
+        Ticket ticket =
+                new Ticket(waiter, nanoTime.getAsLong() + settings.maxQueueWait().toNanos());
         Refusal refusal = null;
         boolean admitted = false;
         boolean scheduleExpiry = false;
@@ -181,8 +196,7 @@ public final class AdmissionBudget {
                         next.state = State.ADMITTED;
                     }
                 }
-                case DONE -> {
-                }
+                case DONE -> {}
             }
         }
         if (next != null) {
@@ -190,7 +204,10 @@ public final class AdmissionBudget {
         }
     }
 
-    /** Tells {@code ticket}'s waiter it was admitted, unless this thread is telling another one already. */
+    /**
+     * Tells {@code ticket}'s waiter it was admitted, unless this thread is telling another one
+     * already.
+     */
     private static void tell(Ticket ticket) {
         ArrayDeque<Ticket> pending = HANDOFFS.get();
         if (pending != null) {
@@ -208,7 +225,9 @@ public final class AdmissionBudget {
         }
     }
 
-    /** Runs on the timer: refuses the waiters whose deadline passed and schedules the next check. */
+    /**
+     * Runs on the timer: refuses the waiters whose deadline passed and schedules the next check.
+     */
     private void expire() {
         List<Ticket> expired = new ArrayList<>();
         long untilNext = -1;

@@ -15,20 +15,21 @@ import org.xnio.conduits.StreamSourceConduit;
 
 /**
  * Enforces a route's body limit on a body of unknown length (chunked, or HTTP/2 without
- * Content-Length). Undertow's own entity-size check drops the connection (HTTP/1.1) or the
- * stream (HTTP/2) before anything can be answered; this one fails only the read that passes
- * the limit, with a {@link RequestTooBigException} that becomes a 413. After that:
+ * Content-Length). Undertow's own entity-size check drops the connection (HTTP/1.1) or the stream
+ * (HTTP/2) before anything can be answered; this one fails only the read that passes the limit,
+ * with a {@link RequestTooBigException} that becomes a 413. After that:
+ *
  * <ul>
- *   <li>HTTP/1.1: the request ends there and the connection closes after the 413, since the
- *       rest of the body is never read.</li>
- *   <li>HTTP/2: the connection carries other streams, and data left unread would hold back
- *       its flow-control credit for good, so Undertow reads and discards the rest of this
- *       stream after the 413 (memory stays bounded by the stream window). Resetting the stream
- *       instead makes Undertow close the whole connection.</li>
+ *   <li>HTTP/1.1: the request ends there and the connection closes after the 413, since the rest of
+ *       the body is never read.
+ *   <li>HTTP/2: the connection carries other streams, and data left unread would hold back its
+ *       flow-control credit for good, so Undertow reads and discards the rest of this stream after
+ *       the 413 (memory stays bounded by the stream window). Resetting the stream instead makes
+ *       Undertow close the whole connection.
  * </ul>
  *
- * <p>Owned by whichever thread reads the request body; Undertow never reads one body from
- * two threads at once.
+ * <p>Owned by whichever thread reads the request body; Undertow never reads one body from two
+ * threads at once.
  */
 final class BodyLimitConduit extends AbstractStreamSourceConduit<StreamSourceConduit> {
 
@@ -61,7 +62,8 @@ final class BodyLimitConduit extends AbstractStreamSourceConduit<StreamSourceCon
     }
 
     @Override
-    public long transferTo(long count, ByteBuffer throughBuffer, StreamSinkChannel target) throws IOException {
+    public long transferTo(long count, ByteBuffer throughBuffer, StreamSinkChannel target)
+            throws IOException {
         return IoUtils.transfer(new ConduitReadableByteChannel(this), count, throughBuffer, target);
     }
 

@@ -6,17 +6,17 @@ import java.util.Objects;
  * One HTTP request as the web layer saw it once its response was complete (or its connection
  * ended), whatever answered it: a route's handler, or the web layer itself (404, 405, 413, 503).
  *
- * @param route         the path template of the route that matched, e.g.
- *                      {@code /v1/cluster/members/{id}}, or {@link #UNMATCHED} when none did
- * @param owner         the name of the matched route's {@link Gate} (the component serving it),
- *                      or {@code web} when none matched
- * @param method        the request method
- * @param path          the request path, without the query string
- * @param status        the response status code
- * @param bytesSent     response bytes written, headers excluded
+ * @param route the path template of the route that matched, e.g. {@code /v1/cluster/members/{id}},
+ *     or {@link #UNMATCHED} when none did
+ * @param owner the name of the matched route's {@link Gate} (the component serving it), or {@code
+ *     web} when none matched
+ * @param method the request method
+ * @param path the request path, without the query string
+ * @param status the response status code
+ * @param bytesSent response bytes written, headers excluded
  * @param durationNanos from the moment the web layer took the request to the end of its response
- * @param requestId     the request's id (see {@link RequestContext})
- * @param remote        the client's address as {@code host:port}, or {@code -} when unknown
+ * @param requestId the request's id (see {@link RequestContext})
+ * @param remote the client's address as {@code host:port}, or {@code -} when unknown
  */
 public record CompletedRequest(
         String route,

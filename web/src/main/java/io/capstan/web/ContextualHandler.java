@@ -7,8 +7,8 @@ import java.util.concurrent.Executor;
 /**
  * Runs the next handler with the request's context in the MDC, and makes the exchange's
  * executor-less dispatches do the same. It sits wherever Undertow may start a request's code
- * afresh: at the root, in front of each route's handler (which a request that waited for a
- * place in its admission budget starts later, from another thread) and its refusals.
+ * afresh: at the root, in front of each route's handler (which a request that waited for a place in
+ * its admission budget starts later, from another thread) and its refusals.
  */
 final class ContextualHandler implements HttpHandler {
 
@@ -42,11 +42,15 @@ final class ContextualHandler implements HttpHandler {
 
         @Override
         public void execute(Runnable task) {
-            exchange.getConnection().getWorker().execute(() -> {
-                // Undertow forgets the dispatch executor once it used it; keep it for the next dispatch.
-                exchange.setDispatchExecutor(this);
-                context.run(task);
-            });
+            exchange.getConnection()
+                    .getWorker()
+                    .execute(
+                            () -> {
+                                // Undertow forgets the dispatch executor once it used it; keep it
+                                // for the next dispatch.
+                                exchange.setDispatchExecutor(this);
+                                context.run(task);
+                            });
         }
     }
 }

@@ -10,28 +10,38 @@ import java.io.ByteArrayOutputStream;
  */
 final class Der {
     /** OID 1.2.840.113549.1.1.1, rsaEncryption. */
-    static final byte[] RSA_ENCRYPTION =
-            {0x06, 0x09, 0x2a, (byte) 0x86, 0x48, (byte) 0x86, (byte) 0xf7, 0x0d, 0x01, 0x01, 0x01};
+    static final byte[] RSA_ENCRYPTION = {
+        0x06, 0x09, 0x2a, (byte) 0x86, 0x48, (byte) 0x86, (byte) 0xf7, 0x0d, 0x01, 0x01, 0x01
+    };
+
     /** OID 1.2.840.10045.2.1, id-ecPublicKey. */
-    static final byte[] EC_PUBLIC_KEY = {0x06, 0x07, 0x2a, (byte) 0x86, 0x48, (byte) 0xce, 0x3d, 0x02, 0x01};
+    static final byte[] EC_PUBLIC_KEY = {
+        0x06, 0x07, 0x2a, (byte) 0x86, 0x48, (byte) 0xce, 0x3d, 0x02, 0x01
+    };
+
     static final byte[] NULL = {0x05, 0x00};
 
     private static final int SEQUENCE = 0x30;
     private static final int INTEGER = 0x02;
     private static final int OCTET_STRING = 0x04;
     private static final int OID = 0x06;
+
     /** SEC 1's {@code [0] parameters}: the curve's OID. */
     private static final int CONTEXT_0 = 0xa0;
 
-    private Der() {
-    }
+    private Der() {}
 
-    /** {@code PrivateKeyInfo ::= SEQUENCE { 0, SEQUENCE { algorithm, parameters }, OCTET STRING key }}. */
+    /**
+     * {@code PrivateKeyInfo ::= SEQUENCE { 0, SEQUENCE { algorithm, parameters }, OCTET STRING key
+     * }}.
+     */
     static byte[] pkcs8(byte[] algorithm, byte[] parameters, byte[] key) {
-        return tlv(SEQUENCE, concat(
-                tlv(INTEGER, new byte[] {0}),
-                tlv(SEQUENCE, concat(algorithm, parameters)),
-                tlv(OCTET_STRING, key)));
+        return tlv(
+                SEQUENCE,
+                concat(
+                        tlv(INTEGER, new byte[] {0}),
+                        tlv(SEQUENCE, concat(algorithm, parameters)),
+                        tlv(OCTET_STRING, key)));
     }
 
     /**

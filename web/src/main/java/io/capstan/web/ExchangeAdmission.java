@@ -24,27 +24,29 @@ import org.xnio.XnioIoThread;
 /**
  * Admits the requests of the routes of one {@link AdmissionBudget}: a request with a permit runs
  * its route's handler; one that waits is parked (no thread held) until a permit comes free, its
- * deadline passes (429 {@code too_many_requests} with {@code Retry-After}) or the server stops
- * (503 {@code shutting_down}); a full queue answers 429 at once.
+ * deadline passes (429 {@code too_many_requests} with {@code Retry-After}) or the server stops (503
+ * {@code shutting_down}); a full queue answers 429 at once.
  *
- * <p>The permit comes back when the exchange completes, however it ends (response, error, a
- * handler that threw), and also as soon as its client is seen gone, queued or running:
+ * <p>The permit comes back when the exchange completes, however it ends (response, error, a handler
+ * that threw), and also as soon as its client is seen gone, queued or running:
+ *
  * <ul>
- *   <li>every {@link #checkLiveness check} finds an HTTP/2 stream the client reset, or a
- *       connection that closed, by its response channel, which closes with them;</li>
+ *   <li>every {@link #checkLiveness check} finds an HTTP/2 stream the client reset, or a connection
+ *       that closed, by its response channel, which closes with them;
  *   <li>Undertow does not read an HTTP/1.1 connection while a request is in progress, so a client
  *       that closed its socket goes unnoticed until a write fails. Once the request's whole body
  *       has arrived and the request has lasted one check interval, the check reads the connection
  *       without blocking, on its I/O thread (one task per thread for all its connections): the end
  *       of the stream means the client is gone (as Go's net/http, and so etcd, take it; a client
  *       that half-closes to wait for its answer is taken for gone too); bytes of a pipelined next
- *       request are put back for Undertow, and that connection is not read again for this
- *       request. A queued request whose body is still arriving (chunked, or larger than what came
- *       with its head) cannot be checked so and leaves the queue at its deadline at the latest.</li>
+ *       request are put back for Undertow, and that connection is not read again for this request.
+ *       A queued request whose body is still arriving (chunked, or larger than what came with its
+ *       head) cannot be checked so and leaves the queue at its deadline at the latest.
  * </ul>
- * A request whose client left while it waited ends without an answer and is logged with
- * {@value #CLIENT_CLOSED} (nginx's "client closed request"); the work of one that left while
- * running goes on to its end, without its permit.
+ *
+ * A request whose client left while it waited ends without an answer and is logged with {@value
+ * #CLIENT_CLOSED} (nginx's "client closed request"); the work of one that left while running goes
+ * on to its end, without its permit.
  *
  * <p>Threading: {@link #handle} runs on the I/O thread that routed the exchange; each request's
  * fate is decided once, under its entry's monitor, by whichever thread comes first (the entering
@@ -57,11 +59,12 @@ final class ExchangeAdmission {
     /** The status logged for a request whose client left while it waited: nobody receives it. */
     static final int CLIENT_CLOSED = 499;
 
-    private static final HttpHandler ABANDON = exchange -> {
-        exchange.setPersistent(false);
-        exchange.setStatusCode(CLIENT_CLOSED);
-        exchange.endExchange();
-    };
+    private static final HttpHandler ABANDON =
+            exchange -> {
+                exchange.setPersistent(false);
+                exchange.setStatusCode(CLIENT_CLOSED);
+                exchange.endExchange();
+            };
 
     private final AdmissionBudget budget;
     private final Set<Entry> live = ConcurrentHashMap.newKeySet();
@@ -73,15 +76,43 @@ final class ExchangeAdmission {
         this.budget = budget;
         AdmissionSettings limits = budget.settings();
         Map<String, String> details = Map.of("budget", budget.name());
-        this.queueFull = new ContextualHandler(exchange -> JsonResponses.sendRetryLater(exchange, 429,
-                JsonResponses.TOO_MANY_REQUESTS, "too many requests: all " + limits.maxInFlight()
-                        + " places of the " + budget.name() + " budget are taken and " + limits.maxQueued()
-                        + " requests wait", details));
-        this.timedOut = new ContextualHandler(exchange -> JsonResponses.sendRetryLater(exchange, 429,
-                JsonResponses.TOO_MANY_REQUESTS, "too many requests: no place of the " + budget.name()
-                        + " budget came free within " + limits.maxQueueWait().toMillis() + " ms", details));
-        this.stopping = new ContextualHandler(exchange -> JsonResponses.sendRetryLater(exchange, 503,
-                JsonResponses.SHUTTING_DOWN, "the server is shutting down", Map.of()));
+        this.queueFull =
+                new ContextualHandler(
+                        exchange ->
+                                JsonResponses.sendRetryLater(
+                                        exchange,
+                                        429,
+                                        JsonResponses.TOO_MANY_REQUESTS,
+                                        "too many requests: all "
+                                                + limits.maxInFlight()
+                                                + " places of the "
+                                                + budget.name()
+                                                + " budget are taken and "
+                                                + limits.maxQueued()
+                                                + " requests wait",
+                                        details));
+        this.timedOut =
+                new ContextualHandler(
+                        exchange ->
+                                JsonResponses.sendRetryLater(
+                                        exchange,
+                                        429,
+                                        JsonResponses.TOO_MANY_REQUESTS,
+                                        "too many requests: no place of the "
+                                                + budget.name()
+                                                + " budget came free within "
+                                                + limits.maxQueueWait().toMillis()
+                                                + " ms",
+                                        details));
+        this.stopping =
+                new ContextualHandler(
+                        exchange ->
+                                JsonResponses.sendRetryLater(
+                                        exchange,
+                                        503,
+                                        JsonResponses.SHUTTING_DOWN,
+                                        "the server is shutting down",
+                                        Map.of()));
     }
 
     AdmissionBudget budget() {
@@ -111,7 +142,8 @@ final class ExchangeAdmission {
         Map<XnioIoThread, List<Entry>> toRead = new HashMap<>();
         for (Entry entry : live) {
             if (entry.check(now - after.toNanos())) {
-                toRead.computeIfAbsent(entry.exchange.getIoThread(), thread -> new ArrayList<>()).add(entry);
+                toRead.computeIfAbsent(entry.exchange.getIoThread(), thread -> new ArrayList<>())
+                        .add(entry);
             }
         }
         toRead.forEach((thread, entries) -> thread.execute(() -> entries.forEach(Entry::probe)));
@@ -122,18 +154,27 @@ final class ExchangeAdmission {
         budget.close();
     }
 
-    /** Returns every permit still held: the connections are closed, their requests can no longer end. */
+    /**
+     * Returns every permit still held: the connections are closed, their requests can no longer
+     * end.
+     */
     void releaseAll() {
         live.forEach(Entry::release);
     }
 
-    private enum Fate { WAITING, RUNNING, ANSWERED, ABANDONED }
+    private enum Fate {
+        WAITING,
+        RUNNING,
+        ANSWERED,
+        ABANDONED
+    }
 
     /** One request of this budget, from routing to the end of its exchange. */
     private final class Entry implements AdmissionBudget.Waiter, ExchangeCompletionListener {
         private final HttpServerExchange exchange;
         private final HttpHandler next;
         private final long arrived = System.nanoTime();
+
         /** The thread inside {@link #enter()}, which may continue the exchange itself. */
         private volatile Thread entering;
 
@@ -141,6 +182,7 @@ final class ExchangeAdmission {
         private AdmissionBudget.Ticket ticket;
         private Fate fate = Fate.WAITING;
         private boolean completed;
+
         /** Set once this request's connection may no longer be read (a pipelined request came). */
         private boolean unreadable;
 
@@ -172,7 +214,10 @@ final class ExchangeAdmission {
             }
         }
 
-        /** Records {@code decided} and moves a waiting request on to {@code then}; false when it no longer waits. */
+        /**
+         * Records {@code decided} and moves a waiting request on to {@code then}; false when it no
+         * longer waits.
+         */
         private synchronized boolean decide(AdmissionBudget.Ticket decided, Fate then) {
             ticket = decided;
             if (fate != Fate.WAITING) {
@@ -195,15 +240,19 @@ final class ExchangeAdmission {
         @Override
         public void refused(AdmissionBudget.Ticket refused, AdmissionBudget.Refusal refusal) {
             if (decide(refused, Fate.ANSWERED)) {
-                resume(switch (refusal) {
-                    case QUEUE_FULL -> queueFull;
-                    case TIMED_OUT -> timedOut;
-                    case STOPPED -> stopping;
-                });
+                resume(
+                        switch (refusal) {
+                            case QUEUE_FULL -> queueFull;
+                            case TIMED_OUT -> timedOut;
+                            case STOPPED -> stopping;
+                        });
             }
         }
 
-        /** Goes on with {@code handler}: here if {@link #enter()} decided at once, else on its I/O thread. */
+        /**
+         * Goes on with {@code handler}: here if {@link #enter()} decided at once, else on its I/O
+         * thread.
+         */
         private void resume(HttpHandler handler) {
             if (entering == Thread.currentThread()) {
                 Connectors.executeRootHandler(handler, exchange);
@@ -234,14 +283,18 @@ final class ExchangeAdmission {
             }
         }
 
-        /** Whether a client that leaves still matters: the request entered, waits or runs, and has not ended. */
+        /**
+         * Whether a client that leaves still matters: the request entered, waits or runs, and has
+         * not ended.
+         */
         private boolean watched() {
             return !completed && ticket != null && (fate == Fate.WAITING || fate == Fate.RUNNING);
         }
 
         /**
-         * Runs on the admission timer: ends the wait of a request whose stream or connection closed;
-         * true when its HTTP/1.1 connection is to be read, for a request that arrived before {@code since}.
+         * Runs on the admission timer: ends the wait of a request whose stream or connection
+         * closed; true when its HTTP/1.1 connection is to be read, for a request that arrived
+         * before {@code since}.
          */
         boolean check(long since) {
             synchronized (this) {
@@ -253,11 +306,15 @@ final class ExchangeAdmission {
                 clientGone(false);
                 return false;
             }
-            return arrived - since <= 0 && exchange.getConnection() instanceof HttpServerConnection
+            return arrived - since <= 0
+                    && exchange.getConnection() instanceof HttpServerConnection
                     && !exchange.getRequestHeaders().contains(Headers.UPGRADE);
         }
 
-        /** Runs on the exchange's I/O thread: reads what follows this request on its HTTP/1.1 connection. */
+        /**
+         * Runs on the exchange's I/O thread: reads what follows this request on its HTTP/1.1
+         * connection.
+         */
         private void probe() {
             boolean gone = false;
             synchronized (this) {
@@ -289,22 +346,27 @@ final class ExchangeAdmission {
 
         /**
          * Whether every byte of the request's body has arrived, so that whatever follows on the
-         * connection is the client's next request or its end. A running handler may be reading
-         * the body right now, so until it has read all of it nothing else looks.
+         * connection is the client's next request or its end. A running handler may be reading the
+         * body right now, so until it has read all of it nothing else looks.
          */
         private boolean bodyArrived() {
             if (exchange.isRequestComplete()) {
                 return true;
             }
-            if (fate != Fate.WAITING || exchange.getRequestHeaders().contains(Headers.TRANSFER_ENCODING)) {
+            if (fate != Fate.WAITING
+                    || exchange.getRequestHeaders().contains(Headers.TRANSFER_ENCODING)) {
                 return false;
             }
             long length = exchange.getRequestContentLength();
-            PooledByteBuffer buffered = ((HttpServerConnection) exchange.getConnection()).getExtraBytes();
+            PooledByteBuffer buffered =
+                    ((HttpServerConnection) exchange.getConnection()).getExtraBytes();
             return length >= 0 && buffered != null && buffered.getBuffer().remaining() >= length;
         }
 
-        /** Appends bytes read past this request to those Undertow holds for the connection's next request. */
+        /**
+         * Appends bytes read past this request to those Undertow holds for the connection's next
+         * request.
+         */
         private static void putBack(HttpServerConnection connection, ByteBuffer read) {
             PooledByteBuffer held = connection.getExtraBytes();
             int before = held == null ? 0 : held.getBuffer().remaining();
@@ -317,7 +379,10 @@ final class ExchangeAdmission {
             connection.setExtraBytes(new ImmediatePooledByteBuffer(joined));
         }
 
-        /** The client reset the stream or closed the connection ({@code close}: an HTTP/1.1 one, to close here too). */
+        /**
+         * The client reset the stream or closed the connection ({@code close}: an HTTP/1.1 one, to
+         * close here too).
+         */
         private void clientGone(boolean close) {
             AdmissionBudget.Ticket held;
             boolean abandon;

@@ -11,9 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Gives a JSON error body to every error response that would otherwise go out empty: statuses
- * set by Undertow's own handlers (drain, limits), by a failing handler (500, logged here with
- * the request id) or by a handler that set an error status and ended the exchange. Stateless.
+ * Gives a JSON error body to every error response that would otherwise go out empty: statuses set
+ * by Undertow's own handlers (drain, limits), by a failing handler (500, logged here with the
+ * request id) or by a handler that set an error status and ended the exchange. Stateless.
  */
 final class JsonErrorPages implements DefaultResponseListener {
 
@@ -21,7 +21,9 @@ final class JsonErrorPages implements DefaultResponseListener {
 
     private final BooleanSupplier draining;
 
-    /** @param draining whether the server is draining, which is why it now answers 503 */
+    /**
+     * @param draining whether the server is draining, which is why it now answers 503
+     */
     JsonErrorPages(BooleanSupplier draining) {
         this.draining = draining;
     }
@@ -38,16 +40,31 @@ final class JsonErrorPages implements DefaultResponseListener {
         return true;
     }
 
-    private void render(HttpServerExchange exchange, int status, Throwable failure, RequestContext context) {
+    private void render(
+            HttpServerExchange exchange, int status, Throwable failure, RequestContext context) {
         switch (status) {
-            case 413 -> JsonResponses.sendError(exchange, status, JsonResponses.PAYLOAD_TOO_LARGE,
-                    failure instanceof RequestTooBigException ? failure.getMessage() : "request body too large");
+            case 413 ->
+                    JsonResponses.sendError(
+                            exchange,
+                            status,
+                            JsonResponses.PAYLOAD_TOO_LARGE,
+                            failure instanceof RequestTooBigException
+                                    ? failure.getMessage()
+                                    : "request body too large");
             case 503 -> {
                 if (draining.getAsBoolean()) {
-                    JsonResponses.sendRetryLater(exchange, 503, JsonResponses.SHUTTING_DOWN,
-                            "the server is shutting down", Map.of());
+                    JsonResponses.sendRetryLater(
+                            exchange,
+                            503,
+                            JsonResponses.SHUTTING_DOWN,
+                            "the server is shutting down",
+                            Map.of());
                 } else {
-                    JsonResponses.sendRetryLater(exchange, 503, JsonResponses.UNAVAILABLE, "service unavailable",
+                    JsonResponses.sendRetryLater(
+                            exchange,
+                            503,
+                            JsonResponses.UNAVAILABLE,
+                            "service unavailable",
                             Map.of());
                 }
             }
@@ -57,13 +74,18 @@ final class JsonErrorPages implements DefaultResponseListener {
                 }
                 JsonResponses.sendError(exchange, status, JsonResponses.INTERNAL, "internal error");
             }
-            default -> JsonResponses.sendError(exchange, status, codeOf(status), StatusCodes.getReason(status));
+            default ->
+                    JsonResponses.sendError(
+                            exchange, status, codeOf(status), StatusCodes.getReason(status));
         }
     }
 
     /** A stable code derived from the reason phrase: 404 "Not Found" is {@code not_found}. */
     static String codeOf(int status) {
-        String code = StatusCodes.getReason(status).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "_");
+        String code =
+                StatusCodes.getReason(status)
+                        .toLowerCase(Locale.ROOT)
+                        .replaceAll("[^a-z0-9]+", "_");
         return code.equals("unknown") ? "error_" + status : code;
     }
 }

@@ -12,7 +12,9 @@ import java.util.Objects;
 
 /**
  * JSON responses, and the one error shape every Capstan HTTP error uses:
+ *
  * <pre>{"error":{"code":"not_found","message":"no route for GET /x", ...details}}</pre>
+ *
  * {@code code} is stable and meant for programs; {@code message} is for people and may change.
  *
  * <p>Call from whichever thread currently handles the exchange, before any other part of the
@@ -22,21 +24,28 @@ public final class JsonResponses {
 
     /** 400: the request is malformed or a value is out of range. */
     public static final String BAD_REQUEST = "bad_request";
+
     /** 404: no route for the path. */
     public static final String NOT_FOUND = "not_found";
+
     /** 405: the path exists but not for this method; the response has an {@code Allow} header. */
     public static final String METHOD_NOT_ALLOWED = "method_not_allowed";
+
     /** 413: the request body is larger than the route allows. */
     public static final String PAYLOAD_TOO_LARGE = "payload_too_large";
+
     /** 503: the component serving the route is not ready; retry after {@code Retry-After}. */
     public static final String UNAVAILABLE = "unavailable";
+
     /**
      * 429: the route's admission budget has no place: every permit and queue place was taken, or
      * none came free in time; retry after {@code Retry-After}. The body names the {@code budget}.
      */
     public static final String TOO_MANY_REQUESTS = "too_many_requests";
+
     /** 503: the server is draining before it stops; retry elsewhere or later. */
     public static final String SHUTTING_DOWN = "shutting_down";
+
     /** 500: a bug; it is logged with the request id. */
     public static final String INTERNAL = "internal";
 
@@ -46,8 +55,7 @@ public final class JsonResponses {
     // ObjectWriter is immutable and thread-safe, unlike a mapper that may still be configured.
     private static final ObjectWriter WRITER = new ObjectMapper().writer();
 
-    private JsonResponses() {
-    }
+    private JsonResponses() {}
 
     /** Sends {@code body} serialised as JSON with {@code status}. */
     public static void send(HttpServerExchange exchange, int status, Object body) {
@@ -57,27 +65,35 @@ public final class JsonResponses {
         exchange.getResponseSender().send(ByteBuffer.wrap(json));
     }
 
-    /** Sends the error shape with {@code status}, a stable {@code code} and a human {@code message}. */
-    public static void sendError(HttpServerExchange exchange, int status, String code, String message) {
+    /**
+     * Sends the error shape with {@code status}, a stable {@code code} and a human {@code message}.
+     */
+    public static void sendError(
+            HttpServerExchange exchange, int status, String code, String message) {
         sendError(exchange, status, code, message, Map.of());
     }
 
     /**
-     * Sends the error shape with extra fields next to {@code code} and {@code message}, such as what
-     * a caller needs to recover (the leader's address, the component that is not ready).
+     * Sends the error shape with extra fields next to {@code code} and {@code message}, such as
+     * what a caller needs to recover (the leader's address, the component that is not ready).
      *
      * @throws IllegalArgumentException if {@code status} is not an error or a detail is named
-     *                                  {@code code} or {@code message}
+     *     {@code code} or {@code message}
      */
-    public static void sendError(HttpServerExchange exchange, int status, String code, String message,
-                                 Map<String, ?> details) {
+    public static void sendError(
+            HttpServerExchange exchange,
+            int status,
+            String code,
+            String message,
+            Map<String, ?> details) {
         if (status < 400 || status > 599) {
             throw new IllegalArgumentException("not an error status: " + status);
         }
         Objects.requireNonNull(code, "code");
         Objects.requireNonNull(message, "message");
         if (details.containsKey("code") || details.containsKey("message")) {
-            throw new IllegalArgumentException("details must not redefine code or message: " + details.keySet());
+            throw new IllegalArgumentException(
+                    "details must not redefine code or message: " + details.keySet());
         }
         Map<String, Object> error = new LinkedHashMap<>();
         error.put("code", code);
@@ -86,9 +102,16 @@ public final class JsonResponses {
         send(exchange, status, Map.of("error", error));
     }
 
-    /** An error that tells the client to come back (503, 429): the {@code Retry-After} header and the error shape. */
-    static void sendRetryLater(HttpServerExchange exchange, int status, String code, String message,
-                               Map<String, ?> details) {
+    /**
+     * An error that tells the client to come back (503, 429): the {@code Retry-After} header and
+     * the error shape.
+     */
+    static void sendRetryLater(
+            HttpServerExchange exchange,
+            int status,
+            String code,
+            String message,
+            Map<String, ?> details) {
         exchange.getResponseHeaders().put(Headers.RETRY_AFTER, RETRY_AFTER_SECONDS);
         sendError(exchange, status, code, message, details);
     }
@@ -97,7 +120,8 @@ public final class JsonResponses {
         try {
             return WRITER.writeValueAsBytes(body);
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("response body cannot be written as JSON: " + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                    "response body cannot be written as JSON: " + e.getMessage(), e);
         }
     }
 }

@@ -6,13 +6,13 @@ import java.util.Map;
 
 /**
  * What {@code /health/ready} reports: 200 when {@code ready}, else 503, with {@code details}
- * rendered as the JSON body in its iteration order (null values render as JSON null).
- * Supplied by whoever knows the components (the controller).
+ * rendered as the JSON body in its iteration order (null values render as JSON null). Supplied by
+ * whoever knows the components (the controller).
  *
- * @param ready   whether the whole member is ready
+ * @param ready whether the whole member is ready
  * @param details the body of a probe without {@code ?check=}
- * @param checks  each named check and whether it passes, for {@code ?check=NAME} probes that
- *                ask about some of them only; {@code ready} is normally all of them passing
+ * @param checks each named check and whether it passes, for {@code ?check=NAME} probes that ask
+ *     about some of them only; {@code ready} is normally all of them passing
  */
 public record Readiness(boolean ready, Map<String, Object> details, Map<String, Boolean> checks) {
     public Readiness {

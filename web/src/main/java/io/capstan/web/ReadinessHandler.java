@@ -10,9 +10,9 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * {@code GET /health/ready}: 200 when the supplied {@link Readiness} is ready, else 503; the
- * body is its details as JSON. The supplier is asked on an I/O thread for every probe, so it
- * must be cheap and must not block.
+ * {@code GET /health/ready}: 200 when the supplied {@link Readiness} is ready, else 503; the body
+ * is its details as JSON. The supplier is asked on an I/O thread for every probe, so it must be
+ * cheap and must not block.
  *
  * <p>{@code ?check=NAME} (repeated, or comma separated) asks about those checks only: 200 when
  * every one passes, else 503, with {@code {"status": ..., "checks": {NAME: "pass"|"fail"}}}. A
@@ -45,8 +45,14 @@ final class ReadinessHandler implements HttpHandler {
         for (String name : names) {
             Boolean result = now.checks().get(name.strip());
             if (result == null) {
-                JsonResponses.sendError(exchange, 400, UNKNOWN_CHECK,
-                        "no check named '" + name + "'; known: " + String.join(", ", now.checks().keySet()),
+                JsonResponses.sendError(
+                        exchange,
+                        400,
+                        UNKNOWN_CHECK,
+                        "no check named '"
+                                + name
+                                + "'; known: "
+                                + String.join(", ", now.checks().keySet()),
                         Map.of("checks", List.copyOf(now.checks().keySet())));
                 return;
             }

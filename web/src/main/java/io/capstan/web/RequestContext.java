@@ -9,21 +9,20 @@ import java.util.function.Supplier;
 import org.slf4j.MDC;
 
 /**
- * What the web layer knows about one request, created once when the request arrives and
- * attached to its exchange. Immutable, so any thread that handles the request may read it.
+ * What the web layer knows about one request, created once when the request arrives and attached to
+ * its exchange. Immutable, so any thread that handles the request may read it.
  *
- * <p>While the web layer runs a request's code it holds {@link #requestId()} in the SLF4J MDC
- * under {@link #MDC_KEY}: in the handler on the I/O thread, after a dispatch to the worker pool
- * ({@code exchange.dispatch(...)} without an explicit executor), when a request waiting for a
- * concurrency slot resumes, and in {@link RequestBodies} callbacks. Code that continues the
- * request elsewhere (a future's callback, another executor) restores it with {@link #run},
- * {@link #supply}, {@link #wrap} or {@link #executor}. Each of them puts the id for the duration
- * of the call only and afterwards restores what the thread's MDC held before, so pooled threads
- * never keep it.
+ * <p>While the web layer runs a request's code it holds {@link #requestId()} in the SLF4J MDC under
+ * {@link #MDC_KEY}: in the handler on the I/O thread, after a dispatch to the worker pool ({@code
+ * exchange.dispatch(...)} without an explicit executor), when a request waiting for a concurrency
+ * slot resumes, and in {@link RequestBodies} callbacks. Code that continues the request elsewhere
+ * (a future's callback, another executor) restores it with {@link #run}, {@link #supply}, {@link
+ * #wrap} or {@link #executor}. Each of them puts the id for the duration of the call only and
+ * afterwards restores what the thread's MDC held before, so pooled threads never keep it.
  *
  * @param requestId the caller's {@code X-Request-Id} when it is valid, else a generated one
- * @param method    the request method
- * @param path      the request path, without the query string
+ * @param method the request method
+ * @param path the request path, without the query string
  */
 public record RequestContext(String requestId, String method, String path) {
 
@@ -35,14 +34,18 @@ public record RequestContext(String requestId, String method, String path) {
 
     static final int MAX_ID_LENGTH = 128;
 
-    static final AttachmentKey<RequestContext> ATTACHMENT = AttachmentKey.create(RequestContext.class);
+    static final AttachmentKey<RequestContext> ATTACHMENT =
+            AttachmentKey.create(RequestContext.class);
 
     public RequestContext {
         Objects.requireNonNull(method, "method");
         Objects.requireNonNull(path, "path");
         if (!isValidId(requestId)) {
-            throw new IllegalArgumentException("request id must be 1.." + MAX_ID_LENGTH
-                    + " visible ASCII characters: " + requestId);
+            throw new IllegalArgumentException(
+                    "request id must be 1.."
+                            + MAX_ID_LENGTH
+                            + " visible ASCII characters: "
+                            + requestId);
         }
     }
 
@@ -54,7 +57,8 @@ public record RequestContext(String requestId, String method, String path) {
     public static RequestContext of(HttpServerExchange exchange) {
         RequestContext context = exchange.getAttachment(ATTACHMENT);
         if (context == null) {
-            throw new IllegalStateException("exchange has no request context; it did not come through the web layer");
+            throw new IllegalStateException(
+                    "exchange has no request context; it did not come through the web layer");
         }
         return context;
     }
@@ -69,7 +73,10 @@ public record RequestContext(String requestId, String method, String path) {
         }
     }
 
-    /** Runs {@code task} on the calling thread with this request's id in the MDC; returns its result. */
+    /**
+     * Runs {@code task} on the calling thread with this request's id in the MDC; returns its
+     * result.
+     */
     public <T> T supply(Supplier<T> task) {
         String previous = enter();
         try {
@@ -105,13 +112,14 @@ public record RequestContext(String requestId, String method, String path) {
     static RequestContext arrived(HttpServerExchange exchange) {
         String offered = exchange.getRequestHeaders().getFirst(HEADER);
         String id = isValidId(offered) ? offered : UUID.randomUUID().toString();
-        return new RequestContext(id, exchange.getRequestMethod().toString(), exchange.getRequestPath());
+        return new RequestContext(
+                id, exchange.getRequestMethod().toString(), exchange.getRequestPath());
     }
 
     /**
      * Whether {@code id} may serve as a request id: 1..{@value #MAX_ID_LENGTH} visible ASCII
-     * characters, no spaces (ids end up in log lines and headers). Other protocols (gRPC) use it
-     * to accept a caller's id by the same rule.
+     * characters, no spaces (ids end up in log lines and headers). Other protocols (gRPC) use it to
+     * accept a caller's id by the same rule.
      */
     public static boolean isValidId(String id) {
         if (id == null || id.isEmpty() || id.length() > MAX_ID_LENGTH) {

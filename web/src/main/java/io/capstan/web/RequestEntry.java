@@ -10,14 +10,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The first handler every request meets: creates its {@link RequestContext}, echoes the request
- * id, arranges JSON bodies for errors that end the exchange without one, and once the exchange
+ * The first handler every request meets: creates its {@link RequestContext}, echoes the request id,
+ * arranges JSON bodies for errors that end the exchange without one, and once the exchange
  * completes writes its access log line and tells the {@link RequestObserver}, whoever answered.
  */
 final class RequestEntry implements HttpHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(RequestEntry.class);
     private static final HttpString REQUEST_ID = new HttpString(RequestContext.HEADER);
+
     /** The owner of requests no route matched: the web layer itself. */
     private static final String WEB = "web";
 
@@ -38,30 +39,41 @@ final class RequestEntry implements HttpHandler {
         exchange.putAttachment(RequestContext.ATTACHMENT, context);
         exchange.getResponseHeaders().put(REQUEST_ID, context.requestId());
         exchange.addDefaultResponseListener(errorPages);
-        exchange.addExchangeCompleteListener((ex, nextListener) -> {
-            try {
-                CompletedRequest done = completed(ex, context, System.nanoTime() - arrived);
-                context.run(() -> {
-                    AccessLog.log(done);
-                    observer.completed(done);
+        exchange.addExchangeCompleteListener(
+                (ex, nextListener) -> {
+                    try {
+                        CompletedRequest done = completed(ex, context, System.nanoTime() - arrived);
+                        context.run(
+                                () -> {
+                                    AccessLog.log(done);
+                                    observer.completed(done);
+                                });
+                    } catch (RuntimeException e) {
+                        LOG.warn("observing a completed request failed: {}", e.toString());
+                    } finally {
+                        nextListener.proceed();
+                    }
                 });
-            } catch (RuntimeException e) {
-                LOG.warn("observing a completed request failed: {}", e.toString());
-            } finally {
-                nextListener.proceed();
-            }
-        });
         next.handleRequest(exchange);
     }
 
-    private static CompletedRequest completed(HttpServerExchange exchange, RequestContext context, long nanos) {
+    private static CompletedRequest completed(
+            HttpServerExchange exchange, RequestContext context, long nanos) {
         // The router attaches the match; requests it did not route (404, 405, draining) have none.
         PathTemplateMatch match = exchange.getAttachment(PathTemplateMatch.ATTACHMENT_KEY);
         String route = match == null ? CompletedRequest.UNMATCHED : match.getMatchedTemplate();
         String owner = exchange.getAttachment(RouteHandler.OWNER);
         InetSocketAddress source = exchange.getSourceAddress();
         String remote = source == null ? "-" : source.getHostString() + ":" + source.getPort();
-        return new CompletedRequest(route, owner == null ? WEB : owner, context.method(), context.path(), exchange.getStatusCode(),
-                exchange.getResponseBytesSent(), nanos, context.requestId(), remote);
+        return new CompletedRequest(
+                route,
+                owner == null ? WEB : owner,
+                context.method(),
+                context.path(),
+                exchange.getStatusCode(),
+                exchange.getResponseBytesSent(),
+                nanos,
+                context.requestId(),
+                remote);
     }
 }

@@ -8,9 +8,9 @@ import java.util.Map;
 
 /**
  * Admission for one route, in order: the owner's gate (503 + Retry-After while closed), the
- * declared body size (413 before any byte of the body is read), the body limit for bodies
- * without a length (a {@link BodyLimitConduit} fails the read that passes it), then a permit of
- * the route's admission budget (none for exempt routes), then the route's handler. Immutable.
+ * declared body size (413 before any byte of the body is read), the body limit for bodies without a
+ * length (a {@link BodyLimitConduit} fails the read that passes it), then a permit of the route's
+ * admission budget (none for exempt routes), then the route's handler. Immutable.
  */
 final class RouteHandler implements HttpHandler {
 
@@ -23,7 +23,8 @@ final class RouteHandler implements HttpHandler {
     private final HttpHandler handler;
 
     /**
-     * @param admission the route's budget, or null for an exempt route (health probes, peer messages)
+     * @param admission the route's budget, or null for an exempt route (health probes, peer
+     *     messages)
      */
     RouteHandler(Route route, long defaultMaxBodyBytes, ExchangeAdmission admission) {
         this.gate = route.owner();
@@ -36,7 +37,11 @@ final class RouteHandler implements HttpHandler {
     public void handleRequest(HttpServerExchange exchange) throws Exception {
         exchange.putAttachment(OWNER, gate.name());
         if (!gate.isOpen()) {
-            JsonResponses.sendRetryLater(exchange, 503, JsonResponses.UNAVAILABLE, gate.name() + " is not ready",
+            JsonResponses.sendRetryLater(
+                    exchange,
+                    503,
+                    JsonResponses.UNAVAILABLE,
+                    gate.name() + " is not ready",
                     Map.of("component", gate.name()));
             return;
         }
@@ -45,8 +50,15 @@ final class RouteHandler implements HttpHandler {
             long length = declaredLength(declared);
             if (length > maxBodyBytes) {
                 refuseDeclared(exchange, length);
-                JsonResponses.sendError(exchange, 413, JsonResponses.PAYLOAD_TOO_LARGE,
-                        "request body of " + declared + " bytes exceeds the limit of " + maxBodyBytes + " bytes");
+                JsonResponses.sendError(
+                        exchange,
+                        413,
+                        JsonResponses.PAYLOAD_TOO_LARGE,
+                        "request body of "
+                                + declared
+                                + " bytes exceeds the limit of "
+                                + maxBodyBytes
+                                + " bytes");
                 return;
             }
             // Replaces the server-wide default, which may be below this route's own limit.
@@ -54,7 +66,8 @@ final class RouteHandler implements HttpHandler {
         } else {
             // 0 turns Undertow's check off: it would drop the connection without an answer.
             exchange.setMaxEntitySize(0);
-            exchange.addRequestWrapper((factory, ex) -> new BodyLimitConduit(factory.create(), ex, maxBodyBytes));
+            exchange.addRequestWrapper(
+                    (factory, ex) -> new BodyLimitConduit(factory.create(), ex, maxBodyBytes));
         }
         if (admission == null) {
             handler.handleRequest(exchange);
@@ -64,12 +77,12 @@ final class RouteHandler implements HttpHandler {
     }
 
     /**
-     * Prepares the end of a request refused by its declared length, answered before any byte of
-     * its body is read. Closing the connection on unread bytes makes TCP reset it, and a client
-     * still sending the body (one that does not wait on {@code Expect: 100-continue}) then loses
-     * the 413 in the reset. So a body at most twice the limit stays on a persistent connection,
-     * where Undertow reads and discards it after the answer (never holding it); a larger one is
-     * not worth the reading, and the connection closes after the 413.
+     * Prepares the end of a request refused by its declared length, answered before any byte of its
+     * body is read. Closing the connection on unread bytes makes TCP reset it, and a client still
+     * sending the body (one that does not wait on {@code Expect: 100-continue}) then loses the 413
+     * in the reset. So a body at most twice the limit stays on a persistent connection, where
+     * Undertow reads and discards it after the answer (never holding it); a larger one is not worth
+     * the reading, and the connection closes after the 413.
      */
     private void refuseDeclared(HttpServerExchange exchange, long length) {
         if (length - maxBodyBytes <= maxBodyBytes) {

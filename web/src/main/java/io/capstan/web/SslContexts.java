@@ -16,23 +16,27 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 
-/** Builds JDK {@link SSLContext}s from keys and certificates already read and checked. Stateless. */
+/**
+ * Builds JDK {@link SSLContext}s from keys and certificates already read and checked. Stateless.
+ */
 final class SslContexts {
     /** Protects the key only inside an in-memory key store that never leaves this class. */
     private static final char[] IN_MEMORY = "in-memory".toCharArray();
 
-    private SslContexts() {
-    }
+    private SslContexts() {}
 
     /**
-     * A TLS context that presents {@code identity} when asked (may be null: none) and trusts
-     * {@code trusted} (empty: the JVM's default trust store).
+     * A TLS context that presents {@code identity} when asked (may be null: none) and trusts {@code
+     * trusted} (empty: the JVM's default trust store).
      */
     static SSLContext create(TlsIdentity identity, List<X509Certificate> trusted) {
         return create(identity, trusted.isEmpty() ? null : trustManagers(trusted));
     }
 
-    /** As {@link #create(TlsIdentity, List)}, trusting through {@code trust} (null: the JVM's default). */
+    /**
+     * As {@link #create(TlsIdentity, List)}, trusting through {@code trust} (null: the JVM's
+     * default).
+     */
     static SSLContext create(TlsIdentity identity, TrustManager[] trust) {
         try {
             SSLContext context = SSLContext.getInstance("TLS");
@@ -51,8 +55,13 @@ final class SslContexts {
 
     private static KeyManager[] keyManagers(TlsIdentity identity) throws GeneralSecurityException {
         KeyStore store = emptyStore();
-        store.setKeyEntry("identity", identity.key(), IN_MEMORY, identity.chain().toArray(new Certificate[0]));
-        KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        store.setKeyEntry(
+                "identity",
+                identity.key(),
+                IN_MEMORY,
+                identity.chain().toArray(new Certificate[0]));
+        KeyManagerFactory factory =
+                KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         factory.init(store, IN_MEMORY);
         return factory.getKeyManagers();
     }
@@ -63,7 +72,8 @@ final class SslContexts {
             for (int i = 0; i < trusted.size(); i++) {
                 store.setCertificateEntry("ca-" + i, trusted.get(i));
             }
-            TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            TrustManagerFactory factory =
+                    TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             factory.init(store);
             return factory.getTrustManagers();
         } catch (GeneralSecurityException e) {
@@ -83,8 +93,8 @@ final class SslContexts {
 
     /**
      * Accepts a server whose certificate is exactly the pinned one, by whatever address it was
-     * reached (which is why it skips the host name check the JDK's own trust managers make:
-     * being an {@link X509ExtendedTrustManager}, the JDK does not add one). Trusts no client.
+     * reached (which is why it skips the host name check the JDK's own trust managers make: being
+     * an {@link X509ExtendedTrustManager}, the JDK does not add one). Trusts no client.
      */
     private static final class PinnedTrustManager extends X509ExtendedTrustManager {
         private final X509Certificate pinned;
@@ -94,7 +104,8 @@ final class SslContexts {
         }
 
         @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+        public void checkServerTrusted(X509Certificate[] chain, String authType)
+                throws CertificateException {
             if (chain == null || chain.length == 0 || !chain[0].equals(pinned)) {
                 throw new CertificateException("the server's certificate is not this member's own");
             }
@@ -113,7 +124,8 @@ final class SslContexts {
         }
 
         @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+        public void checkClientTrusted(X509Certificate[] chain, String authType)
+                throws CertificateException {
             throw new CertificateException("a pinned trust manager trusts no client");
         }
 

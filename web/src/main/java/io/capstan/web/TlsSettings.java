@@ -14,16 +14,16 @@ import java.util.stream.Collectors;
 import javax.net.ssl.SSLContext;
 
 /**
- * TLS on a member's listeners (the web port and the etcd API port), bound from
- * {@code capstan.tls.*}: the member's certificate and key, and the CAs whose client certificates
- * the listeners require. Immutable and thread-safe; {@link #toString()} never shows the key.
+ * TLS on a member's listeners (the web port and the etcd API port), bound from {@code
+ * capstan.tls.*}: the member's certificate and key, and the CAs whose client certificates the
+ * listeners require. Immutable and thread-safe; {@link #toString()} never shows the key.
  *
- * <p>The member's certificate also authenticates it to its peers, as a TLS client: it must
- * allow both server and client use (an extended key usage, when it has one, naming
- * {@code serverAuth}, and {@code clientAuth} when client certificates are required), and with
- * client CAs it must chain to one of them.
+ * <p>The member's certificate also authenticates it to its peers, as a TLS client: it must allow
+ * both server and client use (an extended key usage, when it has one, naming {@code serverAuth},
+ * and {@code clientAuth} when client certificates are required), and with client CAs it must chain
+ * to one of them.
  *
- * @param identity  this member's certificate chain and private key
+ * @param identity this member's certificate chain and private key
  * @param clientCas the CAs a client certificate must chain to; empty: clients need none
  */
 public record TlsSettings(TlsIdentity identity, List<X509Certificate> clientCas) {
@@ -32,14 +32,20 @@ public record TlsSettings(TlsIdentity identity, List<X509Certificate> clientCas)
     private static final String CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
     private static final String ANY_USAGE = "2.5.29.37.0";
 
-    /** @throws IllegalArgumentException when the certificate cannot serve as described above */
+    /**
+     * @throws IllegalArgumentException when the certificate cannot serve as described above
+     */
     public TlsSettings {
         Objects.requireNonNull(identity, "identity");
         clientCas = List.copyOf(Objects.requireNonNull(clientCas, "clientCas"));
         X509Certificate own = identity.certificate();
         allows(own, SERVER_AUTH, "serverAuth", "it serves TLS");
         if (!clientCas.isEmpty()) {
-            allows(own, CLIENT_AUTH, "clientAuth", "members present it to each other as their client certificate");
+            allows(
+                    own,
+                    CLIENT_AUTH,
+                    "clientAuth",
+                    "members present it to each other as their client certificate");
             chainsTo(identity.chain(), clientCas);
         }
     }
@@ -49,7 +55,10 @@ public record TlsSettings(TlsIdentity identity, List<X509Certificate> clientCas)
         return !clientCas.isEmpty();
     }
 
-    /** The listeners' context: presents this member's certificate, and trusts client certificates of the client CAs. */
+    /**
+     * The listeners' context: presents this member's certificate, and trusts client certificates of
+     * the client CAs.
+     */
     public SSLContext serverContext() {
         return SslContexts.create(identity, clientCas);
     }
@@ -65,7 +74,8 @@ public record TlsSettings(TlsIdentity identity, List<X509Certificate> clientCas)
 
     /**
      * The CAs peers' certificates must chain to: the client CAs when there are any, else the CAs
-     * that follow this member's certificate in its chain, else (empty) the JVM's default trust store.
+     * that follow this member's certificate in its chain, else (empty) the JVM's default trust
+     * store.
      */
     List<X509Certificate> peerCas() {
         if (!clientCas.isEmpty()) {
@@ -77,8 +87,8 @@ public record TlsSettings(TlsIdentity identity, List<X509Certificate> clientCas)
 
     /**
      * The context for this member's requests to its own listener (a watchdog probe): presents its
-     * certificate and trusts exactly that certificate, at whatever address the listener is
-     * reached (a wildcard bind is probed over loopback, which the certificate need not name).
+     * certificate and trusts exactly that certificate, at whatever address the listener is reached
+     * (a wildcard bind is probed over loopback, which the certificate need not name).
      */
     public SSLContext selfContext() {
         return SslContexts.create(identity, SslContexts.pinned(identity.certificate()));
@@ -86,8 +96,13 @@ public record TlsSettings(TlsIdentity identity, List<X509Certificate> clientCas)
 
     @Override
     public String toString() {
-        return "TlsSettings[" + identity + ", client CAs: " + clientCas.stream().map(TlsIdentity::subject)
-                .collect(Collectors.joining("; ", "[", "]")) + "]";
+        return "TlsSettings["
+                + identity
+                + ", client CAs: "
+                + clientCas.stream()
+                        .map(TlsIdentity::subject)
+                        .collect(Collectors.joining("; ", "[", "]"))
+                + "]";
     }
 
     private static void allows(X509Certificate certificate, String usage, String name, String why) {
@@ -95,32 +110,48 @@ public record TlsSettings(TlsIdentity identity, List<X509Certificate> clientCas)
         try {
             usages = certificate.getExtendedKeyUsage();
         } catch (CertificateParsingException e) {
-            throw new IllegalArgumentException("the certificate's extended key usage cannot be read: "
-                    + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                    "the certificate's extended key usage cannot be read: " + e.getMessage(), e);
         }
         if (usages != null && !usages.contains(usage) && !usages.contains(ANY_USAGE)) {
-            throw new IllegalArgumentException("the certificate " + TlsIdentity.subject(certificate)
-                    + " has an extended key usage without " + name + ", which it needs because " + why);
+            throw new IllegalArgumentException(
+                    "the certificate "
+                            + TlsIdentity.subject(certificate)
+                            + " has an extended key usage without "
+                            + name
+                            + ", which it needs because "
+                            + why);
         }
     }
 
-    /** Validates the chain up to a client CA as TLS will: a mismatch shows at startup, not at the first peer call. */
+    /**
+     * Validates the chain up to a client CA as TLS will: a mismatch shows at startup, not at the
+     * first peer call.
+     */
     private static void chainsTo(List<X509Certificate> chain, List<X509Certificate> cas) {
         List<X509Certificate> path = chain.stream().takeWhile(c -> !cas.contains(c)).toList();
         if (path.isEmpty()) {
             return;
         }
         try {
-            Set<TrustAnchor> anchors = cas.stream().map(ca -> new TrustAnchor(ca, null)).collect(Collectors.toSet());
+            Set<TrustAnchor> anchors =
+                    cas.stream().map(ca -> new TrustAnchor(ca, null)).collect(Collectors.toSet());
             PKIXParameters parameters = new PKIXParameters(anchors);
             // Revocation lists are not configured; the listeners do not check them either.
             parameters.setRevocationEnabled(false);
-            CertPathValidator.getInstance("PKIX").validate(
-                    CertificateFactory.getInstance("X.509").generateCertPath(path), parameters);
+            CertPathValidator.getInstance("PKIX")
+                    .validate(
+                            CertificateFactory.getInstance("X.509").generateCertPath(path),
+                            parameters);
         } catch (GeneralSecurityException e) {
-            throw new IllegalArgumentException("the certificate " + TlsIdentity.subject(chain.get(0))
-                    + " does not chain to a client CA (" + e.getMessage() + "), yet members present it to each"
-                    + " other as their client certificate", e);
+            throw new IllegalArgumentException(
+                    "the certificate "
+                            + TlsIdentity.subject(chain.get(0))
+                            + " does not chain to a client CA ("
+                            + e.getMessage()
+                            + "), yet members present it to each"
+                            + " other as their client certificate",
+                    e);
         }
     }
 }

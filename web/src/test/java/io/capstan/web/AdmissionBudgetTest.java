@@ -14,7 +14,10 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** The budget's rules on a fake clock and timer: every path by which a place comes back, and none twice. */
+/**
+ * The budget's rules on a fake clock and timer: every path by which a place comes back, and none
+ * twice.
+ */
 @Timeout(60)
 class AdmissionBudgetTest {
 
@@ -23,7 +26,8 @@ class AdmissionBudgetTest {
     private final FakeTime time = new FakeTime();
 
     private AdmissionBudget budget(int inFlight, int queued) {
-        return new AdmissionBudget("test", new AdmissionSettings(inFlight, queued, WAIT), time, time::now);
+        return new AdmissionBudget(
+                "test", new AdmissionSettings(inFlight, queued, WAIT), time, time::now);
     }
 
     @Test
@@ -132,19 +136,20 @@ class AdmissionBudgetTest {
         List<Integer> admittedInOrder = new ArrayList<>();
         for (int i = 0; i < waiters; i++) {
             int index = i;
-            budget.enter(new AdmissionBudget.Waiter() {
-                @Override
-                public void admitted(Ticket ticket) {
-                    admittedInOrder.add(index);
-                    // Its request ends on the spot, which admits the next on this thread.
-                    ticket.release();
-                }
+            budget.enter(
+                    new AdmissionBudget.Waiter() {
+                        @Override
+                        public void admitted(Ticket ticket) {
+                            admittedInOrder.add(index);
+                            // Its request ends on the spot, which admits the next on this thread.
+                            ticket.release();
+                        }
 
-                @Override
-                public void refused(Ticket ticket, Refusal refusal) {
-                    throw new AssertionError("refused " + refusal);
-                }
-            });
+                        @Override
+                        public void refused(Ticket ticket, Refusal refusal) {
+                            throw new AssertionError("refused " + refusal);
+                        }
+                    });
         }
         holder.ticket.release();
         assertEquals(waiters, admittedInOrder.size());
@@ -176,11 +181,16 @@ class AdmissionBudgetTest {
                 } else {
                     time.advance(Duration.ofMillis(random.nextInt(3000)));
                 }
-                long held = all.stream().filter(r -> "admitted".equals(r.outcome) && !r.released).count();
+                long held =
+                        all.stream()
+                                .filter(r -> "admitted".equals(r.outcome) && !r.released)
+                                .count();
                 assertEquals(held, budget.inUse(), context);
                 assertTrue(budget.inUse() <= budget.settings().maxInFlight(), context);
                 assertTrue(budget.queued() <= budget.settings().maxQueued(), context);
-                assertTrue(budget.queued() == 0 || budget.inUse() == budget.settings().maxInFlight(), context);
+                assertTrue(
+                        budget.queued() == 0 || budget.inUse() == budget.settings().maxInFlight(),
+                        context);
                 all.forEach(r -> assertTrue(r.told <= 1, context));
             }
             all.forEach(Recorder::release);
@@ -221,11 +231,14 @@ class AdmissionBudgetTest {
 
     /** A clock and a timer in one: tasks run when the clock is advanced past their time. */
     private static final class FakeTime implements AdmissionBudget.Timer {
-        private record Task(long at, long order, Runnable run) {
-        }
+        private record Task(long at, long order, Runnable run) {}
 
-        private final PriorityQueue<Task> tasks = new PriorityQueue<>((x, y) -> x.at != y.at
-                ? Long.compare(x.at, y.at) : Long.compare(x.order, y.order));
+        private final PriorityQueue<Task> tasks =
+                new PriorityQueue<>(
+                        (x, y) ->
+                                x.at != y.at
+                                        ? Long.compare(x.at, y.at)
+                                        : Long.compare(x.order, y.order));
         private long now = 1_000_000_000L;
         private long order;
 

@@ -19,21 +19,36 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @Timeout(60)
 class GateAndHealthTest {
 
-    @RegisterExtension
-    final Servers servers = new Servers();
+    @RegisterExtension final Servers servers = new Servers();
 
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient client =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final ObjectMapper json = new ObjectMapper();
 
     @Test
     void closedGateAnswers503NamingTheComponentUntilItOpens() throws Exception {
         AtomicBoolean raftReady = new AtomicBoolean(false);
-        Gate raft = new Gate() {
-            @Override public String name() { return "raft"; }
-            @Override public boolean isOpen() { return raftReady.get(); }
-        };
-        WebServer server = servers.start(Servers.settings().build(),
-                List.of(Route.post("/raft/appendEntries", raft, Servers.TEST, Handlers.fixed("appended"))));
+        Gate raft =
+                new Gate() {
+                    @Override
+                    public String name() {
+                        return "raft";
+                    }
+
+                    @Override
+                    public boolean isOpen() {
+                        return raftReady.get();
+                    }
+                };
+        WebServer server =
+                servers.start(
+                        Servers.settings().build(),
+                        List.of(
+                                Route.post(
+                                        "/raft/appendEntries",
+                                        raft,
+                                        Servers.TEST,
+                                        Handlers.fixed("appended"))));
 
         HttpResponse<String> closed = post(server, "/raft/appendEntries");
         assertEquals(503, closed.statusCode());
@@ -60,27 +75,36 @@ class GateAndHealthTest {
 
     @Test
     void readyFollowsTheSuppliedReadinessWithItsDetails() throws Exception {
-        AtomicReference<Readiness> readiness = new AtomicReference<>(
-                new Readiness(false, Map.of("web", "RUNNING", "raft", "STARTING")));
+        AtomicReference<Readiness> readiness =
+                new AtomicReference<>(
+                        new Readiness(false, Map.of("web", "RUNNING", "raft", "STARTING")));
         WebServer server = servers.start(Servers.settings().build(), List.of(), readiness::get);
 
         HttpResponse<String> starting = get(server, "/health/ready");
         assertEquals(503, starting.statusCode());
-        assertEquals(Map.of("web", "RUNNING", "raft", "STARTING"), json.readValue(starting.body(), Map.class));
+        assertEquals(
+                Map.of("web", "RUNNING", "raft", "STARTING"),
+                json.readValue(starting.body(), Map.class));
 
-        readiness.set(new Readiness(true, Map.of("web", "RUNNING", "raft", "RUNNING", "leader", "n2")));
+        readiness.set(
+                new Readiness(true, Map.of("web", "RUNNING", "raft", "RUNNING", "leader", "n2")));
         HttpResponse<String> serving = get(server, "/health/ready");
         assertEquals(200, serving.statusCode());
-        assertEquals(Map.of("web", "RUNNING", "raft", "RUNNING", "leader", "n2"),
+        assertEquals(
+                Map.of("web", "RUNNING", "raft", "RUNNING", "leader", "n2"),
                 json.readValue(serving.body(), Map.class));
     }
 
     private HttpResponse<String> get(WebServer server, String path) throws Exception {
-        return client.send(HttpRequest.newBuilder(Servers.uri(server, path)).build(), BodyHandlers.ofString());
+        return client.send(
+                HttpRequest.newBuilder(Servers.uri(server, path)).build(), BodyHandlers.ofString());
     }
 
     private HttpResponse<String> post(WebServer server, String path) throws Exception {
-        return client.send(HttpRequest.newBuilder(Servers.uri(server, path))
-                .POST(HttpRequest.BodyPublishers.ofString("entries")).build(), BodyHandlers.ofString());
+        return client.send(
+                HttpRequest.newBuilder(Servers.uri(server, path))
+                        .POST(HttpRequest.BodyPublishers.ofString("entries"))
+                        .build(),
+                BodyHandlers.ofString());
     }
 }

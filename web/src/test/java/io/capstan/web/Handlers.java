@@ -7,8 +7,7 @@ import io.undertow.util.Headers;
 /** Small handlers the tests route to. */
 final class Handlers {
 
-    private Handlers() {
-    }
+    private Handlers() {}
 
     static void text(HttpServerExchange exchange, String body) {
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain");

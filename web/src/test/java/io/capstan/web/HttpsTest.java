@@ -27,17 +27,17 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The web layer over TLS on a real port, with certificates from {@code scripts/make-test-certs.sh}:
- * HTTPS with HTTP/2 chosen by ALPN, no cleartext on the same port, and client certificates
- * checked in the handshake when client CAs are configured.
+ * HTTPS with HTTP/2 chosen by ALPN, no cleartext on the same port, and client certificates checked
+ * in the handshake when client CAs are configured.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class HttpsTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
-    @TempDir
-    static Path dir;
+    @TempDir static Path dir;
 
     private static TestPki pki;
+
     /** Another CA, whose certificates the server must refuse. */
     private static TestPki stranger;
 
@@ -61,12 +61,30 @@ class HttpsTest {
     }
 
     private void start(String host, List<X509Certificate> clientCas) throws Exception {
-        WebSettings settings = new WebSettings(host, 0, 2, 8, 1 << 20, 16 << 10, TIMEOUT, Duration.ofMinutes(1),
-                Duration.ofSeconds(1), Map.of("test", new AdmissionSettings(16, 16, Duration.ofSeconds(5))));
-        server = new WebServer(settings, List.of(
-                Route.get("/hello", Gate.open("test"), Servers.TEST, Handlers.fixed("hello"))),
-                () -> new Readiness(true, Map.of()), RequestObserver.NONE,
-                Optional.of(new TlsSettings(pki.node(), clientCas)));
+        WebSettings settings =
+                new WebSettings(
+                        host,
+                        0,
+                        2,
+                        8,
+                        1 << 20,
+                        16 << 10,
+                        TIMEOUT,
+                        Duration.ofMinutes(1),
+                        Duration.ofSeconds(1),
+                        Map.of("test", new AdmissionSettings(16, 16, Duration.ofSeconds(5))));
+        server =
+                new WebServer(
+                        settings,
+                        List.of(
+                                Route.get(
+                                        "/hello",
+                                        Gate.open("test"),
+                                        Servers.TEST,
+                                        Handlers.fixed("hello"))),
+                        () -> new Readiness(true, Map.of()),
+                        RequestObserver.NONE,
+                        Optional.of(new TlsSettings(pki.node(), clientCas)));
         server.start().get(10, TimeUnit.SECONDS);
     }
 
@@ -77,57 +95,75 @@ class HttpsTest {
 
     private static HttpResponse<String> get(SSLContext tls, URI uri) throws Exception {
         HttpClient client = HttpClient.newBuilder().sslContext(tls).connectTimeout(TIMEOUT).build();
-        return client.send(HttpRequest.newBuilder(uri).timeout(TIMEOUT).build(), BodyHandlers.ofString());
+        return client.send(
+                HttpRequest.newBuilder(uri).timeout(TIMEOUT).build(), BodyHandlers.ofString());
     }
 
     @Test
     void httpsAnswersOverHttp2WithTheCaTrusted() throws Exception {
         start(List.of());
 
-        HttpResponse<String> live = get(SslContexts.create(null, pki.ca()), uri("https", "/health/live"));
+        HttpResponse<String> live =
+                get(SslContexts.create(null, pki.ca()), uri("https", "/health/live"));
         assertEquals(200, live.statusCode());
         assertEquals(HttpClient.Version.HTTP_2, live.version());
         assertEquals("{\"status\":\"live\"}", live.body());
-        assertEquals("hello", get(SslContexts.create(null, pki.ca()), uri("https", "/hello")).body());
+        assertEquals(
+                "hello", get(SslContexts.create(null, pki.ca()), uri("https", "/hello")).body());
     }
 
     @Test
     void cleartextToTheTlsPortFails() throws Exception {
         start(List.of());
 
-        HttpClient plain = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(TIMEOUT).build();
-        assertThrows(IOException.class, () -> plain.send(
-                HttpRequest.newBuilder(uri("http", "/health/live")).timeout(TIMEOUT).build(), BodyHandlers.ofString()));
+        HttpClient plain =
+                HttpClient.newBuilder()
+                        .version(HttpClient.Version.HTTP_1_1)
+                        .connectTimeout(TIMEOUT)
+                        .build();
+        assertThrows(
+                IOException.class,
+                () ->
+                        plain.send(
+                                HttpRequest.newBuilder(uri("http", "/health/live"))
+                                        .timeout(TIMEOUT)
+                                        .build(),
+                                BodyHandlers.ofString()));
     }
 
     @Test
     void aServerCertificateFromAnotherCaIsNotTrusted() throws Exception {
         start(List.of());
 
-        assertThrows(SSLHandshakeException.class, () -> get(SslContexts.create(null, stranger.ca()),
-                uri("https", "/health/live")));
+        assertThrows(
+                SSLHandshakeException.class,
+                () -> get(SslContexts.create(null, stranger.ca()), uri("https", "/health/live")));
     }
 
     @Test
     void withClientCasAClientWithoutACertificateIsRefusedInTheHandshake() throws Exception {
         start(pki.ca());
 
-        assertThrows(IOException.class, () -> get(SslContexts.create(null, pki.ca()), uri("https", "/health/live")));
+        assertThrows(
+                IOException.class,
+                () -> get(SslContexts.create(null, pki.ca()), uri("https", "/health/live")));
     }
 
     @Test
     void withClientCasACertificateFromAnotherCaIsRefused() throws Exception {
         start(pki.ca());
 
-        assertThrows(IOException.class, () -> get(stranger.client().clientContext(pki.ca()),
-                uri("https", "/health/live")));
+        assertThrows(
+                IOException.class,
+                () -> get(stranger.client().clientContext(pki.ca()), uri("https", "/health/live")));
     }
 
     @Test
     void withClientCasAGoodClientCertificateIsServed() throws Exception {
         start(pki.ca());
 
-        HttpResponse<String> client = get(pki.client().clientContext(pki.ca()), uri("https", "/hello"));
+        HttpResponse<String> client =
+                get(pki.client().clientContext(pki.ca()), uri("https", "/hello"));
         assertEquals(200, client.statusCode());
         assertEquals("hello", client.body());
         // Members present their own certificate to each other.

@@ -22,23 +22,37 @@ class ParallelRequestsTest {
 
     private static final int REQUESTS = 200;
 
-    @RegisterExtension
-    final Servers servers = new Servers();
+    @RegisterExtension final Servers servers = new Servers();
 
     @Test
     void twoHundredParallelRequestsAreAllAnswered() throws Exception {
-        WebServer server = servers.start(Servers.settings().build(), List.of(
-                Route.get("/id", Gate.open("test"), Servers.TEST, Handlers.onWorker(exchange ->
-                        Handlers.text(exchange, MDC.get(RequestContext.MDC_KEY))))));
+        WebServer server =
+                servers.start(
+                        Servers.settings().build(),
+                        List.of(
+                                Route.get(
+                                        "/id",
+                                        Gate.open("test"),
+                                        Servers.TEST,
+                                        Handlers.onWorker(
+                                                exchange ->
+                                                        Handlers.text(
+                                                                exchange,
+                                                                MDC.get(
+                                                                        RequestContext
+                                                                                .MDC_KEY))))));
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
         List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
         for (int i = 0; i < REQUESTS; i++) {
             String path = i % 2 == 0 ? "/id" : "/health/live";
-            responses.add(client.sendAsync(HttpRequest.newBuilder(Servers.uri(server, path)).build(),
-                    BodyHandlers.ofString()));
+            responses.add(
+                    client.sendAsync(
+                            HttpRequest.newBuilder(Servers.uri(server, path)).build(),
+                            BodyHandlers.ofString()));
         }
-        CompletableFuture.allOf(responses.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        CompletableFuture.allOf(responses.toArray(CompletableFuture[]::new))
+                .get(60, TimeUnit.SECONDS);
 
         Set<String> ids = new HashSet<>();
         for (int i = 0; i < REQUESTS; i++) {

@@ -52,7 +52,9 @@ final class RawHttp implements AutoCloseable {
         Map<String, String> headers = new TreeMap<>();
         for (int i = 1; i < lines.length; i++) {
             int colon = lines[i].indexOf(':');
-            headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
+            headers.put(
+                    lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
+                    lines[i].substring(colon + 1).trim());
         }
         String length = headers.get("content-length");
         byte[] body = length != null ? in.readNBytes(Integer.parseInt(length)) : in.readAllBytes();

@@ -19,10 +19,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @Timeout(60)
 class ReadinessChecksTest {
 
-    @RegisterExtension
-    final Servers servers = new Servers();
+    @RegisterExtension final Servers servers = new Servers();
 
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient client =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final ObjectMapper json = new ObjectMapper();
 
     private WebServer server() throws Exception {
@@ -30,7 +30,9 @@ class ReadinessChecksTest {
         checks.put("web", true);
         checks.put("raft", true);
         checks.put("leader", false);
-        return servers.start(Servers.settings().build(), List.of(),
+        return servers.start(
+                Servers.settings().build(),
+                List.of(),
                 () -> new Readiness(false, Map.of("status", "not_ready"), checks));
     }
 
@@ -49,7 +51,9 @@ class ReadinessChecksTest {
         assertEquals(200, passing.statusCode(), passing.body());
         JsonNode body = json.readTree(passing.body());
         assertEquals("ready", body.get("status").asText());
-        assertEquals(Map.of("web", "pass", "raft", "pass"), json.convertValue(body.get("checks"), Map.class));
+        assertEquals(
+                Map.of("web", "pass", "raft", "pass"),
+                json.convertValue(body.get("checks"), Map.class));
     }
 
     @Test
@@ -59,7 +63,9 @@ class ReadinessChecksTest {
         assertEquals(503, failing.statusCode(), failing.body());
         JsonNode body = json.readTree(failing.body());
         assertEquals("not_ready", body.get("status").asText());
-        assertEquals(Map.of("raft", "pass", "leader", "fail"), json.convertValue(body.get("checks"), Map.class));
+        assertEquals(
+                Map.of("raft", "pass", "leader", "fail"),
+                json.convertValue(body.get("checks"), Map.class));
     }
 
     @Test
@@ -69,11 +75,15 @@ class ReadinessChecksTest {
         assertEquals(400, unknown.statusCode(), unknown.body());
         JsonNode error = json.readTree(unknown.body()).get("error");
         assertEquals("unknown_check", error.get("code").asText());
-        assertEquals("no check named 'disk'; known: web, raft, leader", error.get("message").asText());
-        assertEquals(List.of("web", "raft", "leader"), json.convertValue(error.get("checks"), List.class));
+        assertEquals(
+                "no check named 'disk'; known: web, raft, leader", error.get("message").asText());
+        assertEquals(
+                List.of("web", "raft", "leader"),
+                json.convertValue(error.get("checks"), List.class));
     }
 
     private HttpResponse<String> get(WebServer server, String path) throws Exception {
-        return client.send(HttpRequest.newBuilder(Servers.uri(server, path)).build(), BodyHandlers.ofString());
+        return client.send(
+                HttpRequest.newBuilder(Servers.uri(server, path)).build(), BodyHandlers.ofString());
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.undertow.server.HttpServerExchange;
 import io.undertow.util.SameThreadExecutor;
 import java.net.InetSocketAddress;
 import java.net.http.HttpClient;
@@ -33,10 +34,10 @@ import org.slf4j.MDC;
 @Timeout(60)
 class RequestContextTest {
 
-    @RegisterExtension
-    final Servers servers = new Servers();
+    @RegisterExtension final Servers servers = new Servers();
 
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient client =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final ExecutorService elsewhere = Executors.newSingleThreadExecutor();
     private final CountDownLatch bodyHandlerEntered = new CountDownLatch(1);
     private WebServer server;
@@ -48,32 +49,73 @@ class RequestContextTest {
         settings.ioThreads = 1;
         settings.workerThreads = 1;
         Gate gate = Gate.open("test");
-        server = servers.start(settings.build(), List.of(
-                Route.get("/mdc/worker", gate, Servers.TEST, Handlers.onWorker(exchange ->
-                        Handlers.text(exchange, MDC.get(RequestContext.MDC_KEY) + "|" + exchange.isInIoThread()))),
-                Route.get("/mdc/io", gate, Servers.TEST, exchange ->
-                        Handlers.text(exchange, MDC.get(RequestContext.MDC_KEY) + "|" + exchange.isInIoThread())),
-                Route.get("/mdc/callback", gate, Servers.TEST, exchange -> {
-                    RequestContext context = RequestContext.of(exchange);
-                    exchange.dispatch(SameThreadExecutor.INSTANCE, () ->
-                            CompletableFuture.supplyAsync(() -> "computed", elsewhere)
-                                    .thenAcceptAsync(value -> Handlers.text(exchange,
-                                            value + "|" + MDC.get(RequestContext.MDC_KEY)), context.executor(elsewhere)));
-                }),
-                Route.post("/mdc/body", gate, Servers.TEST, exchange -> {
-                    bodyHandlerEntered.countDown();
-                    RequestBodies.readFully(exchange, (ex, body) -> Handlers.text(ex,
-                            new String(body, StandardCharsets.UTF_8) + "|" + MDC.get(RequestContext.MDC_KEY)));
-                }),
-                Route.get("/mdc/leftover", gate, Servers.TEST, exchange -> exchange.dispatch(SameThreadExecutor.INSTANCE, () -> {
-                    CompletableFuture<String> onIo = new CompletableFuture<>();
-                    CompletableFuture<String> onWorker = new CompletableFuture<>();
-                    // Plain tasks, not request code: they must find the threads' MDC empty.
-                    exchange.getIoThread().execute(() -> onIo.complete(MDC.get(RequestContext.MDC_KEY)));
-                    exchange.getConnection().getWorker().execute(() -> onWorker.complete(MDC.get(RequestContext.MDC_KEY)));
-                    onIo.thenCombine(onWorker, (io, worker) -> io + "|" + worker)
-                            .thenAccept(seen -> Handlers.text(exchange, seen));
-                }))));
+        server =
+                servers.start(
+                        settings.build(),
+                        List.of(
+                                Route.get(
+                                        "/mdc/worker",
+                                        gate,
+                                        Servers.TEST,
+                                        Handlers.onWorker(RequestContextTest::answerIdAndThread)),
+                                Route.get(
+                                        "/mdc/io",
+                                        gate,
+                                        Servers.TEST,
+                                        RequestContextTest::answerIdAndThread),
+                                Route.get(
+                                        "/mdc/callback",
+                                        gate,
+                                        Servers.TEST,
+                                        this::answerFromCallback),
+                                Route.post("/mdc/body", gate, Servers.TEST, this::answerAfterBody),
+                                Route.get(
+                                        "/mdc/leftover",
+                                        gate,
+                                        Servers.TEST,
+                                        exchange ->
+                                                exchange.dispatch(
+                                                        SameThreadExecutor.INSTANCE,
+                                                        () -> answerThreadsMdc(exchange)))));
+    }
+
+    private static String requestId() {
+        return MDC.get(RequestContext.MDC_KEY);
+    }
+
+    private static void answerIdAndThread(HttpServerExchange exchange) {
+        Handlers.text(exchange, requestId() + "|" + exchange.isInIoThread());
+    }
+
+    /** Answers from a callback on another executor, run through the request's context. */
+    private void answerFromCallback(HttpServerExchange exchange) {
+        RequestContext context = RequestContext.of(exchange);
+        exchange.dispatch(
+                SameThreadExecutor.INSTANCE,
+                () ->
+                        CompletableFuture.supplyAsync(() -> "computed", elsewhere)
+                                .thenAcceptAsync(
+                                        value -> Handlers.text(exchange, value + "|" + requestId()),
+                                        context.executor(elsewhere)));
+    }
+
+    private void answerAfterBody(HttpServerExchange exchange) {
+        bodyHandlerEntered.countDown();
+        RequestBodies.readFully(
+                exchange,
+                (ex, body) ->
+                        Handlers.text(
+                                ex, new String(body, StandardCharsets.UTF_8) + "|" + requestId()));
+    }
+
+    /** Answers what plain tasks, not request code, see on the IO and worker threads: no MDC. */
+    private static void answerThreadsMdc(HttpServerExchange exchange) {
+        CompletableFuture<String> onIo = new CompletableFuture<>();
+        CompletableFuture<String> onWorker = new CompletableFuture<>();
+        exchange.getIoThread().execute(() -> onIo.complete(requestId()));
+        exchange.getConnection().getWorker().execute(() -> onWorker.complete(requestId()));
+        onIo.thenCombine(onWorker, (io, worker) -> io + "|" + worker)
+                .thenAccept(seen -> Handlers.text(exchange, seen));
     }
 
     @AfterEach
@@ -84,7 +126,9 @@ class RequestContextTest {
     @Test
     void honoursAValidIncomingIdAndShowsItInTheMdcOfADispatchedHandler() throws Exception {
         HttpResponse<String> response = get("/mdc/worker", "order-7f3a.retry:2");
-        assertEquals("order-7f3a.retry:2", response.headers().firstValue(RequestContext.HEADER).orElseThrow());
+        assertEquals(
+                "order-7f3a.retry:2",
+                response.headers().firstValue(RequestContext.HEADER).orElseThrow());
         assertEquals("order-7f3a.retry:2|false", response.body());
     }
 
@@ -102,8 +146,11 @@ class RequestContextTest {
     @ValueSource(strings = {"has space", "tab\there", "", "caf\u00e9"})
     void replacesInvalidIds(String offered) throws Exception {
         try (RawHttp raw = new RawHttp(server.address(), Duration.ofSeconds(10))) {
-            raw.send(("GET /mdc/worker HTTP/1.1\r\nHost: test\r\nX-Request-Id: " + offered + "\r\n\r\n")
-                    .getBytes(StandardCharsets.UTF_8));
+            raw.send(
+                    ("GET /mdc/worker HTTP/1.1\r\nHost: test\r\nX-Request-Id: "
+                                    + offered
+                                    + "\r\n\r\n")
+                            .getBytes(StandardCharsets.UTF_8));
             RawHttp.Response response = raw.readResponse();
             assertEquals(200, response.status());
             String id = response.header(RequestContext.HEADER);
@@ -115,9 +162,12 @@ class RequestContextTest {
     @Test
     void replacesIdsLongerThan128Characters() throws Exception {
         String longest = "a".repeat(RequestContext.MAX_ID_LENGTH);
-        assertEquals(longest, get("/mdc/io", longest).headers().firstValue(RequestContext.HEADER).orElseThrow());
+        assertEquals(
+                longest,
+                get("/mdc/io", longest).headers().firstValue(RequestContext.HEADER).orElseThrow());
         String tooLong = "a".repeat(RequestContext.MAX_ID_LENGTH + 1);
-        String replaced = get("/mdc/io", tooLong).headers().firstValue(RequestContext.HEADER).orElseThrow();
+        String replaced =
+                get("/mdc/io", tooLong).headers().firstValue(RequestContext.HEADER).orElseThrow();
         UUID.fromString(replaced);
     }
 
@@ -131,7 +181,8 @@ class RequestContextTest {
     void bodyCallbackRunsWithTheId() throws Exception {
         InetSocketAddress address = server.address();
         try (RawHttp raw = new RawHttp(address, Duration.ofSeconds(10))) {
-            raw.send("POST /mdc/body HTTP/1.1\r\nHost: test\r\nX-Request-Id: body-1\r\nContent-Length: 5\r\n\r\n");
+            raw.send(
+                    "POST /mdc/body HTTP/1.1\r\nHost: test\r\nX-Request-Id: body-1\r\nContent-Length: 5\r\n\r\n");
             // The body follows only once the handler waits for it, so the read completes later.
             assertTrue(bodyHandlerEntered.await(10, TimeUnit.SECONDS));
             raw.send("hello");
@@ -159,7 +210,8 @@ class RequestContextTest {
         }
         context.run(() -> assertEquals("inner", MDC.get(RequestContext.MDC_KEY)));
         assertNull(MDC.get(RequestContext.MDC_KEY));
-        assertThrows(IllegalArgumentException.class, () -> new RequestContext("two words", "GET", "/"));
+        assertThrows(
+                IllegalArgumentException.class, () -> new RequestContext("two words", "GET", "/"));
     }
 
     private HttpResponse<String> get(String path, String requestId) throws Exception {

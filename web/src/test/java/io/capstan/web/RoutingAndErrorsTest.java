@@ -26,10 +26,10 @@ import org.slf4j.LoggerFactory;
 @Timeout(60)
 class RoutingAndErrorsTest {
 
-    @RegisterExtension
-    final Servers servers = new Servers();
+    @RegisterExtension final Servers servers = new Servers();
 
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient client =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final ObjectMapper json = new ObjectMapper();
     private final Logger errorLog = (Logger) LoggerFactory.getLogger(JsonErrorPages.class);
     private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
@@ -40,28 +40,72 @@ class RoutingAndErrorsTest {
         logged.start();
         errorLog.addAppender(logged);
         Gate gate = Gate.open("test");
-        server = servers.start(Servers.settings().build(), List.of(
-                Route.get("/items/{id}", gate, Servers.TEST, exchange -> Handlers.text(exchange,
-                        exchange.getPathParameters().get("id").getFirst())),
-                new Route("PUT", "/items/{id}", gate, 0, Servers.TEST, Handlers.fixed("put")),
-                Route.get("/items/special", gate, Servers.TEST, Handlers.fixed("special")),
-                Route.get("/validate", gate, Servers.TEST, exchange -> {
-                    if (!exchange.getQueryParameters().containsKey("n")) {
-                        JsonResponses.sendError(exchange, 400, JsonResponses.BAD_REQUEST, "query parameter n is required");
-                        return;
-                    }
-                    Handlers.text(exchange, "ok");
-                }),
-                Route.get("/conflict", gate, Servers.TEST, exchange -> {
-                    exchange.setStatusCode(409);
-                    exchange.endExchange();
-                }),
-                Route.get("/fail", gate, Servers.TEST, exchange -> {
-                    throw new IllegalStateException("bug on the I/O thread");
-                }),
-                Route.get("/fail-on-worker", gate, Servers.TEST, Handlers.onWorker(exchange -> {
-                    throw new IllegalStateException("bug on a worker thread");
-                }))));
+        server =
+                servers.start(
+                        Servers.settings().build(),
+                        List.of(
+                                Route.get(
+                                        "/items/{id}",
+                                        gate,
+                                        Servers.TEST,
+                                        exchange ->
+                                                Handlers.text(
+                                                        exchange,
+                                                        exchange.getPathParameters()
+                                                                .get("id")
+                                                                .getFirst())),
+                                new Route(
+                                        "PUT",
+                                        "/items/{id}",
+                                        gate,
+                                        0,
+                                        Servers.TEST,
+                                        Handlers.fixed("put")),
+                                Route.get(
+                                        "/items/special",
+                                        gate,
+                                        Servers.TEST,
+                                        Handlers.fixed("special")),
+                                Route.get(
+                                        "/validate",
+                                        gate,
+                                        Servers.TEST,
+                                        exchange -> {
+                                            if (!exchange.getQueryParameters().containsKey("n")) {
+                                                JsonResponses.sendError(
+                                                        exchange,
+                                                        400,
+                                                        JsonResponses.BAD_REQUEST,
+                                                        "query parameter n is required");
+                                                return;
+                                            }
+                                            Handlers.text(exchange, "ok");
+                                        }),
+                                Route.get(
+                                        "/conflict",
+                                        gate,
+                                        Servers.TEST,
+                                        exchange -> {
+                                            exchange.setStatusCode(409);
+                                            exchange.endExchange();
+                                        }),
+                                Route.get(
+                                        "/fail",
+                                        gate,
+                                        Servers.TEST,
+                                        exchange -> {
+                                            throw new IllegalStateException(
+                                                    "bug on the I/O thread");
+                                        }),
+                                Route.get(
+                                        "/fail-on-worker",
+                                        gate,
+                                        Servers.TEST,
+                                        Handlers.onWorker(
+                                                exchange -> {
+                                                    throw new IllegalStateException(
+                                                            "bug on a worker thread");
+                                                }))));
     }
 
     @AfterEach
@@ -125,17 +169,29 @@ class RoutingAndErrorsTest {
         assertJson(response);
         assertEquals("internal", code(response));
         String requestId = response.headers().firstValue(RequestContext.HEADER).orElseThrow();
-        ILoggingEvent event = logged.list.stream()
-                .filter(e -> requestId.equals(e.getMDCPropertyMap().get(RequestContext.MDC_KEY)))
-                .findFirst().orElseThrow(() -> new AssertionError("no log line with request id " + requestId));
+        ILoggingEvent event =
+                logged.list.stream()
+                        .filter(
+                                e ->
+                                        requestId.equals(
+                                                e.getMDCPropertyMap().get(RequestContext.MDC_KEY)))
+                        .findFirst()
+                        .orElseThrow(
+                                () ->
+                                        new AssertionError(
+                                                "no log line with request id " + requestId));
         assertEquals("ERROR", event.getLevel().toString());
         assertNotNull(event.getThrowableProxy());
-        assertEquals(IllegalStateException.class.getName(), event.getThrowableProxy().getClassName());
+        assertEquals(
+                IllegalStateException.class.getName(), event.getThrowableProxy().getClassName());
     }
 
     private HttpResponse<String> send(String method, String path) throws Exception {
-        return client.send(HttpRequest.newBuilder(Servers.uri(server, path))
-                .method(method, HttpRequest.BodyPublishers.noBody()).build(), BodyHandlers.ofString());
+        return client.send(
+                HttpRequest.newBuilder(Servers.uri(server, path))
+                        .method(method, HttpRequest.BodyPublishers.noBody())
+                        .build(),
+                BodyHandlers.ofString());
     }
 
     private String code(HttpResponse<String> response) throws Exception {
@@ -143,7 +199,8 @@ class RoutingAndErrorsTest {
     }
 
     private static void assertJson(HttpResponse<String> response) {
-        assertEquals("application/json", response.headers().firstValue("Content-Type").orElseThrow());
+        assertEquals(
+                "application/json", response.headers().firstValue("Content-Type").orElseThrow());
         assertTrue(response.body().startsWith("{\"error\":{"), response.body());
         assertTrue(response.headers().firstValue(RequestContext.HEADER).isPresent());
     }

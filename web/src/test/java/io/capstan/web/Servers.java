@@ -28,12 +28,15 @@ final class Servers implements AfterEachCallback {
         return start(settings, routes, () -> new Readiness(true, Map.of()));
     }
 
-    WebServer start(WebSettings settings, List<Route> routes, Supplier<Readiness> readiness) throws Exception {
+    WebServer start(WebSettings settings, List<Route> routes, Supplier<Readiness> readiness)
+            throws Exception {
         return start(new WebServer(settings, routes, readiness));
     }
 
-    WebServer start(WebSettings settings, List<Route> routes, RequestObserver observer) throws Exception {
-        return start(new WebServer(settings, routes, () -> new Readiness(true, Map.of()), observer));
+    WebServer start(WebSettings settings, List<Route> routes, RequestObserver observer)
+            throws Exception {
+        return start(
+                new WebServer(settings, routes, () -> new Readiness(true, Map.of()), observer));
     }
 
     private WebServer start(WebServer server) throws Exception {
@@ -65,8 +68,17 @@ final class Servers implements AfterEachCallback {
         Duration drainTimeout = Duration.ofSeconds(5);
 
         WebSettings build() {
-            return new WebSettings("127.0.0.1", 0, ioThreads, workerThreads, maxBodyBytes, maxHeaderBytes,
-                    requestParseTimeout, idleTimeout, drainTimeout, Map.of(TEST.budgetName().orElseThrow(), test));
+            return new WebSettings(
+                    "127.0.0.1",
+                    0,
+                    ioThreads,
+                    workerThreads,
+                    maxBodyBytes,
+                    maxHeaderBytes,
+                    requestParseTimeout,
+                    idleTimeout,
+                    drainTimeout,
+                    Map.of(TEST.budgetName().orElseThrow(), test));
         }
     }
 }

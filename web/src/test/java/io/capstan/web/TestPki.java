@@ -26,31 +26,41 @@ record TestPki(Path dir) {
     }
 
     /** The script's exit code and output. */
-    record Run(int exit, String output) {
-    }
+    record Run(int exit, String output) {}
 
     static Run script(Path dir, String... hosts) throws IOException, InterruptedException {
-        List<String> args = new ArrayList<>(List.of(SCRIPT.toAbsolutePath().toString(), dir.toString()));
+        List<String> args =
+                new ArrayList<>(List.of(SCRIPT.toAbsolutePath().toString(), dir.toString()));
         args.addAll(List.of(hosts));
         return run(dir.getParent(), "bash", args.toArray(String[]::new));
     }
 
     /** Runs {@code command} in {@code workDir}, at most a minute. */
-    static Run run(Path workDir, String program, String... args) throws IOException, InterruptedException {
+    static Run run(Path workDir, String program, String... args)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(program));
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true).start();
+        Process process =
+                new ProcessBuilder(command)
+                        .directory(workDir.toFile())
+                        .redirectErrorStream(true)
+                        .start();
         if (!process.waitFor(1, TimeUnit.MINUTES)) {
             process.destroyForcibly();
             throw new AssertionError(String.join(" ", command) + " did not finish within a minute");
         }
-        return new Run(process.exitValue(), new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        return new Run(
+                process.exitValue(),
+                new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
     }
 
     /** Runs openssl with {@code args} in this PKI's directory; fails the test when it fails. */
     void openssl(String... args) throws IOException, InterruptedException {
         Run run = run(dir, "openssl", args);
-        assertEquals(0, run.exit(), () -> "openssl " + String.join(" ", args) + " failed:\n" + run.output());
+        assertEquals(
+                0,
+                run.exit(),
+                () -> "openssl " + String.join(" ", args) + " failed:\n" + run.output());
     }
 
     Path caCert() {
@@ -82,6 +92,7 @@ record TestPki(Path dir) {
     }
 
     TlsIdentity client() throws IOException, GeneralSecurityException {
-        return new TlsIdentity(PemFiles.certificates(clientCert()), PemFiles.privateKey(clientKey()));
+        return new TlsIdentity(
+                PemFiles.certificates(clientCert()), PemFiles.privateKey(clientKey()));
     }
 }

@@ -16,8 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** What a member's certificate must allow, and whom the member trusts as its peers. */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class TlsSettingsTest {
-    @TempDir
-    static Path dir;
+    @TempDir static Path dir;
 
     private static TestPki pki;
     private static TestPki other;
@@ -52,15 +51,20 @@ class TlsSettingsTest {
 
     @Test
     void aClientOnlyCertificateCannotServe() throws Exception {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new TlsSettings(pki.client(), List.of()));
-        assertTrue(e.getMessage().contains("extended key usage without serverAuth"), e.getMessage());
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> new TlsSettings(pki.client(), List.of()));
+        assertTrue(
+                e.getMessage().contains("extended key usage without serverAuth"), e.getMessage());
     }
 
     @Test
     void withClientCasTheMembersCertificateMustChainToOne() throws Exception {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new TlsSettings(pki.node(), other.ca()));
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> new TlsSettings(pki.node(), other.ca()));
         assertTrue(e.getMessage().contains("does not chain to a client CA"), e.getMessage());
         assertTrue(e.getMessage().contains("as their client certificate"), e.getMessage());
     }

@@ -30,7 +30,9 @@ class WebSettingsTest {
     void referenceConfHoldsEveryComponentWithACommentAndTheDefaults() throws Exception {
         Map<String, String> entries = referenceEntries();
         RecordComponent[] components = WebSettings.class.getRecordComponents();
-        assertEquals(Arrays.stream(components).map(c -> kebab(c.getName())).toList(), List.copyOf(entries.keySet()),
+        assertEquals(
+                Arrays.stream(components).map(c -> kebab(c.getName())).toList(),
+                List.copyOf(entries.keySet()),
                 "reference.conf keys, in record order");
         Object[] values = new Object[components.length];
         Class<?>[] types = new Class<?>[components.length];
@@ -47,21 +49,106 @@ class WebSettingsTest {
     void badValuesAreRejectedNamingTheKey() {
         WebSettings d = WebSettings.defaults();
         assertRejected("port", () -> d.withPort(65536));
-        assertRejected("io-threads", () -> new WebSettings(d.host(), 0, 0, 1, 1, 1,
-                d.requestParseTimeout(), d.idleTimeout(), d.drainTimeout(), d.admission()));
-        assertRejected("max-body-bytes", () -> new WebSettings(d.host(), 0, 1, 1, 0, 1,
-                d.requestParseTimeout(), d.idleTimeout(), d.drainTimeout(), d.admission()));
-        assertRejected("request-parse-timeout", () -> new WebSettings(d.host(), 0, 1, 1, 1, 1,
-                Duration.ZERO, d.idleTimeout(), d.drainTimeout(), d.admission()));
-        assertRejected("idle-timeout", () -> new WebSettings(d.host(), 0, 1, 1, 1, 1,
-                d.requestParseTimeout(), Duration.ofDays(30), d.drainTimeout(), d.admission()));
-        assertRejected("drain-timeout", () -> new WebSettings(d.host(), 0, 1, 1, 1, 1,
-                d.requestParseTimeout(), d.idleTimeout(), Duration.ofSeconds(-1), d.admission()));
-        assertRejected("host", () -> new WebSettings(" ", 0, 1, 1, 1, 1,
-                d.requestParseTimeout(), d.idleTimeout(), d.drainTimeout(), d.admission()));
-        assertRejected("admission budget name", () -> new WebSettings(d.host(), 0, 1, 1, 1, 1,
-                d.requestParseTimeout(), d.idleTimeout(), d.drainTimeout(),
-                Map.of("Gateway", new AdmissionSettings(1, 0, Duration.ofSeconds(1)))));
+        assertRejected(
+                "io-threads",
+                () ->
+                        new WebSettings(
+                                d.host(),
+                                0,
+                                0,
+                                1,
+                                1,
+                                1,
+                                d.requestParseTimeout(),
+                                d.idleTimeout(),
+                                d.drainTimeout(),
+                                d.admission()));
+        assertRejected(
+                "max-body-bytes",
+                () ->
+                        new WebSettings(
+                                d.host(),
+                                0,
+                                1,
+                                1,
+                                0,
+                                1,
+                                d.requestParseTimeout(),
+                                d.idleTimeout(),
+                                d.drainTimeout(),
+                                d.admission()));
+        assertRejected(
+                "request-parse-timeout",
+                () ->
+                        new WebSettings(
+                                d.host(),
+                                0,
+                                1,
+                                1,
+                                1,
+                                1,
+                                Duration.ZERO,
+                                d.idleTimeout(),
+                                d.drainTimeout(),
+                                d.admission()));
+        assertRejected(
+                "idle-timeout",
+                () ->
+                        new WebSettings(
+                                d.host(),
+                                0,
+                                1,
+                                1,
+                                1,
+                                1,
+                                d.requestParseTimeout(),
+                                Duration.ofDays(30),
+                                d.drainTimeout(),
+                                d.admission()));
+        assertRejected(
+                "drain-timeout",
+                () ->
+                        new WebSettings(
+                                d.host(),
+                                0,
+                                1,
+                                1,
+                                1,
+                                1,
+                                d.requestParseTimeout(),
+                                d.idleTimeout(),
+                                Duration.ofSeconds(-1),
+                                d.admission()));
+        assertRejected(
+                "host",
+                () ->
+                        new WebSettings(
+                                " ",
+                                0,
+                                1,
+                                1,
+                                1,
+                                1,
+                                d.requestParseTimeout(),
+                                d.idleTimeout(),
+                                d.drainTimeout(),
+                                d.admission()));
+        assertRejected(
+                "admission budget name",
+                () ->
+                        new WebSettings(
+                                d.host(),
+                                0,
+                                1,
+                                1,
+                                1,
+                                1,
+                                d.requestParseTimeout(),
+                                d.idleTimeout(),
+                                d.drainTimeout(),
+                                Map.of(
+                                        "Gateway",
+                                        new AdmissionSettings(1, 0, Duration.ofSeconds(1)))));
         assertRejected("max-in-flight", () -> new AdmissionSettings(0, 0, Duration.ofSeconds(1)));
         assertRejected("max-queued", () -> new AdmissionSettings(1, -1, Duration.ofSeconds(1)));
         assertRejected("max-queue-wait", () -> new AdmissionSettings(1, 0, Duration.ZERO));
@@ -86,10 +173,15 @@ class WebSettingsTest {
         Map<String, AdmissionSettings> budgets = new LinkedHashMap<>();
         for (String name : entriesOf(admission).keySet()) {
             Map<String, String> limits = entriesOf(innerLines(admission, name));
-            assertEquals(List.of("max-in-flight", "max-queued", "max-queue-wait"), List.copyOf(limits.keySet()));
-            budgets.put(name, new AdmissionSettings((int) convert(limits.get("max-in-flight"), int.class),
-                    (int) convert(limits.get("max-queued"), int.class),
-                    (Duration) convert(limits.get("max-queue-wait"), Duration.class)));
+            assertEquals(
+                    List.of("max-in-flight", "max-queued", "max-queue-wait"),
+                    List.copyOf(limits.keySet()));
+            budgets.put(
+                    name,
+                    new AdmissionSettings(
+                            (int) convert(limits.get("max-in-flight"), int.class),
+                            (int) convert(limits.get("max-queued"), int.class),
+                            (Duration) convert(limits.get("max-queue-wait"), Duration.class)));
         }
         return budgets;
     }
@@ -141,7 +233,9 @@ class WebSettingsTest {
 
     private static int depthChange(String line) {
         String code = line.contains("#") ? line.substring(0, line.indexOf('#')) : line;
-        return (int) (code.chars().filter(c -> c == '{').count() - code.chars().filter(c -> c == '}').count());
+        return (int)
+                (code.chars().filter(c -> c == '{').count()
+                        - code.chars().filter(c -> c == '}').count());
     }
 
     private static Object convert(String value, Class<?> type) {
@@ -151,9 +245,13 @@ class WebSettingsTest {
             return value.replace("\"", "");
         } else if (type == Duration.class && duration.matches()) {
             long amount = Long.parseLong(duration.group(1));
-            return duration.group(2).equals("s") ? Duration.ofSeconds(amount) : Duration.ofMinutes(amount);
+            return duration.group(2).equals("s")
+                    ? Duration.ofSeconds(amount)
+                    : Duration.ofMinutes(amount);
         } else if (size.matches()) {
-            long bytes = Long.parseLong(size.group(1)) * (size.group(2).equals("KiB") ? 1024 : 1024 * 1024);
+            long bytes =
+                    Long.parseLong(size.group(1))
+                            * (size.group(2).equals("KiB") ? 1024 : 1024 * 1024);
             return type == int.class ? (Object) Math.toIntExact(bytes) : (Object) bytes;
         } else if (type == int.class) {
             return Integer.parseInt(value);

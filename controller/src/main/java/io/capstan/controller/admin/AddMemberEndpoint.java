@@ -27,8 +27,19 @@ final class AddMemberEndpoint implements AdminEndpoint {
         RequestJson body = RequestJson.parse(request.body(), Set.of(PEER_URL, LEARNER));
         String peerUrl = body.requiredText(PEER_URL);
         boolean learner = body.flag(LEARNER, false);
-        return raft.admin().addMember(List.of(peerUrl), learner).thenApply(member -> new Answer(201,
-                Map.of("member", MemberViews.view(member, raft.status().leaderId())),
-                Map.of("Location", AdminApi.MEMBERS + "/" + MemberIds.format(member.id()))));
+        return raft.admin()
+                .addMember(List.of(peerUrl), learner)
+                .thenApply(
+                        member ->
+                                new Answer(
+                                        201,
+                                        Map.of(
+                                                "member",
+                                                MemberViews.view(member, raft.status().leaderId())),
+                                        Map.of(
+                                                "Location",
+                                                AdminApi.MEMBERS
+                                                        + "/"
+                                                        + MemberIds.format(member.id()))));
     }
 }

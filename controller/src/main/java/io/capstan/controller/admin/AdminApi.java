@@ -5,9 +5,9 @@ import io.capstan.raft.Member;
 import io.capstan.raft.NodeStatus;
 import io.capstan.raft.RaftNode;
 import io.capstan.transport.PeerFaults;
+import io.capstan.web.Admission;
 import io.capstan.web.Gate;
 import io.capstan.web.Readiness;
-import io.capstan.web.Admission;
 import io.capstan.web.Route;
 import io.capstan.web.TlsSettings;
 import java.time.Clock;
@@ -27,15 +27,15 @@ import org.slf4j.LoggerFactory;
  * One member's admin HTTP API and its readiness report.
  *
  * <ul>
- *   <li>{@code GET /v1/cluster}: the cluster and every member with its Raft numbers;</li>
- *   <li>{@code POST /v1/cluster/members}, {@code DELETE /v1/cluster/members/{id}},
- *       {@code POST /v1/cluster/members/{id}/promote}: membership, as etcd's member
- *       add/remove/promote;</li>
- *   <li>{@code POST /v1/cluster/leader}: leadership transfer;</li>
- *   <li>{@code POST /v1/snapshot} (take one now) and {@code GET /v1/snapshot} (stream a backup);</li>
- *   <li>with {@code capstan.transport.fault-injection = on} only, {@code /v1/faults/peers}
- *       ({@link #peerFaultRoutes}).</li>
+ *   <li>{@code GET /v1/cluster}: the cluster and every member with its Raft numbers;
+ *   <li>{@code POST /v1/cluster/members}, {@code DELETE /v1/cluster/members/{id}}, {@code POST
+ *       /v1/cluster/members/{id}/promote}: membership, as etcd's member add/remove/promote;
+ *   <li>{@code POST /v1/cluster/leader}: leadership transfer;
+ *   <li>{@code POST /v1/snapshot} (take one now) and {@code GET /v1/snapshot} (stream a backup);
+ *   <li>with {@code capstan.transport.fault-injection = on} only, {@code /v1/faults/peers} ({@link
+ *       #peerFaultRoutes}).
  * </ul>
+ *
  * JSON in and out; errors in the web layer's shape with a stable code. With a token configured,
  * {@link #guarded} puts it in front of these routes and {@code /metrics}.
  *
@@ -53,10 +53,13 @@ public final class AdminApi {
     static final String ID = "id";
     static final String LEADER = CLUSTER + "/leader";
     static final String SNAPSHOT = "/v1/snapshot";
+
     /** Admin requests are a line of JSON; anything larger is a mistake. */
     static final long MAX_BODY_BYTES = 64 * 1024;
+
     /** The admission budget of the admin routes: {@code capstan.web.admission.admin}. */
     public static final Admission ADMISSION = Admission.budget("admin");
+
     private static final int THREADS = 2;
     private static final Duration MIN_SAMPLE = Duration.ofMillis(10);
     private static final Duration MAX_SAMPLE = Duration.ofMillis(500);
@@ -72,13 +75,18 @@ public final class AdminApi {
     private final ScheduledExecutorService executor;
 
     /**
-     * @param groupId        the Raft group id, from which the cluster id is derived
+     * @param groupId the Raft group id, from which the cluster id is derived
      * @param peerUrlsAreWeb whether members' peer URLs are their web addresses (the web transport),
-     *                       where other members can be asked for their Raft state
-     * @param tls            the web layers' TLS, present when members are asked over HTTPS
+     *     where other members can be asked for their Raft state
+     * @param tls the web layers' TLS, present when members are asked over HTTPS
      */
-    public AdminApi(RaftNode raft, AdminSettings settings, UUID groupId, boolean peerUrlsAreWeb,
-                    Optional<TlsSettings> tls, Clock clock) {
+    public AdminApi(
+            RaftNode raft,
+            AdminSettings settings,
+            UUID groupId,
+            boolean peerUrlsAreWeb,
+            Optional<TlsSettings> tls,
+            Clock clock) {
         this.raft = raft;
         this.clusterId = Member.clusterId(groupId);
         this.peerUrlsAreWeb = peerUrlsAreWeb;
@@ -87,56 +95,118 @@ public final class AdminApi {
         this.leaders = new LeaderWatch(clock, settings.maxLeaderless());
         this.health = new Health(raft::status, leaders);
         Duration tenth = settings.maxLeaderless().dividedBy(10);
-        this.sampleEvery = tenth.compareTo(MIN_SAMPLE) < 0 ? MIN_SAMPLE
-                : tenth.compareTo(MAX_SAMPLE) > 0 ? MAX_SAMPLE : tenth;
+        this.sampleEvery =
+                tenth.compareTo(MIN_SAMPLE) < 0
+                        ? MIN_SAMPLE
+                        : tenth.compareTo(MAX_SAMPLE) > 0 ? MAX_SAMPLE : tenth;
         AtomicInteger threads = new AtomicInteger();
-        ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(THREADS, task -> {
-            Thread t = new Thread(task, "capstan-admin-" + raft.nodeId() + "-" + threads.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        ScheduledThreadPoolExecutor pool =
+                new ScheduledThreadPoolExecutor(
+                        THREADS,
+                        task -> {
+                            Thread t =
+                                    new Thread(
+                                            task,
+                                            "capstan-admin-"
+                                                    + raft.nodeId()
+                                                    + "-"
+                                                    + threads.incrementAndGet());
+                            t.setDaemon(true);
+                            return t;
+                        });
         pool.setRemoveOnCancelPolicy(true);
         this.executor = pool;
     }
 
     /** The admin routes, each open while {@code owner} (the Raft component) runs. */
     public List<Route> routes(Gate owner) {
-        Optional<PeerProbe> probe = peerUrlsAreWeb
-                ? Optional.of(new PeerProbe(executor, tls.map(TlsSettings::peerContext))) : Optional.empty();
+        Optional<PeerProbe> probe =
+                peerUrlsAreWeb
+                        ? Optional.of(new PeerProbe(executor, tls.map(TlsSettings::peerContext)))
+                        : Optional.empty();
         return List.of(
-                new Route("GET", CLUSTER, owner, MAX_BODY_BYTES, ADMISSION,
+                new Route(
+                        "GET",
+                        CLUSTER,
+                        owner,
+                        MAX_BODY_BYTES,
+                        ADMISSION,
                         endpoint(new ClusterStatusEndpoint(raft, leaders, clusterId, probe))),
-                new Route("POST", MEMBERS, owner, MAX_BODY_BYTES, ADMISSION, endpoint(new AddMemberEndpoint(raft))),
-                new Route("DELETE", MEMBERS + "/{" + ID + "}", owner, MAX_BODY_BYTES, ADMISSION,
+                new Route(
+                        "POST",
+                        MEMBERS,
+                        owner,
+                        MAX_BODY_BYTES,
+                        ADMISSION,
+                        endpoint(new AddMemberEndpoint(raft))),
+                new Route(
+                        "DELETE",
+                        MEMBERS + "/{" + ID + "}",
+                        owner,
+                        MAX_BODY_BYTES,
+                        ADMISSION,
                         endpoint(new RemoveMemberEndpoint(raft))),
-                new Route("POST", MEMBERS + "/{" + ID + "}/promote", owner, MAX_BODY_BYTES, ADMISSION,
+                new Route(
+                        "POST",
+                        MEMBERS + "/{" + ID + "}/promote",
+                        owner,
+                        MAX_BODY_BYTES,
+                        ADMISSION,
                         endpoint(new PromoteMemberEndpoint(raft))),
-                new Route("POST", LEADER, owner, MAX_BODY_BYTES, ADMISSION,
+                new Route(
+                        "POST",
+                        LEADER,
+                        owner,
+                        MAX_BODY_BYTES,
+                        ADMISSION,
                         endpoint(new TransferLeaderEndpoint(raft))),
-                new Route("POST", SNAPSHOT, owner, MAX_BODY_BYTES, ADMISSION,
+                new Route(
+                        "POST",
+                        SNAPSHOT,
+                        owner,
+                        MAX_BODY_BYTES,
+                        ADMISSION,
                         endpoint(new TakeSnapshotEndpoint(raft))),
-                new Route("GET", SNAPSHOT, owner, MAX_BODY_BYTES, ADMISSION,
+                new Route(
+                        "GET",
+                        SNAPSHOT,
+                        owner,
+                        MAX_BODY_BYTES,
+                        ADMISSION,
                         new SnapshotDownloadHandler(raft.admin()::exportSnapshot, raft::status)));
     }
 
     /**
      * The routes of {@code /v1/faults/peers} (see {@link PeerFaultsEndpoints}) over {@code faults},
-     * each open while {@code owner} (the transport component) runs. Declare them only with
-     * {@code capstan.transport.fault-injection = on}.
+     * each open while {@code owner} (the transport component) runs. Declare them only with {@code
+     * capstan.transport.fault-injection = on}.
      */
     public List<Route> peerFaultRoutes(Gate owner, PeerFaults faults) {
         PeerFaultsEndpoints endpoints = new PeerFaultsEndpoints(raft, faults);
         String path = PeerFaultsEndpoints.PATH;
         return List.of(
-                new Route("GET", path, owner, MAX_BODY_BYTES, ADMISSION, endpoint(endpoints.show())),
-                new Route("PUT", path, owner, MAX_BODY_BYTES, ADMISSION, endpoint(endpoints.replace())),
-                new Route("DELETE", path, owner, MAX_BODY_BYTES, ADMISSION, endpoint(endpoints.clear())));
+                new Route(
+                        "GET", path, owner, MAX_BODY_BYTES, ADMISSION, endpoint(endpoints.show())),
+                new Route(
+                        "PUT",
+                        path,
+                        owner,
+                        MAX_BODY_BYTES,
+                        ADMISSION,
+                        endpoint(endpoints.replace())),
+                new Route(
+                        "DELETE",
+                        path,
+                        owner,
+                        MAX_BODY_BYTES,
+                        ADMISSION,
+                        endpoint(endpoints.clear())));
     }
 
     /**
-     * {@code route} behind the admin token when it is an admin route ({@code /v1/...},
-     * {@code /metrics}) and a token is configured; otherwise {@code route} itself. Apply to every
-     * route before the web layer is built.
+     * {@code route} behind the admin token when it is an admin route ({@code /v1/...}, {@code
+     * /metrics}) and a token is configured; otherwise {@code route} itself. Apply to every route
+     * before the web layer is built.
      */
     public Route guarded(Route route) {
         return guard.map(g -> g.guarded(route)).orElse(route);
@@ -159,7 +229,8 @@ public final class AdminApi {
 
     /** Starts sampling this member's leader; call once Raft runs. */
     public void start() {
-        executor.scheduleWithFixedDelay(this::sample, 0, sampleEvery.toMillis(), TimeUnit.MILLISECONDS);
+        executor.scheduleWithFixedDelay(
+                this::sample, 0, sampleEvery.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Stops sampling and the executor; admin requests still arriving get 503. Idempotent. */

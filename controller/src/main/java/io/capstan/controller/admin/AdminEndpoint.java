@@ -13,7 +13,10 @@ interface AdminEndpoint {
 
     CompletableFuture<Answer> call(Request request);
 
-    /** @param path the path template's parameters, e.g. {@code id} of {@code /v1/cluster/members/{id}} */
+    /**
+     * @param path the path template's parameters, e.g. {@code id} of {@code
+     *     /v1/cluster/members/{id}}
+     */
     record Request(Map<String, String> path, byte[] body) {
         public Request {
             path = Map.copyOf(path);

@@ -3,9 +3,9 @@ package io.capstan.controller.admin;
 import java.util.Map;
 
 /**
- * An admin API answer that is not a success, in the web layer's error shape
- * {@code {"error":{"code":..., "message":..., ...details}}}. {@code code} is stable, for programs;
- * {@code details} carry what a caller needs to recover (the leader's address, the known values).
+ * An admin API answer that is not a success, in the web layer's error shape {@code
+ * {"error":{"code":..., "message":..., ...details}}}. {@code code} is stable, for programs; {@code
+ * details} carry what a caller needs to recover (the leader's address, the known values).
  */
 record AdminError(int status, String code, String message, Map<String, ?> details) {
 

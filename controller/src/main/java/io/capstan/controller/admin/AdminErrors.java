@@ -14,8 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one place where failures become admin API errors. Bad input is a 4xx with a code naming the
- * problem; a refusal by the cluster's state (a membership rule, not the leader) is a 404 or 409;
- * a cluster that cannot decide now (no leader, timed out, stopping) is a 503; only a bug is a 500,
+ * problem; a refusal by the cluster's state (a membership rule, not the leader) is a 404 or 409; a
+ * cluster that cannot decide now (no leader, timed out, stopping) is a 503; only a bug is a 500,
  * logged here. Stateless.
  */
 final class AdminErrors {
@@ -28,8 +28,7 @@ final class AdminErrors {
     static final String NO_LEADER = "no_leader";
     static final String UNAVAILABLE = "unavailable";
 
-    private AdminErrors() {
-    }
+    private AdminErrors() {}
 
     static AdminError badRequest(String message) {
         return AdminError.of(400, BAD_REQUEST, message);
@@ -53,13 +52,16 @@ final class AdminErrors {
             return membership(refused);
         }
         if (cause instanceof NotLeaderException) {
-            return AdminError.of(409, NOT_LEADER, "member " + status.nodeId() + " is not the leader");
+            return AdminError.of(
+                    409, NOT_LEADER, "member " + status.nodeId() + " is not the leader");
         }
         if (cause instanceof TransferLeadershipException e) {
-            return AdminError.of(503, "transfer_failed", "leadership transfer failed: " + e.getMessage());
+            return AdminError.of(
+                    503, "transfer_failed", "leadership transfer failed: " + e.getMessage());
         }
         if (cause instanceof RejectedExecutionException) {
-            return AdminError.of(503, "shutting_down", "member " + status.nodeId() + " is shutting down");
+            return AdminError.of(
+                    503, "shutting_down", "member " + status.nodeId() + " is shutting down");
         }
         if (status.role() == NodeStatus.Role.STOPPED) {
             return AdminError.of(503, UNAVAILABLE, "member " + status.nodeId() + " is not running");
@@ -67,7 +69,8 @@ final class AdminErrors {
         if (cause instanceof IOException || cause instanceof TimeoutException) {
             LOG.debug("[{}] admin call failed: {}", status.nodeId(), cause.toString());
             return status.leaderId().isEmpty()
-                    ? AdminError.of(503, NO_LEADER, "member " + status.nodeId() + " knows no leader")
+                    ? AdminError.of(
+                            503, NO_LEADER, "member " + status.nodeId() + " knows no leader")
                     : AdminError.of(503, "timeout", "request timed out: " + cause.getMessage());
         }
         LOG.warn("admin call failed unexpectedly", cause);
@@ -88,7 +91,8 @@ final class AdminErrors {
 
     private static Throwable unwrap(Throwable failure) {
         Throwable cause = failure;
-        while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
+        while ((cause instanceof CompletionException || cause instanceof ExecutionException)
+                && cause.getCause() != null) {
             cause = cause.getCause();
         }
         return cause;

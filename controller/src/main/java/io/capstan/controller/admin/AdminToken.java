@@ -9,23 +9,28 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Objects;
 
 /**
- * The bearer token the admin endpoints require. Only its SHA-256 is kept, and a presented token
- * is hashed and compared with {@link MessageDigest#isEqual}, so the comparison takes the same time
+ * The bearer token the admin endpoints require. Only its SHA-256 is kept, and a presented token is
+ * hashed and compared with {@link MessageDigest#isEqual}, so the comparison takes the same time
  * whatever the token's length and wherever it differs, and the token itself is never in memory
  * after binding. Immutable.
  *
- * <p>A token is {@value #MIN_CHARS}..{@value #MAX_CHARS} visible ASCII characters: it travels in
- * an HTTP header, where spaces and control characters do not survive.
+ * <p>A token is {@value #MIN_CHARS}..{@value #MAX_CHARS} visible ASCII characters: it travels in an
+ * HTTP header, where spaces and control characters do not survive.
  */
 public final class AdminToken {
     public static final int MIN_CHARS = 16;
     public static final int MAX_CHARS = 1024;
-    /** What a token file must hold, for error messages. */
-    public static final String RULE = MIN_CHARS + ".." + MAX_CHARS
-            + " visible ASCII characters not counting trailing line breaks and spaces,"
-            + " e.g. written by `head -c 32 /dev/urandom | base64`";
 
-    // A token file holds at most 1 KiB plus trailing line breaks; a larger file is surely the wrong one.
+    /** What a token file must hold, for error messages. */
+    public static final String RULE =
+            MIN_CHARS
+                    + ".."
+                    + MAX_CHARS
+                    + " visible ASCII characters not counting trailing line breaks and spaces,"
+                    + " e.g. written by `head -c 32 /dev/urandom | base64`";
+
+    // A token file holds at most 1 KiB plus trailing line breaks; a larger file is surely the wrong
+    // one.
     private static final long READ_LIMIT_BYTES = 64 << 10;
 
     private final byte[] digest;
@@ -36,14 +41,17 @@ public final class AdminToken {
 
     /**
      * @throws IllegalArgumentException when {@code token} breaks {@link #RULE}, with a message for
-     *                                  the caller to put after what holds the token ("holds 5
-     *                                  characters"); it never shows the token
+     *     the caller to put after what holds the token ("holds 5 characters"); it never shows the
+     *     token
      */
     public static AdminToken of(String token) {
         Objects.requireNonNull(token, "token");
         if (!isValid(token)) {
-            throw new IllegalArgumentException("holds " + token.length() + " characters"
-                    + (isVisibleAscii(token) ? "" : ", not all visible ASCII"));
+            throw new IllegalArgumentException(
+                    "holds "
+                            + token.length()
+                            + " characters"
+                            + (isVisibleAscii(token) ? "" : ", not all visible ASCII"));
         }
         return new AdminToken(sha256(token));
     }
@@ -52,7 +60,7 @@ public final class AdminToken {
      * Reads a token file: its text without trailing line breaks and spaces, as {@code base64}
      * writes it. The daemon and the CLI read the same files this way.
      *
-     * @throws IOException              when the file cannot be read, or is far too large to be one
+     * @throws IOException when the file cannot be read, or is far too large to be one
      * @throws IllegalArgumentException when the text breaks {@link #RULE}, as {@link #of} says
      */
     public static String read(Path file) throws IOException {
@@ -85,7 +93,8 @@ public final class AdminToken {
 
     private static byte[] sha256(String text) {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.ISO_8859_1));
+            return MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(StandardCharsets.ISO_8859_1));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java platform provides SHA-256", e);
         }

@@ -11,11 +11,11 @@ import java.util.function.Supplier;
 
 /**
  * What {@code /health/ready} reports, as named checks: one per lifecycle component (RUNNING), and
- * two of Raft's: {@value #LEADER} (this member knows a leader, or lost it at most
- * {@code max-leaderless} ago, so an ordinary election does not take every member out of a load
- * balancer at once) and {@value #APPLIED} (it has applied what it knows to be committed, but for
- * at most {@link NodeStatus#MAX_APPLY_LAG} entries still on their way to the state machine).
- * The member is ready when every check passes and no stop has begun.
+ * two of Raft's: {@value #LEADER} (this member knows a leader, or lost it at most {@code
+ * max-leaderless} ago, so an ordinary election does not take every member out of a load balancer at
+ * once) and {@value #APPLIED} (it has applied what it knows to be committed, but for at most {@link
+ * NodeStatus#MAX_APPLY_LAG} entries still on their way to the state machine). The member is ready
+ * when every check passes and no stop has begun.
  *
  * <p>Stateless apart from the {@link LeaderWatch}; called on I/O threads, so it only reads.
  */
@@ -47,7 +47,8 @@ final class Health {
         raft.put("leader", now.leaderId().orElse(null));
         raft.put("commitIndex", now.commitIndex());
         raft.put("appliedIndex", now.appliedIndex());
-        raft.put("lastContactMillis", leaders.sinceLeader(now).map(Duration::toMillis).orElse(null));
+        raft.put(
+                "lastContactMillis", leaders.sinceLeader(now).map(Duration::toMillis).orElse(null));
         Map<String, String> results = new LinkedHashMap<>();
         checks.forEach((name, pass) -> results.put(name, pass ? "pass" : "fail"));
         Map<String, Object> body = new LinkedHashMap<>();
@@ -59,7 +60,9 @@ final class Health {
         return new Readiness(ready, body, checks);
     }
 
-    /** etcd's and Raft's words: Ratis calls a non-voting member a listener, operators say learner. */
+    /**
+     * etcd's and Raft's words: Ratis calls a non-voting member a listener, operators say learner.
+     */
     static String roleName(NodeStatus.Role role) {
         return role == NodeStatus.Role.LISTENER ? "learner" : role.name().toLowerCase(Locale.ROOT);
     }

@@ -20,6 +20,7 @@ final class LeaderWatch {
 
     private final Clock clock;
     private final Duration maxLeaderless;
+
     /** The latest instant a leader was known; null until the first. */
     private final AtomicReference<Instant> lastLeader = new AtomicReference<>();
 
@@ -32,19 +33,22 @@ final class LeaderWatch {
     void observe(NodeStatus status) {
         if (status.leaderId().isPresent()) {
             Instant now = clock.instant();
-            lastLeader.accumulateAndGet(now, (last, seen) -> last == null || seen.isAfter(last) ? seen : last);
+            lastLeader.accumulateAndGet(
+                    now, (last, seen) -> last == null || seen.isAfter(last) ? seen : last);
         }
     }
 
     /**
-     * Whether this member, whose status is {@code now}, knows a leader or knew one at most
-     * {@code maxLeaderless} ago. A member that never knew one has none.
+     * Whether this member, whose status is {@code now}, knows a leader or knew one at most {@code
+     * maxLeaderless} ago. A member that never knew one has none.
      */
     boolean hasLeader(NodeStatus now) {
         return sinceLeader(now).map(gap -> gap.compareTo(maxLeaderless) <= 0).orElse(false);
     }
 
-    /** How long ago this member last knew a leader: zero while it knows one; empty if it never did. */
+    /**
+     * How long ago this member last knew a leader: zero while it knows one; empty if it never did.
+     */
     Optional<Duration> sinceLeader(NodeStatus now) {
         observe(now);
         Instant last = lastLeader.get();

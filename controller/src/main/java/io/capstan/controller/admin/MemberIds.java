@@ -9,8 +9,7 @@ import java.util.regex.Pattern;
 final class MemberIds {
     private static final Pattern HEX = Pattern.compile("[0-9a-fA-F]{1,16}");
 
-    private MemberIds() {
-    }
+    private MemberIds() {}
 
     static String format(long id) {
         return Long.toHexString(id);
@@ -21,8 +20,11 @@ final class MemberIds {
      */
     static long parse(String text) {
         if (text == null || !HEX.matcher(text).matches()) {
-            throw AdminErrors.badRequest("a member id is 1-16 hex digits, as `capstan cluster status` shows it; got '"
-                    + text + "'").toException();
+            throw AdminErrors.badRequest(
+                            "a member id is 1-16 hex digits, as `capstan cluster status` shows it; got '"
+                                    + text
+                                    + "'")
+                    .toException();
         }
         return Long.parseUnsignedLong(text, 16);
     }

@@ -7,17 +7,17 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Members as the admin API writes them:
- * {@code {"id": hex, "name": ..., "peer_url": ..., "api_url": ..., "role": "voter"|"learner",
- * "leader": bool, "started": bool}}. A member added but not started has an empty name and no
- * api URL yet. Stateless.
+ * Members as the admin API writes them: {@code {"id": hex, "name": ..., "peer_url": ..., "api_url":
+ * ..., "role": "voter"|"learner", "leader": bool, "started": bool}}. A member added but not started
+ * has an empty name and no api URL yet. Stateless.
  */
 final class MemberViews {
 
-    private MemberViews() {
-    }
+    private MemberViews() {}
 
-    /** @param leader the name of the leader as this member knows it */
+    /**
+     * @param leader the name of the leader as this member knows it
+     */
     static Map<String, Object> view(Member member, Optional<String> leader) {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("id", MemberIds.format(member.id()));

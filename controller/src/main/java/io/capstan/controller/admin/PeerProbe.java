@@ -20,13 +20,13 @@ import java.util.concurrent.Executor;
 import javax.net.ssl.SSLContext;
 
 /**
- * Asks another member for its Raft numbers through its {@code /health/ready}, which needs no
- * token and answers from local state even without a quorum (with TLS, over HTTPS whatever scheme
- * the member's recorded URL has, presenting this member's certificate as peers do). A member only knows its own term,
- * commit and applied index for sure; what a leader knows of its followers is Ratis-internal and
- * absent on a follower, and gone exactly when it matters (no leader). Asking each member directly
- * works from any member, in any outage, and marks the ones that do not answer within
- * {@link #TIMEOUT}.
+ * Asks another member for its Raft numbers through its {@code /health/ready}, which needs no token
+ * and answers from local state even without a quorum (with TLS, over HTTPS whatever scheme the
+ * member's recorded URL has, presenting this member's certificate as peers do). A member only knows
+ * its own term, commit and applied index for sure; what a leader knows of its followers is
+ * Ratis-internal and absent on a follower, and gone exactly when it matters (no leader). Asking
+ * each member directly works from any member, in any outage, and marks the ones that do not answer
+ * within {@link #TIMEOUT}.
  *
  * <p>Thread-safe: the HTTP client is, and is made at the first probe (a member nobody asks never
  * has one); its callbacks run on the executor given.
@@ -38,10 +38,13 @@ final class PeerProbe {
 
     private final Executor executor;
     private final Optional<SSLContext> tls;
+
     /** Made once, under this object's lock, at the first probe. */
     private HttpClient client;
 
-    /** @param tls how to reach members when their web layers serve TLS; empty: cleartext */
+    /**
+     * @param tls how to reach members when their web layers serve TLS; empty: cleartext
+     */
     PeerProbe(Executor executor, Optional<SSLContext> tls) {
         this.executor = executor;
         this.tls = tls;
@@ -49,10 +52,11 @@ final class PeerProbe {
 
     private synchronized HttpClient client() {
         if (client == null) {
-            HttpClient.Builder builder = HttpClient.newBuilder()
-                    .version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(TIMEOUT)
-                    .executor(executor);
+            HttpClient.Builder builder =
+                    HttpClient.newBuilder()
+                            .version(HttpClient.Version.HTTP_1_1)
+                            .connectTimeout(TIMEOUT)
+                            .executor(executor);
             tls.ifPresent(builder::sslContext);
             client = builder.build();
         }
@@ -78,7 +82,9 @@ final class PeerProbe {
         }
         HttpRequest request = HttpRequest.newBuilder(uri).timeout(TIMEOUT).GET().build();
         return client().sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
-                .handle((response, error) -> error != null ? unreachable(describe(error)) : parse(response));
+                .handle(
+                        (response, error) ->
+                                error != null ? unreachable(describe(error)) : parse(response));
     }
 
     /** The state of a member this one cannot ask. */
@@ -90,7 +96,8 @@ final class PeerProbe {
     }
 
     /** What every member's entry holds, from a member's own numbers. */
-    static Map<String, Object> reachable(String role, long term, long commit, long applied, Long lastContactMillis) {
+    static Map<String, Object> reachable(
+            String role, long term, long commit, long applied, Long lastContactMillis) {
         Map<String, Object> state = new LinkedHashMap<>();
         state.put("reachable", true);
         state.put("role", role);
@@ -111,8 +118,11 @@ final class PeerProbe {
                 return unreachable("GET " + response.uri() + " has no Raft state");
             }
             JsonNode lastContact = raft.path("lastContactMillis");
-            return reachable(raft.path("role").asText(), raft.path("term").asLong(),
-                    raft.path("commitIndex").asLong(), raft.path("appliedIndex").asLong(),
+            return reachable(
+                    raft.path("role").asText(),
+                    raft.path("term").asLong(),
+                    raft.path("commitIndex").asLong(),
+                    raft.path("appliedIndex").asLong(),
                     lastContact.isIntegralNumber() ? lastContact.asLong() : null);
         } catch (IOException e) {
             return unreachable("GET " + response.uri() + " is not JSON: " + e.getMessage());
@@ -120,7 +130,10 @@ final class PeerProbe {
     }
 
     private static String describe(Throwable error) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable cause =
+                error instanceof CompletionException && error.getCause() != null
+                        ? error.getCause()
+                        : error;
         if (cause instanceof HttpTimeoutException) {
             return "no answer within " + TIMEOUT.toMillis() + "ms";
         }

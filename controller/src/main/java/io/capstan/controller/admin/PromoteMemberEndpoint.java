@@ -19,7 +19,14 @@ final class PromoteMemberEndpoint implements AdminEndpoint {
     @Override
     public CompletableFuture<Answer> call(Request request) {
         long id = MemberIds.parse(request.path(AdminApi.ID));
-        return raft.admin().promoteMember(id)
-                .thenApply(member -> Answer.ok(Map.of("member", MemberViews.view(member, raft.status().leaderId()))));
+        return raft.admin()
+                .promoteMember(id)
+                .thenApply(
+                        member ->
+                                Answer.ok(
+                                        Map.of(
+                                                "member",
+                                                MemberViews.view(
+                                                        member, raft.status().leaderId()))));
     }
 }

@@ -6,8 +6,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * {@code DELETE /v1/cluster/members/{id}}: removes the member (started or not); answers
- * {@code {"removed": id, "members": [...the rest]}}. Immutable.
+ * {@code DELETE /v1/cluster/members/{id}}: removes the member (started or not); answers {@code
+ * {"removed": id, "members": [...the rest]}}. Immutable.
  */
 final class RemoveMemberEndpoint implements AdminEndpoint {
 
@@ -20,11 +20,16 @@ final class RemoveMemberEndpoint implements AdminEndpoint {
     @Override
     public CompletableFuture<Answer> call(Request request) {
         long id = MemberIds.parse(request.path(AdminApi.ID));
-        return raft.admin().removeMember(id).thenApply(members -> {
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("removed", MemberIds.format(id));
-            body.put("members", MemberViews.views(members, raft.status().leaderId()));
-            return Answer.ok(body);
-        });
+        return raft.admin()
+                .removeMember(id)
+                .thenApply(
+                        members -> {
+                            Map<String, Object> body = new LinkedHashMap<>();
+                            body.put("removed", MemberIds.format(id));
+                            body.put(
+                                    "members",
+                                    MemberViews.views(members, raft.status().leaderId()));
+                            return Answer.ok(body);
+                        });
     }
 }

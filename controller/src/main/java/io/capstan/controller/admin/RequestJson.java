@@ -41,12 +41,18 @@ final class RequestJson {
             throw bad("the request body cannot be read: " + e.getMessage());
         }
         if (node == null || !node.isObject()) {
-            throw bad("the request body must be a JSON object with " + String.join(", ", new TreeSet<>(allowed)));
+            throw bad(
+                    "the request body must be a JSON object with "
+                            + String.join(", ", new TreeSet<>(allowed)));
         }
         for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!allowed.contains(name)) {
-                throw bad("unknown field '" + name + "'; known: " + String.join(", ", new TreeSet<>(allowed)));
+                throw bad(
+                        "unknown field '"
+                                + name
+                                + "'; known: "
+                                + String.join(", ", new TreeSet<>(allowed)));
             }
         }
         return new RequestJson(node);
@@ -95,14 +101,35 @@ final class RequestJson {
             return Map.of();
         }
         if (!value.isObject()) {
-            throw bad("'" + field + "' must be an object of names to numbers " + min + ".." + max + ", was " + value);
+            throw bad(
+                    "'"
+                            + field
+                            + "' must be an object of names to numbers "
+                            + min
+                            + ".."
+                            + max
+                            + ", was "
+                            + value);
         }
         Map<String, Long> numbers = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> fields = value.fields(); fields.hasNext(); ) {
             Map.Entry<String, JsonNode> e = fields.next();
             JsonNode n = e.getValue();
-            if (!n.canConvertToExactIntegral() || !n.canConvertToLong() || n.asLong() < min || n.asLong() > max) {
-                throw bad("'" + field + "." + e.getKey() + "' must be a whole number " + min + ".." + max + ", was " + n);
+            if (!n.canConvertToExactIntegral()
+                    || !n.canConvertToLong()
+                    || n.asLong() < min
+                    || n.asLong() > max) {
+                throw bad(
+                        "'"
+                                + field
+                                + "."
+                                + e.getKey()
+                                + "' must be a whole number "
+                                + min
+                                + ".."
+                                + max
+                                + ", was "
+                                + n);
             }
             numbers.put(e.getKey(), n.asLong());
         }

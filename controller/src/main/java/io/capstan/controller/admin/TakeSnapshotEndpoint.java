@@ -6,9 +6,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * {@code POST /v1/snapshot}: this member takes a Raft snapshot of its state now (reusing the
- * latest when nothing was applied since), which lets Raft purge the log behind it; answers
- * {@code {"member": name, "log_index": n}}. Immutable.
+ * {@code POST /v1/snapshot}: this member takes a Raft snapshot of its state now (reusing the latest
+ * when nothing was applied since), which lets Raft purge the log behind it; answers {@code
+ * {"member": name, "log_index": n}}. Immutable.
  */
 final class TakeSnapshotEndpoint implements AdminEndpoint {
 
@@ -20,11 +20,14 @@ final class TakeSnapshotEndpoint implements AdminEndpoint {
 
     @Override
     public CompletableFuture<Answer> call(Request request) {
-        return raft.admin().takeSnapshot().thenApply(index -> {
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("member", raft.nodeId());
-            body.put("log_index", index);
-            return Answer.ok(body);
-        });
+        return raft.admin()
+                .takeSnapshot()
+                .thenApply(
+                        index -> {
+                            Map<String, Object> body = new LinkedHashMap<>();
+                            body.put("member", raft.nodeId());
+                            body.put("log_index", index);
+                            return Answer.ok(body);
+                        });
     }
 }

@@ -34,18 +34,17 @@ import java.util.function.Function;
 
 /**
  * Clients of a benchmark cluster's etcd v3 gRPC API, built on the project's generated stubs. Each
- * client has its own plaintext connection to the API port of the member that led when the
- * cluster formed, as separate client processes would; every call carries a deadline of the call
- * timeout.
+ * client has its own plaintext connection to the API port of the member that led when the cluster
+ * formed, as separate client processes would; every call carries a deadline of the call timeout.
  *
  * <p>With auth, {@link #connect} first does what an operator does before {@code etcdctl auth
  * enable}: adds {@code root} with the {@code root} role, a role granted READWRITE on every key
  * under {@value #PREFIX} (all the benchmark's keys and lock names), and a user holding that role;
  * then enables auth. Each client authenticates once as that user when it opens, sends the token in
  * the gRPC metadata key {@code token}, and authenticates again when a call is refused as
- * unauthenticated (an expired token), as etcd's clients do. An Authenticate refused by the
- * server's login rate limit is retried after a pause until the call timeout. The passwords are
- * random and live only in memory.
+ * unauthenticated (an expired token), as etcd's clients do. An Authenticate refused by the server's
+ * login rate limit is retried after a pause until the call timeout. The passwords are random and
+ * live only in memory.
  *
  * <p>Threads: immutable. {@link #connect} and the clients' opening and closing run on the
  * benchmark's thread; each client is used by one client loop at a time, which owns its token.
@@ -53,17 +52,21 @@ import java.util.function.Function;
  */
 final class BenchApi {
     static final String PREFIX = "bench/";
+
     /** The first key after every key under {@link #PREFIX}. */
     private static final String PREFIX_END = "bench0";
+
     private static final String ROOT = "root";
     private static final String USER = "bench";
     private static final String ROLE = "bench";
-    private static final Metadata.Key<String> TOKEN = Metadata.Key.of("token", Metadata.ASCII_STRING_MARSHALLER);
+    private static final Metadata.Key<String> TOKEN =
+            Metadata.Key.of("token", Metadata.ASCII_STRING_MARSHALLER);
     private static final Duration LOGIN_RETRY_PAUSE = Duration.ofMillis(200);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
 
     private final InetSocketAddress address;
     private final Duration callTimeout;
+
     /** The benchmark user's password; null when auth is off. */
     private final String password;
 
@@ -79,7 +82,8 @@ final class BenchApi {
      *
      * @throws BenchLoad.SetupException when enabling auth failed
      */
-    static BenchApi connect(InetSocketAddress address, boolean auth, Duration callTimeout, SecureRandom random)
+    static BenchApi connect(
+            InetSocketAddress address, boolean auth, Duration callTimeout, SecureRandom random)
             throws BenchLoad.SetupException {
         if (!auth) {
             return new BenchApi(address, callTimeout, null);
@@ -89,26 +93,37 @@ final class BenchApi {
         try {
             api.enableAuth(channel, randomPassword(random));
         } catch (StatusRuntimeException e) {
-            throw new BenchLoad.SetupException("enabling etcd auth at " + address + " failed: " + e.getStatus(), e);
+            throw new BenchLoad.SetupException(
+                    "enabling etcd auth at " + address + " failed: " + e.getStatus(), e);
         } finally {
             close(channel);
         }
         return api;
     }
 
-    /** Clients that put keys no other put uses, {@code <keyPrefix><client>/<sequence>}, each with {@code value}. */
+    /**
+     * Clients that put keys no other put uses, {@code <keyPrefix><client>/<sequence>}, each with
+     * {@code value}.
+     */
     BenchLoad.Clients puts(String keyPrefix, ByteString value) {
         return index -> {
             Connection connection = new Connection();
             return new BenchLoad.Client() {
                 @Override
                 public void perform(long sequence) {
-                    PutRequest put = PutRequest.newBuilder()
-                            .setKey(ByteString.copyFromUtf8(keyPrefix + index + "/" + sequence))
-                            .setValue(value)
-                            .build();
-                    connection.call(channel -> KVGrpc.newBlockingStub(channel)
-                            .withDeadlineAfter(callTimeout.toNanos(), TimeUnit.NANOSECONDS).put(put));
+                    PutRequest put =
+                            PutRequest.newBuilder()
+                                    .setKey(
+                                            ByteString.copyFromUtf8(
+                                                    keyPrefix + index + "/" + sequence))
+                                    .setValue(value)
+                                    .build();
+                    connection.call(
+                            channel ->
+                                    KVGrpc.newBlockingStub(channel)
+                                            .withDeadlineAfter(
+                                                    callTimeout.toNanos(), TimeUnit.NANOSECONDS)
+                                            .put(put));
                 }
 
                 @Override
@@ -117,6 +132,18 @@ final class BenchApi {
                 }
             };
         };
+    }
+
+    private long grantLease(Connection connection, Duration ttl) {
+        LeaseGrantRequest grant = LeaseGrantRequest.newBuilder().setTTL(ttl.toSeconds()).build();
+        return connection
+                .call(
+                        channel ->
+                                LeaseGrpc.newBlockingStub(channel)
+                                        .withDeadlineAfter(
+                                                callTimeout.toNanos(), TimeUnit.NANOSECONDS)
+                                        .leaseGrant(grant))
+                .getID();
     }
 
     /**
@@ -130,9 +157,7 @@ final class BenchApi {
             Connection connection = new Connection();
             long lease;
             try {
-                lease = connection.call(channel -> LeaseGrpc.newBlockingStub(channel)
-                        .withDeadlineAfter(callTimeout.toNanos(), TimeUnit.NANOSECONDS)
-                        .leaseGrant(LeaseGrantRequest.newBuilder().setTTL(leaseTtl.toSeconds()).build())).getID();
+                lease = grantLease(connection, leaseTtl);
             } catch (RuntimeException e) {
                 connection.close();
                 throw e;
@@ -140,20 +165,43 @@ final class BenchApi {
             return new BenchLoad.Client() {
                 @Override
                 public void perform(long sequence) {
-                    ByteString key = connection.call(channel -> LockGrpc.newBlockingStub(channel)
-                            .withDeadlineAfter(callTimeout.toNanos(), TimeUnit.NANOSECONDS)
-                            .lock(LockRequest.newBuilder().setName(lockName).setLease(lease).build())).getKey();
-                    connection.call(channel -> LockGrpc.newBlockingStub(channel)
-                            .withDeadlineAfter(callTimeout.toNanos(), TimeUnit.NANOSECONDS)
-                            .unlock(UnlockRequest.newBuilder().setKey(key).build()));
+                    ByteString key =
+                            connection
+                                    .call(
+                                            channel ->
+                                                    LockGrpc.newBlockingStub(channel)
+                                                            .withDeadlineAfter(
+                                                                    callTimeout.toNanos(),
+                                                                    TimeUnit.NANOSECONDS)
+                                                            .lock(
+                                                                    LockRequest.newBuilder()
+                                                                            .setName(lockName)
+                                                                            .setLease(lease)
+                                                                            .build()))
+                                    .getKey();
+                    connection.call(
+                            channel ->
+                                    LockGrpc.newBlockingStub(channel)
+                                            .withDeadlineAfter(
+                                                    callTimeout.toNanos(), TimeUnit.NANOSECONDS)
+                                            .unlock(
+                                                    UnlockRequest.newBuilder()
+                                                            .setKey(key)
+                                                            .build()));
                 }
 
                 @Override
                 public void close() {
                     try {
-                        connection.call(channel -> LeaseGrpc.newBlockingStub(channel)
-                                .withDeadlineAfter(callTimeout.toNanos(), TimeUnit.NANOSECONDS)
-                                .leaseRevoke(LeaseRevokeRequest.newBuilder().setID(lease).build()));
+                        connection.call(
+                                channel ->
+                                        LeaseGrpc.newBlockingStub(channel)
+                                                .withDeadlineAfter(
+                                                        callTimeout.toNanos(), TimeUnit.NANOSECONDS)
+                                                .leaseRevoke(
+                                                        LeaseRevokeRequest.newBuilder()
+                                                                .setID(lease)
+                                                                .build()));
                     } finally {
                         connection.close();
                     }
@@ -165,18 +213,35 @@ final class BenchApi {
     /** Root with the root role, the benchmark role on the prefix, its user; then auth on. */
     private void enableAuth(ManagedChannel channel, String rootPassword) {
         AuthGrpc.AuthBlockingStub auth = AuthGrpc.newBlockingStub(channel);
-        timed(auth).userAdd(AuthUserAddRequest.newBuilder().setName(ROOT).setPassword(rootPassword).build());
-        timed(auth).userGrantRole(AuthUserGrantRoleRequest.newBuilder().setUser(ROOT).setRole(ROOT).build());
+        timed(auth)
+                .userAdd(
+                        AuthUserAddRequest.newBuilder()
+                                .setName(ROOT)
+                                .setPassword(rootPassword)
+                                .build());
+        timed(auth)
+                .userGrantRole(
+                        AuthUserGrantRoleRequest.newBuilder().setUser(ROOT).setRole(ROOT).build());
         timed(auth).roleAdd(AuthRoleAddRequest.newBuilder().setName(ROLE).build());
-        timed(auth).roleGrantPermission(AuthRoleGrantPermissionRequest.newBuilder()
-                .setName(ROLE)
-                .setPerm(Permission.newBuilder()
-                        .setPermType(Permission.Type.READWRITE)
-                        .setKey(ByteString.copyFromUtf8(PREFIX))
-                        .setRangeEnd(ByteString.copyFromUtf8(PREFIX_END)))
-                .build());
-        timed(auth).userAdd(AuthUserAddRequest.newBuilder().setName(USER).setPassword(password).build());
-        timed(auth).userGrantRole(AuthUserGrantRoleRequest.newBuilder().setUser(USER).setRole(ROLE).build());
+        timed(auth)
+                .roleGrantPermission(
+                        AuthRoleGrantPermissionRequest.newBuilder()
+                                .setName(ROLE)
+                                .setPerm(
+                                        Permission.newBuilder()
+                                                .setPermType(Permission.Type.READWRITE)
+                                                .setKey(ByteString.copyFromUtf8(PREFIX))
+                                                .setRangeEnd(ByteString.copyFromUtf8(PREFIX_END)))
+                                .build());
+        timed(auth)
+                .userAdd(
+                        AuthUserAddRequest.newBuilder()
+                                .setName(USER)
+                                .setPassword(password)
+                                .build());
+        timed(auth)
+                .userGrantRole(
+                        AuthUserGrantRoleRequest.newBuilder().setUser(USER).setRole(ROLE).build());
         timed(auth).authEnable(AuthEnableRequest.getDefaultInstance());
     }
 
@@ -205,14 +270,17 @@ final class BenchApi {
 
     /**
      * One client's connection; with auth, the channel its calls go through carries the client's
-     * token, and is replaced when the client authenticates again. Owned by the thread that uses
-     * the client.
+     * token, and is replaced when the client authenticates again. Owned by the thread that uses the
+     * client.
      */
     private final class Connection {
         private final ManagedChannel channel = channel();
         private Channel calls;
 
-        /** Connects (lazily, as gRPC does) and, with auth, authenticates; closes again if that fails. */
+        /**
+         * Connects (lazily, as gRPC does) and, with auth, authenticates; closes again if that
+         * fails.
+         */
         Connection() {
             try {
                 authenticate();
@@ -222,7 +290,9 @@ final class BenchApi {
             }
         }
 
-        /** Makes {@code call} on this connection; authenticates again once if the token was refused. */
+        /**
+         * Makes {@code call} on this connection; authenticates again once if the token was refused.
+         */
         <T> T call(Function<Channel, T> call) {
             try {
                 return call.apply(calls);
@@ -244,14 +314,18 @@ final class BenchApi {
                 calls = channel;
                 return;
             }
-            AuthenticateRequest login = AuthenticateRequest.newBuilder().setName(USER).setPassword(password).build();
+            AuthenticateRequest login =
+                    AuthenticateRequest.newBuilder().setName(USER).setPassword(password).build();
             long deadline = System.nanoTime() + callTimeout.toNanos();
             while (true) {
                 try {
-                    String token = timed(AuthGrpc.newBlockingStub(channel)).authenticate(login).getToken();
+                    String token =
+                            timed(AuthGrpc.newBlockingStub(channel)).authenticate(login).getToken();
                     Metadata headers = new Metadata();
                     headers.put(TOKEN, token);
-                    calls = ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers));
+                    calls =
+                            ClientInterceptors.intercept(
+                                    channel, MetadataUtils.newAttachHeadersInterceptor(headers));
                     return;
                 } catch (StatusRuntimeException e) {
                     if (e.getStatus().getCode() != Status.Code.RESOURCE_EXHAUSTED
@@ -269,7 +343,8 @@ final class BenchApi {
                 TimeUnit.NANOSECONDS.sleep(LOGIN_RETRY_PAUSE.toNanos());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw Status.CANCELLED.withDescription("interrupted while waiting to log in again")
+                throw Status.CANCELLED
+                        .withDescription("interrupted while waiting to log in again")
                         .asRuntimeException();
             }
         }

@@ -33,15 +33,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A three-member cluster in this JVM for one benchmark transport, configured as an operator
- * would: a HOCON file per member bound by {@link SettingsLoader}, a cluster secret file, real
- * ports on 127.0.0.1 (web, Raft and etcd API) and data directories under a directory of its own,
- * which {@link #close} deletes.
+ * A three-member cluster in this JVM for one benchmark transport, configured as an operator would:
+ * a HOCON file per member bound by {@link SettingsLoader}, a cluster secret file, real ports on
+ * 127.0.0.1 (web, Raft and etcd API) and data directories under a directory of its own, which
+ * {@link #close} deletes.
  *
  * <p>States: {@link #start} returns a cluster that has a leader every member knows, or throws
- * {@link FormationException} after stopping whatever started and deleting its directory.
- * {@link #close} stops every member and deletes the directory; it is called once, by the thread
- * that started the cluster, which owns it.
+ * {@link FormationException} after stopping whatever started and deleting its directory. {@link
+ * #close} stops every member and deletes the directory; it is called once, by the thread that
+ * started the cluster, which owns it.
  */
 final class BenchCluster implements AutoCloseable {
     static final int SIZE = 3;
@@ -55,7 +55,8 @@ final class BenchCluster implements AutoCloseable {
     private final RaftNode leader;
     private final InetSocketAddress leaderApi;
 
-    private BenchCluster(Path dir, List<Daemon> members, RaftNode leader, InetSocketAddress leaderApi) {
+    private BenchCluster(
+            Path dir, List<Daemon> members, RaftNode leader, InetSocketAddress leaderApi) {
         this.dir = dir;
         this.members = members;
         this.leader = leader;
@@ -70,46 +71,59 @@ final class BenchCluster implements AutoCloseable {
     }
 
     /**
-     * Starts the members over {@code transport} ("web" or "grpc") in a new directory under
-     * {@code parent}, and waits until one is leader and every member knows it.
+     * Starts the members over {@code transport} ("web" or "grpc") in a new directory under {@code
+     * parent}, and waits until one is leader and every member knows it.
      *
      * @param formTimeout bounds the start of the members and, separately, the election
      */
-    static BenchCluster start(Path parent, String transport, Duration formTimeout, SecureRandom random)
+    static BenchCluster start(
+            Path parent, String transport, Duration formTimeout, SecureRandom random)
             throws FormationException, InterruptedException {
         Path dir;
         List<Daemon> members = new ArrayList<>();
         try {
             dir = Files.createTempDirectory(parent, "capstan-bench-" + transport + "-");
         } catch (IOException e) {
-            throw new FormationException("cannot create a data directory under " + parent + ": " + e, e);
+            throw new FormationException(
+                    "cannot create a data directory under " + parent + ": " + e, e);
         }
         try {
             int[] apiPorts = new int[SIZE];
             for (Path conf : writeConfigs(dir, transport, apiPorts, random)) {
                 members.add(Daemon.create(SettingsLoader.load(Optional.of(conf), Map.of())));
             }
-            CompletableFuture.allOf(members.stream().map(Daemon::start).toArray(CompletableFuture[]::new))
+            CompletableFuture.allOf(
+                            members.stream().map(Daemon::start).toArray(CompletableFuture[]::new))
                     .get(formTimeout.toMillis(), TimeUnit.MILLISECONDS);
             int leader = awaitLeader(transport, members, formTimeout);
-            return new BenchCluster(dir, members, members.get(leader).raft(),
+            return new BenchCluster(
+                    dir,
+                    members,
+                    members.get(leader).raft(),
                     new InetSocketAddress(HOST, apiPorts[leader]));
         } catch (ExecutionException e) {
             stopAndDelete(dir, members);
-            throw new FormationException(transport + " cluster failed to start: " + e.getCause().getMessage(), e.getCause());
+            throw new FormationException(
+                    transport + " cluster failed to start: " + e.getCause().getMessage(),
+                    e.getCause());
         } catch (TimeoutException e) {
             stopAndDelete(dir, members);
-            throw new FormationException(transport + " cluster did not start within " + formTimeout, e);
+            throw new FormationException(
+                    transport + " cluster did not start within " + formTimeout, e);
         } catch (IOException | RuntimeException e) {
             stopAndDelete(dir, members);
-            throw new FormationException(transport + " cluster could not be set up: " + e.getMessage(), e);
+            throw new FormationException(
+                    transport + " cluster could not be set up: " + e.getMessage(), e);
         } catch (FormationException | InterruptedException e) {
             stopAndDelete(dir, members);
             throw e;
         }
     }
 
-    /** The leader's node, as found when the cluster formed; it forwards writes should leadership move. */
+    /**
+     * The leader's node, as found when the cluster formed; it forwards writes should leadership
+     * move.
+     */
     RaftNode leader() {
         return leader;
     }
@@ -129,40 +143,61 @@ final class BenchCluster implements AutoCloseable {
      * Writes n1..n3's configuration files and the cluster secret; returns the files and fills
      * {@code apiPorts} with the members' etcd API ports.
      */
-    private static List<Path> writeConfigs(Path dir, String transport, int[] apiPorts, SecureRandom random)
-            throws IOException {
+    private static List<Path> writeConfigs(
+            Path dir, String transport, int[] apiPorts, SecureRandom random) throws IOException {
         int[] webPorts = new int[SIZE];
         int[] grpcPorts = new int[SIZE];
         reserveFreePorts(webPorts, grpcPorts, apiPorts);
         Path secret = dir.resolve("cluster.secret");
         byte[] bytes = new byte[32];
         random.nextBytes(bytes);
-        Files.writeString(secret, Base64.getEncoder().encodeToString(bytes), StandardCharsets.US_ASCII);
+        Files.writeString(
+                secret, Base64.getEncoder().encodeToString(bytes), StandardCharsets.US_ASCII);
         if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
             Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
         }
         boolean web = transport.equals("web");
-        String peers = IntStream.range(0, SIZE)
-                .mapToObj(i -> "\"n" + (i + 1) + "=" + HOST + ":" + (web ? webPorts[i] : grpcPorts[i]) + "\"")
-                .collect(Collectors.joining(", "));
+        String peers =
+                IntStream.range(0, SIZE)
+                        .mapToObj(
+                                i ->
+                                        "\"n"
+                                                + (i + 1)
+                                                + "="
+                                                + HOST
+                                                + ":"
+                                                + (web ? webPorts[i] : grpcPorts[i])
+                                                + "\"")
+                        .collect(Collectors.joining(", "));
         List<Path> files = new ArrayList<>();
         for (int i = 0; i < SIZE; i++) {
             String id = "n" + (i + 1);
             Path conf = dir.resolve(id + ".conf");
-            // Short election timeouts, as the test clusters use: the cluster forms in about a second.
-            Files.writeString(conf, String.join("\n",
-                    "capstan.node { id = \"" + id + "\", data-dir = " + quoted(dir.resolve(id)) + ", host = \"" + HOST + "\" }",
-                    "capstan.web.port = " + webPorts[i],
-                    "capstan.api.port = " + apiPorts[i],
-                    "capstan.raft {",
-                    "  transport = " + transport,
-                    "  peers = [" + peers + "]",
-                    "  secret-file = " + quoted(secret),
-                    "  grpc-port = " + grpcPorts[i],
-                    "  election-timeout-min = 300ms",
-                    "  election-timeout-max = 600ms",
-                    "}",
-                    ""), StandardCharsets.UTF_8);
+            // Short election timeouts, as the test clusters use: the cluster forms in about a
+            // second.
+            Files.writeString(
+                    conf,
+                    String.join(
+                            "\n",
+                            "capstan.node { id = \""
+                                    + id
+                                    + "\", data-dir = "
+                                    + quoted(dir.resolve(id))
+                                    + ", host = \""
+                                    + HOST
+                                    + "\" }",
+                            "capstan.web.port = " + webPorts[i],
+                            "capstan.api.port = " + apiPorts[i],
+                            "capstan.raft {",
+                            "  transport = " + transport,
+                            "  peers = [" + peers + "]",
+                            "  secret-file = " + quoted(secret),
+                            "  grpc-port = " + grpcPorts[i],
+                            "  election-timeout-min = 300ms",
+                            "  election-timeout-max = 600ms",
+                            "}",
+                            ""),
+                    StandardCharsets.UTF_8);
             files.add(conf);
         }
         return files;
@@ -174,9 +209,9 @@ final class BenchCluster implements AutoCloseable {
     }
 
     /**
-     * Fills every array with ports free on 127.0.0.1, all different: every socket stays open
-     * until all are chosen. A port may still be taken by someone else before a member binds it;
-     * that member then fails to start and the cluster reports it.
+     * Fills every array with ports free on 127.0.0.1, all different: every socket stays open until
+     * all are chosen. A port may still be taken by someone else before a member binds it; that
+     * member then fails to start and the cluster reports it.
      */
     private static void reserveFreePorts(int[]... ports) throws IOException {
         List<ServerSocket> sockets = new ArrayList<>();
@@ -205,15 +240,28 @@ final class BenchCluster implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             List<NodeStatus> statuses = members.stream().map(m -> m.raft().status()).toList();
-            Optional<NodeStatus> leader = statuses.stream().filter(s -> s.role() == NodeStatus.Role.LEADER).findFirst();
-            if (leader.isPresent() && statuses.stream().allMatch(s -> s.leaderId().equals(Optional.of(leader.get().nodeId())))) {
+            Optional<NodeStatus> leader =
+                    statuses.stream().filter(s -> s.role() == NodeStatus.Role.LEADER).findFirst();
+            if (leader.isPresent()
+                    && statuses.stream()
+                            .allMatch(
+                                    s -> s.leaderId().equals(Optional.of(leader.get().nodeId())))) {
                 String id = leader.get().nodeId();
                 return IntStream.range(0, members.size())
-                        .filter(i -> members.get(i).raft().nodeId().equals(id)).findFirst().orElseThrow();
+                        .filter(i -> members.get(i).raft().nodeId().equals(id))
+                        .findFirst()
+                        .orElseThrow();
             }
             if (System.nanoTime() - deadline > 0) {
-                throw new FormationException(transport + " cluster had no leader known to all " + members.size()
-                        + " members within " + timeout + "; last seen: " + statuses, null);
+                throw new FormationException(
+                        transport
+                                + " cluster had no leader known to all "
+                                + members.size()
+                                + " members within "
+                                + timeout
+                                + "; last seen: "
+                                + statuses,
+                        null);
             }
             TimeUnit.MILLISECONDS.sleep(50);
         }
@@ -221,7 +269,8 @@ final class BenchCluster implements AutoCloseable {
 
     private static void stopAndDelete(Path dir, List<Daemon> members) {
         try {
-            CompletableFuture.allOf(members.stream().map(Daemon::stop).toArray(CompletableFuture[]::new))
+            CompletableFuture.allOf(
+                            members.stream().map(Daemon::stop).toArray(CompletableFuture[]::new))
                     .get(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
             log.warn("benchmark cluster in {} did not stop cleanly: {}", dir, e.toString());

@@ -19,9 +19,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Closed-loop clients: each performs one operation (a put, a lock cycle), waits until it is done
- * or failed, and only then starts the next, so {@code n} clients keep exactly {@code n}
- * operations in flight.
+ * Closed-loop clients: each performs one operation (a put, a lock cycle), waits until it is done or
+ * failed, and only then starts the next, so {@code n} clients keep exactly {@code n} operations in
+ * flight.
  *
  * <p>A run opens its clients first, then has two phases on the injected clock: the warm-up, whose
  * operations are not counted, then the measured window. An operation counts in the window it
@@ -35,19 +35,25 @@ import org.slf4j.LoggerFactory;
  */
 final class BenchLoad {
     private static final Logger log = LoggerFactory.getLogger(BenchLoad.class);
-    /** Significant decimal digits of the latencies: a percentile is within 0.1 % of a recorded value. */
+
+    /**
+     * Significant decimal digits of the latencies: a percentile is within 0.1 % of a recorded
+     * value.
+     */
     private static final int DIGITS = 3;
 
     /** One client of a run. It bounds each of its operations itself (a deadline, a timeout). */
     @FunctionalInterface
     interface Client extends AutoCloseable {
-        /** Performs operation number {@code sequence}; returns once it is done, throws why it failed. */
+        /**
+         * Performs operation number {@code sequence}; returns once it is done, throws why it
+         * failed.
+         */
         void perform(long sequence) throws Exception;
 
         /** Releases what the client holds; called once, after its last operation. */
         @Override
-        default void close() throws Exception {
-        }
+        default void close() throws Exception {}
     }
 
     /** Opens client {@code index} (from 0) of a run, before the run's clock starts. */
@@ -75,7 +81,8 @@ final class BenchLoad {
      * @param clientPool runs the clients' loops; it stays owned by the caller
      * @param nanoTime the clock phases and latencies are measured on, as {@link System#nanoTime}
      */
-    BenchLoad(ExecutorService clientPool, LongSupplier nanoTime, Duration warmup, Duration measure) {
+    BenchLoad(
+            ExecutorService clientPool, LongSupplier nanoTime, Duration warmup, Duration measure) {
         this.clientPool = clientPool;
         this.nanoTime = nanoTime;
         this.warmup = warmup;
@@ -83,20 +90,32 @@ final class BenchLoad {
     }
 
     /**
-     * Clients that propose puts through {@code propose}, each of a key no other put uses,
-     * {@code <keyPrefix><client>/<sequence>}, and wait up to {@code timeout} for each to apply.
+     * Clients that propose puts through {@code propose}, each of a key no other put uses, {@code
+     * <keyPrefix><client>/<sequence>}, and wait up to {@code timeout} for each to apply.
      */
-    static Clients proposals(Function<Command, CompletableFuture<?>> propose, String keyPrefix, ByteString value,
-                             Duration timeout) {
-        return index -> sequence -> {
-            Command put = Command.newBuilder().setPut(PutRequest.newBuilder()
-                    .setKey(ByteString.copyFromUtf8(keyPrefix + index + "/" + sequence)).setValue(value)).build();
-            try {
-                propose.apply(put).get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-            } catch (TimeoutException e) {
-                throw new TimeoutException("no answer within " + timeout);
-            }
-        };
+    static Clients proposals(
+            Function<Command, CompletableFuture<?>> propose,
+            String keyPrefix,
+            ByteString value,
+            Duration timeout) {
+        return index ->
+                sequence -> {
+                    Command put =
+                            Command.newBuilder()
+                                    .setPut(
+                                            PutRequest.newBuilder()
+                                                    .setKey(
+                                                            ByteString.copyFromUtf8(
+                                                                    keyPrefix + index + "/"
+                                                                            + sequence))
+                                                    .setValue(value))
+                                    .build();
+                    try {
+                        propose.apply(put).get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+                    } catch (TimeoutException e) {
+                        throw new TimeoutException("no answer within " + timeout);
+                    }
+                };
     }
 
     /**
@@ -115,7 +134,8 @@ final class BenchLoad {
                 } catch (InterruptedException e) {
                     throw e;
                 } catch (Exception e) {
-                    throw new SetupException("client " + i + " of " + clients + " could not be set up: " + e, e);
+                    throw new SetupException(
+                            "client " + i + " of " + clients + " could not be set up: " + e, e);
                 }
             }
             return measure(transport, auth, opened);
@@ -130,7 +150,8 @@ final class BenchLoad {
         }
     }
 
-    private BenchResult measure(String transport, boolean auth, List<Client> clients) throws InterruptedException {
+    private BenchResult measure(String transport, boolean auth, List<Client> clients)
+            throws InterruptedException {
         long measureStart = nanoTime.getAsLong() + warmup.toNanos();
         long measureEnd = measureStart + measure.toNanos();
         List<Future<Loop>> tasks = new ArrayList<>(clients.size());
@@ -149,16 +170,26 @@ final class BenchLoad {
                 errors += done.errors;
             }
         } catch (ExecutionException e) {
-            throw new IllegalStateException("a benchmark client failed: " + e.getCause(), e.getCause());
+            throw new IllegalStateException(
+                    "a benchmark client failed: " + e.getCause(), e.getCause());
         } finally {
             tasks.forEach(t -> t.cancel(true));
         }
-        return new BenchResult(transport, auth, clients.size(), operations, errors, measure,
-                millisAt(latencies, 0.50), millisAt(latencies, 0.99));
+        return new BenchResult(
+                transport,
+                auth,
+                clients.size(),
+                operations,
+                errors,
+                measure,
+                millisAt(latencies, 0.50),
+                millisAt(latencies, 0.99));
     }
 
     private static double millisAt(Histogram latencies, double fraction) {
-        return latencies.getTotalCount() == 0 ? Double.NaN : latencies.getValueAtPercentile(fraction * 100) / 1e6;
+        return latencies.getTotalCount() == 0
+                ? Double.NaN
+                : latencies.getValueAtPercentile(fraction * 100) / 1e6;
     }
 
     /** One client's closed loop; its fields belong to the pool thread that runs {@link #call}. */
@@ -196,9 +227,12 @@ final class BenchLoad {
                 } else {
                     errors++;
                     if (!errorLogged) {
-                        // One line per client and run: enough to say why, without flooding the output.
-                        log.warn("operation of client {} failed (its further failures are only counted): {}",
-                                index, failure.toString());
+                        // One line per client and run: enough to say why, without flooding the
+                        // output.
+                        log.warn(
+                                "operation of client {} failed (its further failures are only counted): {}",
+                                index,
+                                failure.toString());
                         errorLogged = true;
                     }
                 }

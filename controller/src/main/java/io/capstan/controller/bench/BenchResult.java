@@ -3,8 +3,8 @@ package io.capstan.controller.bench;
 import java.time.Duration;
 
 /**
- * What one benchmark run measured: {@code clients} closed-loop clients on one cluster for
- * {@code measured}, after the warm-up.
+ * What one benchmark run measured: {@code clients} closed-loop clients on one cluster for {@code
+ * measured}, after the warm-up.
  *
  * @param transport "web" or "grpc", the Raft transport of the cluster
  * @param auth whether the clients went through etcd authentication (API workloads only)
@@ -15,8 +15,15 @@ import java.time.Duration;
  * @param p50Millis median latency of the completed operations; NaN when there were none
  * @param p99Millis 99th percentile latency of the completed operations; NaN when there were none
  */
-record BenchResult(String transport, boolean auth, int clients, long operations, long errors, Duration measured,
-                   double p50Millis, double p99Millis) {
+record BenchResult(
+        String transport,
+        boolean auth,
+        int clients,
+        long operations,
+        long errors,
+        Duration measured,
+        double p50Millis,
+        double p99Millis) {
 
     double operationsPerSecond() {
         return operations / (measured.toNanos() / 1e9);

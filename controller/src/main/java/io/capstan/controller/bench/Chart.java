@@ -11,8 +11,8 @@ import java.awt.geom.Path2D;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -20,10 +20,10 @@ import java.util.TreeSet;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The report's chart, drawn with Java2D: for each workload a row of two panels, throughput and
- * p99 latency against clients, with a line per system and API (the baseline blue, the candidate
- * orange; gRPC solid, the JSON gateway dashed). Both axes are logarithmic, so a factor between
- * the systems is the same distance wherever it is. Pure apart from drawing into a new image.
+ * The report's chart, drawn with Java2D: for each workload a row of two panels, throughput and p99
+ * latency against clients, with a line per system and API (the baseline blue, the candidate orange;
+ * gRPC solid, the JSON gateway dashed). Both axes are logarithmic, so a factor between the systems
+ * is the same distance wherever it is. Pure apart from drawing into a new image.
  */
 final class Chart {
     private static final int WIDTH = 1400;
@@ -48,8 +48,7 @@ final class Chart {
         }
     }
 
-    private Chart() {
-    }
+    private Chart() {}
 
     /** The chart of {@code rows}, as {@link Report#rows} orders them. */
     static BufferedImage draw(List<Report.Row> rows, String baseline, String candidate) {
@@ -57,19 +56,25 @@ final class Chart {
         for (Report.Row row : rows) {
             byWorkload.computeIfAbsent(row.workload(), k -> new ArrayList<>()).add(row);
         }
-        List<String> workloads = byWorkload.keySet().stream()
-                .sorted(Comparator.comparingInt(Workload::rankOf)).toList();
+        List<String> workloads =
+                byWorkload.keySet().stream()
+                        .sorted(Comparator.comparingInt(Workload::rankOf))
+                        .toList();
         int height = HEADER + Math.max(1, workloads.size()) * PANEL_HEIGHT;
         BufferedImage image = new BufferedImage(WIDTH, height, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
         try {
             g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+            g.setRenderingHint(
+                    RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
             g.setColor(Color.WHITE);
             g.fillRect(0, 0, WIDTH, height);
             g.setColor(Color.BLACK);
             g.setFont(TITLE);
-            g.drawString(candidate + " and " + baseline + ": throughput and p99 latency against clients", MARGIN_LEFT, 40);
+            g.drawString(
+                    candidate + " and " + baseline + ": throughput and p99 latency against clients",
+                    MARGIN_LEFT,
+                    40);
             List<Series> series = series(rows, baseline, candidate);
             legend(g, series, MARGIN_LEFT, 80);
             int panelWidth = (WIDTH - MARGIN_LEFT - MARGIN_RIGHT - GAP) / 2;
@@ -77,11 +82,27 @@ final class Chart {
                 List<Report.Row> panelRows = byWorkload.get(workloads.get(i));
                 int top = HEADER + i * PANEL_HEIGHT;
                 String title = Workload.titleOf(workloads.get(i));
-                panel(g, title + ": operations/s", panelRows, series, p -> p.operationsPerSecond(),
-                        MARGIN_LEFT, top, panelWidth);
-                panel(g, title + ": p99 latency, ms", panelRows, series,
-                        p -> p.latency() == null || p.operations() == 0 ? Double.NaN : p.latency().p99(),
-                        MARGIN_LEFT + panelWidth + GAP, top, panelWidth);
+                panel(
+                        g,
+                        title + ": operations/s",
+                        panelRows,
+                        series,
+                        p -> p.operationsPerSecond(),
+                        MARGIN_LEFT,
+                        top,
+                        panelWidth);
+                panel(
+                        g,
+                        title + ": p99 latency, ms",
+                        panelRows,
+                        series,
+                        p ->
+                                p.latency() == null || p.operations() == 0
+                                        ? Double.NaN
+                                        : p.latency().p99(),
+                        MARGIN_LEFT + panelWidth + GAP,
+                        top,
+                        panelWidth);
             }
         } finally {
             g.dispose();
@@ -115,8 +136,15 @@ final class Chart {
         }
     }
 
-    private static void panel(Graphics2D g, String title, List<Report.Row> rows, List<Series> series,
-                              ToDoubleFunction<Point> value, int left, int top, int width) {
+    private static void panel(
+            Graphics2D g,
+            String title,
+            List<Report.Row> rows,
+            List<Series> series,
+            ToDoubleFunction<Point> value,
+            int left,
+            int top,
+            int width) {
         int plotTop = top + PLOT_TOP;
         int plotHeight = PANEL_HEIGHT - PLOT_TOP - PLOT_BOTTOM;
         g.setColor(Color.BLACK);
@@ -143,13 +171,23 @@ final class Chart {
             g.drawString("no data", left + width / 2 - 25, plotTop + plotHeight / 2);
             return;
         }
-        Axis x = new Axis(Math.log(clients.first()), Math.log(clients.last()), left + 30, left + width - 30);
+        Axis x =
+                new Axis(
+                        Math.log(clients.first()),
+                        Math.log(clients.last()),
+                        left + 30,
+                        left + width - 30);
         double lowDecade = Math.floor(Math.log10(min / 1.2));
         double highDecade = Math.ceil(Math.log10(max * 1.2));
         if (highDecade - lowDecade < 1) {
             highDecade = lowDecade + 1;
         }
-        Axis y = new Axis(lowDecade * Math.log(10), highDecade * Math.log(10), plotTop + plotHeight, plotTop);
+        Axis y =
+                new Axis(
+                        lowDecade * Math.log(10),
+                        highDecade * Math.log(10),
+                        plotTop + plotHeight,
+                        plotTop);
 
         g.setFont(LABEL);
         FontMetrics metrics = g.getFontMetrics();
@@ -164,7 +202,10 @@ final class Chart {
                 g.drawLine(left, py, left + width, py);
                 String label = number(v);
                 g.setColor(Color.DARK_GRAY);
-                g.drawString(label, left - 8 - metrics.stringWidth(label), py + metrics.getAscent() / 2 - 2);
+                g.drawString(
+                        label,
+                        left - 8 - metrics.stringWidth(label),
+                        py + metrics.getAscent() / 2 - 2);
             }
         }
         for (int c : clients) {
@@ -175,7 +216,10 @@ final class Chart {
             g.setColor(Color.DARK_GRAY);
             g.drawString(label, px - metrics.stringWidth(label) / 2, plotTop + plotHeight + 20);
         }
-        g.drawString("clients", left + width / 2 - metrics.stringWidth("clients") / 2, plotTop + plotHeight + 42);
+        g.drawString(
+                "clients",
+                left + width / 2 - metrics.stringWidth("clients") / 2,
+                plotTop + plotHeight + 42);
 
         for (Series s : series) {
             Path2D.Double line = new Path2D.Double();
@@ -213,9 +257,16 @@ final class Chart {
 
     private static void style(Graphics2D g, Series s) {
         g.setColor(s.baseline() ? BASELINE : CANDIDATE);
-        Stroke stroke = s.api().equals("grpc")
-                ? new BasicStroke(3f)
-                : new BasicStroke(3f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {10f, 7f}, 0f);
+        Stroke stroke =
+                s.api().equals("grpc")
+                        ? new BasicStroke(3f)
+                        : new BasicStroke(
+                                3f,
+                                BasicStroke.CAP_BUTT,
+                                BasicStroke.JOIN_MITER,
+                                10f,
+                                new float[] {10f, 7f},
+                                0f);
         g.setStroke(stroke);
     }
 
@@ -235,7 +286,10 @@ final class Chart {
         return text.replaceAll("0+$", "").replaceAll("\\.$", "");
     }
 
-    /** A linear map from a range of values to a range of pixels; a value range of one point maps to its middle. */
+    /**
+     * A linear map from a range of values to a range of pixels; a value range of one point maps to
+     * its middle.
+     */
     private record Axis(double low, double high, double from, double to) {
         double at(double value) {
             if (high - low < 1e-12) {

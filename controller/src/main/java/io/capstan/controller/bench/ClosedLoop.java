@@ -35,8 +35,10 @@ import org.slf4j.LoggerFactory;
  */
 final class ClosedLoop {
     private static final Logger log = LoggerFactory.getLogger(ClosedLoop.class);
+
     /** Significant decimal digits the latency histograms keep. */
     static final int DIGITS = 3;
+
     /** The kind of error of an operation that had not ended when the run stopped waiting. */
     static final String UNFINISHED = "UNFINISHED";
 
@@ -45,13 +47,16 @@ final class ClosedLoop {
     interface Client {
         /**
          * Starts operation number {@code sequence} (from 0) and returns at once; the future
-         * completes when the operation is done, or exceptionally with why it failed: a gRPC
-         * status, or {@link OperationFailed}. Each operation bounds itself (a deadline).
+         * completes when the operation is done, or exceptionally with why it failed: a gRPC status,
+         * or {@link OperationFailed}. Each operation bounds itself (a deadline).
          */
         CompletableFuture<?> start(long sequence);
     }
 
-    /** An operation that got an answer, but not the one it needed, e.g. a transaction whose compare failed. */
+    /**
+     * An operation that got an answer, but not the one it needed, e.g. a transaction whose compare
+     * failed.
+     */
     static final class OperationFailed extends RuntimeException {
         private final String kind;
 
@@ -90,7 +95,9 @@ final class ClosedLoop {
 
     private final LongSupplier nanoTime;
 
-    /** @param nanoTime the clock phases and latencies are measured on, as {@link System#nanoTime} */
+    /**
+     * @param nanoTime the clock phases and latencies are measured on, as {@link System#nanoTime}
+     */
     ClosedLoop(LongSupplier nanoTime) {
         this.nanoTime = nanoTime;
     }
@@ -103,15 +110,14 @@ final class ClosedLoop {
 
     /** Told, on the thread that runs the clients, when the measured window starts and ends. */
     interface WindowHook {
-        WindowHook NONE = new WindowHook() {
-            @Override
-            public void started() {
-            }
+        WindowHook NONE =
+                new WindowHook() {
+                    @Override
+                    public void started() {}
 
-            @Override
-            public void ended() {
-            }
-        };
+                    @Override
+                    public void ended() {}
+                };
 
         void started();
 
@@ -123,7 +129,8 @@ final class ClosedLoop {
      * {@code grace} after the window; operations still running then count as {@value #UNFINISHED}.
      * {@code hook} hears of the window's start and end when they come (within a millisecond or so).
      */
-    Outcome run(Window window, List<Client> clients, Duration grace, WindowHook hook) throws InterruptedException {
+    Outcome run(Window window, List<Client> clients, Duration grace, WindowHook hook)
+            throws InterruptedException {
         Recorder latencies = new Recorder(DIGITS);
         Map<String, LongAdder> errors = new ConcurrentHashMap<>();
         CountDownLatch stopped = new CountDownLatch(clients.size());
@@ -153,7 +160,8 @@ final class ClosedLoop {
     /** The kind an operation's failure counts as: its gRPC status code's name, or its own kind. */
     static String kindOf(Throwable failure) {
         Throwable cause = failure;
-        while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
+        while ((cause instanceof CompletionException || cause instanceof ExecutionException)
+                && cause.getCause() != null) {
             cause = cause.getCause();
         }
         if (cause instanceof OperationFailed failed) {
@@ -170,11 +178,20 @@ final class ClosedLoop {
         private final Recorder latencies;
         private final Map<String, LongAdder> errors;
         private final CountDownLatch stopped;
-        /** Whether this client's first failure in the window was logged: touched by one callback at a time. */
+
+        /**
+         * Whether this client's first failure in the window was logged: touched by one callback at
+         * a time.
+         */
         private boolean failureLogged;
 
-        Loop(int index, Client client, Window window, Recorder latencies, Map<String, LongAdder> errors,
-             CountDownLatch stopped) {
+        Loop(
+                int index,
+                Client client,
+                Window window,
+                Recorder latencies,
+                Map<String, LongAdder> errors,
+                CountDownLatch stopped) {
             this.index = index;
             this.client = client;
             this.window = window;
@@ -203,10 +220,11 @@ final class ClosedLoop {
                 }
                 if (!operation.isDone()) {
                     long following = s + 1;
-                    operation.whenComplete((result, failure) -> {
-                        ended(start, failure);
-                        next(following);
-                    });
+                    operation.whenComplete(
+                            (result, failure) -> {
+                                ended(start, failure);
+                                next(following);
+                            });
                     return;
                 }
                 Throwable failure = null;
@@ -232,7 +250,10 @@ final class ClosedLoop {
             errors.computeIfAbsent(kind, k -> new LongAdder()).increment();
             if (!failureLogged) {
                 // One line per client and run: enough to say why, without flooding the output.
-                log.warn("operation of client {} failed ({}; its further failures are only counted): {}", index, kind,
+                log.warn(
+                        "operation of client {} failed ({}; its further failures are only counted): {}",
+                        index,
+                        kind,
                         failure.toString());
                 failureLogged = true;
             }

@@ -25,6 +25,7 @@ import java.util.function.BiConsumer;
  */
 final class Connections implements AutoCloseable {
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
+
     /** Range answers of the benchmark are small; this only guards against a surprise. */
     private static final int MAX_INBOUND_BYTES = 16 << 20;
 
@@ -48,7 +49,7 @@ final class Connections implements AutoCloseable {
      * the endpoint that leads, or with {@code spread} to the endpoints in turn.
      *
      * @throws SetupException when an endpoint does not answer within {@code timeout}, or, unless
-     *                        {@code spread}, when no endpoint is the leader the others name
+     *     {@code spread}, when no endpoint is the leader the others name
      */
     static Connections open(List<Endpoint> endpoints, int count, boolean spread, Duration timeout)
             throws SetupException {
@@ -68,18 +69,31 @@ final class Connections implements AutoCloseable {
     /** The endpoint whose member id is the leader every answering member names. */
     static Endpoint leaderOf(Map<Endpoint, StatusResponse> statuses) throws SetupException {
         Map<Long, Endpoint> byMember = new LinkedHashMap<>();
-        statuses.forEach((endpoint, status) -> byMember.put(status.getHeader().getMemberId(), endpoint));
-        List<Long> named = statuses.values().stream().map(StatusResponse::getLeader).distinct().toList();
+        statuses.forEach(
+                (endpoint, status) -> byMember.put(status.getHeader().getMemberId(), endpoint));
+        List<Long> named =
+                statuses.values().stream().map(StatusResponse::getLeader).distinct().toList();
         if (named.size() != 1 || named.get(0) == 0) {
-            throw new SetupException("the endpoints do not agree on one leader; they name "
-                    + describe(statuses, (b, s) -> b.append(Long.toHexString(s.getLeader()))), null);
+            throw new SetupException(
+                    "the endpoints do not agree on one leader; they name "
+                            + describe(
+                                    statuses, (b, s) -> b.append(Long.toHexString(s.getLeader()))),
+                    null);
         }
         Endpoint leader = byMember.get(named.get(0));
         if (leader == null) {
-            String members = describe(statuses,
-                    (b, s) -> b.append("member ").append(Long.toHexString(s.getHeader().getMemberId())));
-            throw new SetupException("the leader, member " + Long.toHexString(named.get(0)) + ", is none of the endpoints "
-                    + members, null);
+            String members =
+                    describe(
+                            statuses,
+                            (b, s) ->
+                                    b.append("member ")
+                                            .append(Long.toHexString(s.getHeader().getMemberId())));
+            throw new SetupException(
+                    "the leader, member "
+                            + Long.toHexString(named.get(0))
+                            + ", is none of the endpoints "
+                            + members,
+                    null);
         }
         return leader;
     }
@@ -107,17 +121,24 @@ final class Connections implements AutoCloseable {
         }
     }
 
-    private static Map<Endpoint, StatusResponse> statuses(List<Endpoint> endpoints, Duration timeout)
-            throws SetupException {
+    private static Map<Endpoint, StatusResponse> statuses(
+            List<Endpoint> endpoints, Duration timeout) throws SetupException {
         Map<Endpoint, StatusResponse> statuses = new LinkedHashMap<>();
         for (Endpoint endpoint : endpoints) {
             ManagedChannel channel = channel(endpoint);
             try {
-                statuses.put(endpoint, MaintenanceGrpc.newBlockingStub(channel)
-                        .withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)
-                        .status(StatusRequest.getDefaultInstance()));
+                statuses.put(
+                        endpoint,
+                        MaintenanceGrpc.newBlockingStub(channel)
+                                .withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)
+                                .status(StatusRequest.getDefaultInstance()));
             } catch (StatusRuntimeException e) {
-                throw new SetupException("endpoint " + endpoint + " did not answer Maintenance.Status: " + e.getStatus(), e);
+                throw new SetupException(
+                        "endpoint "
+                                + endpoint
+                                + " did not answer Maintenance.Status: "
+                                + e.getStatus(),
+                        e);
             } finally {
                 channel.shutdownNow();
             }
@@ -125,12 +146,15 @@ final class Connections implements AutoCloseable {
         return statuses;
     }
 
-    private static String describe(Map<Endpoint, StatusResponse> statuses, BiConsumer<StringBuilder, StatusResponse> what) {
+    private static String describe(
+            Map<Endpoint, StatusResponse> statuses,
+            BiConsumer<StringBuilder, StatusResponse> what) {
         StringBuilder text = new StringBuilder();
-        statuses.forEach((endpoint, status) -> {
-            text.append(text.length() == 0 ? "" : ", ").append(endpoint).append(": ");
-            what.accept(text, status);
-        });
+        statuses.forEach(
+                (endpoint, status) -> {
+                    text.append(text.length() == 0 ? "" : ", ").append(endpoint).append(": ");
+                    what.accept(text, status);
+                });
         return text.toString();
     }
 

@@ -12,8 +12,8 @@ import java.util.List;
 record Endpoint(String host, int port) {
 
     /**
-     * Parses {@code --endpoints} entries: {@code host:port}, optionally after {@code http://}, as etcdctl
-     * accepts them. Each endpoint may appear once.
+     * Parses {@code --endpoints} entries: {@code host:port}, optionally after {@code http://}, as
+     * etcdctl accepts them. Each endpoint may appear once.
      *
      * @throws IllegalArgumentException naming the bad entry and the rule it breaks
      */
@@ -22,7 +22,8 @@ record Endpoint(String host, int port) {
         for (String entry : entries) {
             Endpoint endpoint = parse(entry);
             if (endpoints.contains(endpoint)) {
-                throw new IllegalArgumentException("'" + entry + "' is listed twice; each endpoint must appear once");
+                throw new IllegalArgumentException(
+                        "'" + entry + "' is listed twice; each endpoint must appear once");
             }
             endpoints.add(endpoint);
         }
@@ -37,8 +38,11 @@ record Endpoint(String host, int port) {
         if (address.startsWith("http://")) {
             address = address.substring("http://".length());
         } else if (address.contains("://")) {
-            throw new IllegalArgumentException("'" + entry + "': only plaintext endpoints (host:port or http://host:port)"
-                    + " are supported");
+            throw new IllegalArgumentException(
+                    "'"
+                            + entry
+                            + "': only plaintext endpoints (host:port or http://host:port)"
+                            + " are supported");
         }
         int colon = address.lastIndexOf(':');
         if (colon <= 0 || colon == address.length() - 1) {
@@ -48,7 +52,8 @@ record Endpoint(String host, int port) {
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         } else if (host.contains(":")) {
-            throw new IllegalArgumentException("'" + entry + "': put an IPv6 address in brackets, [::1]:2379");
+            throw new IllegalArgumentException(
+                    "'" + entry + "': put an IPv6 address in brackets, [::1]:2379");
         }
         int port;
         try {
@@ -57,7 +62,8 @@ record Endpoint(String host, int port) {
             throw new IllegalArgumentException("'" + entry + "': the port is not a number");
         }
         if (host.isEmpty() || port < 1 || port > 65535) {
-            throw new IllegalArgumentException("'" + entry + "' needs a host and a port in 1..65535");
+            throw new IllegalArgumentException(
+                    "'" + entry + "' needs a host and a port in 1..65535");
         }
         return new Endpoint(host, port);
     }

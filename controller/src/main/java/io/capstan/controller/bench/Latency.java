@@ -15,9 +15,13 @@ record Latency(long count, double p50, double p90, double p99, double p999, doub
         if (nanos.getTotalCount() == 0) {
             return null;
         }
-        return new Latency(nanos.getTotalCount(), millis(nanos.getValueAtPercentile(50)),
-                millis(nanos.getValueAtPercentile(90)), millis(nanos.getValueAtPercentile(99)),
-                millis(nanos.getValueAtPercentile(99.9)), millis(nanos.getMaxValue()));
+        return new Latency(
+                nanos.getTotalCount(),
+                millis(nanos.getValueAtPercentile(50)),
+                millis(nanos.getValueAtPercentile(90)),
+                millis(nanos.getValueAtPercentile(99)),
+                millis(nanos.getValueAtPercentile(99.9)),
+                millis(nanos.getMaxValue()));
     }
 
     private static double millis(long nanos) {

@@ -16,18 +16,36 @@ public record Machine(int cores, double loadAverage, String jvm, long maxHeapMiB
 
     /** This machine, now. */
     public static Machine now() {
-        String jvm = System.getProperty("java.vm.name") + " " + Runtime.version()
-                + " (" + System.getProperty("java.vm.vendor") + ")";
-        String os = System.getProperty("os.name") + " " + System.getProperty("os.version")
-                + " " + System.getProperty("os.arch");
-        return new Machine(Runtime.getRuntime().availableProcessors(),
-                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), jvm,
-                Runtime.getRuntime().maxMemory() >> 20, os);
+        String jvm =
+                System.getProperty("java.vm.name")
+                        + " "
+                        + Runtime.version()
+                        + " ("
+                        + System.getProperty("java.vm.vendor")
+                        + ")";
+        String os =
+                System.getProperty("os.name")
+                        + " "
+                        + System.getProperty("os.version")
+                        + " "
+                        + System.getProperty("os.arch");
+        return new Machine(
+                Runtime.getRuntime().availableProcessors(),
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+                jvm,
+                Runtime.getRuntime().maxMemory() >> 20,
+                os);
     }
 
     /** One line for people, e.g. {@code machine: 2 cores, OpenJDK ... , load average 0.52}. */
     public String describe() {
-        return String.format(Locale.ROOT, "machine: %d cores, %s, max heap %d MiB, %s, load average %s", cores, jvm,
-                maxHeapMiB, os, loadAverage < 0 ? "unknown" : String.format(Locale.ROOT, "%.2f", loadAverage));
+        return String.format(
+                Locale.ROOT,
+                "machine: %d cores, %s, max heap %d MiB, %s, load average %s",
+                cores,
+                jvm,
+                maxHeapMiB,
+                os,
+                loadAverage < 0 ? "unknown" : String.format(Locale.ROOT, "%.2f", loadAverage));
     }
 }

@@ -24,14 +24,18 @@ import java.util.function.LongSupplier;
  * {@link ClosedLoop} describes.
  */
 final class Operations {
-    /** Bytes at the start of a watched put's value that hold its send time (see {@link #sentAt}). */
+    /**
+     * Bytes at the start of a watched put's value that hold its send time (see {@link #sentAt}).
+     */
     static final int TIMESTAMP_BYTES = Long.BYTES;
 
     private final Connections connections;
     private final Duration timeout;
     private final ByteString value;
 
-    /** @param value what every put writes (a watched put writes its send time over its first bytes) */
+    /**
+     * @param value what every put writes (a watched put writes its send time over its first bytes)
+     */
     Operations(Connections connections, Duration timeout, ByteString value) {
         this.connections = connections;
         this.timeout = timeout;
@@ -52,8 +56,12 @@ final class Operations {
         KVGrpc.KVStub kv = KVGrpc.newStub(connections.channel(index));
         byte[] rest = value.substring(TIMESTAMP_BYTES).toByteArray();
         return sequence -> {
-            ByteBuffer stamped = ByteBuffer.allocate(TIMESTAMP_BYTES + rest.length).putLong(clock.getAsLong()).put(rest);
-            return put(kv, key(prefix + index + "/" + sequence), ByteString.copyFrom(stamped.array()));
+            ByteBuffer stamped =
+                    ByteBuffer.allocate(TIMESTAMP_BYTES + rest.length)
+                            .putLong(clock.getAsLong())
+                            .put(rest);
+            return put(
+                    kv, key(prefix + index + "/" + sequence), ByteString.copyFrom(stamped.array()));
         };
     }
 
@@ -62,26 +70,30 @@ final class Operations {
         return value.substring(0, TIMESTAMP_BYTES).asReadOnlyByteBuffer().getLong();
     }
 
-    /** Client {@code index}: ranges of one key of {@code keys} each, every client going through them from its own place. */
+    /**
+     * Client {@code index}: ranges of one key of {@code keys} each, every client going through them
+     * from its own place.
+     */
     ClosedLoop.Client ranges(int index, List<ByteString> keys, boolean serializable) {
         KVGrpc.KVStub kv = KVGrpc.newStub(connections.channel(index));
         return sequence -> {
             Connections.Answer<RangeResponse> answer = new Connections.Answer<>();
-            RangeRequest range = RangeRequest.newBuilder()
-                    .setKey(keys.get((int) ((index * 7919L + sequence) % keys.size())))
-                    .setSerializable(serializable)
-                    .build();
+            RangeRequest range =
+                    RangeRequest.newBuilder()
+                            .setKey(keys.get((int) ((index * 7919L + sequence) % keys.size())))
+                            .setSerializable(serializable)
+                            .build();
             timed(kv).range(range, answer);
             return answer;
         };
     }
 
     /**
-     * Client {@code index}: compare-and-set transactions on its own key {@code <prefix><index>}:
-     * if the key's mod revision is the one this client last saw (0 at first: no key), put the
-     * value, else read the key. A failed compare counts as {@code COMPARE_FAILED}; the next
-     * transaction compares with the revision it read. One transaction in flight at a time (the
-     * closed loop) is what makes the plain field safe.
+     * Client {@code index}: compare-and-set transactions on its own key {@code <prefix><index>}: if
+     * the key's mod revision is the one this client last saw (0 at first: no key), put the value,
+     * else read the key. A failed compare counts as {@code COMPARE_FAILED}; the next transaction
+     * compares with the revision it read. One transaction in flight at a time (the closed loop) is
+     * what makes the plain field safe.
      */
     ClosedLoop.Client compareAndSets(int index, String prefix) {
         KVGrpc.KVStub kv = KVGrpc.newStub(connections.channel(index));
@@ -89,22 +101,36 @@ final class Operations {
         long[] seen = {0};
         return sequence -> {
             Connections.Answer<TxnResponse> answer = new Connections.Answer<>();
-            TxnRequest txn = TxnRequest.newBuilder()
-                    .addCompare(Compare.newBuilder().setKey(key).setTarget(Compare.CompareTarget.MOD)
-                            .setResult(Compare.CompareResult.EQUAL).setModRevision(seen[0]))
-                    .addSuccess(RequestOp.newBuilder().setRequestPut(PutRequest.newBuilder().setKey(key).setValue(value)))
-                    .addFailure(RequestOp.newBuilder().setRequestRange(RangeRequest.newBuilder().setKey(key)))
-                    .build();
+            TxnRequest txn =
+                    TxnRequest.newBuilder()
+                            .addCompare(
+                                    Compare.newBuilder()
+                                            .setKey(key)
+                                            .setTarget(Compare.CompareTarget.MOD)
+                                            .setResult(Compare.CompareResult.EQUAL)
+                                            .setModRevision(seen[0]))
+                            .addSuccess(
+                                    RequestOp.newBuilder()
+                                            .setRequestPut(
+                                                    PutRequest.newBuilder()
+                                                            .setKey(key)
+                                                            .setValue(value)))
+                            .addFailure(
+                                    RequestOp.newBuilder()
+                                            .setRequestRange(RangeRequest.newBuilder().setKey(key)))
+                            .build();
             timed(kv).txn(txn, answer);
-            return answer.thenApply(response -> {
-                if (response.getSucceeded()) {
-                    seen[0] = response.getHeader().getRevision();
-                    return response;
-                }
-                RangeResponse current = response.getResponses(0).getResponseRange();
-                seen[0] = current.getKvsCount() == 0 ? 0 : current.getKvs(0).getModRevision();
-                throw new ClosedLoop.OperationFailed("COMPARE_FAILED");
-            });
+            return answer.thenApply(
+                    response -> {
+                        if (response.getSucceeded()) {
+                            seen[0] = response.getHeader().getRevision();
+                            return response;
+                        }
+                        RangeResponse current = response.getResponses(0).getResponseRange();
+                        seen[0] =
+                                current.getKvsCount() == 0 ? 0 : current.getKvs(0).getModRevision();
+                        throw new ClosedLoop.OperationFailed("COMPARE_FAILED");
+                    });
         };
     }
 
@@ -130,7 +156,8 @@ final class Operations {
         return ByteString.copyFromUtf8(text);
     }
 
-    private CompletableFuture<PutResponse> put(KVGrpc.KVStub kv, ByteString key, ByteString putValue) {
+    private CompletableFuture<PutResponse> put(
+            KVGrpc.KVStub kv, ByteString key, ByteString putValue) {
         Connections.Answer<PutResponse> answer = new Connections.Answer<>();
         timed(kv).put(PutRequest.newBuilder().setKey(key).setValue(putValue).build(), answer);
         return answer;

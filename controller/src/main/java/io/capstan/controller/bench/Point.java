@@ -16,16 +16,27 @@ import java.util.Map;
  * @param operations operations completed in the window
  * @param operationsPerSecond operations / seconds
  * @param latency latency of those operations; null when none completed
- * @param errors failed operations by gRPC status code name (or another kind, e.g. {@code COMPARE_FAILED})
+ * @param errors failed operations by gRPC status code name (or another kind, e.g. {@code
+ *     COMPARE_FAILED})
  * @param events watch events received in the window, over all watchers ({@code watch} only)
  * @param delivery from a put's send to its event's arrival at a watcher ({@code watch} only)
  * @param cpuMicros CPU time (user + system) the sampled processes used in the window, summed; null
- *                  when no process was sampled
+ *     when no process was sampled
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-record Point(String workload, int clients, int connections, int watchers, double seconds, long operations,
-             double operationsPerSecond, Latency latency, Map<String, Long> errors, Long events,
-             Latency delivery, Long cpuMicros) {
+record Point(
+        String workload,
+        int clients,
+        int connections,
+        int watchers,
+        double seconds,
+        long operations,
+        double operationsPerSecond,
+        Latency latency,
+        Map<String, Long> errors,
+        Long events,
+        Latency delivery,
+        Long cpuMicros) {
 
     Point {
         errors = Map.copyOf(errors == null ? Map.of() : errors);

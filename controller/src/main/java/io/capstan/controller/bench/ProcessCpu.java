@@ -48,12 +48,14 @@ final class ProcessCpu {
     static long ticks(String stat, long pid) {
         int end = stat.lastIndexOf(')');
         if (end < 0) {
-            throw new IllegalArgumentException("not a /proc stat line of process " + pid + ": " + stat);
+            throw new IllegalArgumentException(
+                    "not a /proc stat line of process " + pid + ": " + stat);
         }
         String[] fields = stat.substring(end + 1).trim().split("\\s+");
         // fields[0] is field 3 (state): utime is field 14, stime field 15.
         if (fields.length < 13) {
-            throw new IllegalArgumentException("a /proc stat line of process " + pid + " too short: " + stat);
+            throw new IllegalArgumentException(
+                    "a /proc stat line of process " + pid + " too short: " + stat);
         }
         return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
     }

@@ -19,9 +19,14 @@ import java.util.stream.Collectors;
  * the machine. Pure: built from parsed results, renders text. Immutable.
  */
 final class Report {
-    /** One API, workload and client count, with each system's point there (either may be missing). */
+    /**
+     * One API, workload and client count, with each system's point there (either may be missing).
+     */
     record Row(String api, String workload, int clients, Point baseline, Point candidate) {
-        /** Candidate / baseline operations per second; empty when either is missing or the baseline did nothing. */
+        /**
+         * Candidate / baseline operations per second; empty when either is missing or the baseline
+         * did nothing.
+         */
         Optional<Double> ratio() {
             if (baseline == null || candidate == null || baseline.operationsPerSecond() <= 0) {
                 return Optional.empty();
@@ -43,11 +48,17 @@ final class Report {
         this.baseline = baseline;
         this.candidate = candidate;
         this.results = List.copyOf(results);
-        this.systems = systems.stream().sorted(Comparator.comparing((SystemFacts s) -> !s.label().equals(baseline))
-                .thenComparing(SystemFacts::label)).toList();
+        this.systems =
+                systems.stream()
+                        .sorted(
+                                Comparator.comparing((SystemFacts s) -> !s.label().equals(baseline))
+                                        .thenComparing(SystemFacts::label))
+                        .toList();
     }
 
-    /** Every row, gRPC before the gateway, workloads in {@link Workload}'s order, then by clients. */
+    /**
+     * Every row, gRPC before the gateway, workloads in {@link Workload}'s order, then by clients.
+     */
     List<Row> rows() {
         Map<String, Point[]> byKey = new LinkedHashMap<>();
         for (Results r : results) {
@@ -56,77 +67,149 @@ final class Report {
                 continue;
             }
             for (Point p : r.points()) {
-                byKey.computeIfAbsent(r.api() + "\n" + p.workload() + "\n" + p.clients(), k -> new Point[2])[side] = p;
+                byKey.computeIfAbsent(
+                                        r.api() + "\n" + p.workload() + "\n" + p.clients(),
+                                        k -> new Point[2])[side] =
+                        p;
             }
         }
         List<Row> rows = new ArrayList<>();
-        byKey.forEach((key, pair) -> {
-            String[] parts = key.split("\n");
-            rows.add(new Row(parts[0], parts[1], Integer.parseInt(parts[2]), pair[0], pair[1]));
-        });
-        rows.sort(Comparator.comparing((Row r) -> r.api().equals("grpc") ? 0 : 1)
-                .thenComparing(Row::api)
-                .thenComparingInt(r -> Workload.rankOf(r.workload()))
-                .thenComparing(Row::workload)
-                .thenComparingInt(Row::clients));
+        byKey.forEach(
+                (key, pair) -> {
+                    String[] parts = key.split("\n");
+                    rows.add(
+                            new Row(
+                                    parts[0],
+                                    parts[1],
+                                    Integer.parseInt(parts[2]),
+                                    pair[0],
+                                    pair[1]));
+                });
+        rows.sort(
+                Comparator.comparing((Row r) -> r.api().equals("grpc") ? 0 : 1)
+                        .thenComparing(Row::api)
+                        .thenComparingInt(r -> Workload.rankOf(r.workload()))
+                        .thenComparing(Row::workload)
+                        .thenComparingInt(Row::clients));
         return rows;
     }
 
     /** The report; {@code chart} is the chart's file name, linked when not null. */
     String markdown(String chart) {
         StringBuilder md = new StringBuilder();
-        md.append("# ").append(candidate).append(" and ").append(baseline).append(" side by side\n\n");
+        md.append("# ")
+                .append(candidate)
+                .append(" and ")
+                .append(baseline)
+                .append(" side by side\n\n");
         machine().ifPresent(m -> md.append(m).append("\n\n"));
-        md.append("Each row is one point: closed-loop clients for the measured window after a warm-up. "
-                + "Ratios are ").append(candidate).append(" / ").append(baseline).append(" of operations per second. "
-                + "CPU is user + system time of the three members, summed, per completed operation. "
-                + "`grpc` is `capstan bench --endpoints`; `gateway` is wrk over the JSON gateway.\n\n");
+        md.append(
+                        "Each row is one point: closed-loop clients for the measured window after a warm-up. "
+                                + "Ratios are ")
+                .append(candidate)
+                .append(" / ")
+                .append(baseline)
+                .append(
+                        " of operations per second. "
+                                + "CPU is user + system time of the three members, summed, per completed operation. "
+                                + "`grpc` is `capstan bench --endpoints`; `gateway` is wrk over the JSON gateway.\n\n");
         List<Row> rows = rows();
-        md.append("| workload | API | clients | ").append(baseline).append(" ops/s | ").append(candidate)
-                .append(" ops/s | ").append(candidate).append(" / ").append(baseline).append(" | ")
-                .append(baseline).append(" p50 / p99 ms | ").append(candidate).append(" p50 / p99 ms | ")
-                .append(baseline).append(" CPU µs/op | ").append(candidate).append(" CPU µs/op | errors ")
-                .append(baseline).append(" / ").append(candidate).append(" |\n");
+        md.append("| workload | API | clients | ")
+                .append(baseline)
+                .append(" ops/s | ")
+                .append(candidate)
+                .append(" ops/s | ")
+                .append(candidate)
+                .append(" / ")
+                .append(baseline)
+                .append(" | ")
+                .append(baseline)
+                .append(" p50 / p99 ms | ")
+                .append(candidate)
+                .append(" p50 / p99 ms | ")
+                .append(baseline)
+                .append(" CPU µs/op | ")
+                .append(candidate)
+                .append(" CPU µs/op | errors ")
+                .append(baseline)
+                .append(" / ")
+                .append(candidate)
+                .append(" |\n");
         md.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Row row : rows) {
-            md.append("| ").append(Workload.titleOf(row.workload())).append(" | ").append(row.api()).append(" | ")
-                    .append(row.clients()).append(" | ")
-                    .append(cell(row.baseline(), p -> count(p.operationsPerSecond()))).append(" | ")
-                    .append(cell(row.candidate(), p -> count(p.operationsPerSecond()))).append(" | ")
-                    .append(row.ratio().map(Report::ratio).orElse("-")).append(" | ")
-                    .append(cell(row.baseline(), Report::p50p99)).append(" | ")
-                    .append(cell(row.candidate(), Report::p50p99)).append(" | ")
-                    .append(cell(row.baseline(), Report::cpu)).append(" | ")
-                    .append(cell(row.candidate(), Report::cpu)).append(" | ")
-                    .append(cell(row.baseline(), Report::errors)).append(" / ")
-                    .append(cell(row.candidate(), Report::errors)).append(" |\n");
+            md.append("| ")
+                    .append(Workload.titleOf(row.workload()))
+                    .append(" | ")
+                    .append(row.api())
+                    .append(" | ")
+                    .append(row.clients())
+                    .append(" | ")
+                    .append(cell(row.baseline(), p -> count(p.operationsPerSecond())))
+                    .append(" | ")
+                    .append(cell(row.candidate(), p -> count(p.operationsPerSecond())))
+                    .append(" | ")
+                    .append(row.ratio().map(Report::ratio).orElse("-"))
+                    .append(" | ")
+                    .append(cell(row.baseline(), Report::p50p99))
+                    .append(" | ")
+                    .append(cell(row.candidate(), Report::p50p99))
+                    .append(" | ")
+                    .append(cell(row.baseline(), Report::cpu))
+                    .append(" | ")
+                    .append(cell(row.candidate(), Report::cpu))
+                    .append(" | ")
+                    .append(cell(row.baseline(), Report::errors))
+                    .append(" / ")
+                    .append(cell(row.candidate(), Report::errors))
+                    .append(" |\n");
         }
         appendDelivery(md, rows);
         appendErrors(md, rows);
         appendSystems(md);
         if (chart != null) {
-            md.append("\n![throughput and p99 latency against clients](").append(chart).append(")\n");
+            md.append("\n![throughput and p99 latency against clients](")
+                    .append(chart)
+                    .append(")\n");
         }
         return md.toString();
     }
 
     private void appendDelivery(StringBuilder md, List<Row> rows) {
-        List<Row> watched = rows.stream().filter(r -> delivered(r.baseline()) || delivered(r.candidate())).toList();
+        List<Row> watched =
+                rows.stream()
+                        .filter(r -> delivered(r.baseline()) || delivered(r.candidate()))
+                        .toList();
         if (watched.isEmpty()) {
             return;
         }
-        Point any = Optional.ofNullable(watched.get(0).baseline()).orElse(watched.get(0).candidate());
-        md.append("\n## Watch delivery\n\nFrom a put's send to its event's arrival at each of ").append(any.watchers())
+        Point any =
+                Optional.ofNullable(watched.get(0).baseline()).orElse(watched.get(0).candidate());
+        md.append("\n## Watch delivery\n\nFrom a put's send to its event's arrival at each of ")
+                .append(any.watchers())
                 .append(" watch streams (each stream receives every put).\n\n");
-        md.append("| API | writers | ").append(baseline).append(" events/s | ").append(candidate).append(" events/s | ")
-                .append(baseline).append(" delivery p50 / p99 ms | ").append(candidate)
+        md.append("| API | writers | ")
+                .append(baseline)
+                .append(" events/s | ")
+                .append(candidate)
+                .append(" events/s | ")
+                .append(baseline)
+                .append(" delivery p50 / p99 ms | ")
+                .append(candidate)
                 .append(" delivery p50 / p99 ms |\n|---|---|---:|---:|---:|---:|\n");
         for (Row row : watched) {
-            md.append("| ").append(row.api()).append(" | ").append(row.clients()).append(" | ")
-                    .append(cell(row.baseline(), p -> count(p.events() / p.seconds()))).append(" | ")
-                    .append(cell(row.candidate(), p -> count(p.events() / p.seconds()))).append(" | ")
-                    .append(cell(row.baseline(), p -> latency(p.delivery()))).append(" | ")
-                    .append(cell(row.candidate(), p -> latency(p.delivery()))).append(" |\n");
+            md.append("| ")
+                    .append(row.api())
+                    .append(" | ")
+                    .append(row.clients())
+                    .append(" | ")
+                    .append(cell(row.baseline(), p -> count(p.events() / p.seconds())))
+                    .append(" | ")
+                    .append(cell(row.candidate(), p -> count(p.events() / p.seconds())))
+                    .append(" | ")
+                    .append(cell(row.baseline(), p -> latency(p.delivery())))
+                    .append(" | ")
+                    .append(cell(row.candidate(), p -> latency(p.delivery())))
+                    .append(" |\n");
         }
     }
 
@@ -136,8 +219,17 @@ final class Report {
             for (Point p : new Point[] {row.baseline(), row.candidate()}) {
                 if (p != null && p.errorCount() > 0) {
                     String system = p == row.baseline() ? baseline : candidate;
-                    lines.add("- " + system + ", " + Workload.titleOf(row.workload()) + " over " + row.api() + " at "
-                            + row.clients() + " clients: " + EndpointMode.errors(p.errors()));
+                    lines.add(
+                            "- "
+                                    + system
+                                    + ", "
+                                    + Workload.titleOf(row.workload())
+                                    + " over "
+                                    + row.api()
+                                    + " at "
+                                    + row.clients()
+                                    + " clients: "
+                                    + EndpointMode.errors(p.errors()));
                 }
             }
         }
@@ -150,31 +242,55 @@ final class Report {
         if (systems.isEmpty()) {
             return;
         }
-        md.append("\n## Members\n\n| system | version | cold start to first write | restart to first write | "
-                + "peak RSS per member |\n|---|---|---:|---:|---|\n");
+        md.append(
+                "\n## Members\n\n| system | version | cold start to first write | restart to first write | "
+                        + "peak RSS per member |\n|---|---|---:|---:|---|\n");
         for (SystemFacts s : systems) {
-            md.append("| ").append(s.label()).append(" | ").append(Objects.requireNonNullElse(s.version(), "-"))
-                    .append(" | ").append(seconds(s.coldStartSeconds())).append(" | ")
-                    .append(seconds(s.restartSeconds())).append(" | ")
-                    .append(s.peakRssKiB().isEmpty() ? "-" : s.peakRssKiB().stream()
-                            .map(kib -> count(kib / 1024.0) + " MiB").collect(Collectors.joining(", ")))
+            md.append("| ")
+                    .append(s.label())
+                    .append(" | ")
+                    .append(Objects.requireNonNullElse(s.version(), "-"))
+                    .append(" | ")
+                    .append(seconds(s.coldStartSeconds()))
+                    .append(" | ")
+                    .append(seconds(s.restartSeconds()))
+                    .append(" | ")
+                    .append(
+                            s.peakRssKiB().isEmpty()
+                                    ? "-"
+                                    : s.peakRssKiB().stream()
+                                            .map(kib -> count(kib / 1024.0) + " MiB")
+                                            .collect(Collectors.joining(", ")))
                     .append(" |\n");
         }
     }
 
     /** The machine the gRPC runs saw, and the range of load averages at their starts. */
     private Optional<String> machine() {
-        List<Machine> machines = results.stream().map(Results::machine).filter(Objects::nonNull).toList();
+        List<Machine> machines =
+                results.stream().map(Results::machine).filter(Objects::nonNull).toList();
         if (machines.isEmpty()) {
             return Optional.empty();
         }
         Machine first = machines.get(0);
-        DoubleSummaryStatistics load = machines.stream().mapToDouble(Machine::loadAverage).filter(l -> l >= 0)
-                .summaryStatistics();
-        String loads = load.getCount() == 0 ? "unknown"
-                : String.format(Locale.ROOT, "%.2f to %.2f", load.getMin(), load.getMax());
-        return Optional.of(String.format(Locale.ROOT, "Machine: %d cores, %s, %s; load average (1 min) when each gRPC "
-                + "run began: %s.", first.cores(), first.os(), first.jvm(), loads));
+        DoubleSummaryStatistics load =
+                machines.stream()
+                        .mapToDouble(Machine::loadAverage)
+                        .filter(l -> l >= 0)
+                        .summaryStatistics();
+        String loads =
+                load.getCount() == 0
+                        ? "unknown"
+                        : String.format(Locale.ROOT, "%.2f to %.2f", load.getMin(), load.getMax());
+        return Optional.of(
+                String.format(
+                        Locale.ROOT,
+                        "Machine: %d cores, %s, %s; load average (1 min) when each gRPC "
+                                + "run began: %s.",
+                        first.cores(),
+                        first.os(),
+                        first.jvm(),
+                        loads));
     }
 
     private static boolean delivered(Point p) {
@@ -185,7 +301,10 @@ final class Report {
         return p == null ? "-" : format.apply(p);
     }
 
-    /** Latency of the completed operations: none when nothing completed (wrk times its failed answers too). */
+    /**
+     * Latency of the completed operations: none when nothing completed (wrk times its failed
+     * answers too).
+     */
     private static String p50p99(Point p) {
         return p.operations() == 0 ? "-" : latency(p.latency());
     }
@@ -194,7 +313,9 @@ final class Report {
         return l == null ? "-" : millis(l.p50()) + " / " + millis(l.p99());
     }
 
-    /** How many operations failed; a point with neither successes nor failures got no answer at all. */
+    /**
+     * How many operations failed; a point with neither successes nor failures got no answer at all.
+     */
     private static String errors(Point p) {
         return p.operations() == 0 && p.errorCount() == 0 ? "no answer" : count(p.errorCount());
     }

@@ -12,7 +12,8 @@ import java.util.List;
  * One benchmark invocation's results as JSON: what {@code capstan bench --endpoints ... --json}
  * prints, and what the comparison script writes for each wrk run over the JSON gateway.
  *
- * @param label the system measured, as {@code --label} names it (e.g. {@code etcd}, {@code capstan})
+ * @param label the system measured, as {@code --label} names it (e.g. {@code etcd}, {@code
+ *     capstan})
  * @param api {@code grpc}, or {@code gateway} for etcd's JSON gateway
  * @param workload the workload's name
  * @param endpoints the endpoints given ({@code grpc} only)
@@ -23,11 +24,20 @@ import java.util.List;
  * @param points one per client count, in the order run
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-record Results(String label, String api, String workload, List<String> endpoints, String target, Integer valueBytes,
-               Double warmupSeconds, Machine machine, List<Point> points) {
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+record Results(
+        String label,
+        String api,
+        String workload,
+        List<String> endpoints,
+        String target,
+        Integer valueBytes,
+        Double warmupSeconds,
+        Machine machine,
+        List<Point> points) {
+    private static final ObjectMapper JSON =
+            new ObjectMapper()
+                    .enable(SerializationFeature.INDENT_OUTPUT)
+                    .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     Results {
         points = List.copyOf(points == null ? List.of() : points);

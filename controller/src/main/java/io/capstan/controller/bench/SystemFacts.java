@@ -11,12 +11,19 @@ import java.util.List;
  *
  * @param label the system, as the results' {@code label}
  * @param version what the system says it is, e.g. {@code etcd Version: 3.4.23}
- * @param coldStartSeconds from launching every member of a new cluster to its first acknowledged write
- * @param restartSeconds from launching every member again, on the data of the run, to the first acknowledged write
+ * @param coldStartSeconds from launching every member of a new cluster to its first acknowledged
+ *     write
+ * @param restartSeconds from launching every member again, on the data of the run, to the first
+ *     acknowledged write
  * @param peakRssKiB each member's peak resident set size (VmHWM) over the run
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-record SystemFacts(String label, String version, Double coldStartSeconds, Double restartSeconds, List<Long> peakRssKiB) {
+record SystemFacts(
+        String label,
+        String version,
+        Double coldStartSeconds,
+        Double restartSeconds,
+        List<Long> peakRssKiB) {
 
     SystemFacts {
         peakRssKiB = List.copyOf(peakRssKiB == null ? List.of() : peakRssKiB);

@@ -41,8 +41,10 @@ final class WatchFanOut implements AutoCloseable {
     private final LongAdder events = new LongAdder();
     private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
     private final LongSupplier clock;
+
     /** Null until {@link #measure}: events before count nowhere. */
     private volatile ClosedLoop.Window window;
+
     private volatile boolean closing;
 
     private WatchFanOut(LongSupplier clock) {
@@ -54,25 +56,39 @@ final class WatchFanOut implements AutoCloseable {
      * and waits until every stream has confirmed its watch.
      *
      * @throws Connections.SetupException when a watch was not created within {@code timeout}; the
-     *                                    streams opened are closed again
+     *     streams opened are closed again
      */
-    static WatchFanOut open(Connections connections, int count, String prefix, LongSupplier clock, Duration timeout)
+    static WatchFanOut open(
+            Connections connections, int count, String prefix, LongSupplier clock, Duration timeout)
             throws Connections.SetupException, InterruptedException {
         WatchFanOut fanOut = new WatchFanOut(clock);
         CountDownLatch created = new CountDownLatch(count);
-        WatchRequest create = WatchRequest.newBuilder().setCreateRequest(WatchCreateRequest.newBuilder()
-                .setKey(Operations.key(prefix)).setRangeEnd(prefixEnd(prefix))).build();
+        WatchRequest create =
+                WatchRequest.newBuilder()
+                        .setCreateRequest(
+                                WatchCreateRequest.newBuilder()
+                                        .setKey(Operations.key(prefix))
+                                        .setRangeEnd(prefixEnd(prefix)))
+                        .build();
         for (int i = 0; i < count; i++) {
             Watcher watcher = fanOut.new Watcher(created);
-            watcher.requests = (ClientCallStreamObserver<WatchRequest>) WatchGrpc.newStub(connections.channel(i))
-                    .watch(watcher);
+            watcher.requests =
+                    (ClientCallStreamObserver<WatchRequest>)
+                            WatchGrpc.newStub(connections.channel(i)).watch(watcher);
             fanOut.watchers.add(watcher);
             watcher.requests.onNext(create);
         }
         if (!created.await(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
             fanOut.close();
-            throw new Connections.SetupException(created.getCount() + " of " + count + " watches were not created within "
-                    + timeout + "; stream errors: " + fanOut.errors(), null);
+            throw new Connections.SetupException(
+                    created.getCount()
+                            + " of "
+                            + count
+                            + " watches were not created within "
+                            + timeout
+                            + "; stream errors: "
+                            + fanOut.errors(),
+                    null);
         }
         return fanOut;
     }
@@ -107,7 +123,10 @@ final class WatchFanOut implements AutoCloseable {
         }
     }
 
-    /** The key that ends the range of every key starting with {@code prefix} (a prefix without 0xff bytes). */
+    /**
+     * The key that ends the range of every key starting with {@code prefix} (a prefix without 0xff
+     * bytes).
+     */
     static ByteString prefixEnd(String prefix) {
         byte[] end = prefix.getBytes(StandardCharsets.UTF_8);
         end[end.length - 1]++;
@@ -116,6 +135,7 @@ final class WatchFanOut implements AutoCloseable {
 
     private final class Watcher implements StreamObserver<WatchResponse> {
         private final CountDownLatch created;
+
         /** Set before the stream's first message is sent; read by close. */
         private ClientCallStreamObserver<WatchRequest> requests;
 
@@ -145,7 +165,10 @@ final class WatchFanOut implements AutoCloseable {
         @Override
         public void onError(Throwable t) {
             if (!closing) {
-                errors.computeIfAbsent(STREAM_ERROR + Status.fromThrowable(t).getCode(), k -> new LongAdder()).increment();
+                errors.computeIfAbsent(
+                                STREAM_ERROR + Status.fromThrowable(t).getCode(),
+                                k -> new LongAdder())
+                        .increment();
             }
         }
 

@@ -10,14 +10,23 @@ enum Workload {
     PUT("put", "put"),
     /** A linearizable range of one key of the preloaded set. */
     RANGE_LINEARIZABLE("range-linearizable", "range, linearizable"),
-    /** A serializable range of one key of the preloaded set: the member answers from its own state. */
+    /**
+     * A serializable range of one key of the preloaded set: the member answers from its own state.
+     */
     RANGE_SERIALIZABLE("range-serializable", "range, serializable"),
-    /** A transaction on the client's own key: if its mod revision is the one last seen, put a new value. */
+    /**
+     * A transaction on the client's own key: if its mod revision is the one last seen, put a new
+     * value.
+     */
     TXN_CAS("txn-cas", "txn compare-and-set"),
-    /** Puts, as {@link #PUT}, to keys that every watcher watches; also measures each event's delivery. */
+    /**
+     * Puts, as {@link #PUT}, to keys that every watcher watches; also measures each event's
+     * delivery.
+     */
     WATCH("watch", "watch (puts)");
 
     final String option;
+
     /** How reports name it. */
     final String title;
 
@@ -26,7 +35,9 @@ enum Workload {
         this.title = title;
     }
 
-    /** The title of the workload {@code option} names; the name itself when it is not one of these. */
+    /**
+     * The title of the workload {@code option} names; the name itself when it is not one of these.
+     */
     static String titleOf(String option) {
         return named(option).map(w -> w.title).orElse(option);
     }

@@ -10,15 +10,15 @@ import java.util.Optional;
 
 /**
  * The admin token, read from {@code capstan.admin.token-file} while the configuration binds, so a
- * missing or bad file stops the daemon before anything starts. Problems name the file and the
- * rule, never the token.
+ * missing or bad file stops the daemon before anything starts. Problems name the file and the rule,
+ * never the token.
  */
 final class AdminTokenFile {
     static final String KEY = "capstan.admin.token-file";
-    private static final String RULE = "must name a readable file holding the admin token, " + AdminToken.RULE;
+    private static final String RULE =
+            "must name a readable file holding the admin token, " + AdminToken.RULE;
 
-    private AdminTokenFile() {
-    }
+    private AdminTokenFile() {}
 
     /** Reads the token file; on failure reports a problem and returns empty. */
     static Optional<AdminToken> read(ConfigReader r, Path file) {
@@ -44,8 +44,13 @@ final class AdminTokenFile {
      */
     static void checkOptional(ConfigReader r, String webHost) {
         if (!Hosts.isLoopback(webHost)) {
-            r.problem(KEY, r.valueAt(KEY), "must name the admin token file; only a web layer on loopback may serve"
-                    + " the admin endpoints without one (here: capstan.web.host = " + webHost + ")");
+            r.problem(
+                    KEY,
+                    r.valueAt(KEY),
+                    "must name the admin token file; only a web layer on loopback may serve"
+                            + " the admin endpoints without one (here: capstan.web.host = "
+                            + webHost
+                            + ")");
         }
     }
 

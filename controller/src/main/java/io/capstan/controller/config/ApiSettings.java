@@ -12,14 +12,20 @@ import java.util.Objects;
  * @param port port to bind; 0 picks an ephemeral port (tests)
  * @param maxWatchesPerStream watches one Watch stream may hold at once (at least 1)
  * @param auth etcd Auth's tokens, password hashes and login rate, from {@code capstan.api.auth.*}
- * @param unaryAdmission  the admission budget of calls that answer once: {@code capstan.api.admission.grpc}
- * @param streamAdmission the admission budget of calls that stay open (streams, and the waits of Lock
- *                        and Campaign): {@code capstan.api.admission.grpc-streams}
+ * @param unaryAdmission the admission budget of calls that answer once: {@code
+ *     capstan.api.admission.grpc}
+ * @param streamAdmission the admission budget of calls that stay open (streams, and the waits of
+ *     Lock and Campaign): {@code capstan.api.admission.grpc-streams}
  * @param space when the member raises etcd's NOSPACE alarm: {@code capstan.api.nospace.*}
  */
-public record ApiSettings(String host, int port, int maxWatchesPerStream, AuthSettings auth,
-                          AdmissionSettings unaryAdmission, AdmissionSettings streamAdmission,
-                          SpaceQuotaSettings space) {
+public record ApiSettings(
+        String host,
+        int port,
+        int maxWatchesPerStream,
+        AuthSettings auth,
+        AdmissionSettings unaryAdmission,
+        AdmissionSettings streamAdmission,
+        SpaceQuotaSettings space) {
 
     public ApiSettings {
         Objects.requireNonNull(host, "host");
@@ -28,7 +34,8 @@ public record ApiSettings(String host, int port, int maxWatchesPerStream, AuthSe
         Objects.requireNonNull(streamAdmission, "streamAdmission");
         Objects.requireNonNull(space, "space");
         if (maxWatchesPerStream < 1) {
-            throw new IllegalArgumentException("maxWatchesPerStream must be at least 1, was " + maxWatchesPerStream);
+            throw new IllegalArgumentException(
+                    "maxWatchesPerStream must be at least 1, was " + maxWatchesPerStream);
         }
     }
 }

@@ -4,8 +4,7 @@ import java.time.Duration;
 
 /** Durations in messages, written the way configuration files write them. */
 final class Durations {
-    private Durations() {
-    }
+    private Durations() {}
 
     /** {@code 5s} for whole seconds, else {@code 1500ms}; sub-millisecond parts are dropped. */
     static String text(Duration d) {

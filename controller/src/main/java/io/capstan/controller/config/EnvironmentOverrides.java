@@ -14,12 +14,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The environment variables that override configuration keys, and the environment that
- * {@code ${?VAR}} substitutions in configuration files see. Both read an injected map, never
- * the process environment, so tests control them completely.
+ * The environment variables that override configuration keys, and the environment that {@code
+ * ${?VAR}} substitutions in configuration files see. Both read an injected map, never the process
+ * environment, so tests control them completely.
  *
- * <p>A variable that is unset or blank overrides nothing: a unit file or compose file that
- * writes {@code CAPSTAN_PEERS=} means "not set".
+ * <p>A variable that is unset or blank overrides nothing: a unit file or compose file that writes
+ * {@code CAPSTAN_PEERS=} means "not set".
  */
 final class EnvironmentOverrides {
     /** Origin description of every value taken from the environment. */
@@ -30,8 +30,7 @@ final class EnvironmentOverrides {
     /** Variable name to the key it overrides. */
     private static final Map<String, String> KEYS = keys();
 
-    private EnvironmentOverrides() {
-    }
+    private EnvironmentOverrides() {}
 
     private static Map<String, String> keys() {
         Map<String, String> keys = new LinkedHashMap<>();
@@ -68,9 +67,12 @@ final class EnvironmentOverrides {
         for (String name : present(env)) {
             String value = env.get(name);
             String origin = ORIGIN_PREFIX + name;
-            ConfigValue configValue = name.equals(PEERS)
-                    ? ConfigValueFactory.fromIterable(Arrays.stream(value.split(",", -1)).map(String::strip).toList(), origin)
-                    : ConfigValueFactory.fromAnyRef(value.strip(), origin);
+            ConfigValue configValue =
+                    name.equals(PEERS)
+                            ? ConfigValueFactory.fromIterable(
+                                    Arrays.stream(value.split(",", -1)).map(String::strip).toList(),
+                                    origin)
+                            : ConfigValueFactory.fromAnyRef(value.strip(), origin);
             layer = layer.withValue(KEYS.get(name), configValue);
         }
         return layer;
@@ -88,7 +90,9 @@ final class EnvironmentOverrides {
         @Override
         public ConfigValue lookup(String path) {
             String value = env.get(path);
-            return value == null ? null : ConfigValueFactory.fromAnyRef(value, ORIGIN_PREFIX + path);
+            return value == null
+                    ? null
+                    : ConfigValueFactory.fromAnyRef(value, ORIGIN_PREFIX + path);
         }
 
         @Override

@@ -12,8 +12,7 @@ final class Hosts {
     // Names, IPv4 and bracket-less IPv6 literals (with an optional %zone).
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9_.:%-]{1,253}");
 
-    private Hosts() {
-    }
+    private Hosts() {}
 
     static boolean isValid(String host) {
         return HOST.matcher(host).matches() && !host.startsWith("-") && !host.startsWith(".");

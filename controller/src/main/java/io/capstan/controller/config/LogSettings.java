@@ -10,7 +10,10 @@ import java.util.Objects;
 public record LogSettings(Format format) {
 
     /** A log line's format. */
-    public enum Format { TEXT, JSON }
+    public enum Format {
+        TEXT,
+        JSON
+    }
 
     public LogSettings {
         Objects.requireNonNull(format, "format");

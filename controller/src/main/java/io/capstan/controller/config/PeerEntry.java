@@ -8,7 +8,7 @@ import java.util.Objects;
  * the address of its gRPC transport with {@code grpc}. {@link io.capstan.raft.Peer} is the same
  * member as the Raft layer takes it.
  *
- * @param id   member id, by {@link io.capstan.raft.Peer#isValidId}
+ * @param id member id, by {@link io.capstan.raft.Peer#isValidId}
  * @param host host name or IP address (IPv6 without brackets)
  * @param port that member's web port or gRPC transport port, by transport
  */

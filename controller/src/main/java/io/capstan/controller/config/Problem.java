@@ -6,9 +6,9 @@ import java.util.Optional;
 /**
  * One thing wrong with the configuration.
  *
- * @param key     the key path ({@code capstan.web.port}, {@code capstan.raft.peers[1]}) or
- *                {@code --config} for the file itself
- * @param value   the offending value as written, if there is one
+ * @param key the key path ({@code capstan.web.port}, {@code capstan.raft.peers[1]}) or {@code
+ *     --config} for the file itself
+ * @param value the offending value as written, if there is one
  * @param message what is allowed, and where the value came from when that helps
  */
 public record Problem(String key, Optional<String> value, String message) {

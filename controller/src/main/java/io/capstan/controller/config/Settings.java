@@ -10,24 +10,24 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The daemon's whole configuration: one immutable tree bound and validated at startup by
- * {@link SettingsLoader}, before any component starts. Safe to share between threads.
- * {@link #toString()} never shows the cluster secret, the admin token or the TLS key.
+ * The daemon's whole configuration: one immutable tree bound and validated at startup by {@link
+ * SettingsLoader}, before any component starts. Safe to share between threads. {@link #toString()}
+ * never shows the cluster secret, the admin token or the TLS key.
  *
- * @param node      identity and data directory of this member
- * @param web       the web layer ({@code capstan.web.*}, declared by the web module)
- * @param api       the etcd v3 gRPC API
+ * @param node identity and data directory of this member
+ * @param web the web layer ({@code capstan.web.*}, declared by the web module)
+ * @param api the etcd v3 gRPC API
  * @param lifecycle bounds on starting and stopping components
- * @param cluster   cluster membership and peer transport, as configured
- * @param raft      what the raft module runs with: this node's id, the members as Raft
- *                  peers, the group id, {@code <data-dir>/raft} and the Raft tuning keys
+ * @param cluster cluster membership and peer transport, as configured
+ * @param raft what the raft module runs with: this node's id, the members as Raft peers, the group
+ *     id, {@code <data-dir>/raft} and the Raft tuning keys
  * @param transport the web peer transport: the cluster secret and {@code capstan.transport.*}
- * @param log       how the daemon logs ({@code capstan.log.*})
- * @param admin     the admin endpoints' token ({@code capstan.admin.*}) and readiness's
- *                  {@code capstan.raft.max-leaderless}
- * @param tls       TLS on the web and api ports ({@code capstan.tls.*}); empty: cleartext
- * @param artifacts the artifact store, fetches and uploads ({@code capstan.artifacts.*}), in
- *                  {@code <data-dir>/artifacts}
+ * @param log how the daemon logs ({@code capstan.log.*})
+ * @param admin the admin endpoints' token ({@code capstan.admin.*}) and readiness's {@code
+ *     capstan.raft.max-leaderless}
+ * @param tls TLS on the web and api ports ({@code capstan.tls.*}); empty: cleartext
+ * @param artifacts the artifact store, fetches and uploads ({@code capstan.artifacts.*}), in {@code
+ *     <data-dir>/artifacts}
  */
 public record Settings(
         NodeSettings node,

@@ -4,9 +4,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The state of one component in a {@link Lifecycle}, with an explicit table of the states each
- * one may be entered from. Every state change goes through {@link #transitionTo}, so a change the
- * table does not allow fails loudly instead of leaving a component in a state nobody planned.
+ * The state of one component in a {@link Lifecycle}, with an explicit table of the states each one
+ * may be entered from. Every state change goes through {@link #transitionTo}, so a change the table
+ * does not allow fails loudly instead of leaving a component in a state nobody planned.
  *
  * <pre>
  *   NEW ──► STARTING ──► RUNNING ──► STOPPING ──► STOPPED
@@ -31,13 +31,14 @@ public enum ComponentState {
     /** Its start failed or timed out, or its stop failed or timed out. */
     FAILED;
 
-    private static final Map<ComponentState, Set<ComponentState>> PREDECESSORS = Map.of(
-            NEW, Set.of(),
-            STARTING, Set.of(NEW),
-            RUNNING, Set.of(STARTING),
-            STOPPING, Set.of(RUNNING),
-            STOPPED, Set.of(NEW, STOPPING),
-            FAILED, Set.of(STARTING, STOPPING));
+    private static final Map<ComponentState, Set<ComponentState>> PREDECESSORS =
+            Map.of(
+                    NEW, Set.of(),
+                    STARTING, Set.of(NEW),
+                    RUNNING, Set.of(STARTING),
+                    STOPPING, Set.of(RUNNING),
+                    STOPPED, Set.of(NEW, STOPPING),
+                    FAILED, Set.of(STARTING, STOPPING));
 
     /** The states this one may be entered from; empty for {@link #NEW}, the initial state. */
     public Set<ComponentState> predecessors() {
@@ -56,8 +57,16 @@ public enum ComponentState {
      */
     public ComponentState transitionTo(ComponentState next) {
         if (!canTransitionTo(next)) {
-            throw new IllegalStateException("illegal component state transition " + this + " -> " + next
-                    + " (" + next + " may only follow " + next.predecessors() + ")");
+            throw new IllegalStateException(
+                    "illegal component state transition "
+                            + this
+                            + " -> "
+                            + next
+                            + " ("
+                            + next
+                            + " may only follow "
+                            + next.predecessors()
+                            + ")");
         }
         return next;
     }

@@ -8,9 +8,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A validated component graph: the registrations in start order (every component after all of
- * its dependencies, otherwise in the order they were added) and, for each name, the names of
- * the components that depend on it. Immutable once built.
+ * A validated component graph: the registrations in start order (every component after all of its
+ * dependencies, otherwise in the order they were added) and, for each name, the names of the
+ * components that depend on it. Immutable once built.
  */
 final class Graph {
 
@@ -25,8 +25,8 @@ final class Graph {
     /**
      * Checks the graph and orders it.
      *
-     * @throws IllegalArgumentException naming every duplicate name and unknown dependency, or,
-     *         when there are none, the first dependency cycle as a path ({@code a -> b -> a})
+     * @throws IllegalArgumentException naming every duplicate name and unknown dependency, or, when
+     *     there are none, the first dependency cycle as a path ({@code a -> b -> a})
      */
     static Graph of(List<Registration> registrations) {
         Map<String, Registration> byName = new LinkedHashMap<>();
@@ -39,13 +39,18 @@ final class Graph {
         for (Registration registration : byName.values()) {
             for (String dependency : registration.dependencies()) {
                 if (!byName.containsKey(dependency)) {
-                    problems.add("component '" + registration.name() + "' depends on unknown component '"
-                            + dependency + "'");
+                    problems.add(
+                            "component '"
+                                    + registration.name()
+                                    + "' depends on unknown component '"
+                                    + dependency
+                                    + "'");
                 }
             }
         }
         if (!problems.isEmpty()) {
-            throw new IllegalArgumentException("invalid component graph: " + String.join("; ", problems));
+            throw new IllegalArgumentException(
+                    "invalid component graph: " + String.join("; ", problems));
         }
 
         Sorter sorter = new Sorter(byName);
@@ -67,7 +72,9 @@ final class Graph {
         return dependents.get(name);
     }
 
-    /** Depth-first post-order walk, which yields a topological order and finds cycles on the way. */
+    /**
+     * Depth-first post-order walk, which yields a topological order and finds cycles on the way.
+     */
     private static final class Sorter {
         private final Map<String, Registration> byName;
         private final List<Registration> order = new ArrayList<>();

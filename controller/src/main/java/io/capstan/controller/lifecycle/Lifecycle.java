@@ -24,34 +24,33 @@ import org.slf4j.LoggerFactory;
 /**
  * Starts a graph of {@link Component}s in dependency order and stops it in reverse.
  *
- * <p><b>Start.</b> A component starts once every one of its dependencies is
- * {@link ComponentState#RUNNING}; components that do not depend on each other start in
- * parallel. Each start is bounded by the component's start timeout. When a start fails or times
- * out, the component becomes {@link ComponentState#FAILED}, nothing new starts, everything that
- * started (or is still starting) is stopped as described below, and only then does the start
- * future fail with a {@link LifecycleException} naming the component and the cause.
+ * <p><b>Start.</b> A component starts once every one of its dependencies is {@link
+ * ComponentState#RUNNING}; components that do not depend on each other start in parallel. Each
+ * start is bounded by the component's start timeout. When a start fails or times out, the component
+ * becomes {@link ComponentState#FAILED}, nothing new starts, everything that started (or is still
+ * starting) is stopped as described below, and only then does the start future fail with a {@link
+ * LifecycleException} naming the component and the cause.
  *
- * <p><b>Stop.</b> A component's {@code stop()} is called only after every component depending on
- * it has stopped, and only after its own start settled; independent components stop in
- * parallel. Each stop is bounded by the component's stop timeout: a stop that fails or times out
- * is logged, leaves the component {@code FAILED}, and the rest of the stop carries on. Components
- * that never started go straight to {@link ComponentState#STOPPED} and are never started.
- * {@link #stop()} is idempotent and may be called from any thread, any number of times, before,
- * during or after {@link #start()}; a stop during start wins. A lifecycle cannot be started
- * again once it has stopped.
+ * <p><b>Stop.</b> A component's {@code stop()} is called only after every component depending on it
+ * has stopped, and only after its own start settled; independent components stop in parallel. Each
+ * stop is bounded by the component's stop timeout: a stop that fails or times out is logged, leaves
+ * the component {@code FAILED}, and the rest of the stop carries on. Components that never started
+ * go straight to {@link ComponentState#STOPPED} and are never started. {@link #stop()} is
+ * idempotent and may be called from any thread, any number of times, before, during or after {@link
+ * #start()}; a stop during start wins. A lifecycle cannot be started again once it has stopped.
  *
  * <p><b>Phases</b> of the lifecycle as a whole: {@code NEW -> STARTING -> RUNNING -> STOPPING ->
  * TERMINATED}; a failed start or an early stop goes from {@code NEW} or {@code STARTING} straight
  * to {@code STOPPING}.
  *
  * <p><b>Threading.</b> Every decision (state changes, calls to a component's {@code start()} and
- * {@code stop()}, timeouts, listener calls) runs as a task on one serial executor layered over
- * the scheduler. That executor owns the per-component bookkeeping, the phase and the recorded
- * failure; nothing else reads or writes them. {@link #start()}, {@link #stop()}, the completion
- * of a component's futures and the firing of timeouts only queue tasks. Other threads see
- * component states through an immutable snapshot, republished after every change. The futures
- * returned by {@code start()} and {@code stop()} complete on that executor, so callbacks chained
- * on them without an {@code *Async} variant must not block.
+ * {@code stop()}, timeouts, listener calls) runs as a task on one serial executor layered over the
+ * scheduler. That executor owns the per-component bookkeeping, the phase and the recorded failure;
+ * nothing else reads or writes them. {@link #start()}, {@link #stop()}, the completion of a
+ * component's futures and the firing of timeouts only queue tasks. Other threads see component
+ * states through an immutable snapshot, republished after every change. The futures returned by
+ * {@code start()} and {@code stop()} complete on that executor, so callbacks chained on them
+ * without an {@code *Async} variant must not block.
  */
 public final class Lifecycle {
 
@@ -59,9 +58,9 @@ public final class Lifecycle {
     @FunctionalInterface
     public interface Listener {
         /**
-         * Called on the lifecycle's executor, in the order the changes happen, after
-         * {@link Lifecycle#states()} already shows the new state. Must not block; an exception is
-         * logged and otherwise ignored.
+         * Called on the lifecycle's executor, in the order the changes happen, after {@link
+         * Lifecycle#states()} already shows the new state. Must not block; an exception is logged
+         * and otherwise ignored.
          */
         void onTransition(String component, ComponentState from, ComponentState to);
     }
@@ -71,10 +70,18 @@ public final class Lifecycle {
 
     private static final Logger LOG = LoggerFactory.getLogger(Lifecycle.class);
 
-    private enum Phase { NEW, STARTING, RUNNING, STOPPING, TERMINATED }
+    private enum Phase {
+        NEW,
+        STARTING,
+        RUNNING,
+        STOPPING,
+        TERMINATED
+    }
 
-    /** What other threads may read: states in start order, and whether the whole graph is running. */
-    private record Snapshot(Map<String, ComponentState> states, boolean running) { }
+    /**
+     * What other threads may read: states in start order, and whether the whole graph is running.
+     */
+    private record Snapshot(Map<String, ComponentState> states, boolean running) {}
 
     private final List<Node> nodes;
     private final Map<String, Node> byName;
@@ -90,8 +97,11 @@ public final class Lifecycle {
     private Phase phase = Phase.NEW;
     private LifecycleException failure;
 
-    private Lifecycle(Graph graph, ScheduledExecutorService scheduler, boolean ownsScheduler,
-                      List<Listener> listeners) {
+    private Lifecycle(
+            Graph graph,
+            ScheduledExecutorService scheduler,
+            boolean ownsScheduler,
+            List<Listener> listeners) {
         List<Node> ordered = new ArrayList<>();
         Map<String, Node> named = new HashMap<>();
         for (Registration registration : graph.startOrder()) {
@@ -116,8 +126,8 @@ public final class Lifecycle {
      * Starts every component. Calling it again returns a future for the same start.
      *
      * @return completes when every component is running; fails with a {@link LifecycleException}
-     *         once a failed start has been rolled back, or if the lifecycle was stopped before
-     *         everything was running
+     *     once a failed start has been rolled back, or if the lifecycle was stopped before
+     *     everything was running
      */
     public CompletableFuture<Void> start() {
         if (!started.isDone()) {
@@ -130,7 +140,7 @@ public final class Lifecycle {
      * Stops every component that started and prevents the rest from starting.
      *
      * @return completes once every component has stopped, failed to stop, or timed out stopping;
-     *         never fails
+     *     never fails
      */
     public CompletableFuture<Void> stop() {
         if (!stopped.isDone()) {
@@ -179,7 +189,10 @@ public final class Lifecycle {
             return;
         }
         phase = Phase.STARTING;
-        LOG.info("starting {} components: {}", nodes.size(), byName.isEmpty() ? "none" : states().keySet());
+        LOG.info(
+                "starting {} components: {}",
+                nodes.size(),
+                byName.isEmpty() ? "none" : states().keySet());
         drive();
     }
 
@@ -231,8 +244,11 @@ public final class Lifecycle {
     private void launch(Node node) {
         transition(node, ComponentState.STARTING);
         Duration timeout = node.registration.startTimeout();
-        node.timeout = scheduler.schedule(() -> post(() -> onStartTimedOut(node)),
-                timeout.toNanos(), TimeUnit.NANOSECONDS);
+        node.timeout =
+                scheduler.schedule(
+                        () -> post(() -> onStartTimedOut(node)),
+                        timeout.toNanos(),
+                        TimeUnit.NANOSECONDS);
         invoke(node.registration.component()::start, "start")
                 .whenComplete((ignored, error) -> post(() -> onStartSettled(node, error)));
     }
@@ -256,8 +272,11 @@ public final class Lifecycle {
             return;
         }
         node.timeout = null;
-        fail(node, new TimeoutException(
-                "start did not complete within " + format(node.registration.startTimeout())));
+        fail(
+                node,
+                new TimeoutException(
+                        "start did not complete within "
+                                + format(node.registration.startTimeout())));
         drive();
     }
 
@@ -293,8 +312,11 @@ public final class Lifecycle {
             transition(node, ComponentState.STOPPING);
         }
         Duration timeout = node.registration.stopTimeout();
-        node.timeout = scheduler.schedule(() -> post(() -> onStopTimedOut(node)),
-                timeout.toNanos(), TimeUnit.NANOSECONDS);
+        node.timeout =
+                scheduler.schedule(
+                        () -> post(() -> onStopTimedOut(node)),
+                        timeout.toNanos(),
+                        TimeUnit.NANOSECONDS);
         invoke(node.registration.component()::stop, "stop")
                 .whenComplete((ignored, error) -> post(() -> onStopSettled(node, error)));
     }
@@ -308,8 +330,11 @@ public final class Lifecycle {
         node.released = true;
         Throwable cause = error == null ? null : unwrap(error);
         if (cause != null) {
-            LOG.warn("component '{}' failed to stop: {}",
-                    node.name(), LifecycleException.describe(cause), cause);
+            LOG.warn(
+                    "component '{}' failed to stop: {}",
+                    node.name(),
+                    LifecycleException.describe(cause),
+                    cause);
         }
         // A component whose start failed stays FAILED; its stop only released what it held.
         if (node.state == ComponentState.STOPPING) {
@@ -324,8 +349,10 @@ public final class Lifecycle {
         }
         node.timeout = null;
         node.released = true;
-        LOG.warn("component '{}' did not stop within {}; continuing without it",
-                node.name(), format(node.registration.stopTimeout()));
+        LOG.warn(
+                "component '{}' did not stop within {}; continuing without it",
+                node.name(),
+                format(node.registration.stopTimeout()));
         if (node.state == ComponentState.STOPPING) {
             transition(node, ComponentState.FAILED);
         }
@@ -337,9 +364,11 @@ public final class Lifecycle {
         LOG.info("all components stopped");
         // Stop first: whoever learns that start failed may rely on the rollback being over.
         stopped.complete(null);
-        started.completeExceptionally(failure != null ? failure
-                : new LifecycleException(
-                        "start abandoned: the lifecycle was stopped before every component was running"));
+        started.completeExceptionally(
+                failure != null
+                        ? failure
+                        : new LifecycleException(
+                                "start abandoned: the lifecycle was stopped before every component was running"));
         if (ownsScheduler) {
             scheduler.shutdown();
         }
@@ -370,11 +399,14 @@ public final class Lifecycle {
     }
 
     /** Calls a component method, turning a throw or a null result into a failed future. */
-    private static CompletableFuture<Void> invoke(Supplier<CompletableFuture<Void>> call, String method) {
+    private static CompletableFuture<Void> invoke(
+            Supplier<CompletableFuture<Void>> call, String method) {
         try {
             CompletableFuture<Void> future = call.get();
-            return future != null ? future
-                    : CompletableFuture.failedFuture(new IllegalStateException(method + "() returned null"));
+            return future != null
+                    ? future
+                    : CompletableFuture.failedFuture(
+                            new IllegalStateException(method + "() returned null"));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -395,12 +427,12 @@ public final class Lifecycle {
     }
 
     /**
-     * Collects components and settings; {@link #build()} validates the graph. Not thread-safe:
-     * use it from one thread.
+     * Collects components and settings; {@link #build()} validates the graph. Not thread-safe: use
+     * it from one thread.
      */
     public static final class Builder {
 
-        private record Entry(Component component, Duration startTimeout, Duration stopTimeout) { }
+        private record Entry(Component component, Duration startTimeout, Duration stopTimeout) {}
 
         private final List<Entry> entries = new ArrayList<>();
         private final List<Listener> listeners = new ArrayList<>();
@@ -408,7 +440,7 @@ public final class Lifecycle {
         private Duration defaultStopTimeout = DEFAULT_STOP_TIMEOUT;
         private ScheduledExecutorService scheduler;
 
-        private Builder() { }
+        private Builder() {}
 
         /** Adds a component with the default timeouts. */
         public Builder add(Component component) {
@@ -418,13 +450,17 @@ public final class Lifecycle {
 
         /** Adds a component with its own start and stop timeouts. */
         public Builder add(Component component, Duration startTimeout, Duration stopTimeout) {
-            entries.add(new Entry(Objects.requireNonNull(component, "component"),
-                    requirePositive(startTimeout, "start timeout"),
-                    requirePositive(stopTimeout, "stop timeout")));
+            entries.add(
+                    new Entry(
+                            Objects.requireNonNull(component, "component"),
+                            requirePositive(startTimeout, "start timeout"),
+                            requirePositive(stopTimeout, "stop timeout")));
             return this;
         }
 
-        /** Timeouts for components added without their own; 60 s to start and 30 s to stop if unset. */
+        /**
+         * Timeouts for components added without their own; 60 s to start and 30 s to stop if unset.
+         */
         public Builder defaultTimeouts(Duration startTimeout, Duration stopTimeout) {
             this.defaultStartTimeout = requirePositive(startTimeout, "default start timeout");
             this.defaultStopTimeout = requirePositive(stopTimeout, "default stop timeout");
@@ -432,9 +468,9 @@ public final class Lifecycle {
         }
 
         /**
-         * The executor that runs the lifecycle's tasks and timeouts. The caller keeps ownership
-         * and must keep it running until {@link Lifecycle#stop()} completes. Without one, the
-         * lifecycle makes a single daemon thread and shuts it down once stopped.
+         * The executor that runs the lifecycle's tasks and timeouts. The caller keeps ownership and
+         * must keep it running until {@link Lifecycle#stop()} completes. Without one, the lifecycle
+         * makes a single daemon thread and shuts it down once stopped.
          */
         public Builder scheduler(ScheduledExecutorService scheduler) {
             this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
@@ -451,15 +487,23 @@ public final class Lifecycle {
          * Reads each component's name and dependencies and validates the graph.
          *
          * @throws IllegalArgumentException naming every duplicate name and unknown dependency, or
-         *         the dependency cycle as a path such as {@code a -> b -> c -> a}
+         *     the dependency cycle as a path such as {@code a -> b -> c -> a}
          */
         public Lifecycle build() {
             List<Registration> registrations = new ArrayList<>();
             for (Entry entry : entries) {
                 Component component = entry.component();
-                registrations.add(new Registration(component, component.name(), component.dependencies(),
-                        entry.startTimeout() != null ? entry.startTimeout() : defaultStartTimeout,
-                        entry.stopTimeout() != null ? entry.stopTimeout() : defaultStopTimeout));
+                registrations.add(
+                        new Registration(
+                                component,
+                                component.name(),
+                                component.dependencies(),
+                                entry.startTimeout() != null
+                                        ? entry.startTimeout()
+                                        : defaultStartTimeout,
+                                entry.stopTimeout() != null
+                                        ? entry.stopTimeout()
+                                        : defaultStopTimeout));
             }
             Graph graph = Graph.of(registrations);
             if (scheduler != null) {
@@ -469,11 +513,14 @@ public final class Lifecycle {
         }
 
         private static ScheduledExecutorService ownScheduler() {
-            ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, runnable -> {
-                Thread thread = new Thread(runnable, "lifecycle");
-                thread.setDaemon(true);
-                return thread;
-            });
+            ScheduledThreadPoolExecutor executor =
+                    new ScheduledThreadPoolExecutor(
+                            1,
+                            runnable -> {
+                                Thread thread = new Thread(runnable, "lifecycle");
+                                thread.setDaemon(true);
+                                return thread;
+                            });
             executor.setRemoveOnCancelPolicy(true);
             executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
             return executor;

@@ -13,13 +13,16 @@ final class Node {
     final List<String> dependents;
 
     ComponentState state = ComponentState.NEW;
+
     /** Whether {@code stop()} has been called; it is called at most once. */
     boolean stopCalled;
+
     /**
-     * Whether this component no longer holds up the stopping of its dependencies: it stopped,
-     * its stop failed or timed out, or it never started.
+     * Whether this component no longer holds up the stopping of its dependencies: it stopped, its
+     * stop failed or timed out, or it never started.
      */
     boolean released;
+
     /** The pending start or stop timeout, cancelled when the operation settles first. */
     ScheduledFuture<?> timeout;
 

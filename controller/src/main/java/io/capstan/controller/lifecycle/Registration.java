@@ -8,12 +8,15 @@ import java.util.TreeSet;
 
 /**
  * A component as added to a lifecycle: its name and dependencies read once, and its timeouts
- * (already checked to be positive by the builder).
- * Dependencies are kept sorted so that orders and error messages do not depend on the
- * iteration order of whatever set the component returned.
+ * (already checked to be positive by the builder). Dependencies are kept sorted so that orders and
+ * error messages do not depend on the iteration order of whatever set the component returned.
  */
-record Registration(Component component, String name, Set<String> dependencies,
-                    Duration startTimeout, Duration stopTimeout) {
+record Registration(
+        Component component,
+        String name,
+        Set<String> dependencies,
+        Duration startTimeout,
+        Duration stopTimeout) {
 
     Registration {
         Objects.requireNonNull(component, "component");
@@ -24,7 +27,8 @@ record Registration(Component component, String name, Set<String> dependencies,
         TreeSet<String> copy = new TreeSet<>();
         for (String dependency : dependencies) {
             if (dependency == null || dependency.isBlank()) {
-                throw new IllegalArgumentException("component '" + name + "' has a blank dependency name");
+                throw new IllegalArgumentException(
+                        "component '" + name + "' has a blank dependency name");
             }
             copy.add(dependency);
         }

@@ -10,9 +10,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs tasks one at a time, in submission order, on a delegate executor (which may have any
- * number of threads). Each task happens-before the next, so state touched only by these tasks
- * needs no locks. A task that throws is logged and the queue moves on.
+ * Runs tasks one at a time, in submission order, on a delegate executor (which may have any number
+ * of threads). Each task happens-before the next, so state touched only by these tasks needs no
+ * locks. A task that throws is logged and the queue moves on.
  */
 final class SerialExecutor implements Executor {
 
@@ -20,6 +20,7 @@ final class SerialExecutor implements Executor {
 
     private final Executor delegate;
     private final Queue<Runnable> queue = new ConcurrentLinkedQueue<>();
+
     /** True while a drain is submitted to or running on the delegate; at most one at a time. */
     private final AtomicBoolean draining = new AtomicBoolean();
 

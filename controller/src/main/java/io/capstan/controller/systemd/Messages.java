@@ -5,8 +5,7 @@ final class Messages {
     static final String WATCHDOG = "WATCHDOG=1";
     static final String STOPPING = "STOPPING=1\nSTATUS=stopping";
 
-    private Messages() {
-    }
+    private Messages() {}
 
     /** {@code READY=1}, naming this process as the main one, with the first status line. */
     static String ready(long pid, String status) {

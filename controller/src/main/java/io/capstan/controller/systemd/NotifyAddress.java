@@ -17,7 +17,7 @@ record NotifyAddress(String name, boolean isAbstract) {
      * Parses a non-blank {@code NOTIFY_SOCKET} value.
      *
      * @throws IllegalArgumentException for anything but an absolute path or {@code @name} (such as
-     *         systemd's {@code vsock:} addresses, which a JVM cannot reach)
+     *     systemd's {@code vsock:} addresses, which a JVM cannot reach)
      */
     static NotifyAddress parse(String value) {
         if (value.startsWith("@") && value.length() > 1) {
@@ -26,12 +26,16 @@ record NotifyAddress(String name, boolean isAbstract) {
         if (value.startsWith("/")) {
             return new NotifyAddress(value, false);
         }
-        throw new IllegalArgumentException("NOTIFY_SOCKET '" + value
-                + "' is neither an absolute socket path nor an abstract socket name (@name)");
+        throw new IllegalArgumentException(
+                "NOTIFY_SOCKET '"
+                        + value
+                        + "' is neither an absolute socket path nor an abstract socket name (@name)");
     }
 
     AFUNIXSocketAddress socketAddress() throws SocketException {
-        return isAbstract ? AFUNIXSocketAddress.inAbstractNamespace(name) : AFUNIXSocketAddress.of(Path.of(name));
+        return isAbstract
+                ? AFUNIXSocketAddress.inAbstractNamespace(name)
+                : AFUNIXSocketAddress.of(Path.of(name));
     }
 
     @Override

@@ -10,13 +10,17 @@ import java.util.Optional;
  * What systemd passed this process in its environment: where notifications go and how often the
  * watchdog wants a ping (sd_notify(3), sd_watchdog_enabled(3)).
  *
- * @param socket the notification socket; empty when {@code NOTIFY_SOCKET} is unset, blank or unusable
+ * @param socket the notification socket; empty when {@code NOTIFY_SOCKET} is unset, blank or
+ *     unusable
  * @param watchdogInterval how often to send {@code WATCHDOG=1}: half of {@code WATCHDOG_USEC}, as
- *        systemd recommends, so one late ping never trips it; empty when there is no watchdog, or
- *        {@code WATCHDOG_PID} names another process (the watchdog is that process's to feed)
+ *     systemd recommends, so one late ping never trips it; empty when there is no watchdog, or
+ *     {@code WATCHDOG_PID} names another process (the watchdog is that process's to feed)
  * @param problems variables that were set but could not be used, for the log
  */
-record NotifyEnvironment(Optional<NotifyAddress> socket, Optional<Duration> watchdogInterval, List<String> problems) {
+record NotifyEnvironment(
+        Optional<NotifyAddress> socket,
+        Optional<Duration> watchdogInterval,
+        List<String> problems) {
 
     static final String NOTIFY_SOCKET = "NOTIFY_SOCKET";
     static final String WATCHDOG_USEC = "WATCHDOG_USEC";
@@ -38,11 +42,13 @@ record NotifyEnvironment(Optional<NotifyAddress> socket, Optional<Duration> watc
                 problems.add(e.getMessage() + "; not notifying systemd");
             }
         }
-        Optional<Duration> interval = socket.isEmpty() ? Optional.empty() : watchdogInterval(env, pid, problems);
+        Optional<Duration> interval =
+                socket.isEmpty() ? Optional.empty() : watchdogInterval(env, pid, problems);
         return new NotifyEnvironment(socket, interval, problems);
     }
 
-    private static Optional<Duration> watchdogInterval(Map<String, String> env, long pid, List<String> problems) {
+    private static Optional<Duration> watchdogInterval(
+            Map<String, String> env, long pid, List<String> problems) {
         String usec = env.get(WATCHDOG_USEC);
         if (usec == null || usec.isBlank()) {
             return Optional.empty();
@@ -51,7 +57,8 @@ record NotifyEnvironment(Optional<NotifyAddress> socket, Optional<Duration> watc
         if (watchdogPid != null && !watchdogPid.isBlank()) {
             Optional<Long> target = positiveLong(watchdogPid);
             if (target.isEmpty()) {
-                problems.add(WATCHDOG_PID + " '" + watchdogPid + "' is not a process id; watchdog off");
+                problems.add(
+                        WATCHDOG_PID + " '" + watchdogPid + "' is not a process id; watchdog off");
                 return Optional.empty();
             }
             if (target.get() != pid) {
@@ -61,7 +68,11 @@ record NotifyEnvironment(Optional<NotifyAddress> socket, Optional<Duration> watc
         }
         Optional<Long> micros = positiveLong(usec);
         if (micros.isEmpty()) {
-            problems.add(WATCHDOG_USEC + " '" + usec + "' is not a positive number of microseconds; watchdog off");
+            problems.add(
+                    WATCHDOG_USEC
+                            + " '"
+                            + usec
+                            + "' is not a positive number of microseconds; watchdog off");
             return Optional.empty();
         }
         Duration half = Duration.ofNanos(micros.get() * 500L);
@@ -73,7 +84,9 @@ record NotifyEnvironment(Optional<NotifyAddress> socket, Optional<Duration> watc
         try {
             long value = Long.parseLong(text.strip());
             // Larger than this, the nanosecond arithmetic would overflow; that is 292 years anyway.
-            return value > 0 && value <= Long.MAX_VALUE / 1000 ? Optional.of(value) : Optional.empty();
+            return value > 0 && value <= Long.MAX_VALUE / 1000
+                    ? Optional.of(value)
+                    : Optional.empty();
         } catch (NumberFormatException e) {
             return Optional.empty();
         }

@@ -8,10 +8,11 @@ import org.newsclub.net.unix.AFUNIXDatagramChannel;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 
 /**
- * Sends notifications, one datagram each, to systemd's notification socket. The JDK has no
- * {@code AF_UNIX} datagram sockets, hence junixsocket.
+ * Sends notifications, one datagram each, to systemd's notification socket. The JDK has no {@code
+ * AF_UNIX} datagram sockets, hence junixsocket.
  *
- * <p>Not thread-safe: one notifier thread owns it. The channel is opened at the first send and kept.
+ * <p>Not thread-safe: one notifier thread owns it. The channel is opened at the first send and
+ * kept.
  */
 final class NotifySocket implements Closeable {
     private final NotifyAddress address;

@@ -18,17 +18,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Tells systemd what the daemon is doing, for {@code Type=notify} units:
+ *
  * <ul>
  *   <li>{@code READY=1} with {@code MAINPID} and a first {@code STATUS}, on {@link #ready()}: when
  *       every lifecycle component runs. It never waits for a Raft quorum or leader, so the first
- *       member of a cold cluster does not hold up systemd while its peers are still down;</li>
+ *       member of a cold cluster does not hold up systemd while its peers are still down;
  *   <li>{@code STATUS=} with the status line (Raft role, leader, term) whenever it changes, checked
- *       every {@link #STATUS_PERIOD} from {@code READY=1} on;</li>
+ *       every {@link #STATUS_PERIOD} from {@code READY=1} on;
  *   <li>{@code WATCHDOG=1} every half {@code WATCHDOG_USEC} from {@code READY=1} on, but only after
  *       the {@link HealthProbe} found the daemon healthy; a probe still running when the next tick
- *       comes is not doubled up, so a hung daemon simply stops pinging;</li>
+ *       comes is not doubled up, so a hung daemon simply stops pinging;
  *   <li>{@code STOPPING=1} on {@link #stopping()}, when the orderly stop begins; status updates and
- *       pings end there, as systemd stops watching.</li>
+ *       pings end there, as systemd stops watching.
  * </ul>
  *
  * <p>Without {@code NOTIFY_SOCKET} every method does nothing. A failed send is logged once (later
@@ -64,12 +65,19 @@ public final class SystemdNotifier implements AutoCloseable {
     private boolean sendFailed;
 
     /**
-     * @param socket where notifications go; null for an inert notifier (then {@code executor} is null too)
+     * @param socket where notifications go; null for an inert notifier (then {@code executor} is
+     *     null too)
      * @param executor single-threaded, owned from here on: {@link #close()} shuts it down
      * @param statusPeriod how often the status line is compared with the one last sent
      */
-    SystemdNotifier(NotifySocket socket, Optional<Duration> watchdogInterval, HealthProbe health,
-                    Supplier<String> status, long pid, ScheduledExecutorService executor, Duration statusPeriod) {
+    SystemdNotifier(
+            NotifySocket socket,
+            Optional<Duration> watchdogInterval,
+            HealthProbe health,
+            Supplier<String> status,
+            long pid,
+            ScheduledExecutorService executor,
+            Duration statusPeriod) {
         this.socket = socket;
         this.watchdogInterval = watchdogInterval;
         this.health = health;
@@ -86,28 +94,42 @@ public final class SystemdNotifier implements AutoCloseable {
      * @param health decides whether a watchdog ping is deserved
      * @param status the one-line status; called on the notifier thread, must not block
      */
-    public static SystemdNotifier fromEnvironment(Map<String, String> env, HealthProbe health,
-                                                  Supplier<String> status) {
+    public static SystemdNotifier fromEnvironment(
+            Map<String, String> env, HealthProbe health, Supplier<String> status) {
         Objects.requireNonNull(health, "health");
         Objects.requireNonNull(status, "status");
         long pid = ProcessHandle.current().pid();
         NotifyEnvironment parsed = NotifyEnvironment.parse(env, pid);
         parsed.problems().forEach(problem -> LOG.warn("systemd: {}", problem));
         if (parsed.socket().isEmpty()) {
-            return new SystemdNotifier(null, Optional.empty(), health, status, pid, null, STATUS_PERIOD);
+            return new SystemdNotifier(
+                    null, Optional.empty(), health, status, pid, null, STATUS_PERIOD);
         }
-        LOG.info("systemd: notifying {}{}", parsed.socket().get(), parsed.watchdogInterval()
-                .map(i -> ", watchdog ping every " + i.toMillis() + " ms").orElse(", no watchdog"));
-        return new SystemdNotifier(new NotifySocket(parsed.socket().get()), parsed.watchdogInterval(), health, status,
-                pid, ownExecutor(), STATUS_PERIOD);
+        LOG.info(
+                "systemd: notifying {}{}",
+                parsed.socket().get(),
+                parsed.watchdogInterval()
+                        .map(i -> ", watchdog ping every " + i.toMillis() + " ms")
+                        .orElse(", no watchdog"));
+        return new SystemdNotifier(
+                new NotifySocket(parsed.socket().get()),
+                parsed.watchdogInterval(),
+                health,
+                status,
+                pid,
+                ownExecutor(),
+                STATUS_PERIOD);
     }
 
     private static ScheduledExecutorService ownExecutor() {
-        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, task -> {
-            Thread thread = new Thread(task, "systemd-notify");
-            thread.setDaemon(true);
-            return thread;
-        });
+        ScheduledThreadPoolExecutor executor =
+                new ScheduledThreadPoolExecutor(
+                        1,
+                        task -> {
+                            Thread thread = new Thread(task, "systemd-notify");
+                            thread.setDaemon(true);
+                            return thread;
+                        });
         executor.setRemoveOnCancelPolicy(true);
         executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         return executor;
@@ -158,17 +180,30 @@ public final class SystemdNotifier implements AutoCloseable {
         readySent = true;
         lastStatus = currentStatus().orElse("running");
         send(Messages.ready(pid, lastStatus));
-        periodic.add(executor.scheduleWithFixedDelay(this::onStatusTick,
-                statusPeriod.toNanos(), statusPeriod.toNanos(), TimeUnit.NANOSECONDS));
-        watchdogInterval.ifPresent(interval -> periodic.add(executor.scheduleAtFixedRate(this::onWatchdogTick,
-                0, interval.toNanos(), TimeUnit.NANOSECONDS)));
+        periodic.add(
+                executor.scheduleWithFixedDelay(
+                        this::onStatusTick,
+                        statusPeriod.toNanos(),
+                        statusPeriod.toNanos(),
+                        TimeUnit.NANOSECONDS));
+        watchdogInterval.ifPresent(
+                interval ->
+                        periodic.add(
+                                executor.scheduleAtFixedRate(
+                                        this::onWatchdogTick,
+                                        0,
+                                        interval.toNanos(),
+                                        TimeUnit.NANOSECONDS)));
     }
 
     private void onStatusTick() {
-        currentStatus().filter(line -> !line.equals(lastStatus)).ifPresent(line -> {
-            lastStatus = line;
-            send(Messages.status(line));
-        });
+        currentStatus()
+                .filter(line -> !line.equals(lastStatus))
+                .ifPresent(
+                        line -> {
+                            lastStatus = line;
+                            send(Messages.status(line));
+                        });
     }
 
     private void onWatchdogTick() {
@@ -179,7 +214,8 @@ public final class SystemdNotifier implements AutoCloseable {
         // Half the interval, so a verdict lands well before the ping after it would be due.
         Duration timeout = watchdogInterval.orElseThrow().dividedBy(2);
         try {
-            health.probe(timeout).whenComplete((problem, error) -> post(() -> onProbed(problem, error)));
+            health.probe(timeout)
+                    .whenComplete((problem, error) -> post(() -> onProbed(problem, error)));
         } catch (RuntimeException e) {
             onProbed(null, e);
         }
@@ -190,7 +226,8 @@ public final class SystemdNotifier implements AutoCloseable {
         if (stopped) {
             return;
         }
-        Optional<String> reason = error != null ? Optional.of("health probe failed: " + error) : problem;
+        Optional<String> reason =
+                error != null ? Optional.of("health probe failed: " + error) : problem;
         if (reason.isEmpty()) {
             if (unhealthy) {
                 LOG.info("systemd: healthy again; watchdog pings resume");
@@ -243,8 +280,10 @@ public final class SystemdNotifier implements AutoCloseable {
             // LinkageError: junixsocket's native library could not be loaded on this machine.
             if (!sendFailed) {
                 sendFailed = true;
-                LOG.warn("systemd: cannot notify {} (further failures are logged at debug): {}",
-                        socket.address(), e.toString());
+                LOG.warn(
+                        "systemd: cannot notify {} (further failures are logged at debug): {}",
+                        socket.address(),
+                        e.toString());
             } else {
                 LOG.debug("systemd: cannot notify {}: {}", socket.address(), e.toString());
             }

@@ -27,8 +27,8 @@ import javax.net.ssl.SSLContext;
  * lost its quorum is healthy and must keep running (restarting it would not bring the quorum back
  * and would lose its place in the cluster); nor on a cold start does a member wait for its peers.
  *
- * <p>Threading: {@link #probe} is called from one thread at a time (the notifier's), which owns
- * the HTTP client, created at the first probe so a daemon outside systemd never makes one.
+ * <p>Threading: {@link #probe} is called from one thread at a time (the notifier's), which owns the
+ * HTTP client, created at the first probe so a daemon outside systemd never makes one.
  */
 public final class WebHealthProbe implements HealthProbe {
     private static final String LIVE_PATH = "/health/live";
@@ -47,10 +47,13 @@ public final class WebHealthProbe implements HealthProbe {
     }
 
     /**
-     * As {@link #WebHealthProbe(BooleanSupplier, Supplier)}, over HTTPS with {@code tls} when present
-     * (the web layer's {@code TlsSettings.selfContext()}).
+     * As {@link #WebHealthProbe(BooleanSupplier, Supplier)}, over HTTPS with {@code tls} when
+     * present (the web layer's {@code TlsSettings.selfContext()}).
      */
-    public WebHealthProbe(BooleanSupplier running, Supplier<InetSocketAddress> webAddress, Optional<SSLContext> tls) {
+    public WebHealthProbe(
+            BooleanSupplier running,
+            Supplier<InetSocketAddress> webAddress,
+            Optional<SSLContext> tls) {
         this.running = Objects.requireNonNull(running, "running");
         this.webAddress = Objects.requireNonNull(webAddress, "webAddress");
         this.tls = Objects.requireNonNull(tls, "tls");
@@ -63,18 +66,23 @@ public final class WebHealthProbe implements HealthProbe {
         }
         URI uri = liveUri(tls.isPresent() ? "https" : "http", webAddress.get());
         if (client == null) {
-            HttpClient.Builder builder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1);
+            HttpClient.Builder builder =
+                    HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1);
             tls.ifPresent(builder::sslContext);
             client = builder.build();
         }
         HttpRequest request = HttpRequest.newBuilder(uri).timeout(timeout).GET().build();
-        return client.sendAsync(request, HttpResponse.BodyHandlers.discarding()).handle((response, error) -> {
-            if (error != null) {
-                return Optional.of("GET " + uri + " failed: " + error);
-            }
-            return response.statusCode() == 200 ? Optional.<String>empty()
-                    : Optional.of("GET " + uri + " answered " + response.statusCode());
-        });
+        return client.sendAsync(request, HttpResponse.BodyHandlers.discarding())
+                .handle(
+                        (response, error) -> {
+                            if (error != null) {
+                                return Optional.of("GET " + uri + " failed: " + error);
+                            }
+                            return response.statusCode() == 200
+                                    ? Optional.<String>empty()
+                                    : Optional.of(
+                                            "GET " + uri + " answered " + response.statusCode());
+                        });
     }
 
     /** The liveness URL at {@code address}; a wildcard bind is reached over loopback. */

@@ -13,36 +13,39 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * {@code capstan_grpc_server_handling_seconds}: every gRPC call, by service (e.g.
- * {@code etcdserverpb.KV}), method and status code, with how long it ran; for a stream, from its
- * start to its end. A call is counted once: when the server closes it (just before the client can
- * see the status), or as {@code CANCELLED} when the client cancels it first. Stateless apart from
- * the histogram; each call's flag has that call alone as owner.
+ * {@code capstan_grpc_server_handling_seconds}: every gRPC call, by service (e.g. {@code
+ * etcdserverpb.KV}), method and status code, with how long it ran; for a stream, from its start to
+ * its end. A call is counted once: when the server closes it (just before the client can see the
+ * status), or as {@code CANCELLED} when the client cancels it first. Stateless apart from the
+ * histogram; each call's flag has that call alone as owner.
  */
 final class GrpcMetrics implements ServerInterceptor {
     private final Histogram calls;
 
     GrpcMetrics(PrometheusRegistry registry) {
-        this.calls = Histogram.builder()
-                .name("capstan_grpc_server_handling_seconds")
-                .help("gRPC calls on the API port by service, method and status code, and their duration")
-                .labelNames("service", "method", "code")
-                .classicOnly()
-                .withoutExemplars()
-                .register(registry);
+        this.calls =
+                Histogram.builder()
+                        .name("capstan_grpc_server_handling_seconds")
+                        .help(
+                                "gRPC calls on the API port by service, method and status code, and their duration")
+                        .labelNames("service", "method", "code")
+                        .classicOnly()
+                        .withoutExemplars()
+                        .register(registry);
     }
 
     @Override
-    public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
-                                                       ServerCallHandler<Q, A> next) {
+    public <Q, A> ServerCall.Listener<Q> interceptCall(
+            ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
         Observation observation = new Observation(call.getMethodDescriptor(), System.nanoTime());
-        ServerCall<Q, A> observed = new SimpleForwardingServerCall<>(call) {
-            @Override
-            public void close(Status status, Metadata trailers) {
-                observation.end(status.getCode());
-                super.close(status, trailers);
-            }
-        };
+        ServerCall<Q, A> observed =
+                new SimpleForwardingServerCall<>(call) {
+                    @Override
+                    public void close(Status status, Metadata trailers) {
+                        observation.end(status.getCode());
+                        super.close(status, trailers);
+                    }
+                };
         return new SimpleForwardingServerCallListener<>(next.startCall(observed, headers)) {
             @Override
             public void onCancel() {
@@ -67,7 +70,8 @@ final class GrpcMetrics implements ServerInterceptor {
 
         void end(Status.Code code) {
             if (ended.compareAndSet(false, true)) {
-                calls.labelValues(service, method, code.name()).observe((System.nanoTime() - started) / 1e9);
+                calls.labelValues(service, method, code.name())
+                        .observe((System.nanoTime() - started) / 1e9);
             }
         }
     }

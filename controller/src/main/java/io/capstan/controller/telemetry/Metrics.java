@@ -18,9 +18,9 @@ import org.apache.ratis.metrics.MetricRegistries;
 
 /**
  * The metrics of one member, in its own Prometheus registry (never the client's global one), as
- * {@code GET /metrics} serves them in Prometheus's text format: web requests and gRPC calls as
- * they are observed; admission budgets, Raft, keyspace, lease, watch, snapshot and artifact
- * figures, Ratis's own registries of this member and the JVM's, read when scraped.
+ * {@code GET /metrics} serves them in Prometheus's text format: web requests and gRPC calls as they
+ * are observed; admission budgets, Raft, keyspace, lease, watch, snapshot and artifact figures,
+ * Ratis's own registries of this member and the JVM's, read when scraped.
  *
  * <p>Thread safety: immutable once built; its parts may be used from any thread.
  */
@@ -36,10 +36,14 @@ public final class Metrics {
      * @param raft the member whose Raft, keyspace and Ratis metrics are served
      * @param artifacts the member's artifacts, whose counters are served
      * @param budgets the member's admission budgets, asked at each scrape (so it may name parts
-     *                built after this)
+     *     built after this)
      * @param clock tells the snapshot's age
      */
-    public Metrics(RaftNode raft, Artifacts artifacts, Supplier<List<AdmissionBudget>> budgets, Clock clock) {
+    public Metrics(
+            RaftNode raft,
+            Artifacts artifacts,
+            Supplier<List<AdmissionBudget>> budgets,
+            Clock clock) {
         Objects.requireNonNull(raft, "raft");
         Objects.requireNonNull(artifacts, "artifacts");
         Objects.requireNonNull(budgets, "budgets");
@@ -49,7 +53,9 @@ public final class Metrics {
         registry.register(new AdmissionCollector(budgets));
         registry.register(new RaftCollector(raft, clock));
         registry.register(new ArtifactCollector(artifacts));
-        registry.register(new RatisCollector(raft.nodeId(), () -> MetricRegistries.global().getMetricRegistries()));
+        registry.register(
+                new RatisCollector(
+                        raft.nodeId(), () -> MetricRegistries.global().getMetricRegistries()));
         JvmMetrics.builder().register(registry);
     }
 

@@ -33,18 +33,18 @@ import org.apache.ratis.thirdparty.com.codahale.metrics.Timer;
 /**
  * Ratis's own metrics of this member, bridged when scraped: Ratis keeps them in process-wide
  * registries (one per member and component: leader election, log appender, state machine, log
- * worker, server, ...) of the dropwizard library it relocates, which no exporter can read, so
- * this walks them.
+ * worker, server, ...) of the dropwizard library it relocates, which no exporter can read, so this
+ * walks them.
  *
  * <p>Only the registries of this member (named {@code <node id>@<group>}) are read, so members
- * sharing a JVM each show their own. Names: {@code <application>_<component>_<metric>} in
- * snake case, e.g. Ratis's {@code ratis.leader_election.n1@group-….electionCount} becomes
- * {@code ratis_leader_election_election_count_total}. A per-peer metric (Ratis writes the peer id
- * into its name) gets the peer as a {@code peer} label instead, e.g.
- * {@code ratis_log_appender_follower_next_index{peer="n2"}}. Counters and meters become counters,
- * numeric gauges gauges, timers summaries in seconds ({@code _seconds}, quantiles 0.5, 0.95, 0.99
- * and count over Ratis's sliding reservoir; no sum, which Ratis does not keep), histograms
- * summaries. Metrics of other kinds, and non-numeric gauges, are left out.
+ * sharing a JVM each show their own. Names: {@code <application>_<component>_<metric>} in snake
+ * case, e.g. Ratis's {@code ratis.leader_election.n1@group-….electionCount} becomes {@code
+ * ratis_leader_election_election_count_total}. A per-peer metric (Ratis writes the peer id into its
+ * name) gets the peer as a {@code peer} label instead, e.g. {@code
+ * ratis_log_appender_follower_next_index{peer="n2"}}. Counters and meters become counters, numeric
+ * gauges gauges, timers summaries in seconds ({@code _seconds}, quantiles 0.5, 0.95, 0.99 and count
+ * over Ratis's sliding reservoir; no sum, which Ratis does not keep), histograms summaries. Metrics
+ * of other kinds, and non-numeric gauges, are left out.
  *
  * <p>Stateless; the registries are Ratis's, safe to read from any thread.
  */
@@ -57,7 +57,8 @@ final class RatisCollector implements MultiCollector {
 
     /**
      * @param nodeId this member's Raft peer id
-     * @param registries Ratis's registries, e.g. {@code MetricRegistries.global()::getMetricRegistries}
+     * @param registries Ratis's registries, e.g. {@code
+     *     MetricRegistries.global()::getMetricRegistries}
      */
     RatisCollector(String nodeId, Supplier<Collection<RatisMetricRegistry>> registries) {
         this.memberPrefix = nodeId + "@";
@@ -69,17 +70,31 @@ final class RatisCollector implements MultiCollector {
         Families families = new Families();
         for (RatisMetricRegistry registry : registries.get()) {
             MetricRegistryInfo info = registry.getMetricRegistryInfo();
-            if (!(registry instanceof RatisMetricRegistryImpl impl) || !info.getPrefix().startsWith(memberPrefix)) {
+            if (!(registry instanceof RatisMetricRegistryImpl impl)
+                    || !info.getPrefix().startsWith(memberPrefix)) {
                 continue;
             }
-            String dropwizardPrefix = MetricRegistry.name(
-                    info.getApplicationName(), info.getMetricsComponentName(), info.getPrefix()) + ".";
-            impl.getDropWizardMetricRegistry().getMetrics().forEach((name, metric) -> {
-                String shortName = name.startsWith(dropwizardPrefix) ? name.substring(dropwizardPrefix.length()) : name;
-                RatisNames.Named named = RatisNames.of(info.getApplicationName(), info.getMetricsComponentName(),
-                        shortName);
-                families.add(named, metric, info.getMetricsDescription());
-            });
+            String dropwizardPrefix =
+                    MetricRegistry.name(
+                                    info.getApplicationName(),
+                                    info.getMetricsComponentName(),
+                                    info.getPrefix())
+                            + ".";
+            impl.getDropWizardMetricRegistry()
+                    .getMetrics()
+                    .forEach(
+                            (name, metric) -> {
+                                String shortName =
+                                        name.startsWith(dropwizardPrefix)
+                                                ? name.substring(dropwizardPrefix.length())
+                                                : name;
+                                RatisNames.Named named =
+                                        RatisNames.of(
+                                                info.getApplicationName(),
+                                                info.getMetricsComponentName(),
+                                                shortName);
+                                families.add(named, metric, info.getMetricsDescription());
+                            });
         }
         return families.snapshots();
     }
@@ -93,25 +108,44 @@ final class RatisCollector implements MultiCollector {
         void add(RatisNames.Named named, Metric metric, String help) {
             Labels labels = named.peer().map(peer -> Labels.of("peer", peer)).orElse(Labels.EMPTY);
             if (metric instanceof Counter counter) {
-                counter(named.name(), help).dataPoint(CounterDataPointSnapshot.builder()
-                        .labels(labels).value(counter.getCount()).build());
+                counter(named.name(), help)
+                        .dataPoint(
+                                CounterDataPointSnapshot.builder()
+                                        .labels(labels)
+                                        .value(counter.getCount())
+                                        .build());
             } else if (metric instanceof Meter meter) {
-                counter(named.name(), help).dataPoint(CounterDataPointSnapshot.builder()
-                        .labels(labels).value(meter.getCount()).build());
+                counter(named.name(), help)
+                        .dataPoint(
+                                CounterDataPointSnapshot.builder()
+                                        .labels(labels)
+                                        .value(meter.getCount())
+                                        .build());
             } else if (metric instanceof Gauge<?> gauge && value(gauge) instanceof Number number) {
-                gauge(named.name(), help).dataPoint(GaugeDataPointSnapshot.builder()
-                        .labels(labels).value(number.doubleValue()).build());
+                gauge(named.name(), help)
+                        .dataPoint(
+                                GaugeDataPointSnapshot.builder()
+                                        .labels(labels)
+                                        .value(number.doubleValue())
+                                        .build());
             } else if (metric instanceof Timer timer) {
-                summary(named.name() + "_seconds", help).dataPoint(
-                        summary(labels, timer.getCount(), timer.getSnapshot(), NANOS_PER_SECOND));
+                summary(named.name() + "_seconds", help)
+                        .dataPoint(
+                                summary(
+                                        labels,
+                                        timer.getCount(),
+                                        timer.getSnapshot(),
+                                        NANOS_PER_SECOND));
             } else if (metric instanceof Histogram histogram) {
-                summary(named.name(), help).dataPoint(
-                        summary(labels, histogram.getCount(), histogram.getSnapshot(), 1));
+                summary(named.name(), help)
+                        .dataPoint(
+                                summary(labels, histogram.getCount(), histogram.getSnapshot(), 1));
             }
         }
 
         private CounterSnapshot.Builder counter(String name, String help) {
-            return counters.computeIfAbsent(name, n -> CounterSnapshot.builder().name(n).help(help));
+            return counters.computeIfAbsent(
+                    name, n -> CounterSnapshot.builder().name(n).help(help));
         }
 
         private GaugeSnapshot.Builder gauge(String name, String help) {
@@ -119,10 +153,12 @@ final class RatisCollector implements MultiCollector {
         }
 
         private SummarySnapshot.Builder summary(String name, String help) {
-            return summaries.computeIfAbsent(name, n -> SummarySnapshot.builder().name(n).help(help));
+            return summaries.computeIfAbsent(
+                    name, n -> SummarySnapshot.builder().name(n).help(help));
         }
 
-        private static SummaryDataPointSnapshot summary(Labels labels, long count, Snapshot snapshot, double divisor) {
+        private static SummaryDataPointSnapshot summary(
+                Labels labels, long count, Snapshot snapshot, double divisor) {
             List<Quantile> quantiles = new ArrayList<>(QUANTILES.length);
             for (double q : QUANTILES) {
                 quantiles.add(new Quantile(q, snapshot.getValue(q) / divisor));
@@ -134,7 +170,9 @@ final class RatisCollector implements MultiCollector {
                     .build();
         }
 
-        /** A gauge's value, or null when reading it failed (one bad gauge must not fail the scrape). */
+        /**
+         * A gauge's value, or null when reading it failed (one bad gauge must not fail the scrape).
+         */
         private static Object value(Gauge<?> gauge) {
             try {
                 return gauge.getValue();

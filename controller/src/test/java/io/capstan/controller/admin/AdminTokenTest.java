@@ -16,8 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 class AdminTokenTest {
     private static final String TOKEN = "Zm9vYmFyYmF6cXV4MDEyMzQ1Njc4OQ==";
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     @Test
     void matchesOnlyTheSameToken() {
@@ -34,11 +33,13 @@ class AdminTokenTest {
 
     @Test
     void refusesTokensOutsideTheRuleWithoutShowingThem() {
-        IllegalArgumentException shortOne = assertThrows(IllegalArgumentException.class, () -> AdminToken.of("x".repeat(15)));
+        IllegalArgumentException shortOne =
+                assertThrows(IllegalArgumentException.class, () -> AdminToken.of("x".repeat(15)));
         assertEquals("holds 15 characters", shortOne.getMessage());
         assertThrows(IllegalArgumentException.class, () -> AdminToken.of("x".repeat(1025)));
-        IllegalArgumentException spaced = assertThrows(IllegalArgumentException.class,
-                () -> AdminToken.of("sixteen chars ok!"));
+        IllegalArgumentException spaced =
+                assertThrows(
+                        IllegalArgumentException.class, () -> AdminToken.of("sixteen chars ok!"));
         assertEquals("holds 17 characters, not all visible ASCII", spaced.getMessage());
         assertThrows(IllegalArgumentException.class, () -> AdminToken.of("é".repeat(20)));
         AdminToken.of("x".repeat(16));
@@ -56,7 +57,8 @@ class AdminTokenTest {
     void refusesAFileFarTooLargeBeforeReadingIt() throws Exception {
         Path file = Files.write(dir.resolve("big.token"), new byte[1 << 20]);
 
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AdminToken.read(file));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> AdminToken.read(file));
         assertEquals("holds 1048576 bytes", e.getMessage());
     }
 }

@@ -18,8 +18,10 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class LeaderWatchTest {
     private static final Duration MAX = Duration.ofSeconds(10);
-    private static final NodeStatus LED = new NodeStatus("n1", NodeStatus.Role.FOLLOWER, 3, Optional.of("n2"), 9, 9);
-    private static final NodeStatus ALONE = new NodeStatus("n1", NodeStatus.Role.CANDIDATE, 4, Optional.empty(), 9, 9);
+    private static final NodeStatus LED =
+            new NodeStatus("n1", NodeStatus.Role.FOLLOWER, 3, Optional.of("n2"), 9, 9);
+    private static final NodeStatus ALONE =
+            new NodeStatus("n1", NodeStatus.Role.CANDIDATE, 4, Optional.empty(), 9, 9);
 
     /** A clock that moves only when told; one test thread. */
     private static final class ManualClock extends Clock {
@@ -29,9 +31,20 @@ class LeaderWatchTest {
             now = now.plus(d);
         }
 
-        @Override public ZoneOffset getZone() { return ZoneOffset.UTC; }
-        @Override public Clock withZone(java.time.ZoneId zone) { return this; }
-        @Override public Instant instant() { return now; }
+        @Override
+        public ZoneOffset getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
     }
 
     private final ManualClock clock = new ManualClock();
@@ -53,7 +66,9 @@ class LeaderWatchTest {
     void aLostLeaderPassesUpToTheLimitThenFails() {
         watch.observe(LED);
         clock.advance(Duration.ofSeconds(4));
-        assertTrue(watch.hasLeader(ALONE), "an election shorter than the limit leaves the member ready");
+        assertTrue(
+                watch.hasLeader(ALONE),
+                "an election shorter than the limit leaves the member ready");
         assertEquals(Optional.of(Duration.ofSeconds(4)), watch.sinceLeader(ALONE));
 
         clock.advance(Duration.ofSeconds(6));
@@ -80,13 +95,29 @@ class LeaderWatchTest {
     void anObservationRecordedLateNeverMovesTheLastContactBack() {
         Instant start = clock.instant();
         // Two threads' samples: one taken at +10s, then one taken at +7s but recorded after it.
-        java.util.Iterator<Instant> ticks = java.util.List.of(
-                start.plusSeconds(10), start.plusSeconds(7), start.plusSeconds(12)).iterator();
-        LeaderWatch racing = new LeaderWatch(new Clock() {
-            @Override public ZoneOffset getZone() { return ZoneOffset.UTC; }
-            @Override public Clock withZone(java.time.ZoneId zone) { return this; }
-            @Override public Instant instant() { return ticks.next(); }
-        }, MAX);
+        java.util.Iterator<Instant> ticks =
+                java.util.List.of(
+                                start.plusSeconds(10), start.plusSeconds(7), start.plusSeconds(12))
+                        .iterator();
+        LeaderWatch racing =
+                new LeaderWatch(
+                        new Clock() {
+                            @Override
+                            public ZoneOffset getZone() {
+                                return ZoneOffset.UTC;
+                            }
+
+                            @Override
+                            public Clock withZone(java.time.ZoneId zone) {
+                                return this;
+                            }
+
+                            @Override
+                            public Instant instant() {
+                                return ticks.next();
+                            }
+                        },
+                        MAX);
 
         racing.observe(LED);
         racing.observe(LED);

@@ -5,17 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.capstan.controller.ExitCodes;
 import io.capstan.controller.Main;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.security.SecureRandom;
-import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -27,14 +27,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class BenchCommandTest {
-    private static final Pattern ROW = Pattern.compile(
-            "(?m)^(web|grpc)\\s+(\\d+)\\s+(\\d+\\.\\d)\\s+(\\d+\\.\\d\\d)\\s+(\\d+\\.\\d\\d)\\s+(\\d+)$");
-    /** A row of an API workload: transport, auth, clients, per second, p50, p99, errors. */
-    private static final Pattern API_ROW = Pattern.compile(
-            "(?m)^(web|grpc)\\s+(off|on)\\s+(\\d+)\\s+(\\d+\\.\\d)\\s+(\\d+\\.\\d\\d)\\s+(\\d+\\.\\d\\d)\\s+(\\d+)$");
+    private static final Pattern ROW =
+            Pattern.compile(
+                    "(?m)^(web|grpc)\\s+(\\d+)\\s+(\\d+\\.\\d)\\s+(\\d+\\.\\d\\d)\\s+(\\d+\\.\\d\\d)\\s+(\\d+)$");
 
-    @TempDir
-    Path dir;
+    /** A row of an API workload: transport, auth, clients, per second, p50, p99, errors. */
+    private static final Pattern API_ROW =
+            Pattern.compile(
+                    "(?m)^(web|grpc)\\s+(off|on)\\s+(\\d+)\\s+(\\d+\\.\\d)\\s+(\\d+\\.\\d\\d)\\s+(\\d+\\.\\d\\d)\\s+(\\d+)$");
+
+    @TempDir Path dir;
 
     private final StringWriter out = new StringWriter();
     private final StringWriter err = new StringWriter();
@@ -49,20 +51,37 @@ class BenchCommandTest {
 
     @Test
     void measuresEveryTransportAndWriterCountAndLeavesNoData() throws Exception {
-        int exit = capstan("bench", "--transports", "web,grpc", "--writers", "1,4", "--seconds", "1",
-                "--warmup-seconds", "0", "--value-bytes", "64", "--dir", dir.toString());
+        int exit =
+                capstan(
+                        "bench",
+                        "--transports",
+                        "web,grpc",
+                        "--writers",
+                        "1,4",
+                        "--seconds",
+                        "1",
+                        "--warmup-seconds",
+                        "0",
+                        "--value-bytes",
+                        "64",
+                        "--dir",
+                        dir.toString());
 
         assertEquals(ExitCodes.OK, exit, out + "\n" + err);
         String table = out.toString();
         assertTrue(table.contains("64-byte puts, 3-member clusters"), table);
-        assertTrue(table.contains("machine: " + Runtime.getRuntime().availableProcessors() + " cores"), table);
+        assertTrue(
+                table.contains("machine: " + Runtime.getRuntime().availableProcessors() + " cores"),
+                table);
         Matcher row = ROW.matcher(table);
         List<String> runs = new java.util.ArrayList<>();
         while (row.find()) {
             runs.add(row.group(1) + "/" + row.group(2));
             assertTrue(Double.parseDouble(row.group(3)) > 0, "writes/s of " + row.group());
             assertTrue(Double.parseDouble(row.group(4)) > 0, "p50 of " + row.group());
-            assertTrue(Double.parseDouble(row.group(5)) >= Double.parseDouble(row.group(4)), "p99 >= p50: " + row.group());
+            assertTrue(
+                    Double.parseDouble(row.group(5)) >= Double.parseDouble(row.group(4)),
+                    "p99 >= p50: " + row.group());
             assertEquals("0", row.group(6), "errors of " + row.group());
         }
         assertEquals(List.of("web/1", "web/4", "grpc/1", "grpc/4"), runs, table);
@@ -73,8 +92,21 @@ class BenchCommandTest {
 
     @Test
     void lockCyclesAndApiPutsWithAuthOffAndOnAreMeasuredThroughTheEtcdApi() throws Exception {
-        int lock = capstan("bench", "--workload", "lock", "--transports", "grpc", "--clients", "1,4", "--seconds", "1",
-                "--warmup-seconds", "0", "--dir", dir.toString());
+        int lock =
+                capstan(
+                        "bench",
+                        "--workload",
+                        "lock",
+                        "--transports",
+                        "grpc",
+                        "--clients",
+                        "1,4",
+                        "--seconds",
+                        "1",
+                        "--warmup-seconds",
+                        "0",
+                        "--dir",
+                        dir.toString());
 
         assertEquals(ExitCodes.OK, lock, out + "\n" + err);
         String lockTable = out.toString();
@@ -84,8 +116,25 @@ class BenchCommandTest {
 
         out.getBuffer().setLength(0);
         // With auth on, every put carries a token of a user allowed only under bench/.
-        int put = capstan("bench", "--workload", "put-api", "--auth", "off,on", "--transports", "web", "--clients", "4",
-                "--seconds", "1", "--warmup-seconds", "0", "--value-bytes", "64", "--dir", dir.toString());
+        int put =
+                capstan(
+                        "bench",
+                        "--workload",
+                        "put-api",
+                        "--auth",
+                        "off,on",
+                        "--transports",
+                        "web",
+                        "--clients",
+                        "4",
+                        "--seconds",
+                        "1",
+                        "--warmup-seconds",
+                        "0",
+                        "--value-bytes",
+                        "64",
+                        "--dir",
+                        dir.toString());
 
         assertEquals(ExitCodes.OK, put, out + "\n" + err);
         String putTable = out.toString();
@@ -97,7 +146,9 @@ class BenchCommandTest {
         }
     }
 
-    /** The runs of an API workload's table as transport/auth/clients, checking each row's figures. */
+    /**
+     * The runs of an API workload's table as transport/auth/clients, checking each row's figures.
+     */
     private static List<String> apiRuns(String table) {
         Matcher row = API_ROW.matcher(table);
         List<String> runs = new java.util.ArrayList<>();
@@ -105,7 +156,9 @@ class BenchCommandTest {
             runs.add(row.group(1) + "/" + row.group(2) + "/" + row.group(3));
             assertTrue(Double.parseDouble(row.group(4)) > 0, "per second of " + row.group());
             assertTrue(Double.parseDouble(row.group(5)) > 0, "p50 of " + row.group());
-            assertTrue(Double.parseDouble(row.group(6)) >= Double.parseDouble(row.group(5)), "p99 >= p50: " + row.group());
+            assertTrue(
+                    Double.parseDouble(row.group(6)) >= Double.parseDouble(row.group(5)),
+                    "p99 >= p50: " + row.group());
             assertEquals("0", row.group(7), "errors of " + row.group());
         }
         return runs;
@@ -120,41 +173,91 @@ class BenchCommandTest {
         int exit = capstan("bench", "--transports", "grpc,web", "--dir", proc.toString());
 
         assertEquals(ExitCodes.FAILED, exit, out + "\n" + err);
-        assertTrue(out.toString().contains("FAILED: cannot create a data directory under /proc"), out.toString());
-        assertEquals(2, out.toString().lines().filter(l -> l.startsWith("FAILED: ")).count(), out.toString());
+        assertTrue(
+                out.toString().contains("FAILED: cannot create a data directory under /proc"),
+                out.toString());
+        assertEquals(
+                2,
+                out.toString().lines().filter(l -> l.startsWith("FAILED: ")).count(),
+                out.toString());
         assertTrue(!ROW.matcher(out.toString()).find(), "no run without a cluster: " + out);
     }
 
     @Test
     void badOptionsExitWithTwoAndNameTheProblem() {
         assertUsage("--clients: 0 is out of range; each count must be 1..1024", "--clients", "0");
-        assertUsage("--clients: 1025 is out of range; each count must be 1..1024", "--writers", "1025");
+        assertUsage(
+                "--clients: 1025 is out of range; each count must be 1..1024", "--writers", "1025");
         assertUsage("--clients: [1, 16, 1] lists a count twice", "--clients", "1,16,1");
-        assertUsage("--workload: unknown workload 'queue'; allowed: propose, put-api, lock", "--workload", "queue");
-        assertUsage("--auth: unknown setting 'maybe'; allowed: off, on", "--workload", "put-api", "--auth", "on,maybe");
-        assertUsage("--auth: [off, off] lists a setting twice", "--workload", "lock", "--auth", "off,off");
-        assertUsage("--auth: on needs --workload put-api or lock; propose bypasses the etcd API", "--auth", "off,on");
-        assertUsage("--transports: unknown transport 'tcp'; allowed: web, grpc", "--transports", "web,tcp");
+        assertUsage(
+                "--workload: unknown workload 'queue'; allowed: propose, put-api, lock",
+                "--workload",
+                "queue");
+        assertUsage(
+                "--auth: unknown setting 'maybe'; allowed: off, on",
+                "--workload",
+                "put-api",
+                "--auth",
+                "on,maybe");
+        assertUsage(
+                "--auth: [off, off] lists a setting twice",
+                "--workload",
+                "lock",
+                "--auth",
+                "off,off");
+        assertUsage(
+                "--auth: on needs --workload put-api or lock; propose bypasses the etcd API",
+                "--auth",
+                "off,on");
+        assertUsage(
+                "--transports: unknown transport 'tcp'; allowed: web, grpc",
+                "--transports",
+                "web,tcp");
         assertUsage("--seconds: 0 is out of range; must be 1..3600", "--seconds", "0");
-        assertUsage("--warmup-seconds: -1 is out of range; must be 0..600", "--warmup-seconds", "-1");
-        assertUsage("--value-bytes: 2000000 is out of range; must be 1..1048576", "--value-bytes", "2000000");
+        assertUsage(
+                "--warmup-seconds: -1 is out of range; must be 0..600", "--warmup-seconds", "-1");
+        assertUsage(
+                "--value-bytes: 2000000 is out of range; must be 1..1048576",
+                "--value-bytes",
+                "2000000");
         assertUsage("is not an existing directory", "--dir", dir.resolve("missing").toString());
         assertUsage("'--clients'", "--clients", "many");
     }
 
     @Test
     void everyEndpointWorkloadRunsAgainstARealClusterThroughTheEtcdApi() throws Exception {
-        try (BenchCluster cluster = BenchCluster.start(dir, "web", Duration.ofSeconds(60), new SecureRandom())) {
+        try (BenchCluster cluster =
+                BenchCluster.start(dir, "web", Duration.ofSeconds(60), new SecureRandom())) {
             InetSocketAddress api = cluster.leaderApi();
             String endpoint = api.getHostString() + ":" + api.getPort();
             // The members run in this JVM, so sampling this process samples them.
             String self = Long.toString(ProcessHandle.current().pid());
-            for (List<String> workload : List.of(List.of("put"), List.of("range-linearizable", "--keys", "20"),
-                    List.of("range-serializable", "--keys", "20"), List.of("txn-cas"), List.of("watch", "--watchers", "3"))) {
+            for (List<String> workload :
+                    List.of(
+                            List.of("put"),
+                            List.of("range-linearizable", "--keys", "20"),
+                            List.of("range-serializable", "--keys", "20"),
+                            List.of("txn-cas"),
+                            List.of("watch", "--watchers", "3"))) {
                 out.getBuffer().setLength(0);
-                List<String> args = new java.util.ArrayList<>(List.of("bench", "--endpoints", endpoint, "--label", "capstan",
-                        "--clients", "2", "--seconds", "1", "--warmup-seconds", "0", "--sample-pids", self, "--json",
-                        "--workload"));
+                List<String> args =
+                        new java.util.ArrayList<>(
+                                List.of(
+                                        "bench",
+                                        "--endpoints",
+                                        endpoint,
+                                        "--label",
+                                        "capstan",
+                                        "--clients",
+                                        "2",
+                                        "--seconds",
+                                        "1",
+                                        "--warmup-seconds",
+                                        "0",
+                                        "--sample-pids",
+                                        self,
+                                        "--json",
+                                        "--workload"));
                 args.addAll(workload);
 
                 int exit = capstan(args.toArray(String[]::new));
@@ -167,9 +270,14 @@ class BenchCommandTest {
                 assertEquals(2, point.get("clients").asInt(), point.toString());
                 assertTrue(point.get("operations").asLong() > 0, point.toString());
                 assertTrue(point.get("latency").get("p50").asDouble() > 0, point.toString());
-                assertTrue(point.get("latency").get("max").asDouble() >= point.get("latency").get("p99").asDouble(),
+                assertTrue(
+                        point.get("latency").get("max").asDouble()
+                                >= point.get("latency").get("p99").asDouble(),
                         point.toString());
-                assertEquals(0, point.get("errors").size(), "no errors (compare failures included): " + point);
+                assertEquals(
+                        0,
+                        point.get("errors").size(),
+                        "no errors (compare failures included): " + point);
                 assertTrue(point.get("cpuMicros").asLong() > 0, point.toString());
                 if (workload.get(0).equals("watch")) {
                     assertEquals(3, point.get("watchers").asInt());
@@ -187,36 +295,90 @@ class BenchCommandTest {
             port = socket.getLocalPort();
         }
 
-        int exit = capstan("bench", "--endpoints", "127.0.0.1:" + port, "--clients", "1", "--seconds", "1");
+        int exit =
+                capstan(
+                        "bench",
+                        "--endpoints",
+                        "127.0.0.1:" + port,
+                        "--clients",
+                        "1",
+                        "--seconds",
+                        "1");
 
         assertEquals(ExitCodes.FAILED, exit, out + "\n" + err);
-        assertTrue(out.toString().contains("FAILED: endpoint 127.0.0.1:" + port + " did not answer Maintenance.Status"),
+        assertTrue(
+                out.toString()
+                        .contains(
+                                "FAILED: endpoint 127.0.0.1:"
+                                        + port
+                                        + " did not answer Maintenance.Status"),
                 out.toString());
     }
 
     @Test
     void endpointOptionsAreCheckedAndApplyOnlyWithEndpoints() {
         assertUsage("--endpoints: '127.0.0.1' is not host:port", "--endpoints", "127.0.0.1");
-        assertUsage("--workload: unknown workload 'propose' with --endpoints; allowed: put, range-linearizable,"
-                + " range-serializable, txn-cas, watch", "--endpoints", "127.0.0.1:1", "--workload", "propose");
-        assertUsage("--connections: 0 is out of range; must be 1..1024", "--endpoints", "127.0.0.1:1", "--connections", "0");
-        assertUsage("--target: unknown target 'any'; allowed: leader, all", "--endpoints", "127.0.0.1:1", "--target", "any");
-        assertUsage("--watchers needs --workload watch", "--endpoints", "127.0.0.1:1", "--watchers", "4");
-        assertUsage("--keys needs --workload range-linearizable or range-serializable", "--endpoints", "127.0.0.1:1",
-                "--workload", "txn-cas", "--keys", "5");
-        assertUsage("--value-bytes: 4 is too small for --workload watch", "--endpoints", "127.0.0.1:1", "--workload",
-                "watch", "--value-bytes", "4");
-        assertUsage("--sample-pids: no process 2147483647 to read in /proc", "--endpoints", "127.0.0.1:1",
-                "--sample-pids", "2147483647");
-        assertUsage("--transports applies to clusters in this JVM, not to --endpoints", "--endpoints", "127.0.0.1:1",
-                "--transports", "web");
+        assertUsage(
+                "--workload: unknown workload 'propose' with --endpoints; allowed: put, range-linearizable,"
+                        + " range-serializable, txn-cas, watch",
+                "--endpoints",
+                "127.0.0.1:1",
+                "--workload",
+                "propose");
+        assertUsage(
+                "--connections: 0 is out of range; must be 1..1024",
+                "--endpoints",
+                "127.0.0.1:1",
+                "--connections",
+                "0");
+        assertUsage(
+                "--target: unknown target 'any'; allowed: leader, all",
+                "--endpoints",
+                "127.0.0.1:1",
+                "--target",
+                "any");
+        assertUsage(
+                "--watchers needs --workload watch",
+                "--endpoints",
+                "127.0.0.1:1",
+                "--watchers",
+                "4");
+        assertUsage(
+                "--keys needs --workload range-linearizable or range-serializable",
+                "--endpoints",
+                "127.0.0.1:1",
+                "--workload",
+                "txn-cas",
+                "--keys",
+                "5");
+        assertUsage(
+                "--value-bytes: 4 is too small for --workload watch",
+                "--endpoints",
+                "127.0.0.1:1",
+                "--workload",
+                "watch",
+                "--value-bytes",
+                "4");
+        assertUsage(
+                "--sample-pids: no process 2147483647 to read in /proc",
+                "--endpoints",
+                "127.0.0.1:1",
+                "--sample-pids",
+                "2147483647");
+        assertUsage(
+                "--transports applies to clusters in this JVM, not to --endpoints",
+                "--endpoints",
+                "127.0.0.1:1",
+                "--transports",
+                "web");
         assertUsage("--json needs --endpoints", "--json");
         assertUsage("--target needs --endpoints", "--workload", "lock", "--target", "all");
     }
 
     private void assertUsage(String message, String... options) {
         err.getBuffer().setLength(0);
-        String[] args = Stream.concat(Stream.of("bench"), Stream.of(options)).toArray(String[]::new);
+        String[] args =
+                Stream.concat(Stream.of("bench"), Stream.of(options)).toArray(String[]::new);
         assertEquals(ExitCodes.USAGE, capstan(args), String.join(" ", args));
         assertTrue(err.toString().contains(message), "for " + String.join(" ", args) + ": " + err);
     }

@@ -41,10 +41,12 @@ class BenchLoadTest {
     }
 
     private BenchLoad load(long warmupMs, long measureMs) {
-        return new BenchLoad(pool, clock::get, Duration.ofMillis(warmupMs), Duration.ofMillis(measureMs));
+        return new BenchLoad(
+                pool, clock::get, Duration.ofMillis(warmupMs), Duration.ofMillis(measureMs));
     }
 
-    private static BenchLoad.Clients proposals(String keyPrefix, Function<Command, CompletableFuture<?>> propose) {
+    private static BenchLoad.Clients proposals(
+            String keyPrefix, Function<Command, CompletableFuture<?>> propose) {
         return BenchLoad.proposals(propose, keyPrefix, VALUE, Duration.ofSeconds(10));
     }
 
@@ -57,13 +59,22 @@ class BenchLoadTest {
     void countsOnlyWritesCompletingInTheMeasuredWindowAndTheirErrors() throws Exception {
         List<Command> proposed = new ArrayList<>();
         // Each write takes 1 ms; odd sequence numbers fail.
-        BenchResult result = load(5, 10).run("web", false, 1, proposals("bench/web/1/", put -> {
-            proposed.add(put);
-            clock.addAndGet(MS);
-            return sequence(put) % 2 == 1
-                    ? CompletableFuture.failedFuture(new IllegalStateException("refused"))
-                    : CompletableFuture.completedFuture(null);
-        }));
+        BenchResult result =
+                load(5, 10)
+                        .run(
+                                "web",
+                                false,
+                                1,
+                                proposals(
+                                        "bench/web/1/",
+                                        put -> {
+                                            proposed.add(put);
+                                            clock.addAndGet(MS);
+                                            return sequence(put) % 2 == 1
+                                                    ? CompletableFuture.failedFuture(
+                                                            new IllegalStateException("refused"))
+                                                    : CompletableFuture.completedFuture(null);
+                                        }));
 
         // Writes 0..14 complete at 1..15 ms; the window is [5 ms, 15 ms]: writes 4..14.
         assertEquals(15, proposed.size(), "no write is proposed once the window has ended");
@@ -76,7 +87,9 @@ class BenchLoadTest {
         assertEquals(1, result.clients());
         assertFalse(result.auth());
         for (Command put : proposed) {
-            assertTrue(put.getPut().getKey().toStringUtf8().startsWith("bench/web/1/0/"), put.getPut().getKey().toStringUtf8());
+            assertTrue(
+                    put.getPut().getKey().toStringUtf8().startsWith("bench/web/1/0/"),
+                    put.getPut().getKey().toStringUtf8());
             assertEquals(VALUE, put.getPut().getValue());
         }
     }
@@ -88,22 +101,35 @@ class BenchLoadTest {
         List<CompletableFuture<Void>> pending = new ArrayList<>();
         // Answers nothing until every writer has a write in flight, then all at once, 2 ms later:
         // only a closed loop of exactly four writers gets past the first round.
-        BenchResult result = load(3, 10).run("grpc", true, writers, proposals("bench/grpc/4/", put -> {
-            assertTrue(keys.add(put.getPut().getKey().toStringUtf8()), "key repeated: " + put.getPut().getKey());
-            CompletableFuture<Void> answer = new CompletableFuture<>();
-            List<CompletableFuture<Void>> round = List.of();
-            synchronized (pending) {
-                pending.add(answer);
-                assertTrue(pending.size() <= writers, "more writes in flight than writers");
-                if (pending.size() == writers) {
-                    round = List.copyOf(pending);
-                    pending.clear();
-                    clock.addAndGet(2 * MS);
-                }
-            }
-            round.forEach(f -> f.complete(null));
-            return answer;
-        }));
+        BenchResult result =
+                load(3, 10)
+                        .run(
+                                "grpc",
+                                true,
+                                writers,
+                                proposals(
+                                        "bench/grpc/4/",
+                                        put -> {
+                                            assertTrue(
+                                                    keys.add(put.getPut().getKey().toStringUtf8()),
+                                                    "key repeated: " + put.getPut().getKey());
+                                            CompletableFuture<Void> answer =
+                                                    new CompletableFuture<>();
+                                            List<CompletableFuture<Void>> round = List.of();
+                                            synchronized (pending) {
+                                                pending.add(answer);
+                                                assertTrue(
+                                                        pending.size() <= writers,
+                                                        "more writes in flight than writers");
+                                                if (pending.size() == writers) {
+                                                    round = List.copyOf(pending);
+                                                    pending.clear();
+                                                    clock.addAndGet(2 * MS);
+                                                }
+                                            }
+                                            round.forEach(f -> f.complete(null));
+                                            return answer;
+                                        }));
 
         // Rounds complete at 2, 4, .., 14 ms; the window [3 ms, 13 ms] holds rounds at 4..12 ms.
         assertEquals(7 * writers, keys.size());
@@ -119,10 +145,19 @@ class BenchLoadTest {
 
     @Test
     void aRunWithoutAcknowledgedWritesReportsNoLatency() throws Exception {
-        BenchResult result = load(0, 3).run("web", false, 1, proposals("bench/web/1/", put -> {
-            clock.addAndGet(MS);
-            return CompletableFuture.failedFuture(new IllegalStateException("no leader"));
-        }));
+        BenchResult result =
+                load(0, 3)
+                        .run(
+                                "web",
+                                false,
+                                1,
+                                proposals(
+                                        "bench/web/1/",
+                                        put -> {
+                                            clock.addAndGet(MS);
+                                            return CompletableFuture.failedFuture(
+                                                    new IllegalStateException("no leader"));
+                                        }));
         assertEquals(0, result.operations());
         assertEquals(3, result.errors());
         assertTrue(Double.isNaN(result.p50Millis()) && Double.isNaN(result.p99Millis()));
@@ -131,23 +166,30 @@ class BenchLoadTest {
     @Test
     void aClientIsOpenedBeforeTheClockStartsAndClosedAfterItsLastOperation() throws Exception {
         List<String> events = new ArrayList<>();
-        // Opening takes 100 ms of the test's clock: were it inside the run, the window would be gone.
-        BenchResult result = load(0, 3).run("web", false, 1, index -> {
-            events.add("open");
-            clock.addAndGet(100 * MS);
-            return new BenchLoad.Client() {
-                @Override
-                public void perform(long sequence) {
-                    events.add("op " + sequence);
-                    clock.addAndGet(MS);
-                }
+        // Opening takes 100 ms of the test's clock: were it inside the run, the window would be
+        // gone.
+        BenchResult result =
+                load(0, 3)
+                        .run(
+                                "web",
+                                false,
+                                1,
+                                index -> {
+                                    events.add("open");
+                                    clock.addAndGet(100 * MS);
+                                    return new BenchLoad.Client() {
+                                        @Override
+                                        public void perform(long sequence) {
+                                            events.add("op " + sequence);
+                                            clock.addAndGet(MS);
+                                        }
 
-                @Override
-                public void close() {
-                    events.add("close");
-                }
-            };
-        });
+                                        @Override
+                                        public void close() {
+                                            events.add("close");
+                                        }
+                                    };
+                                });
 
         // The window is [100 ms, 103 ms]: operations end at 101, 102 and 103 ms.
         assertEquals(List.of("open", "op 0", "op 1", "op 2", "close"), events);
@@ -158,25 +200,36 @@ class BenchLoadTest {
     void aClientThatCannotOpenEndsTheRunBeforeItStartsAndClosesTheOthers() {
         List<Integer> closed = new ArrayList<>();
         List<Integer> performed = new ArrayList<>();
-        BenchLoad.SetupException refused = assertThrows(BenchLoad.SetupException.class,
-                () -> load(0, 3).run("web", true, 3, index -> {
-                    if (index == 2) {
-                        throw new IllegalStateException("lease not granted");
-                    }
-                    return new BenchLoad.Client() {
-                        @Override
-                        public void perform(long sequence) {
-                            performed.add(index);
-                        }
+        BenchLoad.SetupException refused =
+                assertThrows(
+                        BenchLoad.SetupException.class,
+                        () ->
+                                load(0, 3)
+                                        .run(
+                                                "web",
+                                                true,
+                                                3,
+                                                index -> {
+                                                    if (index == 2) {
+                                                        throw new IllegalStateException(
+                                                                "lease not granted");
+                                                    }
+                                                    return new BenchLoad.Client() {
+                                                        @Override
+                                                        public void perform(long sequence) {
+                                                            performed.add(index);
+                                                        }
 
-                        @Override
-                        public void close() {
-                            closed.add(index);
-                        }
-                    };
-                }));
+                                                        @Override
+                                                        public void close() {
+                                                            closed.add(index);
+                                                        }
+                                                    };
+                                                }));
 
-        assertTrue(refused.getMessage().contains("client 2 of 3 could not be set up"), refused.getMessage());
+        assertTrue(
+                refused.getMessage().contains("client 2 of 3 could not be set up"),
+                refused.getMessage());
         assertTrue(refused.getMessage().contains("lease not granted"), refused.getMessage());
         assertEquals(List.of(0, 1), closed);
         assertEquals(List.of(), performed);

@@ -14,8 +14,13 @@ class EndpointTest {
 
     @Test
     void parsesHostPortAsEtcdctlTakesThem() {
-        assertEquals(List.of(new Endpoint("127.0.0.1", 2379), new Endpoint("localhost", 22379), new Endpoint("::1", 32379)),
-                Endpoint.parseAll(List.of("127.0.0.1:2379", "http://localhost:22379", " [::1]:32379 ")));
+        assertEquals(
+                List.of(
+                        new Endpoint("127.0.0.1", 2379),
+                        new Endpoint("localhost", 22379),
+                        new Endpoint("::1", 32379)),
+                Endpoint.parseAll(
+                        List.of("127.0.0.1:2379", "http://localhost:22379", " [::1]:32379 ")));
         assertEquals("[::1]:32379", new Endpoint("::1", 32379).toString());
         assertEquals("127.0.0.1:2379", new Endpoint("127.0.0.1", 2379).toString());
     }
@@ -32,7 +37,9 @@ class EndpointTest {
     }
 
     private static void assertRefused(String message, String... entries) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Endpoint.parseAll(List.of(entries)));
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class, () -> Endpoint.parseAll(List.of(entries)));
         assertTrue(e.getMessage().contains(message), e.getMessage());
     }
 }

@@ -14,8 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(value = 10, unit = TimeUnit.SECONDS)
 class ProcessCpuTest {
-    @TempDir
-    Path proc;
+    @TempDir Path proc;
 
     @Test
     void sumsUserAndSystemTicksOfEveryProcessInMicroseconds() throws Exception {
@@ -29,7 +28,9 @@ class ProcessCpuTest {
     @Test
     void aGoneProcessOrAGarbledLineIsAnError() throws Exception {
         assertThrows(java.io.IOException.class, () -> new ProcessCpu(proc, List.of(3L)).micros());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ProcessCpu.ticks("5 (x) S 1", 5));
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class, () -> ProcessCpu.ticks("5 (x) S 1", 5));
         assertTrue(e.getMessage().contains("too short"), e.getMessage());
     }
 
@@ -37,7 +38,8 @@ class ProcessCpuTest {
     void readsThisProcessFromTheRealProc() throws Exception {
         Path real = Path.of("/proc");
         long self = ProcessHandle.current().pid();
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(real.resolve(Long.toString(self)).resolve("stat")));
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                Files.isReadable(real.resolve(Long.toString(self)).resolve("stat")));
         ProcessCpu cpu = new ProcessCpu(real, List.of(self));
         long before = cpu.micros();
         long spin = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);

@@ -32,8 +32,7 @@ class AdminKeysTest {
     private static final String TOKEN = "t0ken-t0ken-t0ken-t0ken-t0ken-01";
     private static final String KEY = "capstan.admin.token-file";
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     private Path config(String hocon) {
         return write(dir, "node.conf", hocon);
@@ -57,11 +56,22 @@ class AdminKeysTest {
 
     @Test
     void aWebLayerBeyondLoopbackNeedsATokenFile() {
-        List<Problem> problems = problems(Optional.of(config("capstan.web.host = \"0.0.0.0\"\n"
-                + secretLine(secretFile(dir)))), Map.of());
+        List<Problem> problems =
+                problems(
+                        Optional.of(
+                                config(
+                                        "capstan.web.host = \"0.0.0.0\"\n"
+                                                + secretLine(secretFile(dir)))),
+                        Map.of());
 
-        assertProblem(problems, KEY, "\"\"", "must name the admin token file",
-                "only a web layer on loopback", "capstan.web.host = 0.0.0.0", "reference.conf");
+        assertProblem(
+                problems,
+                KEY,
+                "\"\"",
+                "must name the admin token file",
+                "only a web layer on loopback",
+                "capstan.web.host = 0.0.0.0",
+                "reference.conf");
         assertEquals(1, problems.size(), describe(problems));
     }
 
@@ -69,8 +79,13 @@ class AdminKeysTest {
     void aWebLayerBeyondLoopbackWithATokenBinds() {
         Path token = write(dir, "admin.token", TOKEN);
 
-        Settings s = load(config("capstan.node.host = \"10.0.0.7\"\n" + secretLine(secretFile(dir)) + tokenLine(token)),
-                Map.of());
+        Settings s =
+                load(
+                        config(
+                                "capstan.node.host = \"10.0.0.7\"\n"
+                                        + secretLine(secretFile(dir))
+                                        + tokenLine(token)),
+                        Map.of());
 
         assertEquals("10.0.0.7", s.web().host());
         assertTrue(s.admin().token().orElseThrow().matches(TOKEN));
@@ -82,7 +97,12 @@ class AdminKeysTest {
 
         List<Problem> problems = problems(Optional.of(config(tokenLine(missing))), Map.of());
 
-        assertProblem(problems, KEY, "\"" + missing + "\"", "no such file", "16..1024 visible ASCII characters",
+        assertProblem(
+                problems,
+                KEY,
+                "\"" + missing + "\"",
+                "no such file",
+                "16..1024 visible ASCII characters",
                 "node.conf:1");
         assertEquals(1, problems.size(), describe(problems));
     }
@@ -90,16 +110,27 @@ class AdminKeysTest {
     @Test
     void aShortOrUnprintableTokenIsRefusedWithoutShowingIt() throws Exception {
         Path shortToken = write(dir, "short.token", "only-15-chars!!\n");
-        Problem p = assertProblem(problems(Optional.of(config(tokenLine(shortToken))), Map.of()), KEY,
-                "\"" + shortToken + "\"", "holds 15 characters", "16..1024 visible ASCII");
+        Problem p =
+                assertProblem(
+                        problems(Optional.of(config(tokenLine(shortToken))), Map.of()),
+                        KEY,
+                        "\"" + shortToken + "\"",
+                        "holds 15 characters",
+                        "16..1024 visible ASCII");
         assertFalse(p.toString().contains("only-15"), p.toString());
 
         Path spaced = write(dir, "spaced.token", "has a space inside it, which no header keeps\n");
-        assertProblem(problems(Optional.of(config(tokenLine(spaced))), Map.of()), KEY, "\"" + spaced + "\"",
+        assertProblem(
+                problems(Optional.of(config(tokenLine(spaced))), Map.of()),
+                KEY,
+                "\"" + spaced + "\"",
                 "not all visible ASCII");
 
         Path directory = Files.createDirectory(dir.resolve("tokens"));
-        assertProblem(problems(Optional.of(config(tokenLine(directory))), Map.of()), KEY, "\"" + directory + "\"",
+        assertProblem(
+                problems(Optional.of(config(tokenLine(directory))), Map.of()),
+                KEY,
+                "\"" + directory + "\"",
                 "is a directory");
     }
 
@@ -108,9 +139,15 @@ class AdminKeysTest {
         Settings s = load(config("capstan.raft.max-leaderless = 2500ms\n"), Map.of());
         assertEquals(Duration.ofMillis(2500), s.admin().maxLeaderless());
 
-        assertProblem(problems(Optional.of(config("capstan.raft.max-leaderless = 0s\n")), Map.of()),
-                "capstan.raft.max-leaderless", "\"0s\"", "must be a positive duration");
-        assertProblem(problems(Optional.of(config("capstan.raft.max-leaderless = soon\n")), Map.of()),
-                "capstan.raft.max-leaderless", "\"soon\"", "must be a positive duration");
+        assertProblem(
+                problems(Optional.of(config("capstan.raft.max-leaderless = 0s\n")), Map.of()),
+                "capstan.raft.max-leaderless",
+                "\"0s\"",
+                "must be a positive duration");
+        assertProblem(
+                problems(Optional.of(config("capstan.raft.max-leaderless = soon\n")), Map.of()),
+                "capstan.raft.max-leaderless",
+                "\"soon\"",
+                "must be a positive duration");
     }
 }

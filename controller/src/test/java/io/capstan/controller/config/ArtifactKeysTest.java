@@ -20,24 +20,29 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class ArtifactKeysTest {
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     @Test
     void theDefaultsPutTheStoreUnderTheDataDirectory() {
-        Settings settings = SettingsLoader.load(Optional.empty(), Map.of("CAPSTAN_DATA_DIR", dir.toString()));
+        Settings settings =
+                SettingsLoader.load(Optional.empty(), Map.of("CAPSTAN_DATA_DIR", dir.toString()));
         assertEquals(ArtifactSettings.defaults(dir.resolve("artifacts")), settings.artifacts());
     }
 
     @Test
     void aFileSetsEveryKey() {
-        Path file = write(dir, "node.conf", String.join("\n",
-                "capstan.artifacts {",
-                "  max-size = 16MiB, reconcile-interval = 500ms",
-                "  fetch { parallel = 2, attempts = 7, backoff-min = 1s, backoff-max = 5s, stale-after = 1m }",
-                "  uploads { max-open = 3, expire-after = 1h }",
-                "  gc { grace = 10m, interval = 30s }",
-                "}"));
+        Path file =
+                write(
+                        dir,
+                        "node.conf",
+                        String.join(
+                                "\n",
+                                "capstan.artifacts {",
+                                "  max-size = 16MiB, reconcile-interval = 500ms",
+                                "  fetch { parallel = 2, attempts = 7, backoff-min = 1s, backoff-max = 5s, stale-after = 1m }",
+                                "  uploads { max-open = 3, expire-after = 1h }",
+                                "  gc { grace = 10m, interval = 30s }",
+                                "}"));
         ArtifactSettings artifacts = load(file, Map.of()).artifacts();
         assertEquals(16L << 20, artifacts.maxSize());
         assertEquals(Duration.ofMillis(500), artifacts.reconcileInterval());
@@ -51,7 +56,11 @@ class ArtifactKeysTest {
 
     @Test
     void badValuesAreRefusedNamingTheirKeys() {
-        Path file = write(dir, "bad.conf", "capstan.artifacts { fetch.attempts = 0, uploads.max-open = -1 }");
+        Path file =
+                write(
+                        dir,
+                        "bad.conf",
+                        "capstan.artifacts { fetch.attempts = 0, uploads.max-open = -1 }");
         var problems = problems(Optional.of(file), Map.of());
         assertProblem(problems, "capstan.artifacts.fetch.attempts", "0", "1..100");
         assertProblem(problems, "capstan.artifacts.uploads.max-open", "-1", "1..100000");
@@ -59,8 +68,15 @@ class ArtifactKeysTest {
 
     @Test
     void aLongestWaitBelowTheShortestIsRefused() {
-        Path file = write(dir, "bad.conf", "capstan.artifacts.fetch { backoff-min = 10s, backoff-max = 1s }");
-        assertProblem(problems(Optional.of(file), Map.of()), "capstan.artifacts.fetch.backoff-max", null,
+        Path file =
+                write(
+                        dir,
+                        "bad.conf",
+                        "capstan.artifacts.fetch { backoff-min = 10s, backoff-max = 1s }");
+        assertProblem(
+                problems(Optional.of(file), Map.of()),
+                "capstan.artifacts.fetch.backoff-max",
+                null,
                 "at least capstan.artifacts.fetch.backoff-min");
     }
 }

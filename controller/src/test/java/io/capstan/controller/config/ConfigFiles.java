@@ -15,8 +15,7 @@ import java.util.stream.Collectors;
 
 /** Helpers shared by the configuration tests: write a file, load, expect problems. */
 final class ConfigFiles {
-    private ConfigFiles() {
-    }
+    private ConfigFiles() {}
 
     static Path write(Path dir, String name, String hocon) {
         try {
@@ -51,24 +50,34 @@ final class ConfigFiles {
 
     /** Loads expecting failure and returns the problems; also checks the message lists each. */
     static List<Problem> problems(Optional<Path> file, Map<String, String> env) {
-        SettingsException e = assertThrows(SettingsException.class, () -> SettingsLoader.load(file, env));
+        SettingsException e =
+                assertThrows(SettingsException.class, () -> SettingsLoader.load(file, env));
         assertFalse(e.problems().isEmpty());
         for (Problem p : e.problems()) {
-            assertTrue(e.getMessage().lines().anyMatch(line -> line.equals(p.toString())),
+            assertTrue(
+                    e.getMessage().lines().anyMatch(line -> line.equals(p.toString())),
                     () -> "message lacks line '" + p + "':\n" + e.getMessage());
         }
         return e.problems();
     }
 
-    /** The single problem about {@code key}; its value is rendered as given and its message holds each fragment. */
-    static Problem assertProblem(List<Problem> problems, String key, String value, String... fragments) {
+    /**
+     * The single problem about {@code key}; its value is rendered as given and its message holds
+     * each fragment.
+     */
+    static Problem assertProblem(
+            List<Problem> problems, String key, String value, String... fragments) {
         List<Problem> matching = problems.stream().filter(p -> p.key().equals(key)).toList();
-        assertTrue(matching.size() == 1, () -> "expected one problem for " + key + " in:\n" + describe(problems));
+        assertTrue(
+                matching.size() == 1,
+                () -> "expected one problem for " + key + " in:\n" + describe(problems));
         Problem problem = matching.get(0);
-        assertTrue(problem.value().equals(Optional.ofNullable(value)),
+        assertTrue(
+                problem.value().equals(Optional.ofNullable(value)),
                 () -> "value of " + key + " was " + problem.value() + ", expected " + value);
         for (String fragment : fragments) {
-            assertTrue(problem.message().contains(fragment),
+            assertTrue(
+                    problem.message().contains(fragment),
                     () -> "message of " + key + " lacks '" + fragment + "': " + problem.message());
         }
         return problem;

@@ -18,26 +18,35 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class LogKeysTest {
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     @Test
     void textByDefault() {
-        assertEquals(LogSettings.Format.TEXT, SettingsLoader.load(Optional.empty(), Map.of()).log().format());
+        assertEquals(
+                LogSettings.Format.TEXT,
+                SettingsLoader.load(Optional.empty(), Map.of()).log().format());
     }
 
     @Test
     void fileChoosesJsonAndTheEnvironmentOverridesIt() {
         Path file = write(dir, "node.conf", "capstan.log.format = json\n");
         assertEquals(LogSettings.Format.JSON, load(file, Map.of()).log().format());
-        assertEquals(LogSettings.Format.TEXT, load(file, Map.of("CAPSTAN_LOG_FORMAT", "text")).log().format());
-        assertEquals(LogSettings.Format.JSON,
-                SettingsLoader.load(Optional.empty(), Map.of("CAPSTAN_LOG_FORMAT", "json")).log().format());
+        assertEquals(
+                LogSettings.Format.TEXT,
+                load(file, Map.of("CAPSTAN_LOG_FORMAT", "text")).log().format());
+        assertEquals(
+                LogSettings.Format.JSON,
+                SettingsLoader.load(Optional.empty(), Map.of("CAPSTAN_LOG_FORMAT", "json"))
+                        .log()
+                        .format());
     }
 
     @Test
     void anUnknownFormatIsRefusedNamingKeyValueAndChoices() {
-        assertProblem(problems(Optional.empty(), Map.of("CAPSTAN_LOG_FORMAT", "xml")),
-                "capstan.log.format", "\"xml\"", "text, json");
+        assertProblem(
+                problems(Optional.empty(), Map.of("CAPSTAN_LOG_FORMAT", "xml")),
+                "capstan.log.format",
+                "\"xml\"",
+                "text, json");
     }
 }

@@ -24,12 +24,13 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** The raft module's tuning keys under capstan.raft and the transport's capstan.transport.* keys. */
+/**
+ * The raft module's tuning keys under capstan.raft and the transport's capstan.transport.* keys.
+ */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class RaftAndTransportKeysTest {
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     private List<Problem> problemsOf(String hocon) {
         return problems(Optional.of(write(dir, "bad.conf", hocon)), Map.of());
@@ -37,7 +38,12 @@ class RaftAndTransportKeysTest {
 
     @Test
     void everyTuningKeyBinds() {
-        Settings s = load(write(dir, "tuned.conf", """
+        Settings s =
+                load(
+                        write(
+                                dir,
+                                "tuned.conf",
+                                """
                 capstan.node.data-dir = "/srv/capstan/n1"
                 capstan.raft {
                   election-timeout-min = 300ms
@@ -68,13 +74,17 @@ class RaftAndTransportKeysTest {
                   max-message-bytes = 16MiB
                   connect-timeout = 500ms
                 }
-                """), Map.of());
+                """),
+                        Map.of());
 
         RaftSettings raft = s.raft();
         assertEquals("n1", raft.nodeId());
         assertEquals(List.of(new Peer("n1", "127.0.0.1:7480")), raft.peers());
         assertEquals(s.cluster().groupId(), raft.groupId());
-        assertEquals(Path.of("/srv/capstan/n1/raft"), raft.dataDir(), "Raft keeps its files in a directory of its own");
+        assertEquals(
+                Path.of("/srv/capstan/n1/raft"),
+                raft.dataDir(),
+                "Raft keeps its files in a directory of its own");
         assertEquals(Duration.ofMillis(300), raft.electionTimeoutMin());
         assertEquals(Duration.ofMillis(900), raft.electionTimeoutMax());
         assertEquals(Duration.ofSeconds(7), raft.requestTimeout());
@@ -90,36 +100,66 @@ class RaftAndTransportKeysTest {
         assertEquals(Duration.ofSeconds(9), transport.requestTimeout());
         assertEquals(16L << 20, transport.maxMessageBytes());
         assertEquals(Duration.ofMillis(500), transport.connectTimeout());
-        assertEquals(false, s.admin().peerFaults(), "the fault seam's route is off unless asked for");
+        assertEquals(
+                false, s.admin().peerFaults(), "the fault seam's route is off unless asked for");
     }
 
     @Test
     void faultInjectionTurnsOnWithTheWebTransportOnly() {
         for (String on : List.of("on", "true", "\"on\"")) {
-            assertEquals(true, load(write(dir, "faults.conf", "capstan.transport.fault-injection = " + on + "\n"),
-                    Map.of()).admin().peerFaults(), on);
+            assertEquals(
+                    true,
+                    load(
+                                    write(
+                                            dir,
+                                            "faults.conf",
+                                            "capstan.transport.fault-injection = " + on + "\n"),
+                                    Map.of())
+                            .admin()
+                            .peerFaults(),
+                    on);
         }
-        assertEquals(false, load(write(dir, "faults.conf", "capstan.transport.fault-injection = off\n"),
-                Map.of()).admin().peerFaults());
+        assertEquals(
+                false,
+                load(
+                                write(
+                                        dir,
+                                        "faults.conf",
+                                        "capstan.transport.fault-injection = off\n"),
+                                Map.of())
+                        .admin()
+                        .peerFaults());
 
-        List<Problem> problems = problemsOf("""
+        List<Problem> problems =
+                problemsOf(
+                        """
                 capstan.raft.transport = grpc
                 capstan.transport.fault-injection = on
                 """);
 
-        assertProblem(problems, "capstan.transport.fault-injection", "\"on\"",
-                "can be on only with capstan.raft.transport = web", "bad.conf:2");
+        assertProblem(
+                problems,
+                "capstan.transport.fault-injection",
+                "\"on\"",
+                "can be on only with capstan.raft.transport = web",
+                "bad.conf:2");
         assertEquals(1, problems.size(), describe(problems));
     }
 
     @Test
     void etcdsLargestLeaseTtlFitsAndTheBoundsOfEachRangeBind() {
-        Settings s = load(write(dir, "edges.conf", """
+        Settings s =
+                load(
+                        write(
+                                dir,
+                                "edges.conf",
+                                """
                 capstan.raft.limits.max-lease-ttl-seconds = 9000000000
                 capstan.raft.log-segment-size = 1024
                 capstan.raft.limits.max-request-bytes = 64KiB
                 capstan.transport.max-message-bytes = 2MiB
-                """), Map.of());
+                """),
+                        Map.of());
 
         assertEquals(9_000_000_000L, s.raft().limits().maxLeaseTtlSeconds());
         assertEquals(1024, s.raft().logSegmentBytes());
@@ -128,18 +168,27 @@ class RaftAndTransportKeysTest {
 
     @Test
     void aPeerMessageMustHoldTheLargestRequest() {
-        List<Problem> problems = problemsOf("""
+        List<Problem> problems =
+                problemsOf(
+                        """
                 capstan.raft.limits.max-request-bytes = 3MiB
                 capstan.transport.max-message-bytes = 4MiB
                 """);
 
-        assertProblem(problems, "capstan.transport.max-message-bytes", "\"4MiB\"",
-                "must be at least capstan.raft.limits.max-request-bytes (3145728 bytes) plus 1088KiB", "bad.conf:2");
+        assertProblem(
+                problems,
+                "capstan.transport.max-message-bytes",
+                "\"4MiB\"",
+                "must be at least capstan.raft.limits.max-request-bytes (3145728 bytes) plus 1088KiB",
+                "bad.conf:2");
         assertEquals(1, problems.size(), describe(problems));
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', textBlock = """
+    @CsvSource(
+            delimiter = '|',
+            textBlock =
+                    """
             capstan.raft.election-timeout-min            | 0s          | "0s"          | must be a positive duration
             capstan.raft.election-timeout-max            | "soon"      | "soon"        | must be a positive duration
             capstan.raft.request-timeout                 | -1s         | "-1s"         | must be a positive duration
@@ -167,7 +216,8 @@ class RaftAndTransportKeysTest {
             capstan.transport.fault-injection            | 1           | 1             | must be on or off
             capstan.transport                            | []          | []            | must be a block of settings { connect-timeout, fault-injection, max-message-bytes, request-timeout }
             """)
-    void eachBadValueNamesItsKeyValueAndWhatIsAllowed(String key, String written, String shown, String allowed) {
+    void eachBadValueNamesItsKeyValueAndWhatIsAllowed(
+            String key, String written, String shown, String allowed) {
         List<Problem> problems = problemsOf(key + " = " + written + "\n");
 
         assertProblem(problems, key, shown, allowed, "bad.conf:1");
@@ -175,42 +225,66 @@ class RaftAndTransportKeysTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', textBlock = """
+    @CsvSource(
+            delimiter = '|',
+            textBlock =
+                    """
             2s    | 2s
             2s    | 1500ms
             """)
     void electionTimeoutMaxMustExceedMin(String min, String max) {
-        List<Problem> problems = problemsOf("""
+        List<Problem> problems =
+                problemsOf(
+                        """
                 capstan.raft.election-timeout-min = %s
                 capstan.raft.election-timeout-max = %s
-                """.formatted(min, max));
+                """
+                                .formatted(min, max));
 
-        assertProblem(problems, "capstan.raft.election-timeout-max", "\"" + max + "\"",
-                "must exceed capstan.raft.election-timeout-min (2s)", "bad.conf:2");
+        assertProblem(
+                problems,
+                "capstan.raft.election-timeout-max",
+                "\"" + max + "\"",
+                "must exceed capstan.raft.election-timeout-min (2s)",
+                "bad.conf:2");
         assertEquals(1, problems.size(), describe(problems));
     }
 
     @Test
     void transportRequestTimeoutMustCoverRaftsRequestTimeout() {
-        List<Problem> problems = problemsOf("""
+        List<Problem> problems =
+                problemsOf(
+                        """
                 capstan.raft.request-timeout = 10s
                 capstan.transport.request-timeout = 9s
                 """);
 
-        assertProblem(problems, "capstan.transport.request-timeout", "\"9s\"",
-                "must be at least capstan.raft.request-timeout (10s)", "bad.conf:2");
+        assertProblem(
+                problems,
+                "capstan.transport.request-timeout",
+                "\"9s\"",
+                "must be at least capstan.raft.request-timeout (10s)",
+                "bad.conf:2");
         assertEquals(1, problems.size(), describe(problems));
 
-        Settings equal = load(write(dir, "equal.conf", """
+        Settings equal =
+                load(
+                        write(
+                                dir,
+                                "equal.conf",
+                                """
                 capstan.raft.request-timeout = 10s
                 capstan.transport.request-timeout = 10s
-                """), Map.of());
+                """),
+                        Map.of());
         assertEquals(equal.raft().requestTimeout(), equal.transport().requestTimeout());
     }
 
     @Test
     void everyBadRaftAndTransportValueIsReportedAtOnce() {
-        List<Problem> problems = problemsOf("""
+        List<Problem> problems =
+                problemsOf(
+                        """
                 capstan.raft {
                   election-timeout-min = 3s
                   election-timeout-max = 1s
@@ -225,31 +299,53 @@ class RaftAndTransportKeysTest {
                 capstan.web.port = 70000
                 """);
 
-        assertProblem(problems, "capstan.raft.election-timeout-max", "\"1s\"", "must exceed capstan.raft.election-timeout-min (3s)");
+        assertProblem(
+                problems,
+                "capstan.raft.election-timeout-max",
+                "\"1s\"",
+                "must exceed capstan.raft.election-timeout-min (3s)");
         assertProblem(problems, "capstan.raft.snapshot-threshold", "-5", "positive whole number");
-        assertProblem(problems, "capstan.raft.limits.max-txn-ops", "\"many\"", "positive whole number of operations");
+        assertProblem(
+                problems,
+                "capstan.raft.limits.max-txn-ops",
+                "\"many\"",
+                "positive whole number of operations");
         assertProblem(problems, "capstan.raft.log-segment-size", "10", "at least 1KiB");
-        assertProblem(problems, "capstan.transport.max-message-bytes", "\"1KiB\"", "from 2MiB to 1GiB");
-        assertProblem(problems, "capstan.transport.connect-timeout", "\"0ms\"", "positive duration");
+        assertProblem(
+                problems, "capstan.transport.max-message-bytes", "\"1KiB\"", "from 2MiB to 1GiB");
+        assertProblem(
+                problems, "capstan.transport.connect-timeout", "\"0ms\"", "positive duration");
         assertProblem(problems, "capstan.web.port", "70000", "0..65535");
         assertEquals(7, problems.size(), describe(problems));
     }
 
     @Test
     void misspelledTuningKeysGetASuggestion() {
-        List<Problem> problems = problemsOf("""
+        List<Problem> problems =
+                problemsOf(
+                        """
                 capstan.raft.election-timout-min = 1s
                 capstan.transport.conect-timeout = 1s
                 """);
 
-        assertProblem(problems, "capstan.raft.election-timout-min", "\"1s\"", "did you mean capstan.raft.election-timeout-min?");
-        assertProblem(problems, "capstan.transport.conect-timeout", "\"1s\"", "did you mean capstan.transport.connect-timeout?");
+        assertProblem(
+                problems,
+                "capstan.raft.election-timout-min",
+                "\"1s\"",
+                "did you mean capstan.raft.election-timeout-min?");
+        assertProblem(
+                problems,
+                "capstan.transport.conect-timeout",
+                "\"1s\"",
+                "did you mean capstan.transport.connect-timeout?");
         assertEquals(2, problems.size(), describe(problems));
     }
 
     @Test
     void raftDataDirFollowsTheNodesDataDirFromTheEnvironment() {
-        Settings s = SettingsLoader.load(Optional.empty(), Map.of("CAPSTAN_DATA_DIR", "/var/lib/capstan"));
+        Settings s =
+                SettingsLoader.load(
+                        Optional.empty(), Map.of("CAPSTAN_DATA_DIR", "/var/lib/capstan"));
 
         assertEquals(Path.of("/var/lib/capstan"), s.node().dataDir());
         assertEquals(Path.of("/var/lib/capstan/raft"), s.raft().dataDir());

@@ -22,8 +22,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class SettingsProblemsTest {
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     private List<Problem> problemsOf(String hocon) {
         return problems(Optional.of(write(dir, "bad.conf", hocon)), Map.of());
@@ -33,13 +32,24 @@ class SettingsProblemsTest {
     void portOutOfRangeNamesKeyValueRangeAndLine() {
         List<Problem> problems = problemsOf("capstan.web.port = 70000\n");
 
-        Problem p = assertProblem(problems, "capstan.web.port", "70000", "must be a port number 0..65535", "bad.conf:1");
+        Problem p =
+                assertProblem(
+                        problems,
+                        "capstan.web.port",
+                        "70000",
+                        "must be a port number 0..65535",
+                        "bad.conf:1");
         assertEquals(1, problems.size(), describe(problems));
-        assertTrue(p.toString().startsWith("capstan.web.port = 70000: must be a port number 0..65535"), p.toString());
+        assertTrue(
+                p.toString().startsWith("capstan.web.port = 70000: must be a port number 0..65535"),
+                p.toString());
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', textBlock = """
+    @CsvSource(
+            delimiter = '|',
+            textBlock =
+                    """
             capstan.api.port                      | -1           | -1              | must be a port number 0..65535
             capstan.api.port                      | "http"       | "http"          | must be a port number 0..65535
             capstan.api.port                      | 2379.5       | 2379.5          | must be a port number 0..65535
@@ -66,7 +76,8 @@ class SettingsProblemsTest {
             capstan.web.port                      | [7480]       | [7480]          | must be a number
             capstan.lifecycle                     | 5            | 5               | must be a block of settings { start-timeout, stop-timeout }
             """)
-    void eachKindOfBadValueIsReportedWithKeyValueAndWhatIsAllowed(String key, String written, String shown, String allowed) {
+    void eachKindOfBadValueIsReportedWithKeyValueAndWhatIsAllowed(
+            String key, String written, String shown, String allowed) {
         List<Problem> problems = problemsOf(key + " = " + written + "\n");
 
         assertProblem(problems, key, shown, allowed, "bad.conf:1");
@@ -77,12 +88,15 @@ class SettingsProblemsTest {
     void nullValueIsReportedAsMissing() {
         List<Problem> problems = problemsOf("capstan.api.port = null\n");
 
-        assertProblem(problems, "capstan.api.port", null, "missing", "must be a port number 0..65535");
+        assertProblem(
+                problems, "capstan.api.port", null, "missing", "must be a port number 0..65535");
     }
 
     @Test
     void everyBadValueIsReportedAtOnce() {
-        List<Problem> problems = problemsOf("""
+        List<Problem> problems =
+                problemsOf(
+                        """
                 capstan {
                   web.port = 70000
                   web.idle-timeout = "never"
@@ -95,33 +109,55 @@ class SettingsProblemsTest {
 
         assertEquals(6, problems.size(), describe(problems));
         assertProblem(problems, "capstan.web.port", "70000", "0..65535", "bad.conf:2");
-        assertProblem(problems, "capstan.web.idle-timeout", "\"never\"", "positive duration", "bad.conf:3");
+        assertProblem(
+                problems,
+                "capstan.web.idle-timeout",
+                "\"never\"",
+                "positive duration",
+                "bad.conf:3");
         assertProblem(problems, "capstan.api.port", "\"x\"", "0..65535", "bad.conf:4");
         assertProblem(problems, "capstan.node.id", "\"N1\"", "[a-z0-9-]+", "bad.conf:5");
         assertProblem(problems, "capstan.raft.transport", "\"udp\"", "web, grpc", "bad.conf:6");
-        assertProblem(problems, "capstan.web.prot", "7480", "unknown key; did you mean capstan.web.port?");
+        assertProblem(
+                problems,
+                "capstan.web.prot",
+                "7480",
+                "unknown key; did you mean capstan.web.port?");
     }
 
     @Test
     void anAdmissionBudgetNoModuleDeclaresIsAnUnknownKey() {
         List<Problem> problems = problemsOf("capstan.web.admission.gatway.max-in-flight = 10\n");
 
-        assertProblem(problems, "capstan.web.admission.gatway.max-in-flight", "10",
+        assertProblem(
+                problems,
+                "capstan.web.admission.gatway.max-in-flight",
+                "10",
                 "unknown key; did you mean capstan.web.admission.gateway.max-in-flight?");
         assertEquals(1, problems.size(), describe(problems));
     }
 
     @Test
     void unknownKeysAreNamedWithOrWithoutASuggestion() {
-        List<Problem> problems = problemsOf("""
+        List<Problem> problems =
+                problemsOf(
+                        """
                 capstan.raft.peer = []
                 capstan.metrics.enabled = true
                 other.library.setting = 1
                 """);
 
-        assertProblem(problems, "capstan.raft.peer", "[]", "unknown key; did you mean capstan.raft.peers?");
-        assertProblem(problems, "capstan.metrics.enabled", "true", "unknown key; no module declares it");
-        assertEquals(2, problems.size(), "keys outside capstan. belong to someone else: " + describe(problems));
+        assertProblem(
+                problems,
+                "capstan.raft.peer",
+                "[]",
+                "unknown key; did you mean capstan.raft.peers?");
+        assertProblem(
+                problems, "capstan.metrics.enabled", "true", "unknown key; no module declares it");
+        assertEquals(
+                2,
+                problems.size(),
+                "keys outside capstan. belong to someone else: " + describe(problems));
     }
 
     @Test
@@ -134,11 +170,22 @@ class SettingsProblemsTest {
 
     @Test
     void badEnvironmentValueNamesTheVariable() {
-        List<Problem> problems = problems(Optional.empty(), Map.of("CAPSTAN_WEB_PORT", "70000", "CAPSTAN_NODE_ID", "Bad!"));
+        List<Problem> problems =
+                problems(
+                        Optional.empty(),
+                        Map.of("CAPSTAN_WEB_PORT", "70000", "CAPSTAN_NODE_ID", "Bad!"));
 
-        assertProblem(problems, "capstan.web.port", "\"70000\"", "must be a port number 0..65535",
+        assertProblem(
+                problems,
+                "capstan.web.port",
+                "\"70000\"",
+                "must be a port number 0..65535",
                 "from environment variable CAPSTAN_WEB_PORT");
-        assertProblem(problems, "capstan.node.id", "\"Bad!\"", "must match [a-z0-9-]+",
+        assertProblem(
+                problems,
+                "capstan.node.id",
+                "\"Bad!\"",
+                "must match [a-z0-9-]+",
                 "from environment variable CAPSTAN_NODE_ID");
     }
 
@@ -148,7 +195,9 @@ class SettingsProblemsTest {
 
         List<Problem> problems = problems(Optional.of(missing), Map.of());
 
-        assertEquals(List.of(new Problem("--config", Optional.of(missing.toString()), "no such file")), problems);
+        assertEquals(
+                List.of(new Problem("--config", Optional.of(missing.toString()), "no such file")),
+                problems);
     }
 
     @Test
@@ -160,7 +209,8 @@ class SettingsProblemsTest {
 
     @Test
     void unparsableConfigFileNamesThePathAndLine() throws Exception {
-        Path file = write(dir, "broken.conf", "capstan.web.port = 7480\ncapstan.api.port = = 2379\n");
+        Path file =
+                write(dir, "broken.conf", "capstan.web.port = 7480\ncapstan.api.port = = 2379\n");
 
         List<Problem> problems = problems(Optional.of(file), Map.of());
 
@@ -177,27 +227,37 @@ class SettingsProblemsTest {
 
     @Test
     void portsOfOneNodeMustNotClash() {
-        List<Problem> problems = problemsOf("""
+        List<Problem> problems =
+                problemsOf(
+                        """
                 capstan.web.port = 7480
                 capstan.api.port = 7480
                 capstan.raft.transport = grpc
                 capstan.raft.grpc-port = 7480
                 """);
 
-        assertProblem(problems, "capstan.api.port", "7480", "must differ from capstan.web.port (7480)");
-        assertProblem(problems, "capstan.raft.grpc-port", "7480", "must differ from capstan.web.port");
+        assertProblem(
+                problems, "capstan.api.port", "7480", "must differ from capstan.web.port (7480)");
+        assertProblem(
+                problems, "capstan.raft.grpc-port", "7480", "must differ from capstan.web.port");
         assertEquals(2, problems.size(), describe(problems));
     }
 
     @Test
     void ephemeralPortsMayRepeat() {
-        Settings s = ConfigFiles.load(write(dir, "zero.conf", """
+        Settings s =
+                ConfigFiles.load(
+                        write(
+                                dir,
+                                "zero.conf",
+                                """
                 capstan.web.port = 0
                 capstan.api.port = 0
                 capstan.raft.transport = grpc
                 capstan.raft.grpc-port = 0
                 capstan.raft.peers = ["n1=127.0.0.1:7491"]
-                """), Map.of());
+                """),
+                        Map.of());
 
         assertEquals(0, s.web().port());
         assertEquals(0, s.api().port());

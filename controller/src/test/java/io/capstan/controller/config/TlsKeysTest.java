@@ -33,14 +33,12 @@ class TlsKeysTest {
     private static final String KEY = "capstan.tls.key-file";
     private static final String CLIENT_CA = "capstan.tls.client-ca-file";
 
-    @TempDir
-    static Path pkis;
+    @TempDir static Path pkis;
 
     private static TestPki pki;
     private static TestPki other;
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     @BeforeAll
     static void makePki() throws Exception {
@@ -53,8 +51,13 @@ class TlsKeysTest {
     }
 
     private static String tls(Object cert, Object key, Object clientCa) {
-        return "capstan.tls { cert-file = \"" + cert + "\", key-file = \"" + key + "\", client-ca-file = \""
-                + clientCa + "\" }\n";
+        return "capstan.tls { cert-file = \""
+                + cert
+                + "\", key-file = \""
+                + key
+                + "\", client-ca-file = \""
+                + clientCa
+                + "\" }\n";
     }
 
     private List<Problem> problemsOf(String hocon) {
@@ -74,20 +77,34 @@ class TlsKeysTest {
 
         Settings mutual = load(config(pki.config(true)), Map.of());
         assertTrue(mutual.tls().orElseThrow().requiresClientCertificates());
-        String key = Base64.getEncoder().encodeToString(mutual.tls().orElseThrow().identity().key().getEncoded());
-        assertFalse(mutual.toString().contains(key.substring(0, 40)), "settings print without the key");
+        String key =
+                Base64.getEncoder()
+                        .encodeToString(mutual.tls().orElseThrow().identity().key().getEncoded());
+        assertFalse(
+                mutual.toString().contains(key.substring(0, 40)), "settings print without the key");
         assertTrue(mutual.toString().contains("(redacted)"), mutual.toString());
     }
 
     @Test
     void halfAConfigurationNamesTheMissingKey() {
-        assertProblem(problemsOf(tls(pki.nodeCert(), "", "")), KEY, "\"\"",
-                "must name the private key of capstan.tls.cert-file (" + pki.nodeCert() + ")", "node.conf:1");
-        assertProblem(problemsOf(tls("", pki.nodeKey(), "")), CERT, "\"\"",
+        assertProblem(
+                problemsOf(tls(pki.nodeCert(), "", "")),
+                KEY,
+                "\"\"",
+                "must name the private key of capstan.tls.cert-file (" + pki.nodeCert() + ")",
+                "node.conf:1");
+        assertProblem(
+                problemsOf(tls("", pki.nodeKey(), "")),
+                CERT,
+                "\"\"",
                 "must name the certificate whose private key capstan.tls.key-file holds");
         List<Problem> caAlone = problemsOf(tls("", "", pki.caCert()));
-        assertProblem(caAlone, CLIENT_CA, "\"" + pki.caCert() + "\"",
-                "needs capstan.tls.cert-file and capstan.tls.key-file", "node.conf:1");
+        assertProblem(
+                caAlone,
+                CLIENT_CA,
+                "\"" + pki.caCert() + "\"",
+                "needs capstan.tls.cert-file and capstan.tls.key-file",
+                "node.conf:1");
         assertEquals(1, caAlone.size(), describe(caAlone));
     }
 
@@ -98,12 +115,20 @@ class TlsKeysTest {
 
         List<Problem> problems = problemsOf(tls(missing, pki.nodeCert(), directory));
 
-        assertProblem(problems, CERT, "\"" + missing + "\"", "no such file",
+        assertProblem(
+                problems,
+                CERT,
+                "\"" + missing + "\"",
+                "no such file",
                 "must name a readable PEM file holding this member's certificate, then the CAs that issued it");
-        assertProblem(problems, KEY, "\"" + pki.nodeCert() + "\"",
+        assertProblem(
+                problems,
+                KEY,
+                "\"" + pki.nodeCert() + "\"",
                 "holds no PEM private key block (PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY) (it holds: CERTIFICATE)",
                 "unencrypted private key");
-        assertProblem(problems, CLIENT_CA, "\"" + directory + "\"", "is a directory", "CA certificates");
+        assertProblem(
+                problems, CLIENT_CA, "\"" + directory + "\"", "is a directory", "CA certificates");
         assertEquals(3, problems.size(), describe(problems));
     }
 
@@ -111,8 +136,12 @@ class TlsKeysTest {
     void aKeyOfAnotherCertificateIsNamedOnTheKey() {
         List<Problem> problems = problemsOf(tls(pki.nodeCert(), pki.clientKey(), ""));
 
-        assertProblem(problems, KEY, "\"" + pki.clientKey() + "\"",
-                "does not belong to the certificate CN=capstan-node", "in capstan.tls.cert-file (" + pki.nodeCert() + ")");
+        assertProblem(
+                problems,
+                KEY,
+                "\"" + pki.clientKey() + "\"",
+                "does not belong to the certificate CN=capstan-node",
+                "in capstan.tls.cert-file (" + pki.nodeCert() + ")");
         assertEquals(1, problems.size(), describe(problems));
     }
 
@@ -120,8 +149,13 @@ class TlsKeysTest {
     void withClientCasTheCertificateMustChainToOne() {
         List<Problem> problems = problemsOf(tls(pki.nodeCert(), pki.nodeKey(), other.caCert()));
 
-        assertProblem(problems, CERT, "\"" + pki.nodeCert() + "\"", "does not chain to a client CA",
-                "as their client certificate", "capstan.tls.client-ca-file = " + other.caCert());
+        assertProblem(
+                problems,
+                CERT,
+                "\"" + pki.nodeCert() + "\"",
+                "does not chain to a client CA",
+                "as their client certificate",
+                "capstan.tls.client-ca-file = " + other.caCert());
         assertEquals(1, problems.size(), describe(problems));
     }
 
@@ -129,6 +163,10 @@ class TlsKeysTest {
     void aClientCertificateCannotServe() {
         List<Problem> problems = problemsOf(tls(pki.clientCert(), pki.clientKey(), ""));
 
-        assertProblem(problems, CERT, "\"" + pki.clientCert() + "\"", "extended key usage without serverAuth");
+        assertProblem(
+                problems,
+                CERT,
+                "\"" + pki.clientCert() + "\"",
+                "extended key usage without serverAuth");
     }
 }

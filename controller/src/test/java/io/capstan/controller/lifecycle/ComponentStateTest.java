@@ -22,13 +22,14 @@ import org.junit.jupiter.api.Timeout;
 class ComponentStateTest {
 
     /** The lifecycle the daemon promises, written out independently of the enum's own table. */
-    private static final Map<ComponentState, Set<ComponentState>> ALLOWED = Map.of(
-            NEW, Set.of(STARTING, STOPPED),
-            STARTING, Set.of(RUNNING, FAILED),
-            RUNNING, Set.of(STOPPING),
-            STOPPING, Set.of(STOPPED, FAILED),
-            STOPPED, Set.of(),
-            FAILED, Set.of());
+    private static final Map<ComponentState, Set<ComponentState>> ALLOWED =
+            Map.of(
+                    NEW, Set.of(STARTING, STOPPED),
+                    STARTING, Set.of(RUNNING, FAILED),
+                    RUNNING, Set.of(STOPPING),
+                    STOPPING, Set.of(STOPPED, FAILED),
+                    STOPPED, Set.of(),
+                    FAILED, Set.of());
 
     @Test
     void everyPairFollowsTheTransitionTable() {
@@ -40,7 +41,10 @@ class ComponentStateTest {
                 if (allowed) {
                     assertSame(to, from.transitionTo(to));
                 } else {
-                    assertThrows(IllegalStateException.class, () -> from.transitionTo(to), from + " -> " + to);
+                    assertThrows(
+                            IllegalStateException.class,
+                            () -> from.transitionTo(to),
+                            from + " -> " + to);
                 }
             }
         }
@@ -48,8 +52,10 @@ class ComponentStateTest {
 
     @Test
     void illegalTransitionNamesBothStatesAndTheAllowedPredecessors() {
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> RUNNING.transitionTo(STARTING));
-        assertEquals("illegal component state transition RUNNING -> STARTING (STARTING may only follow [NEW])",
+        IllegalStateException e =
+                assertThrows(IllegalStateException.class, () -> RUNNING.transitionTo(STARTING));
+        assertEquals(
+                "illegal component state transition RUNNING -> STARTING (STARTING may only follow [NEW])",
                 e.getMessage());
     }
 

@@ -8,9 +8,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A component whose start and stop results the test controls. Every call is journalled and
- * records the lifecycle's states as they were at the moment of the call, so tests can check
- * ordering from what the component itself saw.
+ * A component whose start and stop results the test controls. Every call is journalled and records
+ * the lifecycle's states as they were at the moment of the call, so tests can check ordering from
+ * what the component itself saw.
  */
 final class FakeComponent implements Component {
 

@@ -31,7 +31,8 @@ class GraphValidationTest {
     void unknownDependencyNamesTheComponentAndTheMissingName() {
         harness.ready("web");
         harness.ready("raft", "web", "transport");
-        assertEquals("invalid component graph: component 'raft' depends on unknown component 'transport'",
+        assertEquals(
+                "invalid component graph: component 'raft' depends on unknown component 'transport'",
                 buildError());
     }
 
@@ -48,7 +49,8 @@ class GraphValidationTest {
         harness.ready("web");
         harness.ready("raft", "ghost");
         harness.ready("api", "raft", "phantom");
-        assertEquals("invalid component graph: duplicate component name 'web'; "
+        assertEquals(
+                "invalid component graph: duplicate component name 'web'; "
                         + "component 'raft' depends on unknown component 'ghost'; "
                         + "component 'api' depends on unknown component 'phantom'",
                 buildError());
@@ -88,30 +90,56 @@ class GraphValidationTest {
         harness.ready("config");
         harness.ready("metrics");
         Lifecycle lifecycle = harness.build();
-        assertEquals(List.of("config", "web", "transport", "raft", "api", "notify", "artifacts", "metrics"),
+        assertEquals(
+                List.of(
+                        "config",
+                        "web",
+                        "transport",
+                        "raft",
+                        "api",
+                        "notify",
+                        "artifacts",
+                        "metrics"),
                 List.copyOf(lifecycle.states().keySet()));
     }
 
     @Test
     void badComponentsAndTimeoutsAreRejectedWithTheirName() {
         Component blank = new FakeComponent(harness, " ", Set.of());
-        assertEquals("component name must not be blank: " + blank,
-                assertThrows(IllegalArgumentException.class, () -> Lifecycle.builder().add(blank).build())
+        assertEquals(
+                "component name must not be blank: " + blank,
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> Lifecycle.builder().add(blank).build())
                         .getMessage());
 
-        Component nullDependency = new FakeComponent(harness, "web",
-                new HashSet<>(Arrays.asList("config", null)));
-        assertEquals("component 'web' has a blank dependency name",
-                assertThrows(IllegalArgumentException.class,
-                        () -> Lifecycle.builder().add(nullDependency).build()).getMessage());
+        Component nullDependency =
+                new FakeComponent(harness, "web", new HashSet<>(Arrays.asList("config", null)));
+        assertEquals(
+                "component 'web' has a blank dependency name",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> Lifecycle.builder().add(nullDependency).build())
+                        .getMessage());
 
         Component web = new FakeComponent(harness, "web", Set.of());
-        assertEquals("start timeout must be positive, got PT0S",
-                assertThrows(IllegalArgumentException.class,
-                        () -> Lifecycle.builder().add(web, Duration.ZERO, Duration.ofSeconds(1))).getMessage());
-        assertEquals("default stop timeout must be positive, got PT-1S",
-                assertThrows(IllegalArgumentException.class,
-                        () -> Lifecycle.builder().defaultTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(-1)))
+        assertEquals(
+                "start timeout must be positive, got PT0S",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () ->
+                                        Lifecycle.builder()
+                                                .add(web, Duration.ZERO, Duration.ofSeconds(1)))
+                        .getMessage());
+        assertEquals(
+                "default stop timeout must be positive, got PT-1S",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () ->
+                                        Lifecycle.builder()
+                                                .defaultTimeouts(
+                                                        Duration.ofSeconds(1),
+                                                        Duration.ofSeconds(-1)))
                         .getMessage());
     }
 }

@@ -12,13 +12,14 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Builds lifecycles of {@link FakeComponent}s on a scheduler the test owns, and keeps one
- * journal of start and stop calls across all of them. Close it after each test.
+ * Builds lifecycles of {@link FakeComponent}s on a scheduler the test owns, and keeps one journal
+ * of start and stop calls across all of them. Close it after each test.
  */
 final class Harness implements AutoCloseable {
 
     /** Long enough never to fire in a passing test; tests about timeouts set their own. */
     static final Duration NO_TIMEOUT = Duration.ofMinutes(5);
+
     /** The timeout used where a test wants one to fire. */
     static final Duration SHORT = Duration.ofMillis(100);
 
@@ -27,7 +28,10 @@ final class Harness implements AutoCloseable {
     private final List<FakeComponent> components = new ArrayList<>();
     private volatile Lifecycle lifecycle;
 
-    /** A component whose start stays pending until the test completes it; its stop completes at once. */
+    /**
+     * A component whose start stays pending until the test completes it; its stop completes at
+     * once.
+     */
     FakeComponent pending(String name, String... dependencies) {
         FakeComponent component = new FakeComponent(this, name, Set.of(dependencies));
         component.stopResult.complete(null);
@@ -63,9 +67,8 @@ final class Harness implements AutoCloseable {
 
     /** A builder holding every component made so far, on this harness's scheduler. */
     Lifecycle.Builder builder() {
-        Lifecycle.Builder builder = Lifecycle.builder()
-                .scheduler(scheduler)
-                .defaultTimeouts(NO_TIMEOUT, NO_TIMEOUT);
+        Lifecycle.Builder builder =
+                Lifecycle.builder().scheduler(scheduler).defaultTimeouts(NO_TIMEOUT, NO_TIMEOUT);
         for (FakeComponent component : components) {
             if (component.startTimeout != null) {
                 builder.add(component, component.startTimeout, component.stopTimeout);

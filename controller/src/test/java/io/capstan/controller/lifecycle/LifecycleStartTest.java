@@ -40,7 +40,8 @@ class LifecycleStartTest {
 
     /** Waits for a start that must fail and returns why. */
     private static LifecycleException startFailure(CompletableFuture<Void> start) {
-        ExecutionException e = assertThrows(ExecutionException.class, () -> start.get(10, TimeUnit.SECONDS));
+        ExecutionException e =
+                assertThrows(ExecutionException.class, () -> start.get(10, TimeUnit.SECONDS));
         return assertInstanceOf(LifecycleException.class, e.getCause());
     }
 
@@ -54,7 +55,9 @@ class LifecycleStartTest {
         for (FakeComponent component : harness.components()) {
             assertEquals(1, component.starts.get(), component.name());
             for (String dependency : component.dependencies()) {
-                assertEquals(RUNNING, component.statesAtStart.get(dependency),
+                assertEquals(
+                        RUNNING,
+                        component.statesAtStart.get(dependency),
                         dependency + " when " + component.name() + " started");
             }
         }
@@ -114,14 +117,17 @@ class LifecycleStartTest {
 
         LifecycleException failure = startFailure(lifecycle.start());
 
-        assertEquals("component 'raft' failed to start: start did not complete within 100 ms", failure.getMessage());
+        assertEquals(
+                "component 'raft' failed to start: start did not complete within 100 ms",
+                failure.getMessage());
         assertEquals(Optional.of("raft"), failure.component());
         assertInstanceOf(TimeoutException.class, failure.getCause());
         // Rolled back before the failure was reported: the stuck start too, so it can let go.
         assertEquals(List.of("stop:raft", "stop:web", "stop:config"), harness.journal("stop:"));
         assertEquals(0, api.starts.get());
         assertEquals(0, api.stops.get());
-        assertEquals(Map.of("config", STOPPED, "web", STOPPED, "raft", FAILED, "api", STOPPED),
+        assertEquals(
+                Map.of("config", STOPPED, "web", STOPPED, "raft", FAILED, "api", STOPPED),
                 lifecycle.states());
 
         // A start that completes after its timeout changes nothing.
@@ -144,13 +150,17 @@ class LifecycleStartTest {
         web.startResult.completeExceptionally(bind);
         LifecycleException failure = startFailure(start);
 
-        assertEquals("component 'web' failed to start: Address already in use 127.0.0.1:7480", failure.getMessage());
+        assertEquals(
+                "component 'web' failed to start: Address already in use 127.0.0.1:7480",
+                failure.getMessage());
         assertEquals(Optional.of("web"), failure.component());
         assertSame(bind, failure.getCause());
         assertEquals(0, transport.starts.get());
         assertEquals(0, raft.starts.get());
-        assertEquals(List.of("start:config", "start:web", "stop:web", "stop:config"), harness.journal());
-        assertEquals(Map.of("config", STOPPED, "web", FAILED, "transport", STOPPED, "raft", STOPPED),
+        assertEquals(
+                List.of("start:config", "start:web", "stop:web", "stop:config"), harness.journal());
+        assertEquals(
+                Map.of("config", STOPPED, "web", FAILED, "transport", STOPPED, "raft", STOPPED),
                 lifecycle.states());
         assertFalse(lifecycle.isRunning());
     }
@@ -181,22 +191,37 @@ class LifecycleStartTest {
         assertEquals(STOPPED, web.statesAtStop.get("artifacts"));
         assertEquals(FAILED, web.statesAtStop.get("raft"));
         assertEquals("stop:web", harness.journal("stop:").get(2));
-        assertEquals(Map.of("web", STOPPED, "raft", FAILED, "artifacts", STOPPED), lifecycle.states());
+        assertEquals(
+                Map.of("web", STOPPED, "raft", FAILED, "artifacts", STOPPED), lifecycle.states());
     }
 
     @Test
     void startThatThrowsOrReturnsNullIsAFailedStart() throws Exception {
-        Component throwing = component("web", () -> {
-            throw new IllegalStateException("port closed");
-        });
-        LifecycleException thrown = startFailure(Lifecycle.builder().scheduler(harness.scheduler)
-                .add(throwing).build().start());
+        Component throwing =
+                component(
+                        "web",
+                        () -> {
+                            throw new IllegalStateException("port closed");
+                        });
+        LifecycleException thrown =
+                startFailure(
+                        Lifecycle.builder()
+                                .scheduler(harness.scheduler)
+                                .add(throwing)
+                                .build()
+                                .start());
         assertEquals("component 'web' failed to start: port closed", thrown.getMessage());
 
         Component nothing = component("raft", () -> null);
-        LifecycleException nulled = startFailure(Lifecycle.builder().scheduler(harness.scheduler)
-                .add(nothing).build().start());
-        assertEquals("component 'raft' failed to start: start() returned null", nulled.getMessage());
+        LifecycleException nulled =
+                startFailure(
+                        Lifecycle.builder()
+                                .scheduler(harness.scheduler)
+                                .add(nothing)
+                                .build()
+                                .start());
+        assertEquals(
+                "component 'raft' failed to start: start() returned null", nulled.getMessage());
     }
 
     /** A dependency-free component with the given start and a stop that completes at once. */
@@ -266,14 +291,15 @@ class LifecycleStartTest {
         assertTrue(lifecycle.isRunning());
 
         lifecycle.stop().get(10, TimeUnit.SECONDS);
-        assertEquals(Map.of("config", STOPPED, "web", STOPPED, "raft", STOPPED), lifecycle.states());
+        assertEquals(
+                Map.of("config", STOPPED, "web", STOPPED, "raft", STOPPED), lifecycle.states());
         assertFalse(lifecycle.isRunning());
 
         // Earlier snapshots kept what they saw and cannot be changed.
         assertEquals(Map.of("config", RUNNING, "web", STARTING, "raft", NEW), during);
         assertThrows(UnsupportedOperationException.class, () -> during.put("web", RUNNING));
-        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
-                () -> lifecycle.state("etcd"));
+        IllegalArgumentException unknown =
+                assertThrows(IllegalArgumentException.class, () -> lifecycle.state("etcd"));
         assertEquals("unknown component 'etcd'", unknown.getMessage());
     }
 
@@ -281,17 +307,27 @@ class LifecycleStartTest {
     void listenersSeeEveryTransitionInOrderAndOneThatThrowsChangesNothing() throws Exception {
         harness.ready("web");
         List<String> seen = new ArrayList<>();
-        Lifecycle lifecycle = harness.build(harness.builder()
-                .listener((name, from, to) -> {
-                    throw new IllegalStateException("listener bug");
-                })
-                .listener((name, from, to) -> seen.add(name + " " + from + "->" + to)));
+        Lifecycle lifecycle =
+                harness.build(
+                        harness.builder()
+                                .listener(
+                                        (name, from, to) -> {
+                                            throw new IllegalStateException("listener bug");
+                                        })
+                                .listener(
+                                        (name, from, to) ->
+                                                seen.add(name + " " + from + "->" + to)));
 
         lifecycle.start().get(10, TimeUnit.SECONDS);
         lifecycle.stop().get(10, TimeUnit.SECONDS);
 
         // Listeners run on the lifecycle's executor, which the completed stop happens-after.
-        assertEquals(List.of("web NEW->STARTING", "web STARTING->RUNNING", "web RUNNING->STOPPING",
-                "web STOPPING->STOPPED"), seen);
+        assertEquals(
+                List.of(
+                        "web NEW->STARTING",
+                        "web STARTING->RUNNING",
+                        "web RUNNING->STOPPING",
+                        "web STOPPING->STOPPED"),
+                seen);
     }
 }

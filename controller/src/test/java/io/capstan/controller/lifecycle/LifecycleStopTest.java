@@ -54,11 +54,18 @@ class LifecycleStopTest {
         for (FakeComponent component : harness.components()) {
             assertEquals(1, component.stops.get(), component.name());
             for (String dependency : component.dependencies()) {
-                assertTrue(stops.indexOf("stop:" + component.name()) < stops.indexOf("stop:" + dependency),
+                assertTrue(
+                        stops.indexOf("stop:" + component.name())
+                                < stops.indexOf("stop:" + dependency),
                         component.name() + " stops before " + dependency + ": " + stops);
-                FakeComponent stoppedLater = harness.components().stream()
-                        .filter(c -> c.name().equals(dependency)).findFirst().orElseThrow();
-                assertEquals(STOPPED, stoppedLater.statesAtStop.get(component.name()),
+                FakeComponent stoppedLater =
+                        harness.components().stream()
+                                .filter(c -> c.name().equals(dependency))
+                                .findFirst()
+                                .orElseThrow();
+                assertEquals(
+                        STOPPED,
+                        stoppedLater.statesAtStop.get(component.name()),
                         component.name() + " when " + dependency + " stop was called");
             }
         }
@@ -96,10 +103,12 @@ class LifecycleStopTest {
             CountDownLatch go = new CountDownLatch(1);
             List<Future<CompletableFuture<Void>>> calls = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
-                calls.add(callers.submit(() -> {
-                    go.await();
-                    return lifecycle.stop();
-                }));
+                calls.add(
+                        callers.submit(
+                                () -> {
+                                    go.await();
+                                    return lifecycle.stop();
+                                }));
             }
             go.countDown();
             List<CompletableFuture<Void>> stops = new ArrayList<>();
@@ -137,15 +146,19 @@ class LifecycleStopTest {
         web.startResult.complete(null);
         stop.get(10, TimeUnit.SECONDS);
 
-        ExecutionException e = assertThrows(ExecutionException.class, () -> start.get(10, TimeUnit.SECONDS));
+        ExecutionException e =
+                assertThrows(ExecutionException.class, () -> start.get(10, TimeUnit.SECONDS));
         LifecycleException abandoned = assertInstanceOf(LifecycleException.class, e.getCause());
         assertEquals(Optional.empty(), abandoned.component());
-        assertEquals("start abandoned: the lifecycle was stopped before every component was running",
+        assertEquals(
+                "start abandoned: the lifecycle was stopped before every component was running",
                 abandoned.getMessage());
-        assertEquals(List.of("start:config", "start:web", "stop:web", "stop:config"), harness.journal());
+        assertEquals(
+                List.of("start:config", "start:web", "stop:web", "stop:config"), harness.journal());
         assertEquals(0, raft.starts.get());
         assertEquals(0, raft.stops.get());
-        assertEquals(Map.of("config", STOPPED, "web", STOPPED, "raft", STOPPED), lifecycle.states());
+        assertEquals(
+                Map.of("config", STOPPED, "web", STOPPED, "raft", STOPPED), lifecycle.states());
     }
 
     @Test
@@ -154,8 +167,10 @@ class LifecycleStopTest {
         Lifecycle lifecycle = harness.build();
 
         lifecycle.stop().get(10, TimeUnit.SECONDS);
-        ExecutionException e = assertThrows(ExecutionException.class,
-                () -> lifecycle.start().get(10, TimeUnit.SECONDS));
+        ExecutionException e =
+                assertThrows(
+                        ExecutionException.class,
+                        () -> lifecycle.start().get(10, TimeUnit.SECONDS));
 
         assertInstanceOf(LifecycleException.class, e.getCause());
         assertEquals(List.of(), harness.journal());
@@ -165,7 +180,8 @@ class LifecycleStopTest {
     @Test
     void timedOutStopIsMarkedFailedAndTheRestStillStops() throws Exception {
         FakeComponent web = harness.ready("web");
-        FakeComponent raft = harness.slowToStop("raft", "web").timeouts(Harness.NO_TIMEOUT, Harness.SHORT);
+        FakeComponent raft =
+                harness.slowToStop("raft", "web").timeouts(Harness.NO_TIMEOUT, Harness.SHORT);
         Lifecycle lifecycle = started();
 
         lifecycle.stop().get(10, TimeUnit.SECONDS);

@@ -27,6 +27,7 @@ class SerialExecutorTest {
 
     /** Plain fields on purpose: only serial tasks touch them, so they need no synchronisation. */
     private int ran;
+
     private final int[] lastSeen = new int[PRODUCERS];
     private final List<String> disorder = new ArrayList<>();
 
@@ -47,25 +48,28 @@ class SerialExecutorTest {
         List<Future<?>> submitted = new ArrayList<>();
         for (int p = 0; p < PRODUCERS; p++) {
             int producer = p;
-            submitted.add(producers.submit(() -> {
-                go.await();
-                for (int i = 1; i <= TASKS_EACH; i++) {
-                    int sequence = i;
-                    serial.execute(() -> {
-                        if (!inside.compareAndSet(false, true)) {
-                            overlapped.set(true);
-                        }
-                        ran++;
-                        if (lastSeen[producer] != sequence - 1) {
-                            disorder.add(producer + ":" + sequence);
-                        }
-                        lastSeen[producer] = sequence;
-                        inside.set(false);
-                        allRan.countDown();
-                    });
-                }
-                return null;
-            }));
+            submitted.add(
+                    producers.submit(
+                            () -> {
+                                go.await();
+                                for (int i = 1; i <= TASKS_EACH; i++) {
+                                    int sequence = i;
+                                    serial.execute(
+                                            () -> {
+                                                if (!inside.compareAndSet(false, true)) {
+                                                    overlapped.set(true);
+                                                }
+                                                ran++;
+                                                if (lastSeen[producer] != sequence - 1) {
+                                                    disorder.add(producer + ":" + sequence);
+                                                }
+                                                lastSeen[producer] = sequence;
+                                                inside.set(false);
+                                                allRan.countDown();
+                                            });
+                                }
+                                return null;
+                            }));
         }
         go.countDown();
         for (Future<?> future : submitted) {
@@ -77,11 +81,12 @@ class SerialExecutorTest {
         CountDownLatch read = new CountDownLatch(1);
         int[] total = new int[1];
         List<String> seenDisorder = new ArrayList<>();
-        serial.execute(() -> {
-            total[0] = ran;
-            seenDisorder.addAll(disorder);
-            read.countDown();
-        });
+        serial.execute(
+                () -> {
+                    total[0] = ran;
+                    seenDisorder.addAll(disorder);
+                    read.countDown();
+                });
         assertTrue(read.await(10, TimeUnit.SECONDS));
         assertFalse(overlapped.get(), "two tasks ran at the same time");
         assertEquals(PRODUCERS * TASKS_EACH, total[0]);
@@ -92,9 +97,10 @@ class SerialExecutorTest {
     void aThrowingTaskDoesNotStopTheQueue() throws Exception {
         SerialExecutor serial = new SerialExecutor(pool);
         CountDownLatch after = new CountDownLatch(1);
-        serial.execute(() -> {
-            throw new IllegalStateException("task bug");
-        });
+        serial.execute(
+                () -> {
+                    throw new IllegalStateException("task bug");
+                });
         serial.execute(after::countDown);
         assertTrue(after.await(10, TimeUnit.SECONDS));
     }

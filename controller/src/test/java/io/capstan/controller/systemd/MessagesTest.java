@@ -11,7 +11,8 @@ class MessagesTest {
 
     @Test
     void readyCarriesMainPidAndStatus() {
-        assertEquals("READY=1\nMAINPID=17\nSTATUS=raft candidate, no leader, term 2",
+        assertEquals(
+                "READY=1\nMAINPID=17\nSTATUS=raft candidate, no leader, term 2",
                 Messages.ready(17, "raft candidate, no leader, term 2"));
     }
 

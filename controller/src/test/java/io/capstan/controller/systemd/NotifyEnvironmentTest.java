@@ -19,15 +19,21 @@ class NotifyEnvironmentTest {
     void withoutNotifySocketNothingIsSentEvenWithAWatchdog() {
         NotifyEnvironment env = NotifyEnvironment.parse(Map.of("WATCHDOG_USEC", "2000000"), PID);
         assertEquals(new NotifyEnvironment(Optional.empty(), Optional.empty(), List.of()), env);
-        assertEquals(Optional.empty(), NotifyEnvironment.parse(Map.of("NOTIFY_SOCKET", "  "), PID).socket());
+        assertEquals(
+                Optional.empty(),
+                NotifyEnvironment.parse(Map.of("NOTIFY_SOCKET", "  "), PID).socket());
     }
 
     @Test
     void pathAndAbstractSockets() {
-        assertEquals(Optional.of(new NotifyAddress("/run/systemd/notify", false)),
-                NotifyEnvironment.parse(Map.of("NOTIFY_SOCKET", "/run/systemd/notify"), PID).socket());
-        NotifyAddress named = NotifyEnvironment.parse(Map.of("NOTIFY_SOCKET", "@capstan/notify"), PID).socket()
-                .orElseThrow();
+        assertEquals(
+                Optional.of(new NotifyAddress("/run/systemd/notify", false)),
+                NotifyEnvironment.parse(Map.of("NOTIFY_SOCKET", "/run/systemd/notify"), PID)
+                        .socket());
+        NotifyAddress named =
+                NotifyEnvironment.parse(Map.of("NOTIFY_SOCKET", "@capstan/notify"), PID)
+                        .socket()
+                        .orElseThrow();
         assertEquals(new NotifyAddress("capstan/notify", true), named);
         assertEquals("@capstan/notify", named.toString());
     }
@@ -35,8 +41,9 @@ class NotifyEnvironmentTest {
     @Test
     void unusableSocketIsReportedAndNothingIsSent() {
         for (String value : List.of("vsock:2:1234", "relative/notify", "@")) {
-            NotifyEnvironment env = NotifyEnvironment.parse(
-                    Map.of("NOTIFY_SOCKET", value, "WATCHDOG_USEC", "2000000"), PID);
+            NotifyEnvironment env =
+                    NotifyEnvironment.parse(
+                            Map.of("NOTIFY_SOCKET", value, "WATCHDOG_USEC", "2000000"), PID);
             assertEquals(Optional.empty(), env.socket(), value);
             assertEquals(Optional.empty(), env.watchdogInterval(), value);
             assertEquals(1, env.problems().size(), value);
@@ -46,10 +53,14 @@ class NotifyEnvironmentTest {
 
     @Test
     void watchdogPingsAtHalfTheTimeout() {
-        assertEquals(Optional.of(Duration.ofSeconds(1)), interval(Map.of("WATCHDOG_USEC", "2000000")));
-        assertEquals(Optional.of(Duration.ofSeconds(15)),
+        assertEquals(
+                Optional.of(Duration.ofSeconds(1)), interval(Map.of("WATCHDOG_USEC", "2000000")));
+        assertEquals(
+                Optional.of(Duration.ofSeconds(15)),
                 interval(Map.of("WATCHDOG_USEC", "30000000", "WATCHDOG_PID", Long.toString(PID))));
-        assertEquals(Optional.of(Duration.ofMillis(1)), interval(Map.of("WATCHDOG_USEC", "3")),
+        assertEquals(
+                Optional.of(Duration.ofMillis(1)),
+                interval(Map.of("WATCHDOG_USEC", "3")),
                 "no faster than a millisecond");
         assertEquals(Optional.empty(), interval(Map.of()));
     }
@@ -64,11 +75,12 @@ class NotifyEnvironmentTest {
 
     @Test
     void badWatchdogValuesTurnItOffWithAReason() {
-        for (Map<String, String> bad : List.of(
-                Map.of("WATCHDOG_USEC", "soon"),
-                Map.of("WATCHDOG_USEC", "0"),
-                Map.of("WATCHDOG_USEC", "-5"),
-                Map.of("WATCHDOG_USEC", "2000000", "WATCHDOG_PID", "me"))) {
+        for (Map<String, String> bad :
+                List.of(
+                        Map.of("WATCHDOG_USEC", "soon"),
+                        Map.of("WATCHDOG_USEC", "0"),
+                        Map.of("WATCHDOG_USEC", "-5"),
+                        Map.of("WATCHDOG_USEC", "2000000", "WATCHDOG_PID", "me"))) {
             NotifyEnvironment env = parse(bad);
             assertEquals(Optional.empty(), env.watchdogInterval(), bad.toString());
             assertEquals(1, env.problems().size(), bad.toString());

@@ -50,19 +50,30 @@ public final class NotifyReceiver implements AutoCloseable {
 
     /** The next datagram, waiting at most {@code timeout}; fails the test when none comes. */
     public String next(Duration timeout) throws IOException {
-        return receive(timeout).orElseThrow(() -> new AssertionError(
-                "no notification within " + timeout + "; received so far: " + received));
+        return receive(timeout)
+                .orElseThrow(
+                        () ->
+                                new AssertionError(
+                                        "no notification within "
+                                                + timeout
+                                                + "; received so far: "
+                                                + received));
     }
 
-    /** Datagrams up to and including the first that {@code last} accepts, within {@code timeout}. */
+    /**
+     * Datagrams up to and including the first that {@code last} accepts, within {@code timeout}.
+     */
     public List<String> until(Predicate<String> last, Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         List<String> messages = new ArrayList<>();
         while (true) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
-                throw new AssertionError("the awaited notification did not come within " + timeout
-                        + "; received: " + messages);
+                throw new AssertionError(
+                        "the awaited notification did not come within "
+                                + timeout
+                                + "; received: "
+                                + messages);
             }
             String message = next(Duration.ofNanos(left));
             messages.add(message);
@@ -90,7 +101,12 @@ public final class NotifyReceiver implements AutoCloseable {
         } catch (SocketTimeoutException e) {
             return Optional.empty();
         }
-        String message = new String(packet.getData(), packet.getOffset(), packet.getLength(), StandardCharsets.UTF_8);
+        String message =
+                new String(
+                        packet.getData(),
+                        packet.getOffset(),
+                        packet.getLength(),
+                        StandardCharsets.UTF_8);
         received.add(message);
         return Optional.of(message);
     }

@@ -24,21 +24,24 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
-/** The notifier against a real bound AF_UNIX datagram socket, with a health probe the test controls. */
+/**
+ * The notifier against a real bound AF_UNIX datagram socket, with a health probe the test controls.
+ */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SystemdNotifierTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static final Duration FAST = Duration.ofMillis(20);
     private static final long PID = 4242;
 
-    @TempDir
-    java.nio.file.Path dir;
+    @TempDir java.nio.file.Path dir;
 
     private NotifyReceiver systemd;
     private ScheduledThreadPoolExecutor executor;
-    private final AtomicReference<String> status = new AtomicReference<>("raft leader, leader n1, term 1");
+    private final AtomicReference<String> status =
+            new AtomicReference<>("raft leader, leader n1, term 1");
     private final AtomicInteger statusReads = new AtomicInteger();
-    private final AtomicReference<Optional<String>> verdict = new AtomicReference<>(Optional.empty());
+    private final AtomicReference<Optional<String>> verdict =
+            new AtomicReference<>(Optional.empty());
     private final AtomicInteger probes = new AtomicInteger();
 
     @BeforeEach
@@ -54,11 +57,17 @@ class SystemdNotifierTest {
     }
 
     private SystemdNotifier notifier(Optional<Duration> watchdog, HealthProbe health) {
-        return new SystemdNotifier(new NotifySocket(NotifyAddress.parse(systemd.notifySocket())), watchdog, health,
+        return new SystemdNotifier(
+                new NotifySocket(NotifyAddress.parse(systemd.notifySocket())),
+                watchdog,
+                health,
                 () -> {
                     statusReads.incrementAndGet();
                     return status.get();
-                }, PID, executor, FAST);
+                },
+                PID,
+                executor,
+                FAST);
     }
 
     private HealthProbe controlledProbe() {
@@ -72,7 +81,8 @@ class SystemdNotifierTest {
     void readyNamesTheMainPidAndTheFirstStatus() throws Exception {
         SystemdNotifier notifier = notifier(Optional.empty(), controlledProbe());
         notifier.ready();
-        assertEquals("READY=1\nMAINPID=4242\nSTATUS=raft leader, leader n1, term 1", systemd.next(WAIT));
+        assertEquals(
+                "READY=1\nMAINPID=4242\nSTATUS=raft leader, leader n1, term 1", systemd.next(WAIT));
         notifier.ready();
         notifier.close();
         assertEquals(Optional.empty(), systemd.poll(), "READY=1 is sent once");
@@ -118,13 +128,19 @@ class SystemdNotifierTest {
     @Test
     void aProbeStillRunningIsNotDoubledUp() throws Exception {
         CompletableFuture<Optional<String>> pending = new CompletableFuture<>();
-        SystemdNotifier notifier = notifier(Optional.of(FAST), timeout -> {
-            probes.incrementAndGet();
-            return probes.get() == 1 ? pending : CompletableFuture.completedFuture(Optional.empty());
-        });
+        SystemdNotifier notifier =
+                notifier(
+                        Optional.of(FAST),
+                        timeout -> {
+                            probes.incrementAndGet();
+                            return probes.get() == 1
+                                    ? pending
+                                    : CompletableFuture.completedFuture(Optional.empty());
+                        });
         notifier.ready();
         assertTrue(systemd.next(WAIT).startsWith("READY=1"));
-        // Status checks share the watchdog's period and thread: several watchdog ticks pass meanwhile.
+        // Status checks share the watchdog's period and thread: several watchdog ticks pass
+        // meanwhile.
         awaitMore(statusReads, 5);
         assertEquals(1, probes.get(), "no second probe while the first is unanswered");
         assertEquals(Optional.empty(), systemd.poll(), "and no ping");
@@ -150,11 +166,17 @@ class SystemdNotifierTest {
     void abstractSocketFromTheEnvironment() throws Exception {
         String name = "capstan-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
         try (NotifyReceiver named = NotifyReceiver.bindAbstract(name);
-             SystemdNotifier notifier = SystemdNotifier.fromEnvironment(
-                     Map.of("NOTIFY_SOCKET", named.notifySocket()), controlledProbe(), status::get)) {
+                SystemdNotifier notifier =
+                        SystemdNotifier.fromEnvironment(
+                                Map.of("NOTIFY_SOCKET", named.notifySocket()),
+                                controlledProbe(),
+                                status::get)) {
             notifier.ready();
-            assertEquals("READY=1\nMAINPID=" + ProcessHandle.current().pid()
-                    + "\nSTATUS=raft leader, leader n1, term 1", named.next(WAIT));
+            assertEquals(
+                    "READY=1\nMAINPID="
+                            + ProcessHandle.current().pid()
+                            + "\nSTATUS=raft leader, leader n1, term 1",
+                    named.next(WAIT));
             notifier.stopping();
             assertEquals("STOPPING=1\nSTATUS=stopping", named.next(WAIT));
         }
@@ -162,11 +184,14 @@ class SystemdNotifierTest {
 
     @Test
     void withoutNotifySocketNothingRuns() {
-        try (SystemdNotifier notifier = SystemdNotifier.fromEnvironment(Map.of("WATCHDOG_USEC", "2000"),
-                controlledProbe(), () -> {
-                    statusReads.incrementAndGet();
-                    return "unused";
-                })) {
+        try (SystemdNotifier notifier =
+                SystemdNotifier.fromEnvironment(
+                        Map.of("WATCHDOG_USEC", "2000"),
+                        controlledProbe(),
+                        () -> {
+                            statusReads.incrementAndGet();
+                            return "unused";
+                        })) {
             notifier.ready();
             notifier.stopping();
         }
@@ -181,16 +206,25 @@ class SystemdNotifierTest {
         log.start();
         logger.addAppender(log);
         try {
-            SystemdNotifier notifier = new SystemdNotifier(
-                    new NotifySocket(NotifyAddress.parse(dir.resolve("nobody-listens").toString())),
-                    Optional.of(FAST), controlledProbe(), status::get, PID, executor, FAST);
+            SystemdNotifier notifier =
+                    new SystemdNotifier(
+                            new NotifySocket(
+                                    NotifyAddress.parse(dir.resolve("nobody-listens").toString())),
+                            Optional.of(FAST),
+                            controlledProbe(),
+                            status::get,
+                            PID,
+                            executor,
+                            FAST);
             notifier.ready();
             awaitMore(probes, 3);
             notifier.stopping();
             notifier.close();
-            List<ILoggingEvent> warnings = log.list.stream().filter(e -> e.getLevel() == Level.WARN).toList();
+            List<ILoggingEvent> warnings =
+                    log.list.stream().filter(e -> e.getLevel() == Level.WARN).toList();
             assertEquals(1, warnings.size(), warnings.toString());
-            assertTrue(warnings.get(0).getFormattedMessage().contains("nobody-listens"),
+            assertTrue(
+                    warnings.get(0).getFormattedMessage().contains("nobody-listens"),
                     warnings.get(0).getFormattedMessage());
         } finally {
             logger.detachAppender(log);

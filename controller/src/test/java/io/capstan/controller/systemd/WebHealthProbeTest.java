@@ -26,8 +26,11 @@ class WebHealthProbeTest {
     @Test
     void healthyWhileRunningAndTheWebLayerAnswers() throws Exception {
         // Never ready: the watchdog must not depend on a Raft leader.
-        WebServer web = new WebServer(WebSettings.defaults().withPort(0), List.of(),
-                () -> new Readiness(false, Map.of()));
+        WebServer web =
+                new WebServer(
+                        WebSettings.defaults().withPort(0),
+                        List.of(),
+                        () -> new Readiness(false, Map.of()));
         InetSocketAddress address = web.start().get();
         AtomicBoolean running = new AtomicBoolean(true);
         WebHealthProbe probe = new WebHealthProbe(running::get, () -> address);
@@ -41,20 +44,30 @@ class WebHealthProbeTest {
             web.stop();
         }
         Optional<String> stopped = verdict(probe);
-        assertTrue(stopped.isPresent() && stopped.get().contains("/health/live failed"), stopped.toString());
+        assertTrue(
+                stopped.isPresent() && stopped.get().contains("/health/live failed"),
+                stopped.toString());
     }
 
     @Test
     void wildcardBindIsProbedOverLoopback() throws Exception {
-        assertEquals(URI.create("http://127.0.0.1:7480/health/live"),
-                WebHealthProbe.liveUri("http", new InetSocketAddress(InetAddress.getByName("0.0.0.0"), 7480)));
-        assertEquals(URI.create("http://10.1.2.3:7480/health/live"),
-                WebHealthProbe.liveUri("http", new InetSocketAddress(InetAddress.getByName("10.1.2.3"), 7480)));
-        assertEquals(URI.create("http://[0:0:0:0:0:0:0:1]:7480/health/live"),
-                WebHealthProbe.liveUri("http", new InetSocketAddress(InetAddress.getByName("::1"), 7480)));
+        assertEquals(
+                URI.create("http://127.0.0.1:7480/health/live"),
+                WebHealthProbe.liveUri(
+                        "http", new InetSocketAddress(InetAddress.getByName("0.0.0.0"), 7480)));
+        assertEquals(
+                URI.create("http://10.1.2.3:7480/health/live"),
+                WebHealthProbe.liveUri(
+                        "http", new InetSocketAddress(InetAddress.getByName("10.1.2.3"), 7480)));
+        assertEquals(
+                URI.create("http://[0:0:0:0:0:0:0:1]:7480/health/live"),
+                WebHealthProbe.liveUri(
+                        "http", new InetSocketAddress(InetAddress.getByName("::1"), 7480)));
     }
 
     private static Optional<String> verdict(WebHealthProbe probe) throws Exception {
-        return probe.probe(TIMEOUT).toCompletableFuture().get(TIMEOUT.toSeconds() * 2, TimeUnit.SECONDS);
+        return probe.probe(TIMEOUT)
+                .toCompletableFuture()
+                .get(TIMEOUT.toSeconds() * 2, TimeUnit.SECONDS);
     }
 }

@@ -48,22 +48,24 @@ import org.slf4j.MDC;
  */
 @Timeout(60)
 class GrpcInterceptorsTest {
-    private static final MethodDescriptor.Marshaller<String> TEXT = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(String value) {
-            return new ByteArrayInputStream(value.getBytes(StandardCharsets.UTF_8));
-        }
+    private static final MethodDescriptor.Marshaller<String> TEXT =
+            new MethodDescriptor.Marshaller<>() {
+                @Override
+                public InputStream stream(String value) {
+                    return new ByteArrayInputStream(value.getBytes(StandardCharsets.UTF_8));
+                }
 
-        @Override
-        public String parse(InputStream stream) {
-            try {
-                return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-    };
-    private static final MethodDescriptor<String, String> ECHO = method("Echo", MethodDescriptor.MethodType.UNARY);
+                @Override
+                public String parse(InputStream stream) {
+                    try {
+                        return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
+                    } catch (IOException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            };
+    private static final MethodDescriptor<String, String> ECHO =
+            method("Echo", MethodDescriptor.MethodType.UNARY);
     private static final MethodDescriptor<String, String> HANG =
             method("Hang", MethodDescriptor.MethodType.SERVER_STREAMING);
 
@@ -73,7 +75,8 @@ class GrpcInterceptorsTest {
     private Server server;
     private ManagedChannel channel;
 
-    private static MethodDescriptor<String, String> method(String name, MethodDescriptor.MethodType type) {
+    private static MethodDescriptor<String, String> method(
+            String name, MethodDescriptor.MethodType type) {
         return MethodDescriptor.<String, String>newBuilder()
                 .setType(type)
                 .setFullMethodName(MethodDescriptor.generateFullMethodName("test.Probe", name))
@@ -84,26 +87,44 @@ class GrpcInterceptorsTest {
 
     @BeforeEach
     void start() throws Exception {
-        ServerServiceDefinition probe = ServerServiceDefinition.builder("test.Probe")
-                .addMethod(ECHO, ServerCalls.asyncUnaryCall((request, response) -> {
-                    seenIds.add(String.valueOf(MDC.get(RequestContext.MDC_KEY)));
-                    if (request.equals("fail")) {
-                        response.onError(Status.INVALID_ARGUMENT.withDescription("no").asRuntimeException());
-                        return;
-                    }
-                    response.onNext(request);
-                    response.onCompleted();
-                }))
-                .addMethod(HANG, ServerCalls.asyncServerStreamingCall((request, response) -> {
-                    // Never answers: the client gives up.
-                    hanging.countDown();
-                }))
-                .build();
-        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-                .addService(ServerInterceptors.intercept(probe, new GrpcMetrics(registry), new GrpcRequestIds()))
-                .build()
-                .start();
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+        ServerServiceDefinition probe =
+                ServerServiceDefinition.builder("test.Probe")
+                        .addMethod(
+                                ECHO,
+                                ServerCalls.asyncUnaryCall(
+                                        (request, response) -> {
+                                            seenIds.add(
+                                                    String.valueOf(
+                                                            MDC.get(RequestContext.MDC_KEY)));
+                                            if (request.equals("fail")) {
+                                                response.onError(
+                                                        Status.INVALID_ARGUMENT
+                                                                .withDescription("no")
+                                                                .asRuntimeException());
+                                                return;
+                                            }
+                                            response.onNext(request);
+                                            response.onCompleted();
+                                        }))
+                        .addMethod(
+                                HANG,
+                                ServerCalls.asyncServerStreamingCall(
+                                        (request, response) -> {
+                                            // Never answers: the client gives up.
+                                            hanging.countDown();
+                                        }))
+                        .build();
+        server =
+                NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                        .addService(
+                                ServerInterceptors.intercept(
+                                        probe, new GrpcMetrics(registry), new GrpcRequestIds()))
+                        .build()
+                        .start();
+        channel =
+                NettyChannelBuilder.forAddress("127.0.0.1", server.getPort())
+                        .usePlaintext()
+                        .build();
     }
 
     @AfterEach
@@ -112,7 +133,10 @@ class GrpcInterceptorsTest {
         server.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
     }
 
-    /** Calls Echo with {@code id} as x-request-id (none when null); returns the id the answer carried. */
+    /**
+     * Calls Echo with {@code id} as x-request-id (none when null); returns the id the answer
+     * carried.
+     */
     private String echo(String id, String body) {
         Metadata headers = new Metadata();
         if (id != null) {
@@ -121,10 +145,14 @@ class GrpcInterceptorsTest {
         AtomicReference<Metadata> answered = new AtomicReference<>();
         try {
             ClientCalls.blockingUnaryCall(
-                    ClientInterceptors.intercept(channel,
+                    ClientInterceptors.intercept(
+                            channel,
                             MetadataUtils.newAttachHeadersInterceptor(headers),
-                            MetadataUtils.newCaptureMetadataInterceptor(answered, new AtomicReference<>())),
-                    ECHO, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), body);
+                            MetadataUtils.newCaptureMetadataInterceptor(
+                                    answered, new AtomicReference<>())),
+                    ECHO,
+                    CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
+                    body);
         } catch (StatusRuntimeException e) {
             if (e.getStatus().getCode() != Status.Code.INVALID_ARGUMENT) {
                 throw e;
@@ -136,9 +164,14 @@ class GrpcInterceptorsTest {
     private double count(String method, String code) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         PrometheusTextFormatWriter.create().write(out, registry.scrape());
-        String prefix = "capstan_grpc_server_handling_seconds_count{code=\"" + code + "\",method=\"" + method
-                + "\",service=\"test.Probe\"} ";
-        return out.toString(StandardCharsets.UTF_8).lines()
+        String prefix =
+                "capstan_grpc_server_handling_seconds_count{code=\""
+                        + code
+                        + "\",method=\""
+                        + method
+                        + "\",service=\"test.Probe\"} ";
+        return out.toString(StandardCharsets.UTF_8)
+                .lines()
                 .filter(line -> line.startsWith(prefix))
                 .mapToDouble(line -> Double.parseDouble(line.substring(prefix.length())))
                 .sum();
@@ -174,13 +207,15 @@ class GrpcInterceptorsTest {
     @Test
     void aCallTheClientAbandonsIsCountedOnceAsCancelled() throws Exception {
         ClientCall<String, String> call = channel.newCall(HANG, CallOptions.DEFAULT);
-        call.start(new ClientCall.Listener<>() { }, new Metadata());
+        call.start(new ClientCall.Listener<>() {}, new Metadata());
         call.sendMessage("wait");
         call.halfClose();
         call.request(1);
         assertTrue(hanging.await(10, TimeUnit.SECONDS), "the server took the call");
         call.cancel("the client gives up", null);
-        Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> count("Hang", "CANCELLED") == 1);
+        Awaitility.await()
+                .atMost(10, TimeUnit.SECONDS)
+                .until(() -> count("Hang", "CANCELLED") == 1);
         assertEquals(1, count("Hang", "CANCELLED"));
         assertEquals(0, count("Hang", "OK"));
     }

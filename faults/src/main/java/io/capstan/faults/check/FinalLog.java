@@ -46,8 +46,7 @@ final class FinalLog {
                     error = e.error();
                     end = e.revision() == null ? 0 : e.revision();
                 }
-                default -> {
-                }
+                default -> {}
             }
         }
         return new FinalLog(List.copyOf(events), error, end);

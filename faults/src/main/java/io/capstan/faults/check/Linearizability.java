@@ -22,35 +22,52 @@ import java.util.Set;
  * previous value, a cas's current value when its compare failed), so each completed operation
  * observes the register. An unknown operation completes at infinity: it may be linearized anywhere
  * after its invocation, or last, which is the same as never. An unknown put or cas whose value no
- * operation observed is left out: placed last it changes nothing anyone saw. An unknown operation is
- * never linearized where it would change nothing (leaving it for later keeps every option open), and
- * of the unknown deletes, which are all alike, only the first one still open is tried: both keep the
- * search sound and stop it from trying every subset of them.
+ * operation observed is left out: placed last it changes nothing anyone saw. An unknown operation
+ * is never linearized where it would change nothing (leaving it for later keeps every option open),
+ * and of the unknown deletes, which are all alike, only the first one still open is tried: both
+ * keep the search sound and stop it from trying every subset of them.
  *
  * <p>The search is bounded by a deadline and a number of remembered states; past either it gives up
  * and says so, never reporting a pass it did not prove. Not thread-safe: one search per instance.
  */
 final class Linearizability {
     /** The result of one key's search. */
-    enum Outcome { LINEARIZABLE, NOT_LINEARIZABLE, GAVE_UP }
+    enum Outcome {
+        LINEARIZABLE,
+        NOT_LINEARIZABLE,
+        GAVE_UP
+    }
 
     /**
      * @param outcome what the search found
-     * @param detail  for a violation, where the search got stuck; for giving up, why
-     * @param ops     the operations searched
-     * @param states  the states remembered
+     * @param detail for a violation, where the search got stuck; for giving up, why
+     * @param ops the operations searched
+     * @param states the states remembered
      */
-    record Result(Outcome outcome, String detail, int ops, int states) {
-    }
+    record Result(Outcome outcome, String detail, int ops, int states) {}
 
     private static final int ABSENT = 0;
     private static final int INVALID = -1;
 
-    private enum Kind { PUT, GET, CAS, DELETE }
-
-    /** One operation, its values interned; {@code observed} is what it saw (a read's value, a write's previous). */
-    private record Step(Op op, Kind kind, boolean known, int value, int expect, int observed, boolean succeeded) {
+    private enum Kind {
+        PUT,
+        GET,
+        CAS,
+        DELETE
     }
+
+    /**
+     * One operation, its values interned; {@code observed} is what it saw (a read's value, a
+     * write's previous).
+     */
+    private record Step(
+            Op op,
+            Kind kind,
+            boolean known,
+            int value,
+            int expect,
+            int observed,
+            boolean succeeded) {}
 
     private static final class Entry {
         final Step step;
@@ -69,8 +86,7 @@ final class Linearizability {
         }
     }
 
-    private record Frame(Entry call, int stateBefore) {
-    }
+    private record Frame(Entry call, int stateBefore) {}
 
     /** A remembered search state: which operations are linearized, and the register's value. */
     private record Memo(long[] linearized, int state, int hash) {
@@ -81,7 +97,9 @@ final class Linearizability {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Memo m && m.state == state && Arrays.equals(m.linearized, linearized);
+            return o instanceof Memo m
+                    && m.state == state
+                    && Arrays.equals(m.linearized, linearized);
         }
 
         @Override
@@ -96,7 +114,7 @@ final class Linearizability {
 
     /**
      * @param deadlineNanos the {@link System#nanoTime()} past which the search gives up
-     * @param maxStates     the most states it remembers before giving up (memory bound)
+     * @param maxStates the most states it remembers before giving up (memory bound)
      */
     Linearizability(long deadlineNanos, int maxStates) {
         this.deadlineNanos = deadlineNanos;
@@ -105,7 +123,8 @@ final class Linearizability {
 
     /**
      * Searches one key's operations: completed and unknown gets, puts, cases and deletes; failed
-     * operations are left out by the caller (a failed read says nothing, a failed write did not happen).
+     * operations are left out by the caller (a failed read says nothing, a failed write did not
+     * happen).
      */
     Result check(List<Op> ops) {
         List<Step> steps = steps(ops);
@@ -119,7 +138,8 @@ final class Linearizability {
             entries.add(ret);
         }
         // Calls before returns at equal times: such operations count as concurrent.
-        entries.sort(Comparator.comparingLong((Entry e) -> e.time).thenComparing(e -> e.call ? 0 : 1));
+        entries.sort(
+                Comparator.comparingLong((Entry e) -> e.time).thenComparing(e -> e.call ? 0 : 1));
         Entry head = new Entry(null, false, Long.MIN_VALUE, -1);
         Entry last = head;
         for (Entry e : entries) {
@@ -142,20 +162,29 @@ final class Linearizability {
         long iterations = 0;
         while (remaining > 0) {
             if ((++iterations & 1023) == 0 && System.nanoTime() - deadlineNanos > 0) {
-                return new Result(Outcome.GAVE_UP, "time budget spent after " + seen.size() + " states", count,
+                return new Result(
+                        Outcome.GAVE_UP,
+                        "time budget spent after " + seen.size() + " states",
+                        count,
                         seen.size());
             }
             if (seen.size() > maxStates) {
-                return new Result(Outcome.GAVE_UP, "state budget of " + maxStates + " spent", count, seen.size());
+                return new Result(
+                        Outcome.GAVE_UP,
+                        "state budget of " + maxStates + " spent",
+                        count,
+                        seen.size());
             }
             if (entry == null) {
-                throw new IllegalStateException("search ran past the last entry with operations left");
+                throw new IllegalStateException(
+                        "search ran past the last entry with operations left");
             }
             if (entry.call) {
                 int next = apply(state, entry.step);
                 if (!entry.step.known && (next == state || isLaterUnknownDelete(head, entry))) {
                     // Dominated moves: an unknown operation that changes nothing now is as well
-                    // left for later, and unknown deletes are all alike, so only the first open one is tried.
+                    // left for later, and unknown deletes are all alike, so only the first open one
+                    // is tried.
                     next = INVALID;
                 }
                 if (next != INVALID) {
@@ -209,9 +238,13 @@ final class Linearizability {
 
     private String describeStuck(Entry blocked, int state, Entry head, int linearizedCount) {
         StringBuilder b = new StringBuilder();
-        b.append("after ").append(linearizedCount).append(" operations the register held ")
-                .append(name(state)).append(", and none of the operations open then could come next before ")
-                .append(blocked.step.op).append(" completed; open: ");
+        b.append("after ")
+                .append(linearizedCount)
+                .append(" operations the register held ")
+                .append(name(state))
+                .append(", and none of the operations open then could come next before ")
+                .append(blocked.step.op)
+                .append(" completed; open: ");
         int shown = 0;
         for (Entry e = head.next; e != null && shown < 8; e = e.next) {
             if (e.call && e.time < blocked.time) {
@@ -296,13 +329,18 @@ final class Linearizability {
         List<Step> steps = new ArrayList<>();
         for (Op op : ops) {
             boolean writesValue = op.f().equals("put") || op.f().equals("cas");
-            if (op.unknown() && (op.f().equals("get") || writesValue && !observed.contains(op.call().value()))) {
+            if (op.unknown()
+                    && (op.f().equals("get")
+                            || writesValue && !observed.contains(op.call().value()))) {
                 continue;
             }
             Kind kind = Kind.valueOf(op.f().toUpperCase(java.util.Locale.ROOT));
             int value = intern(op.call().value());
             int expect = intern(op.call().expect());
-            int seen = !op.ok() ? ABSENT : intern(kind == Kind.GET ? op.result().value() : op.result().prev());
+            int seen =
+                    !op.ok()
+                            ? ABSENT
+                            : intern(kind == Kind.GET ? op.result().value() : op.result().prev());
             boolean succeeded = op.ok() && Boolean.TRUE.equals(op.result().succeeded());
             steps.add(new Step(op, kind, op.ok(), value, expect, seen, succeeded));
         }

@@ -6,12 +6,12 @@ import io.capstan.faults.history.Event;
  * A client operation: its invocation and how it ended. An unknown operation (timed out, connection
  * lost) has no completion: it may take effect at any time after its invocation, or never.
  *
- * @param index    its position among the run's operations, in invocation order
- * @param invoke   the invocation's time
+ * @param index its position among the run's operations, in invocation order
+ * @param invoke the invocation's time
  * @param complete the completion's time; {@link Long#MAX_VALUE} while unknown
- * @param outcome  {@code ok}, {@code fail} or {@code unknown}
- * @param call     the invocation's event (what was asked)
- * @param result   the completion's event (what came back); null when the history ends before it
+ * @param outcome {@code ok}, {@code fail} or {@code unknown}
+ * @param call the invocation's event (what was asked)
+ * @param result the completion's event (what came back); null when the history ends before it
  */
 record Op(int index, long invoke, long complete, String outcome, Event call, Event result) {
 
@@ -66,8 +66,11 @@ record Op(int index, long invoke, long complete, String outcome, Event call, Eve
                 b.append(" (").append(result.error()).append(')');
             }
         }
-        b.append(" [").append(millis(invoke)).append("..")
-                .append(complete == Long.MAX_VALUE ? "?" : millis(complete)).append(" ms]");
+        b.append(" [")
+                .append(millis(invoke))
+                .append("..")
+                .append(complete == Long.MAX_VALUE ? "?" : millis(complete))
+                .append(" ms]");
         return b.toString();
     }
 

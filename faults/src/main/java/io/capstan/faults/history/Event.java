@@ -7,30 +7,44 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * event or end, or an event of the final log of the whole keyspace. Fields that do not apply are
  * null (and left out of the file).
  *
- * @param process     who did it: a client ({@code c0}, {@code l0} for lease clients, {@code final}), a
- *                    watcher ({@code w0}) or {@code log} (the final watch of the whole keyspace)
- * @param type        {@code invoke}, then {@code ok}, {@code fail} (it did not take effect) or
- *                    {@code unknown} (it may have); for watches {@code open}, {@code event}, {@code close}
- * @param f           the operation: {@code put}, {@code get}, {@code cas}, {@code delete}, {@code grant},
- *                    {@code lease-put}, {@code keepalive}, {@code ttl}, {@code watch}
- * @param time        nanoseconds since the run started, from one monotonic clock
- * @param key         the key, where there is one
- * @param value       the value written (put, cas, lease-put, an event's put) or read (get)
- * @param expect      the value a cas compares with
- * @param prev        the value the operation found before it (put, cas, delete); null: no key
- * @param succeeded   whether a cas's compare held
- * @param revision    the response header's revision; an event's revision
+ * @param process who did it: a client ({@code c0}, {@code l0} for lease clients, {@code final}), a
+ *     watcher ({@code w0}) or {@code log} (the final watch of the whole keyspace)
+ * @param type {@code invoke}, then {@code ok}, {@code fail} (it did not take effect) or {@code
+ *     unknown} (it may have); for watches {@code open}, {@code event}, {@code close}
+ * @param f the operation: {@code put}, {@code get}, {@code cas}, {@code delete}, {@code grant},
+ *     {@code lease-put}, {@code keepalive}, {@code ttl}, {@code watch}
+ * @param time nanoseconds since the run started, from one monotonic clock
+ * @param key the key, where there is one
+ * @param value the value written (put, cas, lease-put, an event's put) or read (get)
+ * @param expect the value a cas compares with
+ * @param prev the value the operation found before it (put, cas, delete); null: no key
+ * @param succeeded whether a cas's compare held
+ * @param revision the response header's revision; an event's revision
  * @param modRevision the mod revision of the value a get read
- * @param lease       the lease a key is attached to, or a lease operation's lease
- * @param ttl         the TTL granted, asked for, or left
- * @param eventType   a watch event's kind: {@code put} or {@code delete}
- * @param range       a watch's range: its key prefix ({@code ""}: the whole keyspace)
- * @param error       why it failed or is unknown
+ * @param lease the lease a key is attached to, or a lease operation's lease
+ * @param ttl the TTL granted, asked for, or left
+ * @param eventType a watch event's kind: {@code put} or {@code delete}
+ * @param range a watch's range: its key prefix ({@code ""}: the whole keyspace)
+ * @param error why it failed or is unknown
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record Event(String process, String type, String f, long time, String key, String value, String expect,
-                    String prev, Boolean succeeded, Long revision, Long modRevision, Long lease, Long ttl,
-                    String eventType, String range, String error) {
+public record Event(
+        String process,
+        String type,
+        String f,
+        long time,
+        String key,
+        String value,
+        String expect,
+        String prev,
+        Boolean succeeded,
+        Long revision,
+        Long modRevision,
+        Long lease,
+        Long ttl,
+        String eventType,
+        String range,
+        String error) {
 
     public static final String INVOKE = "invoke";
     public static final String OK = "ok";
@@ -136,8 +150,23 @@ public record Event(String process, String type, String f, long time, String key
         }
 
         public Event build() {
-            return new Event(process, type, f, time, key, value, expect, prev, succeeded, revision, modRevision,
-                    lease, ttl, eventType, range, error);
+            return new Event(
+                    process,
+                    type,
+                    f,
+                    time,
+                    key,
+                    value,
+                    expect,
+                    prev,
+                    succeeded,
+                    revision,
+                    modRevision,
+                    lease,
+                    ttl,
+                    eventType,
+                    range,
+                    error);
         }
     }
 }

@@ -13,13 +13,13 @@ import java.util.List;
 /**
  * A run's history file: one {@link Event} per line, as JSON, in the order they were recorded.
  *
- * <p>Threads: {@link #record} may be called from any thread; lines are written whole, in the order the
- * calls took the lock, and each event's time is taken under that lock, so the file's times never go
- * backwards. The file is flushed on {@link #close}.
+ * <p>Threads: {@link #record} may be called from any thread; lines are written whole, in the order
+ * the calls took the lock, and each event's time is taken under that lock, so the file's times
+ * never go backwards. The file is flushed on {@link #close}.
  */
 public final class HistoryFile implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    private static final ObjectMapper JSON =
+            new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
     private final BufferedWriter out;
     private final long startNanos;

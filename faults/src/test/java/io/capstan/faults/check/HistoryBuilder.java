@@ -5,7 +5,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 
-/** Writes histories for tests: operations with their times in milliseconds, completions as given. */
+/**
+ * Writes histories for tests: operations with their times in milliseconds, completions as given.
+ */
 final class HistoryBuilder {
     private final List<Event> events = new ArrayList<>();
 
@@ -21,9 +23,18 @@ final class HistoryBuilder {
         events.add(result.at(ns(at)).build());
     }
 
-    HistoryBuilder put(String p, String key, String value, double from, double to, String prev, long revision) {
+    HistoryBuilder put(
+            String p,
+            String key,
+            String value,
+            double from,
+            double to,
+            String prev,
+            long revision) {
         invoke(Event.of(p, Event.INVOKE, "put").key(key).value(value), from);
-        complete(Event.of(p, Event.OK, "put").key(key).value(value).prev(prev).revision(revision), to);
+        complete(
+                Event.of(p, Event.OK, "put").key(key).value(value).prev(prev).revision(revision),
+                to);
         return this;
     }
 
@@ -32,7 +43,8 @@ final class HistoryBuilder {
     }
 
     /** A put that ended {@code outcome} (fail or unknown). */
-    HistoryBuilder putEnded(String p, String key, String value, double from, double to, String outcome) {
+    HistoryBuilder putEnded(
+            String p, String key, String value, double from, double to, String outcome) {
         invoke(Event.of(p, Event.INVOKE, "put").key(key).value(value), from);
         complete(Event.of(p, outcome, "put").key(key).value(value).error("test"), to);
         return this;
@@ -42,7 +54,14 @@ final class HistoryBuilder {
         return get(p, key, from, to, value, 0, 0);
     }
 
-    HistoryBuilder get(String p, String key, double from, double to, String value, long modRevision, long revision) {
+    HistoryBuilder get(
+            String p,
+            String key,
+            double from,
+            double to,
+            String value,
+            long modRevision,
+            long revision) {
         invoke(Event.of(p, Event.INVOKE, "get").key(key), from);
         Event.Builder ok = Event.of(p, Event.OK, "get").key(key).value(value).revision(revision);
         if (value != null) {
@@ -64,21 +83,48 @@ final class HistoryBuilder {
     }
 
     /** A cas that found {@code prev} (null: no key) instead of {@code expect}. */
-    HistoryBuilder casFailed(String p, String key, String expect, String value, double from, double to, String prev) {
+    HistoryBuilder casFailed(
+            String p,
+            String key,
+            String expect,
+            String value,
+            double from,
+            double to,
+            String prev) {
         return cas(p, key, expect, value, from, to, false, prev);
     }
 
-    private HistoryBuilder cas(String p, String key, String expect, String value, double from, double to,
-                               boolean succeeded, String prev) {
+    private HistoryBuilder cas(
+            String p,
+            String key,
+            String expect,
+            String value,
+            double from,
+            double to,
+            boolean succeeded,
+            String prev) {
         invoke(Event.of(p, Event.INVOKE, "cas").key(key).expect(expect).value(value), from);
-        complete(Event.of(p, Event.OK, "cas").key(key).expect(expect).value(value).succeeded(succeeded)
-                .prev(succeeded ? expect : prev), to);
+        complete(
+                Event.of(p, Event.OK, "cas")
+                        .key(key)
+                        .expect(expect)
+                        .value(value)
+                        .succeeded(succeeded)
+                        .prev(succeeded ? expect : prev),
+                to);
         return this;
     }
 
-    HistoryBuilder casUnknown(String p, String key, String expect, String value, double from, double to) {
+    HistoryBuilder casUnknown(
+            String p, String key, String expect, String value, double from, double to) {
         invoke(Event.of(p, Event.INVOKE, "cas").key(key).expect(expect).value(value), from);
-        complete(Event.of(p, Event.UNKNOWN, "cas").key(key).expect(expect).value(value).error("test"), to);
+        complete(
+                Event.of(p, Event.UNKNOWN, "cas")
+                        .key(key)
+                        .expect(expect)
+                        .value(value)
+                        .error("test"),
+                to);
         return this;
     }
 
@@ -88,7 +134,10 @@ final class HistoryBuilder {
         return this;
     }
 
-    /** A delete that timed out or lost its connection: it may have happened, at any time after {@code from}. */
+    /**
+     * A delete that timed out or lost its connection: it may have happened, at any time after
+     * {@code from}.
+     */
     HistoryBuilder deleteUnknown(String p, String key, double from, double to) {
         invoke(Event.of(p, Event.INVOKE, "delete").key(key), from);
         complete(Event.of(p, Event.UNKNOWN, "delete").key(key).error("test"), to);
@@ -103,11 +152,19 @@ final class HistoryBuilder {
 
     /** A put event of the final log (or of a watcher). */
     HistoryBuilder logged(String p, String key, String value, long revision, double at) {
-        return event(Event.of(p, Event.EVENT, "watch").key(key).value(value).eventType("put").revision(revision), at);
+        return event(
+                Event.of(p, Event.EVENT, "watch")
+                        .key(key)
+                        .value(value)
+                        .eventType("put")
+                        .revision(revision),
+                at);
     }
 
     HistoryBuilder loggedDelete(String p, String key, long revision, double at) {
-        return event(Event.of(p, Event.EVENT, "watch").key(key).eventType("delete").revision(revision), at);
+        return event(
+                Event.of(p, Event.EVENT, "watch").key(key).eventType("delete").revision(revision),
+                at);
     }
 
     HistoryBuilder open(String p, String range, long from, double at) {

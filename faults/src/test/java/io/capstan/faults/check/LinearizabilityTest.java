@@ -26,14 +26,15 @@ class LinearizabilityTest {
 
     @Test
     void sequentialWritesAndReadsAreLinearizable() {
-        HistoryBuilder h = new HistoryBuilder()
-                .get("c0", K, 0, 1, null)
-                .put("c0", K, "a", 2, 3, null)
-                .get("c1", K, 4, 5, "a")
-                .cas("c1", K, "a", "b", 6, 7)
-                .casFailed("c0", K, "a", "c", 8, 9, "b")
-                .delete("c0", K, 10, 11, "b")
-                .get("c1", K, 12, 13, null);
+        HistoryBuilder h =
+                new HistoryBuilder()
+                        .get("c0", K, 0, 1, null)
+                        .put("c0", K, "a", 2, 3, null)
+                        .get("c1", K, 4, 5, "a")
+                        .cas("c1", K, "a", "b", 6, 7)
+                        .casFailed("c0", K, "a", "c", 8, 9, "b")
+                        .delete("c0", K, 10, 11, "b")
+                        .get("c1", K, 12, 13, null);
         CheckReport r = check(h);
         assertEquals("yes", r.linearizable(), r.details().toString());
         assertEquals(7, r.outcomes().get(Event.OK));
@@ -42,22 +43,25 @@ class LinearizabilityTest {
     @Test
     void aReadConcurrentWithAWriteMaySeeEitherValue() {
         for (String seen : new String[] {"a", "b"}) {
-            HistoryBuilder h = new HistoryBuilder()
-                    .put("c0", K, "a", 0, 1, null)
-                    .put("c1", K, "b", 2, 10, "a")
-                    .get("c2", K, 3, 4, seen)
-                    .get("c2", K, 11, 12, "b");
+            HistoryBuilder h =
+                    new HistoryBuilder()
+                            .put("c0", K, "a", 0, 1, null)
+                            .put("c1", K, "b", 2, 10, "a")
+                            .get("c2", K, 3, 4, seen)
+                            .get("c2", K, 11, 12, "b");
             assertEquals("yes", check(h).linearizable(), seen);
         }
     }
 
     @Test
     void staleReadIsAViolation() {
-        // Jepsen's etcd and Consul stale reads: a read that starts after a write completed sees the older value.
-        HistoryBuilder h = new HistoryBuilder()
-                .put("c0", K, "a", 0, 1, null)
-                .put("c1", K, "b", 2, 3, "a")
-                .get("c2", K, 4, 5, "a");
+        // Jepsen's etcd and Consul stale reads: a read that starts after a write completed sees the
+        // older value.
+        HistoryBuilder h =
+                new HistoryBuilder()
+                        .put("c0", K, "a", 0, 1, null)
+                        .put("c1", K, "b", 2, 3, "a")
+                        .get("c2", K, 4, 5, "a");
         CheckReport r = check(h);
         assertEquals("no", r.linearizable());
         assertEquals(1, r.count("linearizability"));
@@ -66,32 +70,36 @@ class LinearizabilityTest {
 
     @Test
     void twoReadersSeeingNewThenOldIsAViolation() {
-        // Reads served by an old leader cut off by a partition: one client sees b, a later one still sees a.
-        HistoryBuilder h = new HistoryBuilder()
-                .put("c0", K, "a", 0, 1, null)
-                .put("c1", K, "b", 2, 20, "a")
-                .get("c2", K, 3, 4, "b")
-                .get("c3", K, 5, 6, "a");
+        // Reads served by an old leader cut off by a partition: one client sees b, a later one
+        // still sees a.
+        HistoryBuilder h =
+                new HistoryBuilder()
+                        .put("c0", K, "a", 0, 1, null)
+                        .put("c1", K, "b", 2, 20, "a")
+                        .get("c2", K, 3, 4, "b")
+                        .get("c3", K, 5, 6, "a");
         assertEquals("no", check(h).linearizable());
     }
 
     @Test
     void lostUpdateIsAViolation() {
         // Two compare-and-sets from the same value both succeed: one update is lost.
-        HistoryBuilder h = new HistoryBuilder()
-                .put("c0", K, "a", 0, 1, null)
-                .cas("c1", K, "a", "b", 2, 6)
-                .cas("c2", K, "a", "c", 3, 7)
-                .get("c0", K, 8, 9, "c");
+        HistoryBuilder h =
+                new HistoryBuilder()
+                        .put("c0", K, "a", 0, 1, null)
+                        .cas("c1", K, "a", "b", 2, 6)
+                        .cas("c2", K, "a", "c", 3, 7)
+                        .get("c0", K, 8, 9, "c");
         assertEquals("no", check(h).linearizable());
     }
 
     @Test
     void readOfAnAbortedWriteIsAViolation() {
-        HistoryBuilder h = new HistoryBuilder()
-                .put("c0", K, "a", 0, 1, null)
-                .putEnded("c1", K, "b", 2, 3, Event.FAIL)
-                .get("c2", K, 4, 5, "b");
+        HistoryBuilder h =
+                new HistoryBuilder()
+                        .put("c0", K, "a", 0, 1, null)
+                        .putEnded("c1", K, "b", 2, 3, Event.FAIL)
+                        .get("c2", K, 4, 5, "b");
         CheckReport r = check(h);
         assertEquals("no", r.linearizable());
         assertEquals(1, r.count("aborted-write"), r.details().toString());
@@ -99,42 +107,50 @@ class LinearizabilityTest {
 
     @Test
     void anUnknownWriteMayTakeEffectLateOrNever() {
-        HistoryBuilder seenLate = new HistoryBuilder()
-                .put("c0", K, "a", 0, 1, null)
-                .putEnded("c1", K, "b", 2, 3, Event.UNKNOWN)
-                .get("c2", K, 4, 5, "a")
-                .get("c2", K, 100, 101, "b");
+        HistoryBuilder seenLate =
+                new HistoryBuilder()
+                        .put("c0", K, "a", 0, 1, null)
+                        .putEnded("c1", K, "b", 2, 3, Event.UNKNOWN)
+                        .get("c2", K, 4, 5, "a")
+                        .get("c2", K, 100, 101, "b");
         assertEquals("yes", check(seenLate).linearizable());
-        HistoryBuilder never = new HistoryBuilder()
-                .put("c0", K, "a", 0, 1, null)
-                .putEnded("c1", K, "b", 2, 3, Event.UNKNOWN)
-                .get("c2", K, 100, 101, "a");
+        HistoryBuilder never =
+                new HistoryBuilder()
+                        .put("c0", K, "a", 0, 1, null)
+                        .putEnded("c1", K, "b", 2, 3, Event.UNKNOWN)
+                        .get("c2", K, 100, 101, "a");
         assertEquals("yes", check(never).linearizable());
     }
 
     @Test
     void anUnknownWriteSeenBeforeItWasInvokedIsAViolation() {
-        HistoryBuilder h = new HistoryBuilder()
-                .get("c2", K, 0, 1, "b")
-                .putEnded("c1", K, "b", 2, 3, Event.UNKNOWN);
+        HistoryBuilder h =
+                new HistoryBuilder()
+                        .get("c2", K, 0, 1, "b")
+                        .putEnded("c1", K, "b", 2, 3, Event.UNKNOWN);
         assertEquals("no", check(h).linearizable());
     }
 
     @Test
     void anUnknownCompareAndSetMayApplyOnlyWhereItsCompareHolds() {
-        HistoryBuilder applied = new HistoryBuilder()
-                .put("c0", K, "a", 0, 1, null)
-                .casUnknown("c1", K, "a", "b", 2, 3)
-                .get("c2", K, 10, 11, "b");
+        HistoryBuilder applied =
+                new HistoryBuilder()
+                        .put("c0", K, "a", 0, 1, null)
+                        .casUnknown("c1", K, "a", "b", 2, 3)
+                        .get("c2", K, 10, 11, "b");
         assertEquals("yes", check(applied).linearizable());
-        HistoryBuilder compareFailed = new HistoryBuilder()
-                .put("c0", K, "x", 0, 1, null)
-                .casUnknown("c1", K, "a", "b", 2, 3)
-                .get("c2", K, 10, 11, "b");
+        HistoryBuilder compareFailed =
+                new HistoryBuilder()
+                        .put("c0", K, "x", 0, 1, null)
+                        .casUnknown("c1", K, "a", "b", 2, 3)
+                        .get("c2", K, 10, 11, "b");
         assertEquals("no", check(compareFailed).linearizable());
     }
 
-    /** Thirty unknown deletes open from the start, then puts of v0..v29 each replacing the one before. */
+    /**
+     * Thirty unknown deletes open from the start, then puts of v0..v29 each replacing the one
+     * before.
+     */
     private static HistoryBuilder putsAmongUnknownDeletes() {
         HistoryBuilder h = new HistoryBuilder();
         for (int i = 0; i < 30; i++) {
@@ -152,7 +168,8 @@ class LinearizabilityTest {
 
     @Test
     void manyUnknownDeletesAreSearchedWithoutTryingEverySubset() {
-        // One of the deletes must come after the last put; trying subsets of thirty would spend any budget.
+        // One of the deletes must come after the last put; trying subsets of thirty would spend any
+        // budget.
         HistoryBuilder h = putsAmongUnknownDeletes().get("c1", K, 100, 101, null);
         CheckReport r = checkWithin(h, 10_000);
         assertEquals("yes", r.linearizable(), r.details() + " " + r.inconclusive());
@@ -167,10 +184,11 @@ class LinearizabilityTest {
 
     @Test
     void aFailedReadIsDropped() {
-        HistoryBuilder h = new HistoryBuilder()
-                .put("c0", K, "a", 0, 1, null)
-                .getFailed("c1", K, 2, 3)
-                .get("c1", K, 4, 5, "a");
+        HistoryBuilder h =
+                new HistoryBuilder()
+                        .put("c0", K, "a", 0, 1, null)
+                        .getFailed("c1", K, 2, 3)
+                        .get("c1", K, 4, 5, "a");
         CheckReport r = check(h);
         assertEquals("yes", r.linearizable());
         assertEquals(1, r.outcomes().get(Event.FAIL));
@@ -179,20 +197,22 @@ class LinearizabilityTest {
     @Test
     void aWriteThatMissesWhatItReplacedIsAViolation() {
         // A put reports the value it replaced: two puts both replacing "a" means one was lost.
-        HistoryBuilder h = new HistoryBuilder()
-                .put("c0", K, "a", 0, 1, null)
-                .put("c1", K, "b", 2, 3, "a")
-                .put("c2", K, "c", 4, 5, "a");
+        HistoryBuilder h =
+                new HistoryBuilder()
+                        .put("c0", K, "a", 0, 1, null)
+                        .put("c1", K, "b", 2, 3, "a")
+                        .put("c2", K, "c", 4, 5, "a");
         assertEquals("no", check(h).linearizable());
     }
 
     @Test
     void keysAreCheckedApart() {
-        HistoryBuilder h = new HistoryBuilder()
-                .put("c0", "reg/0", "a", 0, 1, null)
-                .put("c1", "reg/1", "b", 2, 3, null)
-                .get("c2", "reg/0", 4, 5, "a")
-                .get("c2", "reg/1", 6, 7, "b");
+        HistoryBuilder h =
+                new HistoryBuilder()
+                        .put("c0", "reg/0", "a", 0, 1, null)
+                        .put("c1", "reg/1", "b", 2, 3, null)
+                        .get("c2", "reg/0", 4, 5, "a")
+                        .get("c2", "reg/1", 6, 7, "b");
         assertEquals("yes", check(h).linearizable());
     }
 
@@ -217,20 +237,29 @@ class LinearizabilityTest {
         assertFalse(r.violated());
         CheckReport fewStates = new HistoryChecker(Duration.ofSeconds(30), 10).check(h.events());
         assertEquals("unknown", fewStates.linearizable());
-        assertTrue(fewStates.inconclusive().get(0).contains("state budget"), fewStates.inconclusive().toString());
+        assertTrue(
+                fewStates.inconclusive().get(0).contains("state budget"),
+                fewStates.inconclusive().toString());
     }
 
     /**
      * A register run by 8 concurrent clients for 2,000 operations, each taking effect at a random
-     * moment inside its interval; one in 20 writes ends unknown (taking effect or not). With
-     * {@code corrupt}, one late read returns a value overwritten long before.
+     * moment inside its interval; one in 20 writes ends unknown (taking effect or not). With {@code
+     * corrupt}, one late read returns a value overwritten long before.
      */
     private static HistoryBuilder simulated(long seed, boolean corrupt) {
         Random random = new Random(seed);
         int clients = 8;
         double[] free = new double[clients];
-        record Planned(int client, double from, double at, double to, String f, String value, String expect, boolean unknown) {
-        }
+        record Planned(
+                int client,
+                double from,
+                double at,
+                double to,
+                String f,
+                String value,
+                String expect,
+                boolean unknown) {}
         List<Planned> planned = new ArrayList<>();
         for (int i = 0; i < 2000; i++) {
             int c = random.nextInt(clients);
@@ -272,7 +301,10 @@ class LinearizabilityTest {
                     }
                 }
                 case "cas" -> {
-                    String expect = random.nextBoolean() && state != null ? state : "v" + random.nextInt(2000);
+                    String expect =
+                            random.nextBoolean() && state != null
+                                    ? state
+                                    : "v" + random.nextInt(2000);
                     if (p.unknown) {
                         h.casUnknown(c, K, expect, p.value, p.from, p.to);
                     } else if (expect.equals(state)) {
