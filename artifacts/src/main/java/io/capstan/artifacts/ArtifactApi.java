@@ -16,6 +16,7 @@ import io.undertow.util.SameThreadExecutor;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -84,30 +85,12 @@ final class ArtifactApi {
         String one = PATH + "/{" + DIGEST + "}";
         return List.of(
                 new Route("POST", PATH, owner, MAX_BODY_BYTES, ADMIN, this::register),
-                new Route(
-                        "GET",
-                        PATH,
-                        owner,
-                        MAX_BODY_BYTES,
-                        ADMIN,
-                        exchange ->
-                                answer(
-                                        exchange,
-                                        service.list()
-                                                .thenApply(
-                                                        all ->
-                                                                Map.of(
-                                                                        "artifacts",
-                                                                        all.stream()
-                                                                                .map(this::view)
-                                                                                .toList())),
-                                        200)),
+                new Route("GET", PATH, owner, MAX_BODY_BYTES, ADMIN, this::list),
                 new Route("GET", one, owner, MAX_BODY_BYTES, TRANSFERS, this::download),
                 new Route("HEAD", one, owner, MAX_BODY_BYTES, ADMIN, this::download),
                 new Route("DELETE", one, owner, MAX_BODY_BYTES, ADMIN, this::delete),
                 // Exempt, as peer messages are: members bound these themselves (fetch.parallel
-                // each),
-                // and a request without the cluster secret is refused on its headers.
+                // each), and a request without the cluster secret is refused on its headers.
                 new Route(
                         "GET",
                         PEER_PATH_PREFIX + "{" + DIGEST + "}",
@@ -115,6 +98,15 @@ final class ArtifactApi {
                         MAX_BODY_BYTES,
                         Admission.EXEMPT,
                         this::peerDownload));
+    }
+
+    private void list(HttpServerExchange exchange) {
+        answer(
+                exchange,
+                service.list()
+                        .thenApply(
+                                all -> Map.of("artifacts", all.stream().map(this::view).toList())),
+                200);
     }
 
     private void register(HttpServerExchange exchange) {
@@ -177,28 +169,27 @@ final class ArtifactApi {
         }
         continueWith(
                 exchange,
-                () ->
-                        CompletableFuture.supplyAsync(
-                                () -> {
-                                    try {
-                                        return service.store()
-                                                .verified(digest)
-                                                .orElseThrow(
-                                                        () ->
-                                                                new Errors.Refusal(
-                                                                        404,
-                                                                        "artifact_not_found",
-                                                                        "artifact "
-                                                                                + digest
-                                                                                + " is not on member "
-                                                                                + service.records()
-                                                                                        .self()));
-                                    } catch (IOException e) {
-                                        throw Errors.wrapped(e);
-                                    }
-                                },
-                                work),
+                () -> CompletableFuture.supplyAsync(() -> storedFile(digest), work),
                 (ex, path) -> FileResponse.send(ex, path, digest, "application/octet-stream"));
+    }
+
+    /** The verified file of {@code digest} on this member; a 404 refusal when it has none. */
+    private Path storedFile(Digest digest) {
+        try {
+            return service.store()
+                    .verified(digest)
+                    .orElseThrow(
+                            () ->
+                                    new Errors.Refusal(
+                                            404,
+                                            "artifact_not_found",
+                                            "artifact "
+                                                    + digest
+                                                    + " is not on member "
+                                                    + service.records().self()));
+        } catch (IOException e) {
+            throw Errors.wrapped(e);
+        }
     }
 
     private void delete(HttpServerExchange exchange) {

@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -251,6 +252,22 @@ class FetcherTest {
         ExecutorService fetchThreads = Executors.newFixedThreadPool(2);
         ExecutorService callers = Executors.newFixedThreadPool(50);
         try {
+            Runnable fetchUnlessStored =
+                    () -> {
+                        try {
+                            if (store.verified(digest).isEmpty()) {
+                                fetcher.fetch(
+                                        store,
+                                        digest,
+                                        0,
+                                        1L << 30,
+                                        List.of(from(source, "/a", false)),
+                                        n -> {});
+                            }
+                        } catch (Exception e) {
+                            throw new CompletionException(e);
+                        }
+                    };
             List<CompletableFuture<Void>> all = new ArrayList<>();
             for (int i = 0; i < 50; i++) {
                 all.add(
@@ -260,31 +277,7 @@ class FetcherTest {
                                                         digest,
                                                         () ->
                                                                 CompletableFuture.runAsync(
-                                                                        () -> {
-                                                                            try {
-                                                                                if (store.verified(
-                                                                                                digest)
-                                                                                        .isEmpty()) {
-                                                                                    fetcher.fetch(
-                                                                                            store,
-                                                                                            digest,
-                                                                                            0,
-                                                                                            1L
-                                                                                                    << 30,
-                                                                                            List.of(
-                                                                                                    from(
-                                                                                                            source,
-                                                                                                            "/a",
-                                                                                                            false)),
-                                                                                            n -> {});
-                                                                                }
-                                                                            } catch (Exception e) {
-                                                                                throw new java.util
-                                                                                        .concurrent
-                                                                                        .CompletionException(
-                                                                                        e);
-                                                                            }
-                                                                        },
+                                                                        fetchUnlessStored,
                                                                         fetchThreads)),
                                         callers)
                                 .thenCompose(f -> f));

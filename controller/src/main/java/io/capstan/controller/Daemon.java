@@ -222,13 +222,10 @@ public final class Daemon {
                                                             etcd.startSpaceChecks();
                                                             raft.publish(
                                                                     List.of(
-                                                                            apiScheme
-                                                                                    + "://"
-                                                                                    + hostForUrl(
-                                                                                            advertisedHost)
-                                                                                    + ":"
-                                                                                    + bound
-                                                                                            .getPort()));
+                                                                            clientUrl(
+                                                                                    apiScheme,
+                                                                                    advertisedHost,
+                                                                                    bound)));
                                                         }),
                                 () -> {
                                     etcd.stopSpaceChecks();
@@ -262,8 +259,10 @@ public final class Daemon {
                 .toList();
     }
 
-    private static String hostForUrl(String host) {
-        return host.contains(":") ? "[" + host + "]" : host;
+    /** The client URL published for this member: the advertised host and the bound port. */
+    private static String clientUrl(String scheme, String host, InetSocketAddress bound) {
+        String urlHost = host.contains(":") ? "[" + host + "]" : host;
+        return scheme + "://" + urlHost + ":" + bound.getPort();
     }
 
     private static ThreadFactory apiThreadFactory() {

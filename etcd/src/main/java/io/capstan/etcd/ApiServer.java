@@ -132,9 +132,8 @@ public final class ApiServer {
         NettyServerBuilder builder =
                 NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
                         // A restarted member binds its port again while the last run's closed
-                        // connections
-                        // are still in TIME_WAIT; Netty's native transport does not allow that by
-                        // default.
+                        // connections are still in TIME_WAIT; Netty's native transport does not
+                        // allow that by default.
                         .withOption(ChannelOption.SO_REUSEADDR, true)
                         .executor(Objects.requireNonNull(executor, "executor"))
                         .maxInboundMessageSize(limits.maxInboundMessageBytes())

@@ -58,27 +58,18 @@ final class ClusterOperations {
                                                 admin.addMember(
                                                         request.getPeerURLsList(),
                                                         request.getIsLearner()))
-                                .thenCompose(
-                                        added ->
-                                                raft.admin(
-                                                                admin ->
-                                                                        admin.members(
-                                                                                ReadConsistency
-                                                                                        .LINEARIZABLE))
-                                                        .thenApply(
-                                                                members ->
-                                                                        MemberAddResponse
-                                                                                .newBuilder()
-                                                                                .setHeader(
-                                                                                        raft.header(
-                                                                                                0))
-                                                                                .setMember(
-                                                                                        toEtcd(
-                                                                                                added))
-                                                                                .addAllMembers(
-                                                                                        toEtcd(
-                                                                                                members))
-                                                                                .build())));
+                                .thenCompose(this::added));
+    }
+
+    private CompletableFuture<MemberAddResponse> added(io.capstan.raft.Member added) {
+        return linearizableMembers()
+                .thenApply(
+                        members ->
+                                MemberAddResponse.newBuilder()
+                                        .setHeader(raft.header(0))
+                                        .setMember(toEtcd(added))
+                                        .addAllMembers(toEtcd(members))
+                                        .build());
     }
 
     CompletableFuture<MemberRemoveResponse> remove(MemberRemoveRequest request) {
@@ -112,19 +103,17 @@ final class ClusterOperations {
         return raft.asAdmin(
                 () ->
                         raft.admin(admin -> admin.promoteMember(request.getID()))
-                                .thenCompose(
-                                        promoted ->
-                                                raft.admin(
-                                                        admin ->
-                                                                admin.members(
-                                                                        ReadConsistency
-                                                                                .LINEARIZABLE)))
+                                .thenCompose(promoted -> linearizableMembers())
                                 .thenApply(
                                         members ->
                                                 MemberPromoteResponse.newBuilder()
                                                         .setHeader(raft.header(0))
                                                         .addAllMembers(toEtcd(members))
                                                         .build()));
+    }
+
+    private CompletableFuture<List<io.capstan.raft.Member>> linearizableMembers() {
+        return raft.admin(admin -> admin.members(ReadConsistency.LINEARIZABLE));
     }
 
     private static List<Member> toEtcd(List<io.capstan.raft.Member> members) {

@@ -69,57 +69,46 @@ final class MaintenanceOperations {
     }
 
     CompletableFuture<AlarmResponse> alarm(AlarmRequest request) {
-        AlarmType type = AlarmType.forNumber(request.getAlarmValue());
         return raft.asAdmin(
                 () ->
                         switch (request.getAction()) {
-                            case GET ->
-                                    raft.query(
-                                                    Query.newBuilder()
-                                                            .setAlarmList(
-                                                                    AlarmListRequest.newBuilder()
-                                                                            .setAlarm(
-                                                                                    type == null
-                                                                                            ? AlarmType
-                                                                                                    .NONE
-                                                                                            : type))
-                                                            .build(),
-                                                    ReadConsistency.LINEARIZABLE)
-                                            .thenApply(
-                                                    result ->
-                                                            alarms(
-                                                                    result.getRevision(),
-                                                                    result.getAlarmList()
-                                                                            .getAlarmsList()));
-                            case ACTIVATE, DEACTIVATE ->
-                                    raft.propose(
-                                                    Command.newBuilder()
-                                                            .setAlarmChange(
-                                                                    AlarmChangeRequest.newBuilder()
-                                                                            .setActivate(
-                                                                                    request
-                                                                                                    .getAction()
-                                                                                            == AlarmRequest
-                                                                                                    .AlarmAction
-                                                                                                    .ACTIVATE)
-                                                                            .setMemberId(
-                                                                                    request
-                                                                                            .getMemberID())
-                                                                            .setAlarmValue(
-                                                                                    request
-                                                                                            .getAlarmValue()))
-                                                            .build())
-                                            .thenApply(
-                                                    result ->
-                                                            alarms(
-                                                                    result.getRevision(),
-                                                                    result.getAlarmChange()
-                                                                            .getAlarmsList()));
+                            case GET -> listAlarms(request);
+                            case ACTIVATE, DEACTIVATE -> changeAlarm(request);
                             // etcd answers an unknown action with nothing.
                             case UNRECOGNIZED ->
                                     raft.currentRevision()
                                             .thenApply(revision -> alarms(revision, List.of()));
                         });
+    }
+
+    private CompletableFuture<AlarmResponse> listAlarms(AlarmRequest request) {
+        AlarmType type = AlarmType.forNumber(request.getAlarmValue());
+        AlarmListRequest list =
+                AlarmListRequest.newBuilder()
+                        .setAlarm(type == null ? AlarmType.NONE : type)
+                        .build();
+        return raft.query(
+                        Query.newBuilder().setAlarmList(list).build(), ReadConsistency.LINEARIZABLE)
+                .thenApply(
+                        result ->
+                                alarms(
+                                        result.getRevision(),
+                                        result.getAlarmList().getAlarmsList()));
+    }
+
+    private CompletableFuture<AlarmResponse> changeAlarm(AlarmRequest request) {
+        AlarmChangeRequest change =
+                AlarmChangeRequest.newBuilder()
+                        .setActivate(request.getAction() == AlarmRequest.AlarmAction.ACTIVATE)
+                        .setMemberId(request.getMemberID())
+                        .setAlarmValue(request.getAlarmValue())
+                        .build();
+        return raft.propose(Command.newBuilder().setAlarmChange(change).build())
+                .thenApply(
+                        result ->
+                                alarms(
+                                        result.getRevision(),
+                                        result.getAlarmChange().getAlarmsList()));
     }
 
     private AlarmResponse alarms(long revision, List<AlarmMember> alarms) {

@@ -251,23 +251,19 @@ final class OrderedClientRequests {
 
         private void failWaitingBelow(long seq) {
             Map<Long, List<Waiting>> given = waiting.headMap(seq);
-            given.values()
-                    .forEach(
-                            list -> {
-                                waitingCount -= list.size();
-                                list.forEach(
-                                        w ->
-                                                w.reply()
-                                                        .completeExceptionally(
-                                                                new AlreadyClosedException(
-                                                                        client
-                                                                                + " restarted its request window at #"
-                                                                                + seq
-                                                                                + "; request #"
-                                                                                + w.request()
-                                                                                        .getCallId()
-                                                                                + " belongs to the old one")));
-                            });
+            for (List<Waiting> list : given.values()) {
+                waitingCount -= list.size();
+                for (Waiting w : list) {
+                    String message =
+                            client
+                                    + " restarted its request window at #"
+                                    + seq
+                                    + "; request #"
+                                    + w.request().getCallId()
+                                    + " belongs to the old one";
+                    w.reply().completeExceptionally(new AlreadyClosedException(message));
+                }
+            }
             given.clear();
         }
     }

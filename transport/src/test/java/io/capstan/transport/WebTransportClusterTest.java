@@ -204,8 +204,7 @@ class WebTransportClusterTest {
     }
 
     // The leadership proof linearizable reads wait for (LeaderContact): a majority that accepted
-    // the
-    // leader's term after it was asked for.
+    // the leader's term after it was asked for.
 
     private RaftServer.Division division(Node node) throws Exception {
         return node.server.getDivision(cluster.group.getGroupId());

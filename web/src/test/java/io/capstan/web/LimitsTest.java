@@ -151,8 +151,7 @@ class LimitsTest {
                             + " HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n");
             String chunk = "400\r\n" + "x".repeat(1024) + "\r\n";
             // One chunk past the limit and no final chunk: without enforcement the handler would
-            // wait
-            // forever. Nothing more follows, since a server closing on unread bytes resets the
+            // wait forever. Nothing more follows, since a server closing on unread bytes resets the
             // connection.
             for (int i = 0; i <= SMALL_LIMIT / 1024; i++) {
                 raw.send(chunk);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.undertow.server.HttpServerExchange;
 import io.undertow.util.SameThreadExecutor;
 import java.net.InetSocketAddress;
 import java.net.http.HttpClient;
@@ -56,69 +57,18 @@ class RequestContextTest {
                                         "/mdc/worker",
                                         gate,
                                         Servers.TEST,
-                                        Handlers.onWorker(
-                                                exchange ->
-                                                        Handlers.text(
-                                                                exchange,
-                                                                MDC.get(RequestContext.MDC_KEY)
-                                                                        + "|"
-                                                                        + exchange
-                                                                                .isInIoThread()))),
+                                        Handlers.onWorker(RequestContextTest::answerIdAndThread)),
                                 Route.get(
                                         "/mdc/io",
                                         gate,
                                         Servers.TEST,
-                                        exchange ->
-                                                Handlers.text(
-                                                        exchange,
-                                                        MDC.get(RequestContext.MDC_KEY)
-                                                                + "|"
-                                                                + exchange.isInIoThread())),
+                                        RequestContextTest::answerIdAndThread),
                                 Route.get(
                                         "/mdc/callback",
                                         gate,
                                         Servers.TEST,
-                                        exchange -> {
-                                            RequestContext context = RequestContext.of(exchange);
-                                            exchange.dispatch(
-                                                    SameThreadExecutor.INSTANCE,
-                                                    () ->
-                                                            CompletableFuture.supplyAsync(
-                                                                            () -> "computed",
-                                                                            elsewhere)
-                                                                    .thenAcceptAsync(
-                                                                            value ->
-                                                                                    Handlers.text(
-                                                                                            exchange,
-                                                                                            value
-                                                                                                    + "|"
-                                                                                                    + MDC
-                                                                                                            .get(
-                                                                                                                    RequestContext
-                                                                                                                            .MDC_KEY)),
-                                                                            context.executor(
-                                                                                    elsewhere)));
-                                        }),
-                                Route.post(
-                                        "/mdc/body",
-                                        gate,
-                                        Servers.TEST,
-                                        exchange -> {
-                                            bodyHandlerEntered.countDown();
-                                            RequestBodies.readFully(
-                                                    exchange,
-                                                    (ex, body) ->
-                                                            Handlers.text(
-                                                                    ex,
-                                                                    new String(
-                                                                                    body,
-                                                                                    StandardCharsets
-                                                                                            .UTF_8)
-                                                                            + "|"
-                                                                            + MDC.get(
-                                                                                    RequestContext
-                                                                                            .MDC_KEY)));
-                                        }),
+                                        this::answerFromCallback),
+                                Route.post("/mdc/body", gate, Servers.TEST, this::answerAfterBody),
                                 Route.get(
                                         "/mdc/leftover",
                                         gate,
@@ -126,41 +76,46 @@ class RequestContextTest {
                                         exchange ->
                                                 exchange.dispatch(
                                                         SameThreadExecutor.INSTANCE,
-                                                        () -> {
-                                                            CompletableFuture<String> onIo =
-                                                                    new CompletableFuture<>();
-                                                            CompletableFuture<String> onWorker =
-                                                                    new CompletableFuture<>();
-                                                            // Plain tasks, not request code: they
-                                                            // must find the threads' MDC empty.
-                                                            exchange.getIoThread()
-                                                                    .execute(
-                                                                            () ->
-                                                                                    onIo.complete(
-                                                                                            MDC.get(
-                                                                                                    RequestContext
-                                                                                                            .MDC_KEY)));
-                                                            exchange.getConnection()
-                                                                    .getWorker()
-                                                                    .execute(
-                                                                            () ->
-                                                                                    onWorker
-                                                                                            .complete(
-                                                                                                    MDC
-                                                                                                            .get(
-                                                                                                                    RequestContext
-                                                                                                                            .MDC_KEY)));
-                                                            onIo.thenCombine(
-                                                                            onWorker,
-                                                                            (io, worker) ->
-                                                                                    io + "|"
-                                                                                            + worker)
-                                                                    .thenAccept(
-                                                                            seen ->
-                                                                                    Handlers.text(
-                                                                                            exchange,
-                                                                                            seen));
-                                                        }))));
+                                                        () -> answerThreadsMdc(exchange)))));
+    }
+
+    private static String requestId() {
+        return MDC.get(RequestContext.MDC_KEY);
+    }
+
+    private static void answerIdAndThread(HttpServerExchange exchange) {
+        Handlers.text(exchange, requestId() + "|" + exchange.isInIoThread());
+    }
+
+    /** Answers from a callback on another executor, run through the request's context. */
+    private void answerFromCallback(HttpServerExchange exchange) {
+        RequestContext context = RequestContext.of(exchange);
+        exchange.dispatch(
+                SameThreadExecutor.INSTANCE,
+                () ->
+                        CompletableFuture.supplyAsync(() -> "computed", elsewhere)
+                                .thenAcceptAsync(
+                                        value -> Handlers.text(exchange, value + "|" + requestId()),
+                                        context.executor(elsewhere)));
+    }
+
+    private void answerAfterBody(HttpServerExchange exchange) {
+        bodyHandlerEntered.countDown();
+        RequestBodies.readFully(
+                exchange,
+                (ex, body) ->
+                        Handlers.text(
+                                ex, new String(body, StandardCharsets.UTF_8) + "|" + requestId()));
+    }
+
+    /** Answers what plain tasks, not request code, see on the IO and worker threads: no MDC. */
+    private static void answerThreadsMdc(HttpServerExchange exchange) {
+        CompletableFuture<String> onIo = new CompletableFuture<>();
+        CompletableFuture<String> onWorker = new CompletableFuture<>();
+        exchange.getIoThread().execute(() -> onIo.complete(requestId()));
+        exchange.getConnection().getWorker().execute(() -> onWorker.complete(requestId()));
+        onIo.thenCombine(onWorker, (io, worker) -> io + "|" + worker)
+                .thenAccept(seen -> Handlers.text(exchange, seen));
     }
 
     @AfterEach

@@ -52,41 +52,32 @@ final class ClusterStatusEndpoint implements AdminEndpoint {
                                 states.add(state(member, self));
                             }
                             return CompletableFuture.allOf(states.toArray(CompletableFuture[]::new))
-                                    .thenApply(
-                                            done -> {
-                                                List<Map<String, Object>> entries =
-                                                        new ArrayList<>();
-                                                for (int i = 0; i < members.size(); i++) {
-                                                    Map<String, Object> entry =
-                                                            MemberViews.view(
-                                                                    members.get(i),
-                                                                    self.leaderId());
-                                                    Map<String, Object> state =
-                                                            states.get(i).join();
-                                                    if (state != null) {
-                                                        entry.put("raft", state);
-                                                    }
-                                                    entries.add(entry);
-                                                }
-                                                Map<String, Object> body = new LinkedHashMap<>();
-                                                body.put("cluster_id", MemberIds.format(clusterId));
-                                                body.put(
-                                                        "member_id",
-                                                        MemberIds.format(raft.memberId()));
-                                                body.put(
-                                                        "leader_id",
-                                                        self.leaderId()
-                                                                .map(
-                                                                        name ->
-                                                                                MemberIds.format(
-                                                                                        raft
-                                                                                                .memberIdOf(
-                                                                                                        name)))
-                                                                .orElse(null));
-                                                body.put("members", entries);
-                                                return Answer.ok(body);
-                                            });
+                                    .thenApply(done -> answer(members, states, self));
                         });
+    }
+
+    /** The answer once every member's state is in ({@code states} in the order of members). */
+    private Answer answer(
+            List<Member> members,
+            List<CompletableFuture<Map<String, Object>>> states,
+            NodeStatus self) {
+        List<Map<String, Object>> entries = new ArrayList<>();
+        for (int i = 0; i < members.size(); i++) {
+            Map<String, Object> entry = MemberViews.view(members.get(i), self.leaderId());
+            Map<String, Object> state = states.get(i).join();
+            if (state != null) {
+                entry.put("raft", state);
+            }
+            entries.add(entry);
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("cluster_id", MemberIds.format(clusterId));
+        body.put("member_id", MemberIds.format(raft.memberId()));
+        body.put(
+                "leader_id",
+                self.leaderId().map(name -> MemberIds.format(raft.memberIdOf(name))).orElse(null));
+        body.put("members", entries);
+        return Answer.ok(body);
     }
 
     /** Null for a member not started, which has no Raft state yet. */

@@ -134,6 +134,18 @@ final class BenchApi {
         };
     }
 
+    private long grantLease(Connection connection, Duration ttl) {
+        LeaseGrantRequest grant = LeaseGrantRequest.newBuilder().setTTL(ttl.toSeconds()).build();
+        return connection
+                .call(
+                        channel ->
+                                LeaseGrpc.newBlockingStub(channel)
+                                        .withDeadlineAfter(
+                                                callTimeout.toNanos(), TimeUnit.NANOSECONDS)
+                                        .leaseGrant(grant))
+                .getID();
+    }
+
     /**
      * Clients that all contend for the lock {@code name}: each holds a lease of {@code leaseTtl}
      * (granted when it opens, revoked when it closes, so it must outlast the run), and one
@@ -145,21 +157,7 @@ final class BenchApi {
             Connection connection = new Connection();
             long lease;
             try {
-                lease =
-                        connection
-                                .call(
-                                        channel ->
-                                                LeaseGrpc.newBlockingStub(channel)
-                                                        .withDeadlineAfter(
-                                                                callTimeout.toNanos(),
-                                                                TimeUnit.NANOSECONDS)
-                                                        .leaseGrant(
-                                                                LeaseGrantRequest.newBuilder()
-                                                                        .setTTL(
-                                                                                leaseTtl
-                                                                                        .toSeconds())
-                                                                        .build()))
-                                .getID();
+                lease = grantLease(connection, leaseTtl);
             } catch (RuntimeException e) {
                 connection.close();
                 throw e;
