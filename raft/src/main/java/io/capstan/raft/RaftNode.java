@@ -24,7 +24,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.ratis.client.RaftClient;
@@ -186,19 +185,10 @@ public final class RaftNode implements KeyspaceNode {
         this.group = settings.joinExisting() ? RaftGroup.valueOf(groupId) : peersGroup;
         this.leaseExecutor =
                 Executors.newSingleThreadScheduledExecutor(
-                        r -> {
-                            Thread t = new Thread(r, "capstan-lease-" + settings.nodeId());
-                            t.setDaemon(true);
-                            return t;
-                        });
+                        NamedThreads.named("capstan-lease-" + settings.nodeId()));
         ScheduledThreadPoolExecutor members =
                 new ScheduledThreadPoolExecutor(
-                        1,
-                        r -> {
-                            Thread t = new Thread(r, "capstan-members-" + settings.nodeId());
-                            t.setDaemon(true);
-                            return t;
-                        });
+                        1, NamedThreads.named("capstan-members-" + settings.nodeId()));
         // Retries still waiting when the node stops are dropped: the stop failed their operations.
         members.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         this.membershipExecutor = members;
@@ -208,51 +198,17 @@ public final class RaftNode implements KeyspaceNode {
                         StepQueue.Scheduler.on(membershipExecutor),
                         new MembershipAccess());
         this.admin = new RaftAdmin(this, membership, selfId, groupId, settings.requestTimeout());
-        AtomicInteger requestThreads = new AtomicInteger();
         this.requestExecutor =
                 Executors.newScheduledThreadPool(
                         REQUEST_THREADS,
-                        r -> {
-                            Thread t =
-                                    new Thread(
-                                            r,
-                                            "capstan-requests-"
-                                                    + settings.nodeId()
-                                                    + "-"
-                                                    + requestThreads.incrementAndGet());
-                            t.setDaemon(true);
-                            return t;
-                        });
-        AtomicInteger readThreads = new AtomicInteger();
+                        NamedThreads.numbered("capstan-requests-" + settings.nodeId()));
         this.readExecutor =
                 Executors.newFixedThreadPool(
-                        READ_THREADS,
-                        r -> {
-                            Thread t =
-                                    new Thread(
-                                            r,
-                                            "capstan-read-"
-                                                    + settings.nodeId()
-                                                    + "-"
-                                                    + readThreads.incrementAndGet());
-                            t.setDaemon(true);
-                            return t;
-                        });
-        AtomicInteger deliveryThreads = new AtomicInteger();
+                        READ_THREADS, NamedThreads.numbered("capstan-read-" + settings.nodeId()));
         // Grows with the listeners busy at once, at most one per watch (so at most max-watches).
         this.watchDelivery =
                 Executors.newCachedThreadPool(
-                        r -> {
-                            Thread t =
-                                    new Thread(
-                                            r,
-                                            "capstan-watch-delivery-"
-                                                    + settings.nodeId()
-                                                    + "-"
-                                                    + deliveryThreads.incrementAndGet());
-                            t.setDaemon(true);
-                            return t;
-                        });
+                        NamedThreads.numbered("capstan-watch-delivery-" + settings.nodeId()));
     }
 
     @Override
