@@ -1,5 +1,7 @@
 package io.capstan.raft;
 
+import java.io.UncheckedIOException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -20,6 +22,27 @@ final class NamedThreads {
     static ThreadFactory numbered(String prefix) {
         AtomicInteger count = new AtomicInteger();
         return task -> daemon(task, prefix + "-" + count.incrementAndGet());
+    }
+
+    /**
+     * Runs {@code task} once on a new thread named {@code name}; the future completes when it ends,
+     * exceptionally with what it threw (an {@link UncheckedIOException} unwrapped to its cause).
+     */
+    static CompletableFuture<Void> runOnce(String name, Runnable task) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        new Thread(
+                        () -> {
+                            try {
+                                task.run();
+                                done.complete(null);
+                            } catch (RuntimeException e) {
+                                done.completeExceptionally(
+                                        e instanceof UncheckedIOException u ? u.getCause() : e);
+                            }
+                        },
+                        name)
+                .start();
+        return done;
     }
 
     private static Thread daemon(Runnable task, String name) {
