@@ -2,7 +2,6 @@ package io.capstan.artifacts;
 
 import io.capstan.web.Gate;
 import io.capstan.web.JsonResponses;
-import io.capstan.web.RequestContext;
 import io.capstan.web.Route;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
@@ -11,15 +10,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -66,18 +62,18 @@ final class TusApi {
     private static final DateTimeFormatter HTTP_DATE =
             DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
 
-    private static final HttpString TUS_RESUMABLE = new HttpString("Tus-Resumable");
+    static final HttpString TUS_RESUMABLE = new HttpString("Tus-Resumable");
     private static final HttpString TUS_VERSION = new HttpString("Tus-Version");
     private static final HttpString TUS_EXTENSION = new HttpString("Tus-Extension");
     private static final HttpString TUS_MAX_SIZE = new HttpString("Tus-Max-Size");
     private static final HttpString TUS_CHECKSUM_ALGORITHM =
             new HttpString("Tus-Checksum-Algorithm");
-    private static final HttpString UPLOAD_OFFSET = new HttpString("Upload-Offset");
+    static final HttpString UPLOAD_OFFSET = new HttpString("Upload-Offset");
     private static final HttpString UPLOAD_LENGTH = new HttpString("Upload-Length");
     private static final HttpString UPLOAD_DEFER_LENGTH = new HttpString("Upload-Defer-Length");
     private static final HttpString UPLOAD_METADATA = new HttpString("Upload-Metadata");
     private static final HttpString UPLOAD_EXPIRES = new HttpString("Upload-Expires");
-    private static final HttpString UPLOAD_CHECKSUM = new HttpString("Upload-Checksum");
+    static final HttpString UPLOAD_CHECKSUM = new HttpString("Upload-Checksum");
 
     private final Uploads uploads;
     private final ArtifactService service;
@@ -119,69 +115,6 @@ final class TusApi {
                         ArtifactApi.MAX_BODY_BYTES,
                         ArtifactApi.ADMIN,
                         this::terminate));
-    }
-
-    /** One request's tus headers, read once; immutable. */
-    record TusRequest(
-            RequestContext context,
-            String uploadId,
-            String resumable,
-            long offset,
-            String contentType,
-            long contentLength,
-            Optional<byte[]> checksum,
-            String checksumProblem) {
-
-        static TusRequest of(HttpServerExchange exchange) {
-            var headers = exchange.getRequestHeaders();
-            var id = exchange.getPathParameters().get(ID);
-            String checksum = headers.getFirst(UPLOAD_CHECKSUM);
-            Optional<byte[]> expected = Optional.empty();
-            String problem = "";
-            if (checksum != null) {
-                String[] parts = checksum.strip().split(" ", 2);
-                if (parts.length != 2 || !parts[0].equals("sha256")) {
-                    problem =
-                            "Upload-Checksum must be 'sha256 <base64>'; sha256 is the one algorithm supported";
-                } else {
-                    try {
-                        expected = Optional.of(Base64.getDecoder().decode(parts[1].strip()));
-                    } catch (IllegalArgumentException e) {
-                        problem = "Upload-Checksum's value is not base64";
-                    }
-                }
-            }
-            return new TusRequest(
-                    RequestContext.of(exchange),
-                    id == null ? "" : id.getFirst(),
-                    headers.getFirst(TUS_RESUMABLE),
-                    number(headers.getFirst(UPLOAD_OFFSET)),
-                    headers.getFirst(Headers.CONTENT_TYPE),
-                    number(headers.getFirst(Headers.CONTENT_LENGTH)),
-                    expected,
-                    problem);
-        }
-
-        /** A non-negative number, -1 when absent, -2 when malformed. */
-        private static long number(String text) {
-            if (text == null) {
-                return -1;
-            }
-            try {
-                long n = Long.parseLong(text.strip());
-                return n < 0 ? -2 : n;
-            } catch (NumberFormatException e) {
-                return -2;
-            }
-        }
-
-        boolean hasBody() {
-            return contentLength > 0 || (contentLength == -1 && contentType != null);
-        }
-
-        String describe() {
-            return context.method() + " upload " + uploadId;
-        }
     }
 
     private void options(HttpServerExchange exchange) {
@@ -229,7 +162,7 @@ final class TusApi {
         String raw = headers.getFirst(UPLOAD_METADATA);
         Map<String, String> metadata;
         try {
-            metadata = metadata(raw);
+            metadata = TusRequest.metadata(raw);
             if (metadata.containsKey("digest")) {
                 Digest.parse(metadata.get("digest"));
             }
@@ -657,40 +590,5 @@ final class TusApi {
             HttpServerExchange exchange, int status, String code, String message) {
         exchange.getResponseHeaders().put(TUS_RESUMABLE, VERSION);
         JsonResponses.sendError(exchange, status, code, message);
-    }
-
-    /**
-     * Parses {@code Upload-Metadata}: comma-separated pairs of a key and its base64 value (or a key
-     * alone).
-     *
-     * @throws IllegalArgumentException naming the pair that is malformed
-     */
-    static Map<String, String> metadata(String header) {
-        Map<String, String> metadata = new LinkedHashMap<>();
-        if (header == null || header.isBlank()) {
-            return metadata;
-        }
-        for (String pair : header.split(",")) {
-            String[] parts = pair.strip().split(" ");
-            if (parts.length > 2 || parts[0].isEmpty() || metadata.containsKey(parts[0])) {
-                throw new IllegalArgumentException(
-                        "Upload-Metadata pair '"
-                                + pair.strip()
-                                + "' is not 'key base64value' with a key of its own");
-            }
-            try {
-                metadata.put(
-                        parts[0],
-                        parts.length == 1
-                                ? ""
-                                : new String(
-                                        Base64.getDecoder().decode(parts[1]),
-                                        StandardCharsets.UTF_8));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(
-                        "Upload-Metadata value of " + parts[0] + " is not base64");
-            }
-        }
-        return metadata;
     }
 }

@@ -47,7 +47,8 @@ import org.apache.ratis.conf.RaftProperties;
 
 /**
  * The daemon's wiring: builds every component from the bound settings, declares every route before
- * the web layer starts, and arranges the components in the lifecycle graph (DESIGN.md, Lifecycle):
+ * the web layer starts, and arranges the components in the lifecycle graph (docs/architecture.md,
+ * section 2):
  *
  * <pre>
  * web ─► transport ─► raft ─► api     (capstan.raft.transport = web)

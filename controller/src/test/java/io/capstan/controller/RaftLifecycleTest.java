@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * DESIGN.md's first incident: Raft uses the web layer for peer messages, so it must never start
- * before that layer is ready, and must stop before it.
+ * The first of the five failures in docs/architecture.md: Raft uses the web layer for peer
+ * messages, so it must never start before that layer is ready, and must stop before it.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class RaftLifecycleTest {

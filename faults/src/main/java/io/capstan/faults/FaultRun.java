@@ -124,7 +124,7 @@ final class FaultRun {
             Nemesis nemesis =
                     new Nemesis(
                             cluster,
-                            new Membership(cluster, target),
+                            new MemberChanges(cluster, target),
                             target.linkFaults(),
                             faultLog,
                             new Random(settings.seed()));

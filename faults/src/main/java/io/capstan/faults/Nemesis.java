@@ -28,7 +28,7 @@ final class Nemesis {
     private static final Duration STOP_GRACE = Duration.ofSeconds(20);
 
     private final Cluster cluster;
-    private final Membership membership;
+    private final MemberChanges memberChanges;
     private final Optional<LinkFaults> links;
     private final FaultLog log;
     private final Random random;
@@ -43,12 +43,12 @@ final class Nemesis {
      */
     Nemesis(
             Cluster cluster,
-            Membership membership,
+            MemberChanges memberChanges,
             Optional<LinkFaults> links,
             FaultLog log,
             Random random) {
         this.cluster = cluster;
-        this.membership = membership;
+        this.memberChanges = memberChanges;
         this.links = links;
         this.log = log;
         this.random = random;
@@ -150,7 +150,7 @@ final class Nemesis {
                         + cluster.leader()
                                 .map(l -> l.equals(m) ? " (the leader)" : " (leader " + l + ")")
                                 .orElse(""));
-        if (!membership.remove(m, MEMBERSHIP_TIMEOUT)) {
+        if (!memberChanges.remove(m, MEMBERSHIP_TIMEOUT)) {
             fail(
                     kind,
                     m
@@ -171,7 +171,7 @@ final class Nemesis {
                                         + " s of SIGTERM; killed")
                         + ", its data deleted");
         Thread.sleep(1000 + random.nextInt(2000));
-        Optional<Long> id = membership.add(m, learner, MEMBERSHIP_TIMEOUT);
+        Optional<Long> id = memberChanges.add(m, learner, MEMBERSHIP_TIMEOUT);
         if (id.isEmpty()) {
             fail(
                     kind,
@@ -181,7 +181,7 @@ final class Nemesis {
         cluster.joinOnStart(m);
         cluster.start(m);
         log.note(m + " added back as " + Long.toHexString(id.get()) + " and started");
-        if (membership.awaitServing(m, id.get(), learner, MEMBERSHIP_TIMEOUT)) {
+        if (memberChanges.awaitServing(m, id.get(), learner, MEMBERSHIP_TIMEOUT)) {
             log.end(kind.label(), m + " serves" + (learner ? " (promoted)" : ""));
         } else {
             fail(

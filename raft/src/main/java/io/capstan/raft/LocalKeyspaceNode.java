@@ -15,9 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.ratis.protocol.exceptions.TransferLeadershipException;
 
 /**
@@ -66,10 +64,14 @@ public final class LocalKeyspaceNode implements KeyspaceNode, AutoCloseable {
         this.settings = settings;
         this.validator = new CommandValidator(settings.limits());
         String id = settings.nodeId();
-        this.writer = Executors.newSingleThreadExecutor(named("capstan-local-apply-" + id));
+        this.writer =
+                Executors.newSingleThreadExecutor(
+                        NamedThreads.numbered("capstan-local-apply-" + id));
         this.leaseThread =
-                Executors.newSingleThreadScheduledExecutor(named("capstan-local-lease-" + id));
-        this.watchDelivery = Executors.newCachedThreadPool(named("capstan-local-watch-" + id));
+                Executors.newSingleThreadScheduledExecutor(
+                        NamedThreads.numbered("capstan-local-lease-" + id));
+        this.watchDelivery =
+                Executors.newCachedThreadPool(NamedThreads.numbered("capstan-local-watch-" + id));
         this.hub = new WatchHub(id, settings.watch(), clock, watchDelivery);
         this.driver = new WatchDriver(hub);
         this.leaseExpiry =
@@ -250,15 +252,6 @@ public final class LocalKeyspaceNode implements KeyspaceNode, AutoCloseable {
     private <T> CompletableFuture<T> notRunning() {
         return CompletableFuture.failedFuture(
                 new IllegalStateException("local member " + nodeId() + " is stopped"));
-    }
-
-    private static ThreadFactory named(String prefix) {
-        AtomicInteger count = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, prefix + "-" + count.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
     }
 
     /** A cluster of this one member. Stateless. */

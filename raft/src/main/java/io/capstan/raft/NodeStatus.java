@@ -1,6 +1,9 @@
 package io.capstan.raft;
 
 import java.util.Optional;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
 
 /**
  * A member's Raft state at one moment, for health checks and admin endpoints.
@@ -45,5 +48,31 @@ public record NodeStatus(
         return role != Role.STOPPED
                 && appliedIndex >= 0
                 && commitIndex - appliedIndex <= MAX_APPLY_LAG;
+    }
+
+    /** What {@code division}, this member's running Raft division, says of it now. */
+    static NodeStatus of(String nodeId, RaftServer.Division division) {
+        Role role =
+                switch (division.getInfo().getCurrentRole()) {
+                    case LEADER -> Role.LEADER;
+                    case CANDIDATE -> Role.CANDIDATE;
+                    case FOLLOWER -> Role.FOLLOWER;
+                    case LISTENER -> Role.LISTENER;
+                    default -> Role.STOPPED;
+                };
+        // A member that joined as a listener keeps Ratis's follower role until it restarts;
+        // the configuration says what it is.
+        if (role == Role.FOLLOWER
+                && division.getRaftConf().getPeer(division.getId(), RaftPeerRole.LISTENER)
+                        != null) {
+            role = Role.LISTENER;
+        }
+        return new NodeStatus(
+                nodeId,
+                role,
+                division.getInfo().getCurrentTerm(),
+                Optional.ofNullable(division.getInfo().getLeaderId()).map(RaftPeerId::toString),
+                division.getRaftLog().getLastCommittedIndex(),
+                division.getInfo().getLastAppliedIndex());
     }
 }

@@ -87,11 +87,11 @@ final class RaftAdmin implements MemberAdmin {
                         index -> {
                             SnapshotInfo latest = node.latestSnapshot();
                             if ((latest == null || latest.getFiles().isEmpty()) && attempts > 1) {
-                                return node.propose(RaftNode.NOTHING)
+                                return node.propose(ReadRounds.NOTHING)
                                         .thenCompose(
                                                 committed ->
                                                         node.query(
-                                                                RaftNode.CATCH_UP,
+                                                                ReadRounds.CATCH_UP,
                                                                 ReadConsistency.LINEARIZABLE))
                                         .thenCompose(applied -> exportSnapshot(attempts - 1));
                             }

@@ -1,19 +1,15 @@
 package io.capstan.raft;
 
-import com.google.protobuf.ByteString;
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.CommandResult;
 import io.capstan.raft.proto.MemberRecord;
 import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.QueryResult;
 import io.capstan.raft.proto.RangeRequest;
-import io.capstan.raft.proto.TxnRequest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.time.Clock;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,29 +22,24 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
-import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.ClientId;
-import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.SetConfigurationRequest;
-import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.SnapshotInfo;
-import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,11 +64,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Writes</b> ({@link #propose}) are validated here, then replicated and applied; the future
  * completes once a quorum has the entry durably and the leader applied it. <b>Reads</b> ({@link
- * #query}) are linearizable (see {@link ReadBarrier} and {@code confirmedRound}), or serializable
- * from local state. Failures arrive as the future's exception: {@link InvalidCommandException}
- * (refused before proposing), {@link KeyspaceException} (refused by the state, e.g. compacted
- * revision), or a Ratis exception or a {@link java.util.concurrent.TimeoutException} (no leader in
- * time, node stopped).
+ * #query}) are linearizable (see {@link ReadBarrier} and {@link ReadRounds}), or serializable from
+ * local state. Failures arrive as the future's exception: {@link InvalidCommandException} (refused
+ * before proposing), {@link KeyspaceException} (refused by the state, e.g. compacted revision), or
+ * a Ratis exception or a {@link java.util.concurrent.TimeoutException} (no leader in time, node
+ * stopped).
  *
  * <p><b>Watches</b> ({@link #watch}) are fed by this member's own apply thread, whichever member
  * leads; stopping the node ends them with {@link WatchCanceled.Cause#STOPPED}.
@@ -87,18 +78,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class RaftNode implements KeyspaceNode {
     private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
-
-    /** A command that changes nothing: a transaction without compares or operations. */
-    static final Command NOTHING =
-            Command.newBuilder().setTxn(TxnRequest.getDefaultInstance()).build();
-
-    /**
-     * A read of one key no range covers alone: through ReadIndex, it waits for the commit index.
-     */
-    static final Query CATCH_UP =
-            Query.newBuilder()
-                    .setRange(RangeRequest.newBuilder().setKey(ByteString.copyFrom(new byte[] {0})))
-                    .build();
 
     /**
      * Threads on which this member's own requests complete: enough that one caller waiting in a
@@ -189,19 +168,10 @@ public final class RaftNode implements KeyspaceNode {
         this.group = settings.joinExisting() ? RaftGroup.valueOf(groupId) : peersGroup;
         this.leaseExecutor =
                 Executors.newSingleThreadScheduledExecutor(
-                        r -> {
-                            Thread t = new Thread(r, "capstan-lease-" + settings.nodeId());
-                            t.setDaemon(true);
-                            return t;
-                        });
+                        NamedThreads.named("capstan-lease-" + settings.nodeId()));
         ScheduledThreadPoolExecutor members =
                 new ScheduledThreadPoolExecutor(
-                        1,
-                        r -> {
-                            Thread t = new Thread(r, "capstan-members-" + settings.nodeId());
-                            t.setDaemon(true);
-                            return t;
-                        });
+                        1, NamedThreads.named("capstan-members-" + settings.nodeId()));
         // Retries still waiting when the node stops are dropped: the stop failed their operations.
         members.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         this.membershipExecutor = members;
@@ -211,51 +181,17 @@ public final class RaftNode implements KeyspaceNode {
                         StepQueue.Scheduler.on(membershipExecutor),
                         new MembershipAccess());
         this.admin = new RaftAdmin(this, membership, selfId, groupId, settings.requestTimeout());
-        AtomicInteger requestThreads = new AtomicInteger();
         this.requestExecutor =
                 Executors.newScheduledThreadPool(
                         REQUEST_THREADS,
-                        r -> {
-                            Thread t =
-                                    new Thread(
-                                            r,
-                                            "capstan-requests-"
-                                                    + settings.nodeId()
-                                                    + "-"
-                                                    + requestThreads.incrementAndGet());
-                            t.setDaemon(true);
-                            return t;
-                        });
-        AtomicInteger readThreads = new AtomicInteger();
+                        NamedThreads.numbered("capstan-requests-" + settings.nodeId()));
         this.readExecutor =
                 Executors.newFixedThreadPool(
-                        READ_THREADS,
-                        r -> {
-                            Thread t =
-                                    new Thread(
-                                            r,
-                                            "capstan-read-"
-                                                    + settings.nodeId()
-                                                    + "-"
-                                                    + readThreads.incrementAndGet());
-                            t.setDaemon(true);
-                            return t;
-                        });
-        AtomicInteger deliveryThreads = new AtomicInteger();
+                        READ_THREADS, NamedThreads.numbered("capstan-read-" + settings.nodeId()));
         // Grows with the listeners busy at once, at most one per watch (so at most max-watches).
         this.watchDelivery =
                 Executors.newCachedThreadPool(
-                        r -> {
-                            Thread t =
-                                    new Thread(
-                                            r,
-                                            "capstan-watch-delivery-"
-                                                    + settings.nodeId()
-                                                    + "-"
-                                                    + deliveryThreads.incrementAndGet());
-                            t.setDaemon(true);
-                            return t;
-                        });
+                        NamedThreads.numbered("capstan-watch-delivery-" + settings.nodeId()));
     }
 
     @Override
@@ -270,7 +206,7 @@ public final class RaftNode implements KeyspaceNode {
                     new IllegalStateException(
                             "node " + nodeId() + " cannot start from " + state.get()));
         }
-        runOnOwnThread(
+        NamedThreads.runOnce(
                         "start",
                         () -> {
                             try {
@@ -362,89 +298,17 @@ public final class RaftNode implements KeyspaceNode {
                         settings.requestTimeout().multipliedBy(3),
                         System::nanoTime);
         requests = carrier;
-        Message catchUp = toMessage(CATCH_UP.toByteArray());
-        Message nothing = toMessage(NOTHING.toByteArray());
-        readBarrier = new ReadBarrier(() -> confirmedRound(carrier, nothing, catchUp));
+        ReadRounds rounds =
+                new ReadRounds(
+                        server,
+                        groupId(),
+                        transport.leadershipCheck(),
+                        machine,
+                        carrier,
+                        requestExecutor,
+                        settings.requestTimeout());
+        readBarrier = new ReadBarrier(rounds::next);
         machine.leaseExpiry().start();
-    }
-
-    /**
-     * One read round: proof that the leader still leads, taken after the round began, then waiting
-     * until this member has applied up to the leader's commit index of that moment (ReadIndex).
-     *
-     * <p>Why not Ratis's ReadIndex alone: Ratis's leader answers a ReadIndex request at once,
-     * without hearing from a majority, when its commit index has not moved since the last round
-     * that did. Under reads alone the commit index stands still, so a leader that was deposed
-     * (paused, cut off) while a new leader commits writes would answer from stale state. So:
-     *
-     * <ul>
-     *   <li>with a transport that offers a {@link LeadershipCheck}, the leader proves itself with a
-     *       heartbeat round and no log entry, and answers followers' ReadIndex requests only after
-     *       such a proof; a follower asks the leader through Ratis's ReadIndex;
-     *   <li>otherwise an empty transaction is committed after the round began (a commit needs a
-     *       majority to accept this leader's term), then a follower reads Ratis's ReadIndex, which
-     *       now has moved.
-     * </ul>
-     */
-    private CompletableFuture<?> confirmedRound(
-            RaftRequests carrier, Message nothing, Message catchUp) {
-        RaftServer.Division division;
-        try {
-            division = server.getDivision(groupId());
-        } catch (IOException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        if (soleVoter(division)) {
-            // No other member can lead, so there is nothing to prove: no entry per read.
-            return catchUpRound(carrier, catchUp);
-        }
-        Optional<LeadershipCheck> check = transport.leadershipCheck();
-        if (check.isEmpty()) {
-            return carrier.write(nothing)
-                    .thenCompose(
-                            committed -> {
-                                decode(committed, CommandResult::parseFrom);
-                                return committed.getServerId().equals(selfId)
-                                        ? CompletableFuture.completedFuture(null)
-                                        : catchUpRound(carrier, catchUp);
-                            });
-        }
-        if (!division.getInfo().isLeader()) {
-            return catchUpRound(carrier, catchUp);
-        }
-        KeyspaceStateMachine machine = stateMachine;
-        return check.get()
-                .confirm(division)
-                .thenCompose(machine::appliedUpTo)
-                .orTimeout(settings.requestTimeout().toNanos(), TimeUnit.NANOSECONDS)
-                // Off the apply thread, which completes the wait.
-                .handleAsync((applied, failure) -> failure, requestExecutor)
-                .thenCompose(
-                        failure -> {
-                            if (failure == null) {
-                                return CompletableFuture.completedFuture(null);
-                            }
-                            Throwable cause = StepQueue.cause(failure);
-                            // Deposed meanwhile: ask the new leader as any follower does.
-                            return cause instanceof NotLeaderException
-                                    ? catchUpRound(carrier, catchUp)
-                                    : CompletableFuture.failedFuture(cause);
-                        });
-    }
-
-    /**
-     * Ratis's ReadIndex read on this member: waits until it applied up to the leader's commit
-     * index.
-     */
-    private static CompletableFuture<?> catchUpRound(RaftRequests carrier, Message catchUp) {
-        return carrier.read(catchUp, RaftRequests.Route.HERE)
-                .thenApply(r -> decode(r, QueryResult::parseFrom));
-    }
-
-    /** Whether this member is the only voter, a configuration being changed included. */
-    private boolean soleVoter(RaftServer.Division division) {
-        Collection<RaftPeer> voters = division.getRaftConf().getAllPeers();
-        return voters.size() == 1 && voters.iterator().next().getId().equals(selfId);
     }
 
     private RaftGroupId groupId() {
@@ -470,7 +334,7 @@ public final class RaftNode implements KeyspaceNode {
         }
         while (current == State.NEW || current == State.RUNNING || current == State.FAILED) {
             if (state.compareAndSet(current, State.STOPPING)) {
-                runOnOwnThread(
+                NamedThreads.runOnce(
                                 "stop",
                                 () -> {
                                     closeQuietly();
@@ -538,10 +402,11 @@ public final class RaftNode implements KeyspaceNode {
             return notRunning();
         }
         proposals.increment();
-        return bounded(carrier.write(toMessage(command.toByteArray())))
+        return bounded(carrier.write(RaftRequests.message(command.toByteArray())))
                 .thenApply(
                         reply -> {
-                            CommandResult result = decode(reply, CommandResult::parseFrom);
+                            CommandResult result =
+                                    RaftRequests.decode(reply, CommandResult::parseFrom);
                             if (result.hasFailure()) {
                                 throw new CompletionException(
                                         new KeyspaceException(result.getFailure()));
@@ -589,8 +454,11 @@ public final class RaftNode implements KeyspaceNode {
         } else {
             // Lease queries: the leader keeps the countdowns.
             answer =
-                    bounded(carrier.read(toMessage(query.toByteArray()), RaftRequests.Route.LEADER))
-                            .thenApply(r -> decode(r, QueryResult::parseFrom));
+                    bounded(
+                                    carrier.read(
+                                            RaftRequests.message(query.toByteArray()),
+                                            RaftRequests.Route.LEADER))
+                            .thenApply(r -> RaftRequests.decode(r, QueryResult::parseFrom));
         }
         return answer.thenApply(
                 result -> {
@@ -770,7 +638,7 @@ public final class RaftNode implements KeyspaceNode {
             }
             // Ratis's client has only a blocking call for this: it gets a thread of its own, so
             // the membership thread never waits.
-            return runOnOwnThread(
+            return NamedThreads.runOnce(
                     "reconfigure",
                     () -> {
                         try {
@@ -821,28 +689,7 @@ public final class RaftNode implements KeyspaceNode {
             return new NodeStatus(nodeId(), NodeStatus.Role.STOPPED, 0, Optional.empty(), 0, 0);
         }
         try {
-            RaftServer.Division division = s.getDivision(group.getGroupId());
-            NodeStatus.Role role =
-                    switch (division.getInfo().getCurrentRole()) {
-                        case LEADER -> NodeStatus.Role.LEADER;
-                        case CANDIDATE -> NodeStatus.Role.CANDIDATE;
-                        case FOLLOWER -> NodeStatus.Role.FOLLOWER;
-                        case LISTENER -> NodeStatus.Role.LISTENER;
-                        default -> NodeStatus.Role.STOPPED;
-                    };
-            // A member that joined as a listener keeps Ratis's follower role until it restarts;
-            // the configuration says what it is.
-            if (role == NodeStatus.Role.FOLLOWER
-                    && division.getRaftConf().getPeer(selfId, RaftPeerRole.LISTENER) != null) {
-                role = NodeStatus.Role.LISTENER;
-            }
-            return new NodeStatus(
-                    nodeId(),
-                    role,
-                    division.getInfo().getCurrentTerm(),
-                    Optional.ofNullable(division.getInfo().getLeaderId()).map(RaftPeerId::toString),
-                    division.getRaftLog().getLastCommittedIndex(),
-                    division.getInfo().getLastAppliedIndex());
+            return NodeStatus.of(nodeId(), s.getDivision(group.getGroupId()));
         } catch (IOException e) {
             return new NodeStatus(nodeId(), NodeStatus.Role.STOPPED, 0, Optional.empty(), 0, 0);
         }
@@ -864,43 +711,5 @@ public final class RaftNode implements KeyspaceNode {
         return CompletableFuture.failedFuture(
                 new IllegalStateException(
                         "node " + nodeId() + " is " + state.get() + ", not RUNNING"));
-    }
-
-    private interface Parser<T> {
-        T parse(java.nio.ByteBuffer bytes) throws InvalidProtocolBufferException;
-    }
-
-    private static <T> T decode(RaftClientReply reply, Parser<T> parser) {
-        if (!reply.isSuccess()) {
-            throw new CompletionException(reply.getException());
-        }
-        try {
-            return parser.parse(reply.getMessage().getContent().asReadOnlyByteBuffer());
-        } catch (InvalidProtocolBufferException e) {
-            throw new CompletionException(
-                    new IOException("reply does not decode: " + e.getMessage(), e));
-        }
-    }
-
-    private static Message toMessage(byte[] bytes) {
-        return Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes));
-    }
-
-    private CompletableFuture<Void> runOnOwnThread(String what, Runnable task) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        Thread thread =
-                new Thread(
-                        () -> {
-                            try {
-                                task.run();
-                                done.complete(null);
-                            } catch (RuntimeException e) {
-                                done.completeExceptionally(
-                                        e instanceof UncheckedIOException u ? u.getCause() : e);
-                            }
-                        },
-                        "capstan-raft-" + what + "-" + nodeId());
-        thread.start();
-        return done;
     }
 }

@@ -1,11 +1,14 @@
 package io.capstan.raft;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -32,6 +35,7 @@ import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
 import org.apache.ratis.protocol.exceptions.ServerNotReadyException;
 import org.apache.ratis.protocol.exceptions.TimeoutIOException;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.JavaUtils;
 
 /**
@@ -354,5 +358,31 @@ final class RaftRequests {
                 || failure instanceof ReadException
                 || failure instanceof TimeoutIOException
                 || (failure instanceof IOException && !(failure instanceof RaftException));
+    }
+
+    /** Reads a reply's message; throws what protobuf parsers throw. */
+    interface Parser<T> {
+        T parse(ByteBuffer bytes) throws InvalidProtocolBufferException;
+    }
+
+    /**
+     * The message of a successful reply, parsed; a failed reply or one that does not parse ends the
+     * calling stage with a {@link CompletionException}.
+     */
+    static <T> T decode(RaftClientReply reply, Parser<T> parser) {
+        if (!reply.isSuccess()) {
+            throw new CompletionException(reply.getException());
+        }
+        try {
+            return parser.parse(reply.getMessage().getContent().asReadOnlyByteBuffer());
+        } catch (InvalidProtocolBufferException e) {
+            throw new CompletionException(
+                    new IOException("reply does not decode: " + e.getMessage(), e));
+        }
+    }
+
+    /** A message over {@code bytes}, not copied: the caller does not change them afterwards. */
+    static Message message(byte[] bytes) {
+        return Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes));
     }
 }

@@ -34,4 +34,55 @@ public record WatchCanceled(Cause cause, String reason, long compactRevision, lo
         Objects.requireNonNull(cause, "cause");
         Objects.requireNonNull(reason, "reason");
     }
+
+    static WatchCanceled byClient() {
+        return new WatchCanceled(Cause.CANCELED, "watch canceled by the client", 0, 0);
+    }
+
+    static WatchCanceled compacted(long revision, long compact) {
+        return new WatchCanceled(
+                Cause.COMPACTED,
+                "required revision "
+                        + revision
+                        + " has been compacted; compact revision is "
+                        + compact,
+                compact,
+                0);
+    }
+
+    static WatchCanceled tooSlow(int pending, int limit, long resume) {
+        return new WatchCanceled(
+                Cause.TOO_SLOW,
+                "watcher too slow: "
+                        + pending
+                        + " events not yet taken by its listener (limit "
+                        + limit
+                        + "); every event before revision "
+                        + resume
+                        + " was delivered, resume from revision "
+                        + resume,
+                0,
+                resume);
+    }
+
+    static WatchCanceled listenerFailed(RuntimeException error) {
+        return new WatchCanceled(Cause.LISTENER_FAILED, "watch listener failed: " + error, 0, 0);
+    }
+
+    static WatchCanceled tooManyWatches(String nodeId, int limit) {
+        return new WatchCanceled(
+                Cause.TOO_MANY_WATCHES,
+                "member "
+                        + nodeId
+                        + " already serves "
+                        + limit
+                        + " watches, its limit (capstan.raft.watch.max-watches)",
+                0,
+                0);
+    }
+
+    static WatchCanceled stopped(String reason, long resume) {
+        return new WatchCanceled(
+                Cause.STOPPED, reason + "; resume from revision " + resume, 0, resume);
+    }
 }

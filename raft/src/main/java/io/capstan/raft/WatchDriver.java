@@ -23,8 +23,7 @@ final class WatchDriver {
 
     WatchDriver(WatchHub hub) {
         this.hub = hub;
-        this.thread = new Thread(this::loop, "capstan-watch-" + hub.nodeId());
-        thread.setDaemon(true);
+        this.thread = NamedThreads.named("capstan-watch-" + hub.nodeId()).newThread(this::loop);
     }
 
     void start() {

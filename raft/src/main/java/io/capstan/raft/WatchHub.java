@@ -1,6 +1,5 @@
 package io.capstan.raft;
 
-import com.google.protobuf.ByteString;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -8,11 +7,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -114,8 +110,7 @@ final class WatchHub implements AppliedChanges {
     private MvccStore current;
     private long dispatched;
     private final Map<Long, Watcher> watchers = new HashMap<>();
-    private final Map<ByteString, Set<Watcher>> syncedByKey = new HashMap<>();
-    private final Set<Watcher> syncedRanges = new LinkedHashSet<>();
+    private final SyncedWatches synced = new SyncedWatches();
     private final ArrayDeque<Watcher> catchingUp = new ArrayDeque<>();
     private Instant nextProgressTick;
 
@@ -197,16 +192,7 @@ final class WatchHub implements AppliedChanges {
         if (active.incrementAndGet() > settings.maxWatches()) {
             active.decrementAndGet();
             watcher.outbox.offer(
-                    new Outbox.End(
-                            new WatchCanceled(
-                                    WatchCanceled.Cause.TOO_MANY_WATCHES,
-                                    "member "
-                                            + nodeId
-                                            + " already serves "
-                                            + settings.maxWatches()
-                                            + " watches, its limit (capstan.raft.watch.max-watches)",
-                                    0,
-                                    0)));
+                    new Outbox.End(WatchCanceled.tooManyWatches(nodeId, settings.maxWatches())));
             return watcher;
         }
         submit(new Register(watcher));
@@ -263,7 +249,7 @@ final class WatchHub implements AppliedChanges {
                 active.decrementAndGet();
                 watcher.outbox.offer(
                         new Outbox.End(
-                                stopped(
+                                WatchCanceled.stopped(
                                         "member " + nodeId + " is stopping",
                                         watcher.startRevision())));
             }
@@ -332,7 +318,7 @@ final class WatchHub implements AppliedChanges {
         closed = true;
         for (Watcher watcher : List.copyOf(watchers.values())) {
             long resume = nextUndelivered(watcher);
-            end(watcher, stopped(reason, resume));
+            end(watcher, WatchCanceled.stopped(reason, resume));
         }
         stopLateRegistrations();
         LOG.info("[{}] watch hub closed: {}", nodeId, reason);
@@ -343,13 +329,7 @@ final class WatchHub implements AppliedChanges {
             register(register.watcher());
         } else if (request instanceof Cancel cancel) {
             if (isRegistered(cancel.watcher())) {
-                end(
-                        cancel.watcher(),
-                        new WatchCanceled(
-                                WatchCanceled.Cause.CANCELED,
-                                "watch canceled by the client",
-                                0,
-                                0));
+                end(cancel.watcher(), WatchCanceled.byClient());
             }
         } else if (request instanceof AskProgress ask) {
             Watcher watcher = ask.watcher();
@@ -362,13 +342,7 @@ final class WatchHub implements AppliedChanges {
             }
         } else if (request instanceof ListenerFailed failed) {
             if (isRegistered(failed.watcher())) {
-                end(
-                        failed.watcher(),
-                        new WatchCanceled(
-                                WatchCanceled.Cause.LISTENER_FAILED,
-                                "watch listener failed: " + failed.error(),
-                                0,
-                                0));
+                end(failed.watcher(), WatchCanceled.listenerFailed(failed.error()));
             }
         } else if (request instanceof Close close) {
             closeNow(close.reason());
@@ -383,7 +357,7 @@ final class WatchHub implements AppliedChanges {
         watchers.put(watcher.id(), watcher);
         long compact = current.compactRevision();
         if (watcher.startRevision() < compact) {
-            end(watcher, compacted(watcher.startRevision(), compact));
+            end(watcher, WatchCanceled.compacted(watcher.startRevision(), compact));
         } else if (watcher.startRevision() <= dispatched) {
             catchingUp.add(watcher);
         } else {
@@ -426,102 +400,24 @@ final class WatchHub implements AppliedChanges {
     }
 
     private void unsyncAll() {
-        List<Watcher> synced = new ArrayList<>(syncedRanges);
-        syncedByKey.values().forEach(synced::addAll);
-        syncedRanges.clear();
-        syncedByKey.clear();
-        for (Watcher watcher : synced) {
-            watcher.synced = false;
+        for (Watcher watcher : synced.removeAll()) {
             watcher.next = Math.max(watcher.startRevision(), dispatched + 1);
             catchingUp.add(watcher);
         }
     }
 
     private void addSynced(Watcher watcher) {
-        watcher.synced = true;
-        watcher.wasSynced = true;
-        if (watcher.singleKey()) {
-            syncedByKey
-                    .computeIfAbsent(watcher.spec.key(), k -> new LinkedHashSet<>())
-                    .add(watcher);
-        } else {
-            syncedRanges.add(watcher);
-        }
+        synced.add(watcher);
         if (watcher.progressWanted) {
             watcher.progressWanted = false;
             offerProgress(watcher);
         }
     }
 
-    private void removeSynced(Watcher watcher) {
-        if (watcher.singleKey()) {
-            Set<Watcher> same = syncedByKey.get(watcher.spec.key());
-            if (same != null) {
-                same.remove(watcher);
-                if (same.isEmpty()) {
-                    syncedByKey.remove(watcher.spec.key());
-                }
-            }
-        } else {
-            syncedRanges.remove(watcher);
-        }
-        watcher.synced = false;
-    }
-
     /** Offers revision {@code applied} to every synced watch it concerns. */
     private void dispatch(Handoff.Applied applied) {
-        if (syncedByKey.isEmpty() && syncedRanges.isEmpty()) {
-            return;
-        }
-        Map<Watcher, List<WatchEvent>> batches = new LinkedHashMap<>();
-        // The apply thread lists a revision's changes in the order it made them.
-        for (Change change : applied.changes()) {
-            Converted converted = new Converted(change);
-            for (Watcher watcher : syncedByKey.getOrDefault(change.key(), Set.of())) {
-                collect(batches, watcher, converted, applied.revision());
-            }
-            for (Watcher watcher : syncedRanges) {
-                if (watcher.spec.covers(change.key())) {
-                    collect(batches, watcher, converted, applied.revision());
-                }
-            }
-        }
-        batches.forEach((watcher, events) -> offerLive(watcher, applied.revision(), events));
-    }
-
-    private static void collect(
-            Map<Watcher, List<WatchEvent>> batches,
-            Watcher watcher,
-            Converted converted,
-            long revision) {
-        if (revision >= watcher.startRevision() && watcher.spec.reports(converted.change.type())) {
-            batches.computeIfAbsent(watcher, w -> new ArrayList<>())
-                    .add(converted.event(watcher.spec.prevKv()));
-        }
-    }
-
-    /** One change's events, built once however many watches report it. */
-    private static final class Converted {
-        private final Change change;
-        private WatchEvent withPrior;
-        private WatchEvent withoutPrior;
-
-        Converted(Change change) {
-            this.change = change;
-        }
-
-        WatchEvent event(boolean prior) {
-            if (prior) {
-                if (withPrior == null) {
-                    withPrior = change.toEvent(true);
-                }
-                return withPrior;
-            }
-            if (withoutPrior == null) {
-                withoutPrior = change.toEvent(false);
-            }
-            return withoutPrior;
-        }
+        synced.eventsOf(applied)
+                .forEach((watcher, events) -> offerLive(watcher, applied.revision(), events));
     }
 
     private void offerLive(Watcher watcher, long revision, List<WatchEvent> events) {
@@ -546,20 +442,7 @@ final class WatchHub implements AppliedChanges {
         if (pending == 0 || pending + events <= settings.bufferEvents()) {
             return false;
         }
-        end(
-                watcher,
-                new WatchCanceled(
-                        WatchCanceled.Cause.TOO_SLOW,
-                        "watcher too slow: "
-                                + pending
-                                + " events not yet taken by its listener (limit "
-                                + settings.bufferEvents()
-                                + "); every event before revision "
-                                + resume
-                                + " was delivered, resume from revision "
-                                + resume,
-                        0,
-                        resume));
+        end(watcher, WatchCanceled.tooSlow(pending, settings.bufferEvents(), resume));
         return true;
     }
 
@@ -597,7 +480,7 @@ final class WatchHub implements AppliedChanges {
         SortedMap<Long, List<Change>> history = readHistory(watcher.spec, from, to);
         long compact = current.compactRevision();
         if (from < compact || (from == compact && owesDroppedDeletes(watcher, from))) {
-            end(watcher, compacted(from, compact));
+            end(watcher, WatchCanceled.compacted(from, compact));
             return true;
         }
         watcher.next = to + 1;
@@ -688,7 +571,7 @@ final class WatchHub implements AppliedChanges {
         watcher.ended = true;
         watchers.remove(watcher.id());
         if (watcher.synced) {
-            removeSynced(watcher);
+            synced.remove(watcher);
         } else {
             catchingUp.remove(watcher);
         }
@@ -699,24 +582,5 @@ final class WatchHub implements AppliedChanges {
         } else {
             LOG.info("[{}] {} ended: {}", nodeId, watcher, canceled.reason());
         }
-    }
-
-    private static WatchCanceled compacted(long revision, long compact) {
-        return new WatchCanceled(
-                WatchCanceled.Cause.COMPACTED,
-                "required revision "
-                        + revision
-                        + " has been compacted; compact revision is "
-                        + compact,
-                compact,
-                0);
-    }
-
-    private static WatchCanceled stopped(String reason, long resume) {
-        return new WatchCanceled(
-                WatchCanceled.Cause.STOPPED,
-                reason + "; resume from revision " + resume,
-                0,
-                resume);
     }
 }

@@ -65,7 +65,7 @@ import org.xnio.ssl.XnioSsl;
  * <p>Threads: calls may come from any thread. Connections open and receive on the XNIO worker's I/O
  * thread, which completes answers: callers chain only non-blocking work. Deadlines and fault delays
  * run on the timer thread. The map of connections is concurrent; each connection's state is guarded
- * by its peer's {@link Peer} lock, its pending requests are a concurrent map.
+ * by its peer's {@link PeerAddress} lock, its pending requests are a concurrent map.
  */
 final class PeerChannels implements AutoCloseable {
 
@@ -93,7 +93,7 @@ final class PeerChannels implements AutoCloseable {
     private final Duration connectTimeout;
     private final LongSupplier nanoTime;
     private final OptionMap options;
-    private final Map<URI, Peer> peers = new ConcurrentHashMap<>();
+    private final Map<URI, PeerAddress> peers = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
     private volatile boolean closed;
 
@@ -169,7 +169,7 @@ final class PeerChannels implements AutoCloseable {
                             TimeUnit.NANOSECONDS);
             result.whenComplete((reply, error) -> deadline.cancel(false));
             PeerFaults.Fault fault = faults.faultFor(peer);
-            Peer target = peers.computeIfAbsent(base, Peer::new);
+            PeerAddress target = peers.computeIfAbsent(base, PeerAddress::new);
             if (fault.drop()) {
                 faults.recordDrop();
             } else if (!fault.delay().isZero()) {
@@ -190,7 +190,7 @@ final class PeerChannels implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        peers.values().forEach(Peer::close);
+        peers.values().forEach(PeerAddress::close);
     }
 
     /**
@@ -214,7 +214,7 @@ final class PeerChannels implements AutoCloseable {
     }
 
     /** One peer's web address, and the connection to it when one is open or opening. */
-    private final class Peer {
+    private final class PeerAddress {
         private final URI base;
         private final URI channelUri;
         // Guarded by this.
@@ -223,7 +223,7 @@ final class PeerChannels implements AutoCloseable {
         private long lastFailureNanos;
         private IOException lastFailure;
 
-        Peer(URI base) {
+        PeerAddress(URI base) {
             this.base = base;
             this.channelUri =
                     URI.create((ssl == null ? "ws://" : "wss://") + base.getRawAuthority() + PATH);
@@ -430,7 +430,7 @@ final class PeerChannels implements AutoCloseable {
 
     /** An open connection to one peer and the requests waiting for its answers. */
     private final class Connection {
-        private final Peer owner;
+        private final PeerAddress owner;
         private final RaftPeerId peer;
         private final WebSocketChannel channel;
 
@@ -442,7 +442,7 @@ final class PeerChannels implements AutoCloseable {
 
         private volatile boolean ended;
 
-        Connection(Peer owner, RaftPeerId peer, WebSocketChannel channel) {
+        Connection(PeerAddress owner, RaftPeerId peer, WebSocketChannel channel) {
             this.owner = owner;
             this.peer = peer;
             this.channel = channel;

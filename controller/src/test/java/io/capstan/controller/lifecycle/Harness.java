@@ -54,14 +54,15 @@ final class Harness implements AutoCloseable {
         return component;
     }
 
-    /** The daemon's graph from DESIGN.md, every component ready at once. */
+    /**
+     * The daemon's graph on the web transport (see {@code Daemon} and docs/architecture.md), every
+     * component ready at once.
+     */
     void daemonGraph() {
-        ready("config");
-        ready("web", "config");
+        ready("web");
         ready("transport", "web");
         ready("raft", "transport");
         ready("api", "raft");
-        ready("notify", "api");
         ready("artifacts", "raft");
     }
 

@@ -69,7 +69,7 @@ class LifecycleStopTest {
                         component.name() + " when " + dependency + " stop was called");
             }
         }
-        assertEquals("stop:config", stops.get(stops.size() - 1));
+        assertEquals("stop:web", stops.get(stops.size() - 1));
         lifecycle.states().values().forEach(state -> assertEquals(STOPPED, state));
     }
 

@@ -11,22 +11,22 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Membership changes through etcd's Cluster API, as an operator makes them: remove a member, add it
- * back at the same peer URL (as a voter, or as a learner promoted once it has caught up), and wait
- * until it serves. Each call goes to a running member other than the one changed, the leader first,
- * and is tried again on another until it is seen to have taken effect: a call that timed out may or
- * may not have, so the member list decides.
+ * MemberChanges changes through etcd's Cluster API, as an operator makes them: remove a member, add
+ * it back at the same peer URL (as a voter, or as a learner promoted once it has caught up), and
+ * wait until it serves. Each call goes to a running member other than the one changed, the leader
+ * first, and is tried again on another until it is seen to have taken effect: a call that timed out
+ * may or may not have, so the member list decides.
  *
  * <p>Threads: the control thread only.
  */
-final class Membership {
+final class MemberChanges {
     private static final Duration CALL_DEADLINE = Duration.ofSeconds(5);
     private static final Duration RETRY_PAUSE = Duration.ofMillis(500);
 
     private final Cluster cluster;
     private final Target target;
 
-    Membership(Cluster cluster, Target target) {
+    MemberChanges(Cluster cluster, Target target) {
         this.cluster = cluster;
         this.target = target;
     }
