@@ -7,6 +7,7 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -172,6 +173,33 @@ final class MemberViews {
                                     + Long.toHexString(member.id()));
                 }
             }
+        }
+    }
+
+    /**
+     * etcd's bar for promotion: a learner is in sync with the leader once its log reaches this
+     * share of the leader's.
+     */
+    static final double IN_SYNC = 0.9;
+
+    /**
+     * Refuses to promote a learner that is not in sync with the leader, as etcd does: its commit
+     * index below {@link #IN_SYNC} of the leader's (the highest this member knows of). Ratis checks
+     * nothing here (it catches up new voters only, and a learner already receives the log), and a
+     * voter that is far behind would not count towards commits for as long as it catches up.
+     *
+     * @param commits each member's commit index as this member last heard it, by name
+     */
+    static void refuseBehind(Member learner, Map<String, Long> commits) {
+        long leader = commits.values().stream().mapToLong(Long::longValue).max().orElse(0);
+        long caughtUp = commits.getOrDefault(learner.name(), -1L);
+        if (caughtUp < IN_SYNC * leader) {
+            throw new MembershipException(
+                    Reason.LEARNER_NOT_READY,
+                    "learner is not in sync with the leader: commit index "
+                            + caughtUp
+                            + " of the leader's "
+                            + leader);
         }
     }
 }

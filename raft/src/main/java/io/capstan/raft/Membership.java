@@ -82,12 +82,6 @@ final class Membership {
     /** Attempts of one configuration change before its last refusal is the answer. */
     static final int CHANGE_ATTEMPTS = 10;
 
-    /**
-     * etcd's bar for promotion: a learner is in sync with the leader once its log reaches this
-     * share of the leader's.
-     */
-    static final double IN_SYNC = 0.9;
-
     /** What the membership needs from its node; each call is safe from any thread. */
     interface Node {
         /** This member's view of the current configuration; the same object until it changes. */
@@ -278,7 +272,7 @@ final class Membership {
         if (!member.started()) {
             throw new MembershipException(Reason.LEARNER_NOT_READY, "learner has not started");
         }
-        refuseBehind(member);
+        MemberViews.refuseBehind(member, node.commitIndices());
         CompletableFuture<Outcome<Void>> changed =
                 changeConfiguration(
                                 attempt,
@@ -309,26 +303,6 @@ final class Membership {
                     LOG.info("[{}] member {} promoted", settings.nodeId(), member.name());
                     return call(members()).thenApply(after -> Outcome.done(find(after, id)));
                 });
-    }
-
-    /**
-     * Refuses to promote a learner that is not in sync with the leader, as etcd does: its commit
-     * index below {@link #IN_SYNC} of the leader's (the highest this member knows of). Ratis checks
-     * nothing here (it catches up new voters only, and a learner already receives the log), and a
-     * voter that is far behind would not count towards commits for as long as it catches up.
-     */
-    private void refuseBehind(Member learner) throws IOException {
-        Map<String, Long> commits = node.commitIndices();
-        long leader = commits.values().stream().mapToLong(Long::longValue).max().orElse(0);
-        long caughtUp = commits.getOrDefault(learner.name(), -1L);
-        if (caughtUp < IN_SYNC * leader) {
-            throw new MembershipException(
-                    Reason.LEARNER_NOT_READY,
-                    "learner is not in sync with the leader: commit index "
-                            + caughtUp
-                            + " of the leader's "
-                            + leader);
-        }
     }
 
     private static MembershipException notLearner() {
