@@ -33,21 +33,21 @@ final class AdminLinkFaults implements LinkFaults {
                     .version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(TIMEOUT)
                     .build();
-    private final ToIntFunction<Member> webPort;
+    private final ToIntFunction<MemberSlot> webPort;
 
-    AdminLinkFaults(ToIntFunction<Member> webPort) {
+    AdminLinkFaults(ToIntFunction<MemberSlot> webPort) {
         this.webPort = webPort;
     }
 
     @Override
-    public void drop(Member from, Collection<Member> to) throws IOException {
+    public void drop(MemberSlot from, Collection<MemberSlot> to) throws IOException {
         String names =
                 to.stream().map(m -> "\"" + m.name() + "\"").collect(Collectors.joining(","));
         send(from, "PUT", HttpRequest.BodyPublishers.ofString("{\"drop\":[" + names + "]}"));
     }
 
     @Override
-    public void heal(Member member) throws IOException {
+    public void heal(MemberSlot member) throws IOException {
         send(member, "DELETE", HttpRequest.BodyPublishers.noBody());
     }
 
@@ -65,13 +65,13 @@ final class AdminLinkFaults implements LinkFaults {
      * Sends one request, again after a failure for up to {@link #PATIENCE}; both requests are
      * idempotent.
      */
-    private void send(Member member, String method, HttpRequest.BodyPublisher body)
+    private void send(MemberSlot member, String method, HttpRequest.BodyPublisher body)
             throws IOException {
         HttpRequest request =
                 HttpRequest.newBuilder(
                                 URI.create(
                                         "http://"
-                                                + Member.HOST
+                                                + MemberSlot.HOST
                                                 + ":"
                                                 + webPort.applyAsInt(member)
                                                 + PATH))

@@ -36,17 +36,17 @@ final class CapstanTarget implements Target {
     }
 
     @Override
-    public int clientPort(Member member) {
+    public int clientPort(MemberSlot member) {
         return 27580 + member.index();
     }
 
-    private static int webPort(Member member) {
+    private static int webPort(MemberSlot member) {
         return 27480 + member.index();
     }
 
     @Override
-    public String peerUrl(Member member) {
-        return "http://" + Member.HOST + ":" + webPort(member);
+    public String peerUrl(MemberSlot member) {
+        return "http://" + MemberSlot.HOST + ":" + webPort(member);
     }
 
     @Override
@@ -55,7 +55,7 @@ final class CapstanTarget implements Target {
     }
 
     @Override
-    public List<String> prepare(Member member, List<Member> members, boolean join)
+    public List<String> prepare(MemberSlot member, List<MemberSlot> members, boolean join)
             throws IOException {
         Path secretFile = member.dir().resolve("cluster.secret");
         if (!Files.exists(secretFile)) {
@@ -68,7 +68,7 @@ final class CapstanTarget implements Target {
         Path config = member.dir().resolve("capstan.conf");
         String peers =
                 members.stream()
-                        .map(m -> "\"" + m.name() + "=" + Member.HOST + ":" + webPort(m) + "\"")
+                        .map(m -> "\"" + m.name() + "=" + MemberSlot.HOST + ":" + webPort(m) + "\"")
                         .collect(Collectors.joining(", "));
         Files.writeString(
                 config,
@@ -90,7 +90,7 @@ final class CapstanTarget implements Target {
                         .formatted(
                                 member.name(),
                                 member.dataDir(),
-                                Member.HOST,
+                                MemberSlot.HOST,
                                 webPort(member),
                                 clientPort(member),
                                 peers,

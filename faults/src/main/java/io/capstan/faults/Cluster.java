@@ -38,26 +38,26 @@ final class Cluster implements AutoCloseable {
     private static final Duration STATUS_DEADLINE = Duration.ofSeconds(1);
 
     private final Target target;
-    private final List<Member> members;
-    private final Map<Member, ManagedChannel> channels = new LinkedHashMap<>();
-    private final Map<Member, Process> processes = new ConcurrentHashMap<>();
-    private final Set<Member> paused = new HashSet<>();
+    private final List<MemberSlot> members;
+    private final Map<MemberSlot, ManagedChannel> channels = new LinkedHashMap<>();
+    private final Map<MemberSlot, Process> processes = new ConcurrentHashMap<>();
+    private final Set<MemberSlot> paused = new HashSet<>();
 
     /**
      * Members added to the running cluster, which join it rather than form it when started on empty
      * data.
      */
-    private final Set<Member> joining = new HashSet<>();
+    private final Set<MemberSlot> joining = new HashSet<>();
 
     private final Thread killOnExit = new Thread(this::killAllNow, "kill-members-on-exit");
 
-    Cluster(Target target, List<Member> members) {
+    Cluster(Target target, List<MemberSlot> members) {
         this.target = target;
         this.members = List.copyOf(members);
-        for (Member m : members) {
+        for (MemberSlot m : members) {
             channels.put(
                     m,
-                    NettyChannelBuilder.forAddress(Member.HOST, target.clientPort(m))
+                    NettyChannelBuilder.forAddress(MemberSlot.HOST, target.clientPort(m))
                             .usePlaintext()
                             .maxInboundMessageSize(64 << 20)
                             .build());
@@ -65,37 +65,37 @@ final class Cluster implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(killOnExit);
     }
 
-    List<Member> members() {
+    List<MemberSlot> members() {
         return members;
     }
 
-    KVGrpc.KVBlockingStub kv(Member m, Duration deadline) {
+    KVGrpc.KVBlockingStub kv(MemberSlot m, Duration deadline) {
         return KVGrpc.newBlockingStub(channels.get(m))
                 .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    LeaseGrpc.LeaseBlockingStub leases(Member m, Duration deadline) {
+    LeaseGrpc.LeaseBlockingStub leases(MemberSlot m, Duration deadline) {
         return LeaseGrpc.newBlockingStub(channels.get(m))
                 .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    LeaseGrpc.LeaseStub leaseStreams(Member m, Duration deadline) {
+    LeaseGrpc.LeaseStub leaseStreams(MemberSlot m, Duration deadline) {
         return LeaseGrpc.newStub(channels.get(m))
                 .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    ClusterGrpc.ClusterBlockingStub clusterApi(Member m, Duration deadline) {
+    ClusterGrpc.ClusterBlockingStub clusterApi(MemberSlot m, Duration deadline) {
         return ClusterGrpc.newBlockingStub(channels.get(m))
                 .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    WatchGrpc.WatchStub watches(Member m) {
+    WatchGrpc.WatchStub watches(MemberSlot m) {
         return WatchGrpc.newStub(channels.get(m));
     }
 
     /** Starts every member, forming a new cluster. */
     void startAll() throws IOException {
-        for (Member m : members) {
+        for (MemberSlot m : members) {
             start(m);
         }
     }
@@ -104,7 +104,7 @@ final class Cluster implements AutoCloseable {
      * Starts {@code m}'s process on its data directory (new or left by an earlier process); its
      * output goes to its log.
      */
-    void start(Member m) throws IOException {
+    void start(MemberSlot m) throws IOException {
         if (isUp(m)) {
             return;
         }
@@ -125,18 +125,18 @@ final class Cluster implements AutoCloseable {
     }
 
     /** From now on {@code m} starts as a member the running cluster added, joining it. */
-    void joinOnStart(Member m) {
+    void joinOnStart(MemberSlot m) {
         joining.add(m);
     }
 
     /** Whether {@code m}'s process runs (paused or not). */
-    boolean isUp(Member m) {
+    boolean isUp(MemberSlot m) {
         Process p = processes.get(m);
         return p != null && p.isAlive();
     }
 
     /** SIGKILL; waits until the process is gone. */
-    void kill(Member m) throws IOException {
+    void kill(MemberSlot m) throws IOException {
         Process p = processes.remove(m);
         paused.remove(m);
         if (p == null || !p.isAlive()) {
@@ -151,7 +151,7 @@ final class Cluster implements AutoCloseable {
      *
      * @return whether it stopped by itself within {@code grace} (else it was killed)
      */
-    boolean stop(Member m, Duration grace) throws IOException {
+    boolean stop(MemberSlot m, Duration grace) throws IOException {
         resume(m);
         Process p = processes.remove(m);
         if (p == null || !p.isAlive()) {
@@ -171,7 +171,7 @@ final class Cluster implements AutoCloseable {
         return false;
     }
 
-    private static void awaitExit(Member m, Process p, String signal) throws IOException {
+    private static void awaitExit(MemberSlot m, Process p, String signal) throws IOException {
         try {
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
                 throw new IOException(
@@ -184,7 +184,7 @@ final class Cluster implements AutoCloseable {
     }
 
     /** SIGSTOP. */
-    void pause(Member m) throws IOException {
+    void pause(MemberSlot m) throws IOException {
         Process p = processes.get(m);
         if (p != null && p.isAlive()) {
             Commands.run(List.of("kill", "-STOP", Long.toString(p.pid())));
@@ -193,7 +193,7 @@ final class Cluster implements AutoCloseable {
     }
 
     /** SIGCONT, when {@code m} is paused. */
-    void resume(Member m) throws IOException {
+    void resume(MemberSlot m) throws IOException {
         Process p = processes.get(m);
         if (p != null && p.isAlive() && paused.remove(m)) {
             Commands.run(List.of("kill", "-CONT", Long.toString(p.pid())));
@@ -201,11 +201,11 @@ final class Cluster implements AutoCloseable {
     }
 
     /** Members whose process runs and is not paused. */
-    List<Member> running() {
+    List<MemberSlot> running() {
         return members.stream().filter(m -> isUp(m) && !paused.contains(m)).toList();
     }
 
-    Optional<StatusResponse> status(Member m) {
+    Optional<StatusResponse> status(MemberSlot m) {
         try {
             return Optional.of(
                     MaintenanceGrpc.newBlockingStub(channels.get(m))
@@ -219,10 +219,10 @@ final class Cluster implements AutoCloseable {
     /**
      * The member a majority of the cluster's members (asked among those running) names as leader.
      */
-    Optional<Member> leader() {
-        Map<Long, Member> byId = new HashMap<>();
+    Optional<MemberSlot> leader() {
+        Map<Long, MemberSlot> byId = new HashMap<>();
         Map<Long, Integer> votes = new HashMap<>();
-        for (Member m : running()) {
+        for (MemberSlot m : running()) {
             status(m)
                     .ifPresent(
                             s -> {
@@ -256,7 +256,7 @@ final class Cluster implements AutoCloseable {
 
     private boolean healthy() {
         Set<Long> leaders = new HashSet<>();
-        for (Member m : members) {
+        for (MemberSlot m : members) {
             Optional<StatusResponse> s =
                     isUp(m) && !paused.contains(m) ? status(m) : Optional.empty();
             if (s.isEmpty() || s.get().getLeader() == 0) {
@@ -264,7 +264,7 @@ final class Cluster implements AutoCloseable {
             }
             leaders.add(s.get().getLeader());
         }
-        Optional<Member> leader = leader();
+        Optional<MemberSlot> leader = leader();
         if (leaders.size() != 1 || leader.isEmpty()) {
             return false;
         }
@@ -288,7 +288,7 @@ final class Cluster implements AutoCloseable {
     @Override
     public void close() throws IOException {
         IOException failed = null;
-        for (Member m : members) {
+        for (MemberSlot m : members) {
             try {
                 kill(m);
             } catch (IOException e) {

@@ -23,13 +23,13 @@ final class EtcdTarget implements Target {
     }
 
     @Override
-    public int clientPort(Member member) {
+    public int clientPort(MemberSlot member) {
         return 27780 + member.index();
     }
 
     @Override
-    public String peerUrl(Member member) {
-        return "http://" + Member.HOST + ":" + (27880 + member.index());
+    public String peerUrl(MemberSlot member) {
+        return "http://" + MemberSlot.HOST + ":" + (27880 + member.index());
     }
 
     @Override
@@ -38,8 +38,8 @@ final class EtcdTarget implements Target {
     }
 
     @Override
-    public List<String> prepare(Member member, List<Member> members, boolean join) {
-        String client = "http://" + Member.HOST + ":" + clientPort(member);
+    public List<String> prepare(MemberSlot member, List<MemberSlot> members, boolean join) {
+        String client = "http://" + MemberSlot.HOST + ":" + clientPort(member);
         String initial =
                 members.stream()
                         .map(m -> m.name() + "=" + peerUrl(m))

@@ -77,9 +77,9 @@ final class FaultRun {
     int run() throws IOException, InterruptedException {
         Path dir = settings.dir();
         Files.createDirectories(dir);
-        List<Member> members = new ArrayList<>();
+        List<MemberSlot> members = new ArrayList<>();
         for (int i = 1; i <= settings.members(); i++) {
-            Member m = Member.of(i, dir);
+            MemberSlot m = MemberSlot.of(i, dir);
             Files.createDirectories(m.dir());
             members.add(m);
         }
@@ -144,7 +144,7 @@ final class FaultRun {
         out.print(summary);
         Files.writeString(dir.resolve("summary.txt"), summary);
         if (code == PASS) {
-            for (Member m : members) {
+            for (MemberSlot m : members) {
                 Nemesis.wipe(m.dataDir());
             }
         }
@@ -165,9 +165,9 @@ final class FaultRun {
             ScheduledExecutorService scheduler)
             throws IOException, InterruptedException {
         int size = settings.members();
-        List<Watcher> watchers =
+        List<RecordingWatch> watchers =
                 List.of(
-                        new Watcher(
+                        new RecordingWatch(
                                 "w0",
                                 HistoryChecker.REGISTER_PREFIX,
                                 cluster,
@@ -176,9 +176,9 @@ final class FaultRun {
                                 0,
                                 1,
                                 Long.MAX_VALUE),
-                        new Watcher(
+                        new RecordingWatch(
                                 "w1", "", cluster, history, scheduler, 1 % size, 1, Long.MAX_VALUE),
-                        new Watcher(
+                        new RecordingWatch(
                                 "w2",
                                 HistoryChecker.LEASE_PREFIX,
                                 cluster,
@@ -187,11 +187,11 @@ final class FaultRun {
                                 2 % size,
                                 1,
                                 Long.MAX_VALUE));
-        watchers.forEach(Watcher::open);
+        watchers.forEach(RecordingWatch::open);
         try {
             return workload(cluster, nemesis, kinds, history, faultLog, scheduler, watchers);
         } finally {
-            watchers.forEach(Watcher::stop);
+            watchers.forEach(RecordingWatch::stop);
         }
     }
 
@@ -203,7 +203,7 @@ final class FaultRun {
             HistoryFile history,
             FaultLog faultLog,
             ScheduledExecutorService scheduler,
-            List<Watcher> watchers)
+            List<RecordingWatch> watchers)
             throws IOException, InterruptedException {
         long seed = settings.seed();
         int size = settings.members();
@@ -261,14 +261,15 @@ final class FaultRun {
                             + RECOVERY_TIMEOUT.toSeconds()
                             + " s of the last fault's end";
         }
-        Watcher log = new Watcher(HistoryChecker.LOG, "", cluster, history, scheduler, 0, 1, head);
+        RecordingWatch log =
+                new RecordingWatch(HistoryChecker.LOG, "", cluster, history, scheduler, 0, 1, head);
         log.open();
         try {
             log.finish(head, LOG_READ);
         } finally {
             log.stop();
         }
-        for (Watcher w : watchers) {
+        for (RecordingWatch w : watchers) {
             w.finish(log.lastRevisionUnder(w.prefix()), WATCH_CATCH_UP);
         }
         return failures.isEmpty() ? null : String.join("; ", failures);

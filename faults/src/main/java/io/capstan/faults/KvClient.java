@@ -105,7 +105,7 @@ final class KvClient implements Runnable {
         }
     }
 
-    private Member target() {
+    private MemberSlot target() {
         return cluster.members().get(member);
     }
 

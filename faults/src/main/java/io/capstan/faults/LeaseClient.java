@@ -88,7 +88,7 @@ final class LeaseClient implements Runnable {
         KvClient.pause(100);
     }
 
-    private Member target() {
+    private MemberSlot target() {
         return cluster.members().get(member);
     }
 
@@ -218,7 +218,7 @@ final class LeaseClient implements Runnable {
         int member = 0;
         for (long lease : leases) {
             for (int attempt = 0; attempt < 2 * cluster.members().size(); attempt++) {
-                Member m = cluster.members().get(member);
+                MemberSlot m = cluster.members().get(member);
                 history.record(Event.of(process, Event.INVOKE, "ttl").lease(lease));
                 try {
                     LeaseTimeToLiveResponse r =

@@ -15,8 +15,8 @@ interface LinkFaults {
      * From now on {@code from} sends nothing to any of {@code to}, and sends to every other member
      * normally.
      */
-    void drop(Member from, Collection<Member> to) throws IOException;
+    void drop(MemberSlot from, Collection<MemberSlot> to) throws IOException;
 
     /** {@code member} sends to every member normally again. */
-    void heal(Member member) throws IOException;
+    void heal(MemberSlot member) throws IOException;
 }

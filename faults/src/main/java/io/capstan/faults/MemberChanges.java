@@ -37,7 +37,7 @@ final class MemberChanges {
      * @return whether the member list, asked of another member, no longer has it within {@code
      *     timeout}
      */
-    boolean remove(Member member, Duration timeout) throws InterruptedException {
+    boolean remove(MemberSlot member, Duration timeout) throws InterruptedException {
         return until(
                         member,
                         false,
@@ -56,7 +56,7 @@ final class MemberChanges {
      *
      * @return the new member id, once another member lists it within {@code timeout}
      */
-    Optional<Long> add(Member member, boolean learner, Duration timeout)
+    Optional<Long> add(MemberSlot member, boolean learner, Duration timeout)
             throws InterruptedException {
         return until(
                         member,
@@ -77,7 +77,7 @@ final class MemberChanges {
      */
     @FunctionalInterface
     private interface Change {
-        void request(Member via, Optional<io.capstan.etcd.api.Member> listed);
+        void request(MemberSlot via, Optional<io.capstan.etcd.api.Member> listed);
     }
 
     /**
@@ -88,11 +88,11 @@ final class MemberChanges {
      *     timeout} passed first
      */
     private Optional<Optional<io.capstan.etcd.api.Member>> until(
-            Member member, boolean listed, Duration timeout, Change change)
+            MemberSlot member, boolean listed, Duration timeout, Change change)
             throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            for (Member via : others(member)) {
+            for (MemberSlot via : others(member)) {
                 Optional<io.capstan.etcd.api.Member> entry;
                 try {
                     entry = find(via, member);
@@ -122,7 +122,7 @@ final class MemberChanges {
      *
      * @return whether it serves within {@code timeout}
      */
-    boolean awaitServing(Member member, long id, boolean learner, Duration timeout)
+    boolean awaitServing(MemberSlot member, long id, boolean learner, Duration timeout)
             throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         boolean voter = !learner;
@@ -138,8 +138,8 @@ final class MemberChanges {
         return false;
     }
 
-    private boolean promote(Member member, long id) {
-        for (Member via : others(member)) {
+    private boolean promote(MemberSlot member, long id) {
+        for (MemberSlot via : others(member)) {
             try {
                 Optional<io.capstan.etcd.api.Member> listed = find(via, member);
                 if (listed.isPresent() && !listed.get().getIsLearner()) {
@@ -155,7 +155,7 @@ final class MemberChanges {
         return false;
     }
 
-    private boolean readsThrough(Member member) {
+    private boolean readsThrough(MemberSlot member) {
         try {
             cluster.kv(member, CALL_DEADLINE)
                     .range(
@@ -169,7 +169,7 @@ final class MemberChanges {
     }
 
     /** {@code member}'s entry in the list {@code via} knows, found by its peer URL. */
-    private Optional<io.capstan.etcd.api.Member> find(Member via, Member member) {
+    private Optional<io.capstan.etcd.api.Member> find(MemberSlot via, MemberSlot member) {
         String url = target.peerUrl(member);
         return cluster
                 .clusterApi(via, CALL_DEADLINE)
@@ -181,8 +181,8 @@ final class MemberChanges {
     }
 
     /** The running members other than {@code member}, the leader first. */
-    private List<Member> others(Member member) {
-        Optional<Member> leader = cluster.leader();
+    private List<MemberSlot> others(MemberSlot member) {
+        Optional<MemberSlot> leader = cluster.leader();
         return cluster.running().stream()
                 .filter(m -> !m.equals(member))
                 .sorted(

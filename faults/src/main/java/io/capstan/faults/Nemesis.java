@@ -35,7 +35,7 @@ final class Nemesis {
     private final List<String> failures = new ArrayList<>();
 
     /** Members told to drop messages and not healed since. */
-    private final Set<Member> dropping = new LinkedHashSet<>();
+    private final Set<MemberSlot> dropping = new LinkedHashSet<>();
 
     /**
      * @param links how to drop messages between members; needed by the kinds that {@link
@@ -71,10 +71,10 @@ final class Nemesis {
     }
 
     private void inject(FaultKind kind, long endNanos) throws IOException, InterruptedException {
-        List<Member> members = cluster.members();
+        List<MemberSlot> members = cluster.members();
         switch (kind) {
             case KILL, KILL_LEADER -> {
-                Member m = kind == FaultKind.KILL ? pick(members) : leaderOrAny(kind);
+                MemberSlot m = kind == FaultKind.KILL ? pick(members) : leaderOrAny(kind);
                 log.start(kind.label(), "SIGKILL " + m);
                 cluster.kill(m);
                 hold(2000, 6000, endNanos);
@@ -82,7 +82,7 @@ final class Nemesis {
                 log.end(kind.label(), "restarted " + m);
             }
             case PAUSE, PAUSE_LEADER -> {
-                Member m = kind == FaultKind.PAUSE ? pick(members) : leaderOrAny(kind);
+                MemberSlot m = kind == FaultKind.PAUSE ? pick(members) : leaderOrAny(kind);
                 log.start(kind.label(), "SIGSTOP " + m);
                 cluster.pause(m);
                 hold(3000, 7000, endNanos);
@@ -91,7 +91,7 @@ final class Nemesis {
             }
             case KILL_ALL -> {
                 log.start(kind.label(), "SIGKILL every member");
-                for (Member m : members) {
+                for (MemberSlot m : members) {
                     cluster.kill(m);
                 }
                 hold(1000, 3000, endNanos);
@@ -99,8 +99,8 @@ final class Nemesis {
                 log.end(kind.label(), "restarted every member");
             }
             case ISOLATE_LEADER -> {
-                Member leader = leaderOrAny(kind);
-                List<Member> rest = members.stream().filter(m -> !m.equals(leader)).toList();
+                MemberSlot leader = leaderOrAny(kind);
+                List<MemberSlot> rest = members.stream().filter(m -> !m.equals(leader)).toList();
                 log.start(
                         kind.label(),
                         "partition "
@@ -111,11 +111,11 @@ final class Nemesis {
                 cutLinks(kind, endNanos, () -> split(List.of(leader), rest));
             }
             case PARTITION -> {
-                List<Member> shuffled = new ArrayList<>(members);
+                List<MemberSlot> shuffled = new ArrayList<>(members);
                 Collections.shuffle(shuffled, random);
                 int minority = 1 + random.nextInt((members.size() - 1) / 2);
-                List<Member> small = sorted(shuffled.subList(0, minority));
-                List<Member> large = sorted(shuffled.subList(minority, shuffled.size()));
+                List<MemberSlot> small = sorted(shuffled.subList(0, minority));
+                List<MemberSlot> large = sorted(shuffled.subList(minority, shuffled.size()));
                 log.start(
                         kind.label(),
                         "partition " + small + " | " + large + leaderNote(small, large));
@@ -124,9 +124,9 @@ final class Nemesis {
             case MEMBER_CHANGE, MEMBER_CHANGE_LEARNER ->
                     changeMember(kind, pick(members), kind == FaultKind.MEMBER_CHANGE_LEARNER);
             case DROP_ONE_WAY -> {
-                Member from = pick(members);
-                List<Member> rest = members.stream().filter(m -> !m.equals(from)).toList();
-                Member to = rest.get(random.nextInt(rest.size()));
+                MemberSlot from = pick(members);
+                List<MemberSlot> rest = members.stream().filter(m -> !m.equals(from)).toList();
+                MemberSlot to = rest.get(random.nextInt(rest.size()));
                 log.start(
                         kind.label(),
                         "drop " + from + " -> " + to + leaderNote(List.of(from), List.of(to)));
@@ -139,7 +139,7 @@ final class Nemesis {
      * Removes {@code m} and adds it back on an empty data directory; a step that does not finish
      * within {@link #MEMBERSHIP_TIMEOUT} ends the fault and is one of the run's {@link #failures}.
      */
-    private void changeMember(FaultKind kind, Member m, boolean learner)
+    private void changeMember(FaultKind kind, MemberSlot m, boolean learner)
             throws IOException, InterruptedException {
         log.start(
                 kind.label(),
@@ -214,7 +214,7 @@ final class Nemesis {
      */
     void healAll() throws IOException {
         healLinks();
-        for (Member m : cluster.members()) {
+        for (MemberSlot m : cluster.members()) {
             cluster.resume(m);
         }
         cluster.startAll();
@@ -246,16 +246,16 @@ final class Nemesis {
     }
 
     /** Neither side reaches the other. */
-    private void split(List<Member> a, List<Member> b) throws IOException {
-        for (Member m : a) {
+    private void split(List<MemberSlot> a, List<MemberSlot> b) throws IOException {
+        for (MemberSlot m : a) {
             drop(m, b);
         }
-        for (Member m : b) {
+        for (MemberSlot m : b) {
             drop(m, a);
         }
     }
 
-    private void drop(Member from, List<Member> to) throws IOException {
+    private void drop(MemberSlot from, List<MemberSlot> to) throws IOException {
         LinkFaults l =
                 links.orElseThrow(
                         () -> new IllegalStateException("the target cannot drop messages"));
@@ -266,15 +266,15 @@ final class Nemesis {
     }
 
     private void healLinks() throws IOException {
-        for (Member m : List.copyOf(dropping)) {
+        for (MemberSlot m : List.copyOf(dropping)) {
             links.orElseThrow().heal(m);
             dropping.remove(m);
         }
     }
 
     /** Where the leader was when the fault began, for the fault log: " (leader n2)". */
-    private String leaderNote(List<Member> a, List<Member> b) {
-        Optional<Member> leader = cluster.leader();
+    private String leaderNote(List<MemberSlot> a, List<MemberSlot> b) {
+        Optional<MemberSlot> leader = cluster.leader();
         return leader.map(
                         l ->
                                 " (leader "
@@ -286,21 +286,21 @@ final class Nemesis {
                 .orElse(" (no leader known)");
     }
 
-    private static List<Member> sorted(List<Member> members) {
-        return members.stream().sorted(Comparator.comparingInt(Member::index)).toList();
+    private static List<MemberSlot> sorted(List<MemberSlot> members) {
+        return members.stream().sorted(Comparator.comparingInt(MemberSlot::index)).toList();
     }
 
-    private Member pick(List<Member> members) {
+    private MemberSlot pick(List<MemberSlot> members) {
         return members.get(random.nextInt(members.size()));
     }
 
     /** The leader, or a random member (noted in the log) when no leader is known now. */
-    private Member leaderOrAny(FaultKind kind) throws IOException {
-        Optional<Member> leader = cluster.leader();
+    private MemberSlot leaderOrAny(FaultKind kind) throws IOException {
+        Optional<MemberSlot> leader = cluster.leader();
         if (leader.isPresent()) {
             return leader.get();
         }
-        Member m = pick(cluster.members());
+        MemberSlot m = pick(cluster.members());
         log.note(kind.label() + ": no leader known now; " + m + " instead");
         return m;
     }

@@ -35,7 +35,7 @@ final class AddMemberEndpoint implements AdminEndpoint {
                                         201,
                                         Map.of(
                                                 "member",
-                                                MemberViews.view(member, raft.status().leaderId())),
+                                                MemberJson.view(member, raft.status().leaderId())),
                                         Map.of(
                                                 "Location",
                                                 AdminApi.MEMBERS

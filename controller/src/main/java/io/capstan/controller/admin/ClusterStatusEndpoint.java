@@ -19,7 +19,7 @@ import java.util.concurrent.CompletableFuture;
  * member is asked through its web port (see {@link PeerProbe}), all at once.
  *
  * <pre>{"cluster_id": hex, "member_id": hex (who answered), "leader_id": hex or null,
- *  "members": [{...member (see MemberViews), "raft": {...} (started members)}]}</pre>
+ *  "members": [{...member (see MemberJson), "raft": {...} (started members)}]}</pre>
  *
  * <p>Immutable.
  */
@@ -63,7 +63,7 @@ final class ClusterStatusEndpoint implements AdminEndpoint {
             NodeStatus self) {
         List<Map<String, Object>> entries = new ArrayList<>();
         for (int i = 0; i < members.size(); i++) {
-            Map<String, Object> entry = MemberViews.view(members.get(i), self.leaderId());
+            Map<String, Object> entry = MemberJson.view(members.get(i), self.leaderId());
             Map<String, Object> state = states.get(i).join();
             if (state != null) {
                 entry.put("raft", state);

@@ -26,7 +26,7 @@ final class PromoteMemberEndpoint implements AdminEndpoint {
                                 Answer.ok(
                                         Map.of(
                                                 "member",
-                                                MemberViews.view(
+                                                MemberJson.view(
                                                         member, raft.status().leaderId()))));
     }
 }

@@ -27,8 +27,7 @@ final class RemoveMemberEndpoint implements AdminEndpoint {
                             Map<String, Object> body = new LinkedHashMap<>();
                             body.put("removed", MemberIds.format(id));
                             body.put(
-                                    "members",
-                                    MemberViews.views(members, raft.status().leaderId()));
+                                    "members", MemberJson.views(members, raft.status().leaderId()));
                             return Answer.ok(body);
                         });
     }

@@ -58,7 +58,7 @@ final class TransferLeaderEndpoint implements AdminEndpoint {
                                     Answer.ok(
                                             Map.of(
                                                     "leader",
-                                                    MemberViews.view(
+                                                    MemberJson.view(
                                                             chosen, Optional.of(chosen.name()))));
                             if (self.leaderId().equals(Optional.of(chosen.name()))) {
                                 return CompletableFuture.completedFuture(done);

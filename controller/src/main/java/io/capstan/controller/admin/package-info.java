@@ -13,7 +13,7 @@
  * The token guard ({@code TokenGuard}) admits it; {@code EndpointHandler} reads the body without
  * blocking and runs the endpoint ({@code ClusterStatusEndpoint}, {@code AddMemberEndpoint}, ...) on
  * the admin executor; the endpoint checks its input ({@code RequestJson}, {@code MemberIds}), calls
- * the Raft node and builds the JSON answer ({@code MemberViews}). Failures become errors in one
+ * the Raft node and builds the JSON answer ({@code MemberJson}). Failures become errors in one
  * place, {@code AdminErrors}: bad input 400, refused by the cluster's state 404/409, the cluster
  * unable to decide now 503. {@code SnapshotDownloadHandler} streams backups itself.
  *

@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Threads: gRPC's threads deliver responses and the scheduler reopens; both hold this object's
  * lock, which also orders the recording of one watcher's lines.
  */
-final class Watcher {
+final class RecordingWatch {
     private static final long REOPEN_DELAY_MILLIS = 300;
 
     private final String process;
@@ -48,7 +48,7 @@ final class Watcher {
      * @param from the first revision to watch
      * @param through the last revision to record ({@link Long#MAX_VALUE}: all)
      */
-    Watcher(
+    RecordingWatch(
             String process,
             String prefix,
             Cluster cluster,
@@ -80,7 +80,7 @@ final class Watcher {
                             @Override
                             public void beforeStart(
                                     ClientCallStreamObserver<WatchRequest> requests) {
-                                synchronized (Watcher.this) {
+                                synchronized (RecordingWatch.this) {
                                     stream = requests;
                                 }
                             }

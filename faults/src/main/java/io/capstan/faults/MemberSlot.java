@@ -11,13 +11,13 @@ import java.nio.file.Path;
  * @param name {@code n<index>}
  * @param dir the member's directory
  */
-record Member(int index, String name, Path dir) {
+record MemberSlot(int index, String name, Path dir) {
     /** Every member listens on this address. */
     static final String HOST = "127.0.0.1";
 
-    static Member of(int index, Path runDir) {
+    static MemberSlot of(int index, Path runDir) {
         String name = "n" + index;
-        return new Member(index, name, runDir.resolve(name));
+        return new MemberSlot(index, name, runDir.resolve(name));
     }
 
     Path dataDir() {

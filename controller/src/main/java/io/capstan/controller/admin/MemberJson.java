@@ -11,9 +11,9 @@ import java.util.Optional;
  * ..., "role": "voter"|"learner", "leader": bool, "started": bool}}. A member added but not started
  * has an empty name and no api URL yet. Stateless.
  */
-final class MemberViews {
+final class MemberJson {
 
-    private MemberViews() {}
+    private MemberJson() {}
 
     /**
      * @param leader the name of the leader as this member knows it
