@@ -8,7 +8,6 @@ import io.capstan.raft.proto.QueryResult;
 import io.capstan.raft.proto.RangeRequest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.List;
@@ -17,30 +16,20 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.conf.Parameters;
-import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
-import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.SetConfigurationRequest;
-import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
-import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.SnapshotInfo;
-import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,15 +68,6 @@ import org.slf4j.LoggerFactory;
 public final class RaftNode implements KeyspaceNode {
     private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
 
-    /**
-     * Threads on which this member's own requests complete: enough that one caller waiting in a
-     * dependant does not hold up every other reply.
-     */
-    private static final int REQUEST_THREADS = 2;
-
-    /** Threads answering linearizable reads: reads are CPU work on an immutable store. */
-    private static final int READ_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
-
     private enum State {
         NEW,
         STARTING,
@@ -111,18 +91,7 @@ public final class RaftNode implements KeyspaceNode {
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final CompletableFuture<Throwable> logFailure = new CompletableFuture<>();
-    private final ScheduledExecutorService leaseExecutor;
-    private final ExecutorService watchDelivery;
-    private final ScheduledExecutorService membershipExecutor;
-
-    /**
-     * Handles the replies to this member's own requests and their retries (see {@link
-     * RaftRequests}).
-     */
-    private final ScheduledExecutorService requestExecutor;
-
-    /** Answers linearizable reads once their read round is done, off Ratis's threads. */
-    private final ExecutorService readExecutor;
+    private final NodeThreads threads;
 
     private final Membership membership;
     private final RaftAdmin admin;
@@ -132,13 +101,8 @@ public final class RaftNode implements KeyspaceNode {
 
     private final LongAdder failedProposals = new LongAdder();
 
-    private volatile RaftServer server;
-    private volatile RaftClient client;
-    private volatile RaftRequests requests;
-    private volatile ReadBarrier readBarrier;
-    private volatile KeyspaceStateMachine stateMachine;
-    private volatile WatchHub watchHub;
-    private volatile WatchDriver watchDriver;
+    /** Null until a start succeeded; kept after the stop. */
+    private volatile RunningParts parts;
 
     /**
      * @param clock the leader's lease countdowns and the watch progress ticks read it (never the
@@ -166,32 +130,13 @@ public final class RaftNode implements KeyspaceNode {
         // (Ratis keeps it initializing, with no elections) until the leader adds it; see
         // Membership.
         this.group = settings.joinExisting() ? RaftGroup.valueOf(groupId) : peersGroup;
-        this.leaseExecutor =
-                Executors.newSingleThreadScheduledExecutor(
-                        NamedThreads.named("capstan-lease-" + settings.nodeId()));
-        ScheduledThreadPoolExecutor members =
-                new ScheduledThreadPoolExecutor(
-                        1, NamedThreads.named("capstan-members-" + settings.nodeId()));
-        // Retries still waiting when the node stops are dropped: the stop failed their operations.
-        members.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-        this.membershipExecutor = members;
+        this.threads = new NodeThreads(settings.nodeId());
         this.membership =
                 new Membership(
                         settings,
-                        StepQueue.Scheduler.on(membershipExecutor),
+                        StepQueue.Scheduler.on(threads.membership),
                         new MembershipAccess());
         this.admin = new RaftAdmin(this, membership, selfId, groupId, settings.requestTimeout());
-        this.requestExecutor =
-                Executors.newScheduledThreadPool(
-                        REQUEST_THREADS,
-                        NamedThreads.numbered("capstan-requests-" + settings.nodeId()));
-        this.readExecutor =
-                Executors.newFixedThreadPool(
-                        READ_THREADS, NamedThreads.numbered("capstan-read-" + settings.nodeId()));
-        // Grows with the listeners busy at once, at most one per watch (so at most max-watches).
-        this.watchDelivery =
-                Executors.newCachedThreadPool(
-                        NamedThreads.numbered("capstan-watch-delivery-" + settings.nodeId()));
     }
 
     @Override
@@ -210,7 +155,17 @@ public final class RaftNode implements KeyspaceNode {
                         "start",
                         () -> {
                             try {
-                                doStart();
+                                parts =
+                                        RunningParts.start(
+                                                settings,
+                                                transport,
+                                                clock,
+                                                validator,
+                                                group,
+                                                peersGroup,
+                                                threads,
+                                                this::submit,
+                                                logFailure);
                                 state.set(State.RUNNING);
                                 // Joining needs a running node: it stops when the node stops.
                                 if (settings.joinExisting()) {
@@ -241,74 +196,6 @@ public final class RaftNode implements KeyspaceNode {
                             }
                         });
         return started.copy();
-    }
-
-    private void doStart() throws IOException {
-        Files.createDirectories(settings.dataDir());
-        RaftProperties properties = RatisConfig.properties(settings);
-        Parameters parameters = new Parameters();
-        transport.configure(settings.self(), properties, parameters);
-        WatchHub hub = new WatchHub(nodeId(), settings.watch(), clock, watchDelivery);
-        KeyspaceStateMachine machine =
-                new KeyspaceStateMachine(
-                        nodeId(),
-                        validator,
-                        leaseExecutor,
-                        clock,
-                        settings.leaseCheckInterval(),
-                        this::submit,
-                        hub,
-                        Backup.seedFile(settings.dataDir()),
-                        logFailure);
-        stateMachine = machine;
-        watchHub = hub;
-        WatchDriver driver = new WatchDriver(hub);
-        watchDriver = driver;
-        driver.start();
-        server =
-                RaftServer.newBuilder()
-                        .setServerId(selfId)
-                        .setGroup(group)
-                        .setStateMachine(machine)
-                        .setProperties(properties)
-                        .setParameters(parameters)
-                        .setOption(RaftStorage.StartupOption.RECOVER)
-                        .build();
-        server.start();
-        long sleepMillis = 100;
-        int attempts = (int) Math.max(10, settings.requestTimeout().toMillis() * 2 / sleepMillis);
-        client =
-                RaftClient.newBuilder()
-                        .setProperties(properties)
-                        .setParameters(parameters)
-                        .setRaftGroup(peersGroup)
-                        .setClientId(ClientId.randomId())
-                        .setRetryPolicy(
-                                RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-                                        attempts,
-                                        TimeDuration.valueOf(sleepMillis, TimeUnit.MILLISECONDS)))
-                        .build();
-        RaftRequests carrier =
-                new RaftRequests(
-                        server,
-                        groupId(),
-                        client.getClientRpc(),
-                        peersGroup.getPeers(),
-                        requestExecutor,
-                        settings.requestTimeout().multipliedBy(3),
-                        System::nanoTime);
-        requests = carrier;
-        ReadRounds rounds =
-                new ReadRounds(
-                        server,
-                        groupId(),
-                        transport.leadershipCheck(),
-                        machine,
-                        carrier,
-                        requestExecutor,
-                        settings.requestTimeout());
-        readBarrier = new ReadBarrier(rounds::next);
-        machine.leaseExpiry().start();
     }
 
     private RaftGroupId groupId() {
@@ -350,34 +237,18 @@ public final class RaftNode implements KeyspaceNode {
     }
 
     private void closeQuietly() {
-        leaseExecutor.shutdownNow();
+        threads.lease.shutdownNow();
         // Fails every membership operation not done, then lets the membership thread end.
         membership.stop();
-        membershipExecutor.shutdown();
-        requestExecutor.shutdownNow();
-        readExecutor.shutdown();
-        RaftClient c = client;
-        if (c != null) {
-            try {
-                c.close();
-            } catch (IOException | RuntimeException e) {
-                LOG.warn("[{}] closing raft client: {}", nodeId(), e.toString());
-            }
-        }
-        RaftServer s = server;
-        if (s != null) {
-            try {
-                s.close();
-            } catch (IOException | RuntimeException e) {
-                LOG.warn("[{}] closing raft server: {}", nodeId(), e.toString());
-            }
-        }
-        WatchDriver driver = watchDriver;
-        if (driver != null) {
-            driver.stop("member " + nodeId() + " is stopping", settings.requestTimeout());
+        threads.membership.shutdown();
+        threads.requests.shutdownNow();
+        threads.reads.shutdown();
+        RunningParts p = parts;
+        if (p != null) {
+            p.close(settings);
         }
         // Lets queued deliveries finish, so every listener hears that its watch ended.
-        watchDelivery.shutdown();
+        threads.watchDelivery.shutdown();
     }
 
     /**
@@ -397,12 +268,12 @@ public final class RaftNode implements KeyspaceNode {
     }
 
     private CompletableFuture<CommandResult> submit(Command command) {
-        RaftRequests carrier = requests;
-        if (runningClient() == null || carrier == null) {
+        RunningParts p = running();
+        if (p == null) {
             return notRunning();
         }
         proposals.increment();
-        return bounded(carrier.write(RaftRequests.message(command.toByteArray())))
+        return bounded(p.requests.write(RaftRequests.message(command.toByteArray())))
                 .thenApply(
                         reply -> {
                             CommandResult result =
@@ -437,25 +308,24 @@ public final class RaftNode implements KeyspaceNode {
         } catch (InvalidCommandException e) {
             return CompletableFuture.failedFuture(e);
         }
-        KeyspaceStateMachine machine = stateMachine;
-        RaftRequests carrier = requests;
-        ReadBarrier barrier = readBarrier;
-        if (runningClient() == null || machine == null || carrier == null || barrier == null) {
+        RunningParts p = running();
+        if (p == null) {
             return notRunning();
         }
+        KeyspaceStateMachine machine = p.machine;
         CompletableFuture<QueryResult> answer;
         if (consistency == ReadConsistency.SERIALIZABLE) {
             answer = machine.answer(query);
         } else if (query.hasRange()) {
             // Concurrent range reads share read rounds; each is then answered here.
             answer =
-                    bounded(barrier.await().copy())
-                            .thenComposeAsync(applied -> machine.answer(query), readExecutor);
+                    bounded(p.readBarrier.await().copy())
+                            .thenComposeAsync(applied -> machine.answer(query), threads.reads);
         } else {
             // Lease queries: the leader keeps the countdowns.
             answer =
                     bounded(
-                                    carrier.read(
+                                    p.requests.read(
                                             RaftRequests.message(query.toByteArray()),
                                             RaftRequests.Route.LEADER))
                             .thenApply(r -> RaftRequests.decode(r, QueryResult::parseFrom));
@@ -484,12 +354,12 @@ public final class RaftNode implements KeyspaceNode {
     public Watch watch(WatchSpec spec, WatchListener listener) {
         Objects.requireNonNull(listener, "listener");
         validator.validate(spec);
-        WatchHub hub = watchHub;
-        if (state.get() != State.RUNNING || hub == null) {
+        RunningParts p = running();
+        if (p == null) {
             throw new IllegalStateException(
                     "node " + nodeId() + " is " + state.get() + ", not RUNNING");
         }
-        return hub.watch(spec, listener);
+        return p.hub.watch(spec, listener);
     }
 
     /**
@@ -502,7 +372,7 @@ public final class RaftNode implements KeyspaceNode {
      */
     @Override
     public KvHash hashKv(long revision) {
-        KeyspaceStateMachine machine = stateMachine;
+        KeyspaceStateMachine machine = machine();
         if (machine == null) {
             throw new IllegalStateException("node " + nodeId() + " has not started");
         }
@@ -512,7 +382,7 @@ public final class RaftNode implements KeyspaceNode {
     /** A fingerprint of this member's applied state; see {@link StateDigest}. */
     @Override
     public StateDigest stateDigest() {
-        KeyspaceStateMachine machine = stateMachine;
+        KeyspaceStateMachine machine = machine();
         if (machine == null) {
             throw new IllegalStateException("node " + nodeId() + " has not started");
         }
@@ -522,7 +392,7 @@ public final class RaftNode implements KeyspaceNode {
     /** This member's latest applied revision, read at once; 0 before the node started. */
     @Override
     public long appliedRevision() {
-        KeyspaceStateMachine machine = stateMachine;
+        KeyspaceStateMachine machine = machine();
         return machine == null ? 0 : machine.store().revision();
     }
 
@@ -532,7 +402,7 @@ public final class RaftNode implements KeyspaceNode {
      */
     @Override
     public AuthState auth() {
-        KeyspaceStateMachine machine = stateMachine;
+        KeyspaceStateMachine machine = machine();
         return machine == null ? AuthState.INITIAL : machine.auth();
     }
 
@@ -543,10 +413,11 @@ public final class RaftNode implements KeyspaceNode {
      */
     @Override
     public CompletableFuture<AuthState> auth(ReadConsistency consistency) {
-        KeyspaceStateMachine machine = stateMachine;
-        if (runningClient() == null || machine == null) {
+        RunningParts p = running();
+        if (p == null) {
             return notRunning();
         }
+        KeyspaceStateMachine machine = p.machine;
         if (consistency == ReadConsistency.SERIALIZABLE) {
             return CompletableFuture.completedFuture(machine.auth());
         }
@@ -569,7 +440,7 @@ public final class RaftNode implements KeyspaceNode {
      */
     public CompletableFuture<Void> publish(List<String> clientUrls) {
         clientUrls.forEach(MemberUrls::address);
-        return runningClient() == null ? notRunning() : membership.publish(List.copyOf(clientUrls));
+        return running() == null ? notRunning() : membership.publish(List.copyOf(clientUrls));
     }
 
     /** This member's id, as the cluster knows it (see {@link Member#id()}). */
@@ -581,14 +452,14 @@ public final class RaftNode implements KeyspaceNode {
     /** The id of the member named {@code name}, from this member's applied state. */
     @Override
     public long memberIdOf(String name) {
-        return stateMachine == null || server == null
+        return parts == null
                 ? Member.initialId(settings.groupId(), name)
                 : membership.memberIdOf(name);
     }
 
     /** The name of started member {@code id}, from this member's applied state. */
     public Optional<String> memberName(long id) {
-        if (stateMachine == null || server == null) {
+        if (parts == null) {
             return Optional.empty();
         }
         return membership.localView().stream()
@@ -601,12 +472,12 @@ public final class RaftNode implements KeyspaceNode {
     private final class MembershipAccess implements Membership.Node {
         @Override
         public RaftConfiguration configuration() throws IOException {
-            return server.getDivision(group.getGroupId()).getRaftConf();
+            return parts.server.getDivision(group.getGroupId()).getRaftConf();
         }
 
         @Override
         public List<MemberRecord> localRecords() {
-            return stateMachine.members();
+            return parts.machine.members();
         }
 
         @Override
@@ -622,7 +493,8 @@ public final class RaftNode implements KeyspaceNode {
         @Override
         public Map<String, Long> commitIndices() throws IOException {
             Map<String, Long> indices = new HashMap<>();
-            for (CommitInfoProto info : server.getDivision(group.getGroupId()).getCommitInfos()) {
+            for (CommitInfoProto info :
+                    parts.server.getDivision(group.getGroupId()).getCommitInfos()) {
                 indices.put(
                         RaftPeerId.valueOf(info.getServer().getId()).toString(),
                         info.getCommitIndex());
@@ -632,10 +504,11 @@ public final class RaftNode implements KeyspaceNode {
 
         @Override
         public CompletableFuture<Void> setConfiguration(SetConfigurationRequest.Arguments change) {
-            RaftClient c = runningClient();
-            if (c == null) {
+            RunningParts p = running();
+            if (p == null) {
                 return notRunning();
             }
+            RaftClient c = p.client;
             // Ratis's client has only a blocking call for this: it gets a thread of its own, so
             // the membership thread never waits.
             return NamedThreads.runOnce(
@@ -660,7 +533,10 @@ public final class RaftNode implements KeyspaceNode {
      * before it started. Looks at the latest snapshot file on disk, so call it off I/O threads.
      */
     public MemberStats stats() {
-        return MemberStats.read(stateMachine, watchHub, proposals.sum(), failedProposals.sum());
+        RunningParts p = parts;
+        return p == null
+                ? MemberStats.notStarted(proposals.sum(), failedProposals.sum())
+                : MemberStats.read(p.machine, p.hub, proposals.sum(), failedProposals.sum());
     }
 
     /**
@@ -673,23 +549,24 @@ public final class RaftNode implements KeyspaceNode {
 
     /** The Ratis server while this node runs, else null. */
     RaftServer runningServer() {
-        return runningClient() == null ? null : server;
+        RunningParts p = running();
+        return p == null ? null : p.server;
     }
 
     /** The latest snapshot this member took or installed, or null; null before it started. */
     SnapshotInfo latestSnapshot() {
-        KeyspaceStateMachine machine = stateMachine;
+        KeyspaceStateMachine machine = machine();
         return machine == null ? null : machine.getLatestSnapshot();
     }
 
     @Override
     public NodeStatus status() {
-        RaftServer s = server;
-        if (state.get() != State.RUNNING || s == null) {
+        RunningParts p = running();
+        if (p == null) {
             return new NodeStatus(nodeId(), NodeStatus.Role.STOPPED, 0, Optional.empty(), 0, 0);
         }
         try {
-            return NodeStatus.of(nodeId(), s.getDivision(group.getGroupId()));
+            return NodeStatus.of(nodeId(), p.server.getDivision(group.getGroupId()));
         } catch (IOException e) {
             return new NodeStatus(nodeId(), NodeStatus.Role.STOPPED, 0, Optional.empty(), 0, 0);
         }
@@ -703,8 +580,15 @@ public final class RaftNode implements KeyspaceNode {
         return call.orTimeout(settings.requestTimeout().toMillis() * 3, TimeUnit.MILLISECONDS);
     }
 
-    private RaftClient runningClient() {
-        return state.get() == State.RUNNING ? client : null;
+    /** This member's parts while it runs, else null. */
+    private RunningParts running() {
+        return state.get() == State.RUNNING ? parts : null;
+    }
+
+    /** The state machine once started (still after the stop), else null. */
+    private KeyspaceStateMachine machine() {
+        RunningParts p = parts;
+        return p == null ? null : p.machine;
     }
 
     <T> CompletableFuture<T> notRunning() {
