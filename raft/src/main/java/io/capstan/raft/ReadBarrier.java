@@ -4,12 +4,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 /**
- * Lets concurrent linearizable reads share rounds (see {@code RaftNode.confirmedRound}). A read
- * waits for the first round that starts after it arrived; once that round completes, this member
- * has applied everything committed before the read arrived, so the read is answered from local
- * state. Reads arriving while a round is in flight gather for the next one, which starts as soon as
- * the current one ends: under load there is one round per round trip, however many readers there
- * are, and a lone reader waits for one round.
+ * Lets concurrent linearizable reads share rounds (see {@link ReadRounds#next}). A read waits for
+ * the first round that starts after it arrived; once that round completes, this member has applied
+ * everything committed before the read arrived, so the read is answered from local state. Reads
+ * arriving while a round is in flight gather for the next one, which starts as soon as the current
+ * one ends: under load there is one round per round trip, however many readers there are, and a
+ * lone reader waits for one round.
  *
  * <p>Threads: any thread may call {@link #await}. The two fields are guarded by this object's lock,
  * held only to swap them; rounds start on the caller's thread or on the thread that completed the
