@@ -152,7 +152,7 @@ public final class RaftNode implements KeyspaceNode {
                             "node " + nodeId() + " cannot start from " + state.get()));
         }
         NamedThreads.runOnce(
-                        "start",
+                        "capstan-raft-start-" + nodeId(),
                         () -> {
                             try {
                                 parts =
@@ -222,7 +222,7 @@ public final class RaftNode implements KeyspaceNode {
         while (current == State.NEW || current == State.RUNNING || current == State.FAILED) {
             if (state.compareAndSet(current, State.STOPPING)) {
                 NamedThreads.runOnce(
-                                "stop",
+                                "capstan-raft-stop-" + nodeId(),
                                 () -> {
                                     closeQuietly();
                                     state.set(State.STOPPED);
@@ -512,7 +512,7 @@ public final class RaftNode implements KeyspaceNode {
             // Ratis's client has only a blocking call for this: it gets a thread of its own, so
             // the membership thread never waits.
             return NamedThreads.runOnce(
-                    "reconfigure",
+                    "capstan-raft-reconfigure-" + nodeId(),
                     () -> {
                         try {
                             RaftClientReply reply = c.admin().setConfiguration(change);
