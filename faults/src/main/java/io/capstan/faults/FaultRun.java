@@ -92,7 +92,7 @@ final class FaultRun {
         Map<String, Integer> injected;
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
         try (HistoryFile history = HistoryFile.create(historyPath);
-                FaultLog faultLog = new FaultLog(dir.resolve("faults.jsonl"), history);
+                FaultLog faultLog = new FaultLog(dir.resolve("faults.jsonl"), history, out);
                 Cluster cluster = new Cluster(target, members)) {
             cluster.startAll();
             if (!cluster.awaitHealthy(START_TIMEOUT)) {
@@ -124,7 +124,7 @@ final class FaultRun {
             Nemesis nemesis =
                     new Nemesis(
                             cluster,
-                            new MemberChanges(cluster, target),
+                            new MemberChanges(cluster, target, faultLog),
                             target.linkFaults(),
                             faultLog,
                             new Random(settings.seed()));

@@ -5,17 +5,21 @@ import io.capstan.etcd.api.MemberAddRequest;
 import io.capstan.etcd.api.MemberListRequest;
 import io.capstan.etcd.api.MemberPromoteRequest;
 import io.capstan.etcd.api.MemberRemoveRequest;
+import io.capstan.etcd.api.MemberRemoveResponse;
 import io.capstan.etcd.api.RangeRequest;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * MemberChanges changes through etcd's Cluster API, as an operator makes them: remove a member, add
- * it back at the same peer URL (as a voter, or as a learner promoted once it has caught up), and
- * wait until it serves. Each call goes to a running member other than the one changed, the leader
- * first, and is tried again on another until it is seen to have taken effect: a call that timed out
- * may or may not have, so the member list decides.
+ * Membership changes through etcd's Cluster API, as an operator makes them: remove a member, add it
+ * back at the same peer URL (as a voter, or as a learner promoted once it has caught up), and wait
+ * until it serves. Each call goes to a running member other than the one changed, the leader first,
+ * and is tried again on another until it is seen to have taken effect: a call that timed out may or
+ * may not have, so the member list decides. Every request, and every member list that could not be
+ * read, goes to the fault log with the member asked and its answer, so a change that does not
+ * finish shows why.
  *
  * <p>Threads: the control thread only.
  */
@@ -25,10 +29,12 @@ final class MemberChanges {
 
     private final Cluster cluster;
     private final Target target;
+    private final FaultLog log;
 
-    MemberChanges(Cluster cluster, Target target) {
+    MemberChanges(Cluster cluster, Target target, FaultLog log) {
         this.cluster = cluster;
         this.target = target;
+        this.log = log;
     }
 
     /**
@@ -37,17 +43,26 @@ final class MemberChanges {
      * @return whether the member list, asked of another member, no longer has it within {@code
      *     timeout}
      */
-    boolean remove(MemberSlot member, Duration timeout) throws InterruptedException {
+    boolean remove(MemberSlot member, Duration timeout) throws IOException, InterruptedException {
         return until(
+                        "member-remove",
                         member,
                         false,
                         timeout,
-                        (via, listed) ->
-                                cluster.clusterApi(via, CALL_DEADLINE)
-                                        .memberRemove(
-                                                MemberRemoveRequest.newBuilder()
-                                                        .setID(listed.orElseThrow().getID())
-                                                        .build()))
+                        (via, listed) -> {
+                            long id = listed.orElseThrow().getID();
+                            MemberRemoveResponse removed =
+                                    cluster.clusterApi(via, CALL_DEADLINE)
+                                            .memberRemove(
+                                                    MemberRemoveRequest.newBuilder()
+                                                            .setID(id)
+                                                            .build());
+                            return "removed "
+                                    + Long.toHexString(id)
+                                    + ", "
+                                    + removed.getMembersCount()
+                                    + " members left";
+                        })
                 .isPresent();
     }
 
@@ -57,18 +72,25 @@ final class MemberChanges {
      * @return the new member id, once another member lists it within {@code timeout}
      */
     Optional<Long> add(MemberSlot member, boolean learner, Duration timeout)
-            throws InterruptedException {
+            throws IOException, InterruptedException {
         return until(
+                        "member-add",
                         member,
                         true,
                         timeout,
-                        (via, listed) ->
-                                cluster.clusterApi(via, CALL_DEADLINE)
-                                        .memberAdd(
-                                                MemberAddRequest.newBuilder()
-                                                        .addPeerURLs(target.peerUrl(member))
-                                                        .setIsLearner(learner)
-                                                        .build()))
+                        (via, listed) -> {
+                            MemberAddRequest request =
+                                    MemberAddRequest.newBuilder()
+                                            .addPeerURLs(target.peerUrl(member))
+                                            .setIsLearner(learner)
+                                            .build();
+                            long id =
+                                    cluster.clusterApi(via, CALL_DEADLINE)
+                                            .memberAdd(request)
+                                            .getMember()
+                                            .getID();
+                            return "added as " + Long.toHexString(id);
+                        })
                 .flatMap(entry -> entry.map(io.capstan.etcd.api.Member::getID));
     }
 
@@ -77,7 +99,8 @@ final class MemberChanges {
      */
     @FunctionalInterface
     private interface Change {
-        void request(MemberSlot via, Optional<io.capstan.etcd.api.Member> listed);
+        /** Returns what the member asked answered; throws what it refused with. */
+        String request(MemberSlot via, Optional<io.capstan.etcd.api.Member> listed);
     }
 
     /**
@@ -88,26 +111,33 @@ final class MemberChanges {
      *     timeout} passed first
      */
     private Optional<Optional<io.capstan.etcd.api.Member>> until(
-            MemberSlot member, boolean listed, Duration timeout, Change change)
-            throws InterruptedException {
+            String action, MemberSlot member, boolean listed, Duration timeout, Change change)
+            throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            for (MemberSlot via : others(member)) {
+            Optional<MemberSlot> leader = cluster.leader();
+            for (MemberSlot via : others(member, leader)) {
                 Optional<io.capstan.etcd.api.Member> entry;
                 try {
                     entry = find(via, member);
                 } catch (RuntimeException e) {
+                    log.request(
+                            action,
+                            member + ": member list " + endpoint(via, leader) + " failed: " + e);
                     continue;
                 }
                 if (entry.isPresent() == listed) {
                     return Optional.of(entry);
                 }
+                String answer;
                 try {
-                    change.request(via, entry);
+                    answer = change.request(via, entry);
                 } catch (RuntimeException e) {
                     // Refused, or unknown whether it happened: the member list says on the next
                     // round.
+                    answer = "failed: " + e;
                 }
+                log.request(action, member + " " + endpoint(via, leader) + ": " + answer);
                 break;
             }
             Thread.sleep(RETRY_PAUSE.toMillis());
@@ -123,7 +153,7 @@ final class MemberChanges {
      * @return whether it serves within {@code timeout}
      */
     boolean awaitServing(MemberSlot member, long id, boolean learner, Duration timeout)
-            throws InterruptedException {
+            throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         boolean voter = !learner;
         while (System.nanoTime() < deadline) {
@@ -138,18 +168,23 @@ final class MemberChanges {
         return false;
     }
 
-    private boolean promote(MemberSlot member, long id) {
-        for (MemberSlot via : others(member)) {
+    private boolean promote(MemberSlot member, long id) throws IOException {
+        Optional<MemberSlot> leader = cluster.leader();
+        for (MemberSlot via : others(member, leader)) {
+            String asked = member + " (" + Long.toHexString(id) + ") " + endpoint(via, leader);
             try {
                 Optional<io.capstan.etcd.api.Member> listed = find(via, member);
                 if (listed.isPresent() && !listed.get().getIsLearner()) {
+                    log.request("member-promote", asked + ": listed as a voter");
                     return true;
                 }
                 cluster.clusterApi(via, CALL_DEADLINE)
                         .memberPromote(MemberPromoteRequest.newBuilder().setID(id).build());
+                log.request("member-promote", asked + ": promoted");
                 return true;
             } catch (RuntimeException e) {
                 // Not caught up yet, or that member cannot say now: again later.
+                log.request("member-promote", asked + " failed: " + e);
             }
         }
         return false;
@@ -180,9 +215,20 @@ final class MemberChanges {
                 .findFirst();
     }
 
-    /** The running members other than {@code member}, the leader first. */
-    private List<MemberSlot> others(MemberSlot member) {
-        Optional<MemberSlot> leader = cluster.leader();
+    /** Who was asked, for the log: {@code via n1 at 127.0.0.1:27581 (the leader)}. */
+    private String endpoint(MemberSlot via, Optional<MemberSlot> leader) {
+        return "via "
+                + via
+                + " at "
+                + MemberSlot.HOST
+                + ":"
+                + target.clientPort(via)
+                + leader.map(l -> l.equals(via) ? " (the leader)" : " (leader " + l + ")")
+                        .orElse(" (no leader known)");
+    }
+
+    /** The running members other than {@code member}, {@code leader} first. */
+    private List<MemberSlot> others(MemberSlot member, Optional<MemberSlot> leader) {
         return cluster.running().stream()
                 .filter(m -> !m.equals(member))
                 .sorted(
