@@ -9,6 +9,7 @@ import io.capstan.etcd.api.RangeRequest;
 import io.capstan.etcd.api.StatusRequest;
 import io.capstan.etcd.api.StatusResponse;
 import io.capstan.etcd.api.WatchGrpc;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
@@ -69,28 +70,49 @@ final class Cluster implements AutoCloseable {
         return members;
     }
 
+    /** {@code m}'s channel, dialing again now if a connection attempt failed (see below). */
+    private ManagedChannel channel(MemberSlot m) {
+        return dialingNow(channels.get(m));
+    }
+
+    /**
+     * {@code channel}, told to connect again at once when its last attempt failed, instead of after
+     * gRPC's reconnect backoff (1 s, growing 1.6 times with each failed attempt, up to 2 min). A
+     * member killed and started again refuses connections until its JVM listens; on a loaded
+     * machine that took long enough for the backoff to fail every call to it fast (UNAVAILABLE: io
+     * exception) for many seconds after it served: the harness could neither see it nor ask it for
+     * a membership change. A call made while the new attempt is under way may still fail; the next
+     * one finds the connection.
+     */
+    static ManagedChannel dialingNow(ManagedChannel channel) {
+        if (channel.getState(false) == ConnectivityState.TRANSIENT_FAILURE) {
+            channel.resetConnectBackoff();
+        }
+        return channel;
+    }
+
     KVGrpc.KVBlockingStub kv(MemberSlot m, Duration deadline) {
-        return KVGrpc.newBlockingStub(channels.get(m))
+        return KVGrpc.newBlockingStub(channel(m))
                 .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     LeaseGrpc.LeaseBlockingStub leases(MemberSlot m, Duration deadline) {
-        return LeaseGrpc.newBlockingStub(channels.get(m))
+        return LeaseGrpc.newBlockingStub(channel(m))
                 .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     LeaseGrpc.LeaseStub leaseStreams(MemberSlot m, Duration deadline) {
-        return LeaseGrpc.newStub(channels.get(m))
+        return LeaseGrpc.newStub(channel(m))
                 .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     ClusterGrpc.ClusterBlockingStub clusterApi(MemberSlot m, Duration deadline) {
-        return ClusterGrpc.newBlockingStub(channels.get(m))
+        return ClusterGrpc.newBlockingStub(channel(m))
                 .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     WatchGrpc.WatchStub watches(MemberSlot m) {
-        return WatchGrpc.newStub(channels.get(m));
+        return WatchGrpc.newStub(channel(m));
     }
 
     /** Starts every member, forming a new cluster. */
@@ -121,7 +143,6 @@ final class Cluster implements AutoCloseable {
                         .redirectOutput(ProcessBuilder.Redirect.appendTo(m.log().toFile()));
         processes.put(m, builder.start());
         paused.remove(m);
-        channels.get(m).resetConnectBackoff();
     }
 
     /** From now on {@code m} starts as a member the running cluster added, joining it. */
@@ -208,7 +229,7 @@ final class Cluster implements AutoCloseable {
     Optional<StatusResponse> status(MemberSlot m) {
         try {
             return Optional.of(
-                    MaintenanceGrpc.newBlockingStub(channels.get(m))
+                    MaintenanceGrpc.newBlockingStub(channel(m))
                             .withDeadlineAfter(STATUS_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
                             .status(StatusRequest.getDefaultInstance()));
         } catch (RuntimeException e) {
