@@ -18,7 +18,8 @@
 #
 # It prints where the run's directory is (default ./data/faults/<target>-<members>-seed<N>-<time>), then
 # one summary. The directory keeps history.jsonl (every invocation and completion, every watch event),
-# faults.jsonl (each fault's start and end on the same clock), summary.txt and each member's log; the
+# faults.jsonl (each fault's start and end on the same clock, each membership request with the member it
+# went to and its answer, also printed as the run goes), summary.txt and each member's log; the
 # members' data is deleted after a passing run and kept otherwise. `java -jar
 # faults/target/capstan-faults.jar check DIR/history.jsonl` checks a kept history again.
 #
