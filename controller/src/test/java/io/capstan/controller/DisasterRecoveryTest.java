@@ -160,20 +160,7 @@ class DisasterRecoveryTest {
                                 .get(PREFIX, GetOption.builder().isPrefix(true).build())
                                 .get(30, TimeUnit.SECONDS);
                 assertEquals(describe(before.getKvs()), describe(after.getKvs()));
-                long next =
-                        client.getKVClient()
-                                .put(bytes("dr/alone"), bytes("x"))
-                                .get(30, TimeUnit.SECONDS)
-                                .getHeader()
-                                .getRevision();
-                assertEquals(before.getHeader().getRevision() + 1, next);
-                assertEquals(
-                        1,
-                        client.getClusterClient()
-                                .listMember()
-                                .get(30, TimeUnit.SECONDS)
-                                .getMembers()
-                                .size());
+                assertServesAlone(client, before.getHeader().getRevision());
             }
         } finally {
             member.stop().get(60, TimeUnit.SECONDS);
@@ -188,6 +175,27 @@ class DisasterRecoveryTest {
                         dir.resolve("empty").toString());
         assertEquals(1, nothing.code());
         assertTrue(nothing.err().contains("no Raft state"), nothing.err());
+    }
+
+    /**
+     * A member made a cluster of its own takes a write at the revision after {@code revision}, the
+     * last it recovered, and lists itself alone.
+     */
+    static void assertServesAlone(Client client, long revision) throws Exception {
+        long next =
+                client.getKVClient()
+                        .put(bytes("dr/alone"), bytes("x"))
+                        .get(30, TimeUnit.SECONDS)
+                        .getHeader()
+                        .getRevision();
+        assertEquals(revision + 1, next, "writes go on from the recovered revision");
+        assertEquals(
+                1,
+                client.getClusterClient()
+                        .listMember()
+                        .get(30, TimeUnit.SECONDS)
+                        .getMembers()
+                        .size());
     }
 
     /** Puts, overwrites, a delete and a leased key: histories with distinct revisions. */

@@ -190,20 +190,7 @@ class ProcessCrashTest {
             for (String key : present.keySet()) {
                 assertTrue(attempted.contains(key), "recovered " + key + ", never written");
             }
-            long next =
-                    client.getKVClient()
-                            .put(bytes("after-recover"), bytes("x"))
-                            .get(30, TimeUnit.SECONDS)
-                            .getHeader()
-                            .getRevision();
-            assertEquals(all.getHeader().getRevision() + 1, next);
-            assertEquals(
-                    1,
-                    client.getClusterClient()
-                            .listMember()
-                            .get(30, TimeUnit.SECONDS)
-                            .getMembers()
-                            .size());
+            DisasterRecoveryTest.assertServesAlone(client, all.getHeader().getRevision());
         }
     }
 

@@ -5,7 +5,6 @@ import io.capstan.etcd.api.MemberAddRequest;
 import io.capstan.etcd.api.MemberListRequest;
 import io.capstan.etcd.api.MemberPromoteRequest;
 import io.capstan.etcd.api.MemberRemoveRequest;
-import io.capstan.etcd.api.MemberRemoveResponse;
 import io.capstan.etcd.api.RangeRequest;
 import java.io.IOException;
 import java.time.Duration;
@@ -51,17 +50,13 @@ final class MemberChanges {
                         timeout,
                         (via, listed) -> {
                             long id = listed.orElseThrow().getID();
-                            MemberRemoveResponse removed =
+                            MemberRemoveRequest request =
+                                    MemberRemoveRequest.newBuilder().setID(id).build();
+                            int left =
                                     cluster.clusterApi(via, CALL_DEADLINE)
-                                            .memberRemove(
-                                                    MemberRemoveRequest.newBuilder()
-                                                            .setID(id)
-                                                            .build());
-                            return "removed "
-                                    + Long.toHexString(id)
-                                    + ", "
-                                    + removed.getMembersCount()
-                                    + " members left";
+                                            .memberRemove(request)
+                                            .getMembersCount();
+                            return "removed " + Long.toHexString(id) + ", " + left + " left";
                         })
                 .isPresent();
     }
