@@ -96,8 +96,13 @@ final class DaemonProcess implements AutoCloseable {
 
     /** Sends SIGKILL: no shutdown hook, no flush, nothing runs. */
     void kill() throws InterruptedException {
-        process.destroyForcibly();
+        signalKill();
         process.waitFor();
+    }
+
+    /** Sends SIGKILL without waiting for the process to be gone. */
+    void signalKill() {
+        process.destroyForcibly();
     }
 
     boolean isAlive() {

@@ -53,7 +53,7 @@ final class ProcessCluster implements AutoCloseable {
         }
         String peers =
                 IntStream.range(0, size)
-                        .mapToObj(i -> "\"n" + (i + 1) + "=127.0.0.1:" + webPorts[i] + "\"")
+                        .mapToObj(i -> "\"" + peer(i) + "\"")
                         .collect(Collectors.joining(", "));
         for (int i = 0; i < size; i++) {
             Path conf = dir.resolve("n" + (i + 1) + ".conf");
@@ -83,8 +83,24 @@ final class ProcessCluster implements AutoCloseable {
 
     /** Starts member i's process on its configuration and data directory (again, after a stop). */
     void start(int i) throws Exception {
-        members[i] =
-                DaemonProcess.start(dir, Map.of(), "serve", "--config", configs.get(i).toString());
+        start(i, Map.of());
+    }
+
+    /**
+     * As {@link #start(int)}, with {@code env} ({@code CAPSTAN_*} overrides) in its environment.
+     */
+    void start(int i, Map<String, String> env) throws Exception {
+        members[i] = DaemonProcess.start(dir, env, "serve", "--config", configs.get(i).toString());
+    }
+
+    /** Member i's configuration file. */
+    Path config(int i) {
+        return configs.get(i);
+    }
+
+    /** Member i as {@code capstan.raft.peers} lists it: {@code id=host:port}. */
+    String peer(int i) {
+        return "n" + (i + 1) + "=127.0.0.1:" + webPorts[i];
     }
 
     /** Waits until member i answers /health/ready with 200. */
@@ -116,6 +132,16 @@ final class ProcessCluster implements AutoCloseable {
     /** SIGKILL: nothing of member i runs any more. */
     void kill(int i) throws InterruptedException {
         members[i].kill();
+    }
+
+    /** SIGKILL to every member before waiting for any, so none runs on after another died. */
+    void killAll() throws InterruptedException {
+        for (DaemonProcess member : members) {
+            member.signalKill();
+        }
+        for (DaemonProcess member : members) {
+            member.kill();
+        }
     }
 
     String url(int i, String path) {
