@@ -7,6 +7,10 @@
 #
 #   --seconds N           measured seconds of each point (default 10)
 #   --warmup-seconds N    unmeasured seconds before each point (default 3)
+#   --system-warmup-seconds N   unmeasured seconds of puts, then of linearizable ranges, at 16
+#                         clients, once per system before its first point (default 30): both
+#                         systems are measured in their steady state, as a long-running member
+#                         meets its load (Capstan's JIT compiler needs about a minute of load)
 #   --clients LIST        client counts (default 1,16,64,256)
 #   --workloads LIST      gRPC workloads of `capstan bench --endpoints` (default
 #                         put,range-linearizable,range-serializable,txn-cas,watch)
@@ -31,12 +35,13 @@
 # scripts/local-cluster.sh's): etcd clients 24791-24793 and peers 24891-24893; Capstan web
 # 7581-7583, etcd API 25791-25793, Raft gRPC 7591-7593. Every process it starts is stopped when it
 # exits, however it exits. The machine's other work skews every figure: the report gives the load
-# average when each run began. With the defaults it takes about 25 minutes.
+# average when each run began. With the defaults it takes about 27 minutes.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 seconds=10
 warmup=3
+system_warmup=30
 clients=1,16,64,256
 workloads=put,range-linearizable,range-serializable,txn-cas,watch
 gateway_workloads=put,range-linearizable,range-serializable
@@ -54,6 +59,7 @@ while (($#)); do
   case "$1" in
     --seconds) seconds="${2:?}"; shift 2 ;;
     --warmup-seconds) warmup="${2:?}"; shift 2 ;;
+    --system-warmup-seconds) system_warmup="${2:?}"; shift 2 ;;
     --clients) clients="${2:?}"; shift 2 ;;
     --workloads) workloads="${2:?}"; shift 2 ;;
     --gateway-workloads) gateway_workloads="${2:?}"; shift 2 ;;
@@ -63,8 +69,8 @@ while (($#)); do
     *) [[ -z "$out" ]] || usage; out="$1"; shift ;;
   esac
 done
-[[ "$seconds" =~ ^[1-9][0-9]*$ && "$warmup" =~ ^[0-9]+$ && "$clients" =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || {
-  echo "compare-etcd: --seconds, --warmup-seconds and --clients take whole numbers" >&2
+[[ "$seconds" =~ ^[1-9][0-9]*$ && "$warmup" =~ ^[0-9]+$ && "$system_warmup" =~ ^[0-9]+$ && "$clients" =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || {
+  echo "compare-etcd: --seconds, --warmup-seconds, --system-warmup-seconds and --clients take whole numbers" >&2
   exit 2
 }
 [[ "$systems" =~ ^(etcd|capstan)(,(etcd|capstan))?$ ]] || { echo "compare-etcd: --systems: etcd, capstan" >&2; exit 2; }
@@ -262,6 +268,18 @@ run_grpc() {
   done
 }
 
+# Load before the first point, not measured: puts, then linearizable ranges, at 16 clients.
+warm_up() {
+  local system=$1 workload
+  ((system_warmup > 0)) || return 0
+  log "$system: warming up, ${system_warmup} s each of put and range-linearizable at 16 clients"
+  for workload in put range-linearizable; do
+    "$root/scripts/capstan" bench --endpoints "$(grpc_endpoints "$system")" --label "$system-warmup" \
+      --workload "$workload" --clients 16 --seconds "$system_warmup" --warmup-seconds 0 --json \
+      >/dev/null 2>>"$logs/bench-$system.log" || log "$system: warm-up $workload failed; see $logs/bench-$system.log"
+  done
+}
+
 run_gateway() {
   local system=$1 workload n url threads before after tick
   tick=$(getconf CLK_TCK)
@@ -301,6 +319,7 @@ measure_system() {
   "start_$system"
   cold=$(first_write "$system" "$started") || { failures=$((failures + 1)); stop_members; return; }
   log "$system: first write acknowledged ${cold} s after launch"
+  warm_up "$system"
   run_grpc "$system"
   [[ -z "$gateway_workloads" ]] || run_gateway "$system"
   rss=$(peak_rss_kib)
@@ -329,7 +348,8 @@ cat >>"$out/bench-report.md" <<RUN
 
 ## This run
 
-$(date -u +%Y-%m-%dT%H:%MZ), \`scripts/bench/compare-etcd.sh\`: ${seconds} s measured after ${warmup} s of warm-up per
+$(date -u +%Y-%m-%dT%H:%MZ), \`scripts/bench/compare-etcd.sh\`: each system warmed up by ${system_warmup} s of puts and ${system_warmup} s of
+linearizable ranges at 16 clients after its cold start, then ${seconds} s measured after ${warmup} s of warm-up per
 point; clients $clients; ${value_bytes}-byte values; 3 members of each system on 127.0.0.1, one system at a time,
 fsync on; the load generators run on the same machine. $(nproc) cores; load average (1, 5, 15 min)
 $load_start at the start, $load_end at the end. $etcd_version; $capstan_version.

@@ -356,6 +356,7 @@ final class KeyspaceStateMachine extends BaseStateMachine {
         if (last.getIndex() < 0) {
             return RaftLog.INVALID_LOG_INDEX;
         }
+        long started = System.nanoTime();
         File target = storage.getSnapshotFile(last.getTerm(), last.getIndex());
         Path temp = target.toPath().resolveSibling(target.getName() + TEMP_SUFFIX);
         try (FileChannel channel =
@@ -378,7 +379,14 @@ final class KeyspaceStateMachine extends BaseStateMachine {
         MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(target);
         storage.updateLatestSnapshot(
                 new SingleFileSnapshotInfo(new FileInfo(target.toPath(), md5), last));
-        LOG.info("[{}] snapshot at {} (revision {})", nodeId, last, store.revision());
+        // Applying waits while a snapshot is written: the time says what that costs.
+        LOG.info(
+                "[{}] snapshot at {} (revision {}, {} keys) in {} ms",
+                nodeId,
+                last,
+                store.revision(),
+                store.keyCount(),
+                (System.nanoTime() - started) / 1_000_000);
         return last.getIndex();
     }
 

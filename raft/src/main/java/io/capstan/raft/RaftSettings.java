@@ -134,7 +134,7 @@ public record RaftSettings(
         private Duration electionTimeoutMin = Duration.ofMillis(1000);
         private Duration electionTimeoutMax = Duration.ofMillis(2000);
         private Duration requestTimeout = Duration.ofSeconds(5);
-        private long snapshotThreshold = 10_000;
+        private long snapshotThreshold = 100_000;
         private int snapshotsRetained = 2;
         private long logEntriesKeptAfterSnapshot = 5_000;
         private long logSegmentBytes = 8L << 20;

@@ -34,6 +34,11 @@ final class RatisConfig {
         // Acknowledge only what is on disk: flush each append before replying.
         RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, false);
         RaftServerConfigKeys.Log.setAsyncFlushEnabled(p, false);
+        // Without this Ratis appends an entry recording the commit index after every commit, and
+        // replicates and syncs it like a write: two appends per write, 1.4 to 1.5 times the
+        // writes/s once off. Nothing needs it: a restarted member learns the commit index from the
+        // leader, and capstan recover replays the whole log (LogReplay).
+        RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
         SizeInBytes segment = SizeInBytes.valueOf(settings.logSegmentBytes());
         RaftServerConfigKeys.Log.setSegmentSizeMax(p, segment);
         RaftServerConfigKeys.Log.setPreallocatedSize(
