@@ -133,6 +133,14 @@ final class Applier {
                     yield write.finish().setLeaseExpire(response).build();
                 }
                 case MEMBER_PUT -> {
+                    long id = command.getMemberPut().getMember().getId();
+                    if (store.removedMembers().contains(id)) {
+                        throw KeyspaceException.of(
+                                Failure.Code.INVALID,
+                                "member "
+                                        + Long.toHexString(id)
+                                        + " was removed from the cluster; its record is not put back");
+                    }
                     store.putMember(command.getMemberPut().getMember());
                     yield current().setMemberPut(MemberPutResponse.getDefaultInstance()).build();
                 }

@@ -65,9 +65,7 @@ public final class Backup {
             }
         }
         Files.createDirectories(raftDataDir);
-        for (var member : loaded.store().members()) {
-            loaded.store().removeMember(member.getId());
-        }
+        loaded.store().forgetMembers();
         Path seed = seedFile(raftDataDir);
         Path temp = seed.resolveSibling(SEED + ".tmp");
         try (OutputStream out =

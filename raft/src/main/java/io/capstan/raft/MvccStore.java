@@ -15,6 +15,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -70,6 +71,13 @@ final class MvccStore {
 
     /** By id (unsigned order); immutable, replaced whole by the writer, so readers may keep it. */
     private volatile List<MemberRecord> members = List.of();
+
+    /**
+     * Ids of members removed from the cluster, ascending, immutable; replaced whole by the writer.
+     * A record with one of them is never put again: a removed member's own publish, applied after
+     * its removal, would otherwise bring its record back.
+     */
+    private volatile List<Long> removedMembers = List.of();
 
     private final ConcurrentSkipListMap<String, ArtifactRecord> artifacts =
             new ConcurrentSkipListMap<>();
@@ -276,9 +284,10 @@ final class MvccStore {
 
     /**
      * A SHA-256 over revision, compact revision, every key's history, every lease, every member
-     * record, the auth state, every artifact record and every alarm, in a fixed order: two replicas
-     * that applied the same commands from the same start have the same digest. Run it inside {@link
-     * #readStable} for an exact answer while commands are being applied.
+     * record and removed member id, the auth state, every artifact record and every alarm, in a
+     * fixed order: two replicas that applied the same commands from the same start have the same
+     * digest. Run it inside {@link #readStable} for an exact answer while commands are being
+     * applied.
      */
     String digestNow() {
         MessageDigest sha;
@@ -315,6 +324,9 @@ final class MvccStore {
                 byte[] record = member.toByteArray();
                 out.writeInt(record.length);
                 out.write(record);
+            }
+            for (long removed : removedMembers) {
+                out.writeLong(removed);
             }
             byte[] authRecord = auth.toSnapshot().toByteArray();
             out.writeInt(authRecord.length);
@@ -523,14 +535,35 @@ final class MvccStore {
         members = List.copyOf(next);
     }
 
-    /** Write: forgets a member's record; false when there was none. */
+    /**
+     * Write: forgets a member's record and remembers its id as removed; false when there was none.
+     */
     boolean removeMember(long id) {
         List<MemberRecord> next = new ArrayList<>(members);
         if (!next.removeIf(m -> m.getId() == id)) {
             return false;
         }
         members = List.copyOf(next);
+        List<Long> removed = new ArrayList<>(removedMembers);
+        removed.add(id);
+        setRemovedMembers(removed);
         return true;
+    }
+
+    /** Ids of removed members (see {@link #removedMembers}), ascending as unsigned; any thread. */
+    List<Long> removedMembers() {
+        return removedMembers;
+    }
+
+    /** Write: the ids of removed members, as a snapshot holds them. */
+    void setRemovedMembers(Collection<Long> ids) {
+        removedMembers = ids.stream().distinct().sorted(Long::compareUnsigned).toList();
+    }
+
+    /** Write: no member records and no removed ids, for a new cluster seeded from this state. */
+    void forgetMembers() {
+        members = List.of();
+        removedMembers = List.of();
     }
 
     /** Write: records an artifact, replacing the record with its digest. */

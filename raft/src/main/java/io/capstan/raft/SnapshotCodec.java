@@ -37,6 +37,7 @@ final class SnapshotCodec {
                 .setHasAuth(true)
                 .setArtifactCount(store.artifactCount())
                 .setAlarmCount(store.alarms().size())
+                .addAllRemovedMemberIds(store.removedMembers())
                 .build()
                 .writeDelimitedTo(out);
         for (Lease lease : store.leases()) {
@@ -136,6 +137,7 @@ final class SnapshotCodec {
                 in, header.getKeyCount(), SnapshotKey.parser(), "keys", key -> restore(store, key));
         readRecords(
                 in, header.getMemberCount(), MemberRecord.parser(), "members", store::putMember);
+        store.setRemovedMembers(header.getRemovedMemberIdsList());
         if (header.getHasAuth()) {
             AuthSnapshot auth = AuthSnapshot.parseDelimitedFrom(in);
             if (auth == null) {

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.capstan.raft.proto.Command;
 import io.capstan.raft.proto.CommandResult;
+import io.capstan.raft.proto.Failure;
 import io.capstan.raft.proto.MemberDeleteRequest;
 import io.capstan.raft.proto.MemberPutRequest;
 import io.capstan.raft.proto.MemberRecord;
@@ -127,6 +128,54 @@ class SnapshotCodecTest {
                                 .build());
         assertTrue(deleted.getMemberDelete().getDeleted());
         assertEquals(List.of(named), ks.store.members());
+    }
+
+    /**
+     * A removed member's own publish may be applied after its removal (it read the records before
+     * the removal was applied): its record must not come back, here or after a snapshot.
+     */
+    @Test
+    void aRemovedMembersRecordIsNotPutBackBeforeOrAfterASnapshot() throws IOException {
+        Keyspace ks = new Keyspace();
+        MemberRecord removed =
+                MemberRecord.newBuilder()
+                        .setId(-7)
+                        .setName("n2")
+                        .addPeerUrls("http://127.0.0.1:7482")
+                        .build();
+        MemberRecord kept = removed.toBuilder().setId(42).setName("n1").build();
+        ks.apply(memberPut(removed));
+        ks.apply(memberPut(kept));
+        ks.apply(
+                Command.newBuilder()
+                        .setMemberDelete(MemberDeleteRequest.newBuilder().setId(-7))
+                        .build());
+
+        CommandResult again =
+                ks.apply(
+                        memberPut(
+                                removed.toBuilder()
+                                        .addClientUrls("http://127.0.0.1:23792")
+                                        .build()));
+        assertEquals(Failure.Code.INVALID, again.getFailure().getCode());
+        assertTrue(again.getFailure().getMessage().contains("was removed"), again.toString());
+        assertEquals(List.of(kept), ks.store.members());
+        assertTrue(
+                ks.apply(
+                                memberPut(
+                                        kept.toBuilder()
+                                                .addClientUrls("http://127.0.0.1:23791")
+                                                .build()))
+                        .hasMemberPut());
+
+        MvccStore restored = SnapshotCodec.read(new ByteArrayInputStream(encode(ks.store)));
+        assertEquals(List.of(-7L), restored.removedMembers());
+        assertEquals(ks.store.digestNow(), restored.digestNow());
+        CommandResult afterSnapshot =
+                new Applier(restored, LeaseEvents.NONE, AppliedChanges.NONE)
+                        .apply(memberPut(removed), 100);
+        assertTrue(afterSnapshot.hasFailure(), afterSnapshot.toString());
+        assertEquals(1, restored.members().size());
     }
 
     private static Command memberPut(MemberRecord record) {
