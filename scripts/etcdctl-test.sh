@@ -50,7 +50,7 @@ if ! command -v etcdctl >/dev/null; then
     || { "${sudo[@]}" apt-get update >/dev/null && "${sudo[@]}" apt-get install -y etcd-client >/dev/null; } \
     || { echo "etcdctl: cannot install etcd-client" >&2; exit 1; }
 fi
-echo "etcdctl: $(etcdctl version | head -n 1)"
+echo "etcdctl: $(etcdctl version | sed -n 1p)"
 
 for n in 1 2 3; do
   if curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:748$n/health/live"; then
@@ -159,7 +159,7 @@ expect_match() {
 b64() { printf '%s' "$1" | base64 -w0; }
 
 # field NAME: one value from `endpoint status -w fields` output in OUT.
-field() { sed -n -E "s/^\"$1\" : \"?([^\"]*)\"?$/\\1/p" <<<"$OUT" | head -n 1; }
+field() { sed -n -E "s/^\"$1\" : \"?([^\"]*)\"?$/\\1/p" <<<"$OUT" | sed -n 1p; }
 
 cluster_id=""
 declare -A member_of leader_of
@@ -202,7 +202,7 @@ suite() {
     return
   fi
   # JSON leaves a revision of 0 out.
-  rev=$(sed -n -E 's/.*"revision":([0-9]+).*/\1/p' <<<"$OUT" | head -n 1)
+  rev=$(sed -n -E 's/.*"revision":([0-9]+).*/\1/p' <<<"$OUT" | sed -n 1p)
   rev=${rev:-0}
 
   # put and get

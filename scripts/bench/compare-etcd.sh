@@ -108,7 +108,7 @@ command -v wrk >/dev/null || gateway_workloads=""
 # Builds the jar when it is missing, once, before anything is timed.
 "$root/scripts/capstan" version >/dev/null
 capstan_version="$("$root/scripts/capstan" version)"
-etcd_version="$(etcd --version | head -n 1)"
+etcd_version="$(etcd --version | sed -n 1p)"  # sed reads it all: no SIGPIPE under pipefail
 
 # --- processes -----------------------------------------------------------------------------
 
