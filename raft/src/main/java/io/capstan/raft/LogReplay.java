@@ -77,7 +77,9 @@ public final class LogReplay {
                         null,
                         replay::apply);
             }
-            replay.failure.throwIfAny();
+            if (replay.failure != null) {
+                throw replay.failure;
+            }
             write(replay.store, replay.lastIndex, backup);
             return new Replayed(
                     replay.lastIndex,
@@ -135,7 +137,10 @@ public final class LogReplay {
     private static final class Replay {
         final MvccStore store;
         final Applier applier;
-        final Failure failure = new Failure();
+
+        /** The first failure; segments are read through a consumer that cannot throw. */
+        IOException failure;
+
         long lastIndex;
 
         Replay(MvccStore store, long snapshotIndex) {
@@ -146,11 +151,11 @@ public final class LogReplay {
 
         /** Applies one log entry read from a segment; entries the snapshot holds are skipped. */
         void apply(LogEntryProto entry) {
-            if (failure.cause != null || entry.getIndex() <= lastIndex) {
+            if (failure != null || entry.getIndex() <= lastIndex) {
                 return;
             }
             if (entry.getIndex() != lastIndex + 1) {
-                failure.cause =
+                failure =
                         new IOException(
                                 "the log has no entry "
                                         + (lastIndex + 1)
@@ -168,24 +173,13 @@ public final class LogReplay {
                                             .asReadOnlyByteBuffer()),
                             entry.getIndex());
                 } catch (InvalidProtocolBufferException e) {
-                    failure.cause =
+                    failure =
                             new IOException(
                                     "log entry " + entry.getIndex() + " does not decode", e);
                     return;
                 }
             }
             lastIndex = entry.getIndex();
-        }
-    }
-
-    /** The first failure of a replay; segments are read through a consumer that cannot throw. */
-    private static final class Failure {
-        IOException cause;
-
-        void throwIfAny() throws IOException {
-            if (cause != null) {
-                throw cause;
-            }
         }
     }
 }
