@@ -95,7 +95,8 @@ conffiles() {
 }
 
 # The maintainer scripts against stub commands that log their calls: nothing on this machine
-# changes. First configure: the user, group and directory owner are created; second: nothing new.
+# changes. First configure: the user, group and directory owner are created and the class-data
+# archive's training bench runs; second: no new user or group.
 maintainer_scripts() {
   dpkg-deb -e "$deb" "$work/debian"
   local script
@@ -104,7 +105,7 @@ maintainer_scripts() {
     sh -n "$work/debian/$script"
   done
   mkdir -p "$work/stubs"
-  for cmd in getent addgroup adduser chown chmod systemctl; do
+  for cmd in getent addgroup adduser chown chmod systemctl mkdir rm mktemp capstan; do
     cat >"$work/stubs/$cmd" <<STUB
 #!/bin/sh
 echo "$cmd \$*" >>"$work/calls"
@@ -118,6 +119,7 @@ STUB
   grep -q '^addgroup --system capstan$' "$work/calls"
   grep -q '^adduser --system --ingroup capstan --home /var/lib/capstan .*capstan$' "$work/calls"
   grep -q '^chown capstan:capstan /var/lib/capstan$' "$work/calls"
+  grep -q '^capstan bench --workload=put-api .*--transports=web' "$work/calls"
   printf 'capstan\n' >"$work/known"
   : >"$work/calls"
   PATH="$work/stubs:$PATH" "$work/debian/postinst" configure
@@ -151,6 +153,19 @@ launcher_java_opts() {
   out="$(JAVA_OPTS="-Xmx77m -XX:+PrintCommandLineFlags" CAPSTAN_JVM_OPTIONS="$work/root/etc/capstan/jvm.options" \
     CAPSTAN_JAR="$work/root/usr/share/capstan/capstan.jar" "$work/root/usr/bin/capstan" version)"
   [[ "$out" == *"-XX:MaxHeapSize=80740352"* && "$out" == *"capstan "* ]] || { echo "$out"; return 1; }
+}
+
+# The launcher passes the class-data archive made for its jar (postinst's; here one that a run of
+# `capstan version` made), and the JVM maps the daemon's classes from it.
+launcher_class_archive() {
+  local jar="$work/root/usr/share/capstan/capstan.jar" out
+  CAPSTAN_CLASS_ARCHIVE="$work/absent.jsa" JAVA_OPTS="-XX:ArchiveClassesAtExit=$work/capstan.jsa" \
+    CAPSTAN_JAR="$jar" "$work/root/usr/bin/capstan" version >/dev/null 2>&1
+  [[ -s "$work/capstan.jsa" ]] || { echo "the JVM wrote no archive"; return 1; }
+  out="$(CAPSTAN_CLASS_ARCHIVE="$work/capstan.jsa" JAVA_OPTS="-Xlog:class+load=info:stdout" \
+    CAPSTAN_JAR="$jar" "$work/root/usr/bin/capstan" version)"
+  [[ "$out" == *"io.capstan.controller.Main source: shared objects file (top)"* ]] \
+    || { echo "$out" | grep -m1 'io.capstan.controller.Main'; return 1; }
 }
 
 units_verify() {
@@ -210,6 +225,7 @@ check "maintainer scripts: user, group and data dir created once" maintainer_scr
 check "units are scripts/systemd's" units_as_in_the_source
 check "launcher runs capstan version from the unpacked jar" launcher_version
 check "launcher passes jvm.options, then JAVA_OPTS, to the JVM" launcher_java_opts
+check "launcher passes the class-data archive" launcher_class_archive
 check "systemd-analyze verify of the unpacked units" units_verify
 check "serve with the packaged config: READY=1, watchdog, STOPPING=1, exit 0" serve_under_notify
 
