@@ -50,6 +50,7 @@ final class RaftAdmin implements MemberAdmin {
         if (s == null) {
             return node.notRunning();
         }
+        node.snapshotRequested();
         SnapshotManagementRequest request =
                 SnapshotManagementRequest.newCreate(
                         adminClientId,

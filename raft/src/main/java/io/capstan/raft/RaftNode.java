@@ -586,6 +586,14 @@ public final class RaftNode implements KeyspaceNode {
     }
 
     /** The state machine once started (still after the stop), else null. */
+    /** Tells the state machine that the admin API asks Ratis for a snapshot now. */
+    void snapshotRequested() {
+        KeyspaceStateMachine machine = machine();
+        if (machine != null) {
+            machine.snapshotRequested();
+        }
+    }
+
     private KeyspaceStateMachine machine() {
         RunningParts p = parts;
         return p == null ? null : p.machine;

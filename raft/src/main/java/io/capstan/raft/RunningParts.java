@@ -92,6 +92,7 @@ final class RunningParts {
                         submit::apply,
                         hub,
                         Backup.seedFile(settings.dataDir()),
+                        settings.snapshotThreshold(),
                         logFailure);
         WatchDriver driver = new WatchDriver(hub);
         driver.start();

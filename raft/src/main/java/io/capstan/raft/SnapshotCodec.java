@@ -1,5 +1,6 @@
 package io.capstan.raft;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.Parser;
 import io.capstan.raft.proto.AlarmMember;
 import io.capstan.raft.proto.ArtifactRecord;
@@ -27,61 +28,106 @@ final class SnapshotCodec {
 
     /** Call on the apply thread (or on a store no other thread writes). */
     static void write(MvccStore store, OutputStream out) throws IOException {
+        write(Image.of(store), out);
+    }
+
+    /** Any thread: an image does not change. */
+    static void write(Image image, OutputStream out) throws IOException {
         SnapshotHeader.newBuilder()
                 .setFormat(FORMAT)
-                .setRevision(store.revision())
-                .setCompactRevision(store.compactRevision())
-                .setKeyCount(store.keyCount())
-                .setLeaseCount(store.leaseCount())
-                .setMemberCount(store.memberCount())
+                .setRevision(image.revision)
+                .setCompactRevision(image.compactRevision)
+                .setKeyCount(image.keys.length)
+                .setLeaseCount(image.leases.size())
+                .setMemberCount(image.members.size())
                 .setHasAuth(true)
-                .setArtifactCount(store.artifactCount())
-                .setAlarmCount(store.alarms().size())
-                .addAllRemovedMemberIds(store.removedMembers())
+                .setArtifactCount(image.artifacts.size())
+                .setAlarmCount(image.alarms.size())
+                .addAllRemovedMemberIds(image.removedMembers)
                 .build()
                 .writeDelimitedTo(out);
-        for (Lease lease : store.leases()) {
-            SnapshotLease.newBuilder()
-                    .setId(lease.id())
-                    .setTtl(lease.ttlSeconds())
-                    .build()
-                    .writeDelimitedTo(out);
+        for (SnapshotLease lease : image.leases) {
+            lease.writeDelimitedTo(out);
         }
-        IOException[] failure = {null};
-        store.forEachHistory(
-                (key, history) -> {
-                    if (failure[0] != null) {
-                        return;
-                    }
-                    SnapshotKey.Builder record = SnapshotKey.newBuilder().setKey(key);
-                    for (KeyRevision v : history.oldestFirst()) {
-                        record.addEntries(
-                                SnapshotEntry.newBuilder()
-                                        .setModRevision(v.modRevision())
-                                        .setCreateRevision(v.createRevision())
-                                        .setVersion(v.version())
-                                        .setValue(v.value())
-                                        .setLease(v.lease())
-                                        .setSubRevision(v.subRevision()));
-                    }
-                    try {
-                        record.build().writeDelimitedTo(out);
-                    } catch (IOException e) {
-                        failure[0] = e;
-                    }
-                });
-        if (failure[0] != null) {
-            throw failure[0];
+        for (int i = 0; i < image.keys.length; i++) {
+            SnapshotKey.Builder record = SnapshotKey.newBuilder().setKey(image.keys[i]);
+            for (KeyRevision v : image.histories[i].oldestFirst()) {
+                record.addEntries(
+                        SnapshotEntry.newBuilder()
+                                .setModRevision(v.modRevision())
+                                .setCreateRevision(v.createRevision())
+                                .setVersion(v.version())
+                                .setValue(v.value())
+                                .setLease(v.lease())
+                                .setSubRevision(v.subRevision()));
+            }
+            record.build().writeDelimitedTo(out);
         }
-        for (MemberRecord member : store.members()) {
+        for (MemberRecord member : image.members) {
             member.writeDelimitedTo(out);
         }
-        store.auth().toSnapshot().writeDelimitedTo(out);
-        for (ArtifactRecord artifact : store.artifacts()) {
+        image.auth.writeDelimitedTo(out);
+        for (ArtifactRecord artifact : image.artifacts) {
             artifact.writeDelimitedTo(out);
         }
-        for (AlarmMember alarm : store.alarms()) {
+        for (AlarmMember alarm : image.alarms) {
             alarm.writeDelimitedTo(out);
+        }
+    }
+
+    /**
+     * Everything a snapshot holds, taken from a store between two commands. Key histories are
+     * immutable (the writer replaces them), so taking an image copies references only, and the
+     * image can be written out by another thread while the store moves on.
+     */
+    static final class Image {
+        final long revision;
+        final long compactRevision;
+        final List<SnapshotLease> leases;
+        private final ByteString[] keys;
+        private final KeyHistory[] histories;
+        final List<MemberRecord> members;
+        final AuthSnapshot auth;
+        final List<ArtifactRecord> artifacts;
+        final List<AlarmMember> alarms;
+        final List<Long> removedMembers;
+
+        private Image(MvccStore store) {
+            revision = store.revision();
+            compactRevision = store.compactRevision();
+            List<SnapshotLease> leaseRecords = new ArrayList<>(store.leaseCount());
+            for (Lease lease : store.leases()) {
+                leaseRecords.add(
+                        SnapshotLease.newBuilder()
+                                .setId(lease.id())
+                                .setTtl(lease.ttlSeconds())
+                                .build());
+            }
+            leases = List.copyOf(leaseRecords);
+            int count = store.keyCount();
+            keys = new ByteString[count];
+            histories = new KeyHistory[count];
+            int[] next = {0};
+            store.forEachHistory(
+                    (key, history) -> {
+                        keys[next[0]] = key;
+                        histories[next[0]] = history;
+                        next[0]++;
+                    });
+            members = store.members();
+            auth = store.auth().toSnapshot();
+            artifacts = store.artifacts();
+            alarms = store.alarms();
+            removedMembers = store.removedMembers();
+        }
+
+        /** Call on the apply thread (or on a store no other thread writes). */
+        static Image of(MvccStore store) {
+            return new Image(store);
+        }
+
+        int keyCount() {
+            return keys.length;
         }
     }
 

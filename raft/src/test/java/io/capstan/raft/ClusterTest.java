@@ -17,13 +17,20 @@ import io.capstan.raft.proto.QueryResult;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.ratis.protocol.exceptions.NotLeaderException;
@@ -182,6 +189,84 @@ class ClusterTest {
         }
         cluster.awaitLeader();
         assertEquals(digest, cluster.awaitConverged());
+    }
+
+    /**
+     * Ratis asks for a snapshot every 200 entries; each is written by a thread of its own while the
+     * next writes apply. Every member's latest one must hold exactly the state at its revision (the
+     * live keyspace's hash there), and Ratis must have heard of it: it purged the log the snapshot
+     * covers.
+     */
+    @Test
+    @RaftClusterExtension.AutoSnapshots
+    void automaticSnapshotsAreWrittenWhileWritesApplyAndHoldTheStateAtTheirRevision(
+            RaftCluster cluster) throws Exception {
+        int leader = cluster.awaitLeader();
+        String value = "v".repeat(100);
+        // Eight writers at once, so entries apply while each snapshot is being written.
+        ExecutorService writers = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int w = 0; w < 8; w++) {
+                int writer = w;
+                done.add(
+                        writers.submit(
+                                () -> {
+                                    for (int i = 0; i < 150; i++) {
+                                        cluster.propose(
+                                                leader,
+                                                put("k" + writer + "-" + (i % 7), value + i));
+                                    }
+                                }));
+            }
+            for (Future<?> f : done) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            writers.shutdownNow();
+        }
+        StateDigest digest = cluster.awaitConverged();
+        for (int member = 0; member < cluster.size(); member++) {
+            Path snapshot = latestSnapshotFile(cluster.dataDir(member));
+            MvccStore held;
+            try (InputStream in = Files.newInputStream(snapshot)) {
+                held = SnapshotCodec.read(in);
+            }
+            long revision = held.revision();
+            assertTrue(revision > 200, "snapshot " + snapshot + " at revision " + revision);
+            KvHash live = cluster.node(member).hashKv(revision);
+            KvHash inSnapshot = held.hashKv(revision);
+            assertEquals(live.hash(), inSnapshot.hash(), "member " + member + " at " + revision);
+            assertTrue(
+                    firstLogIndex(cluster.dataDir(member)) > 1,
+                    "member "
+                            + member
+                            + " kept its log from the start: Ratis heard of no snapshot");
+        }
+    }
+
+    private static Path latestSnapshotFile(Path dataDir) throws IOException {
+        try (Stream<Path> files = Files.walk(dataDir)) {
+            return files.filter(p -> p.getFileName().toString().matches("snapshot\\.\\d+_\\d+"))
+                    .max(Comparator.comparingLong(ClusterTest::snapshotIndex))
+                    .orElseThrow(() -> new AssertionError("no snapshot in " + dataDir));
+        }
+    }
+
+    private static long snapshotIndex(Path file) {
+        String name = file.getFileName().toString();
+        return Long.parseLong(name.substring(name.indexOf('_') + 1));
+    }
+
+    /** The first index of the oldest log segment Ratis keeps. */
+    private static long firstLogIndex(Path dataDir) throws IOException {
+        try (Stream<Path> files = Files.walk(dataDir)) {
+            return files.map(p -> p.getFileName().toString())
+                    .filter(name -> name.matches("log_(inprogress_)?\\d+(-\\d+)?"))
+                    .mapToLong(name -> Long.parseLong(name.replaceAll("\\D*(\\d+).*", "$1")))
+                    .min()
+                    .orElseThrow();
+        }
     }
 
     private static long snapshotFiles(Path dataDir) throws IOException {

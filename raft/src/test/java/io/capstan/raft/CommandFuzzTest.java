@@ -73,6 +73,7 @@ class CommandFuzzTest {
                         command -> CompletableFuture.completedFuture(null),
                         AppliedChanges.NONE,
                         Path.of("no-seed"),
+                        100_000,
                         new CompletableFuture<>());
         long index = 0;
         for (Command command : commands) {

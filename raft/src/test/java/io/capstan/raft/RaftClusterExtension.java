@@ -32,6 +32,11 @@ final class RaftClusterExtension implements ParameterResolver {
     @Target(ElementType.METHOD)
     @interface SnapshotTuning {}
 
+    /** As {@link SnapshotTuning}, and Ratis takes a snapshot by itself every 200 entries. */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target(ElementType.METHOD)
+    @interface AutoSnapshots {}
+
     @Override
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
         return parameter.getParameter().getType() == RaftCluster.class;
@@ -41,12 +46,13 @@ final class RaftClusterExtension implements ParameterResolver {
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
         boolean snapshots =
                 context.getRequiredTestMethod().isAnnotationPresent(SnapshotTuning.class);
+        boolean auto = context.getRequiredTestMethod().isAnnotationPresent(AutoSnapshots.class);
         UnaryOperator<RaftSettings.Builder> tune =
-                snapshots
+                snapshots || auto
                         ? b ->
                                 b.logSegmentBytes(4096)
                                         .logEntriesKeptAfterSnapshot(0)
-                                        .snapshotThreshold(1_000_000)
+                                        .snapshotThreshold(auto ? 200 : 1_000_000)
                         : UnaryOperator.identity();
         try {
             Path root = Files.createTempDirectory("capstan-raft-");
