@@ -114,6 +114,11 @@ public record RaftSettings(
         }
     }
 
+    /** How long one request of this member may take, its retries to other members included. */
+    Duration requestDeadline() {
+        return requestTimeout.multipliedBy(3);
+    }
+
     /** This member's own entry in {@link #peers}. */
     public Peer self() {
         return peers.stream().filter(p -> p.id().equals(nodeId)).findFirst().orElseThrow();

@@ -117,7 +117,7 @@ final class RunningParts {
                             client.getClientRpc(),
                             peersGroup.getPeers(),
                             threads.requests,
-                            settings.requestTimeout().multipliedBy(3),
+                            settings.requestDeadline(),
                             System::nanoTime);
             ReadRounds rounds =
                     new ReadRounds(
