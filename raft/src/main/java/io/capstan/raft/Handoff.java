@@ -37,6 +37,11 @@ final class Handoff {
         queue.offer(applied);
     }
 
+    /** Producer: drops a revision no consumer needs now, flagged as an overflow is. */
+    void skip() {
+        overflowed.set(true);
+    }
+
     /** Consumer: the oldest revision waiting, or null. */
     Applied poll() {
         Applied applied = queue.poll();

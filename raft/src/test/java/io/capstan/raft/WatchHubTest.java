@@ -138,6 +138,31 @@ class WatchHubTest {
     }
 
     @Test
+    void revisionsAppliedWhileNoWatchExistedReachALaterWatchFromHistoryOnceEach() {
+        WatchedKeyspace ks = keyspace(DEFAULTS, INLINE);
+        ks.pump();
+        ks.apply(put("k", "v1"));
+        ks.apply(put("k", "v2"));
+        assertEquals(0, ks.hub.pendingRevisions(), "no watch: nothing is handed to the hub");
+        ks.pump();
+
+        RecordingListener fromStart = new RecordingListener();
+        ks.watch(everything(2), fromStart);
+        RecordingListener fromNow = new RecordingListener();
+        Watch now = ks.watch(everything(0), fromNow);
+        ks.apply(put("k", "v3"));
+        ks.pump();
+        ks.apply(put("k", "v4"));
+        ks.pump();
+        ks.pump();
+
+        assertEquals(List.of("v1", "v2", "v3", "v4"), values(fromStart));
+        assertEquals(List.of(2L, 3L, 4L, 5L), fromStart.revisions());
+        assertEquals(4, now.startRevision());
+        assertEquals(List.of("v3", "v4"), values(fromNow));
+    }
+
+    @Test
     void prevKvCarriesTheReplacedVersionLiveAndReplayedAlike() {
         WatchedKeyspace ks = keyspace(DEFAULTS, INLINE);
         RecordingListener live = new RecordingListener();
