@@ -250,7 +250,7 @@ final class KeyspaceStateMachine extends BaseStateMachine {
 
     @Override
     public void pause() {
-        // A snapshot still being written would become the latest after the installed one.
+        // The installed snapshot is then the only file Ratis's storage is changing.
         awaitWriting();
         getLifeCycle().transition(LifeCycle.State.PAUSING);
         getLifeCycle().transition(LifeCycle.State.PAUSED);
