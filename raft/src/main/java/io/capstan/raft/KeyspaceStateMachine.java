@@ -488,7 +488,7 @@ final class KeyspaceStateMachine extends BaseStateMachine {
                 "[{}] snapshot at {} (revision {}, {} keys) written in {} ms",
                 nodeId,
                 at,
-                image.revision,
+                image.revision(),
                 image.keyCount(),
                 (System.nanoTime() - started) / 1_000_000);
     }

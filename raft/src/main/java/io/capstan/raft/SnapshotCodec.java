@@ -81,16 +81,16 @@ final class SnapshotCodec {
      * image can be written out by another thread while the store moves on.
      */
     static final class Image {
-        final long revision;
-        final long compactRevision;
-        final List<SnapshotLease> leases;
+        private final long revision;
+        private final long compactRevision;
+        private final List<SnapshotLease> leases;
         private final ByteString[] keys;
         private final KeyHistory[] histories;
-        final List<MemberRecord> members;
-        final AuthSnapshot auth;
-        final List<ArtifactRecord> artifacts;
-        final List<AlarmMember> alarms;
-        final List<Long> removedMembers;
+        private final List<MemberRecord> members;
+        private final AuthSnapshot auth;
+        private final List<ArtifactRecord> artifacts;
+        private final List<AlarmMember> alarms;
+        private final List<Long> removedMembers;
 
         private Image(MvccStore store) {
             revision = store.revision();
@@ -124,6 +124,10 @@ final class SnapshotCodec {
         /** Call on the apply thread (or on a store no other thread writes). */
         static Image of(MvccStore store) {
             return new Image(store);
+        }
+
+        long revision() {
+            return revision;
         }
 
         int keyCount() {
