@@ -84,6 +84,10 @@ final class RaftCluster implements AutoCloseable {
         return settings.size();
     }
 
+    RaftSettings settings(int index) {
+        return settings.get(index);
+    }
+
     Path dataDir(int index) {
         return settings.get(index).dataDir();
     }
