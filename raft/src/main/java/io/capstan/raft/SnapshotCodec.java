@@ -92,7 +92,11 @@ final class SnapshotCodec {
         private final List<AlarmMember> alarms;
         private final List<Long> removedMembers;
 
+        /** How long taking this image held its thread (the apply thread) up. */
+        private final long takingNanos;
+
         private Image(MvccStore store) {
+            long started = System.nanoTime();
             revision = store.revision();
             compactRevision = store.compactRevision();
             List<SnapshotLease> leaseRecords = new ArrayList<>(store.leaseCount());
@@ -119,6 +123,7 @@ final class SnapshotCodec {
             artifacts = store.artifacts();
             alarms = store.alarms();
             removedMembers = store.removedMembers();
+            takingNanos = System.nanoTime() - started;
         }
 
         /** Call on the apply thread (or on a store no other thread writes). */
@@ -132,6 +137,10 @@ final class SnapshotCodec {
 
         int keyCount() {
             return keys.length;
+        }
+
+        long takingNanos() {
+            return takingNanos;
         }
     }
 
