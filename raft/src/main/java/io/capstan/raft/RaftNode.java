@@ -585,7 +585,6 @@ public final class RaftNode implements KeyspaceNode {
         return state.get() == State.RUNNING ? parts : null;
     }
 
-    /** The state machine once started (still after the stop), else null. */
     /** Tells the state machine that the admin API asks Ratis for a snapshot now. */
     void snapshotRequested() {
         KeyspaceStateMachine machine = machine();
@@ -594,6 +593,7 @@ public final class RaftNode implements KeyspaceNode {
         }
     }
 
+    /** The state machine once started (still after the stop), else null. */
     private KeyspaceStateMachine machine() {
         RunningParts p = parts;
         return p == null ? null : p.machine;

@@ -22,18 +22,12 @@ import io.capstan.raft.proto.Query;
 import io.capstan.raft.proto.QueryResult;
 import io.capstan.raft.proto.UserListRequest;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -127,13 +121,13 @@ class AuthClusterTest {
         }
         // Ratis may snapshot a member as it stops, so the follower can hold one of its own, but
         // behind these; only an installed one can carry an index taken here.
-        Set<Long> own = snapshotIndexes(cluster.dataDir(follower));
+        Set<Long> own = RaftFiles.snapshots(cluster.dataDir(follower)).keySet();
         long first = Collections.min(taken);
         assertTrue(own.stream().allMatch(i -> i < first), own + " vs " + taken);
 
         cluster.start(follower);
         StateDigest digest = cluster.awaitConverged();
-        Set<Long> held = snapshotIndexes(cluster.dataDir(follower));
+        Set<Long> held = RaftFiles.snapshots(cluster.dataDir(follower)).keySet();
         assertTrue(
                 held.stream().anyMatch(taken::contains),
                 "the follower installed no snapshot: it holds " + held + ", taken " + taken);
@@ -250,16 +244,5 @@ class AuthClusterTest {
     private static String prefixEnd(String prefix) {
         char last = prefix.charAt(prefix.length() - 1);
         return prefix.substring(0, prefix.length() - 1) + (char) (last + 1);
-    }
-
-    /** The log indexes of the snapshot files ({@code snapshot.<term>_<index>}) under a data dir. */
-    private static Set<Long> snapshotIndexes(Path dataDir) throws IOException {
-        Pattern name = Pattern.compile("snapshot\\.\\d+_(\\d+)");
-        try (Stream<Path> files = Files.walk(dataDir)) {
-            return files.map(p -> name.matcher(p.getFileName().toString()))
-                    .filter(Matcher::matches)
-                    .map(m -> Long.parseLong(m.group(1)))
-                    .collect(Collectors.toSet());
-        }
     }
 }

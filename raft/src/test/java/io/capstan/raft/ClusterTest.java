@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,21 +19,18 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -166,13 +164,14 @@ class ClusterTest {
             long index = cluster.node(member).admin().takeSnapshot().join();
             assertTrue(index > 0);
         }
-        assertTrue(snapshotFiles(cluster.dataDir(leader)) > 0);
+        assertTrue(!RaftFiles.snapshots(cluster.dataDir(leader)).isEmpty());
 
         cluster.start(follower);
         StateDigest digest = cluster.awaitConverged();
         assertEquals(61, digest.revision());
         assertTrue(
-                snapshotFiles(cluster.dataDir(follower)) > 0, "the follower installed no snapshot");
+                !RaftFiles.snapshots(cluster.dataDir(follower)).isEmpty(),
+                "the follower installed no snapshot");
         assertEquals(
                 value + 59,
                 cluster.get(follower, "k9", ReadConsistency.SERIALIZABLE)
@@ -227,7 +226,9 @@ class ClusterTest {
         }
         StateDigest digest = cluster.awaitConverged();
         for (int member = 0; member < cluster.size(); member++) {
-            Path snapshot = latestSnapshotFile(cluster.dataDir(member));
+            Map.Entry<Long, Path> latest = RaftFiles.snapshots(cluster.dataDir(member)).lastEntry();
+            assertNotNull(latest, "member " + member + " has no snapshot");
+            Path snapshot = latest.getValue();
             MvccStore held;
             try (InputStream in = Files.newInputStream(snapshot)) {
                 held = SnapshotCodec.read(in);
@@ -238,48 +239,10 @@ class ClusterTest {
             KvHash inSnapshot = held.hashKv(revision);
             assertEquals(live.hash(), inSnapshot.hash(), "member " + member + " at " + revision);
             assertTrue(
-                    firstLogIndex(cluster.dataDir(member)) > 1,
+                    RaftFiles.logSegments(cluster.dataDir(member)).firstKey() > 1,
                     "member "
                             + member
                             + " kept its log from the start: Ratis heard of no snapshot");
-        }
-    }
-
-    private static Path latestSnapshotFile(Path dataDir) throws IOException {
-        try (Stream<Path> files = Files.walk(dataDir)) {
-            return files.filter(p -> p.getFileName().toString().matches("snapshot\\.\\d+_\\d+"))
-                    .max(Comparator.comparingLong(ClusterTest::snapshotIndex))
-                    .orElseThrow(() -> new AssertionError("no snapshot in " + dataDir));
-        }
-    }
-
-    private static long snapshotIndex(Path file) {
-        String name = file.getFileName().toString();
-        return Long.parseLong(name.substring(name.indexOf('_') + 1));
-    }
-
-    /** The first index of the oldest log segment Ratis keeps. */
-    private static long firstLogIndex(Path dataDir) throws IOException {
-        try (Stream<Path> files = Files.walk(dataDir)) {
-            return files.map(p -> p.getFileName().toString())
-                    .filter(name -> name.matches("log_(inprogress_)?\\d+(-\\d+)?"))
-                    .mapToLong(name -> Long.parseLong(name.replaceAll("\\D*(\\d+).*", "$1")))
-                    .min()
-                    .orElseThrow();
-        }
-    }
-
-    private static long snapshotFiles(Path dataDir) throws IOException {
-        // Ratis purges log segments while we walk; a file gone mid-walk means walk again.
-        for (int attempt = 1; ; attempt++) {
-            try (Stream<Path> files = Files.walk(dataDir)) {
-                return files.filter(p -> p.getFileName().toString().matches("snapshot\\.\\d+_\\d+"))
-                        .count();
-            } catch (UncheckedIOException e) {
-                if (!(e.getCause() instanceof NoSuchFileException) || attempt == 5) {
-                    throw e;
-                }
-            }
         }
     }
 

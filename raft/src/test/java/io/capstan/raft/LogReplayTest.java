@@ -11,7 +11,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -54,7 +53,7 @@ class LogReplayTest {
 
         // The process died while writing its last entry: the replay stops before it. The open
         // segment is preallocated with zeros, so the entry ends at its last byte that is not one.
-        List<Path> segments = segments(copy.dataDir());
+        List<Path> segments = List.copyOf(RaftFiles.logSegments(copy.dataDir()).values());
         Path newest = segments.get(segments.size() - 1);
         byte[] bytes = Files.readAllBytes(newest);
         int end = bytes.length;
@@ -75,7 +74,7 @@ class LogReplayTest {
             throws IOException {
         write(cluster);
         RaftSettings copy = copyOf(cluster.settings(1), dir.resolve("n1"));
-        List<Path> segments = segments(copy.dataDir());
+        List<Path> segments = List.copyOf(RaftFiles.logSegments(copy.dataDir()).values());
         assertTrue(segments.size() >= 3, "segments: " + segments);
         Files.delete(segments.get(1));
 
@@ -118,22 +117,5 @@ class LogReplayTest {
         }
         return RaftSettings.builder(settings.nodeId(), settings.peers(), settings.groupId(), target)
                 .build();
-    }
-
-    /** The member's log segment files, oldest first. */
-    private static List<Path> segments(Path dataDir) throws IOException {
-        try (Stream<Path> files = Files.walk(dataDir)) {
-            return files.filter(
-                            p ->
-                                    p.getFileName()
-                                            .toString()
-                                            .matches("log_(inprogress_)?\\d+(-\\d+)?"))
-                    .sorted(Comparator.comparingLong(LogReplayTest::startIndex))
-                    .toList();
-        }
-    }
-
-    private static long startIndex(Path segment) {
-        return Long.parseLong(segment.getFileName().toString().replaceAll("\\D*(\\d+).*", "$1"));
     }
 }

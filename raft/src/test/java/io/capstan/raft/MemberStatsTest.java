@@ -3,6 +3,7 @@ package io.capstan.raft;
 import static io.capstan.raft.Ops.put;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,7 +18,6 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -80,17 +80,9 @@ class MemberStatsTest {
         assertEquals(index, snapshot.index());
         assertTrue(snapshot.bytes() > 0);
         assertTrue(!snapshot.written().isBefore(before), snapshot.written() + " before " + before);
-        try (Stream<Path> files = Files.walk(cluster.dataDir(leader))) {
-            Path file =
-                    files.filter(
-                                    p ->
-                                            p.getFileName()
-                                                    .toString()
-                                                    .matches("snapshot\\.\\d+_" + index))
-                            .findFirst()
-                            .orElseThrow();
-            assertEquals(Files.size(file), snapshot.bytes());
-        }
+        Path file = RaftFiles.snapshots(cluster.dataDir(leader)).get(index);
+        assertNotNull(file, "no snapshot file at " + index);
+        assertEquals(Files.size(file), snapshot.bytes());
     }
 
     @Test
