@@ -409,7 +409,7 @@ final class KeyspaceStateMachine extends BaseStateMachine {
         }
         SingleFileSnapshotInfo latest = storage.getLatestSnapshot();
         long covered = latest == null ? RaftLog.INVALID_LOG_INDEX : latest.getIndex();
-        SnapshotCodec.Image image = SnapshotCodec.Image.of(store);
+        SnapshotCodec.Image image = new SnapshotCodec.Image(store);
         if (!requested && last.getIndex() - covered >= snapshotThreshold) {
             writing =
                     new Writing(

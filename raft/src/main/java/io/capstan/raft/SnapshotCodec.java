@@ -28,7 +28,7 @@ final class SnapshotCodec {
 
     /** Call on the apply thread (or on a store no other thread writes). */
     static void write(MvccStore store, OutputStream out) throws IOException {
-        write(Image.of(store), out);
+        write(new Image(store), out);
     }
 
     /** Any thread: an image does not change. */
@@ -95,7 +95,8 @@ final class SnapshotCodec {
         /** How long taking this image held its thread (the apply thread) up. */
         private final long takingNanos;
 
-        private Image(MvccStore store) {
+        /** Call on the apply thread (or on a store no other thread writes). */
+        Image(MvccStore store) {
             long started = System.nanoTime();
             revision = store.revision();
             compactRevision = store.compactRevision();
@@ -124,11 +125,6 @@ final class SnapshotCodec {
             alarms = store.alarms();
             removedMembers = store.removedMembers();
             takingNanos = System.nanoTime() - started;
-        }
-
-        /** Call on the apply thread (or on a store no other thread writes). */
-        static Image of(MvccStore store) {
-            return new Image(store);
         }
 
         long revision() {
